@@ -1,0 +1,249 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int	cli_verbose;
+int	cli_json;
+
+static const char	*progname = PACKAGE;
+
+enum { OPT_HELP = 100, OPT_USAGE, OPT_VERSION };
+
+struct poptOption cli_common_options[] = {
+	{ "verbose", 'v', POPT_ARG_NONE, &cli_verbose, 0,
+	  "report what is being done on stderr", NULL },
+	{ "json", '\0', POPT_ARG_NONE, &cli_json, 0,
+	  "write results as JSON, one object per line", NULL },
+	{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP,
+	  "show this help and exit", NULL },
+	{ "usage", '\0', POPT_ARG_NONE, NULL, OPT_USAGE,
+	  "show a short usage message and exit", NULL },
+	{ "version", 'V', POPT_ARG_NONE, NULL, OPT_VERSION,
+	  "show the version and exit", NULL },
+	POPT_TABLEEND
+};
+
+const char *
+cli_progname(void)
+{
+	return progname;
+}
+
+static void
+vwarn_line(const char *fmt, va_list ap)
+{
+	char	buf[1024];
+
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	/* A diagnostic is one line whatever the input held. */
+	for (char *p = buf; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	fprintf(stderr, "%s: %s\n", progname, buf);
+}
+
+void
+cli_warn(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vwarn_line(fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_die(int status, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vwarn_line(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+cli_info(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (!cli_verbose)
+		return;
+	va_start(ap, fmt);
+	vwarn_line(fmt, ap);
+	va_end(ap);
+}
+
+poptContext
+cli_parse(int argc, const char **argv, const struct poptOption *opts,
+    const char *args_help, void (*onopt)(poptContext, int))
+{
+	poptContext	 pc;
+	const char	*slash;
+	int		 rc;
+
+	if (argc > 0 && argv[0] != NULL) {
+		slash = strrchr(argv[0], '/');
+		progname = slash ? slash + 1 : argv[0];
+	}
+	pc = poptGetContext(progname, argc, argv, opts, 0);
+	if (args_help != NULL)
+		poptSetOtherOptionHelp(pc, args_help);
+	while ((rc = poptGetNextOpt(pc)) > 0) {
+		switch (rc) {
+		case OPT_HELP:
+			poptPrintHelp(pc, stdout, 0);
+			exit(cli_flush_stdout());
+		case OPT_USAGE:
+			poptPrintUsage(pc, stdout, 0);
+			exit(cli_flush_stdout());
+		case OPT_VERSION:
+			printf("%s (%s) %s\n", progname, PACKAGE_NAME,
+			    PACKAGE_VERSION);
+			exit(cli_flush_stdout());
+		default:
+			if (onopt != NULL)
+				onopt(pc, rc);
+		}
+	}
+	if (rc < -1)
+		cli_die(MX_USAGE, "bad option '%s': %s (see %s --help)",
+		    poptBadOption(pc, POPT_BADOPTION_NOALIAS),
+		    poptStrerror(rc), progname);
+	return pc;
+}
+
+static int
+shell_safe(const char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+		    "@%+=:,./-_", s[i]) || s[i] == '\0')
+			return 0;
+	return 1;
+}
+
+void
+cli_shell_quote(FILE *fp, const char *s, size_t n)
+{
+	if (shell_safe(s, n)) {
+		fwrite(s, 1, n, fp);
+		return;
+	}
+	putc('\'', fp);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\'')
+			fputs("'\\''", fp);
+		else
+			putc(s[i], fp);
+	}
+	putc('\'', fp);
+}
+
+void
+cli_json_string(FILE *fp, const char *s, size_t n)
+{
+	putc('"', fp);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char	c = s[i];
+
+		switch (c) {
+		case '"':	fputs("\\\"", fp); break;
+		case '\\':	fputs("\\\\", fp); break;
+		case '\n':	fputs("\\n", fp); break;
+		case '\r':	fputs("\\r", fp); break;
+		case '\t':	fputs("\\t", fp); break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				fprintf(fp, "\\u%04x", c);
+			else
+				putc(c, fp);
+		}
+	}
+	putc('"', fp);
+}
+
+void
+cli_rec_begin(struct cli_rec *r, FILE *fp, const char *prefix)
+{
+	r->fp = fp;
+	r->prefix = prefix;
+	r->json = cli_json;
+	r->n = 0;
+	if (r->json) {
+		putc('{', fp);
+		if (prefix != NULL) {
+			cli_json_string(fp, "file", 4);
+			putc(':', fp);
+			cli_json_string(fp, prefix, strlen(prefix));
+			r->n++;
+		}
+	}
+}
+
+static void
+rec_name(struct cli_rec *r, const char *name)
+{
+	if (r->json) {
+		if (r->n++)
+			putc(',', r->fp);
+		cli_json_string(r->fp, name, strlen(name));
+		putc(':', r->fp);
+	} else {
+		if (r->prefix != NULL)
+			fprintf(r->fp, "%s: ", r->prefix);
+		fprintf(r->fp, "%s=", name);
+		r->n++;
+	}
+}
+
+void
+cli_rec_strn(struct cli_rec *r, const char *name, const char *v, size_t n)
+{
+	rec_name(r, name);
+	if (r->json)
+		cli_json_string(r->fp, v, n);
+	else {
+		cli_shell_quote(r->fp, v, n);
+		putc('\n', r->fp);
+	}
+}
+
+void
+cli_rec_str(struct cli_rec *r, const char *name, const char *v)
+{
+	cli_rec_strn(r, name, v, strlen(v));
+}
+
+void
+cli_rec_int(struct cli_rec *r, const char *name, long long v)
+{
+	rec_name(r, name);
+	fprintf(r->fp, r->json ? "%lld" : "%lld\n", v);
+}
+
+void
+cli_rec_end(struct cli_rec *r)
+{
+	if (r->json)
+		fputs("}\n", r->fp);
+}
+
+int
+cli_flush_stdout(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		cli_warn("cannot write to standard output: %s",
+		    strerror(errno));
+		return MX_IOERR;
+	}
+	return MX_OK;
+}

@@ -1,0 +1,91 @@
+/*
+ * cli: what every mxkit tool shares at its edge: the common option table,
+ * one-line diagnostics, the exit-code table and the output formats.
+ */
+#ifndef MX_CLI_H
+#define MX_CLI_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <popt.h>
+
+/* Exit status, sysexits values as MTAs and MDAs expect (DESIGN.md). */
+enum {
+	MX_OK = 0,		/* ok, or the verdict was accepted */
+	MX_REJECT = 1,		/* verdict not accepted */
+	MX_USAGE = 64,		/* bad command line */
+	MX_DATAERR = 65,	/* malformed input */
+	MX_NOINPUT = 66,	/* input missing or unreadable */
+	MX_UNAVAILABLE = 69,	/* a peer or service is unavailable */
+	MX_SOFTWARE = 70,	/* internal error */
+	MX_CANTCREAT = 73,	/* cannot create output */
+	MX_IOERR = 74,		/* read or write error */
+	MX_TEMPFAIL = 75	/* temporary failure: try again later */
+};
+
+/* Set by cli_parse from the common options. */
+extern int cli_verbose;
+extern int cli_json;
+
+/*
+ * The common popt table: -h/--help, --usage, -V/--version, -v/--verbose,
+ * --json.  Include it in a tool's table with POPT_ARG_INCLUDE_TABLE.
+ */
+extern struct poptOption cli_common_options[];
+
+/*
+ * Parse argv with the tool's table (which includes cli_common_options).
+ * Handles --help, --usage and --version itself (and exits 0), reports a bad
+ * option as a one-line diagnostic and exits MX_USAGE.  Options of the
+ * tool's table with a val above 0 (and below 100) go to onopt, with the
+ * context for poptGetOptArg(); onopt may be NULL.  Returns the context,
+ * positioned on the leftover arguments; the caller frees it.
+ */
+poptContext	 cli_parse(int, const char **, const struct poptOption *,
+		    const char *, void (*)(poptContext, int));
+
+/* The program name diagnostics start with. */
+const char	*cli_progname(void);
+
+/* "tool: message" on stderr: one line, lower case, no full stop. */
+void		 cli_warn(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+/* cli_warn, then exit with the given status. */
+void		 cli_die(int, const char *, ...)
+		    __attribute__((format(printf, 2, 3), noreturn));
+/* cli_warn, only with -v. */
+void		 cli_info(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+/*
+ * Result output.  A record is a set of name=value pairs.  By default each
+ * pair is a line `name=value` with the value shell-quoted, so that
+ * eval "$(tool ...)" works; with a prefix (several input files) each line
+ * starts with "prefix: ".  With --json a record is one JSON object on one
+ * line; the prefix becomes a "file" member.
+ */
+struct cli_rec {
+	FILE		*fp;
+	const char	*prefix;
+	int		 json;
+	int		 n;
+};
+
+void	cli_rec_begin(struct cli_rec *, FILE *, const char *);
+void	cli_rec_str(struct cli_rec *, const char *, const char *);
+void	cli_rec_strn(struct cli_rec *, const char *, const char *, size_t);
+void	cli_rec_int(struct cli_rec *, const char *, long long);
+void	cli_rec_end(struct cli_rec *);
+
+/* Write s (n bytes) shell-quoted: bare when safe, else in single quotes. */
+void	cli_shell_quote(FILE *, const char *, size_t);
+/* Write s (n bytes) as a JSON string, quotes included. */
+void	cli_json_string(FILE *, const char *, size_t);
+
+/*
+ * Flush stdout and report a failed write (a full disk, a closed pipe) as
+ * MX_IOERR.  Returns 0 or MX_IOERR.
+ */
+int	cli_flush_stdout(void);
+
+#endif

@@ -1,0 +1,494 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "msg.h"
+
+enum { IN_HEADER, IN_BODY, ENDED };
+
+struct field {
+	size_t		 off;		/* in h, or 0 for a prepended one */
+	char		*own;		/* prepended: our copy */
+	size_t		 len;
+	size_t		 namelen;
+};
+
+struct msg {
+	int		 state;
+	int		 crlf;		/* -1 until the first line end */
+	size_t		 membody;
+
+	char		*h;		/* From line, fields, blank line */
+	size_t		 hlen, hcap;
+	size_t		 scan;		/* start of the first unsplit line */
+	size_t		 fromlen;	/* leading mbox "From " line */
+	size_t		 hdrend;	/* end of the fields */
+	size_t		 seplen;	/* the blank line: 0, 1 or 2 bytes */
+
+	struct field	*f;		/* prepended first, newest on top */
+	size_t		 nf, fcap, npre;
+	struct msg_hdr	*view;
+
+	char		*b;		/* body in memory */
+	size_t		 blen, bcap;
+	int		 bfd;		/* spool file once past membody */
+	off_t		 bsize;
+	off_t		 rpos;
+};
+
+struct msg *
+msg_new(size_t membody)
+{
+	struct msg	*m;
+
+	if ((m = calloc(1, sizeof *m)) == NULL)
+		return NULL;
+	m->crlf = -1;
+	m->membody = membody;
+	m->bfd = -1;
+	return m;
+}
+
+void
+msg_free(struct msg *m)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < m->nf; i++)
+		free(m->f[i].own);
+	free(m->f);
+	free(m->view);
+	free(m->h);
+	free(m->b);
+	if (m->bfd >= 0)
+		close(m->bfd);
+	free(m);
+}
+
+static int
+grow(char **p, size_t *cap, size_t need)
+{
+	size_t	 n = *cap ? *cap : 4096;
+	char	*np;
+
+	while (n < need)
+		n *= 2;
+	if (n == *cap)
+		return 0;
+	if ((np = realloc(*p, n)) == NULL)
+		return -1;
+	*p = np;
+	*cap = n;
+	return 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t	w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= w;
+	}
+	return 0;
+}
+
+static int
+spool_open(struct msg *m, char *err, size_t errlen)
+{
+	const char	*dir = getenv("TMPDIR");
+	char		 path[4096];
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if ((size_t)snprintf(path, sizeof path, "%s/mxkit.XXXXXX", dir) >=
+	    sizeof path) {
+		snprintf(err, errlen, "cannot create spool file in '%s': %s",
+		    dir, strerror(ENAMETOOLONG));
+		return MX_CANTCREAT;
+	}
+	if ((m->bfd = mkstemp(path)) < 0) {
+		snprintf(err, errlen, "cannot create spool file in '%s': %s",
+		    dir, strerror(errno));
+		return MX_CANTCREAT;
+	}
+	unlink(path);
+	if (write_all(m->bfd, m->b, m->blen) < 0) {
+		snprintf(err, errlen, "cannot write spool file: %s",
+		    strerror(errno));
+		return MX_IOERR;
+	}
+	free(m->b);
+	m->b = NULL;
+	m->blen = m->bcap = 0;
+	return 0;
+}
+
+static int
+body_add(struct msg *m, const char *p, size_t n, char *err, size_t errlen)
+{
+	int	rc;
+
+	if (n == 0)
+		return 0;
+	m->bsize += n;
+	if (m->bfd < 0 && m->blen + n > m->membody &&
+	    (rc = spool_open(m, err, errlen)) != 0)
+		return rc;
+	if (m->bfd >= 0) {
+		if (write_all(m->bfd, p, n) < 0) {
+			snprintf(err, errlen, "cannot write spool file: %s",
+			    strerror(errno));
+			return MX_IOERR;
+		}
+		return 0;
+	}
+	if (grow(&m->b, &m->bcap, m->blen + n) < 0) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		return MX_SOFTWARE;
+	}
+	memcpy(m->b + m->blen, p, n);
+	m->blen += n;
+	return 0;
+}
+
+static int
+field_add(struct msg *m, size_t off, char *own, size_t len, size_t namelen)
+{
+	struct field	*nf;
+
+	if (m->nf == m->fcap) {
+		size_t	cap = m->fcap ? m->fcap * 2 : 32;
+
+		if ((nf = reallocarray(m->f, cap, sizeof *nf)) == NULL)
+			return -1;
+		m->f = nf;
+		m->fcap = cap;
+	}
+	m->f[m->nf].off = off;
+	m->f[m->nf].own = own;
+	m->f[m->nf].len = len;
+	m->f[m->nf].namelen = namelen;
+	m->nf++;
+	return 0;
+}
+
+/* RFC 5322 2.2 (and obsolete 4.5.8): printable name, blanks, colon. */
+static size_t
+field_name(const char *p, size_t n)
+{
+	size_t	i, name;
+
+	for (i = 0; i < n && p[i] > ' ' && p[i] < 0x7f && p[i] != ':'; i++)
+		;
+	name = i;
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return name > 0 && i < n && p[i] == ':' ? name : 0;
+}
+
+/* The header section ends at offset `at`, with a blank line of sep bytes. */
+static int
+end_header(struct msg *m, size_t at, size_t sep, char *err, size_t errlen)
+{
+	size_t	rest = at + sep;
+
+	m->hdrend = at;
+	m->seplen = sep;
+	m->state = IN_BODY;
+	if (rest < m->hlen) {
+		int	rc = body_add(m, m->h + rest, m->hlen - rest, err,
+			    errlen);
+
+		if (rc != 0)
+			return rc;
+	}
+	m->hlen = rest;
+	return 0;
+}
+
+/* Classify one line of the header section: [s, s + n), n > 0. */
+static int
+header_line(struct msg *m, size_t s, size_t n, char *err, size_t errlen)
+{
+	const char	*p = m->h + s;
+	size_t		 name;
+
+	if (m->crlf < 0 && p[n - 1] == '\n')
+		m->crlf = n >= 2 && p[n - 2] == '\r';
+	if (s == 0 && n >= 5 && memcmp(p, "From ", 5) == 0) {
+		m->fromlen = n;
+		return 0;
+	}
+	if ((n == 1 && p[0] == '\n') || (n == 2 && p[0] == '\r' &&
+	    p[1] == '\n'))
+		return end_header(m, s, n, err, errlen);
+	if ((p[0] == ' ' || p[0] == '\t') && m->nf > m->npre) {
+		m->f[m->nf - 1].len += n;
+		return 0;
+	}
+	if ((name = field_name(p, n)) > 0) {
+		if (field_add(m, s, NULL, n, name) < 0) {
+			snprintf(err, errlen, "%s", strerror(ENOMEM));
+			return MX_SOFTWARE;
+		}
+		return 0;
+	}
+	/* Not a field: the body starts here, with no blank line before it. */
+	return end_header(m, s, 0, err, errlen);
+}
+
+static int
+split_lines(struct msg *m, char *err, size_t errlen)
+{
+	const char	*nl;
+	int		 rc;
+
+	while (m->state == IN_HEADER && m->scan < m->hlen &&
+	    (nl = memchr(m->h + m->scan, '\n', m->hlen - m->scan)) != NULL) {
+		size_t	s = m->scan, n = nl + 1 - (m->h + s);
+
+		m->scan = s + n;
+		if ((rc = header_line(m, s, n, err, errlen)) != 0)
+			return rc;
+	}
+	if (m->state == IN_HEADER && m->hlen > MSG_HDR_MAX) {
+		snprintf(err, errlen, "header section larger than %d bytes",
+		    MSG_HDR_MAX);
+		return MX_DATAERR;
+	}
+	return 0;
+}
+
+int
+msg_feed(struct msg *m, const char *p, size_t n, char *err, size_t errlen)
+{
+	if (m->state == IN_BODY)
+		return body_add(m, p, n, err, errlen);
+	if (m->state == ENDED || n == 0)
+		return 0;
+	if (grow(&m->h, &m->hcap, m->hlen + n) < 0) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		return MX_SOFTWARE;
+	}
+	memcpy(m->h + m->hlen, p, n);
+	m->hlen += n;
+	return split_lines(m, err, errlen);
+}
+
+static int
+build_view(struct msg *m)
+{
+	struct msg_hdr	*v;
+
+	if ((v = reallocarray(m->view, m->nf + 1, sizeof *v)) == NULL)
+		return -1;
+	m->view = v;
+	/* Prepended fields sit at the end of f, newest last: show it first. */
+	for (size_t i = 0; i < m->npre; i++) {
+		const struct field	*f = &m->f[m->nf - 1 - i];
+
+		v[i] = (struct msg_hdr){ f->own, f->len, f->namelen, 1 };
+	}
+	for (size_t i = 0; i < m->nf - m->npre; i++) {
+		const struct field	*f = &m->f[i];
+
+		v[m->npre + i] = (struct msg_hdr){ m->h + f->off, f->len,
+		    f->namelen, 0 };
+	}
+	return 0;
+}
+
+int
+msg_end(struct msg *m, char *err, size_t errlen)
+{
+	int	rc;
+
+	if (m->state == IN_HEADER) {
+		/* A last line without a line end. */
+		if (m->scan < m->hlen &&
+		    (rc = header_line(m, m->scan, m->hlen - m->scan, err,
+		    errlen)) != 0)
+			return rc;
+		if (m->state == IN_HEADER) {
+			m->hdrend = m->hlen;
+			m->seplen = 0;
+		}
+	}
+	m->state = ENDED;
+	if (build_view(m) < 0) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		return MX_SOFTWARE;
+	}
+	return 0;
+}
+
+int
+msg_read_fd(struct msg *m, int fd, char *err, size_t errlen)
+{
+	char	buf[65536];
+	ssize_t	r;
+	int	rc;
+
+	for (;;) {
+		r = read(fd, buf, sizeof buf);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "read error: %s",
+			    strerror(errno));
+			return MX_IOERR;
+		}
+		if ((rc = msg_feed(m, buf, r, err, errlen)) != 0)
+			return rc;
+	}
+	return msg_end(m, err, errlen);
+}
+
+size_t
+msg_nhdrs(const struct msg *m)
+{
+	return m->state == ENDED ? m->nf : 0;
+}
+
+const struct msg_hdr *
+msg_hdr(const struct msg *m, size_t i)
+{
+	return i < msg_nhdrs(m) ? &m->view[i] : NULL;
+}
+
+const struct msg_hdr *
+msg_find(const struct msg *m, const char *name, size_t nth)
+{
+	size_t	len = strlen(name);
+
+	for (size_t i = 0; i < msg_nhdrs(m); i++) {
+		const struct msg_hdr	*h = &m->view[i];
+
+		if (h->namelen == len && strncasecmp(h->raw, name, len) == 0 &&
+		    nth-- == 0)
+			return h;
+	}
+	return NULL;
+}
+
+const char *
+msg_hdr_value(const struct msg_hdr *h, size_t *len)
+{
+	const char	*colon = memchr(h->raw, ':', h->len);
+
+	*len = h->len - (colon + 1 - h->raw);
+	return colon + 1;
+}
+
+int
+msg_crlf(const struct msg *m)
+{
+	return m->crlf > 0;
+}
+
+off_t
+msg_body_size(const struct msg *m)
+{
+	return m->bsize;
+}
+
+off_t
+msg_size(const struct msg *m)
+{
+	off_t	n = m->hlen + m->bsize;
+
+	for (size_t i = 0; i < m->npre; i++)
+		n += m->f[m->nf - 1 - i].len;
+	return n;
+}
+
+int
+msg_spooled(const struct msg *m)
+{
+	return m->bfd >= 0;
+}
+
+int
+msg_prepend(struct msg *m, const char *raw, size_t len)
+{
+	char	*own;
+	size_t	 name;
+
+	if ((name = field_name(raw, len)) == 0 || (own = malloc(len)) == NULL)
+		return -1;
+	memcpy(own, raw, len);
+	if (field_add(m, 0, own, len, name) < 0) {
+		free(own);
+		return -1;
+	}
+	m->npre++;
+	return m->state == ENDED ? build_view(m) : 0;
+}
+
+int
+msg_body_rewind(struct msg *m)
+{
+	m->rpos = 0;
+	return 0;
+}
+
+ssize_t
+msg_body_read(struct msg *m, char *buf, size_t n)
+{
+	ssize_t	r;
+
+	if ((off_t)n > m->bsize - m->rpos)
+		n = m->bsize - m->rpos;
+	if (n == 0)
+		return 0;
+	if (m->bfd < 0) {
+		memcpy(buf, m->b + m->rpos, n);
+		r = n;
+	} else {
+		do
+			r = pread(m->bfd, buf, n, m->rpos);
+		while (r < 0 && errno == EINTR);
+		if (r <= 0)
+			return -1;
+	}
+	m->rpos += r;
+	return r;
+}
+
+int
+msg_write(struct msg *m, int fd, char *err, size_t errlen)
+{
+	char	buf[65536];
+	ssize_t	r;
+	int	ok;
+
+	ok = write_all(fd, m->h, m->fromlen) == 0;
+	for (size_t i = 0; ok && i < m->npre; i++)
+		ok = write_all(fd, m->f[m->nf - 1 - i].own,
+		    m->f[m->nf - 1 - i].len) == 0;
+	if (ok)
+		ok = write_all(fd, m->h + m->fromlen, m->hlen - m->fromlen) == 0;
+	msg_body_rewind(m);
+	while (ok && (r = msg_body_read(m, buf, sizeof buf)) != 0)
+		ok = r > 0 && write_all(fd, buf, r) == 0;
+	if (!ok) {
+		snprintf(err, errlen, "write error: %s", strerror(errno));
+		return MX_IOERR;
+	}
+	return 0;
+}

@@ -1,0 +1,165 @@
+# t/lib.sh: TAP helpers for the POSIX sh tests.  Source it first thing:
+#	. "${MX_SRCDIR:-.}/t/lib.sh"
+# Every test gets its own temporary directory $T, removed on exit, and the
+# freshly built tools first on PATH.  Test servers started with `daemon`
+# are killed and reaped on exit.
+
+: "${MX_BUILDDIR:=$(pwd)}"
+: "${MX_SRCDIR:=$(pwd)}"
+: "${MX_SHARED:=$MX_SRCDIR/../shared}"
+PATH=$MX_BUILDDIR/tools:$PATH
+export PATH MX_BUILDDIR MX_SRCDIR MX_SHARED
+# Debian's Python modules (SRS, dkim, yaml), not a pyenv build on PATH.
+PY=/usr/bin/python3
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/mxkit-t.XXXXXX") || exit 1
+_n=0
+_failed=0
+_pids=
+
+_cleanup() {
+	for _p in $_pids; do
+		kill "$_p" 2>/dev/null
+	done
+	for _p in $_pids; do
+		wait "$_p" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap _cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+_result() {	# _result STATUS DESCRIPTION
+	_n=$((_n + 1))
+	if [ "$1" -eq 0 ]; then
+		printf 'ok %d - %s\n' "$_n" "$2"
+	else
+		printf 'not ok %d - %s\n' "$_n" "$2"
+		_failed=$((_failed + 1))
+	fi
+}
+
+diag() {
+	printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+# ok DESCRIPTION COMMAND...: passes when the command exits 0.
+ok() {
+	_d=$1
+	shift
+	"$@"
+	_result $? "$_d"
+}
+
+# is GOT WANT DESCRIPTION
+is() {
+	if [ "$1" = "$2" ]; then
+		_result 0 "$3"
+	else
+		_result 1 "$3"
+		diag "     got: '$1'" "expected: '$2'"
+	fi
+}
+
+# isnt GOT UNWANTED DESCRIPTION
+isnt() {
+	if [ "$1" != "$2" ]; then
+		_result 0 "$3"
+	else
+		_result 1 "$3"
+		diag "got the unwanted '$1'"
+	fi
+}
+
+# like GOT ERE DESCRIPTION
+like() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		_result 0 "$3"
+	else
+		_result 1 "$3"
+		diag "     got: '$1'" "expected to match: /$2/"
+	fi
+}
+
+# run COMMAND...: run it; its stdout, stderr and status go to $out, $err
+# and $rc (and the files $T/out, $T/err).
+run() {
+	"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	out=$(cat "$T/out")
+	err=$(cat "$T/err")
+}
+
+# One-line diagnostics: "tool: ...", a single line, nothing else.
+one_line_error() {	# one_line_error TOOL DESCRIPTION
+	_lines=$(printf '%s\n' "$err" | wc -l)
+	if [ "$_lines" -eq 1 ] && printf '%s\n' "$err" | grep -q "^$1: "; then
+		_result 0 "$2"
+	else
+		_result 1 "$2"
+		diag "stderr was: '$err'"
+	fi
+}
+
+skip() {	# skip COUNT REASON
+	_i=0
+	while [ "$_i" -lt "$1" ]; do
+		_n=$((_n + 1))
+		printf 'ok %d # skip %s\n' "$_n" "$2"
+		_i=$((_i + 1))
+	done
+}
+
+skip_all() {
+	printf '1..0 # SKIP %s\n' "$1"
+	exit 0
+}
+
+need() {	# need COMMAND...: skip the whole test unless all are there
+	for _c; do
+		command -v "$_c" >/dev/null 2>&1 || skip_all "$_c not installed"
+	done
+}
+
+done_testing() {
+	printf '1..%d\n' "$_n"
+	[ "$_failed" -eq 0 ]
+	exit $?
+}
+
+# daemon COMMAND...: start a server in the background, a child of this
+# shell, killed and waited for on exit.  Its pid is in $!.
+daemon() {
+	"$@" &
+	_pids="$_pids $!"
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on just now.
+free_port() {
+	$PY -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# wait_port PORT: wait up to 5 s for a listener on 127.0.0.1:PORT.
+wait_port() {
+	_i=0
+	while [ "$_i" -lt 100 ]; do
+		$PY -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()' \
+		    "$1" 2>/dev/null && return 0
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# secret_file NAME SECRET...: a secret file, mode 0600, one per line.
+secret_file() {
+	_f=$T/$1
+	shift
+	printf '%s\n' "$@" >"$_f"
+	chmod 600 "$_f"
+	echo "$_f"
+}
