@@ -3,6 +3,8 @@
  * bound so the spool path runs too, the message must write back byte for
  * byte, and every header field must lie inside what was read.
  */
+#include "config.h"
+
 #include <sys/mman.h>
 
 #include <stdint.h>
