@@ -429,7 +429,9 @@ msg_prepend(struct msg *m, const char *raw, size_t len)
 	char	*own;
 	size_t	 name;
 
-	if ((name = field_name(raw, len)) == 0 || (own = malloc(len)) == NULL)
+	/* Only once the message is read: prepended fields sit after its own. */
+	if (m->state != ENDED || (name = field_name(raw, len)) == 0 ||
+	    (own = malloc(len)) == NULL)
 		return -1;
 	memcpy(own, raw, len);
 	if (field_add(m, 0, own, len, name) < 0) {
@@ -437,7 +439,7 @@ msg_prepend(struct msg *m, const char *raw, size_t len)
 		return -1;
 	}
 	m->npre++;
-	return m->state == ENDED ? build_view(m) : 0;
+	return build_view(m);
 }
 
 int

@@ -61,8 +61,9 @@ off_t	msg_size(const struct msg *);
 int	msg_spooled(const struct msg *);
 
 /*
- * Add a header field above the others.  raw must be a whole field with its
- * line end (use msg_crlf() to pick it).  The text is copied.  0 or -1.
+ * Add a header field above the others, once the message is read (after
+ * msg_end).  raw must be a whole field with its line end (use msg_crlf() to
+ * pick it).  The text is copied.  0 or -1.
  */
 int	msg_prepend(struct msg *, const char *, size_t);
 
