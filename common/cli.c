@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -79,6 +80,26 @@ cli_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * popt names the value, not the option, in "--max-age x": find the option
+ * it belongs to so that the diagnostic names both.
+ */
+static void
+bad_option(poptContext pc, int rc, int argc, const char **argv)
+{
+	const char	*bad = poptBadOption(pc, POPT_BADOPTION_NOALIAS);
+
+	if (bad != NULL && *bad != '-' && (rc == POPT_ERROR_BADNUMBER ||
+	    rc == POPT_ERROR_OVERFLOW))
+		for (int i = argc - 1; i > 1; i--)
+			if (strcmp(argv[i], bad) == 0 && argv[i - 1][0] == '-')
+				cli_die(MX_USAGE, "bad value '%s' for '%s': %s "
+				    "(see %s --help)", bad, argv[i - 1],
+				    poptStrerror(rc), progname);
+	cli_die(MX_USAGE, "bad option '%s': %s (see %s --help)", bad,
+	    poptStrerror(rc), progname);
+}
+
 poptContext
 cli_parse(int argc, const char **argv, const struct poptOption *opts,
     const char *args_help, void (*onopt)(poptContext, int))
@@ -112,9 +133,7 @@ cli_parse(int argc, const char **argv, const struct poptOption *opts,
 		}
 	}
 	if (rc < -1)
-		cli_die(MX_USAGE, "bad option '%s': %s (see %s --help)",
-		    poptBadOption(pc, POPT_BADOPTION_NOALIAS),
-		    poptStrerror(rc), progname);
+		bad_option(pc, rc, argc, argv);
 	return pc;
 }
 
@@ -246,4 +265,74 @@ cli_flush_stdout(void)
 		return MX_IOERR;
 	}
 	return MX_OK;
+}
+
+/* One complete line of n bytes at p (no LF): strip a CR, hand it over. */
+static int
+line_out(const char *p, size_t n, size_t max, unsigned long lineno,
+    int (*fn)(void *, const char *, size_t, unsigned long), void *arg)
+{
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	if (n > max)
+		return fn(arg, NULL, 0, lineno);
+	return fn(arg, p, n, lineno);
+}
+
+int
+cli_lines(int fd, size_t max, int (*fn)(void *, const char *, size_t,
+    unsigned long), void *arg)
+{
+	/* Room for the longest line with its CRLF, and big reads. */
+	size_t		 cap = max + 2 > 65536 ? max + 2 : 65536;
+	size_t		 have = 0, start;
+	unsigned long	 lineno = 0;
+	char		*buf, *nl;
+	ssize_t		 r;
+	int		 rc = 0, skipping = 0, saved;
+
+	if ((buf = malloc(cap)) == NULL)
+		return -1;
+	while (rc == 0) {
+		if ((r = read(fd, buf + have, cap - have)) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -1;
+			break;
+		}
+		if (r == 0) {
+			if (have > 0 && !skipping)
+				rc = line_out(buf, have, max, ++lineno, fn,
+				    arg);
+			break;
+		}
+		have += r;
+		start = 0;
+		while (rc == 0 &&
+		    (nl = memchr(buf + start, '\n', have - start)) != NULL) {
+			if (skipping)
+				skipping = 0;
+			else
+				rc = line_out(buf + start, nl - (buf + start),
+				    max, ++lineno, fn, arg);
+			start = nl + 1 - buf;
+		}
+		if (skipping) {
+			have = 0;
+			continue;
+		}
+		have -= start;
+		memmove(buf, buf + start, have);
+		/* No newline in max + CR bytes: too long, whatever follows. */
+		if (rc == 0 && have > max + 1) {
+			rc = fn(arg, NULL, 0, ++lineno);
+			skipping = 1;
+			have = 0;
+		}
+	}
+	saved = errno;
+	explicit_bzero(buf, cap);
+	free(buf);
+	errno = saved;
+	return rc;
 }

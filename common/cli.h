@@ -83,6 +83,19 @@ void	cli_shell_quote(FILE *, const char *, size_t);
 void	cli_json_string(FILE *, const char *, size_t);
 
 /*
+ * Read fd to its end line by line and call fn(arg, line, len, lineno) for
+ * each line, lineno counting from 1, without its LF or CRLF; a last line
+ * without a newline counts too.  A line longer than max bytes is passed
+ * once as line NULL (len 0) and its bytes are skipped, so memory stays
+ * bounded whatever the input.  When fn returns other than 0 reading stops
+ * and that value is returned.  Returns 0 at the end of the input, or -1
+ * with errno set when read(2) fails.  The buffer is cleared before it is
+ * freed, so secrets may be read this way.
+ */
+int	cli_lines(int, size_t, int (*)(void *, const char *, size_t,
+	    unsigned long), void *);
+
+/*
  * Flush stdout and report a failed write (a full disk, a closed pipe) as
  * MX_IOERR.  Returns 0 or MX_IOERR.
  */
