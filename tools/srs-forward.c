@@ -20,9 +20,16 @@
 
 static int	 reverse;
 static char	*secret_file, *domain, *scheme_name, *separator, *listen_on;
-static int	 hash_length, hash_min, max_age, timeout_s = 30;
+static int	 hash_length = 4, hash_min, max_age, timeout_s = 30;
 
-enum { OPT_LOCAL = 1 };
+/* The longest line taken from a secret file. */
+#define SECRET_MAX	4096
+/* The most of an address a diagnostic quotes. */
+#define SHOW_MAX	100
+
+/* Options whose presence matters, not only their value. */
+enum { OPT_LOCAL = 1, OPT_HASH_LENGTH, OPT_HASH_MIN, OPT_MAX_AGE };
+static int	 given[OPT_MAX_AGE + 1];
 
 static struct srs	*srs;
 
@@ -36,11 +43,11 @@ static struct poptOption options[] = {
 	{ "scheme", '\0', POPT_ARG_STRING, &scheme_name, 0,
 	  "shevek (Mail::SRS, pysrs, postsrsd; the default) or exim",
 	  "NAME" },
-	{ "hash-length", '\0', POPT_ARG_INT, &hash_length, 0,
+	{ "hash-length", '\0', POPT_ARG_INT, &hash_length, OPT_HASH_LENGTH,
 	  "hash characters written (default 4)", "N" },
-	{ "hash-min", '\0', POPT_ARG_INT, &hash_min, 0,
+	{ "hash-min", '\0', POPT_ARG_INT, &hash_min, OPT_HASH_MIN,
 	  "fewest hash characters accepted (default: the hash length)", "N" },
-	{ "max-age", '\0', POPT_ARG_INT, &max_age, 0,
+	{ "max-age", '\0', POPT_ARG_INT, &max_age, OPT_MAX_AGE,
 	  "days a timestamp stays valid (default 21; exim 10)", "DAYS" },
 	{ "separator", '\0', POPT_ARG_STRING, &separator, 0,
 	  "separator after SRS0/SRS1: = + or - (default =)", "C" },
@@ -63,6 +70,7 @@ static int		 nlocals;
 static void
 on_option(poptContext pc, int val)
 {
+	given[val] = 1;
 	if (val != OPT_LOCAL)
 		return;
 	if (nlocals == (int)(sizeof locals / sizeof locals[0]))
@@ -86,41 +94,36 @@ add_local_domains(const char *list)
 	}
 }
 
+static int
+add_secret(void *arg, const char *line, size_t len, unsigned long lineno)
+{
+	if (line == NULL)
+		cli_die(MX_USAGE, "secret on line %lu of '%s' is too long",
+		    lineno, (const char *)arg);
+	if (len > 0 && srs_add_secret(srs, line, len) < 0)
+		cli_die(MX_SOFTWARE, "cannot load secret: %s",
+		    strerror(ENOMEM));
+	return 0;
+}
+
 static void
 load_secrets(const char *path)
 {
-	char		 buf[65536];
-	struct stat	 st;
-	ssize_t		 n;
-	size_t		 len = 0;
-	char		*p, *e;
-	int		 fd;
+	struct stat	st;
+	int		fd;
 
 	if ((fd = open(path, O_RDONLY)) < 0)
 		cli_die(MX_NOINPUT, "cannot open secret file '%s': %s", path,
 		    strerror(errno));
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+		cli_die(MX_NOINPUT, "cannot read secret file '%s': %s", path,
+		    strerror(EISDIR));
 	if (fstat(fd, &st) == 0 && (st.st_mode & S_IROTH))
 		cli_warn("secret file '%s' is readable by others", path);
-	while ((n = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
-		len += n;
-	if (n < 0)
+	if (cli_lines(fd, SECRET_MAX, add_secret, (void *)path) < 0)
 		cli_die(MX_IOERR, "cannot read secret file '%s': %s", path,
 		    strerror(errno));
-	if (len == sizeof buf - 1)
-		cli_die(MX_USAGE, "secret file '%s' is too large", path);
 	close(fd);
-	buf[len] = '\0';
-	for (p = buf; p < buf + len; p = e + 1) {
-		if ((e = memchr(p, '\n', buf + len - p)) == NULL)
-			e = buf + len;
-		n = e - p;
-		if (n > 0 && p[n - 1] == '\r')
-			n--;
-		if (n > 0 && srs_add_secret(srs, p, n) < 0)
-			cli_die(MX_SOFTWARE, "cannot load secret: %s",
-			    strerror(ENOMEM));
-	}
-	explicit_bzero(buf, sizeof buf);
 	if (srs_nsecrets(srs) == 0)
 		cli_die(MX_USAGE, "no secret in '%s'", path);
 }
@@ -139,15 +142,20 @@ setup(void)
 	}
 	if ((srs = srs_new(sch)) == NULL)
 		cli_die(MX_SOFTWARE, "cannot set up HMAC: OpenSSL failed");
-	if (hash_length && srs_set_hash_length(srs, hash_length) < 0)
+	if (srs_set_hash_length(srs, hash_length) < 0)
 		cli_die(MX_USAGE, "bad --hash-length %d: expected %s",
 		    hash_length, sch == SRS_EXIM ? "4 with --scheme exim" :
 		    "1 to 27");
-	if (srs_set_hash_min(srs, hash_min ? hash_min :
-	    hash_length ? hash_length : 4) < 0)
+	if (!given[OPT_HASH_MIN])
+		hash_min = hash_length;
+	if (srs_set_hash_min(srs, hash_min) < 0)
 		cli_die(MX_USAGE, "bad --hash-min %d: expected %s", hash_min,
 		    sch == SRS_EXIM ? "4 with --scheme exim" : "1 to 27");
-	if (max_age && srs_set_max_age(srs, max_age) < 0)
+	/* Else our own addresses would not reverse. */
+	if (hash_min > hash_length)
+		cli_die(MX_USAGE, "bad --hash-min %d: more than the hash "
+		    "length %d", hash_min, hash_length);
+	if (given[OPT_MAX_AGE] && srs_set_max_age(srs, max_age) < 0)
 		cli_die(MX_USAGE, "bad --max-age %d: expected 1 to 1023 days",
 		    max_age);
 	if (separator != NULL && (strlen(separator) != 1 ||
@@ -186,33 +194,54 @@ status_exit(enum srs_status st)
 	}
 }
 
-/* Rewrite one address; print the result line.  Returns an exit status. */
+/* Diagnostics quote at most SHOW_MAX bytes of an address. */
+#define SHOW(len)	(int)((len) > SHOW_MAX ? SHOW_MAX : (len))
+#define ELLIPSIS(len)	((len) > SHOW_MAX ? "..." : "")
+
+static void
+report(enum srs_status st, int flags, const char *addr, size_t len,
+    unsigned long lineno)
+{
+	char	where[32] = "";
+
+	if (lineno > 0)
+		snprintf(where, sizeof where, "line %lu: ", lineno);
+	if (addr == NULL)
+		cli_warn("%scannot %s: line longer than %d bytes", where,
+		    reverse ? "reverse" : "forward", SRS_ADDR_MAX);
+	else if (st == SRS_UNCHANGED)
+		cli_info("%s'%.*s%s' left alone: %s", where, SHOW(len), addr,
+		    ELLIPSIS(len), srs_strerror(st));
+	else if (st != SRS_OK)
+		cli_warn("%scannot %s '%.*s%s': %s", where,
+		    reverse ? "reverse" : "forward", SHOW(len), addr,
+		    ELLIPSIS(len), srs_strerror(st));
+	if (flags & SRS_F_CASEHASH)
+		cli_warn("%shash of '%.*s%s' matched only ignoring case",
+		    where, SHOW(len), addr, ELLIPSIS(len));
+}
+
+/*
+ * Rewrite one address (NULL: a line too long to be one) and print the
+ * result line, an empty line when it failed.  Returns an exit status.
+ */
 static int
 one(const char *addr, size_t len, unsigned long lineno)
 {
-	char		 out[SRS_OUT_MAX], where[32] = "";
-	enum srs_status	 st;
-	int		 flags;
+	char		 out[SRS_OUT_MAX] = "";
+	enum srs_status	 st = SRS_TOOLONG;
+	int		 flags = 0;
 
-	st = reverse ? srs_reverse(srs, addr, len, out, &flags) :
-	    srs_forward(srs, addr, len, domain, out, &flags);
-	if (lineno > 0)
-		snprintf(where, sizeof where, "line %lu: ", lineno);
-	if (flags & SRS_F_CASEHASH)
-		cli_warn("%shash of '%.*s' matched only ignoring case", where,
-		    (int)len, addr);
-	if (st != SRS_OK && st != SRS_UNCHANGED)
-		cli_warn("%scannot %s '%.*s': %s", where,
-		    reverse ? "reverse" : "forward", (int)len, addr,
-		    srs_strerror(st));
-	else if (st == SRS_UNCHANGED)
-		cli_info("%s'%.*s' left alone: %s", where, (int)len, addr,
-		    srs_strerror(st));
+	if (addr != NULL)
+		st = reverse ? srs_reverse(srs, addr, len, out, &flags) :
+		    srs_forward(srs, addr, len, domain, out, &flags);
+	report(st, flags, addr, len, lineno);
 	if (cli_json) {
 		struct cli_rec	r;
 
 		cli_rec_begin(&r, stdout, NULL);
-		cli_rec_strn(&r, "input", addr, len);
+		if (addr != NULL)
+			cli_rec_strn(&r, "input", addr, len);
 		cli_rec_str(&r, "status", st == SRS_OK ? "rewritten" :
 		    st == SRS_UNCHANGED ? "unchanged" : "error");
 		if (st == SRS_OK || st == SRS_UNCHANGED)
@@ -221,7 +250,6 @@ one(const char *addr, size_t len, unsigned long lineno)
 			cli_rec_str(&r, "reason", srs_strerror(st));
 		cli_rec_end(&r);
 	} else {
-		/* One line out per line in, empty when it failed. */
 		fputs_unlocked(out, stdout);
 		putc_unlocked('\n', stdout);
 	}
@@ -235,70 +263,23 @@ worse(int a, int b)
 }
 
 static int
+batch_line(void *arg, const char *line, size_t len, unsigned long lineno)
+{
+	int	*rc = arg;
+
+	*rc = worse(*rc, one(line, len, lineno));
+	/* Output lost (a full disk): the rest would be lost too. */
+	return ferror(stdout) ? -2 : 0;
+}
+
+static int
 batch(void)
 {
-	static char	 buf[1 << 16];
-	size_t		 have = 0, start;
-	unsigned long	 lineno = 0;
-	ssize_t		 r;
-	int		 rc = MX_OK, skipping = 0, eof = 0;
+	int	rc = MX_OK;
 
-	while (!eof) {
-		r = read(0, buf + have, sizeof buf - have);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			cli_warn("cannot read standard input: %s",
-			    strerror(errno));
-			return worse(rc, MX_IOERR);
-		}
-		if (r == 0) {
-			eof = 1;
-			/* A last line without a newline still counts. */
-			if (have > 0 && buf[have - 1] != '\n')
-				buf[have++] = '\n';
-		}
-		have += r;
-		start = 0;
-		for (;;) {
-			char	*nl = memchr(buf + start, '\n', have - start);
-			size_t	 n;
-
-			if (nl == NULL)
-				break;
-			n = nl - (buf + start);
-			if (n > 0 && buf[start + n - 1] == '\r')
-				n--;
-			if (skipping)
-				skipping = 0;
-			else
-				rc = worse(rc, one(buf + start, n, ++lineno));
-			start = nl + 1 - buf;
-		}
-		memmove(buf, buf + start, have - start);
-		have -= start;
-		if (have == sizeof buf - 1 || (skipping && have > 0)) {
-			/* Longer than any address: report once, skip it. */
-			if (!skipping) {
-				lineno++;
-				cli_warn("line %lu: cannot %s: %s", lineno,
-				    reverse ? "reverse" : "forward",
-				    srs_strerror(SRS_TOOLONG));
-				if (cli_json) {
-					struct cli_rec	rec;
-
-					cli_rec_begin(&rec, stdout, NULL);
-					cli_rec_str(&rec, "status", "error");
-					cli_rec_str(&rec, "reason",
-					    srs_strerror(SRS_TOOLONG));
-					cli_rec_end(&rec);
-				} else
-					putc_unlocked('\n', stdout);
-				rc = worse(rc, MX_DATAERR);
-			}
-			skipping = 1;
-			have = 0;
-		}
+	if (cli_lines(0, SRS_ADDR_MAX, batch_line, &rc) == -1) {
+		cli_warn("cannot read standard input: %s", strerror(errno));
+		rc = worse(rc, MX_IOERR);
 	}
 	return rc;
 }
@@ -333,24 +314,28 @@ sockmap_answer(void *arg, const char *name, size_t nlen, const char *key,
 static int
 serve(void)
 {
-	char	err[256], bound[300];
-	int	fd;
+	struct cli_rec	r;
+	char		err[256], bound[300];
+	int		fd, rc;
 
 	if ((fd = sockmap_listen(listen_on, err, sizeof err, bound,
 	    sizeof bound)) < 0)
-		cli_die(MX_UNAVAILABLE, "cannot listen on '%s': %s",
-		    listen_on, err);
-	if (cli_json)
-		printf("{\"socketmap\":\"%s\"}\n", bound);
-	else
-		printf("socketmap=%s\n", bound);
-	if (cli_flush_stdout() != MX_OK)
-		return MX_IOERR;
-	if (sockmap_serve(fd, timeout_s * 1000, sockmap_answer, NULL, err,
-	    sizeof err) < 0)
-		cli_die(MX_SOFTWARE, "socketmap server failed: %s", err);
+		cli_die(fd == -2 ? MX_USAGE : MX_UNAVAILABLE,
+		    "cannot listen on '%s': %s", listen_on, err);
+	/* The bound address (the real port for :0) tells callers we are up. */
+	cli_rec_begin(&r, stdout, NULL);
+	cli_rec_str(&r, "socketmap", bound);
+	cli_rec_end(&r);
+	if ((rc = cli_flush_stdout()) == MX_OK &&
+	    sockmap_serve(fd, timeout_s * 1000, sockmap_answer, NULL, err,
+	    sizeof err) < 0) {
+		cli_warn("socketmap server failed: %s", err);
+		rc = MX_SOFTWARE;
+	}
 	close(fd);
-	return MX_OK;
+	if (strncmp(listen_on, "unix:", 5) == 0)
+		unlink(listen_on + 5);
+	return rc;
 }
 
 int
