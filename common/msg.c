@@ -483,7 +483,7 @@ msg_write(struct msg *m, int fd, char *err, size_t errlen)
 	for (size_t i = 0; ok && i < m->npre; i++)
 		ok = write_all(fd, m->f[m->nf - 1 - i].own,
 		    m->f[m->nf - 1 - i].len) == 0;
-	if (ok)
+	if (ok && m->hlen > m->fromlen)
 		ok = write_all(fd, m->h + m->fromlen, m->hlen - m->fromlen) == 0;
 	msg_body_rewind(m);
 	while (ok && (r = msg_body_read(m, buf, sizeof buf)) != 0)
