@@ -1,7 +1,8 @@
 /*
  * Fuzz the message reader: fed in uneven pieces, with a tiny in-memory
  * bound so the spool path runs too, the message must write back byte for
- * byte, and every header field must lie inside what was read.
+ * byte, every header field must be well formed, and the body streamed back
+ * must be the tail of the input.
  */
 #include "config.h"
 
@@ -22,8 +23,9 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t n)
 {
 	struct msg	*m = msg_new(64);
 	const char	*p = (const char *)buf;
-	char		 err[256], *back;
-	size_t		 off = 0, step = 1, blen, vlen;
+	char		 err[256], chunk[37], *back;
+	size_t		 off = 0, step = 1, blen, vlen, bsz;
+	ssize_t		 got;
 	int		 rc = 0, fd;
 
 	if (m == NULL)
@@ -45,6 +47,20 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t n)
 			    msg_hdr_value(h, &vlen) + vlen != h->raw + h->len)
 				abort();
 		}
+		if (msg_size(m) != (off_t)n || msg_body_size(m) > (off_t)n)
+			abort();
+		/* The body, read back in odd-sized pieces, ends the input. */
+		bsz = msg_body_size(m);
+		off = n - bsz;
+		if (msg_body_rewind(m) != 0)
+			abort();
+		while ((got = msg_body_read(m, chunk, sizeof chunk)) > 0) {
+			if ((size_t)got > n - off || memcmp(chunk, p + off, got))
+				abort();
+			off += got;
+		}
+		if (got < 0 || off != n)
+			abort();
 		if ((fd = memfd_create("msg", 0)) < 0 ||
 		    msg_write(m, fd, err, sizeof err) != 0)
 			abort();
