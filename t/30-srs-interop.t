@@ -403,4 +403,57 @@ done
 same "$T/dlts" "$T/in" "postsrsd accepts a lower-case stamp"
 same "$T/duc" "$T/ucin" "postsrsd accepts a smashed hash"
 
+# --- Odd inputs: we refuse what Mail::SRS and pysrs refuse -----------------
+# postsrsd 1.10 is left out here: it accepts a hash with extra characters
+# after the first hash-length ones (SRS0=Ti5eXY=...), which both other
+# peers refuse, and it calls "SRS0@x" an SRS0 address.
+g=SRS0=Ti5e=RA=Example.COM=User@fwd.example.net
+h=SRS1=KzS+=hop.example==abcd=RA=x.org=u@fwd.example.net
+cat >"$T/in" <<EOF
+$g
+srs0=Ti5e=RA=Example.COM=User@fwd.example.net
+SRS0+Ti5e=RA=Example.COM=User@fwd.example.net
+SRS0-Ti5e=ra=Example.COM=User@fwd.example.net
+SRS0=Ti5e=RAA=Example.COM=User@fwd.example.net
+SRS0=Ti5e=R1=Example.COM=User@fwd.example.net
+SRS0=Ti5e=R=Example.COM=User@fwd.example.net
+SRS0=Ti5e=RA=Example.COM=@fwd.example.net
+SRS0=Ti5e=RA==User@fwd.example.net
+SRS0=Ti5eXY=RA=Example.COM=User@fwd.example.net
+SRS0=Ti5=RA=Example.COM=User@fwd.example.net
+SRS0=Ti5f=RA=Example.COM=User@fwd.example.net
+SRS0=Ti5e=RB=Example.COM=User@fwd.example.net
+SRS0=Ti5e=RA=Example.COM=Usr@fwd.example.net
+$h
+SRS1=hop.example=hop.example==abcd=RA=x.org=u@fwd.example.net
+SRS1=KzS+=hop.example=abcd=RA=x.org=u@fwd.example.net
+SRS1=KzS+XY=hop.example==abcd=RA=x.org=u@fwd.example.net
+SRS1=KzS+=hop.example==abcd=RA=x.org=v@fwd.example.net
+SRS0=PByx=RA=Example.ORG="John.Smith"@fwd.example.net
+EOF
+ours 20000 --secret-file "$S1" -r <"$T/in" >"$T/o" 2>/dev/null
+ms 20000 reverse "$S1" <"$T/in" 2>/dev/null | sed 's/^ERR .*//' >"$T/m"
+py 20000 reverse "$S1" <"$T/in" 2>/dev/null | sed 's/^ERR .*//' >"$T/p"
+same "$T/o" "$T/m" "odd SRS addresses: reversed or refused as Mail::SRS does"
+same "$T/o" "$T/p" "odd SRS addresses: reversed or refused as pysrs does"
+is "$(grep -c . "$T/o")" 6 "odd SRS addresses: six of them reverse"
+
+# Quoted local parts: pysrs puts the quotes round the whole new local part,
+# which stays a valid address; Mail::SRS and postsrsd leave them inside
+# (SRS0=HHHH=TT=x.org="a b"@fwd, not an address at all).  We follow pysrs.
+cat >"$T/in" <<'EOF'
+"a b"@x.org
+"John.Smith"@Example.ORG
+"x=y"@Sub.Example.NET
+EOF
+for day in 20000 19461; do
+	ours "$day" --secret-file "$S1" -d "$FWD" <"$T/in" >"$T/o"
+	py "$day" forward "$S1" <"$T/in" >"$T/p"
+	same "$T/o" "$T/p" "day $day: quoted local parts as pysrs"
+	py "$day" reverse "$S1" <"$T/o" >"$T/x"
+	same "$T/x" "$T/in" "day $day: pysrs reverses our quoted ones"
+	ours "$day" --secret-file "$S1" -r <"$T/o" >"$T/x"
+	same "$T/x" "$T/in" "day $day: we reverse our quoted ones"
+done
+
 done_testing
