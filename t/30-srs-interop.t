@@ -4,6 +4,8 @@
 # and several days pinned with libfaketime.
 . "${MX_SRCDIR:-.}/t/lib.sh"
 
+# postsrsd and exim live in /usr/sbin, not always on a user's PATH.
+PATH=$PATH:/usr/sbin
 need perl postsrsd
 perl -MMail::SRS -e 1 2>/dev/null || skip_all "Mail::SRS not installed"
 $PY -c 'import SRS' 2>/dev/null || skip_all "pysrs not installed"

@@ -3,6 +3,8 @@
 # inbound_srs through `exim -be`, with the day pinned by libfaketime.
 . "${MX_SRCDIR:-.}/t/lib.sh"
 
+# exim lives in /usr/sbin, not always on a user's PATH.
+PATH=$PATH:/usr/sbin
 need exim
 FT=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
 [ -n "$FT" ] || skip_all "libfaketime not installed"
