@@ -74,6 +74,23 @@ sb_chr(struct sb *b, char c)
 	sb_add(b, &c, 1);
 }
 
+/*
+ * Bytes an unquoted address may not hold: controls, space, angle brackets;
+ * in the domain also '"' and '@'.  Bit 1: anywhere, bit 2: in the domain.
+ */
+static unsigned char	badbyte[256];
+
+static void
+badbyte_init(void)
+{
+	for (int c = 0; c < 256; c++) {
+		int	any = c < 0x20 || c == 0x7f || c == ' ' || c == '<' ||
+			    c == '>';
+
+		badbyte[c] = any | (any || c == '"' || c == '@') << 1;
+	}
+}
+
 struct srs *
 srs_new(enum srs_scheme scheme)
 {
@@ -81,6 +98,8 @@ srs_new(enum srs_scheme scheme)
 
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return NULL;
+	if (badbyte['<'] == 0)
+		badbyte_init();
 	s->scheme = scheme;
 	s->md = EVP_MD_fetch(NULL, scheme == SRS_EXIM ? "MD5" : "SHA1", NULL);
 	s->ctx = EVP_MD_CTX_new();
@@ -305,8 +324,10 @@ exim_hash(struct srs *s, const struct secret *k, const char *d, size_t len,
 static enum srs_status
 split_addr(const char *a, size_t len, size_t *at)
 {
-	const char	*p;
-	int		 quoted;
+	const unsigned char	*u = (const unsigned char *)a;
+	const char		*p;
+	size_t			 i;
+	int			 quoted;
 
 	if (len > SRS_ADDR_MAX)
 		return SRS_TOOLONG;
@@ -315,18 +336,15 @@ split_addr(const char *a, size_t len, size_t *at)
 	*at = p - a;
 	if (*at == 0 || *at + 1 == len)
 		return SRS_BADADDR;
+	/* Inside quotes a local part may hold anything but controls. */
 	quoted = a[0] == '"' && *at >= 2 && a[*at - 1] == '"';
-	for (size_t i = 0; i < len; i++) {
-		unsigned char	c = a[i];
-
-		if (c < 0x20 || c == 0x7f)
+	for (i = 0; i < *at; i++)
+		if (badbyte[u[i]] & 1 && !(quoted && u[i] >= 0x20 &&
+		    u[i] != 0x7f))
 			return SRS_BADADDR;
-		if (quoted && i < *at)
-			continue;
-		if (c == ' ' || c == '<' || c == '>' ||
-		    (i > *at && (c == '"' || c == '@')))
+	for (i = *at + 1; i < len; i++)
+		if (badbyte[u[i]] & 2)
 			return SRS_BADADDR;
-	}
 	return SRS_OK;
 }
 
@@ -485,6 +503,12 @@ srs_forward(struct srs *s, const char *addr, size_t len, const char *fwd,
 
 	*flags = 0;
 	out[0] = '\0';
+	/* The null sender of a bounce is never rewritten (RFC 5321 4.5.5). */
+	if (len == 0 || (len == 2 && addr[0] == '<' && addr[1] == '>')) {
+		memcpy(out, addr, len);
+		out[len] = '\0';
+		return SRS_UNCHANGED;
+	}
 	if ((st = split_addr(addr, len, &at)) != SRS_OK)
 		return st;
 	lp = addr;
@@ -730,7 +754,7 @@ srs_strerror(enum srs_status st)
 {
 	switch (st) {
 	case SRS_OK:		return "ok";
-	case SRS_UNCHANGED:	return "local domain, not rewritten";
+	case SRS_UNCHANGED:	return "null sender or local domain, not rewritten";
 	case SRS_NOTSRS:	return "not an SRS address";
 	case SRS_BADHASH:	return "bad hash";
 	case SRS_EXPIRED:	return "timestamp too old or in the future";

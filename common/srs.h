@@ -26,7 +26,7 @@ enum srs_scheme {
 
 enum srs_status {
 	SRS_OK = 0,		/* rewritten */
-	SRS_UNCHANGED,		/* forward: left alone (a local domain) */
+	SRS_UNCHANGED,		/* forward: left alone (null sender, local domain) */
 	SRS_NOTSRS,		/* reverse: not an SRS address */
 	SRS_BADHASH,		/* reverse: the hash does not verify */
 	SRS_EXPIRED,		/* reverse: timestamp too old or in the future */
