@@ -44,7 +44,7 @@ struct srs;
 /*
  * A rewriter with the scheme's defaults: hash length 4, hash minimum 4,
  * separator '=', max age 21 days (Shevek) or 10 (Exim).  NULL when out of
- * memory or when the digest is missing from OpenSSL.
+ * memory.
  */
 struct srs	*srs_new(enum srs_scheme);
 void		 srs_free(struct srs *);
