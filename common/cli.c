@@ -82,22 +82,43 @@ cli_info(const char *fmt, ...)
 
 /*
  * popt names the value, not the option, in "--max-age x": find the option
- * it belongs to so that the diagnostic names both.
+ * it belongs to so that the diagnostic names both.  The context is freed
+ * first: exiting with it allocated is a leak to LeakSanitizer.
  */
 static void
 bad_option(poptContext pc, int rc, int argc, const char **argv)
 {
 	const char	*bad = poptBadOption(pc, POPT_BADOPTION_NOALIAS);
+	char		 msg[512];
+	int		 i = 0;
 
 	if (bad != NULL && *bad != '-' && (rc == POPT_ERROR_BADNUMBER ||
 	    rc == POPT_ERROR_OVERFLOW))
-		for (int i = argc - 1; i > 1; i--)
+		for (i = argc - 1; i > 1; i--)
 			if (strcmp(argv[i], bad) == 0 && argv[i - 1][0] == '-')
-				cli_die(MX_USAGE, "bad value '%s' for '%s': %s "
-				    "(see %s --help)", bad, argv[i - 1],
-				    poptStrerror(rc), progname);
-	cli_die(MX_USAGE, "bad option '%s': %s (see %s --help)", bad,
-	    poptStrerror(rc), progname);
+				break;
+	if (i > 1)
+		snprintf(msg, sizeof msg, "bad value '%s' for '%s': %s", bad,
+		    argv[i - 1], poptStrerror(rc));
+	else
+		snprintf(msg, sizeof msg, "bad option '%s': %s",
+		    bad ? bad : "", poptStrerror(rc));
+	poptFreeContext(pc);
+	cli_die(MX_USAGE, "%s (see %s --help)", msg, progname);
+}
+
+/* --help, --usage, --version: print, free, exit. */
+static void
+info_exit(poptContext pc, int what)
+{
+	if (what == OPT_HELP)
+		poptPrintHelp(pc, stdout, 0);
+	else if (what == OPT_USAGE)
+		poptPrintUsage(pc, stdout, 0);
+	else
+		printf("%s (%s) %s\n", progname, PACKAGE_NAME, PACKAGE_VERSION);
+	poptFreeContext(pc);
+	exit(cli_flush_stdout());
 }
 
 poptContext
@@ -116,21 +137,10 @@ cli_parse(int argc, const char **argv, const struct poptOption *opts,
 	if (args_help != NULL)
 		poptSetOtherOptionHelp(pc, args_help);
 	while ((rc = poptGetNextOpt(pc)) > 0) {
-		switch (rc) {
-		case OPT_HELP:
-			poptPrintHelp(pc, stdout, 0);
-			exit(cli_flush_stdout());
-		case OPT_USAGE:
-			poptPrintUsage(pc, stdout, 0);
-			exit(cli_flush_stdout());
-		case OPT_VERSION:
-			printf("%s (%s) %s\n", progname, PACKAGE_NAME,
-			    PACKAGE_VERSION);
-			exit(cli_flush_stdout());
-		default:
-			if (onopt != NULL)
-				onopt(pc, rc);
-		}
+		if (rc >= OPT_HELP)
+			info_exit(pc, rc);
+		else if (onopt != NULL)
+			onopt(pc, rc);
 	}
 	if (rc < -1)
 		bad_option(pc, rc, argc, argv);

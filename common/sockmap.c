@@ -79,9 +79,10 @@ listen_unix(const char *path, char *err, size_t errlen)
 
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path) {
-		snprintf(err, errlen, "socket path too long");
-		return -1;
+	if (*path == '\0' || strlen(path) >= sizeof sun.sun_path) {
+		snprintf(err, errlen, "expected unix:PATH, at most %zu bytes",
+		    sizeof sun.sun_path - 1);
+		return -2;
 	}
 	strcpy(sun.sun_path, path);
 	/* A socket left by an earlier run is replaced; anything else is not. */
@@ -105,7 +106,8 @@ sockmap_listen(const char *spec, char *err, size_t errlen, char *bound,
 	struct addrinfo		 hints, *res;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl = sizeof ss;
-	char			 host[256], port[32], h[NI_MAXHOST], p[NI_MAXSERV];
+	char			 host[256], port[32], h[NI_MAXHOST];
+	char			 p[NI_MAXSERV];
 	const char		*colon;
 	size_t			 hl;
 	int			 fd, rc, one = 1;
@@ -123,7 +125,7 @@ sockmap_listen(const char *spec, char *err, size_t errlen, char *bound,
 	if ((colon = strrchr(spec, ':')) == NULL || colon[1] == '\0' ||
 	    strlen(colon + 1) >= sizeof port) {
 		snprintf(err, errlen, "expected ADDR:PORT or unix:PATH");
-		return -1;
+		return -2;
 	}
 	hl = colon - spec;
 	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
@@ -132,17 +134,29 @@ sockmap_listen(const char *spec, char *err, size_t errlen, char *bound,
 	}
 	if (hl == 0 || hl >= sizeof host) {
 		snprintf(err, errlen, "expected ADDR:PORT or unix:PATH");
-		return -1;
+		return -2;
 	}
 	memcpy(host, spec, hl);
 	host[hl] = '\0';
 	strcpy(port, colon + 1);
+	/* getaddrinfo() takes port 99999 as 34463: check it here. */
+	if (strspn(port, "0123456789") != strlen(port) ||
+	    strlen(port) > 5 || atoi(port) > 65535) {
+		snprintf(err, errlen, "bad port '%s': expected 0 to 65535",
+		    port);
+		return -2;
+	}
 	memset(&hints, 0, sizeof hints);
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		snprintf(err, errlen, "%s", gai_strerror(rc));
-		return -1;
+		if (rc == EAI_SYSTEM || rc == EAI_MEMORY) {
+			snprintf(err, errlen, "%s", gai_strerror(rc));
+			return -1;
+		}
+		snprintf(err, errlen, "bad address '%s': expected an IPv4 or "
+		    "IPv6 address, not a name", host);
+		return -2;
 	}
 	fd = socket(res->ai_family, SOCK_STREAM, 0);
 	if (fd < 0 ||
@@ -170,7 +184,9 @@ sockmap_listen(const char *spec, char *err, size_t errlen, char *bound,
 struct client {
 	int		 fd;
 	int		 closing;	/* flush what is queued, then close */
-	struct timespec	 last;
+	int		 eof;		/* the client has sent all it will */
+	struct timespec	 last;		/* the last read or write */
+	struct timespec	 begun;		/* the pending request began */
 	size_t		 inlen;
 	size_t		 outlen;
 	char		 in[IN_MAX];
@@ -187,12 +203,21 @@ ms_since(const struct timespec *t)
 	    (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
+/* Room for one more reply: else requests wait until the client reads. */
+static int
+out_room(const struct client *c)
+{
+	return c->outlen <= OUT_MAX - (SOCKMAP_REPLY_MAX + 16);
+}
+
 static void
 queue_reply(struct client *c, const char *r, size_t n)
 {
 	int	w;
 
-	/* Never more than OUT_MAX queued: reading stops before that. */
+	if (n > SOCKMAP_REPLY_MAX)
+		n = SOCKMAP_REPLY_MAX;
+	/* Never more than OUT_MAX queued: out_room() is checked first. */
 	w = snprintf(c->out + c->outlen, OUT_MAX - c->outlen, "%zu:", n);
 	if (w < 0 || (size_t)w + n + 1 > OUT_MAX - c->outlen) {
 		c->closing = 1;
@@ -211,16 +236,17 @@ handle_input(struct client *c, sockmap_fn fn, void *arg, char *reply)
 	size_t		 dlen, used, off = 0, n;
 	enum ns_status	 st;
 
-	while (!c->closing && c->outlen <= OUT_MAX - (SOCKMAP_REPLY_MAX + 16)) {
+	while (!c->closing && out_room(c)) {
 		st = ns_parse(c->in + off, c->inlen - off, SOCKMAP_REQ_MAX,
 		    &data, &dlen, &used);
 		if (st == NS_MORE)
 			break;
 		if (st != NS_DONE) {
-			queue_reply(c, st == NS_TOOLONG ?
-			    "PERM request too long" :
-			    "PERM malformed netstring", st == NS_TOOLONG ?
-			    21 : 24);
+			/* The stream is lost: nothing after is a request. */
+			if (st == NS_TOOLONG)
+				queue_reply(c, "PERM request too long", 21);
+			else
+				queue_reply(c, "PERM malformed netstring", 24);
 			c->closing = 1;
 			off = c->inlen;
 			break;
@@ -235,8 +261,17 @@ handle_input(struct client *c, sockmap_fn fn, void *arg, char *reply)
 		    reply);
 		queue_reply(c, reply, n);
 	}
+	if (off > 0)
+		clock_gettime(CLOCK_MONOTONIC, &c->begun);
 	memmove(c->in, c->in + off, c->inlen - off);
 	c->inlen -= off;
+}
+
+/* Nothing left to send, and nothing more will be read. */
+static int
+client_done(const struct client *c)
+{
+	return c->outlen == 0 && (c->closing || c->eof);
 }
 
 /* Returns -1 when the client is to be dropped. */
@@ -246,12 +281,17 @@ client_read(struct client *c, sockmap_fn fn, void *arg, char *reply)
 	ssize_t	r;
 
 	r = read(c->fd, c->in + c->inlen, IN_MAX - c->inlen);
-	if (r == 0)
-		return -1;
 	if (r < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	c->inlen += r;
 	clock_gettime(CLOCK_MONOTONIC, &c->last);
+	if (r == 0) {
+		/* Half closed: answer what came, then close. */
+		c->eof = 1;
+		return client_done(c) ? -1 : 0;
+	}
+	if (c->inlen == 0)
+		c->begun = c->last;
+	c->inlen += r;
 	handle_input(c, fn, arg, reply);
 	return 0;
 }
@@ -267,11 +307,20 @@ client_write(struct client *c, sockmap_fn fn, void *arg, char *reply)
 	memmove(c->out, c->out + w, c->outlen - w);
 	c->outlen -= w;
 	clock_gettime(CLOCK_MONOTONIC, &c->last);
-	if (c->outlen == 0 && c->closing)
-		return -1;
 	/* Requests held back while the output was full. */
 	handle_input(c, fn, arg, reply);
-	return 0;
+	return client_done(c) ? -1 : 0;
+}
+
+/*
+ * Idle for the timeout, or a request begun and not finished in it: a slow
+ * client holds a slot for no longer than that.
+ */
+static int
+client_expired(const struct client *c, int timeout_ms)
+{
+	return ms_since(&c->last) > timeout_ms ||
+	    (c->inlen > 0 && ms_since(&c->begun) > timeout_ms);
 }
 
 static void
@@ -282,6 +331,31 @@ drop(struct client **cl, int *n, int i)
 	cl[i] = cl[--*n];
 }
 
+/* Take every waiting connection.  Returns -1 when out of descriptors. */
+static int
+accept_all(int lfd, struct client **cl, int *n)
+{
+	struct client	*c;
+	int		 fd;
+
+	while (*n < MAX_CLIENTS) {
+		if ((fd = accept(lfd, NULL, NULL)) < 0)
+			return errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM ? -1 : 0;
+		if (set_nonblock(fd) < 0 || (c = malloc(sizeof *c)) == NULL) {
+			close(fd);
+			return -1;
+		}
+		c->fd = fd;
+		c->closing = c->eof = 0;
+		c->inlen = c->outlen = 0;
+		clock_gettime(CLOCK_MONOTONIC, &c->last);
+		c->begun = c->last;
+		cl[(*n)++] = c;
+	}
+	return 0;
+}
+
 int
 sockmap_serve(int lfd, int timeout_ms, sockmap_fn fn, void *arg, char *err,
     size_t errlen)
@@ -290,7 +364,7 @@ sockmap_serve(int lfd, int timeout_ms, sockmap_fn fn, void *arg, char *err,
 	struct client		*cl[MAX_CLIENTS];
 	struct pollfd		 pfd[MAX_CLIENTS + 1];
 	char			*reply;
-	int			 n = 0, i, fd, rc = 0;
+	int			 n = 0, i, rc = 0, starved = 0;
 
 	if ((reply = malloc(SOCKMAP_REPLY_MAX + 1)) == NULL) {
 		snprintf(err, errlen, "%s", strerror(errno));
@@ -304,32 +378,35 @@ sockmap_serve(int lfd, int timeout_ms, sockmap_fn fn, void *arg, char *err,
 	sigaction(SIGPIPE, &sa, NULL);
 
 	while (!stop) {
-		/* At the client limit, new connections wait in the backlog. */
-		pfd[0].fd = n < MAX_CLIENTS ? lfd : -1;
+		/*
+		 * At the client limit, or out of descriptors, new connections
+		 * wait in the backlog; a short poll then tries again, rather
+		 * than spinning on a listener that stays readable.
+		 */
+		pfd[0].fd = n < MAX_CLIENTS && !starved ? lfd : -1;
 		pfd[0].events = POLLIN;
 		for (i = 0; i < n; i++) {
 			pfd[i + 1].fd = cl[i]->fd;
 			pfd[i + 1].events = 0;
-			if (!cl[i]->closing && cl[i]->inlen < IN_MAX &&
-			    cl[i]->outlen <= OUT_MAX - (SOCKMAP_REPLY_MAX + 16))
+			if (!cl[i]->closing && !cl[i]->eof &&
+			    cl[i]->inlen < IN_MAX && out_room(cl[i]))
 				pfd[i + 1].events |= POLLIN;
 			if (cl[i]->outlen > 0)
 				pfd[i + 1].events |= POLLOUT;
 		}
-		if (poll(pfd, n + 1, 1000) < 0) {
+		if (poll(pfd, n + 1, starved ? 100 : 1000) < 0) {
 			if (errno == EINTR)
 				continue;
 			snprintf(err, errlen, "poll: %s", strerror(errno));
 			rc = -1;
 			break;
 		}
+		starved = 0;
 		/* Walk backwards: drop() moves the last client into slot i. */
 		for (i = n - 1; i >= 0; i--) {
 			short	re = pfd[i + 1].revents;
 			int	bad = 0;
 
-			if (pfd[i + 1].fd != cl[i]->fd)
-				continue;
 			if (re & POLLOUT)
 				bad = client_write(cl[i], fn, arg, reply) < 0;
 			if (!bad && (re & POLLIN))
@@ -338,26 +415,13 @@ sockmap_serve(int lfd, int timeout_ms, sockmap_fn fn, void *arg, char *err,
 				bad = 1;
 			if (!bad && (re & POLLHUP) && !(re & POLLIN))
 				bad = 1;
-			if (!bad && ms_since(&cl[i]->last) > timeout_ms)
+			if (!bad && client_expired(cl[i], timeout_ms))
 				bad = 1;
 			if (bad)
 				drop(cl, &n, i);
 		}
-		if ((pfd[0].revents & POLLIN) && n < MAX_CLIENTS) {
-			fd = accept(lfd, NULL, NULL);
-			if (fd < 0)
-				continue;
-			if (set_nonblock(fd) < 0 ||
-			    (cl[n] = malloc(sizeof *cl[n])) == NULL) {
-				close(fd);
-				continue;
-			}
-			cl[n]->fd = fd;
-			cl[n]->closing = 0;
-			cl[n]->inlen = cl[n]->outlen = 0;
-			clock_gettime(CLOCK_MONOTONIC, &cl[n]->last);
-			n++;
-		}
+		if ((pfd[0].revents & POLLIN) && accept_all(lfd, cl, &n) < 0)
+			starved = 1;
 	}
 	while (n > 0)
 		drop(cl, &n, n - 1);

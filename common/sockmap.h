@@ -35,9 +35,10 @@ typedef size_t	(*sockmap_fn)(void *, const char *, size_t, const char *,
 		    size_t, char *);
 
 /*
- * Listen on "ADDR:PORT", "[ADDR6]:PORT" or "unix:PATH".  Returns the
- * socket, or -1 with a reason in err.  *bound gets what was bound, with the
- * real port when PORT was 0.
+ * Listen on "ADDR:PORT", "[ADDR6]:PORT" (numeric only) or "unix:PATH".
+ * Returns the socket; or -2 when the text is not such an address, -1 when
+ * the system refused (address in use, no permission), with a reason in
+ * err.  *bound gets what was bound, with the real port when PORT was 0.
  */
 int	sockmap_listen(const char *, char *, size_t, char *, size_t);
 

@@ -4,8 +4,13 @@
 # pinned with faketime; the known answers are those of REFERENCES.md and of
 # Mail::SRS and Exim on the same input.
 . "$MX_SRCDIR/t/lib.sh"
-need faketime
-# libfaketime is preloaded ahead of the ASan runtime in a sanitizer build.
+# libfaketime preloaded directly: the faketime command's semaphores collide
+# with stale ones a killed run leaves in /dev/shm.
+for FTLIB in /usr/lib/*/faketime/libfaketime.so.1 ""; do
+	[ -f "$FTLIB" ] && break
+done
+[ -n "$FTLIB" ] || skip_all "libfaketime.so.1 not found (faketime)"
+# libfaketime comes ahead of the ASan runtime in a sanitizer build.
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 export ASAN_OPTIONS
 
@@ -17,9 +22,9 @@ SRS1=SRS1=WAS+=other.net==Ti5e=RA=Example.COM=User@$FWD
 
 # at DAY COMMAND...: run it at noon UTC of that day (days since 1970).
 at() {
-	_day=$1
+	_day=$(date -u -d "@$(($1 * 86400 + 43200))" '+@%Y-%m-%d %H:%M:%S')
 	shift
-	faketime "@$((_day * 86400 + 43200))" "$@"
+	env LD_PRELOAD="$FTLIB" FAKETIME="$_day" "$@"
 }
 
 # srs ARGS...: srs-forward with the test secret on day 20000.
@@ -121,7 +126,7 @@ fails 1 "timestamp too old" "--scheme exim: 11 days later"
 run srs -r --scheme exim "$SRS0"
 is "$rc" 1 "--scheme exim refuses a Shevek address"
 
-# --- --local-domains ---------------------------------------------------------
+# --- --local-domains --------------------------------------------------------
 run srs -d "$FWD" --local-domains loc.org a@loc.org a@LOC.Org a@sub.loc.org
 is "$rc:$out" "0:a@loc.org
 a@LOC.Org
@@ -140,12 +145,12 @@ SRS0=UA3g=RA=e.org=x@$FWD" "comma and colon lists, the option repeated"
 is "$err" "" "left alone is not a diagnostic"
 run srs -d "$FWD" --local-domains loc.org -v a@loc.org
 is "$rc:$out" "0:a@loc.org" "-v: the output is the same"
-like "$err" "^srs-forward: 'a@loc.org' left alone: local domain" \
+like "$err" "^srs-forward: 'a@loc.org' left alone: .*local domain" \
     "-v: says what was left alone"
 run srs -d "$FWD" --verbose --local-domains loc.org a@loc.org
 one_line_error srs-forward "--verbose is -v"
 
-# --- --json -------------------------------------------------------------------
+# --- --json -----------------------------------------------------------------
 json_ok() {	# json_ok DESCRIPTION: $out is JSON, one object a line
 	printf '%s\n' "$out" | $PY -c 'import json, sys
 for l in sys.stdin:
@@ -160,19 +165,20 @@ is "$out" "{\"input\":\"$A\",\"status\":\"unchanged\",\"output\":\"$A\"}" \
     "--json: a local domain is 'unchanged'"
 run srs -r --json "b@example.org"
 is "$rc:$out" \
-    '1:{"input":"b@example.org","status":"error","reason":"not an SRS address"}' \
+    '1:{"input":"b@example.org","status":"error",'\
+'"reason":"not an SRS address"}' \
     "--json: a refusal has a reason"
 one_line_error srs-forward "--json: the diagnostic still goes to stderr"
 printf '%s\n' '"we\"ird\\"@x.org' "tab	here@x.org" "it's@x.org" \
     "$(printf 'ctl\001@x.org')" >"$T/odd"
-run sh -c 'srs-forward --secret-file "$1" -d "$2" --json <"$3"' sh \
-    "$SEC" "$FWD" "$T/odd"
+run srs-forward --secret-file "$SEC" -d "$FWD" --json <"$T/odd"
 json_ok "--json: quotes, backslashes, tabs and control bytes are escaped"
 is "$(printf '%s\n' "$out" | $PY -c 'import json, sys
 print(",".join(json.loads(l)["input"] for l in sys.stdin))')" \
-    "$(tr '\n' , <"$T/odd" | sed 's/,$//')" "--json: the input comes back intact"
+    "$(tr '\n' , <"$T/odd" | sed 's/,$//')" \
+    "--json: the input comes back intact"
 
-# --- the common options -------------------------------------------------------
+# --- the common options -----------------------------------------------------
 run srs-forward --help
 is "$rc" 0 "--help: exit 0"
 for o in --secret-file --domain --reverse --scheme --hash-length --hash-min \
@@ -194,7 +200,7 @@ like "$rc:$out" "^0:srs-forward \(mxkit\) [0-9]" "-V is --version"
 run srs -d "$FWD" --timeout 5 "$A"
 succeeds "$SRS0" "--timeout is taken (it matters to --socketmap)"
 
-# --- bad command lines: 64, 66 -------------------------------------------------
+# --- bad command lines: 64, 66 ----------------------------------------------
 run srs-forward -d "$FWD" "$A"
 fails 64 "^srs-forward: --secret-file is required$" "no --secret-file"
 run srs-forward --secret-file "$T/nonesuch" -d "$FWD" "$A"
@@ -273,12 +279,16 @@ for v in '' a@b 'a b'; do
 	fails 64 "bad --domain '$v'" "--domain '$v'"
 done
 
-# --- bad addresses: 65; refused reversals: 1 ------------------------------------
-for a in user "" @example.org user@; do
+# --- bad addresses: 65; refused reversals: 1 --------------------------------
+for a in user @example.org user@; do
 	run srs -d "$FWD" "$a"
 	fails 65 "cannot forward '$a': not a valid address" "forward '$a'"
 	is "$out" "" "forward '$a': an empty output line"
 done
+run srs -d "$FWD" ""
+succeeds "" "the null sender passes unchanged"
+run srs -r ""
+fails 65 "cannot reverse '': not a valid address" "reverse ''"
 run srs -r user
 fails 65 "cannot reverse 'user': not a valid address" "reverse 'user'"
 run srs -r b@example.org
@@ -306,14 +316,12 @@ run srs -d "$FWD" "$long@example.org"
 fails 65 "address too long" "a 3000-byte argument"
 like "$err" "'a{100}\.\.\.'" "...quoted only in part"
 
-# --- batch mode ----------------------------------------------------------------
+# --- batch mode -------------------------------------------------------------
 # batch FILE ARGS...: srs-forward on day 20000 reading FILE.
 batch() {
 	_in=$1
 	shift
-	run sh -c 'f=$1; shift; exec "$@" <"$f"' sh "$_in" \
-	    faketime "@$((20000 * 86400 + 43200))" \
-	    srs-forward --secret-file "$SEC" "$@"
+	run at 20000 srs-forward --secret-file "$SEC" "$@" <"$_in"
 }
 lines() {	# lines TEXT: the number of lines in it
 	printf '%s\n' "$1" | wc -l | tr -d ' '
@@ -335,23 +343,33 @@ SRS0=/Hue=RA=example.org=b@$FWD" "batch: a last line without a newline"
 batch "$T/none" -d "$FWD"
 succeeds "" "batch: no input, no output"
 
-printf '%s\n' "$A" user "" c@example.org >"$T/bad"
+printf '%s\n' "$A" user @example.org c@example.org >"$T/bad"
 batch "$T/bad" -d "$FWD"
 is "$rc" 65 "batch with bad lines: exit 65"
 is "$out" "$SRS0
 
 
-SRS0=hvPQ=RA=example.org=c@$FWD" "batch: bad lines give empty lines, the batch goes on"
+SRS0=hvPQ=RA=example.org=c@$FWD" \
+    "batch: bad lines give empty lines, the batch goes on"
 is "$err" "srs-forward: line 2: cannot forward 'user': not a valid address
-srs-forward: line 3: cannot forward '': not a valid address" \
+srs-forward: line 3: cannot forward '@example.org': not a valid address" \
     "batch: each bad line named by its number"
+
+printf '%s\n' "$A" "" "<>" c@example.org >"$T/null"
+batch "$T/null" -d "$FWD"
+succeeds "$SRS0
+
+<>
+SRS0=hvPQ=RA=example.org=c@$FWD" \
+    "batch: null senders (empty, <>) pass unchanged"
 
 printf '%s\n' "$SRS0" b@example.org "$SRS1" >"$T/rev"
 batch "$T/rev" -r
 is "$rc:$out" "1:$A
 
 SRS0=Ti5e=RA=Example.COM=User@other.net" "batch reverse: a refusal exits 1"
-is "$err" "srs-forward: line 2: cannot reverse 'b@example.org': not an SRS address" \
+is "$err" \
+    "srs-forward: line 2: cannot reverse 'b@example.org': not an SRS address" \
     "batch reverse: the refusal on stderr"
 printf '%s\n' b@example.org user "$SRS0" >"$T/mixed"
 batch "$T/mixed" -r
@@ -394,7 +412,7 @@ is "$(printf '%s\n' "$out" | sed -n 2p)" \
     '{"input":"user","status":"error","reason":"not a valid address"}' \
     "batch --json: a bad line in the middle"
 
-# --- I/O errors: 74 ---------------------------------------------------------------
+# --- I/O errors: 74 ---------------------------------------------------------
 run sh -c 'srs-forward --secret-file "$1" -d "$2" "$3" >/dev/full' sh \
     "$SEC" "$FWD" "$A"
 fails 74 "cannot write to standard output: No space left on device" \
@@ -413,7 +431,7 @@ fails 74 "cannot read standard input: Bad file descriptor" \
 run sh -c 'srs-forward --help >/dev/full' sh
 fails 74 "cannot write to standard output" "--help to a full device"
 
-# --- secret rotation: the first secret signs, all verify -------------------------
+# --- secret rotation: the first secret signs, all verify --------------------
 ROT=$(secret_file rotated n3w s3cr3t)
 run at 20000 srs-forward --secret-file "$ROT" -r "$SRS0"
 succeeds "$A" "rotation: an address signed with the old secret reverses"
