@@ -135,13 +135,15 @@ SRS0=mHIu=RA=sub.loc.org=a@$FWD" \
 run srs -d "$FWD" --local-domains .loc.org a@loc.org a@x.sub.loc.org
 is "$rc:$out" "0:SRS0=5tBX=RA=loc.org=a@$FWD
 a@x.sub.loc.org" "--local-domains .loc.org: the subdomains, not itself"
-run srs -d "$FWD" --local-domains a.org,b.org:c.org --local-domains d.org \
-    x@a.org x@b.org x@c.org x@d.org x@e.org
+run srs -d "$FWD" --local-domains a.org,b.org:c.org \
+    --local-domains 'd.org f.org' \
+    x@a.org x@b.org x@c.org x@d.org x@e.org x@f.org
 is "$rc:$out" "0:x@a.org
 x@b.org
 x@c.org
 x@d.org
-SRS0=UA3g=RA=e.org=x@$FWD" "comma and colon lists, the option repeated"
+SRS0=UA3g=RA=e.org=x@$FWD
+x@f.org" "comma, colon and space lists, the option repeated"
 is "$err" "" "left alone is not a diagnostic"
 run srs -d "$FWD" --local-domains loc.org -v a@loc.org
 is "$rc:$out" "0:a@loc.org" "-v: the output is the same"

@@ -46,19 +46,21 @@ static struct poptOption options[] = {
 	{ "hash-length", '\0', POPT_ARG_INT, &hash_length, OPT_HASH_LENGTH,
 	  "hash characters written (default 4)", "N" },
 	{ "hash-min", '\0', POPT_ARG_INT, &hash_min, OPT_HASH_MIN,
-	  "fewest hash characters accepted (default: the hash length)", "N" },
+	  "fewest hash characters accepted, at most the hash length "
+	  "(default: the hash length)", "N" },
 	{ "max-age", '\0', POPT_ARG_INT, &max_age, OPT_MAX_AGE,
 	  "days a timestamp stays valid (default 21; exim 10)", "DAYS" },
 	{ "separator", '\0', POPT_ARG_STRING, &separator, 0,
 	  "separator after SRS0/SRS1: = + or - (default =)", "C" },
 	{ "local-domains", '\0', POPT_ARG_STRING, NULL, OPT_LOCAL,
-	  "never rewrite these (comma or colon list; .dom for subdomains)",
-	  "LIST" },
+	  "never rewrite these (split on commas, colons or spaces; "
+	  "repeatable; .dom: the subdomains of dom)", "LIST" },
 	{ "socketmap", '\0', POPT_ARG_STRING, &listen_on, 0,
-	  "serve Postfix socketmap maps 'forward' and 'reverse'",
-	  "ADDR:PORT" },
+	  "serve Postfix socketmap maps 'forward' and 'reverse' on "
+	  "ADDR:PORT (port 0: any free one) or unix:PATH", "ADDR:PORT" },
 	{ "timeout", '\0', POPT_ARG_INT, &timeout_s, 0,
-	  "socketmap: close a client silent this long (default 30)", "SECS" },
+	  "socketmap: close a client idle, or slow to send a request, this "
+	  "long (default 30)", "SECS" },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
 	  "Common options:", NULL },
 	POPT_TABLEEND
