@@ -645,7 +645,7 @@ shevek_reverse(struct srs *s, const char *lp, size_t lpn, int quoted,
 	if (srs1) {
 		if (memchr(f[0], '.', fn[0]) != NULL)
 			return SRS_HASHLESS;
-		if (fn[1] == 0 || fn[2] < 2 || !strchr("-+=", f[2][0]))
+		if (fn[1] == 0 || fn[2] < 1 || !strchr("-+=", f[2][0]))
 			return SRS_SYNTAX;
 		st = shevek_verify(s, f[0], fn[0], f[1], fn[1], f[2], fn[2],
 		    "", 0, flags);
@@ -661,7 +661,7 @@ shevek_reverse(struct srs *s, const char *lp, size_t lpn, int quoted,
 		sb_add(&b, f[1], fn[1]);
 		return finish(&b, out);
 	}
-	if (fn[2] == 0 || fn[3] == 0)
+	if (fn[2] == 0 || (fn[3] == 0 && !quoted))
 		return SRS_SYNTAX;
 	st = shevek_verify(s, f[0], fn[0], f[1], fn[1], f[2], fn[2], f[3],
 	    fn[3], flags);
