@@ -150,6 +150,9 @@ elif cmd == "many":		# n clients at once, all connected first
     ok = sum(1 for i in range(n) if res[i] and res[i].startswith("OK ") and
              res[i].endswith("=u%d@fwd.example.net" % i))
     print(ok)
+elif cmd == "hold":		# n silent connections, held for t seconds
+    socks = [connect(addr) for _ in range(int(args[0]))]
+    time.sleep(float(args[1]))
 elif cmd == "big":		# a pipeline larger than the server's buffers
     s = connect(addr)
     reqs = [ns("forward u%d@example.org" % i) for i in range(int(args[0]))]
@@ -167,7 +170,10 @@ ns() {
 serve() {
 	_name=$1
 	shift
-	daemon env LD_PRELOAD="$FTLIB" FAKETIME="$FAKETIME" \
+	# With $fds set, only that many descriptors.
+	daemon sh -c '[ -z "$1" ] || ulimit -n "$1" || exit 1; shift
+	    exec "$@"' sh "${fds:-}" \
+	    env LD_PRELOAD="$FTLIB" FAKETIME="$FAKETIME" \
 	    srs-forward --secret-file "$SEC" -d "$FWD" \
 	    --socketmap "$@" >"$T/$_name.out" 2>"$T/$_name.err"
 	pid=$!
@@ -262,6 +268,22 @@ kill -TERM "$pid"
 wait "$pid"
 is "$?" 0 "SIGTERM: exit 0"
 is "$(cat "$T/tcp.err")" "" "nothing on stderr without -v"
+
+# Out of descriptors: the listener stays readable while accept() fails;
+# the server must wait, not spin, and serve again once clients leave.
+fds=8
+serve fds 127.0.0.1:0 --timeout 1
+fds=
+ns hold "$addr" 12 2 &
+holder=$!
+sleep 1.5
+ticks=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null)
+ok "out of descriptors: no busy loop (${ticks:-?} ticks of CPU)" \
+    test "${ticks:-999}" -lt 50
+wait "$holder"
+is "$(ns ask "$addr" "forward $A")" "OK $SRS0" "...and it serves again"
+kill -TERM "$pid"
+wait "$pid"
 
 # --- unix sockets, -v, --json -----------------------------------------------
 serve unix "unix:$T/map.sock" -v
