@@ -117,11 +117,14 @@ load_secrets(const char *path)
 	if ((fd = open(path, O_RDONLY)) < 0)
 		cli_die(MX_NOINPUT, "cannot open secret file '%s': %s", path,
 		    strerror(errno));
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-		cli_die(MX_NOINPUT, "cannot read secret file '%s': %s", path,
-		    strerror(EISDIR));
-	if (fstat(fd, &st) == 0 && (st.st_mode & S_IROTH))
-		cli_warn("secret file '%s' is readable by others", path);
+	if (fstat(fd, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			cli_die(MX_NOINPUT, "cannot read secret file '%s': %s",
+			    path, strerror(EISDIR));
+		if (st.st_mode & S_IROTH)
+			cli_warn("secret file '%s' is readable by others",
+			    path);
+	}
 	if (cli_lines(fd, SECRET_MAX, add_secret, (void *)path) < 0)
 		cli_die(MX_IOERR, "cannot read secret file '%s': %s", path,
 		    strerror(errno));
