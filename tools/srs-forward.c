@@ -209,6 +209,10 @@ report(enum srs_status st, int flags, const char *addr, size_t len,
 {
 	char	where[32] = "";
 
+	/* The common case says nothing: format nothing for it. */
+	if ((st == SRS_OK && !(flags & SRS_F_CASEHASH)) ||
+	    (st == SRS_UNCHANGED && !cli_verbose))
+		return;
 	if (lineno > 0)
 		snprintf(where, sizeof where, "line %lu: ", lineno);
 	if (addr == NULL)
@@ -233,10 +237,11 @@ report(enum srs_status st, int flags, const char *addr, size_t len,
 static int
 one(const char *addr, size_t len, unsigned long lineno)
 {
-	char		 out[SRS_OUT_MAX] = "";
+	char		 out[SRS_OUT_MAX];
 	enum srs_status	 st = SRS_TOOLONG;
 	int		 flags = 0;
 
+	out[0] = '\0';
 	if (addr != NULL)
 		st = reverse ? srs_reverse(srs, addr, len, out, &flags) :
 		    srs_forward(srs, addr, len, domain, out, &flags);
