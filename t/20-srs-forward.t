@@ -4,28 +4,13 @@
 # pinned with faketime; the known answers are those of REFERENCES.md and of
 # Mail::SRS and Exim on the same input.
 . "$MX_SRCDIR/t/lib.sh"
-# libfaketime preloaded directly: the faketime command's semaphores collide
-# with stale ones a killed run leaves in /dev/shm.
-for FTLIB in /usr/lib/*/faketime/libfaketime.so.1 ""; do
-	[ -f "$FTLIB" ] && break
-done
-[ -n "$FTLIB" ] || skip_all "libfaketime.so.1 not found (faketime)"
-# libfaketime comes ahead of the ASan runtime in a sanitizer build.
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-export ASAN_OPTIONS
+use_faketime
 
 SEC=$(secret_file secret s3cr3t)
 FWD=fwd.example.net
 A=User@Example.COM
 SRS0=SRS0=Ti5e=RA=Example.COM=User@$FWD	# day 20000
 SRS1=SRS1=WAS+=other.net==Ti5e=RA=Example.COM=User@$FWD
-
-# at DAY COMMAND...: run it at noon UTC of that day (days since 1970).
-at() {
-	_day=$(date -u -d "@$(($1 * 86400 + 43200))" '+@%Y-%m-%d %H:%M:%S')
-	shift
-	env LD_PRELOAD="$FTLIB" FAKETIME="$_day" "$@"
-}
 
 # srs ARGS...: srs-forward with the test secret on day 20000.
 srs() {

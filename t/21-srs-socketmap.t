@@ -4,16 +4,10 @@
 # (malformed, oversized, slow, vanished) must not stop the server or delay
 # the others.  Every wait is bounded.
 . "$MX_SRCDIR/t/lib.sh"
-# libfaketime preloaded directly: the faketime command would stand between
-# the test and the server's pid and signals.
-for FTLIB in /usr/lib/*/faketime/libfaketime.so.1 ""; do
-	[ -f "$FTLIB" ] && break
-done
-[ -n "$FTLIB" ] || skip_all "libfaketime.so.1 not found (faketime)"
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+use_faketime
 # Pin the day, but leave the monotonic clock (timeouts) alone.
 FAKETIME_DONT_FAKE_MONOTONIC=1
-export ASAN_OPTIONS FAKETIME_DONT_FAKE_MONOTONIC
+export FAKETIME_DONT_FAKE_MONOTONIC
 
 SEC=$(secret_file secret s3cr3t)
 FWD=fwd.example.net
@@ -173,7 +167,7 @@ serve() {
 	# With $fds set, only that many descriptors.
 	daemon sh -c '[ -z "$1" ] || ulimit -n "$1" || exit 1; shift
 	    exec "$@"' sh "${fds:-}" \
-	    env LD_PRELOAD="$FTLIB" FAKETIME="$FAKETIME" \
+	    env LD_PRELOAD="$FT" FAKETIME="$FAKETIME" \
 	    srs-forward --secret-file "$SEC" -d "$FWD" \
 	    --socketmap "$@" >"$T/$_name.out" 2>"$T/$_name.err"
 	pid=$!
@@ -196,12 +190,12 @@ like "$addr" '^127\.0\.0\.1:[1-9][0-9]*$' "it says where it listens"
 is "$(ns ask "$addr" "forward $A")" "OK $SRS0" "forward: OK and the address"
 is "$(ns ask "$addr" "reverse $SRS0")" "OK $A" "reverse: OK and the address"
 printf '%s\n' "$A" u1@example.org "v.w+x@sub.example.org" >"$T/addrs"
-env LD_PRELOAD="$FTLIB" FAKETIME="$FAKETIME" srs-forward --secret-file "$SEC" \
+env LD_PRELOAD="$FT" FAKETIME="$FAKETIME" srs-forward --secret-file "$SEC" \
     -d "$FWD" <"$T/addrs" >"$T/batch"
 ns ask "$addr" "forward $A" "forward u1@example.org" \
     "forward v.w+x@sub.example.org" | sed 's/^OK //' >"$T/sm"
 ok "forward agrees with batch mode" cmp -s "$T/batch" "$T/sm"
-env LD_PRELOAD="$FTLIB" FAKETIME="$FAKETIME" srs-forward --secret-file "$SEC" \
+env LD_PRELOAD="$FT" FAKETIME="$FAKETIME" srs-forward --secret-file "$SEC" \
     -r <"$T/batch" >"$T/rbatch"
 ns ask "$addr" "reverse $(sed -n 1p "$T/batch")" \
     "reverse $(sed -n 2p "$T/batch")" "reverse $(sed -n 3p "$T/batch")" |

@@ -9,25 +9,10 @@ PATH=$PATH:/usr/sbin
 need perl postsrsd
 perl -MMail::SRS -e 1 2>/dev/null || skip_all "Mail::SRS not installed"
 $PY -c 'import SRS' 2>/dev/null || skip_all "pysrs not installed"
-FT=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
-[ -n "$FT" ] || skip_all "libfaketime not installed"
+use_faketime
 
 D=$MX_SRCDIR/t/data
 FWD=fwd.example.net
-# ASan wants to be first in the library list; libfaketime is preloaded.
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-export ASAN_OPTIONS
-
-# The FAKETIME value for noon (UTC) of a day counted from the epoch.
-noon() {
-	date -u -d "@$(($1 * 86400 + 43200))" '+%Y-%m-%d %H:%M:%S'
-}
-
-at() {	# at DAY COMMAND...: run it with the clock at noon of that day
-	_day=$1
-	shift
-	env TZ=UTC LD_PRELOAD="$FT" FAKETIME="$(noon "$_day")" "$@"
-}
 
 ours() {	# ours DAY ARGS... < in > out
 	_day=$1

@@ -6,8 +6,7 @@
 # exim lives in /usr/sbin, not always on a user's PATH.
 PATH=$PATH:/usr/sbin
 need exim
-FT=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
-[ -n "$FT" ] || skip_all "libfaketime not installed"
+use_faketime
 exim -be '${srs_encode{k}{a@b.example}{c.example}}' 2>/dev/null |
     grep -q '^SRS0=' || skip_all "this exim has no srs_encode"
 
@@ -15,18 +14,6 @@ D=$MX_SRCDIR/t/data
 FWD=fwd.example.net
 SECRET=s3cr3t
 S=$(secret_file s "$SECRET")
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-export ASAN_OPTIONS
-
-noon() {
-	date -u -d "@$(($1 * 86400 + 43200))" '+%Y-%m-%d %H:%M:%S'
-}
-
-at() {	# at DAY COMMAND...: run it with the clock at noon of that day
-	_day=$1
-	shift
-	env TZ=UTC LD_PRELOAD="$FT" FAKETIME="$(noon "$_day")" "$@"
-}
 
 ours() {	# ours DAY ARGS...
 	_day=$1

@@ -163,3 +163,27 @@ secret_file() {
 	chmod 600 "$_f"
 	echo "$_f"
 }
+
+# use_faketime: pin days with libfaketime, preloaded directly (the faketime
+# command would stand between a test and a server's pid and signals, and
+# its semaphores collide with stale ones a killed run leaves in /dev/shm).
+# Sets $FT; skips the whole test without it.
+use_faketime() {
+	FT=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+	[ -n "$FT" ] || skip_all "libfaketime not installed (faketime)"
+	# ASan wants to be first in the library list; libfaketime is preloaded.
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+	export ASAN_OPTIONS
+}
+
+# noon DAY: the FAKETIME value for noon UTC of a day counted from the epoch.
+noon() {
+	date -u -d "@$(($1 * 86400 + 43200))" '+%Y-%m-%d %H:%M:%S'
+}
+
+# at DAY COMMAND...: run it with the clock stopped at noon of that day.
+at() {
+	_day=$1
+	shift
+	env TZ=UTC LD_PRELOAD="$FT" FAKETIME="$(noon "$_day")" "$@"
+}
