@@ -357,7 +357,8 @@ main(int argc, const char **argv)
 	int		 rc = MX_OK;
 
 	pc = cli_parse(argc, argv, options, "[ADDRESS...]", on_option);
-	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+	/* Big blocks into a pipe; a line at a time for a person reading. */
+	setvbuf(stdout, obuf, isatty(1) ? _IOLBF : _IOFBF, sizeof obuf);
 	setup();
 	if (listen_on != NULL) {
 		if (poptPeekArg(pc) != NULL)
