@@ -64,15 +64,6 @@ pd() {	# pd PORT < in > out
 	$PY "$D/srs-tcptable.py" "$1"
 }
 
-same() {	# same GOTFILE WANTFILE DESCRIPTION
-	if cmp -s "$1" "$2"; then
-		_result 0 "$3"
-	else
-		_result 1 "$3"
-		diag "$(diff "$2" "$1" | head -n 6)"
-	fi
-}
-
 addrs() {	# addrs SEED COUNT > file
 	$PY "$D/srs-addrs.py" "$1" "$2"
 }
@@ -132,50 +123,44 @@ done
 # copy inside postsrsd 1.10 gets it right (checked here), so it is held to
 # the same answers as Mail::SRS and pysrs.
 S4=$(secret_file s4 hopsecret)
+
+# reforward DAY SECRET IN OUT WHAT: forward the SRS addresses in IN with
+# SECRET through $FWD, here and in the three peers; all must write OUT
+# alike, and every one must reverse OUT to the SRS0 addresses in $T/srs0.
+reforward() {
+	_day=$1 _sec=$2 _in=$3 _out=$4 _what=$5
+	ours "$_day" --secret-file "$_sec" -d "$FWD" <"$_in" >"$_out"
+	ms "$_day" forward "$_sec" <"$_in" >"$T/m"
+	py "$_day" forward "$_sec" <"$_in" >"$T/p"
+	pd_start "$_day" "$_sec"
+	pd "$PF" <"$_in" >"$T/d"
+	same "$_out" "$T/m" "day $_day: $_what equals Mail::SRS"
+	same "$_out" "$T/p" "day $_day: $_what equals pysrs"
+	same "$_out" "$T/d" "day $_day: $_what equals postsrsd"
+	pd "$PR" <"$_out" >"$T/x"
+	same "$T/x" "$T/srs0" "day $_day: postsrsd reverses $_what to the SRS0"
+	pd_stop
+	ms "$_day" reverse "$_sec" <"$_out" >"$T/x"
+	same "$T/x" "$T/srs0" "day $_day: Mail::SRS reverses $_what to the SRS0"
+	py "$_day" reverse "$_sec" <"$_out" >"$T/x"
+	same "$T/x" "$T/srs0" "day $_day: pysrs reverses $_what to the SRS0"
+	ours "$_day" --secret-file "$_sec" -r <"$_out" >"$T/x"
+	same "$T/x" "$T/srs0" "day $_day: we reverse $_what to the SRS0"
+}
+
 for day in 20000 19461; do
 	addrs "$day" 60 >"$T/in"
 	ours "$day" --secret-file "$S4" -d hop1.example.org <"$T/in" >"$T/srs0"
-	ours "$day" --secret-file "$S1" -d "$FWD" <"$T/srs0" >"$T/o"
+	reforward "$day" "$S1" "$T/srs0" "$T/o" "SRS0 to SRS1"
 	like "$(head -n 1 "$T/o")" '^SRS1=[^=]{4}=hop1\.example\.org==[^=]{4}=' \
 	    "day $day: SRS0 re-forwarded is SRS1 naming the hop"
-	ms "$day" forward "$S1" <"$T/srs0" >"$T/m"
-	py "$day" forward "$S1" <"$T/srs0" >"$T/p"
-	pd_start "$day" "$S1"
-	pd "$PF" <"$T/srs0" >"$T/d"
-	same "$T/o" "$T/m" "day $day: SRS0 to SRS1 equals Mail::SRS"
-	same "$T/o" "$T/p" "day $day: SRS0 to SRS1 equals pysrs"
-	same "$T/o" "$T/d" "day $day: SRS0 to SRS1 equals postsrsd"
-	pd "$PR" <"$T/o" >"$T/x"
-	same "$T/x" "$T/srs0" "day $day: postsrsd reverses our SRS1 to the SRS0"
-	pd_stop
-	ms "$day" reverse "$S1" <"$T/o" >"$T/x"
-	same "$T/x" "$T/srs0" "day $day: Mail::SRS reverses our SRS1 to the SRS0"
-	py "$day" reverse "$S1" <"$T/o" >"$T/x"
-	same "$T/x" "$T/srs0" "day $day: pysrs reverses our SRS1 to the SRS0"
 	ours "$day" --secret-file "$S1" -r <"$T/o" >"$T/x"
-	same "$T/x" "$T/srs0" "day $day: we reverse our SRS1 to the SRS0"
 	ours "$day" --secret-file "$S4" -r <"$T/x" >"$T/y"
 	same "$T/y" "$T/in" "day $day: and the first hop reverses that SRS0"
 
 	# SRS1 forwarded again, through fwd2 with another secret.
 	FWD=fwd2.example.com
-	ours "$day" --secret-file "$S2" -d "$FWD" <"$T/o" >"$T/o2"
-	ms "$day" forward "$S2" <"$T/o" >"$T/m"
-	py "$day" forward "$S2" <"$T/o" >"$T/p"
-	pd_start "$day" "$S2"
-	pd "$PF" <"$T/o" >"$T/d"
-	same "$T/o2" "$T/m" "day $day: SRS1 re-forwarded equals Mail::SRS"
-	same "$T/o2" "$T/p" "day $day: SRS1 re-forwarded equals pysrs"
-	same "$T/o2" "$T/d" "day $day: SRS1 re-forwarded equals postsrsd"
-	pd "$PR" <"$T/o2" >"$T/x"
-	same "$T/x" "$T/srs0" "day $day: postsrsd reverses it to the SRS0"
-	pd_stop
-	ms "$day" reverse "$S2" <"$T/o2" >"$T/x"
-	same "$T/x" "$T/srs0" "day $day: Mail::SRS reverses it to the SRS0"
-	py "$day" reverse "$S2" <"$T/o2" >"$T/x"
-	same "$T/x" "$T/srs0" "day $day: pysrs reverses it to the SRS0"
-	ours "$day" --secret-file "$S2" -r <"$T/o2" >"$T/x"
-	same "$T/x" "$T/srs0" "day $day: we reverse it to the SRS0"
+	reforward "$day" "$S2" "$T/o" "$T/o2" "SRS1 re-forwarded"
 	FWD=fwd.example.net
 done
 

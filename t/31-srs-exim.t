@@ -39,15 +39,6 @@ inbound() {	# inbound < SRS addresses
 	    sed "s/.*/\${if inbound_srs{&}{$SECRET}{\$srs_recipient}{no}}/"
 }
 
-same() {	# same GOTFILE WANTFILE DESCRIPTION
-	if cmp -s "$1" "$2"; then
-		_result 0 "$3"
-	else
-		_result 1 "$3"
-		diag "$(diff "$2" "$1" | head -n 6)"
-	fi
-}
-
 # --- Known answer (REFERENCES.md) ---------------------------------------
 run ours 20000 -d "$FWD" User@Example.COM
 is "$out" "SRS0=9dd4=ra=Example.COM=User@fwd.example.net" \

@@ -61,6 +61,16 @@ is() {
 	fi
 }
 
+# same GOTFILE WANTFILE DESCRIPTION: the two files are byte for byte equal.
+same() {
+	if cmp -s "$1" "$2"; then
+		_result 0 "$3"
+	else
+		_result 1 "$3"
+		diag "$(diff "$2" "$1" | head -n 6)"
+	fi
+}
+
 # isnt GOT UNWANTED DESCRIPTION
 isnt() {
 	if [ "$1" != "$2" ]; then
