@@ -87,30 +87,37 @@ run ours 20010 --secret-file "$S1" --reverse \
 is "$out:$rc" "User@Example.COM:0" "known answer reversed 10 days later"
 
 # --- Forward byte for byte, and reverse both ways ---------------------
+# agree DAY SECRET IN OUT WANT WHAT: forward the addresses in IN with SECRET
+# through $FWD, here and in the three peers; all must write OUT alike, and
+# every one of them and we must reverse OUT to the addresses in WANT.
+agree() {
+	_day=$1 _sec=$2 _in=$3 _out=$4 _want=$5 _what=$6
+	ours "$_day" --secret-file "$_sec" -d "$FWD" <"$_in" >"$_out"
+	ms "$_day" forward "$_sec" <"$_in" >"$T/m"
+	py "$_day" forward "$_sec" <"$_in" >"$T/p"
+	pd_start "$_day" "$_sec"
+	pd "$PF" <"$_in" >"$T/d"
+	same "$_out" "$T/m" "$_what: equals Mail::SRS"
+	same "$_out" "$T/p" "$_what: equals pysrs"
+	same "$_out" "$T/d" "$_what: equals postsrsd"
+	pd "$PR" <"$_out" >"$T/x"
+	same "$T/x" "$_want" "$_what: postsrsd reverses ours"
+	pd_stop
+	ms "$_day" reverse "$_sec" <"$_out" >"$T/x"
+	same "$T/x" "$_want" "$_what: Mail::SRS reverses ours"
+	py "$_day" reverse "$_sec" <"$_out" >"$T/x"
+	same "$T/x" "$_want" "$_what: pysrs reverses ours"
+	ours "$_day" --secret-file "$_sec" -r <"$_out" >"$T/x"
+	same "$T/x" "$_want" "$_what: we reverse ours"
+}
+
 seed=0
 for day in $DAYS; do
 	for s in "$S1" "$S2" "$S3"; do
 		seed=$((seed + 1))
-		k=$(basename "$s")
-		what="day $day, secret $k"
+		what="day $day, secret $(basename "$s")"
 		addrs "$seed" 150 >"$T/in"
-		ours "$day" --secret-file "$s" -d "$FWD" <"$T/in" >"$T/o"
-		ms "$day" forward "$s" <"$T/in" >"$T/m"
-		py "$day" forward "$s" <"$T/in" >"$T/p"
-		pd_start "$day" "$s"
-		pd "$PF" <"$T/in" >"$T/d"
-		same "$T/o" "$T/m" "$what: forward equals Mail::SRS"
-		same "$T/o" "$T/p" "$what: forward equals pysrs"
-		same "$T/o" "$T/d" "$what: forward equals postsrsd"
-		ms "$day" reverse "$s" <"$T/o" >"$T/x"
-		same "$T/x" "$T/in" "$what: Mail::SRS reverses ours"
-		py "$day" reverse "$s" <"$T/o" >"$T/x"
-		same "$T/x" "$T/in" "$what: pysrs reverses ours"
-		pd "$PR" <"$T/o" >"$T/x"
-		same "$T/x" "$T/in" "$what: postsrsd reverses ours"
-		pd_stop
-		ours "$day" --secret-file "$s" -r <"$T/o" >"$T/x"
-		same "$T/x" "$T/in" "$what: we reverse ours"
+		agree "$day" "$s" "$T/in" "$T/o" "$T/in" "$what: forward"
 		for p in m p d; do
 			ours "$day" --secret-file "$s" -r <"$T/$p" >"$T/x"
 			same "$T/x" "$T/in" "$what: we reverse peer $p"
@@ -124,34 +131,10 @@ done
 # the same answers as Mail::SRS and pysrs.
 S4=$(secret_file s4 hopsecret)
 
-# reforward DAY SECRET IN OUT WHAT: forward the SRS addresses in IN with
-# SECRET through $FWD, here and in the three peers; all must write OUT
-# alike, and every one must reverse OUT to the SRS0 addresses in $T/srs0.
-reforward() {
-	_day=$1 _sec=$2 _in=$3 _out=$4 _what=$5
-	ours "$_day" --secret-file "$_sec" -d "$FWD" <"$_in" >"$_out"
-	ms "$_day" forward "$_sec" <"$_in" >"$T/m"
-	py "$_day" forward "$_sec" <"$_in" >"$T/p"
-	pd_start "$_day" "$_sec"
-	pd "$PF" <"$_in" >"$T/d"
-	same "$_out" "$T/m" "day $_day: $_what equals Mail::SRS"
-	same "$_out" "$T/p" "day $_day: $_what equals pysrs"
-	same "$_out" "$T/d" "day $_day: $_what equals postsrsd"
-	pd "$PR" <"$_out" >"$T/x"
-	same "$T/x" "$T/srs0" "day $_day: postsrsd reverses $_what to the SRS0"
-	pd_stop
-	ms "$_day" reverse "$_sec" <"$_out" >"$T/x"
-	same "$T/x" "$T/srs0" "day $_day: Mail::SRS reverses $_what to the SRS0"
-	py "$_day" reverse "$_sec" <"$_out" >"$T/x"
-	same "$T/x" "$T/srs0" "day $_day: pysrs reverses $_what to the SRS0"
-	ours "$_day" --secret-file "$_sec" -r <"$_out" >"$T/x"
-	same "$T/x" "$T/srs0" "day $_day: we reverse $_what to the SRS0"
-}
-
 for day in 20000 19461; do
 	addrs "$day" 60 >"$T/in"
 	ours "$day" --secret-file "$S4" -d hop1.example.org <"$T/in" >"$T/srs0"
-	reforward "$day" "$S1" "$T/srs0" "$T/o" "SRS0 to SRS1"
+	agree "$day" "$S1" "$T/srs0" "$T/o" "$T/srs0" "day $day: SRS0 to SRS1"
 	like "$(head -n 1 "$T/o")" '^SRS1=[^=]{4}=hop1\.example\.org==[^=]{4}=' \
 	    "day $day: SRS0 re-forwarded is SRS1 naming the hop"
 	ours "$day" --secret-file "$S1" -r <"$T/o" >"$T/x"
@@ -160,7 +143,7 @@ for day in 20000 19461; do
 
 	# SRS1 forwarded again, through fwd2 with another secret.
 	FWD=fwd2.example.com
-	reforward "$day" "$S2" "$T/o" "$T/o2" "SRS1 re-forwarded"
+	agree "$day" "$S2" "$T/o" "$T/o2" "$T/srs0" "day $day: SRS1 re-forwarded"
 	FWD=fwd.example.net
 done
 
