@@ -1,0 +1,1067 @@
+/*
+ * arc: ARC chain validation (RFC 8617 section 5.2) and sealing (5.1).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "arc.h"
+#include "authres.h"
+#include "canon.h"
+#include "dkim.h"
+#include "dns.h"
+#include "msg.h"
+#include "tagval.h"
+
+#define SKEW	300	/* seconds a t= may lie ahead of our clock */
+
+enum { F_AAR, F_AMS, F_AS };
+static const char *const fname[] = {
+	"ARC-Authentication-Results", "ARC-Message-Signature", "ARC-Seal"
+};
+static const char *const fshort[] = { "AAR", "AMS", "AS" };
+
+struct arcset {
+	long		 idx[3];	/* msg_hdr index, -1 when missing */
+	int		 count[3];
+	struct tvlist	 tv[3];		/* AMS and AS tags (AAR unused) */
+};
+
+struct chain {
+	struct msg	*m;
+	struct arcset	 set[ARC_MAX + 1];
+	int		 n;		/* highest instance */
+	int		 any;
+	char		 bad[128];	/* a structural fault, "" if none */
+	int		 bad_i;
+};
+
+const char *
+arc_state_name(enum arc_state s)
+{
+	return s == ARC_PASS ? "pass" : s == ARC_FAIL ? "fail" : "none";
+}
+
+static void
+fail(struct arc_result *r, int i, const char *what)
+{
+	r->state = ARC_FAIL;
+	r->fail_i = i;
+	if (i > 0)
+		snprintf(r->reason, sizeof r->reason, "i=%d (%s)", i, what);
+	else
+		snprintf(r->reason, sizeof r->reason, "%s", what);
+}
+
+static int
+which_field(const struct msg_hdr *h)
+{
+	int	k;
+
+	for (k = 0; k < 3; k++)
+		if (h->namelen == strlen(fname[k]) &&
+		    strncasecmp(h->raw, fname[k], h->namelen) == 0)
+			return k;
+	return -1;
+}
+
+static int
+is_cfws(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* An instance number: 1 to ARC_MAX digits-wise, else -1 or 0. */
+static int
+instance(const char *p, size_t n)
+{
+	long	v = 0;
+	size_t	i;
+
+	if (n == 0 || n > 3)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return (int)v;
+}
+
+/* The i= that starts an AAR value: "i=N;" with FWS allowed round it. */
+static int
+aar_instance(const char *v, size_t n)
+{
+	size_t	i = 0, b;
+
+	while (i < n && is_cfws((unsigned char)v[i]))
+		i++;
+	if (i == n || v[i] != 'i')
+		return -1;
+	i++;
+	while (i < n && is_cfws((unsigned char)v[i]))
+		i++;
+	if (i == n || v[i] != '=')
+		return -1;
+	i++;
+	while (i < n && is_cfws((unsigned char)v[i]))
+		i++;
+	b = i;
+	while (i < n && v[i] >= '0' && v[i] <= '9')
+		i++;
+	{
+		int	k = instance(v + b, i - b);
+
+		while (i < n && is_cfws((unsigned char)v[i]))
+			i++;
+		if (i == n || v[i] != ';')
+			return -1;
+		return k;
+	}
+}
+
+static void
+chain_bad(struct chain *c, int i, const char *what)
+{
+	if (c->bad[0] == '\0') {
+		snprintf(c->bad, sizeof c->bad, "%s", what);
+		c->bad_i = i;
+	}
+}
+
+/* Gather the ARC fields by instance; note the first structural fault. */
+static void
+chain_collect(struct chain *c, struct msg *m)
+{
+	size_t	nh = msg_nhdrs(m), k;
+	int	i;
+
+	memset(c, 0, sizeof *c);
+	c->m = m;
+	for (i = 0; i <= ARC_MAX; i++)
+		c->set[i].idx[0] = c->set[i].idx[1] = c->set[i].idx[2] = -1;
+	for (k = 0; k < nh; k++) {
+		const struct msg_hdr	*h = msg_hdr(m, k);
+		const char		*v, *why;
+		size_t			 vlen;
+		struct tvlist		 tl;
+		const struct tv		*t;
+		int			 f = which_field(h), inst;
+		char			 what[96];
+
+		if (f < 0)
+			continue;
+		c->any = 1;
+		v = msg_hdr_value(h, &vlen);
+		if (f == F_AAR)
+			inst = aar_instance(v, vlen);
+		else if (tv_parse(v, vlen, &tl, &why) < 0) {
+			snprintf(what, sizeof what, "%s %s", fshort[f], why);
+			chain_bad(c, 0, what);
+			continue;
+		} else if ((t = tv_get(&tl, "i")) == NULL)
+			inst = -1;
+		else
+			inst = instance(t->val, t->vallen);
+		if (inst < 1 || inst > ARC_MAX) {
+			snprintf(what, sizeof what, "%s %s", fshort[f],
+			    inst > ARC_MAX ? "i= over 50" : "bad i=");
+			chain_bad(c, 0, what);
+			continue;
+		}
+		if (inst > c->n)
+			c->n = inst;
+		if (c->set[inst].count[f]++ > 0) {
+			snprintf(what, sizeof what, "%s duplicated", fshort[f]);
+			chain_bad(c, inst, what);
+			continue;
+		}
+		c->set[inst].idx[f] = (long)k;
+		if (f != F_AAR)
+			c->set[inst].tv[f] = tl;
+	}
+}
+
+/* A domain name as d= may hold: dot-separated labels of letters, digits, - and _. */
+static int
+good_domain(const struct tv *t)
+{
+	size_t	i, lab = 0;
+
+	if (t->vallen == 0 || t->vallen > 253)
+		return 0;
+	for (i = 0; i < t->vallen; i++) {
+		unsigned char	ch = t->val[i];
+
+		if (ch == '.') {
+			if (lab == 0)
+				return 0;
+			lab = 0;
+			continue;
+		}
+		if (!isalnum(ch) && ch != '-' && ch != '_')
+			return 0;
+		if (++lab > 63)
+			return 0;
+	}
+	return lab > 0;
+}
+
+static int
+good_selector(const struct tv *t)
+{
+	return good_domain(t);
+}
+
+/* The key for s= and d=: 0, or a reason; *temp set on a DNS failure. */
+static const char *
+get_key(struct dns *dns, const struct tv *s, const struct tv *d,
+    struct dkim_pubkey *k, int *temp)
+{
+	char		  name[600], err[256], **txt;
+	size_t		  ntxt;
+	const char	 *why = NULL;
+	enum dns_status	  st;
+
+	*temp = 0;
+	snprintf(name, sizeof name, "%.*s._domainkey.%.*s", (int)s->vallen,
+	    s->val, (int)d->vallen, d->val);
+	st = dns_txt(dns, name, &txt, &ntxt, err, sizeof err);
+	if (st == DNS_TEMPFAIL) {
+		*temp = 1;
+		return "key lookup temporary failure";
+	}
+	if (st != DNS_OK)
+		return "no key";
+	switch (dkim_key_parse(txt[0], strlen(txt[0]), k, &why)) {
+	case DKIM_KEY_OK:
+		why = NULL;
+		break;
+	case DKIM_KEY_REVOKED:
+		why = "key revoked";
+		break;
+	default:
+		why = "bad key record";
+		break;
+	}
+	dns_txt_free(txt, ntxt);
+	return why;
+}
+
+/* t= and x= judged by now; NULL or what is wrong. */
+static const char *
+check_times(const struct tvlist *l, time_t now, int expiry)
+{
+	const struct tv	*t = tv_get(l, "t"), *x = tv_get(l, "x");
+	long long	 tv = -1, xv = -1;
+
+	if (t != NULL && (tv = tv_num(t)) < 0)
+		return "bad t=";
+	if (t != NULL && tv > (long long)now + SKEW)
+		return "t= in the future";
+	if (!expiry)
+		return NULL;
+	if (x != NULL && (xv = tv_num(x)) < 0)
+		return "bad x=";
+	if (x != NULL && t != NULL && xv <= tv)
+		return "x= not after t=";
+	if (x != NULL && xv < (long long)now)
+		return "signature expired";
+	return NULL;
+}
+
+/* c= of an AMS: 0 on success with the two forms, -1 if bad. */
+static int
+parse_c(const struct tv *c, int *hrel, int *brel)
+{
+	const char	*p = c->val, *slash;
+	size_t		 n = c->vallen, a;
+
+	*hrel = *brel = 0;
+	slash = memchr(p, '/', n);
+	a = slash ? (size_t)(slash - p) : n;
+	if (a == 7 && memcmp(p, "relaxed", 7) == 0)
+		*hrel = 1;
+	else if (!(a == 6 && memcmp(p, "simple", 6) == 0))
+		return -1;
+	if (slash == NULL)
+		return 0;
+	p = slash + 1;
+	n -= a + 1;
+	if (n == 7 && memcmp(p, "relaxed", 7) == 0)
+		*brel = 1;
+	else if (!(n == 6 && memcmp(p, "simple", 6) == 0))
+		return -1;
+	return 0;
+}
+
+/*
+ * An AMS's c=.  Without one, relaxed/relaxed: what the ARC conformance
+ * suite and dkimpy take, although DKIM's own default is simple/simple.
+ */
+static int
+ams_canon(const struct tv *c, int *hrel, int *brel)
+{
+	if (c == NULL) {
+		*hrel = *brel = 1;
+		return 0;
+	}
+	if (c->vallen == 0)
+		return -1;
+	return parse_c(c, hrel, brel);
+}
+
+/* Whether the colon list names a field (case-insensitively). */
+static int
+list_has(const struct tv *t, const char *name)
+{
+	const char	*p = t->val, *e = t->val + t->vallen;
+	size_t		 len = strlen(name);
+
+	while (p < e) {
+		const char	*q = memchr(p, ':', e - p), *a, *z;
+
+		if (q == NULL)
+			q = e;
+		for (a = p; a < q && is_cfws((unsigned char)*a); a++)
+			;
+		for (z = q; z > a && is_cfws((unsigned char)z[-1]); z--)
+			;
+		if ((size_t)(z - a) == len && strncasecmp(a, name, len) == 0)
+			return 1;
+		p = q + 1;
+	}
+	return 0;
+}
+
+/*
+ * Where the value of tag b lies within the raw field, with the whitespace
+ * round it: RFC 6376 3.7 leaves all of it out of the hash.
+ */
+static void
+b_span(const struct msg_hdr *h, const struct tv *b, size_t *off, size_t *len)
+{
+	size_t	start = (size_t)(b->val - h->raw), end = start + b->vallen;
+
+	while (start > 0 && h->raw[start - 1] != '=')
+		start--;
+	while (end < h->len && h->raw[end] != ';' && is_cfws(h->raw[end]))
+		end++;
+	*off = start;
+	*len = end - start;
+}
+
+struct bh {
+	int		 relaxed;
+	long long	 limit;
+	struct bodyhash	 h;
+};
+
+/* One streaming pass over the body for every distinct body form. */
+static int
+body_hashes(struct msg *m, struct bh *bh, int nbh)
+{
+	char	buf[65536];
+	ssize_t	got;
+	int	k;
+
+	if (msg_body_rewind(m) < 0)
+		return -1;
+	while ((got = msg_body_read(m, buf, sizeof buf)) > 0)
+		for (k = 0; k < nbh; k++)
+			bodyhash_feed(&bh[k].h, buf, (size_t)got);
+	if (got < 0)
+		return -1;
+	for (k = 0; k < nbh; k++)
+		if (bodyhash_final(&bh[k].h) < 0)
+			return -1;
+	return 0;
+}
+
+/* Check one AMS; NULL when it verifies, else the failed check. */
+static const char *
+verify_ams(struct chain *c, int i, struct dns *dns, time_t now,
+    struct bh *bh, int nbh, int *temp)
+{
+	const struct tvlist	*l = &c->set[i].tv[F_AMS];
+	const struct msg_hdr	*h = msg_hdr(c->m, c->set[i].idx[F_AMS]);
+	const struct tv		*a = tv_get(l, "a"), *b = tv_get(l, "b"),
+				*bht = tv_get(l, "bh"), *d = tv_get(l, "d"),
+				*hl = tv_get(l, "h"), *s = tv_get(l, "s"),
+				*ct = tv_get(l, "c"), *lt = tv_get(l, "l");
+	struct dkim_pubkey	 key;
+	unsigned char		 sig[DKIM_SIG_MAX], want[64], md[32];
+	long			 slen, wlen;
+	long long		 limit = -1;
+	const char		*why;
+	size_t			 boff, blen;
+	int			 alg, hrel, brel, k, ok;
+
+	*temp = 0;
+	if (a == NULL || b == NULL || bht == NULL || d == NULL ||
+	    hl == NULL || s == NULL)
+		return "AMS missing a required tag";
+	if ((alg = dkim_alg_parse(a->val, a->vallen)) < 0)
+		return "AMS unknown algorithm";
+	if (ams_canon(ct, &hrel, &brel) < 0)
+		return "AMS bad c=";
+	if (!good_domain(d) || !good_selector(s))
+		return "AMS bad d= or s=";
+	if (list_has(hl, "arc-seal"))
+		return "AMS signs an ARC-Seal";
+	if (lt != NULL && (limit = tv_num(lt)) < 0)
+		return "AMS bad l=";
+	if ((why = check_times(l, now, 1)) != NULL)
+		return why;
+	if ((wlen = b64_decode(bht->val, bht->vallen, want, sizeof want)) != 32)
+		return "AMS bad bh=";
+	if ((slen = b64_decode(b->val, b->vallen, sig, sizeof sig)) <= 0)
+		return "AMS bad b=";
+	for (k = 0; k < nbh; k++)
+		if (bh[k].relaxed == brel && bh[k].limit == limit)
+			break;
+	if (k == nbh)
+		return "AMS body hash not computed";
+	if (memcmp(bh[k].h.md, want, 32) != 0)
+		return "AMS body hash miscompare";
+	b_span(h, b, &boff, &blen);
+	if (dkim_hash_headers(c->m, hl->val, hl->vallen, hrel, h->raw, h->len,
+	    boff, blen, c->set[i].idx[F_AMS], md) < 0)
+		return "out of memory";
+	if ((why = get_key(dns, s, d, &key, temp)) != NULL)
+		return why;
+	ok = key.alg == alg &&
+	    dkim_verify_hash(key.pk, alg, md, sig, (size_t)slen);
+	dkim_pubkey_free(&key);
+	return ok ? NULL : "AMS signature invalid";
+}
+
+/* The canonical text a seal of instance i signs, its own b= left out. */
+static int
+seal_data(struct buf *out, struct msg *m, struct arcset *set, int from,
+    int i, const struct tv *b)
+{
+	int	j, f;
+
+	for (j = from; j <= i; j++)
+		for (f = 0; f < 3; f++) {
+			const struct msg_hdr	*h = msg_hdr(m, set[j].idx[f]);
+			size_t			 boff, blen;
+			struct buf		 s = { 0 };
+			int			 rc;
+
+			if (b == NULL || j < i || f != F_AS) {
+				if (canon_hdr(out, 1, h->raw, h->len, 1) < 0)
+					return -1;
+				continue;
+			}
+			b_span(h, b, &boff, &blen);
+			rc = buf_add(&s, h->raw, boff) < 0 ||
+			    buf_add(&s, h->raw + boff + blen,
+			    h->len - boff - blen) < 0 ||
+			    canon_hdr(out, 1, s.p, s.len, 0) < 0;
+			buf_free(&s);
+			if (rc)
+				return -1;
+		}
+	return 0;
+}
+
+/* Check the tags of the seal of instance i; NULL or what is wrong. */
+static const char *
+check_seal_tags(const struct tvlist *l, int i, time_t now)
+{
+	const struct tv	*cv = tv_get(l, "cv");
+	const char	*req[] = { "a", "b", "cv", "d", "s" };
+	size_t		 k;
+
+	for (k = 0; k < sizeof req / sizeof req[0]; k++)
+		if (tv_get(l, req[k]) == NULL)
+			return "AS missing a required tag";
+	if (tv_get(l, "h") != NULL)
+		return "AS has h=";
+	if (dkim_alg_parse(tv_get(l, "a")->val, tv_get(l, "a")->vallen) < 0)
+		return "AS unknown algorithm";
+	if (!good_domain(tv_get(l, "d")) || !good_selector(tv_get(l, "s")))
+		return "AS bad d= or s=";
+	if (!tv_is(cv, "none") && !tv_is(cv, "pass") && !tv_is(cv, "fail"))
+		return "AS bad cv=";
+	if (tv_is(cv, "fail"))
+		return "cv";
+	if (i == 1 && !tv_is(cv, "none"))
+		return "cv";
+	if (i > 1 && !tv_is(cv, "pass"))
+		return "cv";
+	return check_times(l, now, 0);
+}
+
+static const char *
+verify_seal(struct chain *c, int i, struct dns *dns, int *temp)
+{
+	const struct tvlist	*l = &c->set[i].tv[F_AS];
+	const struct tv		*b = tv_get(l, "b"), *a = tv_get(l, "a");
+	struct dkim_pubkey	 key;
+	struct buf		 data = { 0 };
+	unsigned char		 sig[DKIM_SIG_MAX], md[32];
+	const char		*why;
+	long			 slen;
+	int			 alg = dkim_alg_parse(a->val, a->vallen), ok;
+
+	*temp = 0;
+	if ((slen = b64_decode(b->val, b->vallen, sig, sizeof sig)) <= 0)
+		return "AS bad b=";
+	if (seal_data(&data, c->m, c->set, 1, i, b) < 0 ||
+	    EVP_Digest(data.p, data.len, md, NULL, EVP_sha256(), NULL) != 1) {
+		buf_free(&data);
+		return "out of memory";
+	}
+	buf_free(&data);
+	if ((why = get_key(dns, tv_get(l, "s"), tv_get(l, "d"), &key,
+	    temp)) != NULL)
+		return why;
+	ok = key.alg == alg &&
+	    dkim_verify_hash(key.pk, alg, md, sig, (size_t)slen);
+	dkim_pubkey_free(&key);
+	return ok ? NULL : "AS signature invalid";
+}
+
+static void
+set_domains(struct chain *c, struct arc_result *r)
+{
+	size_t	o = 0;
+	int	i;
+
+	r->domains[0] = '\0';
+	for (i = 1; i <= c->n; i++) {
+		const struct tv	*d = NULL;
+
+		if (c->set[i].idx[F_AS] >= 0 && c->set[i].count[F_AS] == 1)
+			d = tv_get(&c->set[i].tv[F_AS], "d");
+		o += snprintf(r->domains + o, sizeof r->domains - o, "%s%.*s",
+		    i > 1 ? ":" : "", d && good_domain(d) ? (int)d->vallen : 0,
+		    d ? d->val : "");
+		if (o >= sizeof r->domains) {
+			r->domains[sizeof r->domains - 1] = '\0';
+			return;
+		}
+	}
+}
+
+static int
+chain_verify(struct chain *c, struct dns *dns, time_t now,
+    struct arc_result *r)
+{
+	struct bh	 bh[ARC_MAX];
+	const char	*why;
+	int		 nbh = 0, i, f, k, temp, rc = 0;
+
+	memset(r, 0, sizeof *r);
+	r->n = c->n;
+	set_domains(c, r);
+	if (!c->any) {
+		r->state = ARC_NONE;
+		return 0;
+	}
+	/* 5.2 step 2: a chain its last sealer marked failed stays failed. */
+	if (c->n > 0 && c->set[c->n].idx[F_AS] >= 0 &&
+	    c->set[c->n].count[F_AS] == 1) {
+		const struct tv	*cv = tv_get(&c->set[c->n].tv[F_AS], "cv");
+
+		if (cv != NULL && tv_is(cv, "fail")) {
+			r->terminated = 1;
+			fail(r, c->n, "cv");
+			return 0;
+		}
+	}
+	/* Step 3: the structure. */
+	if (c->bad[0] != '\0') {
+		fail(r, c->bad_i, c->bad);
+		return 0;
+	}
+	for (i = 1; i <= c->n; i++)
+		for (f = 0; f < 3; f++)
+			if (c->set[i].count[f] != 1) {
+				char	what[32];
+
+				snprintf(what, sizeof what, "%s missing",
+				    fshort[f]);
+				fail(r, i, what);
+				return 0;
+			}
+	for (i = c->n; i >= 1; i--)
+		if ((why = check_seal_tags(&c->set[i].tv[F_AS], i, now))) {
+			fail(r, i, why);
+			return 0;
+		}
+	/* One pass over the body for every AMS's form of it. */
+	for (i = 1; i <= c->n; i++) {
+		const struct tvlist	*l = &c->set[i].tv[F_AMS];
+		const struct tv		*ct = tv_get(l, "c"),
+					*lt = tv_get(l, "l");
+		int			 hrel, brel = 0;
+		long long		 limit = lt ? tv_num(lt) : -1;
+
+		if (ams_canon(ct, &hrel, &brel) < 0)
+			continue;
+		for (k = 0; k < nbh; k++)
+			if (bh[k].relaxed == brel && bh[k].limit == limit)
+				break;
+		if (k < nbh)
+			continue;
+		bh[nbh].relaxed = brel;
+		bh[nbh].limit = limit;
+		if (bodyhash_init(&bh[nbh].h, brel, limit) < 0) {
+			rc = -1;
+			goto out;
+		}
+		nbh++;
+	}
+	if (body_hashes(c->m, bh, nbh) < 0) {
+		snprintf(r->reason, sizeof r->reason, "cannot read the body");
+		rc = -1;
+		goto out;
+	}
+	/* Step 4: the newest AMS. */
+	if ((why = verify_ams(c, c->n, dns, now, bh, nbh, &temp)) != NULL) {
+		r->tempfail = temp;
+		fail(r, c->n, why);
+		goto out;
+	}
+	/* Steps 5 and 6: oldest-pass, down from the newest. */
+	r->oldest_pass = c->n;
+	for (i = c->n - 1; i >= 1; i--) {
+		if (verify_ams(c, i, dns, now, bh, nbh, &temp) != NULL) {
+			if (temp) {
+				r->tempfail = 1;
+				fail(r, i, "key lookup temporary failure");
+				goto out;
+			}
+			break;
+		}
+		r->oldest_pass = i;
+	}
+	/* Step 7: every seal, newest first. */
+	for (i = c->n; i >= 1; i--)
+		if ((why = verify_seal(c, i, dns, &temp)) != NULL) {
+			r->tempfail = temp;
+			r->oldest_pass = 0;
+			fail(r, i, why);
+			goto out;
+		}
+	r->state = ARC_PASS;
+out:
+	if (r->state != ARC_PASS)
+		r->oldest_pass = 0;
+	for (k = 0; k < nbh; k++)
+		bodyhash_free(&bh[k].h);
+	return rc;
+}
+
+int
+arc_verify(struct msg *m, struct dns *dns, time_t now, struct arc_result *r)
+{
+	struct chain	*c;
+	int		 rc;
+
+	if ((c = malloc(sizeof *c)) == NULL)
+		return -1;
+	chain_collect(c, m);
+	rc = chain_verify(c, dns, now, r);
+	free(c);
+	return rc;
+}
+
+/* Header fields an AMS signs by default: RFC 6376 5.4.1's, and the MIME ones. */
+static const char *const default_sign[] = {
+	"from", "reply-to", "subject", "date", "to", "cc", "resent-date",
+	"resent-from", "resent-to", "resent-cc", "in-reply-to", "references",
+	"list-id", "list-help", "list-unsubscribe", "list-subscribe",
+	"list-post", "list-owner", "list-archive", "message-id",
+	"mime-version", "content-type", "content-transfer-encoding",
+	"dkim-signature", NULL
+};
+
+/* Every default field present, as often as present, and From once more. */
+static int
+default_headers(struct msg *m, struct buf *out)
+{
+	size_t	nh = msg_nhdrs(m), i, k;
+
+	for (k = 0; default_sign[k] != NULL; k++) {
+		size_t	len = strlen(default_sign[k]);
+
+		for (i = 0; i < nh; i++) {
+			const struct msg_hdr	*h = msg_hdr(m, i);
+
+			if (h->namelen != len ||
+			    strncasecmp(h->raw, default_sign[k], len) != 0)
+				continue;
+			if ((out->len > 0 && buf_add(out, ":", 1) < 0) ||
+			    buf_add(out, default_sign[k], len) < 0)
+				return -1;
+		}
+	}
+	if (out->len > 0 && buf_add(out, ":", 1) < 0)
+		return -1;
+	return buf_addstr(out, "from");
+}
+
+/*
+ * A signature field (ARC-Seal, ARC-Message-Signature) laid out with its
+ * tags in alphabetical order, lines folded before column 78.  b= stands
+ * on a line of its own, so that the field signed (b= empty) and the field
+ * written fold alike everywhere else and canonicalise alike.
+ */
+struct tag {
+	const char	*name;
+	const char	*val;
+	int		 list;		/* a colon list that may break at colons */
+};
+
+static int
+tag_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct tag *)a)->name,
+	    ((const struct tag *)b)->name);
+}
+
+static int
+newline(struct buf *o, const char *eol, size_t *col)
+{
+	*col = 1;
+	return buf_addstr(o, eol) < 0 || buf_add(o, "\t", 1) < 0 ? -1 : 0;
+}
+
+/* One piece that may not break; a space or a fold before it. */
+static int
+piece(struct buf *o, const char *eol, size_t *col, const char *s, size_t n,
+    int space)
+{
+	if (*col > 1 && *col + space + n > 78) {
+		if (newline(o, eol, col) < 0)
+			return -1;
+	} else if (space) {
+		if (buf_add(o, " ", 1) < 0)
+			return -1;
+		(*col)++;
+	}
+	*col += n;
+	return buf_add(o, s, n);
+}
+
+static int
+layout(struct buf *o, const char *name, struct tag *t, size_t n,
+    const char *sig, const char *eol)
+{
+	size_t	col, i;
+
+	qsort(t, n, sizeof *t, tag_cmp);
+	if (buf_addstr(o, name) < 0 || buf_add(o, ":", 1) < 0)
+		return -1;
+	col = strlen(name) + 1;
+	for (i = 0; i < n; i++) {
+		const char	*semi = i + 1 < n ? ";" : "";
+		struct buf	 w = { 0 };
+		int		 rc = 0;
+
+		if (strcmp(t[i].name, "b") == 0) {
+			/*
+			 * Unbroken (a line stays far below 998 bytes): a
+			 * later seal hashes this field whole, and the ARC
+			 * suite's seals were made over an unbroken b=.
+			 */
+			if (newline(o, eol, &col) < 0 ||
+			    buf_addstr(o, "b=") < 0 || buf_addstr(o, sig) < 0 ||
+			    buf_addstr(o, semi) < 0 ||
+			    (*semi && newline(o, eol, &col) < 0))
+				return -1;
+			continue;
+		}
+		if (!t[i].list) {
+			rc = buf_addstr(&w, t[i].name) < 0 ||
+			    buf_add(&w, "=", 1) < 0 ||
+			    buf_addstr(&w, t[i].val) < 0 ||
+			    buf_addstr(&w, semi) < 0 ||
+			    piece(o, eol, &col, w.p, w.len, col > 1) < 0;
+			buf_free(&w);
+			if (rc)
+				return -1;
+			continue;
+		}
+		/* h=: breaks after its colons, never inside a name. */
+		{
+			const char	*p = t[i].val;
+			int		 first = 1;
+
+			do {
+				const char	*q = strchr(p, ':');
+				size_t		 m = q ? (size_t)(q - p + 1) :
+						    strlen(p);
+
+				w.len = 0;
+				rc = (first && (buf_addstr(&w, t[i].name) < 0 ||
+				    buf_add(&w, "=", 1) < 0)) ||
+				    buf_add(&w, p, m) < 0 ||
+				    (q == NULL && buf_addstr(&w, semi) < 0) ||
+				    piece(o, eol, &col, w.p, w.len,
+				    first && col > 1) < 0;
+				first = 0;
+				p += m;
+			} while (!rc && *p != '\0');
+			buf_free(&w);
+			if (rc)
+				return -1;
+		}
+	}
+	return buf_addstr(o, eol);
+}
+
+/*
+ * Lay the field out with b= empty, hash what precedes it (pre, pre_len
+ * bytes of canonical text) and the field, sign, and lay it out again with
+ * the signature.  0, or -1 (out of memory, or signing failed).
+ */
+static int
+sign_field(struct buf *out, const char *name, struct tag *t, size_t n,
+    const struct arc_signer *sg, struct buf *pre, const char *eol)
+{
+	struct buf	 unsigned_ = { 0 };
+	unsigned char	 md[32], sig[DKIM_SIG_MAX];
+	char		 b64[DKIM_SIG_MAX * 2];
+	size_t		 slen, keep = pre->len;
+	int		 rc = -1;
+
+	if (layout(&unsigned_, name, t, n, "", eol) < 0 ||
+	    canon_hdr(pre, 1, unsigned_.p, unsigned_.len, 0) < 0 ||
+	    EVP_Digest(pre->p, pre->len, md, NULL, EVP_sha256(), NULL) != 1 ||
+	    dkim_sign_hash(sg->key, sg->alg, md, sig, &slen) < 0)
+		goto out;
+	b64_encode(sig, slen, b64);
+	rc = layout(out, name, t, n, b64, eol);
+out:
+	pre->len = keep;
+	buf_free(&unsigned_);
+	return rc;
+}
+
+/* Gather our A-R fields: their results in order, and their arc= result. */
+static int
+our_results(struct msg *m, const char *id, struct buf *rest, char *arc,
+    size_t arclen)
+{
+	size_t	nh = msg_nhdrs(m), i;
+	int	n = 0;
+
+	arc[0] = '\0';
+	for (i = 0; i < nh; i++) {
+		const struct msg_hdr	*h = msg_hdr(m, i);
+		const struct ar_result	*res;
+		struct authres		 ar;
+		const char		*v;
+		size_t			 vlen;
+
+		if (h->namelen != 22 ||
+		    strncasecmp(h->raw, "Authentication-Results", 22) != 0)
+			continue;
+		v = msg_hdr_value(h, &vlen);
+		if (authres_parse(v, vlen, &ar) < 0) {
+			authres_free(&ar);
+			continue;
+		}
+		if (!authres_is_ours(&ar, id)) {
+			authres_free(&ar);
+			continue;
+		}
+		n++;
+		if (ar.restlen > 0 && ((rest->len > 0 &&
+		    buf_add(rest, "; ", 2) < 0) ||
+		    buf_add(rest, ar.rest, ar.restlen) < 0)) {
+			authres_free(&ar);
+			return -1;
+		}
+		if (arc[0] == '\0' && (res = authres_find(&ar, "arc")) != NULL)
+			snprintf(arc, arclen, "%s",
+			    res->result ? res->result : "fail");
+		authres_free(&ar);
+	}
+	return n;
+}
+
+enum arc_seal_status
+arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
+    struct arc_result *chainr, char *why, size_t whylen)
+{
+	struct chain		*c;
+	struct arc_result	 r;
+	struct buf		 rest = { 0 }, hl = { 0 }, aar = { 0 },
+				 ams = { 0 }, as = { 0 }, data = { 0 };
+	struct tag		 t[10];
+	size_t			 nt;
+	struct bodyhash		 bh;
+	char			 arc[32], tbuf[32], num[32], xbuf[32];
+	const char		*eol = msg_crlf(m) ? "\r\n" : "\n", *cv;
+	char			 bhb64[64];
+	enum arc_seal_status	 st = ARC_SEAL_ERROR;
+	int			 nours, i, inst;
+	char			 buf[65536];
+	ssize_t			 got;
+
+	memset(&r, 0, sizeof r);
+	if ((c = malloc(sizeof *c)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return ARC_SEAL_ERROR;
+	}
+	chain_collect(c, m);
+	if ((nours = our_results(m, sg->authserv_id, &rest, arc,
+	    sizeof arc)) < 0) {
+		snprintf(why, whylen, "out of memory");
+		goto out;
+	}
+	if (nours == 0) {
+		snprintf(why, whylen, "no Authentication-Results field of "
+		    "'%s'", sg->authserv_id);
+		st = ARC_NO_AR;
+		goto out;
+	}
+	if (c->n >= ARC_MAX) {
+		snprintf(why, whylen, "the chain already has %d sets", ARC_MAX);
+		st = ARC_TOO_MANY;
+		goto out;
+	}
+	inst = c->n + 1;
+	if (!c->any)
+		cv = "none";
+	else if (strcmp(arc, "pass") == 0)
+		cv = "pass";
+	else if (arc[0] != '\0' && strcmp(arc, "none") != 0)
+		cv = "fail";
+	else {
+		/* No verdict of ours on the chain: reach one now. */
+		if (chain_verify(c, dns, sg->now, &r) < 0) {
+			snprintf(why, whylen, "%s", r.reason[0] ? r.reason :
+			    "out of memory");
+			goto out;
+		}
+		if (r.tempfail) {
+			snprintf(why, whylen, "cannot validate the chain: %s",
+			    r.reason);
+			st = ARC_SEAL_TEMPFAIL;
+			goto out;
+		}
+		if (r.terminated) {
+			snprintf(why, whylen, "the chain was failed at i=%d "
+			    "and our results say nothing of it", c->n);
+			st = ARC_CHAIN_FAILED;
+			goto out;
+		}
+		cv = r.state == ARC_PASS ? "pass" : "fail";
+	}
+	if (chainr != NULL)
+		*chainr = r;
+	snprintf(num, sizeof num, "%d", inst);
+	snprintf(tbuf, sizeof tbuf, "%lld", (long long)sg->now);
+
+	/* ARC-Authentication-Results: i=N; our id; our results. */
+	if (buf_addstr(&aar, "ARC-Authentication-Results: i=") < 0 ||
+	    buf_addstr(&aar, num) < 0 || buf_addstr(&aar, "; ") < 0 ||
+	    buf_addstr(&aar, sg->authserv_id) < 0 ||
+	    (rest.len > 0 && (buf_addstr(&aar, "; ") < 0 ||
+	    buf_add(&aar, rest.p, rest.len) < 0)) ||
+	    buf_addstr(&aar, eol) < 0)
+		goto nomem;
+
+	/* The body hash, relaxed, in one pass. */
+	if (bodyhash_init(&bh, 1, -1) < 0)
+		goto nomem;
+	if (msg_body_rewind(m) < 0) {
+		bodyhash_free(&bh);
+		snprintf(why, whylen, "cannot read the body");
+		goto out;
+	}
+	while ((got = msg_body_read(m, buf, sizeof buf)) > 0)
+		bodyhash_feed(&bh, buf, (size_t)got);
+	if (got < 0 || bodyhash_final(&bh) < 0) {
+		bodyhash_free(&bh);
+		snprintf(why, whylen, "cannot read the body");
+		goto out;
+	}
+	b64_encode(bh.md, bh.mdlen, bhb64);
+	bodyhash_free(&bh);
+
+	/* ARC-Message-Signature. */
+	if (sg->headers != NULL ? buf_addstr(&hl, sg->headers) < 0 :
+	    default_headers(m, &hl) < 0)
+		goto nomem;
+	if (buf_add(&hl, "", 1) < 0)
+		goto nomem;
+	snprintf(xbuf, sizeof xbuf, "%lld", sg->expire);
+	nt = 0;
+	t[nt++] = (struct tag){ "a", dkim_alg_name(sg->alg), 0 };
+	t[nt++] = (struct tag){ "b", "", 0 };
+	t[nt++] = (struct tag){ "bh", bhb64, 0 };
+	t[nt++] = (struct tag){ "c", "relaxed/relaxed", 0 };
+	t[nt++] = (struct tag){ "d", sg->domain, 0 };
+	t[nt++] = (struct tag){ "h", hl.p, 1 };
+	t[nt++] = (struct tag){ "i", num, 0 };
+	t[nt++] = (struct tag){ "s", sg->selector, 0 };
+	if (sg->timestamps)
+		t[nt++] = (struct tag){ "t", tbuf, 0 };
+	if (sg->expire > 0)
+		t[nt++] = (struct tag){ "x", xbuf, 0 };
+	if (dkim_canon_headers(m, hl.p, hl.len - 1, 1, -1, &data) < 0 ||
+	    sign_field(&ams, "ARC-Message-Signature", t, nt, sg, &data,
+	    eol) < 0) {
+		snprintf(why, whylen, "cannot sign the AMS");
+		goto out;
+	}
+
+	/* ARC-Seal over the sets before it (none when cv=fail), then ours. */
+	if (strcmp(cv, "fail") != 0)
+		for (i = 1; i < inst; i++)
+			if (c->set[i].count[F_AAR] != 1 ||
+			    c->set[i].count[F_AMS] != 1 ||
+			    c->set[i].count[F_AS] != 1) {
+				snprintf(why, whylen, "i=%d is incomplete", i);
+				goto out;
+			}
+	data.len = 0;
+	if ((strcmp(cv, "fail") != 0 && inst > 1 &&
+	    seal_data(&data, m, c->set, 1, inst - 1, NULL) < 0) ||
+	    canon_hdr(&data, 1, aar.p, aar.len, 1) < 0 ||
+	    canon_hdr(&data, 1, ams.p, ams.len, 1) < 0)
+		goto nomem;
+	nt = 0;
+	t[nt++] = (struct tag){ "a", dkim_alg_name(sg->alg), 0 };
+	t[nt++] = (struct tag){ "b", "", 0 };
+	t[nt++] = (struct tag){ "cv", cv, 0 };
+	t[nt++] = (struct tag){ "d", sg->domain, 0 };
+	t[nt++] = (struct tag){ "i", num, 0 };
+	t[nt++] = (struct tag){ "s", sg->selector, 0 };
+	if (sg->timestamps)
+		t[nt++] = (struct tag){ "t", tbuf, 0 };
+	if (sign_field(&as, "ARC-Seal", t, nt, sg, &data, eol) < 0) {
+		snprintf(why, whylen, "cannot sign the seal");
+		goto out;
+	}
+	if (msg_prepend(m, aar.p, aar.len) < 0 ||
+	    msg_prepend(m, ams.p, ams.len) < 0 ||
+	    msg_prepend(m, as.p, as.len) < 0)
+		goto nomem;
+	st = ARC_SEALED;
+	goto out;
+nomem:
+	snprintf(why, whylen, "out of memory");
+out:
+	buf_free(&rest);
+	buf_free(&hl);
+	buf_free(&aar);
+	buf_free(&ams);
+	buf_free(&as);
+	buf_free(&data);
+	free(c);
+	return st;
+}
