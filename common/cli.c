@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -345,4 +346,46 @@ cli_lines(int fd, size_t max, int (*fn)(void *, const char *, size_t,
 	free(buf);
 	errno = saved;
 	return rc;
+}
+
+int
+cli_list_match(const char *list, const char *value)
+{
+	const char	*p = list;
+	char		 sep = ':';
+	int		 last_neg = 0;
+	size_t		 vlen = strlen(value);
+
+	/* Exim's "<c" at the start picks another separator. */
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '<' && p[1] != '\0' && p[1] != ' ') {
+		sep = p[1];
+		p += 2;
+	}
+	while (*p != '\0') {
+		const char	*e = strchr(p, sep), *a, *z;
+		int		 neg = 0;
+
+		if (e == NULL)
+			e = p + strlen(p);
+		for (a = p; a < e && (*a == ' ' || *a == '\t'); a++)
+			;
+		while (a < e && *a == '!') {
+			neg = !neg;
+			for (a++; a < e && (*a == ' ' || *a == '\t'); a++)
+				;
+		}
+		for (z = e; z > a && (z[-1] == ' ' || z[-1] == '\t'); z--)
+			;
+		p = *e != '\0' ? e + 1 : e;
+		if (z == a)
+			continue;
+		last_neg = neg;
+		if ((z - a == 1 && *a == '*') || ((size_t)(z - a) == vlen &&
+		    strncasecmp(a, value, vlen) == 0))
+			return !neg;
+	}
+	/* As in Exim, a list ending in a negated item takes what it left. */
+	return last_neg;
 }

@@ -96,6 +96,14 @@ int	cli_lines(int, size_t, int (*)(void *, const char *, size_t,
 	    unsigned long), void *);
 
 /*
+ * Match value against an Exim list ("none:pass", "!fail : *", "<; a; b"):
+ * left to right, case-insensitively, the first item that matches decides
+ * (a negated one says no), "*" matches anything, and at the end of the list
+ * the answer is yes only when the last item was negated.  1 or 0.
+ */
+int	cli_list_match(const char *, const char *);
+
+/*
  * Flush stdout and report a failed write (a full disk, a closed pipe) as
  * MX_IOERR.  Returns 0 or MX_IOERR.
  */

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -493,4 +494,60 @@ msg_write(struct msg *m, int fd, char *err, size_t errlen)
 		return MX_IOERR;
 	}
 	return 0;
+}
+
+int
+msg_read_path(struct msg *m, const char *path, char *err, size_t errlen)
+{
+	int	fd, rc;
+
+	if (strcmp(path, "-") == 0)
+		return msg_read_fd(m, 0, err, errlen);
+	if ((fd = open(path, O_RDONLY)) < 0) {
+		snprintf(err, errlen, "cannot open '%s': %s", path,
+		    strerror(errno));
+		return MX_NOINPUT;
+	}
+	rc = msg_read_fd(m, fd, err, errlen);
+	close(fd);
+	return rc;
+}
+
+int
+msg_write_file(struct msg *m, const char *dir, const char *name, char *err,
+    size_t errlen)
+{
+	char	tmp[4096], path[4096];
+	int	fd, rc;
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name) >=
+	    sizeof tmp || (size_t)snprintf(path, sizeof path, "%s/%s", dir,
+	    name) >= sizeof path) {
+		snprintf(err, errlen, "cannot create '%s/%s': %s", dir, name,
+		    strerror(ENAMETOOLONG));
+		return MX_CANTCREAT;
+	}
+	if ((fd = mkstemp(tmp)) < 0) {
+		snprintf(err, errlen, "cannot create '%s': %s", path,
+		    strerror(errno));
+		return MX_CANTCREAT;
+	}
+	if ((rc = msg_write(m, fd, err, errlen)) == 0 && fsync(fd) < 0) {
+		snprintf(err, errlen, "cannot write '%s': %s", path,
+		    strerror(errno));
+		rc = MX_IOERR;
+	}
+	if (close(fd) < 0 && rc == 0) {
+		snprintf(err, errlen, "cannot write '%s': %s", path,
+		    strerror(errno));
+		rc = MX_IOERR;
+	}
+	if (rc == 0 && rename(tmp, path) < 0) {
+		snprintf(err, errlen, "cannot rename to '%s': %s", path,
+		    strerror(errno));
+		rc = MX_CANTCREAT;
+	}
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
 }

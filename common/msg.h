@@ -77,4 +77,18 @@ ssize_t	msg_body_read(struct msg *, char *, size_t);
 /* Write the message, prepended fields first, to fd.  0 or MX_IOERR. */
 int	msg_write(struct msg *, int, char *, size_t);
 
+/*
+ * Read a whole message from path ("-" is stdin): msg_read_fd, with
+ * MX_NOINPUT when the file cannot be opened.
+ */
+int	msg_read_path(struct msg *, const char *, char *, size_t);
+
+/*
+ * Write the message to dir/name safely: a temporary file in dir, fsynced,
+ * then renamed over name, so the name never holds a partial message.
+ * 0, MX_CANTCREAT or MX_IOERR.
+ */
+int	msg_write_file(struct msg *, const char *, const char *, char *,
+	    size_t);
+
 #endif
