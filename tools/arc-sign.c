@@ -1,0 +1,254 @@
+/*
+ * arc-sign: add an ARC set (RFC 8617) to messages leaving the ADMD.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arc.h"
+#include "cli.h"
+#include "dkim.h"
+#include "dns.h"
+#include "msg.h"
+
+static char	*domain, *selector, *keyfile, *authserv_id, *exim_spec,
+		*headers, *algorithm, *outdir;
+static long	 now_opt = -1;
+
+static struct poptOption options[] = {
+	{ "domain", 'd', POPT_ARG_STRING, &domain, 0,
+	  "the signing domain (d=)", "DOMAIN" },
+	{ "selector", 's', POPT_ARG_STRING, &selector, 0,
+	  "the key's selector (s=)", "SELECTOR" },
+	{ "key", 'k', POPT_ARG_STRING, &keyfile, 0,
+	  "the private key, PEM (RSA or Ed25519), not readable by others",
+	  "FILE" },
+	{ "authserv-id", '\0', POPT_ARG_STRING, &authserv_id, 0,
+	  "whose Authentication-Results go into the seal (default: the "
+	  "domain)", "ID" },
+	{ "exim", '\0', POPT_ARG_STRING, &exim_spec, 0,
+	  "Exim's arc_sign: ID:SELECTOR:/KEY[:timestamps,expire[=[+]N]]",
+	  "SPEC" },
+	{ "time", '\0', POPT_ARG_LONG, &now_opt, 0,
+	  "sign as at this time (seconds since the epoch), for t= and x=",
+	  "T" },
+	{ "headers", '\0', POPT_ARG_STRING, &headers, 0,
+	  "sign exactly these header fields, in this order (colon list)",
+	  "LIST" },
+	{ "algorithm", 'a', POPT_ARG_STRING, &algorithm, 0,
+	  "rsa-sha256 or ed25519-sha256 (default: as the key)", "ALG" },
+	{ "output-dir", 'o', POPT_ARG_STRING, &outdir, 0,
+	  "write each sealed message to DIR under its own name", "DIR" },
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, dns_options, 0,
+	  "DNS options (to validate a chain our results say nothing of):",
+	  NULL },
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
+	  "Common options:", NULL },
+	POPT_TABLEEND
+};
+
+static struct arc_signer	 sg;
+static struct dns		*dns;
+
+/* A d=, s= or header name list item: what a tag value may hold. */
+static int
+tag_safe(const char *s, const char *extra)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr(extra, *s)))
+			return 0;
+	return 1;
+}
+
+/* Exim's arc_sign option: "id : selector : /key [: options]". */
+static void
+parse_exim(char *spec, long long now)
+{
+	char	*f[4] = { NULL }, *p = spec, *o;
+	int	 n = 0;
+
+	while (n < 4 && p != NULL) {
+		f[n++] = p;
+		if ((p = strchr(p, ':')) != NULL && n < 4)
+			*p++ = '\0';
+	}
+	for (int i = 0; i < n; i++) {
+		while (*f[i] == ' ' || *f[i] == '\t')
+			f[i]++;
+		for (p = f[i] + strlen(f[i]); p > f[i] &&
+		    (p[-1] == ' ' || p[-1] == '\t');)
+			*--p = '\0';
+	}
+	if (n < 3 || *f[0] == '\0' || *f[1] == '\0')
+		cli_die(MX_USAGE, "bad --exim '%s': want "
+		    "ID:SELECTOR:/KEY[:OPTIONS]", exim_spec);
+	if (f[2][0] != '/')
+		cli_die(MX_USAGE, "bad --exim key '%s': give the key as an "
+		    "absolute path, never the key itself", f[2]);
+	domain = f[0];
+	selector = f[1];
+	keyfile = f[2];
+	for (p = f[3]; p != NULL && *p != '\0'; p = o) {
+		char	*end;
+
+		if ((o = strchr(p, ',')) != NULL)
+			*o++ = '\0';
+		while (*p == ' ')
+			p++;
+		if (strcmp(p, "timestamps") == 0)
+			sg.timestamps = 1;
+		else if (strcmp(p, "expire") == 0)
+			sg.expire = now + 30 * 86400LL;
+		else if (strncmp(p, "expire=", 7) == 0) {
+			int	rel = p[7] == '+';
+
+			errno = 0;
+			sg.expire = strtoll(p + 7 + rel, &end, 10);
+			if (errno || end == p + 7 + rel || *end != '\0' ||
+			    sg.expire <= 0)
+				cli_die(MX_USAGE, "bad --exim option '%s'", p);
+			if (rel)
+				sg.expire += now;
+		} else if (*p != '\0')
+			cli_die(MX_USAGE, "unknown --exim option '%s'", p);
+	}
+}
+
+static int
+one(const char *path)
+{
+	const char		*name = strcmp(path, "-") == 0 ? "stdin" : path;
+	struct msg		*m;
+	char			 err[512], why[512], *copy, *base;
+	enum arc_seal_status	 st;
+	int			 rc;
+
+	if ((m = msg_new(MSG_MEM_DEFAULT)) == NULL)
+		cli_die(MX_SOFTWARE, "out of memory");
+	if ((rc = msg_read_path(m, path, err, sizeof err)) != 0) {
+		cli_warn("cannot read '%s': %s", name, err);
+		msg_free(m);
+		return rc == MX_NOINPUT || rc == MX_DATAERR ? rc : MX_TEMPFAIL;
+	}
+	st = arc_seal(m, &sg, dns, NULL, why, sizeof why);
+	switch (st) {
+	case ARC_SEALED:
+		rc = MX_OK;
+		cli_info("sealed '%s'", name);
+		break;
+	case ARC_NO_AR:
+	case ARC_CHAIN_FAILED:
+	case ARC_TOO_MANY:
+		/* The message goes on unchanged; the status says so. */
+		cli_warn("no ARC set added to '%s': %s", name, why);
+		rc = MX_REJECT;
+		break;
+	default:
+		/* Nothing written: the MTA keeps the message and retries. */
+		cli_warn("cannot seal '%s': %s", name, why);
+		msg_free(m);
+		return MX_TEMPFAIL;
+	}
+	if (outdir == NULL) {
+		if (msg_write(m, 1, err, sizeof err) != 0) {
+			cli_warn("cannot write '%s': %s", name, err);
+			rc = MX_IOERR;
+		}
+	} else {
+		if ((copy = strdup(path)) == NULL)
+			cli_die(MX_SOFTWARE, "out of memory");
+		base = basename(copy);
+		if (msg_write_file(m, outdir, base, err, sizeof err) != 0) {
+			cli_warn("%s", err);
+			rc = MX_CANTCREAT;
+		}
+		free(copy);
+	}
+	msg_free(m);
+	return rc;
+}
+
+int
+main(int argc, const char **argv)
+{
+	poptContext	 pc;
+	const char	**args;
+	struct stat	 st;
+	char		 err[512];
+	int		 n = 0, i, rc, worst = MX_OK, alg;
+
+	pc = cli_parse(argc, argv, options, "[FILE...]", NULL);
+	args = poptGetArgs(pc);
+	while (args != NULL && args[n] != NULL)
+		n++;
+	sg.now = now_opt >= 0 ? (time_t)now_opt : time(NULL);
+	if (exim_spec != NULL) {
+		if (domain || selector || keyfile)
+			cli_die(MX_USAGE, "--exim replaces -d, -s and -k");
+		parse_exim(exim_spec, (long long)sg.now);
+	} else
+		sg.timestamps = 1;
+	if (domain == NULL || selector == NULL || keyfile == NULL)
+		cli_die(MX_USAGE, "give -d DOMAIN, -s SELECTOR and -k KEY "
+		    "(or --exim)");
+	if (!tag_safe(domain, ".-_") || !tag_safe(selector, ".-_"))
+		cli_die(MX_USAGE, "bad domain or selector '%s' '%s'", domain,
+		    selector);
+	if (authserv_id == NULL)
+		authserv_id = domain;
+	if (headers != NULL && !tag_safe(headers, ":-_."))
+		cli_die(MX_USAGE, "bad --headers '%s': want names with "
+		    "colons between", headers);
+	if (n > 1 && outdir == NULL)
+		cli_die(MX_USAGE, "several messages need --output-dir");
+	if (outdir != NULL) {
+		if (stat(outdir, &st) < 0 || !S_ISDIR(st.st_mode))
+			cli_die(MX_CANTCREAT, "cannot use '%s': not a "
+			    "directory", outdir);
+		for (i = 0; i < n; i++)
+			if (strcmp(args[i], "-") == 0)
+				cli_die(MX_USAGE, "stdin has no name to write "
+				    "in --output-dir");
+		if (n == 0)
+			cli_die(MX_USAGE, "--output-dir needs file names");
+	}
+	if ((sg.key = dkim_privkey_load(keyfile, err, sizeof err, &rc)) ==
+	    NULL)
+		cli_die(rc, "%s", err);
+	sg.alg = dkim_privkey_alg(sg.key);
+	if (algorithm != NULL) {
+		if ((alg = dkim_alg_parse(algorithm, strlen(algorithm))) < 0)
+			cli_die(MX_USAGE, "unknown algorithm '%s'", algorithm);
+		if (alg != sg.alg)
+			cli_die(MX_USAGE, "key '%s' cannot sign %s", keyfile,
+			    algorithm);
+	}
+	sg.domain = domain;
+	sg.selector = selector;
+	sg.authserv_id = authserv_id;
+	sg.headers = headers;
+	if ((dns = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout,
+	    err, sizeof err)) == NULL)
+		cli_die(dns_opt_zone ? MX_NOINPUT : MX_USAGE, "%s", err);
+	if (n == 0)
+		worst = one("-");
+	for (i = 0; i < n; i++)
+		if ((rc = one(args[i])) > worst)
+			worst = rc;
+	poptFreeContext(pc);
+	dns_free(dns);
+	EVP_PKEY_free(sg.key);
+	rc = cli_flush_stdout();
+	return rc > worst ? rc : worst;
+}

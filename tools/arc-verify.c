@@ -1,0 +1,171 @@
+/*
+ * arc-verify: validate the ARC chain (RFC 8617) of arriving messages and
+ * report it under Exim's names, or add an Authentication-Results field.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arc.h"
+#include "cli.h"
+#include "dns.h"
+#include "msg.h"
+
+static char	*accept_list = "none:pass", *add_header, *remote_ip;
+static long	 now_opt = -1;
+
+static struct poptOption options[] = {
+	{ "accept", '\0', POPT_ARG_STRING, &accept_list, 0,
+	  "exit 0 when arc_state is in this Exim list (default none:pass)",
+	  "LIST" },
+	{ "add-header", '\0', POPT_ARG_STRING, &add_header, 0,
+	  "filter: write the message with an Authentication-Results field "
+	  "of this authserv-id on top", "AUTHSERV-ID" },
+	{ "ip", '\0', POPT_ARG_STRING, &remote_ip, 0,
+	  "the sending client's address, for smtp.remote-ip in that field",
+	  "ADDR" },
+	{ "time", '\0', POPT_ARG_LONG, &now_opt, 0,
+	  "judge t= and x= as at this time (seconds since the epoch)", "T" },
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, dns_options, 0,
+	  "DNS options:", NULL },
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
+	  "Common options:", NULL },
+	POPT_TABLEEND
+};
+
+static struct dns	*dns;
+
+/* What may stand in an A-R value unquoted (RFC 2045 token). */
+static int
+token_ok(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s <= ' ' || *s >= 127 || strchr("()<>@,;:\\\"/[]?=", *s))
+			return 0;
+	return 1;
+}
+
+static int
+filter(struct msg *m, const struct arc_result *r, const char *name)
+{
+	char	 field[1024], err[256];
+	int	 n;
+
+	n = snprintf(field, sizeof field, "Authentication-Results: %s;%s"
+	    "\tarc=%s (%s)", add_header, msg_crlf(m) ? "\r\n" : "\n",
+	    arc_state_name(r->state), r->state == ARC_FAIL ? r->reason :
+	    r->state == ARC_PASS ? "chain valid" : "no chain");
+	if (r->state == ARC_PASS)
+		n += snprintf(field + n, sizeof field - n,
+		    " header.oldest-pass=%d", r->oldest_pass);
+	if (remote_ip != NULL)
+		n += snprintf(field + n, sizeof field - n,
+		    " smtp.remote-ip=%s", remote_ip);
+	n += snprintf(field + n, sizeof field - n, "%s",
+	    msg_crlf(m) ? "\r\n" : "\n");
+	if ((size_t)n >= sizeof field || msg_prepend(m, field, n) < 0) {
+		cli_warn("cannot add a field to '%s': out of memory", name);
+		return MX_TEMPFAIL;
+	}
+	if (msg_write(m, 1, err, sizeof err) != 0) {
+		cli_warn("cannot write '%s': %s", name, err);
+		return MX_IOERR;
+	}
+	return MX_OK;
+}
+
+static int
+one(const char *path, const char *prefix)
+{
+	const char		*name = strcmp(path, "-") == 0 ? "stdin" : path;
+	struct msg		*m;
+	struct arc_result	 r;
+	struct cli_rec		 rec;
+	char			 err[256];
+	int			 rc;
+
+	if ((m = msg_new(MSG_MEM_DEFAULT)) == NULL)
+		cli_die(MX_SOFTWARE, "out of memory");
+	if ((rc = msg_read_path(m, path, err, sizeof err)) != 0) {
+		cli_warn("cannot read '%s': %s", name, err);
+		msg_free(m);
+		/* A filter that cannot read its message wants a retry. */
+		return add_header && rc != MX_NOINPUT ? MX_TEMPFAIL : rc;
+	}
+	if (arc_verify(m, dns, now_opt >= 0 ? (time_t)now_opt : time(NULL),
+	    &r) < 0) {
+		cli_warn("cannot validate '%s': %s", name,
+		    r.reason[0] ? r.reason : "out of memory");
+		msg_free(m);
+		return add_header ? MX_TEMPFAIL : MX_IOERR;
+	}
+	if (r.tempfail) {
+		/* No verdict now; a retry later may give one. */
+		cli_warn("cannot validate '%s': %s", name, r.reason);
+		msg_free(m);
+		return MX_TEMPFAIL;
+	}
+	cli_info("%s: arc=%s %s", name, arc_state_name(r.state), r.reason);
+	if (add_header) {
+		rc = filter(m, &r, name);
+		msg_free(m);
+		return rc;
+	}
+	cli_rec_begin(&rec, stdout, prefix);
+	cli_rec_str(&rec, "arc_state", arc_state_name(r.state));
+	cli_rec_str(&rec, "arc_state_reason", r.reason);
+	cli_rec_str(&rec, "arc_domains", r.domains);
+	cli_rec_int(&rec, "arc_oldest_pass", r.oldest_pass);
+	cli_rec_end(&rec);
+	msg_free(m);
+	return cli_list_match(accept_list, arc_state_name(r.state)) ?
+	    MX_OK : MX_REJECT;
+}
+
+int
+main(int argc, const char **argv)
+{
+	poptContext	 pc;
+	const char	**args;
+	char		 err[256];
+	unsigned char	 ip[16];
+	int		 n = 0, i, rc = MX_OK, worst = MX_OK;
+
+	pc = cli_parse(argc, argv, options, "[FILE...]", NULL);
+	args = poptGetArgs(pc);
+	while (args != NULL && args[n] != NULL)
+		n++;
+	if (add_header != NULL && n > 1)
+		cli_die(MX_USAGE, "--add-header takes one message");
+	if (add_header != NULL && !token_ok(add_header))
+		cli_die(MX_USAGE, "bad authserv-id '%s'", add_header);
+	if (remote_ip != NULL && inet_pton(AF_INET, remote_ip, ip) != 1 &&
+	    inet_pton(AF_INET6, remote_ip, ip) != 1)
+		cli_die(MX_USAGE, "bad address '%s'", remote_ip);
+	if (remote_ip != NULL && add_header == NULL)
+		cli_die(MX_USAGE, "--ip goes with --add-header");
+	if ((dns = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout,
+	    err, sizeof err)) == NULL)
+		cli_die(dns_opt_zone ? MX_NOINPUT : MX_USAGE, "%s", err);
+	if (n == 0)
+		worst = one("-", NULL);
+	for (i = 0; i < n; i++) {
+		rc = one(args[i], n > 1 ? args[i] : NULL);
+		/* Several files: the worst outcome, as grep reports. */
+		if (rc > worst)
+			worst = rc;
+	}
+	poptFreeContext(pc);
+	dns_free(dns);
+	rc = cli_flush_stdout();
+	return rc > worst ? rc : worst;
+}
