@@ -1,0 +1,862 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ldns/ldns.h>
+
+#include "dns.h"
+
+const char	*dns_opt_resolver;
+const char	*dns_opt_zone;
+int		 dns_opt_timeout = 5;
+
+struct poptOption dns_options[] = {
+	{ "resolver", '\0', POPT_ARG_STRING, &dns_opt_resolver, 0,
+	  "send DNS queries to this recursive resolver instead of those of "
+	  "/etc/resolv.conf (an IPv4 or IPv6 address; port 53 by default)",
+	  "ADDR[@PORT]" },
+	{ "dns-zone", '\0', POPT_ARG_STRING, &dns_opt_zone, 0,
+	  "answer DNS queries from this master file instead, without a "
+	  "server", "FILE" },
+	{ "timeout", '\0', POPT_ARG_INT, &dns_opt_timeout, 0,
+	  "give up on a DNS query, retries and TCP included, after this "
+	  "many seconds (default 5)", "SECS" },
+	POPT_TABLEEND
+};
+
+#define CACHE_SLOTS	1024		/* direct-mapped: a clash evicts */
+#define CACHE_BYTES	(1024 * 1024)	/* TXT bytes held at most */
+#define CHAIN_MAX	8		/* CNAMEs followed at most */
+/*
+ * The EDNS buffer size of DNS flag day 2020: no IP fragmentation on
+ * common paths; a bigger answer comes truncated and is asked over TCP.
+ */
+#define EDNS_SIZE	1232
+#define UDP_TRIES	2		/* one retransmission per server */
+
+struct entry {
+	uint8_t		*key;		/* lower-case name, wire form */
+	size_t		 keylen;
+	enum dns_status	 st;
+	char		**txt;
+	size_t		 n;
+	size_t		 bytes;
+};
+
+/* The records of one answer as they are being gathered. */
+struct txtset {
+	char		**v;
+	size_t		 n;
+	size_t		 bytes;
+	size_t		 nul;		/* records left out: a NUL inside */
+};
+
+struct dns {
+	ldns_resolver	*res;		/* NULL when answering from a file */
+	char		 server[INET6_ADDRSTRLEN + 8];
+	int		 timeout;
+
+	ldns_zone	*zone;
+	ldns_rr		**rrs;		/* the file's records, by owner */
+	size_t		 nrrs;
+
+	struct entry	 cache[CACHE_SLOTS];
+	size_t		 cached;
+};
+
+static void
+seterr(char *err, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+	int	save = errno;
+
+	if (err == NULL || len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	errno = save;
+}
+
+/* ldns's text for a status, starting lower case as our diagnostics do. */
+static const char *
+reason(ldns_status s, char *buf, size_t len)
+{
+	const char	*r = ldns_get_errorstr_by_id(s);
+
+	snprintf(buf, len, "%s", r != NULL ? r : "unknown ldns error");
+	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' &&
+	    buf[1] <= 'Z'))
+		buf[0] += 'a' - 'A';
+	return buf;
+}
+
+static int
+names_equal(const ldns_rdf *a, const ldns_rdf *b)
+{
+	return ldns_dname_compare(a, b) == 0;
+}
+
+/* Sort by owner (RFC 4034 canonical order), file order within an owner. */
+static int
+by_owner(const void *a, const void *b)
+{
+	ldns_rr *const	*x = a, *const *y = b;
+	int		 c;
+
+	c = ldns_dname_compare(ldns_rr_owner(*x), ldns_rr_owner(*y));
+	if (c != 0)
+		return c;
+	return x < y ? -1 : x > y;
+}
+
+static int
+zone_load(struct dns *d, const char *path, char *err, size_t errlen)
+{
+	FILE		*fp;
+	ldns_rr_list	*list;
+	ldns_status	 s;
+	char		 why[128];
+	int		 line = 0, rerr;
+	size_t		 n, i;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		seterr(err, errlen, "cannot open zone file '%s': %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	s = ldns_zone_new_frm_fp_l(&d->zone, fp, NULL, 3600,
+	    LDNS_RR_CLASS_IN, &line);
+	rerr = ferror(fp);
+	fclose(fp);
+	if (rerr) {
+		seterr(err, errlen, "cannot read zone file '%s'", path);
+		errno = EIO;
+		return -1;
+	}
+	if (s != LDNS_STATUS_OK) {
+		seterr(err, errlen, "bad zone file '%s' line %d: %s", path,
+		    line, reason(s, why, sizeof why));
+		errno = EBADMSG;
+		return -1;
+	}
+	list = ldns_zone_rrs(d->zone);
+	n = ldns_rr_list_rr_count(list);
+	/* ldns keeps the SOA apart; its owner is a name like any other. */
+	if ((d->rrs = calloc(n + 1, sizeof *d->rrs)) == NULL) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		d->rrs[d->nrrs++] = ldns_rr_list_rr(list, i);
+	if (ldns_zone_soa(d->zone) != NULL)
+		d->rrs[d->nrrs++] = ldns_zone_soa(d->zone);
+	qsort(d->rrs, d->nrrs, sizeof *d->rrs, by_owner);
+	snprintf(d->server, sizeof d->server, "the zone file");
+	return 0;
+}
+
+/* The settings every resolver gets, whatever its servers. */
+static void
+resolver_setup(struct dns *d)
+{
+	/* resolv.conf order, as the system's own stub keeps it */
+	ldns_resolver_set_random(d->res, false);
+	/* TCP after truncation is ours, to keep it within the timeout */
+	ldns_resolver_set_fallback(d->res, false);
+	ldns_resolver_set_edns_udp_size(d->res, EDNS_SIZE);
+	ldns_resolver_set_recursive(d->res, true);
+	ldns_resolver_set_defnames(d->res, false);
+	ldns_resolver_set_dnsrch(d->res, false);
+	ldns_resolver_set_fail(d->res, false);
+}
+
+static int
+push_server(struct dns *d, const char *addr)
+{
+	struct in6_addr	 a6;
+	ldns_rdf	*rdf;
+	ldns_status	 s;
+
+	if (inet_pton(AF_INET6, addr, &a6) == 1)
+		rdf = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_AAAA, addr);
+	else
+		rdf = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_A, addr);
+	if (rdf == NULL)
+		return -1;
+	s = ldns_resolver_push_nameserver(d->res, rdf);
+	ldns_rdf_deep_free(rdf);
+	return s == LDNS_STATUS_OK ? 0 : -1;
+}
+
+/* ADDR[@PORT]: an IPv4 or IPv6 literal (no name: that needs a resolver). */
+static int
+server_new(struct dns *d, const char *spec, char *err, size_t errlen)
+{
+	const char	*at = strrchr(spec, '@');
+	char		 addr[INET6_ADDRSTRLEN];
+	unsigned char	 bin[sizeof(struct in6_addr)];
+	size_t		 alen = at != NULL ? (size_t)(at - spec) : strlen(spec);
+	unsigned long	 port = 53;
+	char		*end;
+
+	if (alen == 0 || alen >= sizeof addr)
+		goto bad;
+	memcpy(addr, spec, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, bin) != 1 &&
+	    inet_pton(AF_INET6, addr, bin) != 1)
+		goto bad;
+	if (at != NULL) {
+		errno = 0;
+		if (at[1] < '0' || at[1] > '9')
+			goto bad;
+		port = strtoul(at + 1, &end, 10);
+		if (*end != '\0' || errno != 0 || port == 0 || port > 65535)
+			goto bad;
+	}
+	if ((d->res = ldns_resolver_new()) == NULL || push_server(d, addr)) {
+		seterr(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return -1;
+	}
+	ldns_resolver_set_port(d->res, (uint16_t)port);
+	resolver_setup(d);
+	snprintf(d->server, sizeof d->server, "%s@%lu", addr, port);
+	return 0;
+bad:
+	seterr(err, errlen, "bad resolver '%s': expected an IPv4 or IPv6 "
+	    "address, optionally @PORT", spec);
+	errno = EINVAL;
+	return -1;
+}
+
+static int
+system_new(struct dns *d, char *err, size_t errlen)
+{
+	ldns_status	s;
+	char		why[128];
+
+	errno = 0;
+	s = ldns_resolver_new_frm_file(&d->res, NULL);
+	if (s == LDNS_STATUS_FILE_ERR && errno == ENOENT) {
+		d->res = ldns_resolver_new();
+		s = d->res != NULL ? LDNS_STATUS_OK : LDNS_STATUS_MEM_ERR;
+	}
+	if (s == LDNS_STATUS_FILE_ERR) {
+		d->res = NULL;
+		seterr(err, errlen, "cannot open '%s': %s", LDNS_RESOLV_CONF,
+		    strerror(errno));
+		return -1;
+	}
+	if (s != LDNS_STATUS_OK) {
+		d->res = NULL;
+		seterr(err, errlen, "bad '%s': %s", LDNS_RESOLV_CONF,
+		    reason(s, why, sizeof why));
+		errno = s == LDNS_STATUS_MEM_ERR ? ENOMEM : EBADMSG;
+		return -1;
+	}
+	/* As glibc: without a nameserver line, a server on this host. */
+	if (ldns_resolver_nameserver_count(d->res) == 0 &&
+	    push_server(d, "127.0.0.1") != 0) {
+		seterr(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return -1;
+	}
+	resolver_setup(d);
+	snprintf(d->server, sizeof d->server, "the system resolver");
+	return 0;
+}
+
+struct dns *
+dns_new(const char *resolver, const char *zone, int timeout, char *err,
+    size_t errlen)
+{
+	struct dns	*d;
+	int		 rc, save;
+
+	if (timeout < 1) {
+		seterr(err, errlen, "bad timeout %d: expected seconds above 0",
+		    timeout);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (resolver != NULL && zone != NULL) {
+		seterr(err, errlen, "a resolver and a zone file exclude each "
+		    "other");
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((d = calloc(1, sizeof *d)) == NULL) {
+		seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	d->timeout = timeout;
+	if (zone != NULL)
+		rc = zone_load(d, zone, err, errlen);
+	else if (resolver != NULL)
+		rc = server_new(d, resolver, err, errlen);
+	else
+		rc = system_new(d, err, errlen);
+	if (rc != 0) {
+		save = errno;
+		dns_free(d);
+		errno = save;
+		return NULL;
+	}
+	return d;
+}
+
+static void
+entry_clear(struct dns *d, struct entry *e)
+{
+	free(e->key);
+	dns_txt_free(e->txt, e->n);
+	d->cached -= e->bytes;
+	memset(e, 0, sizeof *e);
+}
+
+void
+dns_free(struct dns *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		entry_clear(d, &d->cache[i]);
+	if (d->res != NULL)
+		ldns_resolver_deep_free(d->res);
+	free(d->rrs);
+	if (d->zone != NULL)
+		ldns_zone_deep_free(d->zone);
+	free(d);
+}
+
+void
+dns_txt_free(char **txt, size_t n)
+{
+	if (txt == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(txt[i]);
+	free(txt);
+}
+
+const char *
+dns_status_name(enum dns_status st)
+{
+	switch (st) {
+	case DNS_OK:		return "ok";
+	case DNS_NXDOMAIN:	return "nxdomain";
+	case DNS_NODATA:	return "nodata";
+	case DNS_TEMPFAIL:	return "temperror";
+	case DNS_PERMFAIL:	return "permerror";
+	}
+	return "permerror";
+}
+
+/*
+ * Add one TXT record, its character-strings joined.  A record holding a
+ * NUL cannot be a C string: it is counted and left out.  -1 when an rdata
+ * field is not a character-string, -2 when out of memory.
+ */
+static int
+txtset_add(struct txtset *set, const ldns_rr *rr)
+{
+	const ldns_rdf	*f;
+	char		*s, **v;
+	size_t		 len = 0, i, k, off = 0;
+
+	for (i = 0; i < ldns_rr_rd_count(rr); i++) {
+		f = ldns_rr_rdf(rr, i);
+		if (ldns_rdf_get_type(f) != LDNS_RDF_TYPE_STR ||
+		    ldns_rdf_size(f) < 1 ||
+		    ldns_rdf_data(f)[0] != ldns_rdf_size(f) - 1)
+			return -1;
+		len += ldns_rdf_size(f) - 1;
+	}
+	if ((s = malloc(len + 1)) == NULL)
+		return -2;
+	for (i = 0; i < ldns_rr_rd_count(rr); i++) {
+		f = ldns_rr_rdf(rr, i);
+		k = ldns_rdf_size(f) - 1;
+		memcpy(s + off, ldns_rdf_data(f) + 1, k);
+		off += k;
+	}
+	s[len] = '\0';
+	if (memchr(s, '\0', len) != NULL) {
+		free(s);
+		set->nul++;
+		return 0;
+	}
+	if ((v = reallocarray(set->v, set->n + 1, sizeof *v)) == NULL) {
+		free(s);
+		return -2;
+	}
+	set->v = v;
+	set->v[set->n++] = s;
+	set->bytes += len + 1;
+	return 0;
+}
+
+static enum dns_status
+add_failed(int rc, const char *from, char *err, size_t errlen)
+{
+	if (rc == -2) {
+		seterr(err, errlen, "out of memory");
+		return DNS_TEMPFAIL;
+	}
+	seterr(err, errlen, "malformed TXT record from %s", from);
+	return DNS_PERMFAIL;
+}
+
+static int
+is_txt(const ldns_rr *rr)
+{
+	return ldns_rr_get_type(rr) == LDNS_RR_TYPE_TXT &&
+	    ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN;
+}
+
+static int
+is_cname(const ldns_rr *rr)
+{
+	return ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME &&
+	    ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+	    ldns_rr_rd_count(rr) == 1 &&
+	    ldns_rdf_get_type(ldns_rr_rdf(rr, 0)) == LDNS_RDF_TYPE_DNAME;
+}
+
+/* What the gathered records come to, once the owner's are all in. */
+static enum dns_status
+txtset_status(const struct txtset *set, char *err, size_t errlen)
+{
+	if (set->n > 0)
+		return DNS_OK;
+	if (set->nul > 0) {
+		seterr(err, errlen, "malformed TXT record: a NUL byte inside");
+		return DNS_PERMFAIL;
+	}
+	seterr(err, errlen, "no TXT record");
+	return DNS_NODATA;
+}
+
+static enum dns_status
+chain_too_long(char *err, size_t errlen)
+{
+	seterr(err, errlen, "more than %d CNAMEs in a row", CHAIN_MAX);
+	return DNS_PERMFAIL;
+}
+
+/* The first record whose owner is name or sorts after it. */
+static size_t
+zone_lower_bound(const struct dns *d, const ldns_rdf *name)
+{
+	size_t	lo = 0, hi = d->nrrs, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ldns_dname_compare(ldns_rr_owner(d->rrs[mid]), name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static enum dns_status
+zone_txt(const struct dns *d, const ldns_rdf *qname, struct txtset *set,
+    char *err, size_t errlen)
+{
+	const ldns_rdf	*name = qname, *next;
+	size_t		 lo, i;
+	int		 rc;
+
+	for (int hops = 0;; hops++) {
+		lo = zone_lower_bound(d, name);
+		next = NULL;
+		for (i = lo; i < d->nrrs &&
+		    names_equal(ldns_rr_owner(d->rrs[i]), name); i++) {
+			if (is_txt(d->rrs[i]) &&
+			    (rc = txtset_add(set, d->rrs[i])) != 0)
+				return add_failed(rc, d->server, err, errlen);
+			if (is_cname(d->rrs[i]))
+				next = ldns_rr_rdf(d->rrs[i], 0);
+		}
+		if (i == lo) {
+			/*
+			 * Names below it sort right after it: with one, this
+			 * is an empty non-terminal, which exists (RFC 8020).
+			 */
+			if (lo < d->nrrs &&
+			    ldns_dname_is_subdomain(ldns_rr_owner(d->rrs[lo]),
+			    name))
+				return txtset_status(set, err, errlen);
+			seterr(err, errlen, "no such name");
+			return DNS_NXDOMAIN;
+		}
+		if (set->n > 0 || set->nul > 0 || next == NULL)
+			return txtset_status(set, err, errlen);
+		if (hops == CHAIN_MAX)
+			return chain_too_long(err, errlen);
+		name = next;
+	}
+}
+
+/* Answers that are not worth a retry: the packet itself cannot be read. */
+static int
+wire_error(ldns_status s)
+{
+	switch (s) {
+	case LDNS_STATUS_PACKET_OVERFLOW:
+	case LDNS_STATUS_INVALID_POINTER:
+	case LDNS_STATUS_EMPTY_LABEL:
+	case LDNS_STATUS_LABEL_OVERFLOW:
+	case LDNS_STATUS_DOMAINNAME_OVERFLOW:
+	case LDNS_STATUS_DOMAINNAME_UNDERFLOW:
+	case LDNS_STATUS_WIRE_INCOMPLETE_HEADER:
+	case LDNS_STATUS_WIRE_INCOMPLETE_QUESTION:
+	case LDNS_STATUS_WIRE_INCOMPLETE_ANSWER:
+	case LDNS_STATUS_WIRE_INCOMPLETE_AUTHORITY:
+	case LDNS_STATUS_WIRE_INCOMPLETE_ADDITIONAL:
+	case LDNS_STATUS_WIRE_RDATA_ERR:
+	case LDNS_STATUS_RDATA_OVERFLOW:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * One pass over the servers, within what is left of the deadline.  ldns
+ * waits its timeout per server per try (twice per try over TCP: connect,
+ * then read), so the time left is shared out among them.  ldns also marks
+ * a server that failed once as unreachable for good; each query starts
+ * with all of them back, so that one lost packet does not fail the rest
+ * of a run.
+ */
+static ldns_status
+send_within(struct dns *d, const ldns_pkt *q, ldns_pkt **a,
+    const struct timespec *end, int tries, int waits)
+{
+	struct timespec	now;
+	struct timeval	tv;
+	size_t		nns = ldns_resolver_nameserver_count(d->res);
+	long long	left, per;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left = (long long)(end->tv_sec - now.tv_sec) * 1000 +
+	    (end->tv_nsec - now.tv_nsec) / 1000000;
+	if (left <= 0)
+		return LDNS_STATUS_NETWORK_ERR;
+	per = left / ((long long)(nns > 0 ? nns : 1) * tries * waits);
+	if (per < 1)
+		per = 1;
+	tv.tv_sec = per / 1000;
+	tv.tv_usec = per % 1000 * 1000;
+	ldns_resolver_set_timeout(d->res, tv);
+	ldns_resolver_set_retry(d->res, tries);
+	for (size_t i = 0; i < nns; i++)
+		ldns_resolver_set_nameserver_rtt(d->res, i,
+		    LDNS_RESOLV_RTT_MIN);
+	*a = NULL;
+	return ldns_send(a, d->res, q);
+}
+
+/* The question of an answer is the one asked. */
+static int
+same_question(const ldns_pkt *a, const ldns_rdf *qname)
+{
+	const ldns_rr_list	*qs = ldns_pkt_question(a);
+	const ldns_rr		*rr;
+
+	if (qs == NULL || ldns_rr_list_rr_count(qs) != 1)
+		return 0;
+	rr = ldns_rr_list_rr(qs, 0);
+	return names_equal(ldns_rr_owner(rr), qname) &&
+	    ldns_rr_get_type(rr) == LDNS_RR_TYPE_TXT &&
+	    ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN;
+}
+
+/*
+ * A NOERROR answer with neither records nor an SOA but NS records is a
+ * referral: the server is authoritative for a parent zone and does not
+ * recurse.  Not NODATA: the name was never asked where it lives.
+ */
+static int
+is_referral(const ldns_pkt *a)
+{
+	const ldns_rr_list	*auth = ldns_pkt_authority(a);
+	size_t			 i, nauth = auth != NULL ?
+				    ldns_rr_list_rr_count(auth) : 0;
+	int			 ns = 0;
+
+	if (ldns_pkt_aa(a) || ldns_pkt_ancount(a) > 0)
+		return 0;
+	for (i = 0; i < nauth; i++)
+		switch (ldns_rr_get_type(ldns_rr_list_rr(auth, i))) {
+		case LDNS_RR_TYPE_SOA:
+			return 0;
+		case LDNS_RR_TYPE_NS:
+			ns = 1;
+			break;
+		default:
+			break;
+		}
+	return ns;
+}
+
+static enum dns_status
+packet_txt(const struct dns *d, const ldns_pkt *a, const ldns_rdf *qname,
+    struct txtset *set, char *err, size_t errlen)
+{
+	const ldns_rr_list	*an = ldns_pkt_answer(a);
+	const ldns_rdf		*name = qname, *next;
+	const ldns_rr		*rr;
+	size_t			 i, nan = an != NULL ?
+				    ldns_rr_list_rr_count(an) : 0;
+	int			 rc;
+
+	/* Follow the CNAMEs a recursive resolver puts before the answer. */
+	for (int hops = 0;; hops++) {
+		next = NULL;
+		for (i = 0; i < nan; i++) {
+			rr = ldns_rr_list_rr(an, i);
+			if (!names_equal(ldns_rr_owner(rr), name))
+				continue;
+			if (is_txt(rr) && (rc = txtset_add(set, rr)) != 0)
+				return add_failed(rc, d->server, err, errlen);
+			if (is_cname(rr))
+				next = ldns_rr_rdf(rr, 0);
+		}
+		if (set->n > 0 || set->nul > 0 || next == NULL)
+			break;
+		if (hops == CHAIN_MAX)
+			return chain_too_long(err, errlen);
+		name = next;
+	}
+	if (set->n == 0 && set->nul == 0 && name == qname && is_referral(a)) {
+		seterr(err, errlen, "a referral from %s: not a recursive "
+		    "resolver", d->server);
+		return DNS_TEMPFAIL;
+	}
+	return txtset_status(set, err, errlen);
+}
+
+/*
+ * RFC 6376 3.9 and 6.1.2: a key that cannot be fetched for a server's
+ * reasons is a temporary failure, so that the message is deferred and
+ * tried again, not failed for good.  SERVFAIL, no answer and a truncated
+ * answer are that.  So are REFUSED and FORMERR: they say that this
+ * resolver will not or cannot answer (an ACL, a middlebox that mangles
+ * EDNS), which a fixed configuration cures; nothing in them is about the
+ * name, and a permanent DKIM failure for a resolver's fault would fail
+ * good mail.  Only an answer that cannot be read at all is permanent: the
+ * same bytes come back on every retry.
+ */
+static enum dns_status
+answer_status(const struct dns *d, const ldns_pkt *q, const ldns_pkt *a,
+    const ldns_rdf *qname, struct txtset *set, char *err, size_t errlen)
+{
+	ldns_lookup_table	*rc;
+	ldns_pkt_rcode		 rcode = ldns_pkt_get_rcode(a);
+
+	/* ldns takes any datagram to its socket: check it is the reply */
+	if (!ldns_pkt_qr(a) || ldns_pkt_id(a) != ldns_pkt_id(q) ||
+	    ((rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) &&
+	    !same_question(a, qname))) {
+		seterr(err, errlen, "an answer from %s that does not match "
+		    "the query", d->server);
+		return DNS_TEMPFAIL;
+	}
+	if (ldns_pkt_tc(a)) {
+		seterr(err, errlen, "a truncated answer from %s", d->server);
+		return DNS_TEMPFAIL;
+	}
+	switch (rcode) {
+	case LDNS_RCODE_NOERROR:
+		return packet_txt(d, a, qname, set, err, errlen);
+	case LDNS_RCODE_NXDOMAIN:
+		seterr(err, errlen, "no such name");
+		return DNS_NXDOMAIN;
+	default:
+		rc = ldns_lookup_by_id(ldns_rcodes, rcode);
+		seterr(err, errlen, "%s answered %s", d->server,
+		    rc != NULL ? rc->name : "an unknown rcode");
+		return DNS_TEMPFAIL;
+	}
+}
+
+static enum dns_status
+resolve_txt(struct dns *d, const ldns_rdf *qname, struct txtset *set,
+    char *err, size_t errlen)
+{
+	struct timespec	 end;
+	ldns_pkt	*q = NULL, *a = NULL;
+	ldns_status	 s;
+	enum dns_status	 st;
+	const char	*over = "";
+	char		 why[128];
+
+	s = ldns_resolver_prepare_query_pkt(&q, d->res, qname,
+	    LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, LDNS_RD);
+	if (s != LDNS_STATUS_OK) {
+		seterr(err, errlen, "cannot make a query: %s",
+		    reason(s, why, sizeof why));
+		return DNS_TEMPFAIL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += d->timeout;
+	ldns_resolver_set_usevc(d->res, false);
+	s = send_within(d, q, &a, &end, UDP_TRIES, 1);
+	if (s == LDNS_STATUS_OK && a != NULL && ldns_pkt_tc(a)) {
+		/* RFC 7766 5: truncated over UDP, asked again over TCP */
+		ldns_pkt_free(a);
+		ldns_resolver_set_usevc(d->res, true);
+		s = send_within(d, q, &a, &end, 1, 2);
+		ldns_resolver_set_usevc(d->res, false);
+		over = " over TCP after a truncated answer";
+	}
+	if (s == LDNS_STATUS_OK && a != NULL)
+		st = answer_status(d, q, a, qname, set, err, errlen);
+	else if (wire_error(s)) {
+		seterr(err, errlen, "a malformed answer from %s: %s",
+		    d->server, reason(s, why, sizeof why));
+		st = DNS_PERMFAIL;
+	} else if (s == LDNS_STATUS_NETWORK_ERR || s == LDNS_STATUS_OK) {
+		seterr(err, errlen, "no answer from %s%s within %d s",
+		    d->server, over, d->timeout);
+		st = DNS_TEMPFAIL;
+	} else {
+		seterr(err, errlen, "no answer from %s%s: %s", d->server,
+		    over, reason(s, why, sizeof why));
+		st = DNS_TEMPFAIL;
+	}
+	ldns_pkt_free(q);
+	if (a != NULL)
+		ldns_pkt_free(a);
+	return st;
+}
+
+static uint32_t
+hash(const uint8_t *p, size_t n)
+{
+	uint32_t	h = 2166136261u;	/* FNV-1a */
+
+	while (n-- > 0)
+		h = (h ^ *p++) * 16777619u;
+	return h;
+}
+
+static int
+txt_copy(char **v, size_t n, char ***out)
+{
+	char	**c;
+
+	if ((c = calloc(n, sizeof *c)) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if ((c[i] = strdup(v[i])) == NULL) {
+			dns_txt_free(c, i);
+			return -1;
+		}
+	*out = c;
+	return 0;
+}
+
+static struct entry *
+cache_slot(struct dns *d, const ldns_rdf *qname)
+{
+	return &d->cache[hash(ldns_rdf_data(qname), ldns_rdf_size(qname)) %
+	    CACHE_SLOTS];
+}
+
+static int
+cache_hit(const struct entry *e, const ldns_rdf *qname)
+{
+	return e->key != NULL && e->keylen == ldns_rdf_size(qname) &&
+	    memcmp(e->key, ldns_rdf_data(qname), e->keylen) == 0;
+}
+
+/* Keep an answer, unless it would take the cache over its bytes. */
+static void
+cache_put(struct dns *d, const ldns_rdf *qname, enum dns_status st,
+    const struct txtset *set)
+{
+	struct entry	*e = cache_slot(d, qname);
+	size_t		 bytes = set->bytes + ldns_rdf_size(qname);
+
+	entry_clear(d, e);
+	if (d->cached + bytes > CACHE_BYTES)
+		return;
+	if ((e->key = malloc(ldns_rdf_size(qname))) == NULL)
+		return;
+	if (set->n > 0 && txt_copy(set->v, set->n, &e->txt) != 0) {
+		free(e->key);
+		e->key = NULL;
+		return;
+	}
+	memcpy(e->key, ldns_rdf_data(qname), ldns_rdf_size(qname));
+	e->keylen = ldns_rdf_size(qname);
+	e->st = st;
+	e->n = set->n;
+	e->bytes = bytes;
+	d->cached += bytes;
+}
+
+enum dns_status
+dns_txt(struct dns *d, const char *name, char ***txt, size_t *n, char *err,
+    size_t errlen)
+{
+	struct txtset	 set = { NULL, 0, 0, 0 };
+	struct entry	*e;
+	ldns_rdf	*qname = NULL;
+	ldns_status	 s;
+	enum dns_status	 st;
+	char		 why[128];
+
+	*txt = NULL;
+	*n = 0;
+	if (name == NULL || *name == '\0')
+		s = LDNS_STATUS_DOMAINNAME_UNDERFLOW;
+	else
+		s = ldns_str2rdf_dname(&qname, name);
+	if (s != LDNS_STATUS_OK) {
+		seterr(err, errlen, "bad domain name: %s",
+		    reason(s, why, sizeof why));
+		return DNS_PERMFAIL;
+	}
+	/* The cache key, and the query: case does not matter in DNS. */
+	ldns_dname2canonical(qname);
+	e = cache_slot(d, qname);
+	if (d->zone != NULL)
+		st = zone_txt(d, qname, &set, err, errlen);
+	else if (cache_hit(e, qname)) {
+		st = e->st;
+		if (st == DNS_OK && txt_copy(e->txt, e->n, &set.v) == 0)
+			set.n = e->n;
+		else if (st == DNS_OK) {
+			seterr(err, errlen, "out of memory");
+			st = DNS_TEMPFAIL;
+		} else
+			seterr(err, errlen, st == DNS_NXDOMAIN ?
+			    "no such name" : "no TXT record");
+	} else {
+		st = resolve_txt(d, qname, &set, err, errlen);
+		if (st == DNS_OK || st == DNS_NXDOMAIN || st == DNS_NODATA)
+			cache_put(d, qname, st, &set);
+	}
+	ldns_rdf_deep_free(qname);
+	if (st != DNS_OK) {
+		dns_txt_free(set.v, set.n);
+		return st;
+	}
+	*txt = set.v;
+	*n = set.n;
+	return st;
+}

@@ -1,0 +1,72 @@
+/*
+ * dns: TXT lookups (and, for later tools, other types) through ldns.
+ *
+ * Three sources of answers: the system resolver (/etc/resolv.conf), one
+ * server given as ADDR[@PORT] (--resolver), or a master file read once
+ * (--dns-zone), which answers offline so that tests and users without a
+ * server need none.  Outcomes keep temporary and permanent failures apart,
+ * since a mail tool defers on the first and decides on the second.
+ */
+#ifndef MX_DNS_H
+#define MX_DNS_H
+
+#include <stddef.h>
+#include <popt.h>
+
+enum dns_status {
+	DNS_OK = 0,		/* one or more records */
+	DNS_NXDOMAIN,		/* the name does not exist */
+	DNS_NODATA,		/* the name exists, no record of the type */
+	DNS_TEMPFAIL,		/* timeout, SERVFAIL, REFUSED, FORMERR */
+	DNS_PERMFAIL		/* a malformed answer or name */
+};
+
+/* The options --resolver, --dns-zone and --timeout; tools include the table. */
+extern struct poptOption dns_options[];
+extern const char *dns_opt_resolver;	/* ADDR[@PORT], or NULL */
+extern const char *dns_opt_zone;	/* master file, or NULL */
+extern int dns_opt_timeout;		/* seconds per query, default 5 */
+
+struct dns;
+
+/*
+ * A resolver from the options above (NULL, NULL for the system one).
+ * NULL with a reason in err when the address or zone file is bad; errno
+ * then says which: EINVAL a bad address or timeout (a usage error),
+ * EBADMSG a syntax error in the zone file (the reason names the file and
+ * line) or in /etc/resolv.conf, ENOMEM out of memory, anything else the
+ * zone file (or /etc/resolv.conf) could not be opened or read.
+ *
+ * --resolver takes an IPv4 or IPv6 literal, optionally @PORT (53 by
+ * default).  The system resolver is /etc/resolv.conf's servers, in order
+ * (127.0.0.1 without one, as glibc).  The timeout, in seconds, bounds a
+ * whole query: the servers, one retransmission each, and TCP after a
+ * truncated answer share it.  EDNS asks for answers up to 1232 bytes.
+ *
+ * A zone file is read once and answers from memory: NXDOMAIN for a name
+ * that is neither an owner nor above one, NODATA for one without TXT,
+ * CNAMEs followed within the file.  Relative names need $ORIGIN (or an
+ * SOA before them); no $INCLUDE, no wildcard synthesis.
+ */
+struct dns	*dns_new(const char *, const char *, int, char *, size_t);
+void		 dns_free(struct dns *);
+
+/*
+ * The TXT records at name (no trailing dot needed).  Each record's strings
+ * are joined without separator, as DKIM and DMARC read them, NUL-terminated.
+ * On DNS_OK, *txt holds *n records (malloc'd; free with dns_txt_free);
+ * otherwise *txt is NULL and *n 0.  A record with a NUL byte inside is
+ * left out (PERMFAIL when it was the only one).  Answers, and NXDOMAIN and
+ * NODATA, are cached for the life of the struct dns whatever their TTL,
+ * so one key looked up for many messages costs one query (1024 names and
+ * 1 MB at most); failures are not.  err gets a reason whenever the status
+ * is not DNS_OK: the caller names the name.
+ */
+enum dns_status	 dns_txt(struct dns *, const char *, char ***, size_t *,
+		    char *, size_t);
+void		 dns_txt_free(char **, size_t);
+
+/* "ok", "nxdomain", "nodata", "temperror", "permerror". */
+const char	*dns_status_name(enum dns_status);
+
+#endif
