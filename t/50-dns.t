@@ -1,0 +1,226 @@
+#!/bin/sh
+# common/dns.c through t/unit/dns-test: TXT answers from a master file
+# (--dns-zone) and from a server (--resolver: knot on a loopback port,
+# serving the same file, must give the same answers), the failures a mail
+# tool keeps apart (temporary: defer; permanent: decide), timeouts, the
+# cache, and bad options.
+. "$MX_SRCDIR/t/lib.sh"
+. "$MX_SRCDIR/t/knot.sh"
+
+DT=$MX_BUILDDIR/t/unit/dns-test
+if [ ! -x "$DT" ]; then
+	echo "1..1"
+	echo "not ok 1 - $DT is built"
+	exit 1
+fi
+ZONE=$MX_SRCDIR/t/data/dns-example.zone
+SEL=sel._domainkey.example.org
+KEY="v=DKIM1; k=rsa; $(sed -n 's/^sel\._domainkey.*" "\(p=.*\)"$/\1/p' "$ZONE")"
+NAMES="$SEL $SEL. SEL._DomainKey.Example.ORG multi.example.org
+Mixed.Case.example.org mixed.case.example.org. a-only.example.org
+empty.example.org x.empty.example.org nope.example.org esc.example.org
+alias.example.org big._domainkey.example.org huge.example.org"
+
+# records LINE: the records of a dns-test line, one per line.
+records() {
+	eval "set -- $1"
+	shift 2
+	for _r; do
+		printf '%s\n' "$_r"
+	done
+}
+
+# line NAME: that name's line in $out.
+line() {
+	printf '%s\n' "$out" | grep -F -- "$1 " | head -n 1
+}
+
+# contains GOT STRING DESCRIPTION: GOT holds STRING, as it is.
+contains() {
+	case $1 in
+	*"$2"*)	_result 0 "$3" ;;
+	*)	_result 1 "$3"
+		diag "     got: '$1'" "expected to contain: '$2'" ;;
+	esac
+}
+
+# ms: a monotonic enough clock in milliseconds.
+ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# --dns-zone: answers from the file.
+run "$DT" --dns-zone "$ZONE" $NAMES
+is "$rc" 0 "zone: every name looked up"
+ZOUT=$out
+is "$(records "$(line "$SEL")")" "$KEY" \
+    "zone: a record's two strings joined without separator"
+is "$(line "$SEL.")" "$SEL. $(line "$SEL" | cut -d' ' -f2-)" \
+    "zone: a trailing dot changes nothing"
+is "$(line SEL._DomainKey.Example.ORG | cut -d' ' -f2-)" \
+    "$(line "$SEL" | cut -d' ' -f2-)" "zone: names match in any case"
+is "$(line Mixed.Case.example.org)" \
+    "Mixed.Case.example.org ok 'case kept in the data'" \
+    "zone: an owner written in upper case, the data's case kept"
+is "$(line mixed.case.example.org.)" \
+    "mixed.case.example.org. ok 'case kept in the data'" \
+    "zone: looked up in lower case with a trailing dot"
+is "$(line multi.example.org)" "multi.example.org ok one two" \
+    "zone: two records at one name"
+is "$(line nope.example.org)" "nope.example.org nxdomain" \
+    "zone: an absent name is NXDOMAIN"
+is "$(line a-only.example.org)" "a-only.example.org nodata" \
+    "zone: a name with an A record only is NODATA"
+is "$(line empty.example.org)" "empty.example.org nodata" \
+    "zone: an empty non-terminal exists: NODATA, not NXDOMAIN"
+is "$(records "$(line esc.example.org)")" \
+    'semi;colon "quoted" back\slash A' "zone: escapes in a string"
+is "$(records "$(line alias.example.org)")" "$KEY" \
+    "zone: a CNAME is followed"
+big=$(records "$(line big._domainkey.example.org)")
+is "${#big}" 754 "zone: a 4096-bit key record, 754 bytes"
+huge=$(records "$(line huge.example.org)")
+is "${#huge}" 2640 "zone: a record of twelve strings, 2640 bytes"
+like "$huge" '^0000abc.*0011abc.*789$' "zone: its strings in order"
+
+cat >"$T/nosoa.zone" <<'EOF'
+; no SOA, relative names under $ORIGIN
+$ORIGIN example.net.
+sel._domainkey	60 IN TXT "v=DKIM1; " "p=abc"
+www		IN A	192.0.2.7
+EOF
+run "$DT" --dns-zone "$T/nosoa.zone" sel._domainkey.example.net \
+    www.example.net _domainkey.example.net other.example.net
+is "$out" "sel._domainkey.example.net ok 'v=DKIM1; p=abc'
+www.example.net nodata
+_domainkey.example.net nodata
+other.example.net nxdomain" "zone: a file without SOA, relative names"
+
+run "$DT" --dns-zone "$T/absent.zone" "$SEL"
+is "$rc" 66 "zone: a missing file is an error"
+one_line_error dns-test "zone: one line about it"
+like "$err" "'$T/absent.zone'.*No such file" "zone: it names the file"
+
+printf '$ORIGIN example.net.\n; fine so far\n\na IN TXT "x"\n%s\n' \
+    'mail IN A 192.0.2.999' >"$T/bad.zone"
+run "$DT" --dns-zone "$T/bad.zone" a.example.net
+is "$rc" 65 "zone: a syntax error is an error"
+one_line_error dns-test "zone: one line about it"
+like "$err" "'$T/bad.zone' line 5: " "zone: it names the file and line"
+is "$out" "" "zone: nothing looked up in a broken file"
+
+run "$DT" --dns-zone "$ZONE" a..b.example.org "$(printf '%070d' 0).org"
+is "$out" "a..b.example.org permerror
+$(printf '%070d' 0).org permerror" "a malformed name is a permanent failure"
+
+# Bad options: usage errors, before any lookup.
+for r in dns.example 192.0.2.1@ 192.0.2.1@0 192.0.2.1@65536 \
+    '192.0.2.1@ 53' 192.0.2.1@53x ::1@x @53 '[::1]@53' 192.0.2.300; do
+	run "$DT" --resolver "$r" "$SEL"
+	is "$rc:$out" 64: "--resolver '$r' is refused"
+	one_line_error dns-test "  with one line"
+	contains "$err" "bad resolver '$r': " "  naming it"
+done
+run "$DT" --timeout 0 "$SEL"
+is "$rc" 64 "--timeout 0 is refused"
+run "$DT" --timeout x "$SEL"
+is "$rc" 64 "--timeout x is refused"
+run "$DT" --resolver 127.0.0.1 --dns-zone "$ZONE" "$SEL"
+is "$rc" 64 "--resolver and --dns-zone exclude each other"
+run "$DT" --help
+like "$out" "--resolver=ADDR\\[@PORT\\]" "--help shows --resolver"
+like "$out" "--dns-zone=FILE" "--help shows --dns-zone"
+like "$out" "--timeout=SECS" "--help shows --timeout"
+
+# Nothing listens: no answer within the timeout is a temporary failure,
+# over IPv4 and IPv6 literals alike.
+closed=$(free_port)
+for a in 127.0.0.1 ::1; do
+	t0=$(ms)
+	run "$DT" --timeout 1 --resolver "$a@$closed" "$SEL"
+	t=$(($(ms) - t0))
+	is "$rc:$out" "0:$SEL temperror" "no server at $a: temperror"
+	like "$err" "no answer from $a@$closed within 1 s" "  saying so"
+	ok "  within the timeout ($t ms)" test "$t" -ge 900 -a "$t" -lt 2500
+done
+
+# A server answering wrongly on purpose, for what knot never does.
+daemon "$PY" "$MX_SRCDIR/t/data/dns-badserver.py" "$T/bad.port"
+i=0
+while [ ! -s "$T/bad.port" ] && [ "$i" -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+BAD=127.0.0.1@$(cat "$T/bad.port" 2>/dev/null)
+# bad NAME STATUS [REASON]: what the server's fault NAME comes to.
+bad() {
+	run "$DT" --timeout 2 --resolver "$BAD" "$1.example"
+	is "$out" "$1.example $2" "a server's $1: $2"
+	[ -z "$3" ] || contains "$err" "$3" "  the reason says '$3'"
+}
+bad fine "ok fine"
+bad garbage permerror "a malformed answer from $BAD"
+bad nul permerror "malformed TXT record: a NUL byte inside"
+bad servfail temperror "$BAD answered SERVFAIL"
+bad formerr temperror "$BAD answered FORMERR"
+bad badid temperror "does not match the query"
+bad othername temperror "does not match the query"
+bad truncated temperror "over TCP after a truncated answer"
+bad referral temperror "not a recursive resolver"
+# A query that timed out does not fail the next one (ldns would mark the
+# server unreachable for good).
+t0=$(ms)
+run "$DT" --timeout 1 --resolver "$BAD" silent.example fine.example
+t=$(($(ms) - t0))
+is "$out" "silent.example temperror
+fine.example ok fine" "a silent server: temperror, then the next query is asked"
+ok "  within the timeout ($t ms)" test "$t" -ge 900 -a "$t" -lt 2500
+
+# --resolver: knot serving the same file gives the same answers.
+if [ ! -x "$KNOTD" ] || [ ! -x "$KNOTC" ] || [ ! -x "$KDIG" ]; then
+	skip 7 "knot or kdig not installed"
+	done_testing
+fi
+ok "knot serves the zone" knot_start "$ZONE" example.org
+K=127.0.0.1@$KNOT_PORT
+
+stat() {	# stat NAME: a mod-stats counter, 0 when absent
+	_v=$(knot_ctl stats | sed -n "s/^mod-stats\\.$1 = //p")
+	echo "${_v:-0}"
+}
+
+udp0=$(stat 'request-protocol\[udp4\]')
+tcp0=$(stat 'request-protocol\[tcp4\]')
+run "$DT" --resolver "$K" $NAMES
+is "$out" "$ZOUT" "knot: the same answers as the zone file, name for name"
+udp1=$(stat 'request-protocol\[udp4\]')
+tcp1=$(stat 'request-protocol\[tcp4\]')
+# Three of the fourteen names come again in another case or with a dot:
+# the cache answers them.  huge alone goes on to TCP.
+is "$((udp1 - udp0)):$((tcp1 - tcp0))" "11:1" \
+    "knot: 11 queries over UDP, the answer over 1232 bytes again over TCP"
+
+run "$DT" --resolver "$K" other.example
+is "$out" "other.example temperror" "knot: REFUSED (not its zone) is temporary"
+like "$err" "answered REFUSED" "  the reason says REFUSED"
+
+# The system resolver: /etc/resolv.conf pointing at knot on port 53, in
+# private network and mount namespaces.
+if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null ||
+    ! command -v ip >/dev/null || ! unshare -nm true 2>/dev/null; then
+	skip 2 "no private namespaces here (unshare -nm, as root)"
+	done_testing
+fi
+echo "nameserver 127.0.0.1" >"$T/resolv.conf"
+run unshare -nm sh -c '
+	ip link set lo up && mount --bind "$1" /etc/resolv.conf || exit 77
+	. "$MX_SRCDIR/t/lib.sh"
+	. "$MX_SRCDIR/t/knot.sh"
+	knot_start "$2" example.org 53 >&2 || exit 1
+	"$3" "$4" nope.example.org
+' sh "$T/resolv.conf" "$ZONE" "$DT" "$SEL"
+is "$rc" 0 "system resolver: knot on 127.0.0.1@53 in a private namespace"
+is "$out" "$SEL ok '$KEY'
+nope.example.org nxdomain" "system resolver: the same answers"
+
+done_testing

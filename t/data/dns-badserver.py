@@ -1,0 +1,80 @@
+# A UDP DNS server that answers wrongly on purpose, for what knot never
+# does: the first label of the query name picks the fault.  It binds
+# 127.0.0.1 at a free port and writes the port to the file argv[1].
+#	garbage		a header promising a question that is not there
+#	servfail	SERVFAIL
+#	formerr		FORMERR
+#	badid		the answer under another id
+#	othername	an answer to another question
+#	truncated	TC set (and no TCP listener behind it)
+#	referral	NOERROR, no answer, NS records in authority
+#	nul		a TXT record with a NUL byte inside
+#	silent		no answer at all
+# Anything else: NOERROR with one TXT record "fine".
+import os
+import socket
+import struct
+import sys
+
+
+def name_end(pkt, off):
+    while pkt[off]:
+        off += pkt[off] + 1
+    return off + 1
+
+
+def encode(name):
+    return b"".join(bytes([len(l)]) + l for l in name.split(b".") if l) \
+        + b"\0"
+
+
+def rr(owner, rtype, rdata):
+    return owner + struct.pack(">HHIH", rtype, 1, 60, len(rdata)) + rdata
+
+
+def answer(q):
+    qid, flags = struct.unpack(">HH", q[:4])
+    qend = name_end(q, 12) + 4
+    question = q[12:qend]
+    label = q[13:13 + q[12]].lower()
+    rd = flags & 0x0100
+    hdr = lambda fl, an=0, ns=0, qd=1: struct.pack(
+        ">HHHHHH", qid, 0x8000 | rd | fl, qd, an, ns, 0)
+    txt = lambda s: bytes([len(s)]) + s
+    if label == b"silent":
+        return None
+    if label == b"garbage":
+        return hdr(0)
+    if label == b"servfail":
+        return hdr(2) + question
+    if label == b"formerr":
+        return hdr(1) + question
+    if label == b"badid":
+        return struct.pack(">H", qid ^ 1) + hdr(0)[2:] + question
+    if label == b"othername":
+        other = encode(b"other.example") + question[-4:]
+        return hdr(0, 1) + other + rr(b"\xc0\x0c", 16, txt(b"fine"))
+    if label == b"truncated":
+        return hdr(0x0200) + question
+    if label == b"referral":
+        return hdr(0, 0, 1) + question + rr(encode(b"example"), 2,
+                                            encode(b"ns.example"))
+    if label == b"nul":
+        return hdr(0x0400, 1) + question + rr(b"\xc0\x0c", 16,
+                                              txt(b"v=DKIM1\0; p="))
+    return hdr(0x0400, 1) + question + rr(b"\xc0\x0c", 16, txt(b"fine"))
+
+
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    q, peer = s.recvfrom(4096)
+    try:
+        a = answer(q)
+    except (IndexError, struct.error):
+        continue
+    if a is not None:
+        s.sendto(a, peer)
