@@ -405,19 +405,24 @@ authres_parse(const char *val, size_t len, struct authres *ar)
 			ar->version = v;
 		list = e0 < e ? e0 + 1 : e;
 	}
-	ar->rest = skip_cfws(list, e);
-	/* A trailing ';' would make an empty resinfo in an ARC AAR. */
-	for (re = e; re > ar->rest && (is_ws((unsigned char)re[-1]) ||
-	    re[-1] == ';'); re--)
-		;
-	ar->restlen = re - ar->rest;
+	/*
+	 * rest runs from the first resinfo that is more than CFWS to the end
+	 * of the last one: empty ones at the ends would be empty resinfos in
+	 * an ARC AAR that joins the rests of several fields.
+	 */
+	for (p = skip_cfws(list, e); p < e && *p == ';';)
+		p = skip_cfws(p + 1, e);
+	ar->rest = re = p;
 	for (p = list;; p = q + 1) {
 		q = next_semicolon(p, e);
+		if (skip_cfws(p, q) < q)
+			re = trim_end(p, q);
 		if (resinfo(ar, p, q, &none) != P_OK)
 			goto nomem;
 		if (q == e)
 			break;
 	}
+	ar->restlen = re - ar->rest;
 	ar->none = none && ar->nres == 0;
 	return 0;
 nomem:

@@ -48,10 +48,11 @@ struct authres {
 	size_t		 nres;
 	/*
 	 * The text after the authserv-id and its ';' (the resinfo list, or
-	 * all of the value when the authserv-id is missing), leading CFWS,
-	 * trailing blanks and ';' trimmed, folds kept: what an ARC sealer
-	 * copies.  Points into the parsed value, as each result's text does:
-	 * keep the value while they are used.
+	 * all of the value when the authserv-id is missing), from the first
+	 * resinfo that is more than CFWS to the end of the last one, folds
+	 * and comments kept: what an ARC sealer copies.  Points into the
+	 * parsed value, as each result's text does: keep the value while
+	 * they are used.
 	 */
 	const char	*rest;
 	size_t		 restlen;

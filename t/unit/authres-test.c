@@ -326,6 +326,10 @@ test_lenient(void)
 	    "empty resinfos and a trailing ';'");
 	ok(rest_is(13, "spf=pass;; ; dkim=pass"),
 	    "rest: the trailing ';' trimmed, the empty ones kept");
+	is_dump("example.com; ; (c) ;\r\n spf=pass (x);\r\n ; (y) ;\r\n",
+	    "id=example.com v=1 none=0 | spf=pass", "empty resinfos around one");
+	ok(rest_is(23, "spf=pass (x)"), "rest: empty resinfos at the ends "
+	    "left out, a comment of the last kept");
 	is_dump("example.com; spf=pass; @@@ junk]; dkim=pass header.d=x.example"
 	    "; ]; dmarc=fail",
 	    "id=example.com v=1 none=0 | spf=pass"
