@@ -63,8 +63,8 @@ struct dns {
 	char		 server[INET6_ADDRSTRLEN + 8];
 	int		 timeout;
 
-	ldns_zone	*zone;
-	ldns_rr		**rrs;		/* the file's records, by owner */
+	ldns_rr_list	*zone;		/* the file's records */
+	ldns_rr		**rrs;		/* the same, by owner */
 	size_t		 nrrs;
 
 	struct entry	 cache[CACHE_SLOTS];
@@ -117,23 +117,68 @@ by_owner(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * Read the records of a master file into list, as ldns_zone_new_frm_fp_l
+ * does, less its leak: on a syntax error it frees the records read so far
+ * only shallowly.  As ldns, names after an SOA and before any $ORIGIN are
+ * relative to the SOA's owner; without either, to the root.
+ */
+static ldns_status
+zone_read(FILE *fp, ldns_rr_list *list, int *line)
+{
+	ldns_rdf	*origin = NULL, *prev = NULL;
+	ldns_rr		*rr;
+	ldns_status	 s = LDNS_STATUS_OK;
+	uint32_t	 ttl = 3600;
+
+	while (!feof(fp)) {
+		s = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &origin, &prev, line);
+		if (s == LDNS_STATUS_SYNTAX_EMPTY ||
+		    s == LDNS_STATUS_SYNTAX_TTL ||
+		    s == LDNS_STATUS_SYNTAX_ORIGIN) {
+			s = LDNS_STATUS_OK;
+			continue;
+		}
+		if (s == LDNS_STATUS_SYNTAX_INCLUDE)
+			s = LDNS_STATUS_SYNTAX_INCLUDE_ERR_NOTIMPL;
+		if (s != LDNS_STATUS_OK)
+			break;
+		if (origin == NULL && ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
+		    (origin = ldns_rdf_clone(ldns_rr_owner(rr))) == NULL)
+			s = LDNS_STATUS_MEM_ERR;
+		if (s != LDNS_STATUS_OK || !ldns_rr_list_push_rr(list, rr)) {
+			ldns_rr_free(rr);
+			s = LDNS_STATUS_MEM_ERR;
+			break;
+		}
+	}
+	if (origin != NULL)
+		ldns_rdf_deep_free(origin);
+	if (prev != NULL)
+		ldns_rdf_deep_free(prev);
+	return s;
+}
+
 static int
 zone_load(struct dns *d, const char *path, char *err, size_t errlen)
 {
 	FILE		*fp;
-	ldns_rr_list	*list;
 	ldns_status	 s;
 	char		 why[128];
 	int		 line = 0, rerr;
-	size_t		 n, i;
+	size_t		 i;
 
+	if ((d->zone = ldns_rr_list_new()) == NULL) {
+		seterr(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return -1;
+	}
 	if ((fp = fopen(path, "r")) == NULL) {
 		seterr(err, errlen, "cannot open zone file '%s': %s", path,
 		    strerror(errno));
 		return -1;
 	}
-	s = ldns_zone_new_frm_fp_l(&d->zone, fp, NULL, 3600,
-	    LDNS_RR_CLASS_IN, &line);
+	s = zone_read(fp, d->zone, &line);
 	rerr = ferror(fp);
 	fclose(fp);
 	if (rerr) {
@@ -144,20 +189,17 @@ zone_load(struct dns *d, const char *path, char *err, size_t errlen)
 	if (s != LDNS_STATUS_OK) {
 		seterr(err, errlen, "bad zone file '%s' line %d: %s", path,
 		    line, reason(s, why, sizeof why));
-		errno = EBADMSG;
+		errno = s == LDNS_STATUS_MEM_ERR ? ENOMEM : EBADMSG;
 		return -1;
 	}
-	list = ldns_zone_rrs(d->zone);
-	n = ldns_rr_list_rr_count(list);
-	/* ldns keeps the SOA apart; its owner is a name like any other. */
-	if ((d->rrs = calloc(n + 1, sizeof *d->rrs)) == NULL) {
+	d->nrrs = ldns_rr_list_rr_count(d->zone);
+	if ((d->rrs = calloc(d->nrrs + 1, sizeof *d->rrs)) == NULL) {
 		seterr(err, errlen, "out of memory");
+		errno = ENOMEM;
 		return -1;
 	}
-	for (i = 0; i < n; i++)
-		d->rrs[d->nrrs++] = ldns_rr_list_rr(list, i);
-	if (ldns_zone_soa(d->zone) != NULL)
-		d->rrs[d->nrrs++] = ldns_zone_soa(d->zone);
+	for (i = 0; i < d->nrrs; i++)
+		d->rrs[i] = ldns_rr_list_rr(d->zone, i);
 	qsort(d->rrs, d->nrrs, sizeof *d->rrs, by_owner);
 	snprintf(d->server, sizeof d->server, "the zone file");
 	return 0;
@@ -334,7 +376,7 @@ dns_free(struct dns *d)
 		ldns_resolver_deep_free(d->res);
 	free(d->rrs);
 	if (d->zone != NULL)
-		ldns_zone_deep_free(d->zone);
+		ldns_rr_list_deep_free(d->zone);
 	free(d);
 }
 
