@@ -217,15 +217,41 @@ good_selector(const struct tv *t)
 	return good_domain(t);
 }
 
-/* The key for s= and d=: 0, or a reason; *temp set on a DNS failure. */
-static const char *
-get_key(struct dns *dns, const struct tv *s, const struct tv *d,
-    struct dkim_pubkey *k, int *temp)
+/*
+ * Parsed keys by record text: a chain or a batch of messages uses a few
+ * keys many times, and decoding one costs more than a verification.
+ */
+#define KEY_CACHE	16
+
+static struct {
+	char			*txt;
+	struct dkim_pubkey	 k;
+} keys[KEY_CACHE];
+static unsigned	key_next;
+
+void
+arc_cache_free(void)
 {
-	char		  name[600], err[256], **txt;
-	size_t		  ntxt;
-	const char	 *why = NULL;
-	enum dns_status	  st;
+	size_t	i;
+
+	for (i = 0; i < KEY_CACHE; i++) {
+		free(keys[i].txt);
+		keys[i].txt = NULL;
+		dkim_pubkey_free(&keys[i].k);
+	}
+	dkim_cache_free();
+}
+
+/* The key for s= and d=, or NULL and a reason; *temp set on a DNS failure. */
+static const struct dkim_pubkey *
+get_key(struct dns *dns, const struct tv *s, const struct tv *d,
+    const char **why, int *temp)
+{
+	const struct dkim_pubkey	*found = NULL;
+	struct dkim_pubkey		 k;
+	char				 name[600], err[256], **txt;
+	size_t				 ntxt, i;
+	enum dns_status			 st;
 
 	*temp = 0;
 	snprintf(name, sizeof name, "%.*s._domainkey.%.*s", (int)s->vallen,
@@ -233,23 +259,42 @@ get_key(struct dns *dns, const struct tv *s, const struct tv *d,
 	st = dns_txt(dns, name, &txt, &ntxt, err, sizeof err);
 	if (st == DNS_TEMPFAIL) {
 		*temp = 1;
-		return "key lookup temporary failure";
+		*why = "key lookup temporary failure";
+		return NULL;
 	}
-	if (st != DNS_OK)
-		return "no key";
-	switch (dkim_key_parse(txt[0], strlen(txt[0]), k, &why)) {
-	case DKIM_KEY_OK:
-		why = NULL;
-		break;
-	case DKIM_KEY_REVOKED:
-		why = "key revoked";
-		break;
-	default:
-		why = "bad key record";
-		break;
+	if (st != DNS_OK) {
+		*why = "no key";
+		return NULL;
+	}
+	for (i = 0; i < KEY_CACHE; i++)
+		if (keys[i].txt != NULL && strcmp(keys[i].txt, txt[0]) == 0) {
+			found = &keys[i].k;
+			break;
+		}
+	if (found == NULL) {
+		switch (dkim_key_parse(txt[0], strlen(txt[0]), &k, why)) {
+		case DKIM_KEY_OK:
+			i = key_next++ % KEY_CACHE;
+			free(keys[i].txt);
+			dkim_pubkey_free(&keys[i].k);
+			if ((keys[i].txt = strdup(txt[0])) == NULL) {
+				dkim_pubkey_free(&k);
+				*why = "out of memory";
+				break;
+			}
+			keys[i].k = k;
+			found = &keys[i].k;
+			break;
+		case DKIM_KEY_REVOKED:
+			*why = "key revoked";
+			break;
+		default:
+			*why = "bad key record";
+			break;
+		}
 	}
 	dns_txt_free(txt, ntxt);
-	return why;
+	return found;
 }
 
 /* t= and x= judged by now; NULL or what is wrong. */
@@ -393,7 +438,7 @@ verify_ams(struct chain *c, int i, struct dns *dns, time_t now,
 				*bht = tv_get(l, "bh"), *d = tv_get(l, "d"),
 				*hl = tv_get(l, "h"), *s = tv_get(l, "s"),
 				*ct = tv_get(l, "c"), *lt = tv_get(l, "l");
-	struct dkim_pubkey	 key;
+	const struct dkim_pubkey	*key;
 	unsigned char		 sig[DKIM_SIG_MAX], want[64], md[32];
 	long			 slen, wlen;
 	long long		 limit = -1;
@@ -432,11 +477,10 @@ verify_ams(struct chain *c, int i, struct dns *dns, time_t now,
 	if (dkim_hash_headers(c->m, hl->val, hl->vallen, hrel, h->raw, h->len,
 	    boff, blen, c->set[i].idx[F_AMS], md) < 0)
 		return "out of memory";
-	if ((why = get_key(dns, s, d, &key, temp)) != NULL)
+	if ((key = get_key(dns, s, d, &why, temp)) == NULL)
 		return why;
-	ok = key.alg == alg &&
-	    dkim_verify_hash(key.pk, alg, md, sig, (size_t)slen);
-	dkim_pubkey_free(&key);
+	ok = key->alg == alg &&
+	    dkim_verify_hash(key->pk, alg, md, sig, (size_t)slen);
 	return ok ? NULL : "AMS signature invalid";
 }
 
@@ -504,7 +548,7 @@ verify_seal(struct chain *c, int i, struct dns *dns, int *temp)
 {
 	const struct tvlist	*l = &c->set[i].tv[F_AS];
 	const struct tv		*b = tv_get(l, "b"), *a = tv_get(l, "a");
-	struct dkim_pubkey	 key;
+	const struct dkim_pubkey	*key;
 	struct buf		 data = { 0 };
 	unsigned char		 sig[DKIM_SIG_MAX], md[32];
 	const char		*why;
@@ -520,12 +564,11 @@ verify_seal(struct chain *c, int i, struct dns *dns, int *temp)
 		return "out of memory";
 	}
 	buf_free(&data);
-	if ((why = get_key(dns, tv_get(l, "s"), tv_get(l, "d"), &key,
-	    temp)) != NULL)
+	if ((key = get_key(dns, tv_get(l, "s"), tv_get(l, "d"), &why,
+	    temp)) == NULL)
 		return why;
-	ok = key.alg == alg &&
-	    dkim_verify_hash(key.pk, alg, md, sig, (size_t)slen);
-	dkim_pubkey_free(&key);
+	ok = key->alg == alg &&
+	    dkim_verify_hash(key->pk, alg, md, sig, (size_t)slen);
 	return ok ? NULL : "AS signature invalid";
 }
 

@@ -31,6 +31,9 @@ struct arc_result {
 	char		 domains[ARC_MAX * 256];	/* seal d=, colon list */
 };
 
+/* Let go of the keys and contexts kept between messages. */
+void	arc_cache_free(void);
+
 /* "none", "pass", "fail". */
 const char	*arc_state_name(enum arc_state);
 

@@ -277,6 +277,60 @@ dkim_privkey_alg(EVP_PKEY *pk)
 }
 
 /*
+ * RSA contexts, set up once per key and used for every signature after:
+ * OpenSSL 3 fetches the algorithm anew for each new context, which costs
+ * as much as a verification.  The context holds a reference to its key,
+ * so a cached key's address cannot be reused while it is here.
+ */
+#define CTX_CACHE	8
+
+struct ctx_cache {
+	EVP_PKEY	*pk;
+	EVP_PKEY_CTX	*ctx;
+	int		 sign;
+};
+static struct ctx_cache	ctxs[CTX_CACHE];
+static unsigned		ctx_next;
+
+static EVP_PKEY_CTX *
+rsa_ctx(EVP_PKEY *pk, int sign)
+{
+	struct ctx_cache	*c;
+	EVP_PKEY_CTX		*ctx;
+	size_t			 i;
+
+	for (i = 0; i < CTX_CACHE; i++)
+		if (ctxs[i].pk == pk && ctxs[i].sign == sign)
+			return ctxs[i].ctx;
+	if ((ctx = EVP_PKEY_CTX_new(pk, NULL)) == NULL)
+		return NULL;
+	if ((sign ? EVP_PKEY_sign_init(ctx) : EVP_PKEY_verify_init(ctx)) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) != 1) {
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	c = &ctxs[ctx_next++ % CTX_CACHE];
+	EVP_PKEY_CTX_free(c->ctx);
+	c->pk = pk;
+	c->ctx = ctx;
+	c->sign = sign;
+	return ctx;
+}
+
+void
+dkim_cache_free(void)
+{
+	size_t	i;
+
+	for (i = 0; i < CTX_CACHE; i++) {
+		EVP_PKEY_CTX_free(ctxs[i].ctx);
+		ctxs[i].ctx = NULL;
+		ctxs[i].pk = NULL;
+	}
+}
+
+/*
  * RSA signs the hash in a PKCS#1 v1.5 DigestInfo; Ed25519 (RFC 8463) signs
  * the 32 bytes of the hash as its message.
  */
@@ -297,15 +351,11 @@ dkim_sign_hash(EVP_PKEY *pk, int alg, const unsigned char *md,
 		EVP_MD_CTX_free(mctx);
 		return ok ? 0 : -1;
 	}
-	if ((ctx = EVP_PKEY_CTX_new(pk, NULL)) == NULL)
+	if ((ctx = rsa_ctx(pk, 1)) == NULL)
 		return -1;
-	ok = EVP_PKEY_sign_init(ctx) == 1 &&
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
-	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1 &&
-	    EVP_PKEY_sign(ctx, NULL, siglen, md, 32) == 1 &&
+	ok = EVP_PKEY_sign(ctx, NULL, siglen, md, 32) == 1 &&
 	    *siglen <= DKIM_SIG_MAX &&
 	    EVP_PKEY_sign(ctx, sig, siglen, md, 32) == 1;
-	EVP_PKEY_CTX_free(ctx);
 	return ok ? 0 : -1;
 }
 
@@ -328,14 +378,9 @@ dkim_verify_hash(EVP_PKEY *pk, int alg, const unsigned char *md,
 		return ok;
 	}
 	if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA ||
-	    (ctx = EVP_PKEY_CTX_new(pk, NULL)) == NULL)
+	    (ctx = rsa_ctx(pk, 0)) == NULL)
 		return 0;
-	ok = EVP_PKEY_verify_init(ctx) == 1 &&
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
-	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1 &&
-	    EVP_PKEY_verify(ctx, sig, siglen, md, 32) == 1;
-	EVP_PKEY_CTX_free(ctx);
-	return ok;
+	return EVP_PKEY_verify(ctx, sig, siglen, md, 32) == 1;
 }
 
 static int

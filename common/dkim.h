@@ -55,7 +55,12 @@ EVP_PKEY	*dkim_privkey_load(const char *, char *, size_t, int *);
 /* The algorithm a private key signs with, or -1. */
 int		 dkim_privkey_alg(EVP_PKEY *);
 
-/* Sign or verify a SHA-256 hash of the canonical header data. */
+/*
+ * Sign or verify a SHA-256 hash of the canonical header data.  RSA
+ * contexts are kept for the next call with the same key (they hold a
+ * reference to it); dkim_cache_free lets them go.
+ */
+void	dkim_cache_free(void);
 int	dkim_sign_hash(EVP_PKEY *, int, const unsigned char *,
 	    unsigned char *, size_t *);
 int	dkim_verify_hash(EVP_PKEY *, int, const unsigned char *,

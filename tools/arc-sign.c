@@ -248,6 +248,7 @@ main(int argc, const char **argv)
 			worst = rc;
 	poptFreeContext(pc);
 	dns_free(dns);
+	arc_cache_free();
 	EVP_PKEY_free(sg.key);
 	rc = cli_flush_stdout();
 	return rc > worst ? rc : worst;

@@ -166,6 +166,7 @@ main(int argc, const char **argv)
 	}
 	poptFreeContext(pc);
 	dns_free(dns);
+	arc_cache_free();
 	rc = cli_flush_stdout();
 	return rc > worst ? rc : worst;
 }
