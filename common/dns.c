@@ -11,6 +11,7 @@
 
 #include <ldns/ldns.h>
 
+#include "cli.h"
 #include "dns.h"
 
 const char	*dns_opt_resolver;
@@ -901,4 +902,16 @@ dns_txt(struct dns *d, const char *name, char ***txt, size_t *n, char *err,
 	*txt = set.v;
 	*n = set.n;
 	return st;
+}
+
+int
+dns_new_status(int e)
+{
+	if (e == EINVAL)
+		return MX_USAGE;
+	if (e == EBADMSG)
+		return MX_DATAERR;
+	if (e == ENOMEM)
+		return MX_SOFTWARE;
+	return MX_NOINPUT;
 }

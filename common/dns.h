@@ -49,6 +49,8 @@ struct dns;
  * SOA before them); no $INCLUDE, no wildcard synthesis.
  */
 struct dns	*dns_new(const char *, const char *, int, char *, size_t);
+/* The exit status for that errno: MX_USAGE, MX_DATAERR or MX_NOINPUT. */
+int		 dns_new_status(int);
 void		 dns_free(struct dns *);
 
 /*

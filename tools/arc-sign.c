@@ -240,7 +240,7 @@ main(int argc, const char **argv)
 	sg.headers = headers;
 	if ((dns = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout,
 	    err, sizeof err)) == NULL)
-		cli_die(dns_opt_zone ? MX_NOINPUT : MX_USAGE, "%s", err);
+		cli_die(dns_new_status(errno), "%s", err);
 	if (n == 0)
 		worst = one("-");
 	for (i = 0; i < n; i++)

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,7 +156,7 @@ main(int argc, const char **argv)
 		cli_die(MX_USAGE, "--ip goes with --add-header");
 	if ((dns = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout,
 	    err, sizeof err)) == NULL)
-		cli_die(dns_opt_zone ? MX_NOINPUT : MX_USAGE, "%s", err);
+		cli_die(dns_new_status(errno), "%s", err);
 	if (n == 0)
 		worst = one("-", NULL);
 	for (i = 0; i < n; i++) {
