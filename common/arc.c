@@ -920,7 +920,8 @@ our_results(struct msg *m, const char *id, struct buf *rest, char *arc,
 			continue;
 		}
 		n++;
-		if (ar.restlen > 0 && ((rest->len > 0 &&
+		/* "none" says no results: nothing to merge. */
+		if (!ar.none && ar.restlen > 0 && ((rest->len > 0 &&
 		    buf_add(rest, "; ", 2) < 0) ||
 		    buf_add(rest, ar.rest, ar.restlen) < 0)) {
 			authres_free(&ar);
@@ -949,7 +950,7 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 	const char		*eol = msg_crlf(m) ? "\r\n" : "\n", *cv;
 	char			 bhb64[64];
 	enum arc_seal_status	 st = ARC_SEAL_ERROR;
-	int			 nours, i, inst;
+	int			 nours, i, inst, broken;
 	char			 buf[65536];
 	ssize_t			 got;
 
@@ -976,12 +977,16 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 		goto out;
 	}
 	inst = c->n + 1;
+	broken = c->bad[0] != '\0';
+	for (i = 1; i < inst; i++)
+		if (c->set[i].count[F_AAR] != 1 ||
+		    c->set[i].count[F_AMS] != 1 || c->set[i].count[F_AS] != 1)
+			broken = 1;
 	if (!c->any)
 		cv = "none";
-	else if (strcmp(arc, "pass") == 0)
-		cv = "pass";
 	else if (arc[0] != '\0' && strcmp(arc, "none") != 0)
-		cv = "fail";
+		/* A broken chain fails whatever our results say of it. */
+		cv = strcmp(arc, "pass") == 0 && !broken ? "pass" : "fail";
 	else {
 		/* No verdict of ours on the chain: reach one now. */
 		if (chain_verify(c, dns, sg->now, &r) < 0) {
@@ -1012,8 +1017,9 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 	if (buf_addstr(&aar, "ARC-Authentication-Results: i=") < 0 ||
 	    buf_addstr(&aar, num) < 0 || buf_addstr(&aar, "; ") < 0 ||
 	    buf_addstr(&aar, sg->authserv_id) < 0 ||
-	    (rest.len > 0 && (buf_addstr(&aar, "; ") < 0 ||
-	    buf_add(&aar, rest.p, rest.len) < 0)) ||
+	    buf_addstr(&aar, "; ") < 0 ||
+	    (rest.len > 0 ? buf_add(&aar, rest.p, rest.len) < 0 :
+	    buf_addstr(&aar, "none") < 0) ||
 	    buf_addstr(&aar, eol) < 0)
 		goto nomem;
 
@@ -1063,14 +1069,6 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 	}
 
 	/* ARC-Seal over the sets before it (none when cv=fail), then ours. */
-	if (strcmp(cv, "fail") != 0)
-		for (i = 1; i < inst; i++)
-			if (c->set[i].count[F_AAR] != 1 ||
-			    c->set[i].count[F_AMS] != 1 ||
-			    c->set[i].count[F_AS] != 1) {
-				snprintf(why, whylen, "i=%d is incomplete", i);
-				goto out;
-			}
 	data.len = 0;
 	if ((strcmp(cv, "fail") != 0 && inst > 1 &&
 	    seal_data(&data, m, c->set, 1, inst - 1, NULL) < 0) ||
