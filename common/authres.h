@@ -21,7 +21,7 @@
 struct ar_prop {
 	char	*ptype;		/* "smtp", "header", "body", "policy", ... */
 	char	*name;		/* "mailfrom", "d", "oldest-pass", ... */
-	char	*value;		/* unquoted if one quoted-string, unfolded */
+	char	*value;		/* unfolded; unquoted if quoted */
 };
 
 struct ar_result {

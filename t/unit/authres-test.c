@@ -175,14 +175,16 @@ test_rfc_examples(void)
 	is_dump(" mail-router.example.net;\r\n"
 	    "      dkim=pass (good signature) header.d=newyork.example.com\r\n"
 	    "        header.b=oINEO8hg;\r\n"
-	    "      dkim=fail (bad signature) header.d=mail-router.example.net\r\n"
+	    "      dkim=fail (bad signature)"
+	    " header.d=mail-router.example.net\r\n"
 	    "        header.b=EToRSuvU\r\n",
 	    "id=mail-router.example.net v=1 none=0"
 	    " | dkim=pass header.d=newyork.example.com header.b=oINEO8hg"
 	    " | dkim=fail header.d=mail-router.example.net header.b=EToRSuvU",
 	    "B.6: header.b");
 	is_dump(" foo.example.net (foobar) 1 (baz);\r\n"
-	    "    dkim (Because I like it) / 1 (One yay) = (wait for it) fail\r\n"
+	    "    dkim (Because I like it) / 1 (One yay) = (wait for it)"
+	    " fail\r\n"
 	    "      policy (A dot can go here) . (like that) expired\r\n"
 	    "      (this surprised me) = (as I wasn't expecting it) 1362471462"
 	    "\r\n",
@@ -203,7 +205,8 @@ test_comments(void)
 	    "id=example.com v=1 none=0 | spf=pass smtp.mailfrom=a@example.net",
 	    "comments with no blanks around them, everywhere CFWS goes");
 	ok(text_is(0, 21, "spf(d)=(e)pass(f)smtp(g).(h)mailfrom(i)=(j)"
-	    "a@example.net(k)"), "text: from the method, trailing comment kept");
+	    "a@example.net(k)"),
+	    "text: from the method, trailing comment kept");
 	is_dump("example.com; dkim=pass (nested (comment; with \\) and \\( and "
 	    "\"quote) inside) header.d=example.org; spf=none",
 	    "id=example.com v=1 none=0 | dkim=pass header.d=example.org"
@@ -266,8 +269,8 @@ test_values(void)
 	    " smtp.mailfrom=User+Tag@Example.COM",
 	    "smtp.mailfrom with a local part: names lower-cased, value not");
 	is_dump("example.com; dkim=pass header.d=example.org "
-	    "header.i=@mail.example.org header.b=\"ab/c+9=\" header.a=rsa-sha256"
-	    " header.s=sel",
+	    "header.i=@mail.example.org header.b=\"ab/c+9=\""
+	    " header.a=rsa-sha256 header.s=sel",
 	    "id=example.com v=1 none=0 | dkim=pass header.d=example.org"
 	    " header.i=@mail.example.org header.b=ab/c+9="
 	    " header.a=rsa-sha256 header.s=sel", "dkim properties");
@@ -327,7 +330,8 @@ test_lenient(void)
 	ok(rest_is(13, "spf=pass;; ; dkim=pass"),
 	    "rest: the trailing ';' trimmed, the empty ones kept");
 	is_dump("example.com; ; (c) ;\r\n spf=pass (x);\r\n ; (y) ;\r\n",
-	    "id=example.com v=1 none=0 | spf=pass", "empty resinfos around one");
+	    "id=example.com v=1 none=0 | spf=pass",
+	    "empty resinfos around one");
 	ok(rest_is(23, "spf=pass (x)"), "rest: empty resinfos at the ends "
 	    "left out, a comment of the last kept");
 	is_dump("example.com; spf=pass; @@@ junk]; dkim=pass header.d=x.example"
@@ -367,10 +371,11 @@ static void
 test_folds(void)
 {
 	const char	*crlf = "example.com;\r\n\tspf=pass\r\n"
-	    "  smtp.mailfrom=a@example.net;\r\n dkim=pass\r\n\theader.d=x.example"
-	    "\r\n";
+	    "  smtp.mailfrom=a@example.net;\r\n dkim=pass\r\n"
+	    "\theader.d=x.example\r\n";
 	const char	*lf = "example.com;\n\tspf=pass\n"
-	    "  smtp.mailfrom=a@example.net;\n dkim=pass\n\theader.d=x.example\n";
+	    "  smtp.mailfrom=a@example.net;\n dkim=pass\n"
+	    "\theader.d=x.example\n";
 	const char	*want = "id=example.com v=1 none=0"
 	    " | spf=pass smtp.mailfrom=a@example.net"
 	    " | dkim=pass header.d=x.example";
@@ -396,7 +401,8 @@ test_rest_reparse(void)
 		"\r\n dkim=fail reason=\"x; y\" header.d=b.example ; \r\n",
 		"arc=pass header.oldest-pass=1; spf=none",
 		"example.org; none",
-		"example.org; junk@; dmarc=pass (p=none) header.from=b.example;;",
+		"example.org; junk@; dmarc=pass (p=none)"
+		" header.from=b.example;;",
 	};
 	char		 sealed[512], want[8192];
 
