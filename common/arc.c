@@ -893,8 +893,8 @@ out:
 
 /* Gather our A-R fields: their results in order, and their arc= result. */
 static int
-our_results(struct msg *m, const char *id, struct buf *rest, char *arc,
-    size_t arclen)
+our_results(struct msg *m, const char *id, const char *eol, struct buf *rest,
+    char *arc, size_t arclen)
 {
 	size_t	nh = msg_nhdrs(m), i;
 	int	n = 0;
@@ -921,8 +921,10 @@ our_results(struct msg *m, const char *id, struct buf *rest, char *arc,
 		}
 		n++;
 		/* "none" says no results: nothing to merge. */
+		/* Each field's results on lines of their own, under 998. */
 		if (!ar.none && ar.restlen > 0 && ((rest->len > 0 &&
-		    buf_add(rest, "; ", 2) < 0) ||
+		    (buf_addstr(rest, ";") < 0 || buf_addstr(rest, eol) < 0 ||
+		    buf_addstr(rest, "\t") < 0)) ||
 		    buf_add(rest, ar.rest, ar.restlen) < 0)) {
 			authres_free(&ar);
 			return -1;
@@ -960,7 +962,7 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 		return ARC_SEAL_ERROR;
 	}
 	chain_collect(c, m);
-	if ((nours = our_results(m, sg->authserv_id, &rest, arc,
+	if ((nours = our_results(m, sg->authserv_id, eol, &rest, arc,
 	    sizeof arc)) < 0) {
 		snprintf(why, whylen, "out of memory");
 		goto out;

@@ -476,3 +476,15 @@ authres_is_ours(const struct authres *ar, const char *id)
 		b--;
 	return a == b && strncasecmp(ar->authserv_id, id, a) == 0;
 }
+
+int
+authres_token_ok(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 127 ||
+		    strchr("()<>@,;:\\\"/[]?=", *s) != NULL)
+			return 0;
+	return 1;
+}

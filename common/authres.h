@@ -79,4 +79,10 @@ const char		*ar_prop_get(const struct ar_result *, const char *,
  */
 int	authres_is_ours(const struct authres *, const char *);
 
+/*
+ * Whether s can be written bare in an A-R field: an RFC 2045 token (no
+ * blanks, controls or tspecials), as an authserv-id or a value must be.
+ */
+int	authres_token_ok(const char *);
+
 #endif

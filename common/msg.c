@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -518,6 +520,7 @@ msg_write_file(struct msg *m, const char *dir, const char *name, char *err,
     size_t errlen)
 {
 	char	tmp[4096], path[4096];
+	mode_t	mask;
 	int	fd, rc;
 
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name) >=
@@ -532,6 +535,10 @@ msg_write_file(struct msg *m, const char *dir, const char *name, char *err,
 		    strerror(errno));
 		return MX_CANTCREAT;
 	}
+	/* The mode a file created the usual way would get, not mkstemp's. */
+	mask = umask(077);
+	umask(mask);
+	(void)fchmod(fd, 0666 & ~mask);
 	if ((rc = msg_write(m, fd, err, errlen)) == 0 && fsync(fd) < 0) {
 		snprintf(err, errlen, "cannot write '%s': %s", path,
 		    strerror(errno));

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "arc.h"
+#include "authres.h"
 #include "cli.h"
 #include "dkim.h"
 #include "dns.h"
@@ -21,7 +22,7 @@
 
 static char	*domain, *selector, *keyfile, *authserv_id, *exim_spec,
 		*headers, *algorithm, *outdir;
-static long	 now_opt = -1;
+static long	 now_opt = LONG_MIN;
 
 static struct poptOption options[] = {
 	{ "domain", 'd', POPT_ARG_STRING, &domain, 0,
@@ -71,28 +72,41 @@ tag_safe(const char *s, const char *extra)
 	return 1;
 }
 
+/* Blanks off both ends, in place. */
+static char *
+trim(char *p)
+{
+	char	*e;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	for (e = p + strlen(p); e > p && (e[-1] == ' ' || e[-1] == '\t');)
+		*--e = '\0';
+	return p;
+}
+
 /* Exim's arc_sign option: "id : selector : /key [: options]". */
 static void
-parse_exim(char *spec, long long now)
+parse_exim(const char *given, long long now)
 {
-	char	*f[4] = { NULL }, *p = spec, *o;
+	char	*f[4] = { NULL }, *spec, *p, *o;
 	int	 n = 0;
+
+	/* Split a copy, so that a diagnostic can quote the spec as given. */
+	if ((spec = strdup(given)) == NULL)
+		cli_die(MX_SOFTWARE, "out of memory");
+	p = spec;
 
 	while (n < 4 && p != NULL) {
 		f[n++] = p;
 		if ((p = strchr(p, ':')) != NULL && n < 4)
 			*p++ = '\0';
 	}
-	for (int i = 0; i < n; i++) {
-		while (*f[i] == ' ' || *f[i] == '\t')
-			f[i]++;
-		for (p = f[i] + strlen(f[i]); p > f[i] &&
-		    (p[-1] == ' ' || p[-1] == '\t');)
-			*--p = '\0';
-	}
+	for (int i = 0; i < n; i++)
+		f[i] = trim(f[i]);
 	if (n < 3 || *f[0] == '\0' || *f[1] == '\0')
 		cli_die(MX_USAGE, "bad --exim '%s': want "
-		    "ID:SELECTOR:/KEY[:OPTIONS]", exim_spec);
+		    "ID:SELECTOR:/KEY[:OPTIONS]", given);
 	if (f[2][0] != '/')
 		cli_die(MX_USAGE, "bad --exim key '%s': give the key as an "
 		    "absolute path, never the key itself", f[2]);
@@ -104,8 +118,7 @@ parse_exim(char *spec, long long now)
 
 		if ((o = strchr(p, ',')) != NULL)
 			*o++ = '\0';
-		while (*p == ' ')
-			p++;
+		p = trim(p);
 		if (strcmp(p, "timestamps") == 0)
 			sg.timestamps = 1;
 		else if (strcmp(p, "expire") == 0)
@@ -125,12 +138,21 @@ parse_exim(char *spec, long long now)
 	}
 }
 
+/* The last component of a path, as written under --output-dir. */
+static const char *
+base_of(const char *path)
+{
+	const char	*b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
 static int
 one(const char *path)
 {
 	const char		*name = strcmp(path, "-") == 0 ? "stdin" : path;
 	struct msg		*m;
-	char			 err[512], why[512], *copy, *base;
+	char			 err[512], why[512];
 	enum arc_seal_status	 st;
 	int			 rc;
 
@@ -166,14 +188,11 @@ one(const char *path)
 			rc = MX_IOERR;
 		}
 	} else {
-		if ((copy = strdup(path)) == NULL)
-			cli_die(MX_SOFTWARE, "out of memory");
-		base = basename(copy);
-		if (msg_write_file(m, outdir, base, err, sizeof err) != 0) {
+		if (msg_write_file(m, outdir, base_of(path), err,
+		    sizeof err) != 0) {
 			cli_warn("%s", err);
 			rc = MX_CANTCREAT;
 		}
-		free(copy);
 	}
 	msg_free(m);
 	return rc;
@@ -192,7 +211,10 @@ main(int argc, const char **argv)
 	args = poptGetArgs(pc);
 	while (args != NULL && args[n] != NULL)
 		n++;
-	sg.now = now_opt >= 0 ? (time_t)now_opt : time(NULL);
+	if (now_opt != LONG_MIN && now_opt < 0)
+		cli_die(MX_USAGE, "bad --time '%ld': want seconds since the "
+		    "epoch", now_opt);
+	sg.now = now_opt != LONG_MIN ? (time_t)now_opt : time(NULL);
 	if (exim_spec != NULL) {
 		if (domain || selector || keyfile)
 			cli_die(MX_USAGE, "--exim replaces -d, -s and -k");
@@ -207,6 +229,8 @@ main(int argc, const char **argv)
 		    selector);
 	if (authserv_id == NULL)
 		authserv_id = domain;
+	if (!authres_token_ok(authserv_id))
+		cli_die(MX_USAGE, "bad authserv-id '%s'", authserv_id);
 	if (headers != NULL && !tag_safe(headers, ":-_."))
 		cli_die(MX_USAGE, "bad --headers '%s': want names with "
 		    "colons between", headers);
@@ -222,6 +246,13 @@ main(int argc, const char **argv)
 				    "in --output-dir");
 		if (n == 0)
 			cli_die(MX_USAGE, "--output-dir needs file names");
+		for (i = 0; i < n; i++)
+			for (int j = 0; j < i; j++)
+				if (strcmp(base_of(args[i]),
+				    base_of(args[j])) == 0)
+					cli_die(MX_USAGE, "'%s' and '%s' would "
+					    "both be written as '%s'", args[j],
+					    args[i], base_of(args[i]));
 	}
 	if ((sg.key = dkim_privkey_load(keyfile, err, sizeof err, &rc)) ==
 	    NULL)

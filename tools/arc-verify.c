@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +16,13 @@
 #include <unistd.h>
 
 #include "arc.h"
+#include "authres.h"
 #include "cli.h"
 #include "dns.h"
 #include "msg.h"
 
 static char	*accept_list = "none:pass", *add_header, *remote_ip;
-static long	 now_opt = -1;
+static long	 now_opt = LONG_MIN;
 
 static struct poptOption options[] = {
 	{ "accept", '\0', POPT_ARG_STRING, &accept_list, 0,
@@ -43,18 +45,6 @@ static struct poptOption options[] = {
 
 static struct dns	*dns;
 
-/* What may stand in an A-R value unquoted (RFC 2045 token). */
-static int
-token_ok(const char *s)
-{
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0'; s++)
-		if (*s <= ' ' || *s >= 127 || strchr("()<>@,;:\\\"/[]?=", *s))
-			return 0;
-	return 1;
-}
-
 static int
 filter(struct msg *m, const struct arc_result *r, const char *name)
 {
@@ -68,9 +58,11 @@ filter(struct msg *m, const struct arc_result *r, const char *name)
 	if (r->state == ARC_PASS)
 		n += snprintf(field + n, sizeof field - n,
 		    " header.oldest-pass=%d", r->oldest_pass);
+	/* An IPv6 address is no token: RFC 8601 wants it quoted. */
 	if (remote_ip != NULL)
 		n += snprintf(field + n, sizeof field - n,
-		    " smtp.remote-ip=%s", remote_ip);
+		    authres_token_ok(remote_ip) ? " smtp.remote-ip=%s" :
+		    " smtp.remote-ip=\"%s\"", remote_ip);
 	n += snprintf(field + n, sizeof field - n, "%s",
 	    msg_crlf(m) ? "\r\n" : "\n");
 	if ((size_t)n >= sizeof field || msg_prepend(m, field, n) < 0) {
@@ -102,7 +94,7 @@ one(const char *path, const char *prefix)
 		/* A filter that cannot read its message wants a retry. */
 		return add_header && rc != MX_NOINPUT ? MX_TEMPFAIL : rc;
 	}
-	if (arc_verify(m, dns, now_opt >= 0 ? (time_t)now_opt : time(NULL),
+	if (arc_verify(m, dns, now_opt != LONG_MIN ? (time_t)now_opt : time(NULL),
 	    &r) < 0) {
 		cli_warn("cannot validate '%s': %s", name,
 		    r.reason[0] ? r.reason : "out of memory");
@@ -115,7 +107,8 @@ one(const char *path, const char *prefix)
 		msg_free(m);
 		return MX_TEMPFAIL;
 	}
-	cli_info("%s: arc=%s %s", name, arc_state_name(r.state), r.reason);
+	cli_info("%s: arc=%s%s%s", name, arc_state_name(r.state),
+	    r.reason[0] ? " " : "", r.reason);
 	if (add_header) {
 		rc = filter(m, &r, name);
 		msg_free(m);
@@ -145,9 +138,12 @@ main(int argc, const char **argv)
 	args = poptGetArgs(pc);
 	while (args != NULL && args[n] != NULL)
 		n++;
+	if (now_opt != LONG_MIN && now_opt < 0)
+		cli_die(MX_USAGE, "bad --time '%ld': want seconds since the "
+		    "epoch", now_opt);
 	if (add_header != NULL && n > 1)
 		cli_die(MX_USAGE, "--add-header takes one message");
-	if (add_header != NULL && !token_ok(add_header))
+	if (add_header != NULL && !authres_token_ok(add_header))
 		cli_die(MX_USAGE, "bad authserv-id '%s'", add_header);
 	if (remote_ip != NULL && inet_pton(AF_INET, remote_ip, ip) != 1 &&
 	    inet_pton(AF_INET6, remote_ip, ip) != 1)
