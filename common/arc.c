@@ -986,11 +986,14 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 			broken = 1;
 	if (!c->any)
 		cv = "none";
-	else if (arc[0] != '\0' && strcmp(arc, "none") != 0)
+	else if (strcmp(arc, "pass") == 0 || strcmp(arc, "fail") == 0)
 		/* A broken chain fails whatever our results say of it. */
 		cv = strcmp(arc, "pass") == 0 && !broken ? "pass" : "fail";
 	else {
-		/* No verdict of ours on the chain: reach one now. */
+		/*
+		 * No verdict of ours on the chain (no arc=, none, or one
+		 * like temperror that is no verdict): reach one now.
+		 */
 		if (chain_verify(c, dns, sg->now, &r) < 0) {
 			snprintf(why, whylen, "%s", r.reason[0] ? r.reason :
 			    "out of memory");

@@ -91,8 +91,9 @@ one(const char *path, const char *prefix)
 	if ((rc = msg_read_path(m, path, err, sizeof err)) != 0) {
 		cli_warn("cannot read '%s': %s", name, err);
 		msg_free(m);
-		/* A filter that cannot read its message wants a retry. */
-		return add_header && rc != MX_NOINPUT ? MX_TEMPFAIL : rc;
+		/* A filter that cannot read its message now may later. */
+		return add_header && (rc == MX_IOERR || rc == MX_CANTCREAT) ?
+		    MX_TEMPFAIL : rc;
 	}
 	if (arc_verify(m, dns, now_opt != LONG_MIN ? (time_t)now_opt : time(NULL),
 	    &r) < 0) {
