@@ -11,23 +11,31 @@
 int
 buf_add(struct buf *b, const void *p, size_t n)
 {
-	if (b->cap - b->len < n) {
-		size_t	 cap = b->cap ? b->cap : 256;
-		char	*np;
-
-		while (cap - b->len < n) {
-			if (cap > ((size_t)-1) / 2)
-				return -1;
-			cap *= 2;
-		}
-		if ((np = realloc(b->p, cap)) == NULL)
-			return -1;
-		b->p = np;
-		b->cap = cap;
-	}
+	if (buf_reserve(b, n) < 0)
+		return -1;
 	if (n > 0)
 		memcpy(b->p + b->len, p, n);
 	b->len += n;
+	return 0;
+}
+
+int
+buf_reserve(struct buf *b, size_t n)
+{
+	size_t	 cap = b->cap ? b->cap : 256;
+	char	*np;
+
+	if (b->cap - b->len >= n)
+		return 0;
+	while (cap - b->len < n) {
+		if (cap > ((size_t)-1) / 2)
+			return -1;
+		cap *= 2;
+	}
+	if ((np = realloc(b->p, cap)) == NULL)
+		return -1;
+	b->p = np;
+	b->cap = cap;
 	return 0;
 }
 
@@ -83,6 +91,7 @@ canon_relaxed(struct buf *b, const char *raw, size_t len, int crlf)
 {
 	const char	*colon = memchr(raw, ':', len);
 	size_t		 i, nlen, start;
+	char		*o;
 	int		 sp = 0;
 
 	if (colon == NULL)
@@ -90,15 +99,15 @@ canon_relaxed(struct buf *b, const char *raw, size_t len, int crlf)
 	nlen = colon - raw;
 	while (nlen > 0 && is_wsp((unsigned char)raw[nlen - 1]))
 		nlen--;
-	start = b->len;
-	if (buf_add(b, raw, nlen) < 0)
+	/* Never longer than the field and a CRLF: room made once. */
+	if (buf_reserve(b, nlen + len + 3) < 0)
 		return -1;
-	for (i = start; i < b->len; i++)
-		if (b->p[i] >= 'A' && b->p[i] <= 'Z')
-			b->p[i] += 'a' - 'A';
-	if (buf_add(b, ":", 1) < 0)
-		return -1;
-	start = b->len;
+	o = b->p + b->len;
+	for (i = 0; i < nlen; i++)
+		*o++ = raw[i] >= 'A' && raw[i] <= 'Z' ? raw[i] + 'a' - 'A' :
+		    raw[i];
+	*o++ = ':';
+	start = o - b->p;
 	for (i = colon - raw + 1; i < len; i++) {
 		char	c = raw[i];
 
@@ -108,13 +117,17 @@ canon_relaxed(struct buf *b, const char *raw, size_t len, int crlf)
 			sp = 1;
 			continue;
 		}
-		if (sp && b->len > start && buf_add(b, " ", 1) < 0)
-			return -1;
+		if (sp && (size_t)(o - b->p) > start)
+			*o++ = ' ';
 		sp = 0;
-		if (buf_add(b, &c, 1) < 0)
-			return -1;
+		*o++ = c;
 	}
-	return crlf ? buf_add(b, "\r\n", 2) : 0;
+	if (crlf) {
+		*o++ = '\r';
+		*o++ = '\n';
+	}
+	b->len = o - b->p;
+	return 0;
 }
 
 int
@@ -140,7 +153,19 @@ bodyhash_init(struct bodyhash *h, int relaxed, long long limit)
 	return 0;
 }
 
-/* Hash canonical bytes, up to the l= limit. */
+/*
+ * Hash canonical bytes, up to the l= limit.  Relaxed canonicalisation
+ * emits a word at a time: the bytes gather in out[] and reach the digest
+ * in large pieces, as a call to it costs more than a short word's hash.
+ */
+static void
+flush(struct bodyhash *h)
+{
+	if (h->nout > 0)
+		EVP_DigestUpdate(h->ctx, h->out, h->nout);
+	h->nout = 0;
+}
+
 static void
 emit(struct bodyhash *h, const char *p, size_t n)
 {
@@ -150,9 +175,17 @@ emit(struct bodyhash *h, const char *p, size_t n)
 		if ((long long)n > h->limit - h->done)
 			n = h->limit - h->done;
 	}
-	EVP_DigestUpdate(h->ctx, p, n);
 	h->done += n;
 	h->any = 1;
+	if (n > sizeof h->out - h->nout) {
+		flush(h);
+		if (n >= sizeof h->out) {
+			EVP_DigestUpdate(h->ctx, p, n);
+			return;
+		}
+	}
+	memcpy(h->out + h->nout, p, n);
+	h->nout += n;
 }
 
 /* The first content of a line: the empty lines before it count after all. */
@@ -197,10 +230,19 @@ bodyhash_feed(struct bodyhash *h, const char *p, size_t n)
 			content(h);
 			emit(h, "\r", 1);
 		}
-		/* A run of ordinary content, hashed in one call. */
-		while (j < n && p[j] != '\r' && p[j] != '\n' &&
-		    !(h->relaxed && is_wsp((unsigned char)p[j])))
+		/*
+		 * A run of ordinary content, hashed in one call.  A single
+		 * space between two words is already canonical, so relaxed
+		 * takes it in the run; other blanks end it.
+		 */
+		while (j < n && p[j] != '\r' && p[j] != '\n') {
+			if (h->relaxed && is_wsp((unsigned char)p[j]) &&
+			    !(p[j] == ' ' && j > i && j + 1 < n &&
+			    !is_wsp((unsigned char)p[j + 1]) &&
+			    p[j + 1] != '\r' && p[j + 1] != '\n'))
+				break;
 			j++;
+		}
 		if (j > i) {
 			content(h);
 			emit(h, p + i, j - i);
@@ -230,6 +272,7 @@ bodyhash_final(struct bodyhash *h)
 	/* Simple turns an empty body into one CRLF; relaxed leaves it empty. */
 	if (!h->relaxed && !h->any)
 		emit(h, "\r\n", 2);
+	flush(h);
 	if (EVP_DigestFinal_ex(h->ctx, h->md, &h->mdlen) != 1)
 		return -1;
 	return 0;

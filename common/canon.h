@@ -17,6 +17,8 @@ struct buf {
 };
 
 int	buf_add(struct buf *, const void *, size_t);
+/* Room for n more bytes. */
+int	buf_reserve(struct buf *, size_t);
 int	buf_addstr(struct buf *, const char *);
 void	buf_free(struct buf *);
 
@@ -38,6 +40,8 @@ struct bodyhash {
 	int		 cr;		/* a CR held back, waiting for its LF */
 	int		 inline_;	/* this line has content */
 	int		 any;		/* anything hashed */
+	size_t		 nout;		/* bytes waiting in out */
+	char		 out[4096];
 	unsigned char	 md[EVP_MAX_MD_SIZE];
 	unsigned int	 mdlen;
 };
