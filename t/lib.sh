@@ -197,3 +197,9 @@ at() {
 	shift
 	env TZ=UTC LD_PRELOAD="$FT" FAKETIME="$(noon "$_day")" "$@"
 }
+
+# sanitized: whether the tools were built with --enable-sanitizers, whose
+# shadow memory makes memory figures meaningless.
+sanitized() {
+	ldd "$MX_BUILDDIR/tools/srs-forward" 2>/dev/null | grep -q libasan
+}
