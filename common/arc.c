@@ -370,29 +370,6 @@ ams_canon(const struct tv *c, int *hrel, int *brel)
 	return parse_c(c, hrel, brel);
 }
 
-/* Whether the colon list names a field (case-insensitively). */
-static int
-list_has(const struct tv *t, const char *name)
-{
-	const char	*p = t->val, *e = t->val + t->vallen;
-	size_t		 len = strlen(name);
-
-	while (p < e) {
-		const char	*q = memchr(p, ':', e - p), *a, *z;
-
-		if (q == NULL)
-			q = e;
-		for (a = p; a < q && is_cfws((unsigned char)*a); a++)
-			;
-		for (z = q; z > a && is_cfws((unsigned char)z[-1]); z--)
-			;
-		if ((size_t)(z - a) == len && strncasecmp(a, name, len) == 0)
-			return 1;
-		p = q + 1;
-	}
-	return 0;
-}
-
 /*
  * Where the value of tag b lies within the raw field, with the whitespace
  * round it: RFC 6376 3.7 leaves all of it out of the hash.
@@ -466,7 +443,7 @@ verify_ams(struct chain *c, int i, struct dns *dns, time_t now,
 		return "AMS bad c=";
 	if (!good_domain(d) || !good_selector(s))
 		return "AMS bad d= or s=";
-	if (list_has(hl, "arc-seal"))
+	if (tv_list_has(hl, "arc-seal"))
 		return "AMS signs an ARC-Seal";
 	if (lt != NULL && (limit = tv_num(lt)) < 0)
 		return "AMS bad l=";

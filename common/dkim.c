@@ -95,30 +95,6 @@ b64_encode(const unsigned char *p, size_t n, char *out)
 	return (size_t)EVP_EncodeBlock((unsigned char *)out, p, (int)n);
 }
 
-static int
-has_item(const struct tv *t, const char *item)
-{
-	const char	*p = t->val, *e = t->val + t->vallen;
-	size_t		 len = strlen(item);
-
-	while (p < e) {
-		const char	*q = memchr(p, ':', e - p), *a, *b;
-
-		if (q == NULL)
-			q = e;
-		for (a = p; a < q && (*a == ' ' || *a == '\t' ||
-		    *a == '\r' || *a == '\n'); a++)
-			;
-		for (b = q; b > a && (b[-1] == ' ' || b[-1] == '\t' ||
-		    b[-1] == '\r' || b[-1] == '\n'); b--)
-			;
-		if ((size_t)(b - a) == len && strncasecmp(a, item, len) == 0)
-			return 1;
-		p = q + 1;
-	}
-	return 0;
-}
-
 enum dkim_key_status
 dkim_key_parse(const char *rec, size_t len, struct dkim_pubkey *k,
     const char **why)
@@ -147,18 +123,18 @@ dkim_key_parse(const char *rec, size_t len, struct dkim_pubkey *k,
 			return DKIM_KEY_BAD;
 		}
 	}
-	if ((t = tv_get(&l, "h")) != NULL && !has_item(t, "sha256")) {
+	if ((t = tv_get(&l, "h")) != NULL && !tv_list_has(t, "sha256")) {
 		*why = "key record does not allow sha256";
 		return DKIM_KEY_BAD;
 	}
-	if ((t = tv_get(&l, "s")) != NULL && !has_item(t, "*") &&
-	    !has_item(t, "email")) {
+	if ((t = tv_get(&l, "s")) != NULL && !tv_list_has(t, "*") &&
+	    !tv_list_has(t, "email")) {
 		*why = "key record not for email";
 		return DKIM_KEY_BAD;
 	}
 	if ((t = tv_get(&l, "t")) != NULL) {
-		k->testing = has_item(t, "y");
-		k->strict = has_item(t, "s");
+		k->testing = tv_list_has(t, "y");
+		k->strict = tv_list_has(t, "s");
 	}
 	if ((t = tv_get(&l, "p")) == NULL) {
 		*why = "no p= in key record";

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "tagval.h"
 
@@ -129,6 +130,28 @@ tv_copy_nows(const struct tv *t, char *buf, size_t size)
 		return -1;
 	buf[o] = '\0';
 	return (long)o;
+}
+
+int
+tv_list_has(const struct tv *t, const char *item)
+{
+	const char	*p = t->val, *e = t->val + t->vallen;
+	size_t		 len = strlen(item);
+
+	while (p < e) {
+		const char	*q = memchr(p, ':', e - p), *a, *z;
+
+		if (q == NULL)
+			q = e;
+		for (a = p; a < q && is_wsp((unsigned char)*a); a++)
+			;
+		for (z = q; z > a && is_wsp((unsigned char)z[-1]); z--)
+			;
+		if ((size_t)(z - a) == len && strncasecmp(a, item, len) == 0)
+			return 1;
+		p = q + 1;
+	}
+	return 0;
 }
 
 long long

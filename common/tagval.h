@@ -42,6 +42,12 @@ int		 tv_is(const struct tv *, const char *);
  * terminated.  Returns the length, or -1 when it does not fit.
  */
 long		 tv_copy_nows(const struct tv *, char *, size_t);
+/*
+ * Whether t's value, a colon-separated list (h= of a signature, h= and s=
+ * of a key record) with FWS round the colons, holds item, compared
+ * case-insensitively.
+ */
+int		 tv_list_has(const struct tv *, const char *);
 /* The value as a number of at most 18 digits, or -1 when it is not one. */
 long long	 tv_num(const struct tv *);
 
