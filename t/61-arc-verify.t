@@ -10,24 +10,18 @@ T0=1700000000	# the clock of every seal
 ZONE=$T/zone
 D=$MX_SRCDIR/t/data
 
-# key NAME [BITS]: an RSA key $T/NAME.pem, PKCS#1 as dkimpy wants.
+# key NAME [BITS]: an RSA key $T/NAME.pem.
 key() {
-	openssl genrsa -traditional -out "$T/$1.pem" "${2:-1024}" \
-	    2>/dev/null && chmod 600 "$T/$1.pem"
+	rsa_key "$T/$1.pem" "${2:-1024}"
 }
-key k1 && key k2 && key k9 &&
-    openssl genpkey -algorithm ed25519 -out "$T/e3.pem" 2>/dev/null &&
-    chmod 600 "$T/e3.pem" || skip_all "openssl cannot make keys"
+key k1 && key k2 && key k9 && ed25519_key "$T/e3.pem" ||
+    skip_all "openssl cannot make keys"
 "$D/arc-zone" s1._domainkey.d1.example="$T/k1.pem" \
     s2._domainkey.d2.example="$T/k2.pem" \
     s3._domainkey.d3.example="$T/e3.pem" >"$ZONE" ||
     skip_all "arc-zone failed"
 
-# A udp port on 127.0.0.1 nothing listens on: a resolver that never answers.
-DEAD=$($PY -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
+DEAD=$(dead_udp_port)
 
 sealed=0
 # seal IN OUT DOMAIN SEL KEY AR-RESULTS [ARGS...]: a hop of DOMAIN that

@@ -11,23 +11,18 @@ T0=1700000000
 ZONE=$T/zone
 D=$MX_SRCDIR/t/data
 
-key() {	# key NAME [BITS]: an RSA key $T/NAME.pem, mode 600
-	openssl genrsa -traditional -out "$T/$1.pem" "${2:-1024}" \
-	    2>/dev/null && chmod 600 "$T/$1.pem"
+key() {	# key NAME [BITS]: an RSA key $T/NAME.pem
+	rsa_key "$T/$1.pem" "${2:-1024}"
 }
-key k1 && key k2 &&
-    openssl genpkey -algorithm ed25519 -out "$T/e3.pem" 2>/dev/null &&
-    chmod 600 "$T/e3.pem" || skip_all "openssl cannot make keys"
+key k1 && key k2 && ed25519_key "$T/e3.pem" ||
+    skip_all "openssl cannot make keys"
 K1=$T/k1.pem
 "$D/arc-zone" s1._domainkey.d1.example="$K1" \
     s2._domainkey.d2.example="$T/k2.pem" \
     s3._domainkey.d3.example="$T/e3.pem" >"$ZONE" ||
     skip_all "arc-zone failed"
 
-DEAD=$($PY -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
+DEAD=$(dead_udp_port)
 
 # sign ARGS...: arc-sign as d1.example at $T0.
 sign() {

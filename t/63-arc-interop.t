@@ -20,11 +20,9 @@ mkdir "$K" || exit 1
 
 # One domain per implementation; dkimpy reads only PKCS#1 keys.
 for d in a b c; do
-	openssl genrsa -traditional -out "$K/$d.pem" 2048 2>/dev/null
-	chmod 600 "$K/$d.pem"
+	rsa_key "$K/$d.pem"
 done
-openssl genpkey -algorithm ed25519 -out "$K/e.pem" 2>/dev/null
-chmod 600 "$K/e.pem"
+ed25519_key "$K/e.pem"
 $D/arc-zone s1._domainkey.a.example="$K/a.pem" \
     s1._domainkey.b.example="$K/b.pem" s1._domainkey.c.example="$K/c.pem" \
     ed._domainkey.a.example="$K/e.pem" >"$Z"

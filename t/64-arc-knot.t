@@ -11,8 +11,7 @@ need openssl
 
 Z=$T/arc.zone
 for d in a b; do
-	openssl genrsa -traditional -out "$T/$d.pem" 2048 2>/dev/null
-	chmod 600 "$T/$d.pem"
+	rsa_key "$T/$d.pem"
 done
 {
 	cat <<'EOF'

@@ -203,3 +203,25 @@ at() {
 sanitized() {
 	ldd "$MX_BUILDDIR/tools/srs-forward" 2>/dev/null | grep -q libasan
 }
+
+# rsa_key FILE [BITS]: a new RSA private key (PKCS#1, which dkimpy wants;
+# 2048 bits by default), mode 600 as arc-sign demands.
+rsa_key() {
+	openssl genrsa -traditional -out "$1" "${2:-2048}" 2>/dev/null &&
+	    chmod 600 "$1"
+}
+
+# ed25519_key FILE: a new Ed25519 private key, mode 600.
+ed25519_key() {
+	openssl genpkey -algorithm ed25519 -out "$1" 2>/dev/null &&
+	    chmod 600 "$1"
+}
+
+# dead_udp_port: a UDP port on 127.0.0.1 that nothing listens on, for a
+# resolver that never answers.
+dead_udp_port() {
+	$PY -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
