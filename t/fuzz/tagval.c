@@ -3,8 +3,9 @@
  * lie inside the input, in order, with well formed and distinct names and
  * trimmed values of tval characters only; every tag must be found again by
  * name; the list written back as "name=value;" must parse to the same
- * list; and the value helpers must agree with plain reference versions,
- * tv_copy_nows writing no byte past the buffer it is given.
+ * list; and the value helpers (tv_num, tv_copy_nows, tv_list_has) must
+ * agree with plain reference versions, tv_copy_nows writing no byte past
+ * the buffer it is given.
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tagval.h"
 
@@ -148,6 +150,74 @@ check_lookup(const struct tvlist *l, const struct tv *t)
 	free(val);
 }
 
+/* Whether a colon list holds item, by a plain split of a copy. */
+static int
+list_ref(const struct tv *t, const char *item)
+{
+	char	*v, *p, *q, *e;
+	int	 found = 0;
+
+	if ((v = malloc(t->vallen + 1)) == NULL)
+		abort();
+	memcpy(v, t->val, t->vallen);
+	v[t->vallen] = '\0';
+	for (p = v; p != NULL && !found; p = q) {
+		if ((q = strchr(p, ':')) != NULL)
+			*q++ = '\0';
+		while (wsp((unsigned char)*p))
+			p++;
+		for (e = p + strlen(p); e > p && wsp((unsigned char)e[-1]); e--)
+			;
+		*e = '\0';
+		found = *p != '\0' && strcasecmp(p, item) == 0;
+	}
+	free(v);
+	return found;
+}
+
+/*
+ * tv_list_has finds each item of the list, and only those.  Empty items
+ * ("a::b", "a:") are left alone: no caller asks for one.
+ */
+static void
+check_items(const struct tv *t)
+{
+	static const char *const probe[] = {
+		"*", "email", "sha256", "from", "arc-seal", "y", "s"
+	};
+	const char	*p = t->val, *e = t->val + t->vallen;
+	char		*item;
+
+	for (size_t k = 0; k < sizeof probe / sizeof probe[0]; k++)
+		if (tv_list_has(t, probe[k]) != list_ref(t, probe[k]))
+			abort();
+	if ((item = malloc(t->vallen + 2)) == NULL)
+		abort();
+	while (p < e) {
+		const char	*q = memchr(p, ':', e - p), *a = p, *z;
+
+		if (q == NULL)
+			q = e;
+		while (a < q && wsp((unsigned char)*a))
+			a++;
+		for (z = q; z > a && wsp((unsigned char)z[-1]); z--)
+			;
+		p = q + 1;
+		if (z == a)
+			continue;
+		memcpy(item, a, z - a);
+		item[z - a] = '\0';
+		if (tv_list_has(t, item) != 1)
+			abort();
+		/* One more letter: found only if that, too, is an item. */
+		item[z - a] = 'Q';
+		item[z - a + 1] = '\0';
+		if (tv_list_has(t, item) != list_ref(t, item))
+			abort();
+	}
+	free(item);
+}
+
 static void
 check_list(const struct tvlist *l, const char *s, size_t n)
 {
@@ -171,6 +241,7 @@ check_list(const struct tvlist *l, const char *s, size_t n)
 				abort();
 		check_lookup(l, t);
 		check_num(t);
+		check_items(t);
 		check_copy(t, 0);
 		check_copy(t, 1);
 		check_copy(t, t->vallen / 2 + 1);
