@@ -8,7 +8,9 @@
  * The result must be in range and consistent: a verdict, a non-empty
  * reason exactly when it is fail, oldest-pass within 1..n exactly when it
  * is pass, n - 1 colons in the domain list, no DNS failure (the zone
- * answers from memory), and the same verdict the second time.
+ * answers from memory), and the same verdict the second time.  A chain
+ * that passes must fail at its newest AMS once a line is added to the body
+ * (unless that AMS has an l=).
  *
  * Then the message is sealed on top (with an A-R field of our own, unless
  * it already holds one that would decide cv instead), with the RSA key
@@ -37,6 +39,7 @@
 #include "dkim.h"
 #include "dns.h"
 #include "msg.h"
+#include "tagval.h"
 
 #define NOW	1700000000	/* the --time of the seeds */
 #define OURS	"fuzz.example"	/* our authserv-id when sealing */
@@ -46,7 +49,8 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 /*
  * Test keys, for nothing but this harness and its seeds: s1 and r1 are the
  * RSA key (1024 bits, the least DKIM takes, for speed), s2 and e1 the
- * Ed25519 one.  To make a seed, write them to files (mode 600), the zone
+ * Ed25519 one; k0 to k19 of example.org are both again, k2, k5, k8 and so
+ * on Ed25519.  To make a seed, write them to files (mode 600), the zone
  * with t/data/arc-zone, and run tools/arc-sign --time 1700000000.
  */
 static const char rsa_pem[] =
@@ -87,9 +91,12 @@ load_key(const char *pem)
 	return pk;
 }
 
-/* The key record: SubjectPublicKeyInfo for RSA, the raw key for Ed25519. */
+/*
+ * The key record: SubjectPublicKeyInfo for RSA, the raw key for Ed25519;
+ * a note n= tells records of one key apart, as a cache sees them.
+ */
 static void
-key_record(FILE *fp, const char *name, EVP_PKEY *pk)
+key_record(FILE *fp, const char *name, EVP_PKEY *pk, int note)
 {
 	unsigned char	 der[1024], *p = der;
 	char		 b64[2048];
@@ -106,8 +113,11 @@ key_record(FILE *fp, const char *name, EVP_PKEY *pk)
 		len = (size_t)n;
 	}
 	b64_encode(der, len, b64);
-	fprintf(fp, "%s._domainkey 300 IN TXT \"v=DKIM1; k=%s; \" \"p=%s\"\n",
-	    name, pk == ed ? "ed25519" : "rsa", b64);
+	fprintf(fp, "%s._domainkey 300 IN TXT \"v=DKIM1; k=%s; \"", name,
+	    pk == ed ? "ed25519" : "rsa");
+	if (note >= 0)
+		fprintf(fp, " \"n=%d; \"", note);
+	fprintf(fp, " \"p=%s\"\n", b64);
 }
 
 static void
@@ -125,14 +135,21 @@ setup(void)
 	if ((fd = mkstemp(path)) < 0 || (fp = fdopen(fd, "w")) == NULL)
 		abort();
 	fprintf(fp, "$ORIGIN example.org.\n");
-	key_record(fp, "s1", rsa);
-	key_record(fp, "s2", ed);
+	key_record(fp, "s1", rsa, -1);
+	key_record(fp, "s2", ed, -1);
+	/* More records than the verifier keeps keys or RSA contexts for. */
+	for (int i = 0; i < 20; i++) {
+		char	sel[8];
+
+		snprintf(sel, sizeof sel, "k%d", i);
+		key_record(fp, sel, i % 3 == 2 ? ed : rsa, i);
+	}
 	fprintf(fp, "revoked._domainkey 300 IN TXT \"v=DKIM1; p=\"\n"
 	    "bad._domainkey 300 IN TXT \"v=DKIM1; k=rsa; p=MIGfMA0G\"\n"
 	    "alias._domainkey 300 IN CNAME s1._domainkey\n"
 	    "$ORIGIN example.net.\n");
-	key_record(fp, "r1", rsa);
-	key_record(fp, "e1", ed);
+	key_record(fp, "r1", rsa, -1);
+	key_record(fp, "e1", ed, -1);
 	if (fclose(fp) != 0)
 		abort();
 	/* The zone is read once, here: the file can go at once. */
@@ -224,6 +241,56 @@ has_ours(const struct msg *m)
 	return 0;
 }
 
+/* Whether the AMS of instance n has an l= (its body hash then covers less). */
+static int
+newest_ams_limited(const struct msg *m, int n)
+{
+	for (size_t i = 0; i < msg_nhdrs(m); i++) {
+		const struct msg_hdr	*h = msg_hdr(m, i);
+		struct tvlist		 l;
+		const struct tv		*t;
+		const char		*v, *why;
+		size_t			 vlen;
+
+		if (h->namelen != 21 ||
+		    strncasecmp(h->raw, "ARC-Message-Signature", 21) != 0)
+			continue;
+		v = msg_hdr_value(h, &vlen);
+		if (tv_parse(v, vlen, &l, &why) == 0 &&
+		    (t = tv_get(&l, "i")) != NULL && tv_num(t) == n)
+			return tv_get(&l, "l") != NULL;
+	}
+	return 1;
+}
+
+/*
+ * A chain that passes fails, at its newest AMS, once the body gets one
+ * more line: unless that AMS has an l=, or there was no body to add to.
+ */
+static void
+body_tamper(const uint8_t *buf, size_t n, const struct msg *m,
+    const struct arc_result *r)
+{
+	struct arc_result	 t;
+	struct msg		*m2;
+	char			 err[256], want[64];
+
+	if (r->state != ARC_PASS || msg_body_size(m) == 0 ||
+	    newest_ams_limited(m, r->n))
+		return;
+	if ((m2 = msg_new(64)) == NULL ||
+	    msg_feed(m2, (const char *)buf, n, err, sizeof err) != 0 ||
+	    msg_feed(m2, "x\r\n", 3, err, sizeof err) != 0 ||
+	    msg_end(m2, err, sizeof err) != 0 ||
+	    arc_verify(m2, dns, NOW, &t) != 0)
+		abort();
+	check_result(&t);
+	snprintf(want, sizeof want, "i=%d (AMS body hash miscompare)", r->n);
+	if (t.state != ARC_FAIL || strcmp(t.reason, want) != 0)
+		abort();
+	msg_free(m2);
+}
+
 static void
 reseal(struct msg *m, EVP_PKEY *key)
 {
@@ -292,6 +359,7 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t n)
 	check_result(&r);
 	if (arc_verify(m, dns, NOW, &again) != 0 || !same(&r, &again))
 		abort();
+	body_tamper(buf, n, m, &r);
 	reseal(m, n % 2 ? ed : rsa);
 	msg_free(m);
 	return 0;
