@@ -17,6 +17,7 @@
 
 #include "arc.h"
 #include "authres.h"
+#include "canon.h"
 #include "cli.h"
 #include "dns.h"
 #include "msg.h"
@@ -48,27 +49,41 @@ static struct dns	*dns;
 static int
 filter(struct msg *m, const struct arc_result *r, const char *name)
 {
-	char	 field[1024], err[256];
-	int	 n;
+	const char	*eol = msg_crlf(m) ? "\r\n" : "\n";
+	struct buf	 f = { 0 };
+	char		 num[32], err[256];
+	int		 bad;
 
-	n = snprintf(field, sizeof field, "Authentication-Results: %s;%s"
-	    "\tarc=%s (%s)", add_header, msg_crlf(m) ? "\r\n" : "\n",
-	    arc_state_name(r->state), r->state == ARC_FAIL ? r->reason :
-	    r->state == ARC_PASS ? "chain valid" : "no chain");
-	if (r->state == ARC_PASS)
-		n += snprintf(field + n, sizeof field - n,
-		    " header.oldest-pass=%d", r->oldest_pass);
+	/* The verdict, a comment saying why, then the properties. */
+	bad = buf_addstr(&f, "Authentication-Results: ") < 0 ||
+	    buf_addstr(&f, add_header) < 0 || buf_addstr(&f, ";") < 0 ||
+	    buf_addstr(&f, eol) < 0 || buf_addstr(&f, "\tarc=") < 0 ||
+	    buf_addstr(&f, arc_state_name(r->state)) < 0 ||
+	    buf_addstr(&f, " (") < 0 ||
+	    buf_addstr(&f, r->state == ARC_FAIL ? r->reason :
+	    r->state == ARC_PASS ? "chain valid" : "no chain") < 0 ||
+	    buf_addstr(&f, ")") < 0;
+	if (!bad && r->state == ARC_PASS) {
+		snprintf(num, sizeof num, "%d", r->oldest_pass);
+		bad = buf_addstr(&f, " header.oldest-pass=") < 0 ||
+		    buf_addstr(&f, num) < 0;
+	}
 	/* An IPv6 address is no token: RFC 8601 wants it quoted. */
-	if (remote_ip != NULL)
-		n += snprintf(field + n, sizeof field - n,
-		    authres_token_ok(remote_ip) ? " smtp.remote-ip=%s" :
-		    " smtp.remote-ip=\"%s\"", remote_ip);
-	n += snprintf(field + n, sizeof field - n, "%s",
-	    msg_crlf(m) ? "\r\n" : "\n");
-	if ((size_t)n >= sizeof field || msg_prepend(m, field, n) < 0) {
+	if (!bad && remote_ip != NULL) {
+		int	q = !authres_token_ok(remote_ip);
+
+		bad = buf_addstr(&f, " smtp.remote-ip=") < 0 ||
+		    (q && buf_addstr(&f, "\"") < 0) ||
+		    buf_addstr(&f, remote_ip) < 0 ||
+		    (q && buf_addstr(&f, "\"") < 0);
+	}
+	if (bad || buf_addstr(&f, eol) < 0 ||
+	    msg_prepend(m, f.p, f.len) < 0) {
+		buf_free(&f);
 		cli_warn("cannot add a field to '%s': out of memory", name);
 		return MX_TEMPFAIL;
 	}
+	buf_free(&f);
 	if (msg_write(m, 1, err, sizeof err) != 0) {
 		cli_warn("cannot write '%s': %s", name, err);
 		return MX_IOERR;
