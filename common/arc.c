@@ -31,8 +31,15 @@ struct arcset {
 	struct tvlist	 tv[3];		/* AMS and AS tags (AAR unused) */
 };
 
+struct bh {
+	int		 relaxed;
+	long long	 limit;
+	struct bodyhash	 h;
+};
+
 struct chain {
 	struct msg	*m;
+	struct bh	 bh[ARC_MAX];	/* body hashes, one per distinct form */
 	struct arcset	 set[ARC_MAX + 1];
 	int		 n;		/* highest instance */
 	int		 any;
@@ -387,11 +394,6 @@ b_span(const struct msg_hdr *h, const struct tv *b, size_t *off, size_t *len)
 	*len = end - start;
 }
 
-struct bh {
-	int		 relaxed;
-	long long	 limit;
-	struct bodyhash	 h;
-};
 
 /* One streaming pass over the body for every distinct body form. */
 static int
@@ -585,7 +587,7 @@ static int
 chain_verify(struct chain *c, struct dns *dns, time_t now,
     struct arc_result *r)
 {
-	struct bh	 bh[ARC_MAX];
+	struct bh	*bh = c->bh;	/* 200 KB: off the stack */
 	const char	*why;
 	int		 nbh = 0, i, f, k, temp, rc = 0;
 

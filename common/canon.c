@@ -111,7 +111,10 @@ canon_relaxed(struct buf *b, const char *raw, size_t len, int crlf)
 	for (i = colon - raw + 1; i < len; i++) {
 		char	c = raw[i];
 
-		if (c == '\r' || c == '\n')
+		/* Line ends go (unfolding); a bare CR is content, as dkimpy has it. */
+		if (c == '\n' || (c == '\r' && i + 1 < len && raw[i + 1] == '\n'))
+			continue;
+		if (c == '\r' && i + 1 == len)
 			continue;
 		if (is_wsp((unsigned char)c)) {
 			sp = 1;

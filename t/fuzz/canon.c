@@ -114,21 +114,26 @@ check_relaxed(const struct msg_hdr *h)
 			if (out.p[i] != c)
 				abort();
 		}
-		/* The value: no CR, LF, tab or blank run; not at its ends. */
+		/*
+		 * The value: no line end, tab or blank run; not at its ends.
+		 * A bare CR is content (RFC 6376 3.4.2 unfolds CRLF only).
+		 */
 		i = h->namelen + 1;
 		if (i < end && (out.p[i] == ' ' || out.p[end - 1] == ' '))
 			abort();
 		for (; i < end; i++)
-			if (out.p[i] == '\r' || out.p[i] == '\n' ||
+			if ((out.p[i] == '\r' && i + 1 < end &&
+			    out.p[i + 1] == '\n') || out.p[i] == '\n' ||
 			    out.p[i] == '\t' ||
 			    (out.p[i] == ' ' && i + 1 < end &&
 			    out.p[i + 1] == ' '))
 				abort();
-		/* Blanks aside, it is the raw value without CR and LF. */
+		/* Blanks aside, it is the raw value without its line ends. */
 		i = h->namelen + 1;
 		for (k = 0; k < vlen; k++) {
-			if (blank((unsigned char)v[k]) || v[k] == '\r' ||
-			    v[k] == '\n')
+			if (blank((unsigned char)v[k]) || v[k] == '\n' ||
+			    (v[k] == '\r' && (k + 1 == vlen ||
+			    v[k + 1] == '\n')))
 				continue;
 			while (i < end && out.p[i] == ' ')
 				i++;
