@@ -389,3 +389,14 @@ cli_list_match(const char *list, const char *value)
 	/* As in Exim, a list ending in a negated item takes what it left. */
 	return last_neg;
 }
+
+time_t
+cli_time(long given)
+{
+	if (given == CLI_TIME_UNSET)
+		return time(NULL);
+	if (given < 0)
+		cli_die(MX_USAGE, "bad --time '%ld': want seconds since the "
+		    "epoch", given);
+	return (time_t)given;
+}

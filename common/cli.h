@@ -5,8 +5,10 @@
 #ifndef MX_CLI_H
 #define MX_CLI_H
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 #include <popt.h>
 
 /* Exit status, sysexits values as MTAs and MDAs expect (DESIGN.md). */
@@ -94,6 +96,13 @@ void	cli_json_string(FILE *, const char *, size_t);
  */
 int	cli_lines(int, size_t, int (*)(void *, const char *, size_t,
 	    unsigned long), void *);
+
+/*
+ * The clock a tool judges by: --time T when given (CLI_TIME_UNSET when
+ * not; a negative T is a usage error), else the time now.
+ */
+#define CLI_TIME_UNSET	LONG_MIN
+time_t	cli_time(long);
 
 /*
  * Match value against an Exim list ("none:pass", "!fail : *", "<; a; b"):

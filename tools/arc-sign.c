@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +21,7 @@
 
 static char	*domain, *selector, *keyfile, *authserv_id, *exim_spec,
 		*headers, *algorithm, *outdir;
-static long	 now_opt = LONG_MIN;
+static long	 now_opt = CLI_TIME_UNSET;
 
 static struct poptOption options[] = {
 	{ "domain", 'd', POPT_ARG_STRING, &domain, 0,
@@ -211,10 +210,7 @@ main(int argc, const char **argv)
 	args = poptGetArgs(pc);
 	while (args != NULL && args[n] != NULL)
 		n++;
-	if (now_opt != LONG_MIN && now_opt < 0)
-		cli_die(MX_USAGE, "bad --time '%ld': want seconds since the "
-		    "epoch", now_opt);
-	sg.now = now_opt != LONG_MIN ? (time_t)now_opt : time(NULL);
+	sg.now = cli_time(now_opt);
 	if (exim_spec != NULL) {
 		if (domain || selector || keyfile)
 			cli_die(MX_USAGE, "--exim replaces -d, -s and -k");

@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +22,8 @@
 #include "msg.h"
 
 static char	*accept_list = "none:pass", *add_header, *remote_ip;
-static long	 now_opt = LONG_MIN;
+static long	 now_opt = CLI_TIME_UNSET;
+static time_t	 now;
 
 static struct poptOption options[] = {
 	{ "accept", '\0', POPT_ARG_STRING, &accept_list, 0,
@@ -110,7 +110,7 @@ one(const char *path, const char *prefix)
 		return add_header && (rc == MX_IOERR || rc == MX_CANTCREAT) ?
 		    MX_TEMPFAIL : rc;
 	}
-	if (arc_verify(m, dns, now_opt != LONG_MIN ? (time_t)now_opt : time(NULL),
+	if (arc_verify(m, dns, now,
 	    &r) < 0) {
 		cli_warn("cannot validate '%s': %s", name,
 		    r.reason[0] ? r.reason : "out of memory");
@@ -154,9 +154,7 @@ main(int argc, const char **argv)
 	args = poptGetArgs(pc);
 	while (args != NULL && args[n] != NULL)
 		n++;
-	if (now_opt != LONG_MIN && now_opt < 0)
-		cli_die(MX_USAGE, "bad --time '%ld': want seconds since the "
-		    "epoch", now_opt);
+	now = cli_time(now_opt);
 	if (add_header != NULL && n > 1)
 		cli_die(MX_USAGE, "--add-header takes one message");
 	if (add_header != NULL && !authres_token_ok(add_header))
