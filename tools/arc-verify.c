@@ -110,8 +110,7 @@ one(const char *path, const char *prefix)
 		return add_header && (rc == MX_IOERR || rc == MX_CANTCREAT) ?
 		    MX_TEMPFAIL : rc;
 	}
-	if (arc_verify(m, dns, now,
-	    &r) < 0) {
+	if (arc_verify(m, dns, now, &r) < 0) {
 		cli_warn("cannot validate '%s': %s", name,
 		    r.reason[0] ? r.reason : "out of memory");
 		msg_free(m);
