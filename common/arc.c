@@ -843,7 +843,8 @@ layout(struct buf *o, const char *name, struct tag *t, size_t n,
 				rc = (first && (buf_addstr(&w, t[i].name) < 0 ||
 				    buf_add(&w, "=", 1) < 0)) ||
 				    buf_add(&w, p, m) < 0 ||
-				    (q == NULL && buf_addstr(&w, semi) < 0) ||
+				    ((q == NULL || q[1] == '\0') &&
+				    buf_addstr(&w, semi) < 0) ||
 				    piece(o, eol, &col, w.p, w.len,
 				    first && col > 1) < 0;
 				first = 0;
@@ -938,7 +939,8 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 	struct chain		*c;
 	struct arc_result	 r;
 	struct buf		 rest = { 0 }, hl = { 0 }, aar = { 0 },
-				 ams = { 0 }, as = { 0 }, data = { 0 };
+				 ams = { 0 }, as = { 0 }, data = { 0 },
+				 seal = { 0 };
 	struct tag		 t[10];
 	size_t			 nt;
 	struct bodyhash		 bh;
@@ -972,6 +974,20 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 		st = ARC_TOO_MANY;
 		goto out;
 	}
+	/*
+	 * RFC 8617 5.1: a chain whose newest seal says cv=fail is over; no
+	 * set of ours can revive it, whatever our results say.
+	 */
+	if (c->n > 0 && c->set[c->n].count[F_AS] == 1) {
+		const struct tv	*tcv = tv_get(&c->set[c->n].tv[F_AS], "cv");
+
+		if (tcv != NULL && tv_is(tcv, "fail")) {
+			snprintf(why, whylen, "the chain was failed at i=%d",
+			    c->n);
+			st = ARC_CHAIN_FAILED;
+			goto out;
+		}
+	}
 	inst = c->n + 1;
 	broken = c->bad[0] != '\0';
 	for (i = 1; i < inst; i++)
@@ -997,12 +1013,6 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 			snprintf(why, whylen, "cannot validate the chain: %s",
 			    r.reason);
 			st = ARC_SEAL_TEMPFAIL;
-			goto out;
-		}
-		if (r.terminated) {
-			snprintf(why, whylen, "the chain was failed at i=%d "
-			    "and our results say nothing of it", c->n);
-			st = ARC_CHAIN_FAILED;
 			goto out;
 		}
 		cv = r.state == ARC_PASS ? "pass" : "fail";
@@ -1060,6 +1070,16 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 		t[nt++] = (struct tag){ "t", tbuf, 0 };
 	if (sg->expire > 0)
 		t[nt++] = (struct tag){ "x", xbuf, 0 };
+	/*
+	 * What the seal signs of the sets before ours (none when cv=fail),
+	 * taken while the chain's field numbers still hold; then our AAR
+	 * goes on, before the AMS is made, as RFC 8617 5.1 orders it.
+	 */
+	if (strcmp(cv, "fail") != 0 && inst > 1 &&
+	    seal_data(&seal, m, c->set, 1, inst - 1, NULL) < 0)
+		goto nomem;
+	if (msg_prepend(m, aar.p, aar.len) < 0)
+		goto nomem;
 	if (dkim_canon_headers(m, hl.p, hl.len - 1, 1, -1, &data) < 0 ||
 	    sign_field(&ams, "ARC-Message-Signature", t, nt, sg, &data,
 	    eol) < 0) {
@@ -1067,12 +1087,9 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 		goto out;
 	}
 
-	/* ARC-Seal over the sets before it (none when cv=fail), then ours. */
-	data.len = 0;
-	if ((strcmp(cv, "fail") != 0 && inst > 1 &&
-	    seal_data(&data, m, c->set, 1, inst - 1, NULL) < 0) ||
-	    canon_hdr(&data, 1, aar.p, aar.len, 1) < 0 ||
-	    canon_hdr(&data, 1, ams.p, ams.len, 1) < 0)
+	/* ARC-Seal: the sets before it, then ours. */
+	if (canon_hdr(&seal, 1, aar.p, aar.len, 1) < 0 ||
+	    canon_hdr(&seal, 1, ams.p, ams.len, 1) < 0)
 		goto nomem;
 	nt = 0;
 	t[nt++] = (struct tag){ "a", dkim_alg_name(sg->alg), 0 };
@@ -1083,12 +1100,11 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 	t[nt++] = (struct tag){ "s", sg->selector, 0 };
 	if (sg->timestamps)
 		t[nt++] = (struct tag){ "t", tbuf, 0 };
-	if (sign_field(&as, "ARC-Seal", t, nt, sg, &data, eol) < 0) {
+	if (sign_field(&as, "ARC-Seal", t, nt, sg, &seal, eol) < 0) {
 		snprintf(why, whylen, "cannot sign the seal");
 		goto out;
 	}
-	if (msg_prepend(m, aar.p, aar.len) < 0 ||
-	    msg_prepend(m, ams.p, ams.len) < 0 ||
+	if (msg_prepend(m, ams.p, ams.len) < 0 ||
 	    msg_prepend(m, as.p, as.len) < 0)
 		goto nomem;
 	st = ARC_SEALED;
@@ -1102,5 +1118,6 @@ out:
 	buf_free(&ams);
 	buf_free(&as);
 	buf_free(&data);
+	buf_free(&seal);
 	return st;
 }

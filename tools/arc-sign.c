@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +70,35 @@ tag_safe(const char *s, const char *extra)
 		    (*s >= '0' && *s <= '9') || strchr(extra, *s)))
 			return 0;
 	return 1;
+}
+
+/*
+ * --headers: names with single colons between, From among them (RFC 6376
+ * 5.4 makes it a must), and no ARC-Seal, which an AMS may not sign.
+ */
+static void
+check_headers(const char *list)
+{
+	const char	*p = list;
+	int		 from = 0;
+
+	if (!tag_safe(list, ":-_.") || *list == ':' ||
+	    list[strlen(list) - 1] == ':' || strstr(list, "::") != NULL)
+		cli_die(MX_USAGE, "bad --headers '%s': want names with "
+		    "colons between", list);
+	while (*p != '\0') {
+		size_t	n = strcspn(p, ":");
+
+		if (n == 4 && strncasecmp(p, "from", 4) == 0)
+			from = 1;
+		if (n == 8 && strncasecmp(p, "arc-seal", 8) == 0)
+			cli_die(MX_USAGE, "bad --headers '%s': an AMS may not "
+			    "sign ARC-Seal", list);
+		p += n + (p[n] == ':');
+	}
+	if (!from)
+		cli_die(MX_USAGE, "bad --headers '%s': From must be signed",
+		    list);
 }
 
 /* Blanks off both ends, in place. */
@@ -135,6 +165,10 @@ parse_exim(const char *given, long long now)
 		} else if (*p != '\0')
 			cli_die(MX_USAGE, "unknown --exim option '%s'", p);
 	}
+	/* A signature born expired would fail everywhere. */
+	if (sg.expire != 0 && sg.expire <= now)
+		cli_die(MX_USAGE, "bad --exim '%s': expire is not in the future",
+		    given);
 }
 
 /* The last component of a path, as written under --output-dir. */
@@ -227,9 +261,8 @@ main(int argc, const char **argv)
 		authserv_id = domain;
 	if (!authres_token_ok(authserv_id))
 		cli_die(MX_USAGE, "bad authserv-id '%s'", authserv_id);
-	if (headers != NULL && !tag_safe(headers, ":-_."))
-		cli_die(MX_USAGE, "bad --headers '%s': want names with "
-		    "colons between", headers);
+	if (headers != NULL)
+		check_headers(headers);
 	if (n > 1 && outdir == NULL)
 		cli_die(MX_USAGE, "several messages need --output-dir");
 	if (outdir != NULL) {
