@@ -359,43 +359,28 @@ dkim_verify_hash(EVP_PKEY *pk, int alg, const unsigned char *md,
 	return EVP_PKEY_verify(ctx, sig, siglen, md, 32) == 1;
 }
 
-static int
-is_fws(int c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 int
 dkim_canon_headers(const struct msg *m, const char *hl, size_t hlen,
     int relaxed, long skip, struct buf *b)
 {
-	size_t		 nh = msg_nhdrs(m), i;
+	size_t		 nh = msg_nhdrs(m), i, len;
 	unsigned char	*used;
-	const char	*p = hl, *e = hl + hlen;
+	const char	*p = hl, *e = hl + hlen, *a;
 	int		 rc = -1;
 
 	if ((used = calloc(nh + 1, 1)) == NULL)
 		return -1;
 	if (skip >= 0 && (size_t)skip < nh)
 		used[skip] = 1;
-	while (p < e) {
-		const char	*q = memchr(p, ':', e - p), *a, *z;
-
-		if (q == NULL)
-			q = e;
-		for (a = p; a < q && is_fws((unsigned char)*a); a++)
-			;
-		for (z = q; z > a && is_fws((unsigned char)z[-1]); z--)
-			;
-		p = q + 1;
-		if (z == a)
+	while ((a = tv_list_next(&p, e, &len)) != NULL) {
+		if (len == 0)
 			continue;
 		/* The next instance from the bottom; none adds nothing. */
 		for (i = nh; i-- > 0;) {
 			const struct msg_hdr	*h = msg_hdr(m, i);
 
-			if (used[i] || h->namelen != (size_t)(z - a) ||
-			    strncasecmp(h->raw, a, z - a) != 0)
+			if (used[i] || h->namelen != len ||
+			    strncasecmp(h->raw, a, len) != 0)
 				continue;
 			used[i] = 1;
 			if (canon_hdr(b, relaxed, h->raw, h->len, 1) < 0)

@@ -132,25 +132,33 @@ tv_copy_nows(const struct tv *t, char *buf, size_t size)
 	return (long)o;
 }
 
+const char *
+tv_list_next(const char **pp, const char *e, size_t *len)
+{
+	const char	*p = *pp, *q, *a, *z;
+
+	if (p >= e)
+		return NULL;
+	if ((q = memchr(p, ':', e - p)) == NULL)
+		q = e;
+	for (a = p; a < q && is_wsp((unsigned char)*a); a++)
+		;
+	for (z = q; z > a && is_wsp((unsigned char)z[-1]); z--)
+		;
+	*pp = q + 1;
+	*len = z - a;
+	return a;
+}
+
 int
 tv_list_has(const struct tv *t, const char *item)
 {
-	const char	*p = t->val, *e = t->val + t->vallen;
-	size_t		 len = strlen(item);
+	const char	*p = t->val, *e = t->val + t->vallen, *a;
+	size_t		 len = strlen(item), n;
 
-	while (p < e) {
-		const char	*q = memchr(p, ':', e - p), *a, *z;
-
-		if (q == NULL)
-			q = e;
-		for (a = p; a < q && is_wsp((unsigned char)*a); a++)
-			;
-		for (z = q; z > a && is_wsp((unsigned char)z[-1]); z--)
-			;
-		if ((size_t)(z - a) == len && strncasecmp(a, item, len) == 0)
+	while ((a = tv_list_next(&p, e, &n)) != NULL)
+		if (n == len && strncasecmp(a, item, len) == 0)
 			return 1;
-		p = q + 1;
-	}
 	return 0;
 }
 

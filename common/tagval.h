@@ -48,6 +48,11 @@ long		 tv_copy_nows(const struct tv *, char *, size_t);
  * case-insensitively.
  */
 int		 tv_list_has(const struct tv *, const char *);
+/*
+ * Walk such a list from *p to e: the next item, FWS trimmed (its length
+ * in *len, maybe 0), with *p moved past it; NULL at the end.
+ */
+const char	*tv_list_next(const char **, const char *, size_t *);
 /* The value as a number of at most 18 digits, or -1 when it is not one. */
 long long	 tv_num(const struct tv *);
 
