@@ -40,6 +40,7 @@ struct bh {
 struct chain {
 	struct msg	*m;
 	struct bh	 bh[ARC_MAX];	/* body hashes, one per distinct form */
+	int		 nbh;		/* of them, those computed */
 	struct arcset	 set[ARC_MAX + 1];
 	int		 n;		/* highest instance */
 	int		 any;
@@ -152,7 +153,7 @@ chain_collect(struct chain *c, struct msg *m)
 
 	/* Not the tag lists: 300 KB, each written before it is read. */
 	c->m = m;
-	c->n = c->any = c->bad_i = 0;
+	c->n = c->any = c->bad_i = c->nbh = 0;
 	c->bad[0] = '\0';
 	for (i = 0; i <= ARC_MAX; i++) {
 		c->set[i].idx[0] = c->set[i].idx[1] = c->set[i].idx[2] = -1;
@@ -199,6 +200,31 @@ chain_collect(struct chain *c, struct msg *m)
 		if (f != F_AAR)
 			c->set[inst].tv[f] = tl;
 	}
+}
+
+/* Whether the newest seal says cv=fail: its sealer ended the chain. */
+static int
+chain_terminated(const struct chain *c)
+{
+	const struct tv	*cv;
+
+	if (c->n == 0 || c->set[c->n].count[F_AS] != 1)
+		return 0;
+	cv = tv_get(&c->set[c->n].tv[F_AS], "cv");
+	return cv != NULL && tv_is(cv, "fail");
+}
+
+/* The first instance without exactly one of a field (in *f), or 0. */
+static int
+chain_incomplete(const struct chain *c, int *f)
+{
+	int	i;
+
+	for (i = 1; i <= c->n; i++)
+		for (*f = 0; *f < 3; (*f)++)
+			if (c->set[i].count[*f] != 1)
+				return i;
+	return 0;
 }
 
 /* A domain name as d= may hold: dot-separated labels of letters, digits, - and _. */
@@ -599,31 +625,23 @@ chain_verify(struct chain *c, struct dns *dns, time_t now,
 		return 0;
 	}
 	/* 5.2 step 2: a chain its last sealer marked failed stays failed. */
-	if (c->n > 0 && c->set[c->n].idx[F_AS] >= 0 &&
-	    c->set[c->n].count[F_AS] == 1) {
-		const struct tv	*cv = tv_get(&c->set[c->n].tv[F_AS], "cv");
-
-		if (cv != NULL && tv_is(cv, "fail")) {
-			r->terminated = 1;
-			fail(r, c->n, "cv");
-			return 0;
-		}
+	if (chain_terminated(c)) {
+		r->terminated = 1;
+		fail(r, c->n, "cv");
+		return 0;
 	}
 	/* Step 3: the structure. */
 	if (c->bad[0] != '\0') {
 		fail(r, c->bad_i, c->bad);
 		return 0;
 	}
-	for (i = 1; i <= c->n; i++)
-		for (f = 0; f < 3; f++)
-			if (c->set[i].count[f] != 1) {
-				char	what[32];
+	if ((i = chain_incomplete(c, &f)) != 0) {
+		char	what[32];
 
-				snprintf(what, sizeof what, "%s missing",
-				    fshort[f]);
-				fail(r, i, what);
-				return 0;
-			}
+		snprintf(what, sizeof what, "%s missing", fshort[f]);
+		fail(r, i, what);
+		return 0;
+	}
 	for (i = c->n; i >= 1; i--)
 		if ((why = check_seal_tags(&c->set[i].tv[F_AS], i, now))) {
 			fail(r, i, why);
@@ -657,6 +675,7 @@ chain_verify(struct chain *c, struct dns *dns, time_t now,
 		rc = -1;
 		goto out;
 	}
+	c->nbh = nbh;
 	/* Step 4: the newest AMS. */
 	if ((why = verify_ams(c, c->n, dns, now, bh, nbh, &temp)) != NULL) {
 		r->tempfail = temp;
@@ -943,14 +962,13 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 				 seal = { 0 };
 	struct tag		 t[10];
 	size_t			 nt;
-	struct bodyhash		 bh;
+	struct bh		 bh;
+	const struct bodyhash	*body;
 	char			 arc[32], tbuf[32], num[32], xbuf[32];
 	const char		*eol = msg_crlf(m) ? "\r\n" : "\n", *cv;
 	char			 bhb64[64];
 	enum arc_seal_status	 st = ARC_SEAL_ERROR;
-	int			 nours, i, inst, broken;
-	char			 buf[65536];
-	ssize_t			 got;
+	int			 nours, i, f, inst, broken;
 
 	memset(&r, 0, sizeof r);
 	if ((c = chain_get()) == NULL) {
@@ -978,22 +996,13 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 	 * RFC 8617 5.1: a chain whose newest seal says cv=fail is over; no
 	 * set of ours can revive it, whatever our results say.
 	 */
-	if (c->n > 0 && c->set[c->n].count[F_AS] == 1) {
-		const struct tv	*tcv = tv_get(&c->set[c->n].tv[F_AS], "cv");
-
-		if (tcv != NULL && tv_is(tcv, "fail")) {
-			snprintf(why, whylen, "the chain was failed at i=%d",
-			    c->n);
-			st = ARC_CHAIN_FAILED;
-			goto out;
-		}
+	if (chain_terminated(c)) {
+		snprintf(why, whylen, "the chain was failed at i=%d", c->n);
+		st = ARC_CHAIN_FAILED;
+		goto out;
 	}
 	inst = c->n + 1;
-	broken = c->bad[0] != '\0';
-	for (i = 1; i < inst; i++)
-		if (c->set[i].count[F_AAR] != 1 ||
-		    c->set[i].count[F_AMS] != 1 || c->set[i].count[F_AS] != 1)
-			broken = 1;
+	broken = c->bad[0] != '\0' || chain_incomplete(c, &f) != 0;
 	if (!c->any)
 		cv = "none";
 	else if (strcmp(arc, "pass") == 0 || strcmp(arc, "fail") == 0)
@@ -1032,23 +1041,29 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 	    buf_addstr(&aar, eol) < 0)
 		goto nomem;
 
-	/* The body hash, relaxed, in one pass. */
-	if (bodyhash_init(&bh, 1, -1) < 0)
-		goto nomem;
-	if (msg_body_rewind(m) < 0) {
-		bodyhash_free(&bh);
-		snprintf(why, whylen, "cannot read the body");
-		goto out;
+	/*
+	 * The body hash, relaxed, whole: the one our validation of the
+	 * chain made when it made one, else a pass of its own.
+	 */
+	for (i = 0; i < c->nbh; i++)
+		if (c->bh[i].relaxed && c->bh[i].limit < 0)
+			break;
+	if (i < c->nbh)
+		body = &c->bh[i].h;
+	else {
+		bh.relaxed = 1;
+		bh.limit = -1;
+		if (bodyhash_init(&bh.h, 1, -1) < 0)
+			goto nomem;
+		i = body_hashes(m, &bh, 1);
+		bodyhash_free(&bh.h);
+		if (i < 0) {
+			snprintf(why, whylen, "cannot read the body");
+			goto out;
+		}
+		body = &bh.h;
 	}
-	while ((got = msg_body_read(m, buf, sizeof buf)) > 0)
-		bodyhash_feed(&bh, buf, (size_t)got);
-	if (got < 0 || bodyhash_final(&bh) < 0) {
-		bodyhash_free(&bh);
-		snprintf(why, whylen, "cannot read the body");
-		goto out;
-	}
-	b64_encode(bh.md, bh.mdlen, bhb64);
-	bodyhash_free(&bh);
+	b64_encode(body->md, body->mdlen, bhb64);
 
 	/* ARC-Message-Signature. */
 	if (sg->headers != NULL ? buf_addstr(&hl, sg->headers) < 0 :

@@ -210,7 +210,7 @@ zone_load(struct dns *d, const char *path, char *err, size_t errlen)
 static void
 resolver_setup(struct dns *d)
 {
-	/* resolv.conf order, as the system's own stub keeps it */
+	/* the servers in resolv.conf order, as the C library asks them */
 	ldns_resolver_set_random(d->res, false);
 	/* TCP after truncation is ours, to keep it within the timeout */
 	ldns_resolver_set_fallback(d->res, false);
