@@ -225,3 +225,12 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
+
+# block FILE NAME: print the display tagged NAME in FILE (a man page or
+# README.md, relative to the source tree), as a reader sees it; see
+# t/docblock.  t/70-docblocks.t checks that every display is tagged and
+# that a test takes each by this call, spelled out on one line.
+block() {
+	"$MX_SRCDIR/t/docblock" "$MX_SRCDIR/$1" "$2" ||
+	    { echo "no block '$2' in $1" >&2; return 1; }
+}
