@@ -1,6 +1,9 @@
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -399,4 +402,74 @@ cli_time(long given)
 		cli_die(MX_USAGE, "bad --time '%ld': want seconds since the "
 		    "epoch", given);
 	return (time_t)given;
+}
+
+int
+cli_open_regular(const char *path, const char *what, char *err,
+    size_t errlen, int *status)
+{
+	struct stat	st;
+	int		fd, fl;
+
+	*status = MX_NOINPUT;
+	/* O_NONBLOCK: opening a FIFO with no writer returns at once. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "cannot open %s '%s': %s", what, path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "cannot open %s '%s': %s", what, path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "cannot use %s '%s': not a regular "
+		    "file", what, path);
+		close(fd);
+		return -1;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		snprintf(err, errlen, "cannot open %s '%s': %s", what, path,
+		    strerror(errno));
+		close(fd);
+		*status = MX_TEMPFAIL;
+		return -1;
+	}
+	return fd;
+}
+
+const char *
+cli_show(const char *s, size_t n, size_t max, char *buf, size_t size)
+{
+	static const char	hex[] = "0123456789abcdef";
+	size_t			i, o = 0;
+
+	if (size == 0)
+		return buf;
+	for (i = 0; i < n && i < max; i++) {
+		unsigned char	c = s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (o + 1 >= size)
+				break;
+			buf[o++] = c;
+		} else {
+			if (o + 4 >= size)
+				break;
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		}
+	}
+	if ((i < n) && o + 3 < size) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
 }

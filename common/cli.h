@@ -113,6 +113,25 @@ time_t	cli_time(long);
 int	cli_list_match(const char *, const char *);
 
 /*
+ * Open path for reading, refusing at once anything that is not a regular
+ * file (a FIFO would block the open or the read for ever, a directory or a
+ * device is no key, secret or zone).  what names the file in the message
+ * ("key", "secret file").  Returns the descriptor (close-on-exec,
+ * blocking), or -1 with a one-line reason in err and the exit status in
+ * *status: MX_NOINPUT for a missing, unreadable or irregular file.
+ */
+int	cli_open_regular(const char *, const char *, char *, size_t, int *);
+
+/*
+ * Render n bytes of s for a diagnostic, quotes not included: printable
+ * ASCII as it is, anything else (a NUL, a control byte, a byte that is not
+ * ASCII) as \xNN, so that nothing is cut or hidden.  At most max input
+ * bytes are shown, then "...".  The result goes to buf (always
+ * NUL-terminated, cut short to fit) and buf is returned.
+ */
+const char	*cli_show(const char *, size_t, size_t, char *, size_t);
+
+/*
  * Flush stdout and report a failed write (a full disk, a closed pipe) as
  * MX_IOERR.  Returns 0 or MX_IOERR.
  */
