@@ -551,7 +551,7 @@ zone_txt(const struct dns *d, const ldns_rdf *qname, struct txtset *set,
 	}
 }
 
-/* Answers that are not worth a retry: the packet itself cannot be read. */
+/* What ldns says of a datagram it cannot read: short, garbled, cut. */
 static int
 wire_error(ldns_status s)
 {
@@ -699,8 +699,10 @@ packet_txt(const struct dns *d, const ldns_pkt *a, const ldns_rdf *qname,
  * resolver will not or cannot answer (an ACL, a middlebox that mangles
  * EDNS), which a fixed configuration cures; nothing in them is about the
  * name, and a permanent DKIM failure for a resolver's fault would fail
- * good mail.  Only an answer that cannot be read at all is permanent: the
- * same bytes come back on every retry.
+ * good mail.  So is an answer that cannot be read at all (short, garbled,
+ * cut): one bad datagram, a broken middlebox or resolver, says nothing
+ * about the name either, and ending an ARC chain for good over it would
+ * lose what a retry through a sane path gets.
  */
 static enum dns_status
 answer_status(const struct dns *d, const ldns_pkt *q, const ldns_pkt *a,
@@ -768,9 +770,9 @@ resolve_txt(struct dns *d, const ldns_rdf *qname, struct txtset *set,
 	if (s == LDNS_STATUS_OK && a != NULL)
 		st = answer_status(d, q, a, qname, set, err, errlen);
 	else if (wire_error(s)) {
-		seterr(err, errlen, "a malformed answer from %s: %s",
-		    d->server, reason(s, why, sizeof why));
-		st = DNS_PERMFAIL;
+		seterr(err, errlen, "a malformed answer from %s%s: %s",
+		    d->server, over, reason(s, why, sizeof why));
+		st = DNS_TEMPFAIL;
 	} else if (s == LDNS_STATUS_NETWORK_ERR || s == LDNS_STATUS_OK) {
 		seterr(err, errlen, "no answer from %s%s within %d s",
 		    d->server, over, d->timeout);

@@ -17,8 +17,9 @@ enum dns_status {
 	DNS_OK = 0,		/* one or more records */
 	DNS_NXDOMAIN,		/* the name does not exist */
 	DNS_NODATA,		/* the name exists, no record of the type */
-	DNS_TEMPFAIL,		/* timeout, SERVFAIL, REFUSED, FORMERR */
-	DNS_PERMFAIL		/* a malformed answer or name */
+	DNS_TEMPFAIL,		/* timeout, SERVFAIL, REFUSED, FORMERR,
+				   an answer that cannot be read */
+	DNS_PERMFAIL		/* a malformed name or TXT record */
 };
 
 /* The options --resolver, --dns-zone and --timeout; tools include the table. */

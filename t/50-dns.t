@@ -165,7 +165,9 @@ bad() {
 	[ -z "$3" ] || contains "$err" "$3" "  the reason says '$3'"
 }
 bad fine "ok fine"
-bad garbage permerror "a malformed answer from $BAD"
+bad garbage temperror "a malformed answer from $BAD"
+bad short temperror "a malformed answer from $BAD: header section incomplete"
+bad cut temperror "a malformed answer from $BAD: answer section incomplete"
 bad nul permerror "malformed TXT record: a NUL byte inside"
 bad servfail temperror "$BAD answered SERVFAIL"
 bad formerr temperror "$BAD answered FORMERR"
@@ -181,6 +183,29 @@ t=$(($(ms) - t0))
 is "$out" "silent.example temperror
 fine.example ok fine" "a silent server: temperror, then the next query is asked"
 ok "  within the timeout ($t ms)" test "$t" -ge 900 -a "$t" -lt 2500
+
+# The ARC tools over that server: a key that cannot be fetched for the
+# server's reasons defers the message (75, nothing on stdout), never a
+# permanent "no key" that would end the chain for good.
+if rsa_key "$T/k.pem" 1024; then
+	printf '%s\n' "Authentication-Results: d.example; spf=pass" \
+	    "From: a@d.example" "Subject: t" "" "body" >"$T/m"
+	for f in garbage short cut servfail truncated; do
+		$MX_SRCDIR/t/data/arc-zone \
+		    "$f._domainkey.d.example=$T/k.pem" >"$T/$f.zone"
+		arc-sign -d d.example -s "$f" -k "$T/k.pem" \
+		    --dns-zone "$T/$f.zone" "$T/m" >"$T/$f.eml"
+		run arc-verify --timeout 2 --resolver "$BAD" "$T/$f.eml"
+		is "$rc:$out" 75: "arc-verify, a key lookup answered $f: 75"
+		like "$err" "temporary failure" "  saying it is temporary"
+		{ sed -n 1p "$T/m"; cat "$T/$f.eml"; } >"$T/$f.2"
+		run arc-sign -d d.example -s fine -k "$T/k.pem" --timeout 2 \
+		    --resolver "$BAD" "$T/$f.2"
+		is "$rc:$out" 75: "arc-sign, a key lookup answered $f: 75"
+	done
+else
+	skip 15 "openssl cannot make keys"
+fi
 
 # --resolver: knot serving the same file gives the same answers.
 if [ ! -x "$KNOTD" ] || [ ! -x "$KNOTC" ] || [ ! -x "$KDIG" ]; then
