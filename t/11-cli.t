@@ -127,6 +127,34 @@ acc '!fail' 0
 acc '*' 0
 acc 'fail' 1
 
+# mxkit(7)'s displays of the contract.  A diagnostic has the shape shown,
+# the words of the display standing for any tool, failure, name, reason.
+shape=$(block man/mxkit.7 diag | sed "s/^tool: /^[a-z-]+: /;
+    s/what failed /[a-z ]+ /; s/'name'/'[^']*'/; s/ reason\$/ [^.]+[^.]\$/")
+run arc-sign -d d.example -s s -k "$T/absent.pem" "$T/m"
+like "$err" "$shape" "mxkit.7 diag: a diagnostic has the shape shown ($shape)"
+run arc-verify --dns-zone "$T/absent.zone" "$T/m"
+like "$err" "$shape" "  another"
+
+# eval: a message without ARC fields needs no DNS.
+sed 1d "$T/m" >"$T/message"
+cd "$T" || exit 1
+arc_state=unset
+block man/mxkit.7 eval >"$T/eval.sh"
+. "$T/eval.sh"
+cd - >/dev/null || exit 1
+is "$arc_state:$arc_oldest_pass" none:0 "mxkit.7 eval: sets arc_state and more"
+
+# grep-prefix: two files, one line each per name, prefixed by the file.
+cp "$T/sealed" "$T/a.eml"
+sed 's/^body$/body, changed/' "$T/sealed" >"$T/b.eml"
+cd "$T" || exit 1
+run arc-verify --dns-zone zone --time "$T0" a.eml b.eml
+cd - >/dev/null || exit 1
+is "$rc:$(printf '%s\n' "$out" | grep ' arc_state=')" \
+    "1:$(block man/mxkit.7 grep-prefix)" \
+    "mxkit.7 grep-prefix: what arc-verify prints for two files (exit 1: one fails)"
+
 # --syslog: the diagnostic reaches /dev/log as "<PRI>... tool[pid]: text",
 # facility mail (2): err is 19, info 22.  A listener's socket is bound over
 # /dev/log in a private mount namespace; /dev is an overlay there, so that
