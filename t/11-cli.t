@@ -161,7 +161,7 @@ is "$rc:$(printf '%s\n' "$out" | grep ' arc_state=')" \
 # nothing is made in the real /dev.
 if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null ||
     ! unshare -m true 2>/dev/null; then
-	skip 10 "no private mount namespace here (unshare -m, as root)"
+	skip 11 "no private mount namespace here (unshare -m, as root)"
 	done_testing
 fi
 cat >"$T/listen.py" <<'EOF'
@@ -204,7 +204,7 @@ inns() {
 }
 run inns arc-verify --syslog --accept pas "$T/sealed"
 if [ "$rc" = 77 ]; then
-	skip 10 "cannot mount an overlay on /dev or bind /dev/log here"
+	skip 11 "cannot mount an overlay on /dev or bind /dev/log here"
 	done_testing
 fi
 is "$rc" 64 "--syslog: arc-verify's usage error still 64"
