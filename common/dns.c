@@ -150,17 +150,40 @@ record_text(FILE *fp, long from)
 }
 
 /*
+ * The bytes of the quoted string that starts after *pp (its opening
+ * quote), a \DDD or \X escape being one; *pp is left on the closing quote
+ * (or the NUL) and *line counts the newlines inside.
+ */
+static size_t
+quoted_len(const char **pp, int *line)
+{
+	const char	*p = *pp;
+	size_t		 len = 0;
+
+	for (p++; *p != '\0' && *p != '"'; p++, len++) {
+		if (*p == '\n')
+			(*line)++;
+		if (*p != '\\' || p[1] == '\0')
+			continue;
+		p++;
+		if (p[0] >= '0' && p[0] <= '9' && p[1] != '\0' && p[2] != '\0')
+			p += 2;
+	}
+	*pp = p;
+	return len;
+}
+
+/*
  * RFC 1035 3.3: a character-string holds 255 bytes at most, so ldns
  * cannot take a longer quoted string, and says only that the rdata is
  * bad.  The line (counting from first, the record's) of the first such
- * string in text, or 0.  \DDD and \X are one byte each.
+ * string in text, or 0.
  */
 static int
 long_string_line(const char *text, int first)
 {
 	const char	*p;
 	int		 line = first, start;
-	size_t		 len;
 
 	for (p = text; *p != '\0'; p++) {
 		if (*p == ';')
@@ -170,15 +193,7 @@ long_string_line(const char *text, int first)
 			line++;
 		else if (*p == '"') {
 			start = line;
-			for (len = 0, p++; *p != '\0' && *p != '"'; p++, len++) {
-				if (*p == '\n')
-					line++;
-				if (*p == '\\' && p[1] >= '0' && p[1] <= '9')
-					p += p[2] != '\0' && p[3] != '\0' ? 3 : 0;
-				else if (*p == '\\' && p[1] != '\0')
-					p++;
-			}
-			if (len > 255)
+			if (quoted_len(&p, &line) > 255)
 				return start;
 			if (*p == '\0')
 				break;
