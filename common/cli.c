@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "cli.h"
 
 int	cli_verbose;
 int	cli_json;
+int	cli_syslog;
 
 static const char	*progname = PACKAGE;
 
@@ -23,6 +25,8 @@ struct poptOption cli_common_options[] = {
 	  "report what is being done on stderr", NULL },
 	{ "json", '\0', POPT_ARG_NONE, &cli_json, 0,
 	  "write results as JSON, one object per line", NULL },
+	{ "syslog", '\0', POPT_ARG_NONE, &cli_syslog, 0,
+	  "send diagnostics to syslog too (facility mail)", NULL },
 	{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP,
 	  "show this help and exit", NULL },
 	{ "usage", '\0', POPT_ARG_NONE, NULL, OPT_USAGE,
@@ -38,10 +42,15 @@ cli_progname(void)
 	return progname;
 }
 
+/*
+ * One diagnostic, on stderr and with --syslog to syslog(3) as well: a
+ * transport filter's or a server's stderr often goes nowhere.
+ */
 static void
-vwarn_line(const char *fmt, va_list ap)
+vwarn_line(int prio, const char *fmt, va_list ap)
 {
-	char	buf[1024];
+	static int	opened;
+	char		buf[1024];
 
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	/* A diagnostic is one line whatever the input held. */
@@ -49,6 +58,13 @@ vwarn_line(const char *fmt, va_list ap)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
 	fprintf(stderr, "%s: %s\n", progname, buf);
+	if (!cli_syslog)
+		return;
+	if (!opened) {
+		openlog(progname, LOG_PID, LOG_MAIL);
+		opened = 1;
+	}
+	syslog(prio, "%s", buf);
 }
 
 void
@@ -57,7 +73,7 @@ cli_warn(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vwarn_line(fmt, ap);
+	vwarn_line(LOG_ERR, fmt, ap);
 	va_end(ap);
 }
 
@@ -67,7 +83,7 @@ cli_die(int status, const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vwarn_line(fmt, ap);
+	vwarn_line(LOG_ERR, fmt, ap);
 	va_end(ap);
 	exit(status);
 }
@@ -80,7 +96,7 @@ cli_info(const char *fmt, ...)
 	if (!cli_verbose)
 		return;
 	va_start(ap, fmt);
-	vwarn_line(fmt, ap);
+	vwarn_line(LOG_INFO, fmt, ap);
 	va_end(ap);
 }
 
@@ -181,12 +197,57 @@ cli_shell_quote(FILE *fp, const char *s, size_t n)
 	putc('\'', fp);
 }
 
+/*
+ * The length of the well-formed UTF-8 sequence at s (RFC 3629 4: no
+ * overlong form, no surrogate, nothing above U+10FFFF), or 0.
+ */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char	lo = 0x80, hi = 0xbf;
+	size_t		len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/*
+ * RFC 8259 8.1: JSON text is UTF-8.  A byte that is not part of a
+ * well-formed sequence (a file name or an address may hold any) becomes
+ * U+FFFD, written as \ufffd, so that every line parses; the shell-quoted
+ * output keeps the bytes as they are.
+ */
 void
 cli_json_string(FILE *fp, const char *s, size_t n)
 {
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i = 0, len;
+
 	putc('"', fp);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char	c = s[i];
+	while (i < n) {
+		unsigned char	c = u[i];
 
 		switch (c) {
 		case '"':	fputs("\\\"", fp); break;
@@ -197,9 +258,15 @@ cli_json_string(FILE *fp, const char *s, size_t n)
 		default:
 			if (c < 0x20 || c == 0x7f)
 				fprintf(fp, "\\u%04x", c);
-			else
-				putc(c, fp);
+			else if ((len = utf8_len(u + i, n - i)) == 0)
+				fputs("\\ufffd", fp);
+			else {
+				fwrite(u + i, 1, len, fp);
+				i += len;
+				continue;
+			}
 		}
+		i++;
 	}
 	putc('"', fp);
 }
@@ -351,37 +418,61 @@ cli_lines(int fd, size_t max, int (*fn)(void *, const char *, size_t,
 	return rc;
 }
 
+/*
+ * The items of an Exim list in turn: a leading "<c" picks the separator,
+ * blanks around an item and its "!"s go, empty items are skipped (not an
+ * empty one after a "!").  *sep is '\0' at first.  Returns where to go
+ * on, NULL at the end; the item is [*a, *z), *neg whether it is negated.
+ */
+static const char *
+list_next(const char *p, char *sep, const char **a, const char **z,
+    int *neg)
+{
+	const char	*e;
+	int		 bang;
+
+	if (*sep == '\0') {
+		*sep = ':';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		/* Exim's "<c" at the start picks another separator. */
+		if (*p == '<' && p[1] != '\0' && p[1] != ' ') {
+			*sep = p[1];
+			p += 2;
+		}
+	}
+	while (*p != '\0') {
+		if ((e = strchr(p, *sep)) == NULL)
+			e = p + strlen(p);
+		*neg = bang = 0;
+		for (*a = p; *a < e && (**a == ' ' || **a == '\t'); (*a)++)
+			;
+		while (*a < e && **a == '!') {
+			*neg = !*neg;
+			bang = 1;
+			for ((*a)++; *a < e && (**a == ' ' || **a == '\t');
+			    (*a)++)
+				;
+		}
+		for (*z = e; *z > *a && ((*z)[-1] == ' ' || (*z)[-1] == '\t');
+		    (*z)--)
+			;
+		p = *e != '\0' ? e + 1 : e;
+		if (*z > *a || bang)
+			return p;
+	}
+	return NULL;
+}
+
 int
 cli_list_match(const char *list, const char *value)
 {
-	const char	*p = list;
-	char		 sep = ':';
-	int		 last_neg = 0;
+	const char	*p = list, *a, *z;
+	char		 sep = '\0';
+	int		 neg, last_neg = 0;
 	size_t		 vlen = strlen(value);
 
-	/* Exim's "<c" at the start picks another separator. */
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p == '<' && p[1] != '\0' && p[1] != ' ') {
-		sep = p[1];
-		p += 2;
-	}
-	while (*p != '\0') {
-		const char	*e = strchr(p, sep), *a, *z;
-		int		 neg = 0;
-
-		if (e == NULL)
-			e = p + strlen(p);
-		for (a = p; a < e && (*a == ' ' || *a == '\t'); a++)
-			;
-		while (a < e && *a == '!') {
-			neg = !neg;
-			for (a++; a < e && (*a == ' ' || *a == '\t'); a++)
-				;
-		}
-		for (z = e; z > a && (z[-1] == ' ' || z[-1] == '\t'); z--)
-			;
-		p = *e != '\0' ? e + 1 : e;
+	while ((p = list_next(p, &sep, &a, &z, &neg)) != NULL) {
 		if (z == a)
 			continue;
 		last_neg = neg;
@@ -393,14 +484,55 @@ cli_list_match(const char *list, const char *value)
 	return last_neg;
 }
 
+int
+cli_list_check(const char *list, const char *const *words, char *err,
+    size_t errlen)
+{
+	const char	*p = list, *a, *z;
+	char		 sep = '\0', shown[64];
+	int		 neg, items = 0;
+	size_t		 i;
+
+	while ((p = list_next(p, &sep, &a, &z, &neg)) != NULL) {
+		if (z == a) {
+			snprintf(err, errlen, "a '!' with no item after it");
+			return -1;
+		}
+		items++;
+		if (z - a == 1 && *a == '*')
+			continue;
+		for (i = 0; words[i] != NULL; i++)
+			if (strlen(words[i]) == (size_t)(z - a) &&
+			    strncasecmp(a, words[i], z - a) == 0)
+				break;
+		if (words[i] == NULL) {
+			snprintf(err, errlen, "unknown item '%s'",
+			    cli_show(a, z - a, 40, shown, sizeof shown));
+			return -1;
+		}
+	}
+	if (items == 0) {
+		snprintf(err, errlen, "an empty list");
+		return -1;
+	}
+	return 0;
+}
+
 time_t
 cli_time(long given)
 {
 	if (given == CLI_TIME_UNSET)
 		return time(NULL);
-	if (given < 0)
+	/*
+	 * RFC 6376 3.5: t= and x= have at most 12 digits.  popt makes any
+	 * number beyond a long LONG_MAX, which is not what was typed.
+	 */
+	if (given == LONG_MAX)
+		cli_die(MX_USAGE, "bad --time: out of range, want seconds "
+		    "since the epoch, 0 to %ld", CLI_TIME_MAX);
+	if (given < 0 || given > CLI_TIME_MAX)
 		cli_die(MX_USAGE, "bad --time '%ld': want seconds since the "
-		    "epoch", given);
+		    "epoch, 0 to %ld", given, CLI_TIME_MAX);
 	return (time_t)given;
 }
 

@@ -28,10 +28,12 @@ enum {
 /* Set by cli_parse from the common options. */
 extern int cli_verbose;
 extern int cli_json;
+extern int cli_syslog;
 
 /*
  * The common popt table: -h/--help, --usage, -V/--version, -v/--verbose,
- * --json.  Include it in a tool's table with POPT_ARG_INCLUDE_TABLE.
+ * --json, --syslog.  Include it in a tool's table with
+ * POPT_ARG_INCLUDE_TABLE.
  */
 extern struct poptOption cli_common_options[];
 
@@ -49,7 +51,11 @@ poptContext	 cli_parse(int, const char **, const struct poptOption *,
 /* The program name diagnostics start with. */
 const char	*cli_progname(void);
 
-/* "tool: message" on stderr: one line, lower case, no full stop. */
+/*
+ * "tool: message" on stderr: one line, lower case, no full stop.  With
+ * --syslog the message goes to syslog(3) too: facility mail, the tool's
+ * name and pid as tag, priority err (info for cli_info).
+ */
 void		 cli_warn(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 /* cli_warn, then exit with the given status. */
@@ -81,7 +87,13 @@ void	cli_rec_end(struct cli_rec *);
 
 /* Write s (n bytes) shell-quoted: bare when safe, else in single quotes. */
 void	cli_shell_quote(FILE *, const char *, size_t);
-/* Write s (n bytes) as a JSON string, quotes included. */
+/*
+ * Write s (n bytes) as a JSON string, quotes included: always valid UTF-8
+ * JSON, whatever the bytes.  Well-formed UTF-8 passes through; each byte
+ * that is not part of a well-formed sequence (RFC 3629: overlong forms,
+ * surrogates, above U+10FFFF, stray or missing continuation bytes) is
+ * written as \ufffd; control characters and DEL are escaped.
+ */
 void	cli_json_string(FILE *, const char *, size_t);
 
 /*
@@ -99,9 +111,11 @@ int	cli_lines(int, size_t, int (*)(void *, const char *, size_t,
 
 /*
  * The clock a tool judges by: --time T when given (CLI_TIME_UNSET when
- * not; a negative T is a usage error), else the time now.
+ * not), else the time now.  T outside 0..CLI_TIME_MAX, the 12 digits a
+ * DKIM t= or x= may have, is a usage error: the tool exits MX_USAGE.
  */
 #define CLI_TIME_UNSET	LONG_MIN
+#define CLI_TIME_MAX	999999999999L
 time_t	cli_time(long);
 
 /*
@@ -111,6 +125,16 @@ time_t	cli_time(long);
  * the answer is yes only when the last item was negated.  1 or 0.
  */
 int	cli_list_match(const char *, const char *);
+
+/*
+ * Check an Exim list for cli_list_match against the values it can meet:
+ * every item (after its "!"s) must be "*" or one of words (a
+ * NULL-terminated array; case does not matter).  0, or -1 with a reason
+ * in err (naming the item) when the list has no item at all (empty, or
+ * only separators and blanks), a "!" with nothing after it, or an item
+ * that is no such word: a typo that would otherwise never match.
+ */
+int	cli_list_check(const char *, const char *const *, char *, size_t);
 
 /*
  * Open path for reading, refusing at once anything that is not a regular

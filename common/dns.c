@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ldns/ldns.h>
 
@@ -119,20 +120,147 @@ by_owner(const void *a, const void *b)
 }
 
 /*
+ * The text of the record that ldns just read, from offset from to where
+ * fp is now (malloc'd, NUL-terminated, at most 64 KiB), fp left where it
+ * was; NULL when it cannot be had.
+ */
+static char *
+record_text(FILE *fp, long from)
+{
+	long	 to = ftell(fp);
+	size_t	 n, got;
+	char	*buf;
+
+	if (from < 0 || to < from)
+		return NULL;
+	n = to - from > 65536 ? 65536 : (size_t)(to - from);
+	if ((buf = malloc(n + 1)) == NULL)
+		return NULL;
+	if (fseek(fp, from, SEEK_SET) != 0) {
+		free(buf);
+		return NULL;
+	}
+	got = fread(buf, 1, n, fp);
+	buf[got] = '\0';
+	if (fseek(fp, to, SEEK_SET) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * The bytes of the quoted string that starts after *pp (its opening
+ * quote), a \DDD or \X escape being one; *pp is left on the closing quote
+ * (or the NUL) and *line counts the newlines inside.
+ */
+static size_t
+quoted_len(const char **pp, int *line)
+{
+	const char	*p = *pp;
+	size_t		 len = 0;
+
+	for (p++; *p != '\0' && *p != '"'; p++, len++) {
+		if (*p == '\n')
+			(*line)++;
+		if (*p != '\\' || p[1] == '\0')
+			continue;
+		p++;
+		if (p[0] >= '0' && p[0] <= '9' && p[1] != '\0' && p[2] != '\0')
+			p += 2;
+	}
+	*pp = p;
+	return len;
+}
+
+/*
+ * RFC 1035 3.3: a character-string holds 255 bytes at most, so ldns
+ * cannot take a longer quoted string, and says only that the rdata is
+ * bad.  The line (counting from first, the record's) of the first such
+ * string in text, or 0.
+ */
+static int
+long_string_line(const char *text, int first)
+{
+	const char	*p;
+	int		 line = first, start;
+
+	for (p = text; *p != '\0'; p++) {
+		if (*p == ';')
+			while (p[1] != '\0' && p[1] != '\n')
+				p++;
+		else if (*p == '\n')
+			line++;
+		else if (*p == '"') {
+			start = line;
+			if (quoted_len(&p, &line) > 255)
+				return start;
+			if (*p == '\0')
+				break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Before any $ORIGIN or SOA, ldns takes a relative owner name as under
+ * the root: "sel._domainkey" is "sel._domainkey.", which no key query
+ * asks for.  Say so, on the first such line.  1 when it said so.
+ */
+static int
+warn_relative(const char *path, const char *text, int line)
+{
+	const char	*p = text, *e;
+	char		 shown[80];
+
+	/* the comments and blank lines ldns skipped on its way */
+	for (;;) {
+		for (e = p; *e == ' ' || *e == '\t' || *e == '\r'; e++)
+			;
+		if (*e != '\n' && *e != ';')
+			break;
+		if ((e = strchr(e, '\n')) == NULL)
+			return 0;
+		p = e + 1;
+		line++;
+	}
+	/* a blank first: the owner of the record before */
+	if (*p == ' ' || *p == '\t' || *p == '(')
+		return 0;
+	for (e = p; *e != '\0' && *e != ' ' && *e != '\t' && *e != '\n' &&
+	    *e != '('; e++)
+		if (*e == '\\' && e[1] != '\0')
+			e++;
+	if (e == p || (e[-1] == '.' && (e - p < 2 || e[-2] != '\\')))
+		return 0;
+	cli_show(p, e - p, 60, shown, sizeof shown);
+	cli_warn("zone file '%s' line %d: relative name '%s' with no $ORIGIN "
+	    "or SOA before it, taken as '%s.' (end it with a dot or add "
+	    "$ORIGIN)", path, line, shown, shown);
+	return 1;
+}
+
+/*
  * Read the records of a master file into list, as ldns_zone_new_frm_fp_l
  * does, less its leak: on a syntax error it frees the records read so far
  * only shallowly.  As ldns, names after an SOA and before any $ORIGIN are
- * relative to the SOA's owner; without either, to the root.
+ * relative to the SOA's owner; without either, to the root (with a
+ * warning).
  */
 static ldns_status
-zone_read(FILE *fp, ldns_rr_list *list, int *line)
+zone_read(FILE *fp, const char *path, ldns_rr_list *list, int *line)
 {
 	ldns_rdf	*origin = NULL, *prev = NULL;
 	ldns_rr		*rr;
 	ldns_status	 s = LDNS_STATUS_OK;
 	uint32_t	 ttl = 3600;
+	long		 at;
+	int		 before, warned = 0, l;
+	char		*text;
 
 	while (!feof(fp)) {
+		at = ftell(fp);
+		before = *line;
 		s = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &origin, &prev, line);
 		if (s == LDNS_STATUS_SYNTAX_EMPTY ||
 		    s == LDNS_STATUS_SYNTAX_TTL ||
@@ -142,8 +270,22 @@ zone_read(FILE *fp, ldns_rr_list *list, int *line)
 		}
 		if (s == LDNS_STATUS_SYNTAX_INCLUDE)
 			s = LDNS_STATUS_SYNTAX_INCLUDE_ERR_NOTIMPL;
+		if (s != LDNS_STATUS_OK && s != LDNS_STATUS_MEM_ERR &&
+		    (text = record_text(fp, at)) != NULL) {
+			if ((l = long_string_line(text, before + 1)) > 0) {
+				*line = l;
+				s = LDNS_STATUS_INVALID_STR;
+			}
+			free(text);
+		}
 		if (s != LDNS_STATUS_OK)
 			break;
+		if (origin == NULL && !warned &&
+		    ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA &&
+		    (text = record_text(fp, at)) != NULL) {
+			warned = warn_relative(path, text, before + 1);
+			free(text);
+		}
 		if (origin == NULL && ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
 		    (origin = ldns_rdf_clone(ldns_rr_owner(rr))) == NULL)
 			s = LDNS_STATUS_MEM_ERR;
@@ -166,7 +308,7 @@ zone_load(struct dns *d, const char *path, char *err, size_t errlen)
 	FILE		*fp;
 	ldns_status	 s;
 	char		 why[128];
-	int		 line = 0, rerr;
+	int		 line = 0, rerr, fd, status;
 	size_t		 i;
 
 	if ((d->zone = ldns_rr_list_new()) == NULL) {
@@ -174,17 +316,31 @@ zone_load(struct dns *d, const char *path, char *err, size_t errlen)
 		errno = ENOMEM;
 		return -1;
 	}
-	if ((fp = fopen(path, "r")) == NULL) {
-		seterr(err, errlen, "cannot open zone file '%s': %s", path,
-		    strerror(errno));
+	/* A FIFO would hang the tool for ever: refused at once. */
+	if ((fd = cli_open_regular(path, "zone file", err, errlen,
+	    &status)) < 0) {
+		errno = EIO;	/* MX_NOINPUT, see dns_new_status */
 		return -1;
 	}
-	s = zone_read(fp, d->zone, &line);
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		seterr(err, errlen, "cannot open zone file '%s': %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	s = zone_read(fp, path, d->zone, &line);
 	rerr = ferror(fp);
 	fclose(fp);
 	if (rerr) {
 		seterr(err, errlen, "cannot read zone file '%s'", path);
 		errno = EIO;
+		return -1;
+	}
+	if (s == LDNS_STATUS_INVALID_STR) {
+		seterr(err, errlen, "bad zone file '%s' line %d: a string "
+		    "longer than 255 bytes (split it into several quoted "
+		    "strings)", path, line);
+		errno = EBADMSG;
 		return -1;
 	}
 	if (s != LDNS_STATUS_OK) {
@@ -551,7 +707,7 @@ zone_txt(const struct dns *d, const ldns_rdf *qname, struct txtset *set,
 	}
 }
 
-/* Answers that are not worth a retry: the packet itself cannot be read. */
+/* What ldns says of a datagram it cannot read: short, garbled, cut. */
 static int
 wire_error(ldns_status s)
 {
@@ -699,8 +855,10 @@ packet_txt(const struct dns *d, const ldns_pkt *a, const ldns_rdf *qname,
  * resolver will not or cannot answer (an ACL, a middlebox that mangles
  * EDNS), which a fixed configuration cures; nothing in them is about the
  * name, and a permanent DKIM failure for a resolver's fault would fail
- * good mail.  Only an answer that cannot be read at all is permanent: the
- * same bytes come back on every retry.
+ * good mail.  So is an answer that cannot be read at all (short, garbled,
+ * cut): one bad datagram, a broken middlebox or resolver, says nothing
+ * about the name either, and ending an ARC chain for good over it would
+ * lose what a retry through a sane path gets.
  */
 static enum dns_status
 answer_status(const struct dns *d, const ldns_pkt *q, const ldns_pkt *a,
@@ -768,9 +926,9 @@ resolve_txt(struct dns *d, const ldns_rdf *qname, struct txtset *set,
 	if (s == LDNS_STATUS_OK && a != NULL)
 		st = answer_status(d, q, a, qname, set, err, errlen);
 	else if (wire_error(s)) {
-		seterr(err, errlen, "a malformed answer from %s: %s",
-		    d->server, reason(s, why, sizeof why));
-		st = DNS_PERMFAIL;
+		seterr(err, errlen, "a malformed answer from %s%s: %s",
+		    d->server, over, reason(s, why, sizeof why));
+		st = DNS_TEMPFAIL;
 	} else if (s == LDNS_STATUS_NETWORK_ERR || s == LDNS_STATUS_OK) {
 		seterr(err, errlen, "no answer from %s%s within %d s",
 		    d->server, over, d->timeout);

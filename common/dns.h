@@ -17,8 +17,9 @@ enum dns_status {
 	DNS_OK = 0,		/* one or more records */
 	DNS_NXDOMAIN,		/* the name does not exist */
 	DNS_NODATA,		/* the name exists, no record of the type */
-	DNS_TEMPFAIL,		/* timeout, SERVFAIL, REFUSED, FORMERR */
-	DNS_PERMFAIL		/* a malformed answer or name */
+	DNS_TEMPFAIL,		/* timeout, SERVFAIL, REFUSED, FORMERR,
+				   an answer that cannot be read */
+	DNS_PERMFAIL		/* a malformed name or TXT record */
 };
 
 /* The options --resolver, --dns-zone and --timeout; tools include the table. */
@@ -46,7 +47,11 @@ struct dns;
  * A zone file is read once and answers from memory: NXDOMAIN for a name
  * that is neither an owner nor above one, NODATA for one without TXT,
  * CNAMEs followed within the file.  Relative names need $ORIGIN (or an
- * SOA before them); no $INCLUDE, no wildcard synthesis.
+ * SOA before them): without, a name is taken as under the root, with a
+ * warning (cli_warn) naming the file and the first such line.  A string
+ * over 255 bytes is a syntax error that says so; a file that is not a
+ * regular file (a FIFO) is refused at once.  No $INCLUDE, no wildcard
+ * synthesis.
  */
 struct dns	*dns_new(const char *, const char *, int, char *, size_t);
 /* The exit status for that errno: MX_USAGE, MX_DATAERR or MX_NOINPUT. */

@@ -109,6 +109,46 @@ one_line_error dns-test "zone: one line about it"
 like "$err" "'$T/bad.zone' line 5: " "zone: it names the file and line"
 is "$out" "" "zone: nothing looked up in a broken file"
 
+# Relative names before any $ORIGIN or SOA are under the root: a warning
+# naming the file and the first such line says so, and what to do.
+printf '%s\n' '; no $ORIGIN' 'abs.example.net. IN TXT "a"' '' \
+    'sel._domainkey IN TXT "v=DKIM1; p="' 'www IN TXT "w"' >"$T/rel.zone"
+run "$DT" --dns-zone "$T/rel.zone" sel._domainkey.example.net \
+    sel._domainkey. abs.example.net
+is "$rc:$out" "0:sel._domainkey.example.net nxdomain
+sel._domainkey. ok 'v=DKIM1; p='
+abs.example.net ok a" "zone: a relative name without \$ORIGIN is under the root"
+one_line_error dns-test "  with one warning, for the first such line"
+is "$err" "dns-test: zone file '$T/rel.zone' line 4: relative name \
+'sel._domainkey' with no \$ORIGIN or SOA before it, taken as \
+'sel._domainkey.' (end it with a dot or add \$ORIGIN)" \
+    "  naming the file, the line and the name, and saying what happens"
+
+# RFC 1035 3.3: a string of 256 bytes is an error that says so, with the
+# line of the string, in a record over several lines too.
+s255=$(printf '%0255d' 0)
+printf '%s\n' '$ORIGIN example.net.' 'ok IN TXT "'"$s255"'"' \
+    'k IN TXT ( "v=DKIM1; k=rsa; "' "  \"p=${s255}0\" )" >"$T/long.zone"
+run "$DT" --dns-zone "$T/long.zone" ok.example.net
+is "$rc:$out" 65: "zone: a string of 256 bytes is an error"
+one_line_error dns-test "  in one line"
+is "$err" "dns-test: bad zone file '$T/long.zone' line 4: a string longer \
+than 255 bytes (split it into several quoted strings)" \
+    "  saying so, with its line"
+printf '%s\n' '$ORIGIN example.net.' 'ok IN TXT "'"$s255"'"' \
+    'k IN TXT "a;b\"'"${s255#????}"'" ; "'"$s255"'0"' >"$T/long.zone"
+run "$DT" --dns-zone "$T/long.zone" ok.example.net k.example.net
+k=$(records "$(line k.example.net)")
+is "$rc:${#k}" 0:255 \
+    "zone: 255 bytes are fine, an escape one byte, a comment no string"
+
+# A FIFO as zone file: refused at once, not waited on for ever.
+mkfifo "$T/fifo.zone"
+run timeout 10 "$DT" --dns-zone "$T/fifo.zone" a.example.net
+is "$rc:$out" 66: "zone: a FIFO is refused (66), at once"
+like "$err" "cannot use zone file '$T/fifo.zone': not a regular file" \
+    "  saying why"
+
 run "$DT" --dns-zone "$ZONE" a..b.example.org "$(printf '%070d' 0).org"
 is "$out" "a..b.example.org permerror
 $(printf '%070d' 0).org permerror" "a malformed name is a permanent failure"
@@ -165,7 +205,9 @@ bad() {
 	[ -z "$3" ] || contains "$err" "$3" "  the reason says '$3'"
 }
 bad fine "ok fine"
-bad garbage permerror "a malformed answer from $BAD"
+bad garbage temperror "a malformed answer from $BAD"
+bad short temperror "a malformed answer from $BAD: header section incomplete"
+bad cut temperror "a malformed answer from $BAD: answer section incomplete"
 bad nul permerror "malformed TXT record: a NUL byte inside"
 bad servfail temperror "$BAD answered SERVFAIL"
 bad formerr temperror "$BAD answered FORMERR"
@@ -181,6 +223,29 @@ t=$(($(ms) - t0))
 is "$out" "silent.example temperror
 fine.example ok fine" "a silent server: temperror, then the next query is asked"
 ok "  within the timeout ($t ms)" test "$t" -ge 900 -a "$t" -lt 2500
+
+# The ARC tools over that server: a key that cannot be fetched for the
+# server's reasons defers the message (75, nothing on stdout), never a
+# permanent "no key" that would end the chain for good.
+if rsa_key "$T/k.pem" 1024; then
+	printf '%s\n' "Authentication-Results: d.example; spf=pass" \
+	    "From: a@d.example" "Subject: t" "" "body" >"$T/m"
+	for f in garbage short cut servfail truncated; do
+		$MX_SRCDIR/t/data/arc-zone \
+		    "$f._domainkey.d.example=$T/k.pem" >"$T/$f.zone"
+		arc-sign -d d.example -s "$f" -k "$T/k.pem" \
+		    --dns-zone "$T/$f.zone" "$T/m" >"$T/$f.eml"
+		run arc-verify --timeout 2 --resolver "$BAD" "$T/$f.eml"
+		is "$rc:$out" 75: "arc-verify, a key lookup answered $f: 75"
+		like "$err" "temporary failure" "  saying it is temporary"
+		{ sed -n 1p "$T/m"; cat "$T/$f.eml"; } >"$T/$f.2"
+		run arc-sign -d d.example -s fine -k "$T/k.pem" --timeout 2 \
+		    --resolver "$BAD" "$T/$f.2"
+		is "$rc:$out" 75: "arc-sign, a key lookup answered $f: 75"
+	done
+else
+	skip 15 "openssl cannot make keys"
+fi
 
 # --resolver: knot serving the same file gives the same answers.
 if [ ! -x "$KNOTD" ] || [ ! -x "$KNOTC" ] || [ ! -x "$KDIG" ]; then

@@ -281,9 +281,10 @@ accept none:pass "$T/m" 0
 accept none:pass "$T/h2s" 1
 accept '*' "$T/h2s" 0
 accept '*' "$T/h1" 0
-accept bogus "$T/h1" 1
-accept bogus "$T/m" 1
-accept '' "$T/h1" 1
+# A typo or an empty list is a usage error (t/11-cli.t has the messages).
+accept bogus "$T/h1" 64
+accept bogus "$T/m" 64
+accept '' "$T/h1" 64
 accept ' none : pass ' "$T/m" 0
 accept '<;fail;pass' "$T/h1" 0
 accept '<;fail;pass' "$T/m" 1

@@ -143,6 +143,8 @@ one(const char *path, const char *prefix)
 int
 main(int argc, const char **argv)
 {
+	static const char *const	 states[] = { "none", "pass", "fail",
+					    NULL };
 	poptContext	 pc;
 	const char	**args;
 	char		 err[256];
@@ -154,6 +156,8 @@ main(int argc, const char **argv)
 	while (args != NULL && args[n] != NULL)
 		n++;
 	now = cli_time(now_opt);
+	if (cli_list_check(accept_list, states, err, sizeof err) != 0)
+		cli_die(MX_USAGE, "bad --accept '%s': %s", accept_list, err);
 	if (add_header != NULL && n > 1)
 		cli_die(MX_USAGE, "--add-header takes one message");
 	if (add_header != NULL && !authres_token_ok(add_header))

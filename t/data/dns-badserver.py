@@ -2,6 +2,8 @@
 # does: the first label of the query name picks the fault.  It binds
 # 127.0.0.1 at a free port and writes the port to the file argv[1].
 #	garbage		a header promising a question that is not there
+#	short		a datagram of 5 bytes, less than a header
+#	cut		a TXT answer cut off inside its record
 #	servfail	SERVFAIL
 #	formerr		FORMERR
 #	badid		the answer under another id
@@ -45,6 +47,11 @@ def answer(q):
         return None
     if label == b"garbage":
         return hdr(0)
+    if label == b"short":
+        return hdr(0)[:5]
+    if label == b"cut":
+        full = hdr(0x0400, 1) + question + rr(b"\xc0\x0c", 16, txt(b"fine"))
+        return full[:-3]
     if label == b"servfail":
         return hdr(2) + question
     if label == b"formerr":
