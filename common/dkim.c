@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -185,48 +187,102 @@ dkim_pubkey_free(struct dkim_pubkey *k)
 	k->pk = NULL;
 }
 
+/*
+ * OpenSSL asks for a passphrase only for an encrypted key.  Say no, and
+ * remember that it asked: with no callback it would prompt on the terminal
+ * or read standard input, which is the message.
+ */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *asked)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	*(int *)asked = 1;
+	return -1;
+}
+
+/* Whether PEM text says it is encrypted, PKCS#8 or traditional. */
+static int
+pem_encrypted(const char *p, size_t n)
+{
+	return memmem(p, n, "-----BEGIN ENCRYPTED PRIVATE KEY-----", 37) !=
+	    NULL || memmem(p, n, "Proc-Type: 4,ENCRYPTED", 22) != NULL;
+}
+
 EVP_PKEY *
 dkim_privkey_load(const char *path, char *err, size_t errlen, int *rc)
 {
 	struct stat	 st;
-	EVP_PKEY	*pk;
-	FILE		*fp;
-	int		 fd;
+	EVP_PKEY	*pk = NULL;
+	BIO		*bio;
+	char		*pem;
+	size_t		 len = 0;
+	ssize_t		 r;
+	int		 fd, asked = 0;
 
-	if ((fd = open(path, O_RDONLY)) < 0) {
+	if ((fd = cli_open_regular(path, "key", err, errlen, rc)) < 0)
+		return NULL;
+	*rc = MX_NOINPUT;
+	if (fstat(fd, &st) < 0) {
 		snprintf(err, errlen, "cannot open key '%s': %s", path,
 		    strerror(errno));
-		*rc = MX_NOINPUT;
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "cannot use key '%s': not a file", path);
 		close(fd);
-		*rc = MX_NOINPUT;
 		return NULL;
 	}
 	if (st.st_mode & (S_IROTH | S_IWOTH)) {
 		snprintf(err, errlen, "refusing key '%s': others can read "
 		    "or write it (chmod o-rw)", path);
 		close(fd);
-		*rc = MX_NOINPUT;
 		return NULL;
 	}
-	if ((fp = fdopen(fd, "r")) == NULL) {
+	if ((pem = malloc(DKIM_KEYFILE_MAX)) == NULL) {
+		snprintf(err, errlen, "cannot read key '%s': out of memory",
+		    path);
 		close(fd);
-		snprintf(err, errlen, "cannot read key '%s': %s", path,
-		    strerror(errno));
-		*rc = MX_IOERR;
+		*rc = MX_SOFTWARE;
 		return NULL;
 	}
-	pk = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
-	fclose(fp);
+	while (len < DKIM_KEYFILE_MAX &&
+	    (r = read(fd, pem + len, DKIM_KEYFILE_MAX - len)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "cannot read key '%s': %s", path,
+			    strerror(errno));
+			*rc = MX_TEMPFAIL;
+			goto out;
+		}
+		len += (size_t)r;
+	}
+	if (pem_encrypted(pem, len)) {
+		asked = 1;
+		goto out;
+	}
+	if (len < DKIM_KEYFILE_MAX &&
+	    (bio = BIO_new_mem_buf(pem, (int)len)) != NULL) {
+		pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, &asked);
+		BIO_free(bio);
+	}
+	ERR_clear_error();
+out:
+	OPENSSL_cleanse(pem, DKIM_KEYFILE_MAX);
+	free(pem);
+	close(fd);
+	if (asked) {
+		snprintf(err, errlen, "cannot use key '%s': it is encrypted "
+		    "(decrypt it: openssl pkey -in %s -out NEWFILE)", path,
+		    path);
+		EVP_PKEY_free(pk);
+		return NULL;
+	}
+	if (*rc == MX_TEMPFAIL)
+		return NULL;
 	if (pk == NULL || dkim_privkey_alg(pk) < 0) {
 		snprintf(err, errlen, "cannot use key '%s': %s", path,
 		    pk == NULL ? "not a PEM private key" :
 		    "neither RSA nor Ed25519");
 		EVP_PKEY_free(pk);
-		*rc = MX_DATAERR;
 		return NULL;
 	}
 	if (dkim_privkey_alg(pk) == DKIM_RSA_SHA256 &&
@@ -234,7 +290,6 @@ dkim_privkey_load(const char *path, char *err, size_t errlen, int *rc)
 		snprintf(err, errlen, "cannot use key '%s': RSA key shorter "
 		    "than %d bits", path, DKIM_RSA_MIN);
 		EVP_PKEY_free(pk);
-		*rc = MX_DATAERR;
 		return NULL;
 	}
 	return pk;

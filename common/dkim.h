@@ -20,6 +20,7 @@ enum dkim_alg {
 
 #define DKIM_SIG_MAX	1024	/* bytes of a signature: RSA up to 8192 bits */
 #define DKIM_RSA_MIN	1024	/* RSA keys below this are refused */
+#define DKIM_KEYFILE_MAX 65536	/* bytes: a larger file is no key */
 
 /* The algorithm named by an a= value, or -1. */
 int		 dkim_alg_parse(const char *, size_t);
@@ -47,9 +48,14 @@ enum dkim_key_status	dkim_key_parse(const char *, size_t,
 void			dkim_pubkey_free(struct dkim_pubkey *);
 
 /*
- * Load a private key (PEM, RSA or Ed25519) from path.  A file that others
- * may read is refused, as a key must stay secret.  NULL with a reason in
- * err; *rc gets the MX_ exit status to use.
+ * Load a private key (PEM, RSA or Ed25519) from path.  Anything but a
+ * regular file is refused at once, and so is a file that others may read,
+ * as a key must stay secret.  An encrypted key is refused without asking
+ * for its passphrase: nothing is ever read from the terminal or from
+ * standard input.  NULL with a reason in err; *rc gets the MX_ exit status
+ * to use: MX_NOINPUT for a file missing, irregular, open to others,
+ * encrypted or holding no key we can use, MX_TEMPFAIL when reading it
+ * failed, MX_SOFTWARE out of memory.
  */
 EVP_PKEY	*dkim_privkey_load(const char *, char *, size_t, int *);
 /* The algorithm a private key signs with, or -1. */
