@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,22 @@
 
 #include "cli.h"
 #include "dkim.h"
+#include "dns.h"
 #include "msg.h"
 #include "tagval.h"
+
+int
+dkim_name_ok(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '.' || *s == '-' ||
+		    *s == '_'))
+			return 0;
+	return 1;
+}
 
 int
 dkim_alg_parse(const char *s, size_t n)
@@ -175,7 +190,7 @@ dkim_key_parse(const char *rec, size_t len, struct dkim_pubkey *k,
 	if (k->alg == DKIM_RSA_SHA256 && EVP_PKEY_get_bits(k->pk) < DKIM_RSA_MIN) {
 		*why = "RSA key shorter than 1024 bits";
 		dkim_pubkey_free(k);
-		return DKIM_KEY_BAD;
+		return DKIM_KEY_SHORT;
 	}
 	return DKIM_KEY_OK;
 }
@@ -305,6 +320,328 @@ dkim_privkey_alg(EVP_PKEY *pk)
 		return DKIM_ED25519_SHA256;
 	}
 	return -1;
+}
+
+/*
+ * Write pk to a new temporary file beside path, sync it, and link it to
+ * path: link(2) never replaces a file, as rename(2) would.
+ */
+static int
+key_write(EVP_PKEY *pk, const char *path, char *err, size_t errlen)
+{
+	const char	*base = strrchr(path, '/');
+	char		 dir[PATH_MAX], tmp[PATH_MAX], *pem;
+	BIO		*bio;
+	long		 n;
+	size_t		 off = 0;
+	ssize_t		 w;
+	int		 fd, dfd, ok;
+
+	if (base == NULL) {
+		base = path;
+		snprintf(dir, sizeof dir, ".");
+	} else {
+		base++;
+		if ((size_t)(base - path) >= sizeof dir)
+			goto toolong;
+		/* "/k" is in "/", "a/b/k" in "a/b". */
+		snprintf(dir, sizeof dir, "%.*s", base - path == 1 ? 1 :
+		    (int)(base - path - 1), path);
+	}
+	if (*base == '\0') {
+		snprintf(err, errlen, "cannot create key '%s': no file name",
+		    path);
+		return -1;
+	}
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, base) >=
+	    sizeof tmp)
+		goto toolong;
+	if ((fd = mkstemp(tmp)) < 0) {
+		snprintf(err, errlen, "cannot create key '%s': %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if ((bio = BIO_new(BIO_s_mem())) == NULL) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	ok = dkim_privkey_alg(pk) == DKIM_RSA_SHA256 ?
+	    PEM_write_bio_PrivateKey_traditional(bio, pk, NULL, NULL, 0, NULL,
+	    NULL) : PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0, NULL,
+	    NULL);
+	n = BIO_get_mem_data(bio, &pem);
+	errno = ENOMEM;
+	while (ok && n > 0 && off < (size_t)n) {
+		if ((w = write(fd, pem + off, (size_t)n - off)) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (w <= 0) {
+			ok = 0;
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (n > 0)
+		OPENSSL_cleanse(pem, (size_t)n);
+	BIO_free(bio);
+	if (!ok || fchmod(fd, 0600) < 0 || fsync(fd) < 0)
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (link(tmp, path) < 0)
+		goto fail;
+	unlink(tmp);
+	/* The new name is durable once its directory is. */
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    fsync(dfd) < 0) {
+		snprintf(err, errlen, "cannot sync directory '%s': %s", dir,
+		    strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		unlink(path);
+		return -1;
+	}
+	close(dfd);
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot create key '%s': %s", path,
+	    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return -1;
+toolong:
+	snprintf(err, errlen, "cannot create key '%s': %s", path,
+	    strerror(ENAMETOOLONG));
+	return -1;
+}
+
+EVP_PKEY *
+dkim_key_new(const char *path, int alg, int bits, char *err, size_t errlen,
+    int *status)
+{
+	struct stat	 st;
+	EVP_PKEY	*pk;
+
+	*status = MX_USAGE;
+	if (alg == DKIM_ED25519_SHA256 && bits != 0) {
+		snprintf(err, errlen, "bad bits %d: an Ed25519 key has no "
+		    "size to choose", bits);
+		return NULL;
+	}
+	if (alg == DKIM_RSA_SHA256 && bits == 0)
+		bits = DKIM_RSA_BITS;
+	if (alg == DKIM_RSA_SHA256 &&
+	    (bits < DKIM_RSA_MIN || bits > DKIM_RSA_MAX)) {
+		snprintf(err, errlen, "bad bits %d: want %d to %d", bits,
+		    DKIM_RSA_MIN, DKIM_RSA_MAX);
+		return NULL;
+	}
+	/* Say so before a long RSA generation; link(2) decides in the end. */
+	*status = MX_CANTCREAT;
+	if (lstat(path, &st) == 0) {
+		snprintf(err, errlen, "cannot create key '%s': %s", path,
+		    strerror(EEXIST));
+		return NULL;
+	}
+	pk = alg == DKIM_ED25519_SHA256 ?
+	    EVP_PKEY_Q_keygen(NULL, NULL, "ED25519") :
+	    EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
+	if (pk == NULL) {
+		snprintf(err, errlen, "cannot make a key: OpenSSL failed");
+		ERR_clear_error();
+		*status = MX_SOFTWARE;
+		return NULL;
+	}
+	if (key_write(pk, path, err, errlen) < 0) {
+		EVP_PKEY_free(pk);
+		return NULL;
+	}
+	return pk;
+}
+
+char *
+dkim_key_record(EVP_PKEY *pk)
+{
+	unsigned char	 raw[32], *der = NULL;
+	const char	*head;
+	char		*rec;
+	size_t		 rawlen = sizeof raw, hlen;
+	int		 dlen;
+
+	if (dkim_privkey_alg(pk) == DKIM_ED25519_SHA256) {
+		/* RFC 8463 4.2: the bare public key, not its SPKI. */
+		if (EVP_PKEY_get_raw_public_key(pk, raw, &rawlen) != 1)
+			return NULL;
+		head = "v=DKIM1; k=ed25519; p=";
+		der = raw;
+		dlen = (int)rawlen;
+	} else {
+		if ((dlen = i2d_PUBKEY(pk, &der)) <= 0)
+			return NULL;
+		head = "v=DKIM1; k=rsa; p=";
+	}
+	hlen = strlen(head);
+	if ((rec = malloc(hlen + 4 * (((size_t)dlen + 2) / 3) + 1)) != NULL) {
+		memcpy(rec, head, hlen);
+		b64_encode(der, (size_t)dlen, rec + hlen);
+	}
+	if (der != raw)
+		OPENSSL_free(der);
+	return rec;
+}
+
+char *
+dkim_zone_line(const char *selector, const char *domain, unsigned long ttl,
+    const char *record)
+{
+	struct buf	b = { 0 };
+	size_t		len = strlen(record), i, dl = strlen(domain);
+	char		num[32];
+
+	/* The owner is absolute: "example.org." is taken as given. */
+	if (dl > 0 && domain[dl - 1] == '.')
+		dl--;
+	snprintf(num, sizeof num, ". %lu IN TXT", ttl);
+	if (buf_addstr(&b, selector) < 0 ||
+	    buf_addstr(&b, "._domainkey.") < 0 ||
+	    buf_add(&b, domain, dl) < 0 || buf_addstr(&b, num) < 0)
+		goto fail;
+	for (i = 0; i < len || i == 0; i += 255)
+		if (buf_addstr(&b, " \"") < 0 ||
+		    buf_add(&b, record + i, len - i < 255 ? len - i : 255) < 0 ||
+		    buf_addstr(&b, "\"") < 0)
+			goto fail;
+	if (buf_add(&b, "", 1) < 0)
+		goto fail;
+	return b.p;
+fail:
+	buf_free(&b);
+	return NULL;
+}
+
+/*
+ * A key record, as opposed to another TXT record at the name (an SPF
+ * record published there by mistake, a note): v=DKIM1 first, or no v=
+ * and a p= (RFC 6376 3.6.1 makes v= optional).
+ */
+static int
+is_key_record(const char *rec)
+{
+	struct tvlist	 l;
+	const struct tv	*v;
+	const char	*why;
+
+	if (tv_parse(rec, strlen(rec), &l, &why) == 0) {
+		if ((v = tv_get(&l, "v")) == NULL)
+			return tv_get(&l, "p") != NULL;
+		return v == &l.t[0] && tv_is(v, "DKIM1");
+	}
+	/* One that does not parse is still a key record gone wrong. */
+	while (*rec == ' ' || *rec == '\t')
+		rec++;
+	return strncmp(rec, "v=DKIM1", 7) == 0;
+}
+
+/* One key record against pk. */
+static enum dkim_check
+check_one(const char *rec, EVP_PKEY *pk, char *why, size_t whylen)
+{
+	struct dkim_pubkey	 k;
+	const char		*r = "";
+	enum dkim_check		 c;
+
+	switch (dkim_key_parse(rec, strlen(rec), &k, &r)) {
+	case DKIM_KEY_OK:
+		break;
+	case DKIM_KEY_REVOKED:
+		snprintf(why, whylen, "the record is revoked (empty p=)");
+		return DKIM_CHECK_REVOKED;
+	case DKIM_KEY_SHORT:
+		snprintf(why, whylen, "the record's RSA key is shorter than "
+		    "%d bits", DKIM_RSA_MIN);
+		return DKIM_CHECK_SHORT;
+	default:
+		snprintf(why, whylen, "bad key record: %s", r);
+		return DKIM_CHECK_BAD;
+	}
+	if (k.alg != dkim_privkey_alg(pk)) {
+		snprintf(why, whylen, "the record is for %s, the key for %s",
+		    dkim_alg_name(k.alg), dkim_alg_name(dkim_privkey_alg(pk)));
+		c = DKIM_CHECK_MISMATCH;
+	} else if (EVP_PKEY_eq(k.pk, pk) != 1) {
+		snprintf(why, whylen, "the record holds another key");
+		c = DKIM_CHECK_MISMATCH;
+	} else {
+		*why = '\0';
+		c = DKIM_CHECK_MATCH;
+	}
+	ERR_clear_error();
+	dkim_pubkey_free(&k);
+	return c;
+}
+
+enum dkim_check
+dkim_key_check(struct dns *dns, const char *selector, const char *domain,
+    EVP_PKEY *pk, char *why, size_t whylen)
+{
+	enum dkim_check		 c, worst = DKIM_CHECK_MATCH;
+	enum dns_status		 st;
+	char			 name[600], err[256], **txt, r[256];
+	size_t			 ntxt, i, nkey = 0, dl = strlen(domain);
+
+	if (dl > 0 && domain[dl - 1] == '.')
+		dl--;
+	if ((size_t)snprintf(name, sizeof name, "%s._domainkey.%.*s",
+	    selector, (int)dl, domain) >= sizeof name) {
+		snprintf(why, whylen, "name too long");
+		return DKIM_CHECK_BAD;
+	}
+	st = dns_txt(dns, name, &txt, &ntxt, err, sizeof err);
+	switch (st) {
+	case DNS_OK:
+		break;
+	case DNS_NXDOMAIN:
+	case DNS_NODATA:
+		snprintf(why, whylen, "no TXT record at '%s' (%s)", name,
+		    dns_status_name(st));
+		return DKIM_CHECK_MISSING;
+	case DNS_TEMPFAIL:
+		snprintf(why, whylen, "cannot look up '%s': %s", name, err);
+		return DKIM_CHECK_TEMPFAIL;
+	default:
+		snprintf(why, whylen, "cannot look up '%s': %s", name, err);
+		return DKIM_CHECK_BAD;
+	}
+	*why = '\0';
+	for (i = 0; i < ntxt; i++) {
+		if (!is_key_record(txt[i]))
+			continue;
+		nkey++;
+		c = check_one(txt[i], pk, r, sizeof r);
+		if (c != DKIM_CHECK_MATCH && worst == DKIM_CHECK_MATCH) {
+			worst = c;
+			snprintf(why, whylen, "%s", r);
+		}
+	}
+	dns_txt_free(txt, ntxt);
+	if (nkey == 0) {
+		snprintf(why, whylen, "no DKIM key record at '%s'", name);
+		return DKIM_CHECK_MISSING;
+	}
+	return worst;
+}
+
+const char *
+dkim_check_name(enum dkim_check c)
+{
+	static const char	*names[] = { "match", "mismatch", "missing",
+				    "revoked", "short", "bad", "temperror" };
+
+	return (size_t)c < sizeof names / sizeof names[0] ? names[c] : "bad";
 }
 
 /*

@@ -11,6 +11,7 @@
 
 #include "canon.h"
 
+struct dns;
 struct msg;
 
 enum dkim_alg {
@@ -20,7 +21,15 @@ enum dkim_alg {
 
 #define DKIM_SIG_MAX	1024	/* bytes of a signature: RSA up to 8192 bits */
 #define DKIM_RSA_MIN	1024	/* RSA keys below this are refused */
+#define DKIM_RSA_MAX	8192	/* a signature must fit DKIM_SIG_MAX */
+#define DKIM_RSA_BITS	2048	/* a new RSA key, unless told */
 #define DKIM_KEYFILE_MAX 65536	/* bytes: a larger file is no key */
+
+/*
+ * Whether s is fit for d= or s=, and for a DNS name and a master file as
+ * it is: letters, digits, '.', '-' and '_', not empty.
+ */
+int		 dkim_name_ok(const char *);
 
 /* The algorithm named by an a= value, or -1. */
 int		 dkim_alg_parse(const char *, size_t);
@@ -29,7 +38,8 @@ const char	*dkim_alg_name(int);
 enum dkim_key_status {
 	DKIM_KEY_OK,
 	DKIM_KEY_REVOKED,	/* p= empty */
-	DKIM_KEY_BAD		/* syntax, unknown k=, bad key, too short */
+	DKIM_KEY_BAD,		/* syntax, unknown k=, bad key */
+	DKIM_KEY_SHORT		/* an RSA key under DKIM_RSA_MIN bits */
 };
 
 struct dkim_pubkey {
@@ -60,6 +70,62 @@ void			dkim_pubkey_free(struct dkim_pubkey *);
 EVP_PKEY	*dkim_privkey_load(const char *, char *, size_t, int *);
 /* The algorithm a private key signs with, or -1. */
 int		 dkim_privkey_alg(EVP_PKEY *);
+
+/*
+ * Make a new private key and write it to path: RSA of bits bits
+ * (DKIM_RSA_MIN to DKIM_RSA_MAX, 0 for DKIM_RSA_BITS) for
+ * DKIM_RSA_SHA256, in PKCS#1 PEM as dkimpy and Exim read it, or Ed25519
+ * (bits 0) in PKCS#8 PEM.  The file is mode 0600 and never replaces
+ * anything: it is written to a new temporary name in the same directory,
+ * synced, linked to path (which fails if path exists) and the directory
+ * synced, so that a crash leaves either no key or the whole key.  Returns
+ * the key (the caller frees it), or NULL with a reason in err and *status:
+ * MX_USAGE for bits out of range, MX_CANTCREAT when path exists or
+ * cannot be written, MX_SOFTWARE when OpenSSL fails.
+ */
+EVP_PKEY	*dkim_key_new(const char *, int, int, char *, size_t, int *);
+
+/*
+ * The key record publishing pk's public half: "v=DKIM1; k=rsa; p=" and
+ * the SubjectPublicKeyInfo (RFC 6376 3.6.1), or "k=ed25519; p=" and the
+ * bare 32 bytes (RFC 8463 4.2), base64.  malloc'd; NULL out of memory.
+ */
+char		*dkim_key_record(EVP_PKEY *);
+
+/*
+ * A master-file line for record at selector._domainkey.domain: the owner
+ * absolute (a trailing dot, so it needs no $ORIGIN), ttl, IN TXT, and the
+ * record as quoted strings of 255 bytes at most (RFC 1035 3.3), which
+ * readers join.  selector, domain and record must need no escapes (the
+ * tools allow letters, digits, '.', '-' and '_').  malloc'd; NULL out of
+ * memory.
+ */
+char		*dkim_zone_line(const char *, const char *, unsigned long,
+		    const char *);
+
+/* What the key record published for a private key says of it. */
+enum dkim_check {
+	DKIM_CHECK_MATCH,	/* the record holds its public half */
+	DKIM_CHECK_MISMATCH,	/* another key, or another algorithm */
+	DKIM_CHECK_MISSING,	/* NXDOMAIN, NODATA, no key record */
+	DKIM_CHECK_REVOKED,	/* p= empty */
+	DKIM_CHECK_SHORT,	/* RSA under DKIM_RSA_MIN bits */
+	DKIM_CHECK_BAD,		/* a record verifiers cannot use */
+	DKIM_CHECK_TEMPFAIL	/* DNS timeout, SERVFAIL: ask again later */
+};
+
+/*
+ * Look up selector._domainkey.domain through dns and compare each key
+ * record there (a TXT record whose first tag is v=DKIM1, or that has p=
+ * and no v=) with the private key pk.  Verifiers may take any of several
+ * records, so the result is a match only when all of them match; else
+ * the first that does not says why.  A reason goes to why in every case
+ * but a match (where why is empty).
+ */
+enum dkim_check	 dkim_key_check(struct dns *, const char *, const char *,
+		    EVP_PKEY *, char *, size_t);
+/* "match", "mismatch", "missing", "revoked", "short", "bad", "temperror". */
+const char	*dkim_check_name(enum dkim_check);
 
 /*
  * Sign or verify a SHA-256 hash of the canonical header data.  RSA
