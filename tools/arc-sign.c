@@ -21,8 +21,9 @@
 #include "msg.h"
 
 static char	*domain, *selector, *keyfile, *authserv_id, *exim_spec,
-		*headers, *algorithm, *outdir;
+		*headers, *algorithm, *outdir, *newkey;
 static long	 now_opt = CLI_TIME_UNSET;
+static int	 bits;
 
 static struct poptOption options[] = {
 	{ "domain", 'd', POPT_ARG_STRING, &domain, 0,
@@ -45,9 +46,15 @@ static struct poptOption options[] = {
 	  "sign exactly these header fields, in this order (colon list)",
 	  "LIST" },
 	{ "algorithm", 'a', POPT_ARG_STRING, &algorithm, 0,
-	  "rsa-sha256 or ed25519-sha256 (default: as the key)", "ALG" },
+	  "rsa-sha256 or ed25519-sha256 (default: as the key, or RSA for "
+	  "--new-key; Ed25519 only if every receiver verifies it)", "ALG" },
 	{ "output-dir", 'o', POPT_ARG_STRING, &outdir, 0,
 	  "write each sealed message to DIR under its own name", "DIR" },
+	{ "new-key", '\0', POPT_ARG_STRING, &newkey, 0,
+	  "make a new private key in FILE (never over a file) for -d and -s, "
+	  "and print its DNS record", "FILE" },
+	{ "bits", '\0', POPT_ARG_INT, &bits, 0,
+	  "with --new-key: RSA key size, 1024 to 8192 (default 2048)", "N" },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, dns_options, 0,
 	  "DNS options (to validate a chain our results say nothing of):",
 	  NULL },
@@ -171,6 +178,46 @@ parse_exim(const char *given, long long now)
 		    given);
 }
 
+/* --new-key: the key goes to its file, its DNS record to stdout. */
+static int
+new_key(int nargs)
+{
+	struct cli_rec	 r;
+	EVP_PKEY	*pk;
+	char		 err[512], *rec, *line;
+	int		 alg = DKIM_RSA_SHA256, rc;
+
+	if (keyfile != NULL || exim_spec != NULL || outdir != NULL ||
+	    nargs > 0)
+		cli_die(MX_USAGE, "--new-key takes no -k, --exim, -o or file");
+	if (domain == NULL || selector == NULL)
+		cli_die(MX_USAGE, "--new-key needs -d DOMAIN and -s SELECTOR");
+	if (!dkim_name_ok(domain) || !dkim_name_ok(selector))
+		cli_die(MX_USAGE, "bad domain or selector '%s' '%s'", domain,
+		    selector);
+	if (algorithm != NULL &&
+	    (alg = dkim_alg_parse(algorithm, strlen(algorithm))) < 0)
+		cli_die(MX_USAGE, "unknown algorithm '%s'", algorithm);
+	if ((pk = dkim_key_new(newkey, alg, bits, err, sizeof err, &rc)) ==
+	    NULL)
+		cli_die(rc, "%s", err);
+	if ((rec = dkim_key_record(pk)) == NULL || (line =
+	    dkim_zone_line(selector, domain, 3600, rec)) == NULL)
+		cli_die(MX_SOFTWARE, "out of memory");
+	cli_info("made key '%s'", newkey);
+	if (cli_json) {
+		cli_rec_begin(&r, stdout, NULL);
+		cli_rec_str(&r, "key", newkey);
+		cli_rec_str(&r, "record", line);
+		cli_rec_end(&r);
+	} else
+		printf("%s\n", line);
+	free(line);
+	free(rec);
+	EVP_PKEY_free(pk);
+	return cli_flush_stdout();
+}
+
 /* The last component of a path, as written under --output-dir. */
 static const char *
 base_of(const char *path)
@@ -244,6 +291,10 @@ main(int argc, const char **argv)
 	args = poptGetArgs(pc);
 	while (args != NULL && args[n] != NULL)
 		n++;
+	if (newkey != NULL)
+		return new_key(n);
+	if (bits != 0)
+		cli_die(MX_USAGE, "--bits goes with --new-key");
 	sg.now = cli_time(now_opt);
 	if (exim_spec != NULL) {
 		if (domain || selector || keyfile)
