@@ -18,10 +18,13 @@
 #include "authres.h"
 #include "canon.h"
 #include "cli.h"
+#include "dkim.h"
 #include "dns.h"
 #include "msg.h"
 
-static char	*accept_list = "none:pass", *add_header, *remote_ip;
+static char	*accept_list = "none:pass", *add_header, *remote_ip,
+		*domain, *selector, *keyfile;
+static int	 check_key;
 static long	 now_opt = CLI_TIME_UNSET;
 static time_t	 now;
 
@@ -37,6 +40,15 @@ static struct poptOption options[] = {
 	  "ADDR" },
 	{ "time", '\0', POPT_ARG_LONG, &now_opt, 0,
 	  "judge t= and x= as at this time (seconds since the epoch)", "T" },
+	{ "check-key", '\0', POPT_ARG_NONE, &check_key, 0,
+	  "say whether the key record published for -d and -s holds the "
+	  "public half of the private key -k", NULL },
+	{ "domain", 'd', POPT_ARG_STRING, &domain, 0,
+	  "with --check-key: the signing domain", "DOMAIN" },
+	{ "selector", 's', POPT_ARG_STRING, &selector, 0,
+	  "with --check-key: the key's selector", "SELECTOR" },
+	{ "key", 'k', POPT_ARG_STRING, &keyfile, 0,
+	  "with --check-key: the private key, PEM", "FILE" },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, dns_options, 0,
 	  "DNS options:", NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
@@ -89,6 +101,39 @@ filter(struct msg *m, const struct arc_result *r, const char *name)
 		return MX_IOERR;
 	}
 	return MX_OK;
+}
+
+/* --check-key: the published record against the private key. */
+static int
+key_check(int nargs)
+{
+	struct cli_rec	 rec;
+	enum dkim_check	 c;
+	EVP_PKEY	*pk;
+	char		 err[512];
+	int		 rc;
+
+	if (nargs > 0 || add_header != NULL || remote_ip != NULL)
+		cli_die(MX_USAGE, "--check-key takes no message, --add-header "
+		    "or --ip");
+	if (domain == NULL || selector == NULL || keyfile == NULL)
+		cli_die(MX_USAGE, "--check-key needs -d DOMAIN, -s SELECTOR "
+		    "and -k KEY");
+	if (!dkim_name_ok(domain) || !dkim_name_ok(selector))
+		cli_die(MX_USAGE, "bad domain or selector '%s' '%s'", domain,
+		    selector);
+	if ((pk = dkim_privkey_load(keyfile, err, sizeof err, &rc)) == NULL)
+		cli_die(rc, "%s", err);
+	c = dkim_key_check(dns, selector, domain, pk, err, sizeof err);
+	EVP_PKEY_free(pk);
+	if (c == DKIM_CHECK_TEMPFAIL)
+		cli_die(MX_TEMPFAIL, "cannot check key '%s': %s", keyfile, err);
+	cli_rec_begin(&rec, stdout, NULL);
+	cli_rec_str(&rec, "key_status", dkim_check_name(c));
+	cli_rec_str(&rec, "key_reason", err);
+	cli_rec_end(&rec);
+	rc = cli_flush_stdout();
+	return rc != MX_OK ? rc : c == DKIM_CHECK_MATCH ? MX_OK : MX_REJECT;
 }
 
 static int
@@ -170,6 +215,10 @@ main(int argc, const char **argv)
 	if ((dns = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout,
 	    err, sizeof err)) == NULL)
 		cli_die(dns_new_status(errno), "%s", err);
+	if (check_key)
+		return key_check(n);
+	if (domain != NULL || selector != NULL || keyfile != NULL)
+		cli_die(MX_USAGE, "-d, -s and -k go with --check-key");
 	if (n == 0)
 		worst = one("-", NULL);
 	for (i = 0; i < n; i++) {
