@@ -291,8 +291,11 @@ main(int argc, const char **argv)
 	args = poptGetArgs(pc);
 	while (args != NULL && args[n] != NULL)
 		n++;
-	if (newkey != NULL)
-		return new_key(n);
+	if (newkey != NULL) {
+		rc = new_key(n);
+		poptFreeContext(pc);
+		return rc;
+	}
 	if (bits != 0)
 		cli_die(MX_USAGE, "--bits goes with --new-key");
 	sg.now = cli_time(now_opt);

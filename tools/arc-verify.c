@@ -215,8 +215,12 @@ main(int argc, const char **argv)
 	if ((dns = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout,
 	    err, sizeof err)) == NULL)
 		cli_die(dns_new_status(errno), "%s", err);
-	if (check_key)
-		return key_check(n);
+	if (check_key) {
+		rc = key_check(n);
+		poptFreeContext(pc);
+		dns_free(dns);
+		return rc;
+	}
 	if (domain != NULL || selector != NULL || keyfile != NULL)
 		cli_die(MX_USAGE, "-d, -s and -k go with --check-key");
 	if (n == 0)
