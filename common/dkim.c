@@ -335,7 +335,7 @@ key_write(EVP_PKEY *pk, const char *path, char *err, size_t errlen)
 	long		 n;
 	size_t		 off = 0;
 	ssize_t		 w;
-	int		 fd, dfd, ok;
+	int		 fd, dfd, ok, e;
 
 	if (base == NULL) {
 		base = path;
@@ -370,12 +370,13 @@ key_write(EVP_PKEY *pk, const char *path, char *err, size_t errlen)
 	    NULL) : PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0, NULL,
 	    NULL);
 	n = BIO_get_mem_data(bio, &pem);
-	errno = ENOMEM;
+	e = ENOMEM;
 	while (ok && n > 0 && off < (size_t)n) {
 		if ((w = write(fd, pem + off, (size_t)n - off)) < 0 &&
 		    errno == EINTR)
 			continue;
 		if (w <= 0) {
+			e = w < 0 ? errno : EIO;
 			ok = 0;
 			break;
 		}
@@ -384,7 +385,11 @@ key_write(EVP_PKEY *pk, const char *path, char *err, size_t errlen)
 	if (n > 0)
 		OPENSSL_cleanse(pem, (size_t)n);
 	BIO_free(bio);
-	if (!ok || fchmod(fd, 0600) < 0 || fsync(fd) < 0)
+	if (!ok) {
+		errno = e;
+		goto fail;
+	}
+	if (fchmod(fd, 0600) < 0 || fsync(fd) < 0)
 		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;

@@ -184,11 +184,13 @@ else
 		ls -A "$1"
 		exit $rc' sh "$T/full" "$D"
 	if [ "$rc" = 77 ] || ! command -v unshare >/dev/null; then
-		skip 2 "root, and no tmpfs to fill (unshare -m)"
+		skip 3 "root, and no tmpfs to fill (unshare -m)"
 	else
 		is "$rc:$out" 73:fill \
 		    "--new-key on a full file system: 73, no file left"
 		one_line_error arc-sign "  one line on stderr"
+		like "$err" "cannot create key '.*/k\.key': No space left" \
+		    "  saying why"
 	fi
 fi
 
