@@ -255,7 +255,7 @@ dkim_privkey_load(const char *path, char *err, size_t errlen, int *rc)
 		snprintf(err, errlen, "cannot read key '%s': out of memory",
 		    path);
 		close(fd);
-		*rc = MX_SOFTWARE;
+		*rc = MX_TEMPFAIL;
 		return NULL;
 	}
 	while (len < DKIM_KEYFILE_MAX &&

@@ -65,7 +65,7 @@ void			dkim_pubkey_free(struct dkim_pubkey *);
  * standard input.  NULL with a reason in err; *rc gets the MX_ exit status
  * to use: MX_NOINPUT for a file missing, irregular, open to others,
  * encrypted or holding no key we can use, MX_TEMPFAIL when reading it
- * failed, MX_SOFTWARE out of memory.
+ * failed or memory ran out (a filter's message is kept and retried).
  */
 EVP_PKEY	*dkim_privkey_load(const char *, char *, size_t, int *);
 /* The algorithm a private key signs with, or -1. */
