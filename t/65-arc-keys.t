@@ -152,6 +152,16 @@ is "$(ls -A "$T/k")" "ed.key
 r1024.key
 rsa.key" "  no file made by any of them"
 
+# The record lost on a full stdout: the key goes too, so a rerun works.
+if [ -w /dev/full ]; then
+	arc-sign --new-key "$T/k/lost.key" -d "$D" -s s1 >/dev/full 2>"$T/err"
+	is "$?" 74 "--new-key, stdout full: exit 74"
+	ok "  the key removed" test ! -e "$T/k/lost.key"
+	like "$(cat "$T/err")" "cannot write to standard output" "  saying why"
+else
+	skip 3 "no /dev/full"
+fi
+
 # Never over an existing file.
 cp "$T/k/rsa.key" "$T/rsa.copy"
 run arc-sign --new-key "$T/k/rsa.key" -d "$D" -s s1

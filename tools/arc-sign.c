@@ -215,7 +215,10 @@ new_key(int nargs)
 	free(line);
 	free(rec);
 	EVP_PKEY_free(pk);
-	return cli_flush_stdout();
+	/* A key whose record was never seen is of no use: let a rerun work. */
+	if ((rc = cli_flush_stdout()) != MX_OK && unlink(newkey) == 0)
+		cli_warn("removed key '%s'", newkey);
+	return rc;
 }
 
 /* The last component of a path, as written under --output-dir. */
