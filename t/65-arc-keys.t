@@ -9,6 +9,9 @@
 . "$MX_SRCDIR/t/knot.sh"
 
 need openssl timeout
+# knot serves the zones of the later parts; without it they skip.
+have_knot=yes
+[ -x "$KNOTD" ] && [ -x "$KNOTC" ] && [ -x "$KDIG" ] || have_knot=
 
 D=keys.test
 cat >"$T/m" <<EOF
@@ -320,8 +323,8 @@ key_reason=''" "README arc-newkey: the key made and checked against its line"
 # the system's resolver (/etc/resolv.conf), in private network and mount
 # namespaces: the commands run as printed, /etc/exim4/ being $T/etc/.
 if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null ||
-    ! unshare -nm true 2>/dev/null; then
-	skip 6 "no private namespaces here (unshare -nm, as root)"
+    ! unshare -nm true 2>/dev/null || [ -z "$have_knot" ]; then
+	skip 6 "no knot, or no private namespaces here (unshare -nm, as root)"
 else
 	mkdir "$T/etc"
 	sub="s|/etc/exim4/|$T/etc/|g"
@@ -387,7 +390,10 @@ EOF
 fi
 
 # --- The records as served by knot, and opendkim-testkey beside us ------
-need_knot
+if [ -z "$have_knot" ]; then
+	skip 19 "knot not installed (knot, knot-dnsutils)"
+	done_testing
+fi
 cp "$T/z" "$T/zk"
 cat "$T/r1024.zone" >>"$T/zk"
 ok "knot loads the zone with the lines --new-key printed" \
