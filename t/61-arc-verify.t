@@ -455,9 +455,21 @@ run arc-verify --dns-zone "$ZONE" "$T"
 fails 74 "cannot read '$T'" "a directory as the message"
 run sh -c 'arc-verify --dns-zone "$1" "$2" >/dev/full' sh "$ZONE" "$T/h1"
 fails 74 "cannot write to standard output" "a full device"
+# A filter's faults that are not the message's own: 75, so that the MTA
+# keeps the message and retries (Postfix's pipe would bounce a 74).
 run sh -c 'arc-verify --dns-zone "$1" --add-header mx "$2" >/dev/full' sh \
     "$ZONE" "$T/h1"
-fails 74 "cannot write" "--add-header to a full device"
+fails 75 "cannot write '.*h1': write error: No space left" \
+    "--add-header to a full device"
+run closed_pipe arc-verify --dns-zone "$ZONE" --add-header mx "$T/h1"
+fails 75 "cannot write '.*h1': write error: Broken pipe" \
+    "--add-header to a closed pipe: 75, no death by SIGPIPE"
+run sh -c 'arc-verify --dns-zone "$1" --add-header mx <"$2"' sh "$ZONE" "$T"
+fails 75 "cannot read 'stdin': read error: Is a directory" \
+    "--add-header, a read error on standard input"
+run arc-verify --dns-zone "$T/badzone" --add-header mx "$T/h1"
+fails 66 "bad zone file '$T/badzone' line 1" \
+    "--add-header, a zone file with a syntax error: 66, not the message's"
 
 # --- -v and the common options ----------------------------------------------
 v -v "$T/h1"

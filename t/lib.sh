@@ -226,6 +226,17 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
+# closed_pipe COMMAND...: run it with standard output a pipe whose reader
+# has gone, as when an MTA drops a filter's output; its status as the shell
+# gives it (128 + the signal for a death by signal).
+closed_pipe() {
+	$PY -c 'import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+rc = subprocess.run(sys.argv[1:], stdout=w).returncode
+sys.exit(128 - rc if rc < 0 else rc)' "$@"
+}
+
 # block FILE NAME: print the display tagged NAME in FILE (a man page or
 # README.md, relative to the source tree), as a reader sees it; see
 # t/docblock.  t/70-docblocks.t checks that every display is tagged and

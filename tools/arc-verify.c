@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,9 +85,10 @@ filter(struct msg *m, const struct arc_result *r, const char *name)
 		return MX_TEMPFAIL;
 	}
 	buf_free(&f);
+	/* A full disk or a closed pipe is no fault of the message. */
 	if (msg_write(m, 1, err, sizeof err) != 0) {
 		cli_warn("cannot write '%s': %s", name, err);
-		return MX_IOERR;
+		return MX_TEMPFAIL;
 	}
 	return MX_OK;
 }
@@ -102,13 +104,13 @@ one(const char *path, const char *prefix)
 	int			 rc;
 
 	if ((m = msg_new(MSG_MEM_DEFAULT)) == NULL)
-		cli_die(MX_SOFTWARE, "out of memory");
+		cli_die(add_header ? MX_TEMPFAIL : MX_SOFTWARE,
+		    "out of memory");
 	if ((rc = msg_read_path(m, path, err, sizeof err)) != 0) {
 		cli_warn("cannot read '%s': %s", name, err);
 		msg_free(m);
 		/* A filter that cannot read its message now may later. */
-		return add_header && (rc == MX_IOERR || rc == MX_CANTCREAT) ?
-		    MX_TEMPFAIL : rc;
+		return add_header ? cli_filter_status(rc, 0) : rc;
 	}
 	if (arc_verify(m, dns, now, &r) < 0) {
 		cli_warn("cannot validate '%s': %s", name,
@@ -164,8 +166,14 @@ main(int argc, const char **argv)
 	if (remote_ip != NULL && add_header == NULL)
 		cli_die(MX_USAGE, "--ip goes with --add-header");
 	if ((dns = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout,
-	    err, sizeof err)) == NULL)
-		cli_die(dns_new_status(errno), "%s", err);
+	    err, sizeof err)) == NULL) {
+		rc = dns_new_status(errno);
+		cli_die(add_header ? cli_filter_status(rc, 1) : rc, "%s",
+		    err);
+	}
+	/* A filter's reader gone is a write error to report. */
+	if (add_header != NULL)
+		signal(SIGPIPE, SIG_IGN);
 	if (n == 0)
 		worst = one("-", NULL);
 	for (i = 0; i < n; i++) {
@@ -178,5 +186,7 @@ main(int argc, const char **argv)
 	dns_free(dns);
 	arc_cache_free();
 	rc = cli_flush_stdout();
+	if (add_header != NULL)
+		rc = cli_filter_status(rc, 0);
 	return rc > worst ? rc : worst;
 }
