@@ -341,6 +341,19 @@ v "$T/h1" "$T/nonesuch" "$T/h2s"
 is "$rc:$(grep -c ': arc_state=' "$T/out")" "66:2" \
     "a missing file among three: the others reported, exit 66"
 one_line_error arc-verify "a missing file among three: one line on stderr"
+# -H: the prefix for one file too, so that a glob of one works as of many.
+v -H "$T/h1"
+is "$rc:$out" "0:$T/h1: arc_state=pass
+$T/h1: arc_state_reason=''
+$T/h1: arc_domains=d1.example
+$T/h1: arc_oldest_pass=1" "-H, one file: each line prefixed 'FILE: '"
+v --with-filename --json "$T/h1"
+like "$out" "^\{\"file\":\"$T/h1\",\"arc_state\":\"pass\"" \
+    "--with-filename --json: the object names its file"
+run sh -c 'arc-verify --dns-zone "$1" --time "$2" -H <"$3"' sh "$ZONE" \
+    "$T0" "$T/h1"
+is "$(sed -n 1p "$T/out")" "stdin: arc_state=pass" \
+    "-H, standard input: named 'stdin', as in diagnostics"
 
 # --- --add-header -----------------------------------------------------------
 # field: the first field of $T/out, unfolded.
@@ -478,7 +491,7 @@ like "$err" "^arc-verify: .*h1: arc=pass" "-v: says what it found"
 run arc-verify --help
 is "$rc:$err" "0:" "--help: exit 0, nothing on stderr"
 for o in --accept --add-header --ip --time --resolver --dns-zone --timeout \
-    --json --verbose --usage --version; do
+    --with-filename --json --verbose --usage --version; do
 	case $out in
 	*"$o"*)	_result 0 "--help lists $o" ;;
 	*)	_result 1 "--help lists $o" ;;

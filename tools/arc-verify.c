@@ -25,6 +25,7 @@
 static char	*accept_list = "none:pass", *add_header, *remote_ip;
 static long	 now_opt = CLI_TIME_UNSET;
 static time_t	 now;
+static int	 with_filename;
 
 static struct poptOption options[] = {
 	{ "accept", '\0', POPT_ARG_STRING, &accept_list, 0,
@@ -38,6 +39,8 @@ static struct poptOption options[] = {
 	  "ADDR" },
 	{ "time", '\0', POPT_ARG_LONG, &now_opt, 0,
 	  "judge t= and x= as at this time (seconds since the epoch)", "T" },
+	{ "with-filename", 'H', POPT_ARG_NONE, &with_filename, 0,
+	  "start each result with its file name, even for one file", NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, dns_options, 0,
 	  "DNS options:", NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
@@ -175,9 +178,9 @@ main(int argc, const char **argv)
 	if (add_header != NULL)
 		signal(SIGPIPE, SIG_IGN);
 	if (n == 0)
-		worst = one("-", NULL);
+		worst = one("-", with_filename ? "stdin" : NULL);
 	for (i = 0; i < n; i++) {
-		rc = one(args[i], n > 1 ? args[i] : NULL);
+		rc = one(args[i], n > 1 || with_filename ? args[i] : NULL);
 		/* Several files: the worst outcome, as grep reports. */
 		if (rc > worst)
 			worst = rc;
