@@ -1,0 +1,414 @@
+#!/bin/sh
+# The displays of arc-sign(1), arc-verify(1) and the README's ARC section,
+# run as printed: Exim with the transport filter, the Postfix filter
+# scripts under a fake sendmail, procmail, the shell and console examples.
+# The recipes ask the system resolver for keys, as at a real site, so the
+# test runs in private network and mount namespaces where
+# /etc/resolv.conf names knot on 127.0.0.1, serving example.org's keys.
+# Only paths are changed in the printed text: /usr/local/bin/ becomes the
+# build's tools/, files under /etc/ go to $T.
+. "${MX_SRCDIR:-.}/t/lib.sh"
+. "$MX_SRCDIR/t/knot.sh"
+
+# exim lives in /usr/sbin, not always on a user's PATH.
+PATH=$PATH:/usr/sbin
+need openssl procmail
+need_knot
+
+if [ -z "${MX_T67_NS:-}" ]; then
+	if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null ||
+	    ! command -v ip >/dev/null || ! unshare -nm true 2>/dev/null; then
+		skip_all "no private namespaces here (unshare -nm, as root)"
+	fi
+	echo "nameserver 127.0.0.1" >"$T/resolv.conf"
+	MX_T67_NS=1 unshare -nm sh -c '
+		ip link set lo up && mount --bind "$1" /etc/resolv.conf ||
+		    exit 77
+		exec sh "$2"' sh "$T/resolv.conf" "$0"
+	rc=$?
+	[ "$rc" -eq 77 ] && skip_all "cannot set up the namespaces"
+	exit "$rc"
+fi
+
+# The tools and the key must be reachable by the Exim user.
+chmod 755 "$T"
+TOOLS=$MX_BUILDDIR/tools
+
+# --- keys, served by knot as the system resolver's answers -----------------
+rsa_key "$T/arc.key" || skip_all "openssl cannot make keys"
+rsa_key "$T/other.key"
+{
+	cat <<'EOF'
+$ORIGIN example.org.
+$TTL 300
+@	IN SOA	ns.example.org. hostmaster.example.org. 1 3600 600 86400 300
+@	IN NS	ns.example.org.
+ns	IN A	127.0.0.1
+EOF
+	"$MX_SRCDIR/t/data/arc-zone" arc2026._domainkey.example.org="$T/arc.key" \
+	    arc2026._domainkey.lists.example.org="$T/arc.key" \
+    arc2026._domainkey.mx.example.org="$T/arc.key"
+} >"$T/example.org.zone"
+knot_start "$T/example.org.zone" example.org. 53 >&2 ||
+    skip_all "knot does not serve on 127.0.0.1@53"
+
+# --- messages -----------------------------------------------------------------
+# msg.eml: with our MTA's results, the message of the man pages' examples.
+cat >"$T/msg.eml" <<'EOF'
+Authentication-Results: mx.example.org; spf=pass smtp.mailfrom=alice@example.com;
+	dkim=pass header.d=example.com
+From: Alice <alice@example.com>
+To: bob@example.org
+Subject: Lunch
+Date: Mon, 23 Nov 2026 10:00:00 +0000
+Message-ID: <lunch.1@example.com>
+
+Noon at the usual place?
+EOF
+sed 1,2d "$T/msg.eml" >"$T/nores.eml"
+seal() {	# seal IN: IN sealed by example.org as mx.example.org
+	arc-sign -d example.org -s arc2026 -k "$T/arc.key" \
+	    --authserv-id mx.example.org "$1"
+}
+seal "$T/msg.eml" >"$T/pass.eml"
+sed 's/^Noon at/Noon, at/' "$T/pass.eml" >"$T/fail.eml"
+# A chain whose key (other.example) the resolver cannot give now: knot
+# refuses a name outside its zone, a temporary failure.
+arc-sign -d other.example -s arc2026 -k "$T/other.key" \
+    --authserv-id mx.example.org "$T/msg.eml" >"$T/other.eml"
+{ echo 'Authentication-Results: mx.example.org; spf=pass'
+  cat "$T/other.eml"; } >"$T/tempfail.eml"
+# A header section over 1 MiB: malformed beyond use.
+{ i=0
+  while [ "$i" -lt 1100 ]; do
+	printf 'X-Filler-%d: %01000d\n' "$i" 0
+	i=$((i + 1))
+  done
+  cat "$T/msg.eml"; } >"$T/big.eml"
+
+verdict() {	# verdict FILE: arc_state and arc_domains through the resolver
+	arc-verify "$1" | sed -n 's/^arc_state=//p; s/^arc_domains=//p' |
+	    tr '\n' ' ' | sed 's/ $//'
+}
+is "$(verdict "$T/pass.eml")" "pass example.org" \
+    "the resolver in the namespace gives example.org's key"
+run arc-verify "$T/tempfail.eml"
+is "$rc" 75 "other.example's key: a temporary failure"
+
+# paths FILE: the printed text with its paths moved into the test.
+paths() {
+	sed -e "s|/usr/local/bin/|$TOOLS/|g" \
+	    -e "s|/usr/local/libexec/|$T/libexec/|g" \
+	    -e "s|/usr/sbin/sendmail|$T/sendmail|g" \
+	    -e "s|/etc/exim4/|$T/exim/|g" -e "s|/etc/postfix/|$T/pf/|g" "$@"
+}
+
+# --syslog comes with the common options; until this tree has it, the
+# recipes run without the word.
+if arc-sign --help | grep -q -- --syslog; then
+	nosyslog() { cat; }
+else
+	diag "arc-sign has no --syslog yet: recipes run without it"
+	nosyslog() { sed 's/ --syslog//'; }
+fi
+
+# console_block FILE NAME, as a console display: the "$ " lines (and
+# their continuation lines) run in one shell in the current directory,
+# stderr with stdout, into $T/cons.got; the other lines, what they print,
+# into $T/cons.want.
+console() {
+	awk -v sh="$T/cons.sh" -v want="$T/cons.want" '
+	BEGIN { print "exec 2>&1" > sh }
+	cont { print > sh; cont = /\\$/; next }
+	/^\$ / { sub(/^\$ /, ""); print > sh; cont = /\\$/; next }
+	{ print > want }' "$T/cons.txt"
+	[ -f "$T/cons.want" ] || : >"$T/cons.want"
+	sh "$T/cons.sh" >"$T/cons.got"
+}
+console_block() {
+	rm -f "$T/cons.want"
+	block "$1" "$2" >"$T/cons.txt" && console
+}
+
+# unb: the base64 of b= cut, as the displays cut it.
+unb() {
+	sed 's/^\(	b=\)[^;]*;/\1...;/'
+}
+
+# --- arc-sign(1) ----------------------------------------------------------------
+mkdir "$T/as" && cd "$T/as" || exit 1
+cp "$T/arc.key" "$T/msg.eml" .
+arc-sign -d example.org -s arc2026 -k arc.key --authserv-id mx.example.org \
+    --time 1795000000 msg.eml | head -n 10 | unb >"$T/got"
+block man/arc-sign.1 set | unb >"$T/want"
+same "$T/got" "$T/want" "arc-sign.1 set: the set msg.eml gets, b= aside"
+
+for page in man/arc-sign.1 man/arc-verify.1; do
+	line=$(block "$page" dns-zone-line | tr -d '\t')
+	ere=$(printf '%s\n' "$line" | sed 's/[].[*^$()+?{}|\\/]/\\&/g;
+	    s/\\\.\\\.\\\./.*/g')
+	got=$("$MX_SRCDIR/t/data/arc-zone" \
+	    arc2026._domainkey.example.org="$T/arc.key")
+	like "$got" "^$ere\$" "$page dns-zone-line: the shape of a record"
+done
+printf '%s\n' "$got" >"$T/one.zone"
+run arc-verify --dns-zone "$T/one.zone" "$T/pass.eml"
+is "$rc:$(sed -n 1p "$T/out")" 0:arc_state=pass \
+    "  such a line, as --dns-zone reads it"
+
+# output-no-set: no results of ours; a chain failed at i=2.
+{ echo 'Authentication-Results: lists.example.org; arc=fail'
+  cat "$T/pass.eml"; } >"$T/f1.in"
+arc-sign -d lists.example.org -s arc2026 -k arc.key \
+    --authserv-id lists.example.org "$T/f1.in" >"$T/f1.eml"
+{ echo 'Authentication-Results: mx.example.org; spf=pass'
+  cat "$T/f1.eml"; } >"$T/f2.eml"
+{ arc-sign -d example.org -s arc2026 -k arc.key \
+    --authserv-id mx.example.org <"$T/nores.eml" 2>&1 >/dev/null
+  arc-sign -d example.org -s arc2026 -k arc.key \
+    --authserv-id mx.example.org <"$T/f2.eml" 2>&1 >/dev/null; } >"$T/got"
+block man/arc-sign.1 output-no-set >"$T/want"
+same "$T/got" "$T/want" "arc-sign.1 output-no-set: the two diagnostics"
+arc-sign -d example.org -s arc2026 -k arc.key --authserv-id mx.example.org \
+    <"$T/tempfail.eml" 2>"$T/got" >"$T/out"
+rc=$?
+block man/arc-sign.1 output-cannot-seal >"$T/want"
+same "$T/got" "$T/want" "arc-sign.1 output-cannot-seal: the diagnostic"
+is "$rc:$(wc -c <"$T/out" | tr -d ' ')" 75:0 "  exit 75, nothing written"
+
+console_block man/arc-sign.1 seal-one
+is "$(cat "$T/cons.got")" "" "arc-sign.1 seal-one: runs, says nothing"
+is "$(verdict sealed.eml)" "pass example.org" "  sealed.eml verifies"
+
+mkdir in
+cp "$T/msg.eml" in/a.eml
+cp "$T/nores.eml" in/b.eml
+sed 's/^Subject: Lunch/Subject: Dinner/' "$T/msg.eml" >in/c.eml
+console_block man/arc-sign.1 seal-dir
+is "$(cat "$T/cons.got")" "arc-sign: no ARC set added to 'in/b.eml': no \
+Authentication-Results field of 'mx.example.org'" \
+    "arc-sign.1 seal-dir: one warning, for the message without results"
+is "$(verdict sealed/a.eml):$(verdict sealed/c.eml)" \
+    "pass example.org:pass example.org" \
+    "  each sealed message verifies"
+same sealed/b.eml in/b.eml "  the one without results is written unchanged"
+mv sealed sealed.1
+console_block man/arc-sign.1 seal-dir
+ok "  the same on every run" diff -r sealed sealed.1
+cd "$T" || exit 1
+
+# --- arc-sign(1): Exim's transport filter ------------------------------------
+# Exim (the sender) delivers with -odi through the printed remote_smtp to a
+# second Exim (the sink) listening on a loopback port, which stores what it
+# gets in an mbox.
+exim_setup() {
+	command -v exim4 >/dev/null || return 1
+	EX=$T/exim
+	mkdir -p "$EX/out" "$EX/sink" "$EX/box" || return 1
+	chown Debian-exim "$EX/out" "$EX/sink" "$EX/box" || return 1
+	cp "$T/arc.key" "$EX/arc.key"
+	chown Debian-exim "$EX/arc.key"
+	SINK_PORT=$(free_port)
+	cat >"$EX/sink.conf" <<EOF
+primary_hostname = sink.example.net
+spool_directory = $EX/sink
+log_file_path = $EX/sink/%slog
+exim_user = Debian-exim
+exim_group = Debian-exim
+tls_advertise_hosts =
+acl_smtp_rcpt = accept
+begin routers
+all:
+  driver = accept
+  transport = store
+begin transports
+store:
+  driver = appendfile
+  file = $EX/box/mbox
+  user = Debian-exim
+EOF
+	{ cat <<EOF
+primary_hostname = mx.example.org
+spool_directory = $EX/out
+log_file_path = $EX/out/%slog
+exim_user = Debian-exim
+exim_group = Debian-exim
+begin routers
+out:
+  driver = manualroute
+  route_list = * 127.0.0.1::$SINK_PORT
+  self = send
+  transport = remote_smtp
+begin transports
+EOF
+	  block man/arc-sign.1 exim-transport | paths | nosyslog; } \
+	    >"$EX/out.conf"
+	daemon exim4 -C "$EX/sink.conf" -bdf -oX "$SINK_PORT" -oP "$EX/pid" \
+	    2>>"$EX/stderr"
+	wait_port "$SINK_PORT"
+}
+
+# exim_send FILE: hand FILE to the sending Exim, delivering at once.
+exim_send() {
+	exim4 -C "$EX/out.conf" -odi -f alice@example.com bob@example.net \
+	    <"$1" 2>>"$EX/stderr"
+}
+
+sent() {	# how many messages the sink has stored
+	cat "$EX/box/mbox" 2>/dev/null | grep -c '^From '
+}
+
+# delivered N: the N-th message in the sink's mbox, without the From_
+# line, the sink's Received field and the blank line mbox adds.  The sink
+# stores a message once it has said 250: wait up to 5 s for it.
+delivered() {
+	_i=0
+	while [ "$(sent)" -lt "$1" ] &&
+	    [ "$_i" -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	awk -v n="$1" '/^From / { k++; hdr = 1; rcv = 0; next }
+	    k != n { next }
+	    hdr && /^Received: / && !rcv { skip = 1; rcv = 1; next }
+	    skip && /^[ \t]/ { next }
+	    { skip = 0; if (/^$/) hdr = 0; print }' "$EX/box/mbox" |
+	    sed '$d'
+}
+
+queued() {
+	exim4 -C "$EX/out.conf" -bpc 2>/dev/null
+}
+
+if exim_setup; then
+	exim_send "$T/msg.eml"
+	delivered 1 >"$T/x1"
+	is "$(queued)" 0 "exim: the message is sent"
+	like "$(sed -n 1p "$T/x1")" "^ARC-Seal: " "exim: sent with a set on top"
+	is "$(verdict "$T/x1")" "pass mx.example.org" \
+	    "exim: what it sent verifies"
+	exim_send "$T/nores.eml"
+	delivered 2 >"$T/x2"
+	is "$(queued)" 0 \
+	    "exim: no results of ours: sent all the same (--filter)"
+	is "$(grep -c '^ARC-\|arc-sign' "$T/x2")" 0 \
+	    "exim: no set, and no diagnostic inside the message"
+	sed '1,/^	for bob@example.net;/d' "$T/x2" | sed 1d >"$T/x2b"
+	same "$T/x2b" "$T/nores.eml" \
+	    "exim: the message sent as it came, below Exim's Received"
+	chmod 644 "$EX/arc.key"
+	exim_send "$T/msg.eml"
+	is "$(queued)" 1 \
+	    "exim: a key it cannot use: the message stays in the queue"
+	like "$(grep ' == bob@example.net' "$EX/out/mainlog" | tail -n 1)" \
+	    "defer .*transport filter process failed \(66\)" \
+	    "exim: deferred, the filter's 66 in the log"
+	chmod 600 "$EX/arc.key"
+	exim_send "$T/tempfail.eml"
+	is "$(queued)" 2 "exim: a key lookup failing for now: queued too"
+	like "$(grep ' == bob@example.net' "$EX/out/mainlog" | tail -n 1)" \
+	    "defer .*transport filter process failed \(75\)" \
+	    "exim: deferred, the filter's 75 in the log"
+	is "$(sent)" 2 \
+	    "exim: the sink got the two sent, and only those"
+	exim4 -C "$EX/out.conf" -qff 2>>"$EX/stderr"
+	is "$(queued):$(sent)" 1:3 \
+	    "exim: the key mended, a queue run sends the first"
+	delivered 3 >"$T/x3"
+	is "$(verdict "$T/x3")" "pass mx.example.org" \
+	    "  sealed, and it verifies"
+else
+	skip 13 "exim4 cannot run here"
+fi
+
+# --- Postfix: master.cf and the filter scripts, under a fake sendmail ------
+# Postfix is not installed (it conflicts with Exim): the script runs as
+# pipe(8) would run the master.cf argv, with a sendmail that records its
+# arguments and the message.
+mkdir -p "$T/libexec"
+cat >"$T/sendmail" <<EOF
+#!/bin/sh
+printf '%s\n' "\$@" >"$T/sm.argv"
+cat >"$T/sm.in"
+EOF
+chmod 755 "$T/sendmail"
+mkdir -p "$T/pf" && cp "$T/arc.key" "$T/pf/arc.key"
+
+# pipe_argv PAGE: the argv= of the page's master.cf service, its lines
+# joined, with pipe(8)'s macros for the test's message.
+pipe_argv() {
+	block "$1" postfix-master | paths | awk '
+	    /^ *argv=/ { on = 1; sub(/^ *argv=/, ""); a = $0; next }
+	    on && /^[ \t]/ { sub(/^[ \t]+/, " "); a = a $0; next }
+	    { on = 0 } END { print a }' |
+	    sed -e 's/\${sender}/alice@example.com/g' \
+	    -e 's/\${recipient}/bob@example.net/g' \
+	    -e 's/\${client_address}/192.0.2.7/g'
+}
+
+# postfix PAGE IN: run the page's filter on IN as pipe(8) would; its
+# status in $rc, its stderr in $err.
+postfix() {
+	rm -f "$T/sm.argv" "$T/sm.in"
+	# shellcheck disable=SC2046
+	run sh -c 'exec "$@" <"$0"' "$2" $(pipe_argv "$1")
+}
+
+for page in man/arc-sign.1 man/arc-verify.1; do
+	svc=$(block "$page" postfix-master |
+	    sed -n 's/.*content_filter=\([a-z]*\):dummy.*/\1/p')
+	like "$(block "$page" postfix-master | grep "^$svc ")" \
+	    "^$svc +unix .* pipe\$" \
+	    "$page postfix-master: content_filter names its pipe service"
+done
+
+block man/arc-sign.1 postfix-filter | paths | nosyslog \
+    >"$T/libexec/arc-sign-filter"
+chmod 755 "$T/libexec/arc-sign-filter"
+postfix man/arc-sign.1 "$T/msg.eml"
+is "$rc:$err" 0: "arc-sign-filter: sealed, exit 0"
+is "$(cat "$T/sm.argv" | tr '\n' ' ')" \
+    "-G -i -f alice@example.com -- bob@example.net " \
+    "  sendmail gets -G -i and pipe's sender and recipient"
+is "$(verdict "$T/sm.in")" "pass example.org" "  what it gets verifies"
+postfix man/arc-sign.1 "$T/nores.eml"
+is "$rc" 0 "arc-sign-filter: no results of ours, exit 0"
+same "$T/sm.in" "$T/nores.eml" "  the message goes on unchanged"
+like "$err" "no ARC set added" "  the warning for pipe(8) to log"
+postfix man/arc-sign.1 "$T/big.eml"
+is "$rc" 65 "arc-sign-filter: a header over 1 MiB stays 65, a bounce"
+ok "  sendmail is not called" test ! -e "$T/sm.in"
+postfix man/arc-sign.1 "$T/tempfail.eml"
+is "$rc" 75 "arc-sign-filter: a key lookup failing for now, 75"
+ok "  sendmail is not called" test ! -e "$T/sm.in"
+chmod 644 "$T/pf/arc.key"
+postfix man/arc-sign.1 "$T/msg.eml"
+is "$rc" 75 "arc-sign-filter: a key it cannot use defers (75), no bounce"
+ok "  sendmail is not called" test ! -e "$T/sm.in"
+chmod 600 "$T/pf/arc.key"
+run env TMPDIR=/nonexistent sh -c 'exec "$@" <"$0"' "$T/msg.eml" \
+    $(pipe_argv man/arc-sign.1)
+is "$rc" 75 "arc-sign-filter: no temporary file, 75"
+
+block man/arc-verify.1 postfix-filter | paths | nosyslog \
+    >"$T/libexec/arc-verify-filter"
+chmod 755 "$T/libexec/arc-verify-filter"
+postfix man/arc-verify.1 "$T/pass.eml"
+is "$rc:$err" 0: "arc-verify-filter: exit 0"
+is "$(cat "$T/sm.argv" | tr '\n' ' ')" \
+    "-G -i -f alice@example.com -- bob@example.net " \
+    "  sendmail gets -G -i and pipe's sender and recipient"
+is "$(sed -n 2p "$T/sm.in")" \
+    "	arc=pass (chain valid) header.oldest-pass=1 smtp.remote-ip=192.0.2.7" \
+    "  the field, with the client address"
+postfix man/arc-verify.1 "$T/fail.eml"
+is "$rc:$(sed -n 1p "$T/sm.in")" "0:Authentication-Results: mx.example.net;" \
+    "arc-verify-filter: a failing chain goes on with its field"
+postfix man/arc-verify.1 "$T/big.eml"
+is "$rc" 65 "arc-verify-filter: a header over 1 MiB stays 65, a bounce"
+ok "  sendmail is not called" test ! -e "$T/sm.in"
+postfix man/arc-verify.1 "$T/tempfail.eml"
+is "$rc" 75 "arc-verify-filter: a key lookup failing for now, 75"
+ok "  sendmail is not called" test ! -e "$T/sm.in"
+
+done_testing
