@@ -34,7 +34,9 @@ fi
 chmod 755 "$T"
 TOOLS=$MX_BUILDDIR/tools
 
-# --- keys, served by knot as the system resolver's answers -----------------
+mkdir -p "$T/dz/man" "$T/mc/man"
+
+# --- keys, served by knot as the system resolver's answers -------------------
 rsa_key "$T/arc.key" || skip_all "openssl cannot make keys"
 rsa_key "$T/other.key"
 {
@@ -47,12 +49,12 @@ ns	IN A	127.0.0.1
 EOF
 	"$MX_SRCDIR/t/data/arc-zone" arc2026._domainkey.example.org="$T/arc.key" \
 	    arc2026._domainkey.lists.example.org="$T/arc.key" \
-    arc2026._domainkey.mx.example.org="$T/arc.key"
+	    arc2026._domainkey.mx.example.org="$T/arc.key"
 } >"$T/example.org.zone"
 knot_start "$T/example.org.zone" example.org. 53 >&2 ||
     skip_all "knot does not serve on 127.0.0.1@53"
 
-# --- messages -----------------------------------------------------------------
+# --- messages ----------------------------------------------------------------
 # msg.eml: with our MTA's results, the message of the man pages' examples.
 cat >"$T/msg.eml" <<'EOF'
 Authentication-Results: mx.example.org; spf=pass smtp.mailfrom=alice@example.com;
@@ -135,7 +137,7 @@ unb() {
 	sed 's/^\(	b=\)[^;]*;/\1...;/'
 }
 
-# --- arc-sign(1) ----------------------------------------------------------------
+# --- arc-sign(1) -------------------------------------------------------------
 mkdir "$T/as" && cd "$T/as" || exit 1
 cp "$T/arc.key" "$T/msg.eml" .
 arc-sign -d example.org -s arc2026 -k arc.key --authserv-id mx.example.org \
@@ -143,8 +145,10 @@ arc-sign -d example.org -s arc2026 -k arc.key --authserv-id mx.example.org \
 block man/arc-sign.1 set | unb >"$T/want"
 same "$T/got" "$T/want" "arc-sign.1 set: the set msg.eml gets, b= aside"
 
+block man/arc-sign.1 dns-zone-line >"$T/dz/man/arc-sign.1"
+block man/arc-verify.1 dns-zone-line >"$T/dz/man/arc-verify.1"
 for page in man/arc-sign.1 man/arc-verify.1; do
-	line=$(block "$page" dns-zone-line | tr -d '\t')
+	line=$(tr -d '\t' <"$T/dz/$page")
 	ere=$(printf '%s\n' "$line" | sed 's/[].[*^$()+?{}|\\/]/\\&/g;
 	    s/\\\.\\\.\\\./.*/g')
 	got=$("$MX_SRCDIR/t/data/arc-zone" \
@@ -321,7 +325,7 @@ else
 	skip 13 "exim4 cannot run here"
 fi
 
-# --- Postfix: master.cf and the filter scripts, under a fake sendmail ------
+# --- Postfix: master.cf and the filter scripts, under a fake sendmail --------
 # Postfix is not installed (it conflicts with Exim): the script runs as
 # pipe(8) would run the master.cf argv, with a sendmail that records its
 # arguments and the message.
@@ -336,11 +340,13 @@ mkdir -p "$T/pf" && cp "$T/arc.key" "$T/pf/arc.key"
 
 # pipe_argv PAGE: the argv= of the page's master.cf service, its lines
 # joined, with pipe(8)'s macros for the test's message.
+block man/arc-sign.1 postfix-master | paths >"$T/mc/man/arc-sign.1"
+block man/arc-verify.1 postfix-master | paths >"$T/mc/man/arc-verify.1"
 pipe_argv() {
-	block "$1" postfix-master | paths | awk '
+	awk '
 	    /^ *argv=/ { on = 1; sub(/^ *argv=/, ""); a = $0; next }
 	    on && /^[ \t]/ { sub(/^[ \t]+/, " "); a = a $0; next }
-	    { on = 0 } END { print a }' |
+	    { on = 0 } END { print a }' "$T/mc/$1" |
 	    sed -e 's/\${sender}/alice@example.com/g' \
 	    -e 's/\${recipient}/bob@example.net/g' \
 	    -e 's/\${client_address}/192.0.2.7/g'
@@ -355,9 +361,8 @@ postfix() {
 }
 
 for page in man/arc-sign.1 man/arc-verify.1; do
-	svc=$(block "$page" postfix-master |
-	    sed -n 's/.*content_filter=\([a-z]*\):dummy.*/\1/p')
-	like "$(block "$page" postfix-master | grep "^$svc ")" \
+	svc=$(sed -n 's/.*content_filter=\([a-z]*\):dummy.*/\1/p' "$T/mc/$page")
+	like "$(grep "^$svc " "$T/mc/$page")" \
 	    "^$svc +unix .* pipe\$" \
 	    "$page postfix-master: content_filter names its pipe service"
 done
@@ -410,5 +415,195 @@ ok "  sendmail is not called" test ! -e "$T/sm.in"
 postfix man/arc-verify.1 "$T/tempfail.eml"
 is "$rc" 75 "arc-verify-filter: a key lookup failing for now, 75"
 ok "  sendmail is not called" test ! -e "$T/sm.in"
+
+# --- arc-verify(1): procmail -------------------------------------------------
+# procmail -m with an rcfile that sets MAILDIR, includes the printed recipe
+# and delivers what is left to the inbox, as DEFAULT would.
+# procmail_block PAGE NAME IN: deliver IN through that recipe; $rc is
+# procmail's status, and $T/pm the maildirs.
+procmail_block() {
+	rm -rf "$T/pm"
+	mkdir -p "$T/pm"
+	block "$1" "$2" | paths >"$T/pm/recipe.rc"
+	cat >"$T/pm/rc" <<EOF
+MAILDIR=$T/pm
+DEFAULT=$T/pm/inbox/
+LOGFILE=$T/pm/log
+INCLUDERC=$T/pm/recipe.rc
+
+:0
+\$DEFAULT
+EOF
+	procmail -m "$T/pm/rc" <"$3"
+	rc=$?
+}
+
+# one_in DIR: the one message in maildir DIR, or nothing.
+one_in() {
+	set -- "$T/pm/$1"/new/*
+	[ $# -eq 1 ] && [ -f "$1" ] && cat "$1"
+}
+
+procmail_block man/arc-verify.1 procmail-field "$T/pass.eml"
+is "$rc:$(one_in inbox | sed -n 2p)" \
+    "0:	arc=pass (chain valid) header.oldest-pass=1" \
+    "procmail-field: a passing chain gets its field, into the inbox"
+# procmail ends what a filter gives it with a blank line, after cat too.
+one_in inbox | tail -n +3 >"$T/got"
+{ cat "$T/pass.eml"; echo; } >"$T/want"
+same "$T/got" "$T/want" "  the message below it unchanged"
+procmail_block man/arc-verify.1 procmail-field "$T/fail.eml"
+is "$rc:$(one_in arc-failed | sed -n 2p)" \
+    "0:	arc=fail (i=1 (AMS body hash miscompare))" \
+    "procmail-field: a failing chain, its folded field matched: arc-failed/"
+ok "  nothing in the inbox" test ! -d "$T/pm/inbox"
+procmail_block man/arc-verify.1 procmail-field "$T/tempfail.eml"
+one_in inbox >"$T/got"
+same "$T/got" "$T/tempfail.eml" \
+    "procmail-field: arc-verify fails (75): the message kept as it was"
+like "$(cat "$T/pm/log")" "arc-verify: cannot validate 'stdin'" \
+    "  the diagnostic in procmail's log"
+procmail_block man/arc-verify.1 procmail-status "$T/fail.eml"
+one_in arc-failed >"$T/got"
+same "$T/got" "$T/fail.eml" "procmail-status: a failing chain to arc-failed/"
+procmail_block man/arc-verify.1 procmail-status "$T/pass.eml"
+one_in inbox >"$T/got"
+same "$T/got" "$T/pass.eml" "procmail-status: a passing one to the inbox"
+
+# --- arc-verify(1): the shell, the maildir one-liner -------------------------
+mkdir "$T/sv" && cd "$T/sv" || exit 1
+for m in pass fail tempfail; do
+	cp "$T/$m.eml" msg.eml
+	block man/arc-verify.1 shell-verdict >"$T/sv.sh"
+	sh "$T/sv.sh" >"$T/out" 2>"$T/err"
+	eval "rc_$m=\$?"
+	eval "out_$m=\$(cat "$T/out")"
+done
+is "$rc_pass:$out_pass" "0:pass  (sealed by example.org)" \
+    "shell-verdict: a passing chain"
+is "$rc_fail:$out_fail" \
+    "0:fail i=1 (AMS body hash miscompare) (sealed by example.org)" \
+    "shell-verdict: a failing one, and why"
+is "$rc_tempfail:$out_tempfail" "75:" \
+    "shell-verdict: a key that cannot be fetched now: 75, no verdict"
+
+mkdir -p "$T/home/Maildir/cur"
+cp "$T/fail.eml" "$T/home/Maildir/cur/1795000001.M1P1.mx:2,S"
+maildir() {
+	block man/arc-verify.1 maildir-fail | sed 's/^\$ //' >"$T/md.sh"
+	HOME=$T/home sh "$T/md.sh"
+}
+is "$(maildir)" \
+    "$T/home/Maildir/cur/1795000001.M1P1.mx:2,S: arc_state=fail" \
+    "maildir-fail: one message, the failing one found"
+cp "$T/pass.eml" "$T/home/Maildir/cur/1795000002.M2P2.mx:2,S"
+cp "$T/nores.eml" "$T/home/Maildir/cur/1795000003.M3P3.mx:2,"
+cp "$T/fail.eml" "$T/home/Maildir/cur/1795000004.M4P4.mx:2,RS"
+is "$(maildir)" \
+    "$T/home/Maildir/cur/1795000001.M1P1.mx:2,S: arc_state=fail
+$T/home/Maildir/cur/1795000004.M4P4.mx:2,RS: arc_state=fail" \
+    "maildir-fail: four messages, the two failing found"
+cd "$T" || exit 1
+
+# --- arc-verify(1): the output displays --------------------------------------
+mkdir "$T/av" && cd "$T/av" || exit 1
+cp "$T/pass.eml" a.eml
+cp "$T/fail.eml" b.eml
+arc-verify --add-header mx.example.net --ip 192.0.2.7 a.eml | sed -n 1,2p \
+    >"$T/got"
+block man/arc-verify.1 filter-field >"$T/want"
+same "$T/got" "$T/want" "arc-verify.1 filter-field: the field added"
+arc-verify b.eml >"$T/got"
+block man/arc-verify.1 output-fail >"$T/want"
+same "$T/got" "$T/want" "arc-verify.1 output-fail: a changed body"
+arc-verify a.eml b.eml | head -n 1 >"$T/got"
+block man/arc-verify.1 output-file >"$T/want"
+same "$T/got" "$T/want" "arc-verify.1 output-file: the first line of two"
+arc-verify --json a.eml b.eml | head -n 1 >"$T/got"
+block man/arc-verify.1 output-json >"$T/want"
+same "$T/got" "$T/want" "arc-verify.1 output-json: the first object of two"
+cd "$T" || exit 1
+
+# --- README.md: the ARC section ----------------------------------------------
+# In a directory with the key and its zone file, and the tree's scripts/.
+mkdir "$T/rd" && cd "$T/rd" || exit 1
+cp "$T/arc.key" arc.key
+"$MX_SRCDIR/t/data/arc-zone" \
+    arc2026._domainkey.lists.example.org="$T/arc.key" >arc.zone
+ln -s "$MX_SRCDIR/scripts" scripts
+console_block README.md arc-seal
+unb <"$T/cons.got" >"$T/got"
+unb <"$T/cons.want" >"$T/want"
+same "$T/got" "$T/want" "README arc-seal: the set on the demo message, b= aside"
+console_block README.md arc-no-set
+same "$T/cons.got" "$T/cons.want" "README arc-no-set: the warning and exit 1"
+console_block README.md arc-verify
+same "$T/cons.got" "$T/cons.want" "README arc-verify: pass, then fail"
+block README.md arc-eval >"$T/eval.sh"
+run sh "$T/eval.sh"
+is "$rc:$out" "0:pass from lists.example.org" \
+    "README arc-eval: the verdict through the resolver"
+console_block README.md arc-json-filter
+same "$T/cons.got" "$T/cons.want" "README arc-json-filter: --json, --add-header"
+cd "$T" || exit 1
+
+# --- arc-verify(1): Exim's DATA ACL ------------------------------------------
+# An SMTP session on Exim's standard input (-bs) with the printed ACL; what
+# is accepted stays in the queue, where -Mvh shows its header.
+acl_setup() {
+	command -v exim4 >/dev/null || return 1
+	AX=$T/exim-acl
+	mkdir -p "$AX/spool" && chown Debian-exim "$AX/spool" || return 1
+	{ cat <<EOF
+primary_hostname = mx.example.org
+spool_directory = $AX/spool
+log_file_path = $AX/spool/%slog
+exim_user = Debian-exim
+exim_group = Debian-exim
+queue_only = true
+acl_smtp_rcpt = accept
+acl_smtp_data = acl_check_data
+begin acl
+EOF
+	  block man/arc-verify.1 exim-acl | paths; } >"$AX/conf"
+}
+
+# smtp_in IN: IN through an SMTP session; the replies in $T/smtp.
+smtp_in() {
+	{ printf 'EHLO client.example\r\nMAIL FROM:<alice@example.com>\r\n'
+	  printf 'RCPT TO:<bob@example.org>\r\nDATA\r\n'
+	  sed 's/^\./../; s/$/\r/' "$1"
+	  printf '.\r\nQUIT\r\n'; } |
+	    exim4 -C "$AX/conf" -bs >"$T/smtp" 2>>"$AX/stderr"
+}
+
+# added: the Authentication-Results field Exim added to the newest message
+# in its queue.
+added() {
+	_id=$(exim4 -C "$AX/conf" -bp 2>/dev/null |
+	    awk 'NF >= 3 && $3 ~ /^[0-9A-Za-z]+-/ { id = $3 } END { print id }')
+	[ -n "$_id" ] && exim4 -C "$AX/conf" -Mvh "$_id" 2>/dev/null |
+	    sed -n 's/^[0-9]*[A-Z ]  *\(Authentication-Results: .*\)/\1/p' |
+	    sed -n 1p
+}
+
+if acl_setup; then
+	smtp_in "$T/pass.eml"
+	like "$(grep '^250 OK id=' "$T/smtp")" "^250 OK id=" \
+	    "exim-acl: a passing chain is accepted"
+	is "$(added)" "Authentication-Results: mx.example.org; arc=pass" \
+	    "exim-acl: with arc=pass in the field it adds"
+	smtp_in "$T/fail.eml"
+	is "$(added)" "Authentication-Results: mx.example.org; arc=fail" \
+	    "exim-acl: a failing chain, arc=fail"
+	smtp_in "$T/tempfail.eml"
+	like "$(grep '^451' "$T/smtp")" \
+	    "^451 ARC keys cannot be fetched now, try again later" \
+	    "exim-acl: a key that cannot be fetched now: 451, try later"
+	is "$(exim4 -C "$AX/conf" -bpc 2>/dev/null)" 2 \
+	    "exim-acl: and that message is not taken"
+else
+	skip 5 "exim4 cannot run here"
+fi
 
 done_testing
