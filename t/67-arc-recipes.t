@@ -202,6 +202,18 @@ ok "  the same on every run" diff -r sealed sealed.1
 cd "$T" || exit 1
 
 # --- arc-sign(1): Exim's transport filter ------------------------------------
+# exim_main NAME SPOOL: the main options of an Exim of the test, which
+# runs with its own spool and logs, as Debian's Exim user.
+exim_main() {
+	cat <<EOF
+primary_hostname = $1
+spool_directory = $2
+log_file_path = $2/%slog
+exim_user = Debian-exim
+exim_group = Debian-exim
+EOF
+}
+
 # Exim (the sender) delivers with -odi through the printed remote_smtp to a
 # second Exim (the sink) listening on a loopback port, which stores what it
 # gets in an mbox.
@@ -213,12 +225,8 @@ exim_setup() {
 	cp "$T/arc.key" "$EX/arc.key"
 	chown Debian-exim "$EX/arc.key"
 	SINK_PORT=$(free_port)
-	cat >"$EX/sink.conf" <<EOF
-primary_hostname = sink.example.net
-spool_directory = $EX/sink
-log_file_path = $EX/sink/%slog
-exim_user = Debian-exim
-exim_group = Debian-exim
+	{ exim_main sink.example.net "$EX/sink"
+	  cat <<EOF
 tls_advertise_hosts =
 acl_smtp_rcpt = accept
 begin routers
@@ -231,12 +239,9 @@ store:
   file = $EX/box/mbox
   user = Debian-exim
 EOF
-	{ cat <<EOF
-primary_hostname = mx.example.org
-spool_directory = $EX/out
-log_file_path = $EX/out/%slog
-exim_user = Debian-exim
-exim_group = Debian-exim
+	} >"$EX/sink.conf"
+	{ exim_main mx.example.org "$EX/out"
+	  cat <<EOF
 begin routers
 out:
   driver = manualroute
@@ -360,6 +365,25 @@ postfix() {
 	run sh -c 'exec "$@" <"$0"' "$2" $(pipe_argv "$1")
 }
 
+# handed_on NAME: sendmail got -G -i and pipe's sender and recipient.
+handed_on() {
+	is "$(tr '\n' ' ' <"$T/sm.argv")" \
+	    "-G -i -f alice@example.com -- bob@example.net " \
+	    "$1: sendmail gets -G -i and pipe's sender and recipient"
+}
+
+# bounce_or_defer PAGE NAME: the filter keeps a 65 (Postfix bounces the
+# message, which no retry could mend) and makes a fault for now 75 (it
+# defers); sendmail is called for neither.
+bounce_or_defer() {
+	postfix "$1" "$T/big.eml"
+	is "$rc" 65 "$2: a header over 1 MiB stays 65, a bounce"
+	ok "  sendmail is not called" test ! -e "$T/sm.in"
+	postfix "$1" "$T/tempfail.eml"
+	is "$rc" 75 "$2: a key lookup failing for now, 75"
+	ok "  sendmail is not called" test ! -e "$T/sm.in"
+}
+
 for page in man/arc-sign.1 man/arc-verify.1; do
 	svc=$(sed -n 's/.*content_filter=\([a-z]*\):dummy.*/\1/p' "$T/mc/$page")
 	like "$(grep "^$svc " "$T/mc/$page")" \
@@ -367,25 +391,21 @@ for page in man/arc-sign.1 man/arc-verify.1; do
 	    "$page postfix-master: content_filter names its pipe service"
 done
 
-block man/arc-sign.1 postfix-filter | paths | nosyslog \
-    >"$T/libexec/arc-sign-filter"
-chmod 755 "$T/libexec/arc-sign-filter"
+# installed NAME < SCRIPT: the printed script as libexec/NAME.
+installed() {
+	paths | nosyslog >"$T/libexec/$1" && chmod 755 "$T/libexec/$1"
+}
+
+block man/arc-sign.1 postfix-filter | installed arc-sign-filter
 postfix man/arc-sign.1 "$T/msg.eml"
 is "$rc:$err" 0: "arc-sign-filter: sealed, exit 0"
-is "$(cat "$T/sm.argv" | tr '\n' ' ')" \
-    "-G -i -f alice@example.com -- bob@example.net " \
-    "  sendmail gets -G -i and pipe's sender and recipient"
+handed_on arc-sign-filter
 is "$(verdict "$T/sm.in")" "pass example.org" "  what it gets verifies"
 postfix man/arc-sign.1 "$T/nores.eml"
 is "$rc" 0 "arc-sign-filter: no results of ours, exit 0"
 same "$T/sm.in" "$T/nores.eml" "  the message goes on unchanged"
 like "$err" "no ARC set added" "  the warning for pipe(8) to log"
-postfix man/arc-sign.1 "$T/big.eml"
-is "$rc" 65 "arc-sign-filter: a header over 1 MiB stays 65, a bounce"
-ok "  sendmail is not called" test ! -e "$T/sm.in"
-postfix man/arc-sign.1 "$T/tempfail.eml"
-is "$rc" 75 "arc-sign-filter: a key lookup failing for now, 75"
-ok "  sendmail is not called" test ! -e "$T/sm.in"
+bounce_or_defer man/arc-sign.1 arc-sign-filter
 chmod 644 "$T/pf/arc.key"
 postfix man/arc-sign.1 "$T/msg.eml"
 is "$rc" 75 "arc-sign-filter: a key it cannot use defers (75), no bounce"
@@ -395,26 +415,17 @@ run env TMPDIR=/nonexistent sh -c 'exec "$@" <"$0"' "$T/msg.eml" \
     $(pipe_argv man/arc-sign.1)
 is "$rc" 75 "arc-sign-filter: no temporary file, 75"
 
-block man/arc-verify.1 postfix-filter | paths | nosyslog \
-    >"$T/libexec/arc-verify-filter"
-chmod 755 "$T/libexec/arc-verify-filter"
+block man/arc-verify.1 postfix-filter | installed arc-verify-filter
 postfix man/arc-verify.1 "$T/pass.eml"
 is "$rc:$err" 0: "arc-verify-filter: exit 0"
-is "$(cat "$T/sm.argv" | tr '\n' ' ')" \
-    "-G -i -f alice@example.com -- bob@example.net " \
-    "  sendmail gets -G -i and pipe's sender and recipient"
+handed_on arc-verify-filter
 is "$(sed -n 2p "$T/sm.in")" \
     "	arc=pass (chain valid) header.oldest-pass=1 smtp.remote-ip=192.0.2.7" \
     "  the field, with the client address"
 postfix man/arc-verify.1 "$T/fail.eml"
 is "$rc:$(sed -n 1p "$T/sm.in")" "0:Authentication-Results: mx.example.net;" \
     "arc-verify-filter: a failing chain goes on with its field"
-postfix man/arc-verify.1 "$T/big.eml"
-is "$rc" 65 "arc-verify-filter: a header over 1 MiB stays 65, a bounce"
-ok "  sendmail is not called" test ! -e "$T/sm.in"
-postfix man/arc-verify.1 "$T/tempfail.eml"
-is "$rc" 75 "arc-verify-filter: a key lookup failing for now, 75"
-ok "  sendmail is not called" test ! -e "$T/sm.in"
+bounce_or_defer man/arc-verify.1 arc-verify-filter
 
 # --- arc-verify(1): procmail -------------------------------------------------
 # procmail -m with an rcfile that sets MAILDIR, includes the printed recipe
@@ -554,12 +565,8 @@ acl_setup() {
 	command -v exim4 >/dev/null || return 1
 	AX=$T/exim-acl
 	mkdir -p "$AX/spool" && chown Debian-exim "$AX/spool" || return 1
-	{ cat <<EOF
-primary_hostname = mx.example.org
-spool_directory = $AX/spool
-log_file_path = $AX/spool/%slog
-exim_user = Debian-exim
-exim_group = Debian-exim
+	{ exim_main mx.example.org "$AX/spool"
+	  cat <<EOF
 queue_only = true
 acl_smtp_rcpt = accept
 acl_smtp_data = acl_check_data
