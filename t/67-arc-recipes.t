@@ -321,9 +321,9 @@ if exim_setup; then
 	is "$(sent)" 2 \
 	    "exim: the sink got the two sent, and only those"
 	exim4 -C "$EX/out.conf" -qff 2>>"$EX/stderr"
+	delivered 3 >"$T/x3"
 	is "$(queued):$(sent)" 1:3 \
 	    "exim: the key mended, a queue run sends the first"
-	delivered 3 >"$T/x3"
 	is "$(verdict "$T/x3")" "pass mx.example.org" \
 	    "  sealed, and it verifies"
 else
