@@ -483,6 +483,21 @@ fails 75 "cannot read 'stdin': read error: Is a directory" \
 run arc-verify --dns-zone "$T/badzone" --add-header mx "$T/h1"
 fails 66 "bad zone file '$T/badzone' line 1" \
     "--add-header, a zone file with a syntax error: 66, not the message's"
+# A header section of 600 KB, read into memory that runs out.
+{ i=0
+  while [ "$i" -lt 600 ]; do
+	printf 'X-Filler-%d: %01000d\n' "$i" 0
+	i=$((i + 1))
+  done
+  cat "$T/h1"; } >"$T/bighdr"
+if nomem; then
+	run env LD_PRELOAD="$T/nomem.so" arc-verify --dns-zone "$ZONE" \
+	    --add-header mx "$T/bighdr"
+	fails 75 "cannot read '.*bighdr': Cannot allocate memory" \
+	    "--add-header, memory exhausted: 75, not 70"
+else
+	skip 4 "no nomem.so here (no cc, or the sanitizers)"
+fi
 
 # --- -v and the common options ----------------------------------------------
 v -v "$T/h1"

@@ -547,6 +547,14 @@ fails 75 "cannot write '.*m': write error: Broken pipe" \
 run sh -c 'arc-sign -d d1.example -s s1 -k "$1" <"$2"' sh "$K1" "$T"
 fails 75 "cannot read 'stdin': read error: Is a directory" \
     "a read error on standard input"
+if nomem; then
+	run env LD_PRELOAD="$T/nomem.so" MX_NOMEM_OVER=65536 arc-sign \
+	    -d d1.example -s s1 -k "$K1" "$T/m"
+	fails 75 "out of memory|Cannot allocate memory" \
+	    "memory exhausted while sealing: 75, nothing written"
+else
+	skip 4 "no nomem.so here (no cc, or the sanitizers)"
+fi
 
 # --- --filter: 0 whenever the message is written whole -----------------------
 sign --filter "$T/m"
