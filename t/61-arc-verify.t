@@ -354,6 +354,11 @@ run sh -c 'arc-verify --dns-zone "$1" --time "$2" -H <"$3"' sh "$ZONE" \
     "$T0" "$T/h1"
 is "$(sed -n 1p "$T/out")" "stdin: arc_state=pass" \
     "-H, standard input: named 'stdin', as in diagnostics"
+v --no-filename "$T/h1" "$T/m"
+is "$rc:$(grep -c '^arc_state=' "$T/out"):$(grep -c ': ' "$T/out")" 0:2:0 \
+    "--no-filename, two files: no prefix"
+v -H --no-filename "$T/h1"
+fails 64 "-H and --no-filename exclude each other" "-H with --no-filename"
 
 # --- --add-header -----------------------------------------------------------
 # field: the first field of $T/out, unfolded.
@@ -506,7 +511,7 @@ like "$err" "^arc-verify: .*h1: arc=pass" "-v: says what it found"
 run arc-verify --help
 is "$rc:$err" "0:" "--help: exit 0, nothing on stderr"
 for o in --accept --add-header --ip --time --resolver --dns-zone --timeout \
-    --with-filename --json --verbose --usage --version; do
+    --with-filename --no-filename --json --verbose --usage --version; do
 	case $out in
 	*"$o"*)	_result 0 "--help lists $o" ;;
 	*)	_result 1 "--help lists $o" ;;

@@ -25,7 +25,7 @@
 static char	*accept_list = "none:pass", *add_header, *remote_ip;
 static long	 now_opt = CLI_TIME_UNSET;
 static time_t	 now;
-static int	 with_filename;
+static int	 with_filename, no_filename;
 
 static struct poptOption options[] = {
 	{ "accept", '\0', POPT_ARG_STRING, &accept_list, 0,
@@ -41,6 +41,8 @@ static struct poptOption options[] = {
 	  "judge t= and x= as at this time (seconds since the epoch)", "T" },
 	{ "with-filename", 'H', POPT_ARG_NONE, &with_filename, 0,
 	  "start each result with its file name, even for one file", NULL },
+	{ "no-filename", '\0', POPT_ARG_NONE, &no_filename, 0,
+	  "no file names before the results, even for several files", NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, dns_options, 0,
 	  "DNS options:", NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
@@ -168,6 +170,8 @@ main(int argc, const char **argv)
 		cli_die(MX_USAGE, "bad address '%s'", remote_ip);
 	if (remote_ip != NULL && add_header == NULL)
 		cli_die(MX_USAGE, "--ip goes with --add-header");
+	if (with_filename && no_filename)
+		cli_die(MX_USAGE, "-H and --no-filename exclude each other");
 	if ((dns = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout,
 	    err, sizeof err)) == NULL) {
 		rc = dns_new_status(errno);
@@ -180,7 +184,8 @@ main(int argc, const char **argv)
 	if (n == 0)
 		worst = one("-", with_filename ? "stdin" : NULL);
 	for (i = 0; i < n; i++) {
-		rc = one(args[i], n > 1 || with_filename ? args[i] : NULL);
+		rc = one(args[i], (n > 1 || with_filename) && !no_filename ?
+		    args[i] : NULL);
 		/* Several files: the worst outcome, as grep reports. */
 		if (rc > worst)
 			worst = rc;
