@@ -348,6 +348,22 @@ cli_flush_stdout(void)
 	return MX_OK;
 }
 
+int
+cli_filter_status(int rc, int named)
+{
+	switch (rc) {
+	case MX_DATAERR:
+		return named ? MX_NOINPUT : rc;
+	case MX_OK:
+	case MX_REJECT:
+	case MX_USAGE:
+	case MX_NOINPUT:
+		return rc;
+	default:
+		return MX_TEMPFAIL;
+	}
+}
+
 /* One complete line of n bytes at p (no LF): strip a CR, hand it over. */
 static int
 line_out(const char *p, size_t n, size_t max, unsigned long lineno,

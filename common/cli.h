@@ -161,4 +161,16 @@ const char	*cli_show(const char *, size_t, size_t, char *, size_t);
  */
 int	cli_flush_stdout(void);
 
+/*
+ * The status a filter (a tool that writes the message itself) exits with
+ * for status rc.  A filter gives 0, 1, 64, 65, 66 or 75 only: 65 and 66
+ * are bounced, so they are kept for a message malformed beyond use and for
+ * a file named on the command line; any other fault (a write error, out of
+ * memory, a spool file) is not the message's own and becomes MX_TEMPFAIL,
+ * so that the MTA keeps the message and retries.  With named set, rc is
+ * about a file named on the command line (a key, a zone), whose bad
+ * contents are 66 rather than 65: the message is not at fault.
+ */
+int	cli_filter_status(int, int);
+
 #endif

@@ -342,6 +342,24 @@ v "$T/h1" "$T/nonesuch" "$T/h2s"
 is "$rc:$(grep -c ': arc_state=' "$T/out")" "66:2" \
     "a missing file among three: the others reported, exit 66"
 one_line_error arc-verify "a missing file among three: one line on stderr"
+# -H: the prefix for one file too, so that a glob of one works as of many.
+v -H "$T/h1"
+is "$rc:$out" "0:$T/h1: arc_state=pass
+$T/h1: arc_state_reason=''
+$T/h1: arc_domains=d1.example
+$T/h1: arc_oldest_pass=1" "-H, one file: each line prefixed 'FILE: '"
+v --with-filename --json "$T/h1"
+like "$out" "^\{\"file\":\"$T/h1\",\"arc_state\":\"pass\"" \
+    "--with-filename --json: the object names its file"
+run sh -c 'arc-verify --dns-zone "$1" --time "$2" -H <"$3"' sh "$ZONE" \
+    "$T0" "$T/h1"
+is "$(sed -n 1p "$T/out")" "stdin: arc_state=pass" \
+    "-H, standard input: named 'stdin', as in diagnostics"
+v --no-filename "$T/h1" "$T/m"
+is "$rc:$(grep -c '^arc_state=' "$T/out"):$(grep -c ': ' "$T/out")" 0:2:0 \
+    "--no-filename, two files: no prefix"
+v -H --no-filename "$T/h1"
+fails 64 "-H and --no-filename exclude each other" "-H with --no-filename"
 
 # --- --add-header -----------------------------------------------------------
 # field: the first field of $T/out, unfolded.
@@ -456,9 +474,36 @@ run arc-verify --dns-zone "$ZONE" "$T"
 fails 74 "cannot read '$T'" "a directory as the message"
 run sh -c 'arc-verify --dns-zone "$1" "$2" >/dev/full' sh "$ZONE" "$T/h1"
 fails 74 "cannot write to standard output" "a full device"
+# A filter's faults that are not the message's own: 75, so that the MTA
+# keeps the message and retries (Postfix's pipe would bounce a 74).
 run sh -c 'arc-verify --dns-zone "$1" --add-header mx "$2" >/dev/full' sh \
     "$ZONE" "$T/h1"
-fails 74 "cannot write" "--add-header to a full device"
+fails 75 "cannot write '.*h1': write error: No space left" \
+    "--add-header to a full device"
+run closed_pipe arc-verify --dns-zone "$ZONE" --add-header mx "$T/h1"
+fails 75 "cannot write '.*h1': write error: Broken pipe" \
+    "--add-header to a closed pipe: 75, no death by SIGPIPE"
+run sh -c 'arc-verify --dns-zone "$1" --add-header mx <"$2"' sh "$ZONE" "$T"
+fails 75 "cannot read 'stdin': read error: Is a directory" \
+    "--add-header, a read error on standard input"
+run arc-verify --dns-zone "$T/badzone" --add-header mx "$T/h1"
+fails 66 "bad zone file '$T/badzone' line 1" \
+    "--add-header, a zone file with a syntax error: 66, not the message's"
+# A header section of 600 KB, read into memory that runs out.
+{ i=0
+  while [ "$i" -lt 600 ]; do
+	printf 'X-Filler-%d: %01000d\n' "$i" 0
+	i=$((i + 1))
+  done
+  cat "$T/h1"; } >"$T/bighdr"
+if nomem; then
+	run env LD_PRELOAD="$T/nomem.so" arc-verify --dns-zone "$ZONE" \
+	    --add-header mx "$T/bighdr"
+	fails 75 "cannot read '.*bighdr': Cannot allocate memory" \
+	    "--add-header, memory exhausted: 75, not 70"
+else
+	skip 4 "no nomem.so here (no cc, or the sanitizers)"
+fi
 
 # --- -v and the common options ----------------------------------------------
 v -v "$T/h1"
@@ -467,7 +512,7 @@ like "$err" "^arc-verify: .*h1: arc=pass" "-v: says what it found"
 run arc-verify --help
 is "$rc:$err" "0:" "--help: exit 0, nothing on stderr"
 for o in --accept --add-header --ip --time --resolver --dns-zone --timeout \
-    --json --verbose --usage --version; do
+    --with-filename --no-filename --json --verbose --usage --version; do
 	case $out in
 	*"$o"*)	_result 0 "--help lists $o" ;;
 	*)	_result 1 "--help lists $o" ;;

@@ -468,6 +468,8 @@ run arc-sign -d d1.example -s s1 -k "$T/nonesuch.pem" "$T/m"
 fails 66 "cannot open key '.*nonesuch\.pem': No such file" "a missing key"
 run arc-sign -d d1.example -s s1 -k "$T" "$T/m"
 fails 66 "key '$T'" "a directory as the key"
+# A key that cannot be used is 66, as a missing one: the message is not at
+# fault, so it is not 65.
 head -c 300 /dev/urandom | od -An -tx1 >"$T/garbage.pem"
 chmod 600 "$T/garbage.pem"
 run arc-sign -d d1.example -s s1 -k "$T/garbage.pem" "$T/m"
@@ -506,10 +508,14 @@ sign --dns-zone "$T/nozone" "$T/m"
 fails 66 "cannot open zone file" "--dns-zone, a missing file"
 sign --resolver bogus "$T/m"
 fails 64 "bad resolver 'bogus'" "--resolver bogus"
+printf 'x.example. 300 IN TXT\n' >"$T/badzone"
+sign --dns-zone "$T/badzone" "$T/m"
+fails 66 "bad zone file '$T/badzone' line 1" \
+    "--dns-zone, a syntax error: 66, the file is named, not the message"
 run arc-sign --help
 is "$rc:$err" "0:" "--help: exit 0"
 for o in --domain --selector --key --authserv-id --exim --time --headers \
-    --algorithm --output-dir --resolver --dns-zone --timeout --verbose \
+    --algorithm --output-dir --filter --resolver --dns-zone --timeout --verbose \
     --usage --version; do
 	case $out in
 	*"$o"*)	_result 0 "--help lists $o" ;;
@@ -527,9 +533,54 @@ fails 66 "cannot read '.*nonesuch'.*No such file" "a missing message"
 : >"$T/empty"
 sign "$T/empty"
 unchanged "$T/empty" "no Authentication-Results" "an empty message"
+
+# --- faults: what a filter gives ----------------------------------------------
+# A fault that is not the message's own writes nothing usable and exits 75,
+# so that the MTA keeps the message and retries (Postfix's pipe would
+# bounce a 74).
 run sh -c 'arc-sign -d d1.example -s s1 -k "$1" "$2" >/dev/full' sh \
     "$K1" "$T/m"
-fails 74 "cannot write .*No space left" "a full device"
+fails 75 "cannot write '.*m': write error: No space left" "a full device"
+run closed_pipe arc-sign -d d1.example -s s1 -k "$K1" "$T/m"
+fails 75 "cannot write '.*m': write error: Broken pipe" \
+    "a closed pipe: 75 and a diagnostic, no death by SIGPIPE"
+run sh -c 'arc-sign -d d1.example -s s1 -k "$1" <"$2"' sh "$K1" "$T"
+fails 75 "cannot read 'stdin': read error: Is a directory" \
+    "a read error on standard input"
+if nomem; then
+	run env LD_PRELOAD="$T/nomem.so" MX_NOMEM_OVER=65536 arc-sign \
+	    -d d1.example -s s1 -k "$K1" "$T/m"
+	fails 75 "out of memory|Cannot allocate memory" \
+	    "memory exhausted while sealing: 75, nothing written"
+else
+	skip 4 "no nomem.so here (no cc, or the sanitizers)"
+fi
+
+# --- --filter: 0 whenever the message is written whole -----------------------
+sign --filter "$T/m"
+is "$rc:$err" "0:" "--filter: sealed, exit 0"
+same "$T/out" "$T/h1" "--filter: the same set as without"
+sign --filter "$T/m2"
+is "$rc" 0 "--filter: no A-R of ours, exit 0"
+same "$T/out" "$T/m2" "--filter: the message written unchanged"
+one_line_error arc-sign "--filter, not sealed: one line on stderr"
+like "$err" "no ARC set added to '.*m2': no Authentication-Results field" \
+    "--filter, not sealed: says why"
+hop "$T/c3" "$T/cf" 'spf=pass' --filter
+is "$rc" 0 "--filter: a chain already failed, exit 0"
+like "$err" "no ARC set added .*the chain was failed" \
+    "--filter, a chain already failed: says why"
+same "$T/out" "$T/cf.in" "--filter, a chain already failed: unchanged"
+hop "$T/h1" "$T/cg" 'spf=pass' --filter --resolver "127.0.0.1@$DEAD" \
+    --timeout 1
+fails 75 "cannot seal .*temporary failure" "--filter: a DNS failure, 75"
+run sh -c 'arc-sign --filter -d d1.example -s s1 -k "$1" "$2" >/dev/full' \
+    sh "$K1" "$T/m"
+fails 75 "No space left" "--filter: a full device, 75"
+sign --filter "$T/nonesuch"
+fails 66 "cannot read '.*nonesuch'" "--filter: a missing message, 66"
+sign --filter -o "$T" "$T/m"
+fails 64 "--filter writes to standard output" "--filter with -o"
 
 sed 's/$/\r/' "$T/m" >"$T/crlf"
 sign "$T/crlf"

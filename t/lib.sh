@@ -226,6 +226,26 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
+# closed_pipe COMMAND...: run it with standard output a pipe whose reader
+# has gone, as when an MTA drops a filter's output; its status as the shell
+# gives it (128 + the signal for a death by signal).
+closed_pipe() {
+	$PY -c 'import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+rc = subprocess.run(sys.argv[1:], stdout=w).returncode
+sys.exit(128 - rc if rc < 0 else rc)' "$@"
+}
+
+# nomem: build $T/nomem.so from t/data/nomem.c; preloaded, it fails every
+# allocation over MX_NOMEM_OVER bytes (256 KiB), as when memory runs out.
+# 1 without a C compiler, or under the sanitizers, whose allocator it
+# cannot stand in for.
+nomem() {
+	! sanitized && ${CC:-cc} -shared -fPIC -o "$T/nomem.so" \
+	    "$MX_SRCDIR/t/data/nomem.c" -ldl 2>/dev/null
+}
+
 # block FILE NAME: print the display tagged NAME in FILE (a man page or
 # README.md, relative to the source tree), as a reader sees it; see
 # t/docblock.  t/70-docblocks.t checks that every display is tagged and

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ static char	*domain, *selector, *keyfile, *authserv_id, *exim_spec,
 		*headers, *algorithm, *outdir, *newkey;
 static long	 now_opt = CLI_TIME_UNSET;
 static int	 bits;
+static int	 filter_mode;
 
 static struct poptOption options[] = {
 	{ "domain", 'd', POPT_ARG_STRING, &domain, 0,
@@ -55,6 +57,9 @@ static struct poptOption options[] = {
 	  "and print its DNS record", "FILE" },
 	{ "bits", '\0', POPT_ARG_INT, &bits, 0,
 	  "with --new-key: RSA key size, 1024 to 8192 (default 2048)", "N" },
+	{ "filter", '\0', POPT_ARG_NONE, &filter_mode, 0,
+	  "as an MTA's filter: exit 0 whenever the message is written, "
+	  "sealed or not", NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, dns_options, 0,
 	  "DNS options (to validate a chain our results say nothing of):",
 	  NULL },
@@ -130,7 +135,7 @@ parse_exim(const char *given, long long now)
 
 	/* Split a copy, so that a diagnostic can quote the spec as given. */
 	if ((spec = strdup(given)) == NULL)
-		cli_die(MX_SOFTWARE, "out of memory");
+		cli_die(MX_TEMPFAIL, "out of memory");
 	p = spec;
 
 	while (n < 4 && p != NULL) {
@@ -188,8 +193,9 @@ new_key(int nargs)
 	int		 alg = DKIM_RSA_SHA256, rc;
 
 	if (keyfile != NULL || exim_spec != NULL || outdir != NULL ||
-	    nargs > 0)
-		cli_die(MX_USAGE, "--new-key takes no -k, --exim, -o or file");
+	    filter_mode || nargs > 0)
+		cli_die(MX_USAGE, "--new-key takes no -k, --exim, -o, "
+		    "--filter or file");
 	if (domain == NULL || selector == NULL)
 		cli_die(MX_USAGE, "--new-key needs -d DOMAIN and -s SELECTOR");
 	if (!dkim_name_ok(domain) || !dkim_name_ok(selector))
@@ -240,11 +246,11 @@ one(const char *path)
 	int			 rc;
 
 	if ((m = msg_new(MSG_MEM_DEFAULT)) == NULL)
-		cli_die(MX_SOFTWARE, "out of memory");
+		cli_die(MX_TEMPFAIL, "out of memory");
 	if ((rc = msg_read_path(m, path, err, sizeof err)) != 0) {
 		cli_warn("cannot read '%s': %s", name, err);
 		msg_free(m);
-		return rc == MX_NOINPUT || rc == MX_DATAERR ? rc : MX_TEMPFAIL;
+		return cli_filter_status(rc, 0);
 	}
 	st = arc_seal(m, &sg, dns, NULL, why, sizeof why);
 	switch (st) {
@@ -255,9 +261,12 @@ one(const char *path)
 	case ARC_NO_AR:
 	case ARC_CHAIN_FAILED:
 	case ARC_TOO_MANY:
-		/* The message goes on unchanged; the status says so. */
+		/*
+		 * The message goes on unchanged; the status says so, unless
+		 * an MTA that would defer on it runs us (--filter).
+		 */
 		cli_warn("no ARC set added to '%s': %s", name, why);
-		rc = MX_REJECT;
+		rc = filter_mode ? MX_OK : MX_REJECT;
 		break;
 	default:
 		/* Nothing written: the MTA keeps the message and retries. */
@@ -266,9 +275,10 @@ one(const char *path)
 		return MX_TEMPFAIL;
 	}
 	if (outdir == NULL) {
+		/* A full disk or a closed pipe is no fault of the message. */
 		if (msg_write(m, 1, err, sizeof err) != 0) {
 			cli_warn("cannot write '%s': %s", name, err);
-			rc = MX_IOERR;
+			rc = MX_TEMPFAIL;
 		}
 	} else {
 		if (msg_write_file(m, outdir, base_of(path), err,
@@ -322,6 +332,9 @@ main(int argc, const char **argv)
 		check_headers(headers);
 	if (n > 1 && outdir == NULL)
 		cli_die(MX_USAGE, "several messages need --output-dir");
+	if (filter_mode && outdir != NULL)
+		cli_die(MX_USAGE, "--filter writes to standard output, not "
+		    "to --output-dir");
 	if (outdir != NULL) {
 		if (stat(outdir, &st) < 0 || !S_ISDIR(st.st_mode))
 			cli_die(MX_CANTCREAT, "cannot use '%s': not a "
@@ -342,7 +355,7 @@ main(int argc, const char **argv)
 	}
 	if ((sg.key = dkim_privkey_load(keyfile, err, sizeof err, &rc)) ==
 	    NULL)
-		cli_die(rc, "%s", err);
+		cli_die(cli_filter_status(rc, 1), "%s", err);
 	sg.alg = dkim_privkey_alg(sg.key);
 	if (algorithm != NULL) {
 		if ((alg = dkim_alg_parse(algorithm, strlen(algorithm))) < 0)
@@ -357,7 +370,11 @@ main(int argc, const char **argv)
 	sg.headers = headers;
 	if ((dns = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout,
 	    err, sizeof err)) == NULL)
-		cli_die(dns_new_status(errno), "%s", err);
+		cli_die(cli_filter_status(dns_new_status(errno), 1), "%s",
+		    err);
+	/* A reader gone is a write error to report, not a silent death. */
+	if (outdir == NULL)
+		signal(SIGPIPE, SIG_IGN);
 	if (n == 0)
 		worst = one("-");
 	for (i = 0; i < n; i++)
@@ -367,6 +384,6 @@ main(int argc, const char **argv)
 	dns_free(dns);
 	arc_cache_free();
 	EVP_PKEY_free(sg.key);
-	rc = cli_flush_stdout();
+	rc = cli_filter_status(cli_flush_stdout(), 0);
 	return rc > worst ? rc : worst;
 }

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ static char	*accept_list = "none:pass", *add_header, *remote_ip,
 static int	 check_key;
 static long	 now_opt = CLI_TIME_UNSET;
 static time_t	 now;
+static int	 with_filename, no_filename;
 
 static struct poptOption options[] = {
 	{ "accept", '\0', POPT_ARG_STRING, &accept_list, 0,
@@ -49,6 +51,10 @@ static struct poptOption options[] = {
 	  "with --check-key: the key's selector", "SELECTOR" },
 	{ "key", 'k', POPT_ARG_STRING, &keyfile, 0,
 	  "with --check-key: the private key, PEM", "FILE" },
+	{ "with-filename", 'H', POPT_ARG_NONE, &with_filename, 0,
+	  "start each result with its file name, even for one file", NULL },
+	{ "no-filename", '\0', POPT_ARG_NONE, &no_filename, 0,
+	  "no file names before the results, even for several files", NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, dns_options, 0,
 	  "DNS options:", NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
@@ -96,9 +102,10 @@ filter(struct msg *m, const struct arc_result *r, const char *name)
 		return MX_TEMPFAIL;
 	}
 	buf_free(&f);
+	/* A full disk or a closed pipe is no fault of the message. */
 	if (msg_write(m, 1, err, sizeof err) != 0) {
 		cli_warn("cannot write '%s': %s", name, err);
-		return MX_IOERR;
+		return MX_TEMPFAIL;
 	}
 	return MX_OK;
 }
@@ -147,13 +154,13 @@ one(const char *path, const char *prefix)
 	int			 rc;
 
 	if ((m = msg_new(MSG_MEM_DEFAULT)) == NULL)
-		cli_die(MX_SOFTWARE, "out of memory");
+		cli_die(add_header ? MX_TEMPFAIL : MX_SOFTWARE,
+		    "out of memory");
 	if ((rc = msg_read_path(m, path, err, sizeof err)) != 0) {
 		cli_warn("cannot read '%s': %s", name, err);
 		msg_free(m);
 		/* A filter that cannot read its message now may later. */
-		return add_header && (rc == MX_IOERR || rc == MX_CANTCREAT) ?
-		    MX_TEMPFAIL : rc;
+		return add_header ? cli_filter_status(rc, 0) : rc;
 	}
 	if (arc_verify(m, dns, now, &r) < 0) {
 		cli_warn("cannot validate '%s': %s", name,
@@ -212,9 +219,17 @@ main(int argc, const char **argv)
 		cli_die(MX_USAGE, "bad address '%s'", remote_ip);
 	if (remote_ip != NULL && add_header == NULL)
 		cli_die(MX_USAGE, "--ip goes with --add-header");
+	if (with_filename && no_filename)
+		cli_die(MX_USAGE, "-H and --no-filename exclude each other");
 	if ((dns = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout,
-	    err, sizeof err)) == NULL)
-		cli_die(dns_new_status(errno), "%s", err);
+	    err, sizeof err)) == NULL) {
+		rc = dns_new_status(errno);
+		cli_die(add_header ? cli_filter_status(rc, 1) : rc, "%s",
+		    err);
+	}
+	/* A filter's reader gone is a write error to report. */
+	if (add_header != NULL)
+		signal(SIGPIPE, SIG_IGN);
 	if (check_key) {
 		rc = key_check(n);
 		poptFreeContext(pc);
@@ -224,9 +239,10 @@ main(int argc, const char **argv)
 	if (domain != NULL || selector != NULL || keyfile != NULL)
 		cli_die(MX_USAGE, "-d, -s and -k go with --check-key");
 	if (n == 0)
-		worst = one("-", NULL);
+		worst = one("-", with_filename ? "stdin" : NULL);
 	for (i = 0; i < n; i++) {
-		rc = one(args[i], n > 1 ? args[i] : NULL);
+		rc = one(args[i], (n > 1 || with_filename) && !no_filename ?
+		    args[i] : NULL);
 		/* Several files: the worst outcome, as grep reports. */
 		if (rc > worst)
 			worst = rc;
@@ -235,5 +251,7 @@ main(int argc, const char **argv)
 	dns_free(dns);
 	arc_cache_free();
 	rc = cli_flush_stdout();
+	if (add_header != NULL)
+		rc = cli_filter_status(rc, 0);
 	return rc > worst ? rc : worst;
 }
