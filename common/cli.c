@@ -26,7 +26,7 @@ struct poptOption cli_common_options[] = {
 	{ "json", '\0', POPT_ARG_NONE, &cli_json, 0,
 	  "write results as JSON, one object per line", NULL },
 	{ "syslog", '\0', POPT_ARG_NONE, &cli_syslog, 0,
-	  "send diagnostics to syslog too (facility mail)", NULL },
+	  "send diagnostics to syslog (facility mail), not stderr", NULL },
 	{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP,
 	  "show this help and exit", NULL },
 	{ "usage", '\0', POPT_ARG_NONE, NULL, OPT_USAGE,
@@ -43,8 +43,9 @@ cli_progname(void)
 }
 
 /*
- * One diagnostic, on stderr and with --syslog to syslog(3) as well: a
- * transport filter's or a server's stderr often goes nowhere.
+ * One diagnostic, on stderr, or with --syslog to syslog(3) instead: a
+ * server's stderr often goes nowhere, and a transport filter's goes into
+ * the very message it writes (Exim sends it on as message text).
  */
 static void
 vwarn_line(int prio, const char *fmt, va_list ap)
@@ -57,9 +58,10 @@ vwarn_line(int prio, const char *fmt, va_list ap)
 	for (char *p = buf; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	fprintf(stderr, "%s: %s\n", progname, buf);
-	if (!cli_syslog)
+	if (!cli_syslog) {
+		fprintf(stderr, "%s: %s\n", progname, buf);
 		return;
+	}
 	if (!opened) {
 		openlog(progname, LOG_PID, LOG_MAIL);
 		opened = 1;

@@ -53,8 +53,8 @@ const char	*cli_progname(void);
 
 /*
  * "tool: message" on stderr: one line, lower case, no full stop.  With
- * --syslog the message goes to syslog(3) too: facility mail, the tool's
- * name and pid as tag, priority err (info for cli_info).
+ * --syslog the message goes to syslog(3) instead: facility mail, the
+ * tool's name and pid as tag, priority err (info for cli_info).
  */
 void		 cli_warn(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
