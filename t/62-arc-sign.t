@@ -414,6 +414,12 @@ for o in expire=0 expire=+0 expire=-5 expire=x expire=+ expire=; do
 	fails 64 "option '$(printf '%s' "$o" | sed 's/+/\\+/')'" \
 	    "--exim option $o"
 done
+exim :expire=1000000000000
+fails 64 "option 'expire=1000000000000'" "--exim expire past 12 digits"
+run arc-sign --exim "d1.example:s1:$K1:expire=+100000" --time 999999999990 \
+    "$T/m"
+fails 64 "expire is past the 12 digits" \
+    "--exim expire=+N that passes 12 digits from --time"
 for x in "$T0" $((T0 - 1)); do
 	exim ":expire=$x"
 	fails 64 "expire is not in the future" "--exim expire=$x: not after now"

@@ -170,13 +170,17 @@ parse_exim(const char *given, long long now)
 			errno = 0;
 			sg.expire = strtoll(p + 7 + rel, &end, 10);
 			if (errno || end == p + 7 + rel || *end != '\0' ||
-			    sg.expire <= 0)
+			    sg.expire <= 0 || sg.expire > CLI_TIME_MAX)
 				cli_die(MX_USAGE, "bad --exim option '%s'", p);
 			if (rel)
 				sg.expire += now;
 		} else if (*p != '\0')
 			cli_die(MX_USAGE, "unknown --exim option '%s'", p);
 	}
+	/* RFC 6376 3.5: x= has at most 12 digits, as t= has. */
+	if (sg.expire > CLI_TIME_MAX)
+		cli_die(MX_USAGE, "bad --exim '%s': expire is past the "
+		    "12 digits x= may have", given);
 	/* A signature born expired would fail everywhere. */
 	if (sg.expire != 0 && sg.expire <= now)
 		cli_die(MX_USAGE, "bad --exim '%s': expire is not in the future",
