@@ -73,6 +73,59 @@ succeeds "$A" "1024 days later the stamp has wrapped round"
 run at 21046 srs-forward --secret-file "$SEC" -r "$SRS0"
 fails 1 "timestamp too old" "1046 days later it is 22 days old again"
 
+# --- --time: the day from the command line, not the clock -----------------
+# Under a clock stopped on day 30000, --time alone decides the day.
+day() {	# day N [H]: --time for hour H (default 12) of day N
+	echo $(($1 * 86400 + ${2:-12} * 3600))
+}
+run srs --time "$(day 20000)" -d "$FWD" "$A"
+succeeds "$SRS0" "--time, day 20000: the known answer"
+run srs --time "$(day 20000 0)" -d "$FWD" "$A"
+succeeds "$SRS0" "--time at the first second of day 20000"
+run srs --time "$(($(day 20000 0) + 86399))" -d "$FWD" "$A"
+succeeds "$SRS0" "--time at the last second of day 20000"
+run srs --time 0 -d "$FWD" "$A"
+succeeds "SRS0=Bx6k=AA=Example.COM=User@$FWD" \
+    "--time 0: day 0, the other known answer"
+run at 30000 srs-forward --secret-file "$SEC" --time "$(day 20000)" \
+    -d "$FWD" "$A"
+succeeds "$SRS0" "--time wins over the clock"
+run at 30000 srs-forward --secret-file "$SEC" --time "$(day 20021)" -r \
+    "$SRS0"
+succeeds "$A" "--time, reverse: 21 days later it still reverses"
+run at 20000 srs-forward --secret-file "$SEC" --time "$(day 20022)" -r \
+    "$SRS0"
+fails 1 "timestamp too old" "--time, reverse: 22 days later it does not"
+run srs --time "$(day 19999)" -r "$SRS0"
+fails 1 "in the future" "--time, reverse: a day before it was made"
+for v in -1 abc 1.5; do
+	run srs --time "$v" -d "$FWD" "$A"
+	fails 64 "--time" "--time '$v'"
+done
+# The peers under libfaketime, we under --time only: the same addresses.
+if perl -MMail::SRS -e 1 2>/dev/null && $PY -c 'import SRS' 2>/dev/null; then
+	$PY "$MX_SRCDIR/t/data/srs-addrs.py" 5 40 >"$T/peer-in"
+	for d in 0 19461 20000 25000; do
+		srs-forward --secret-file "$SEC" --time "$(day "$d" 23)" \
+		    -d "$FWD" <"$T/peer-in" >"$T/peer-ours"
+		at "$d" perl "$MX_SRCDIR/t/data/srs-mailsrs.pl" forward "$FWD" \
+		    "$SEC" <"$T/peer-in" >"$T/peer-m"
+		at "$d" $PY "$MX_SRCDIR/t/data/srs-pysrs.py" forward "$FWD" \
+		    "$SEC" <"$T/peer-in" >"$T/peer-p"
+		same "$T/peer-ours" "$T/peer-m" "--time, day $d: as Mail::SRS"
+		same "$T/peer-ours" "$T/peer-p" "--time, day $d: as pysrs"
+		at "$((d + 21))" $PY "$MX_SRCDIR/t/data/srs-pysrs.py" reverse \
+		    "$FWD" "$SEC" <"$T/peer-ours" >"$T/peer-p"
+		srs-forward --secret-file "$SEC" --time "$(day $((d + 21)))" \
+		    -r <"$T/peer-ours" >"$T/peer-r"
+		same "$T/peer-r" "$T/peer-p" \
+		    "--time, day $d + 21: reversed as pysrs does"
+		same "$T/peer-r" "$T/peer-in" "...to the addresses forwarded"
+	done
+else
+	skip 16 "Mail::SRS or pysrs not installed"
+fi
+
 # --- --hash-length, --hash-min ----------------------------------------------
 run srs -d "$FWD" --hash-length 8 "$A"
 succeeds "SRS0=Ti5eYooJ=RA=Example.COM=User@$FWD" \
@@ -169,8 +222,8 @@ print(",".join(json.loads(l)["input"] for l in sys.stdin))')" \
 run srs-forward --help
 is "$rc" 0 "--help: exit 0"
 for o in --secret-file --domain --reverse --scheme --hash-length --hash-min \
-    --max-age --separator --local-domains --socketmap --timeout --json \
-    --verbose --usage --version; do
+    --max-age --separator --local-domains --socketmap --time --timeout \
+    --json --verbose --usage --version; do
 	case $out in
 	*"$o"*)	_result 0 "--help lists $o" ;;
 	*)	_result 1 "--help lists $o" ;;

@@ -21,6 +21,7 @@
 static int	 reverse;
 static char	*secret_file, *domain, *scheme_name, *separator, *listen_on;
 static int	 hash_length = 4, hash_min, max_age, timeout_s = 30;
+static long	 now_opt = CLI_TIME_UNSET;
 
 /* The longest line taken from a secret file. */
 #define SECRET_MAX	4096
@@ -58,6 +59,9 @@ static struct poptOption options[] = {
 	{ "socketmap", '\0', POPT_ARG_STRING, &listen_on, 0,
 	  "serve Postfix socketmap maps 'forward' and 'reverse' on "
 	  "ADDR:PORT (port 0: any free one) or unix:PATH", "ADDR:PORT" },
+	{ "time", '\0', POPT_ARG_LONG, &now_opt, 0,
+	  "rewrite as at this time (seconds since the epoch): the day "
+	  "written, and the day a timestamp's age is judged by", "T" },
 	{ "timeout", '\0', POPT_ARG_INT, &timeout_s, 0,
 	  "socketmap: close a client idle, or slow to send a request, this "
 	  "long (default 30)", "SECS" },
@@ -147,6 +151,8 @@ setup(void)
 	}
 	if ((srs = srs_new(sch)) == NULL)
 		cli_die(MX_SOFTWARE, "cannot set up HMAC: OpenSSL failed");
+	if (now_opt != CLI_TIME_UNSET)
+		srs_set_time(srs, cli_time(now_opt));
 	if (srs_set_hash_length(srs, hash_length) < 0)
 		cli_die(MX_USAGE, "bad --hash-length %d: expected %s",
 		    hash_length, sch == SRS_EXIM ? "4 with --scheme exim" :
