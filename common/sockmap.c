@@ -53,13 +53,15 @@ ns_parse(const char *buf, size_t n, size_t max, const char **data,
 	return NS_DONE;
 }
 
-static volatile sig_atomic_t	stop;
+static volatile sig_atomic_t	stop, hup;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGHUP)
+		hup = 1;
+	else
+		stop = 1;
 }
 
 static int
@@ -357,10 +359,12 @@ accept_all(int lfd, struct client **cl, int *n)
 }
 
 int
-sockmap_serve(int lfd, int timeout_ms, sockmap_fn fn, void *arg, char *err,
-    size_t errlen)
+sockmap_serve(int lfd, int timeout_ms, sockmap_fn fn, void (*reload)(void *),
+    void *arg, char *err, size_t errlen)
 {
 	struct sigaction	 sa;
+	struct timespec		 tick;
+	sigset_t		 block, waitmask;
 	struct client		*cl[MAX_CLIENTS];
 	struct pollfd		 pfd[MAX_CLIENTS + 1];
 	char			*reply;
@@ -370,14 +374,35 @@ sockmap_serve(int lfd, int timeout_ms, sockmap_fn fn, void *arg, char *err,
 		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
+	/*
+	 * The signals are held while requests are answered and let in only
+	 * while ppoll() waits, so none is missed between the test of the
+	 * flags and the wait, and a reload never runs inside an answer.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	if (reload != NULL)
+		sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGHUP);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	if (reload != NULL)
+		sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
 	while (!stop) {
+		if (hup) {
+			hup = 0;
+			reload(arg);
+			continue;
+		}
 		/*
 		 * At the client limit, or out of descriptors, new connections
 		 * wait in the backlog; a short poll then tries again, rather
@@ -394,7 +419,9 @@ sockmap_serve(int lfd, int timeout_ms, sockmap_fn fn, void *arg, char *err,
 			if (cl[i]->outlen > 0)
 				pfd[i + 1].events |= POLLOUT;
 		}
-		if (poll(pfd, n + 1, starved ? 100 : 1000) < 0) {
+		tick.tv_sec = starved ? 0 : 1;
+		tick.tv_nsec = starved ? 100000000 : 0;
+		if (ppoll(pfd, n + 1, &tick, &waitmask) < 0) {
 			if (errno == EINTR)
 				continue;
 			snprintf(err, errlen, "poll: %s", strerror(errno));

@@ -44,11 +44,14 @@ int	sockmap_listen(const char *, char *, size_t, char *, size_t);
 
 /*
  * Serve requests on the listening socket until SIGTERM or SIGINT, one
- * process, many clients.  A client that sends a malformed or oversized
- * netstring gets a PERM reply and is closed; one that stays silent, or
- * stops mid-request, for timeout_ms is closed.  Neither affects the other
- * clients.  Returns 0, or -1 with a reason in err.
+ * process, many clients, answering each by fn(arg, ...).  A client that
+ * sends a malformed or oversized netstring gets a PERM reply and is
+ * closed; one that stays silent, or stops mid-request, for timeout_ms is
+ * closed.  Neither affects the other clients.  With reload not NULL,
+ * SIGHUP calls reload(arg) between requests, never inside one.  Returns
+ * 0, or -1 with a reason in err.
  */
-int	sockmap_serve(int, int, sockmap_fn, void *, char *, size_t);
+int	sockmap_serve(int, int, sockmap_fn, void (*)(void *), void *, char *,
+	    size_t);
 
 #endif

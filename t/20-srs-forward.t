@@ -247,8 +247,24 @@ run srs-forward --secret-file "$T/nonesuch" -d "$FWD" "$A"
 fails 66 "cannot open secret file '.*nonesuch': No such file" \
     "a missing secret file"
 run srs-forward --secret-file "$T" -d "$FWD" "$A"
-fails 66 "cannot read secret file '$T': Is a directory" \
+fails 66 "cannot use secret file '$T': not a regular file" \
     "a directory as secret file"
+# A FIFO with no writer would block the open, one with a writer that never
+# closes it the read: refused at once, whoever holds the other end.
+mkfifo "$T/fifo"
+run timeout 5 srs-forward --secret-file "$T/fifo" -d "$FWD" "$A"
+fails 66 "cannot use secret file '.*fifo': not a regular file" \
+    "a FIFO as secret file, no writer"
+sleep 10 >"$T/fifo" &
+writer=$!
+run timeout 5 srs-forward --secret-file "$T/fifo" -d "$FWD" "$A"
+fails 66 "cannot use secret file '.*fifo': not a regular file" \
+    "a FIFO as secret file, a writer holding it open"
+kill "$writer" 2>/dev/null
+wait "$writer" 2>/dev/null
+run timeout 5 srs-forward --secret-file /dev/null -d "$FWD" "$A"
+fails 66 "cannot use secret file '/dev/null': not a regular file" \
+    "a device as secret file"
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	run setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	    "$MX_BUILDDIR/tools/srs-forward" --secret-file "$SEC" -d "$FWD" "$A"
@@ -447,6 +463,24 @@ json_ok "batch --json: all of it JSON"
 is "$(printf '%s\n' "$out" | sed -n 4p)" \
     '{"status":"error","reason":"address too long"}' \
     "batch --json: an over-long line has no input"
+# A NUL, or any control byte, in a line: the diagnostic shows the whole
+# line as it came, the NUL as \x00, and cuts nothing after it.
+printf 'a\000b@example.org\nc\001\033d@example.org\n' >"$T/nul"
+batch "$T/nul" -d "$FWD"
+is "$rc" 65 "batch: a NUL in a line, exit 65"
+is "$err" "srs-forward: line 1: cannot forward 'a\\x00b@example.org': not a \
+valid address
+srs-forward: line 2: cannot forward 'c\\x01\\x1bd@example.org': not a \
+valid address" "batch: the NUL and the control bytes shown as \\xNN, nothing cut"
+run srs -r "$(printf 'SRS0=Xx5e=RA=\303\251.org=u@x.org')"
+like "$err" "'SRS0=Xx5e=RA=\\\\xc3\\\\xa9\\.org=u@x\\.org': bad hash" \
+    "bytes that are not ASCII shown as \\xNN"
+long=$(head -c 1500 /dev/zero | tr '\0' b)
+printf '\001%s@example.org\n' "$long" >"$T/longctl"
+batch "$T/longctl" -d "$FWD"
+like "$err" "'\\\\x01b{99}\\.\\.\\.': " \
+    "a long line: the first 100 bytes shown, then ..."
+
 batch "$T/bad" -d "$FWD" --json
 is "$(printf '%s\n' "$out" | sed -n 2p)" \
     '{"input":"user","status":"error","reason":"not a valid address"}' \

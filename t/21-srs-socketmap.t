@@ -334,6 +334,103 @@ kill -TERM "$pid"
 wait "$pid"
 is "$?" 0 "SIGTERM: exit 0"
 
+# --- SIGHUP: the secret file read again ------------------------------------
+# The monthly rotation: a new first secret, the old one kept below it.
+# Old addresses still reverse, new ones are signed with the new secret; a
+# bad file keeps the secrets the server has, says why, and it serves on.
+MAIN=$SEC
+SEC=$(secret_file rot 0ld-s3cr3t)
+serve hup 127.0.0.1:0
+hup_err() {	# hup_err: the lines on the server's stderr so far
+	wc -l <"$T/hup.err" | tr -d ' '
+}
+old=$(ns ask "$addr" "forward $A" | sed 's/^OK //')
+like "$old" '^SRS0=' "before the rotation: forwards with the old secret"
+secret_file rot n3w-s3cr3t 0ld-s3cr3t >/dev/null
+secret_file new n3w-s3cr3t >/dev/null
+new=$(env LD_PRELOAD="$FT" FAKETIME="$FAKETIME" srs-forward \
+    --secret-file "$T/new" -d "$FWD" "$A")
+isnt "$new" "$old" "the new secret signs otherwise"
+kill -HUP "$pid"
+is "$(ns ask "$addr" "forward $A")" "OK $new" \
+    "after SIGHUP: forwards with the new first secret"
+is "$(ns ask "$addr" "reverse $old")" "OK $A" \
+    "after SIGHUP: an old address reverses while the old secret is listed"
+is "$(ns ask "$addr" "reverse $new")" "OK $A" \
+    "after SIGHUP: a new one reverses"
+is "$(hup_err)" 0 "a good reload says nothing without -v"
+
+# hup_bad DESCRIPTION ERE: after the secret file was spoiled, SIGHUP; one
+# more line on stderr that matches, and the server works as before.
+hup_bad() {
+	_before=$(hup_err)
+	kill -HUP "$pid"
+	is "$(ns ask "$addr" "forward $A" "reverse $old" | tr '\n' '|')" \
+	    "OK $new|OK $A|" "$1: the old secrets are kept"
+	is "$(hup_err)" "$((_before + 1))" "$1: one line on stderr"
+	like "$(tail -n 1 "$T/hup.err")" \
+	    "^srs-forward: secrets not reloaded, the old ones kept: $2" \
+	    "$1: says why"
+	ok "$1: the server is alive" kill -0 "$pid"
+}
+rm "$T/rot"
+hup_bad "a missing file" "cannot open secret file '.*rot': No such file"
+mkfifo "$T/rot"
+hup_bad "a FIFO" "cannot use secret file '.*rot': not a regular file"
+rm "$T/rot"
+: >"$T/rot"
+chmod 600 "$T/rot"
+hup_bad "an empty file" "no secret in '.*rot'"
+head -c 5000 /dev/zero | tr '\0' x >"$T/rot"
+chmod 600 "$T/rot"
+hup_bad "an over-long line" "secret on line 1 of '.*rot' is too long"
+if [ "$(id -u)" -ne 0 ]; then
+	secret_file rot n3w-s3cr3t >/dev/null
+	chmod 000 "$T/rot"
+	hup_bad "an unreadable file" "Permission denied"
+else
+	skip 5 "root reads a file of mode 000"
+fi
+secret_file rot n3w-s3cr3t >/dev/null
+kill -HUP "$pid"
+is "$(ns ask "$addr" "reverse $old" "forward $A" | tr '\n' '|')" \
+    "NOTFOUND |OK $new|" "the old secret dropped: its addresses no longer reverse"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	kill -HUP "$pid"
+done
+is "$(ns many "$addr" 20)" 20 "SIGHUP after SIGHUP: it serves on"
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 0 "SIGTERM after SIGHUP: exit 0"
+SEC=$MAIN
+
+# The man page's line for a refused reload, from a server run in $T on a
+# secret file named as the page names it.
+secret_file srs-secret s3cr3t >/dev/null
+(cd "$T" && exec srs-forward --secret-file srs-secret -d "$FWD" \
+    --socketmap 127.0.0.1:0 >"$T/pg.out" 2>"$T/pg.err") &
+pid=$!
+_pids="$_pids $pid"
+_i=0
+while [ ! -s "$T/pg.out" ] && [ "$_i" -lt 100 ]; do
+	sleep 0.05
+	_i=$((_i + 1))
+done
+addr=$(sed -n 's/^socketmap=//p' "$T/pg.out")
+: >"$T/srs-secret"
+kill -HUP "$pid"
+ns ask "$addr" "forward $A" >/dev/null
+block man/srs-forward.1 reload-refused | sed 's/^ *//' >"$T/pg.want"
+same "$T/pg.err" "$T/pg.want" "man page: the refused reload's line as printed"
+kill -TERM "$pid"
+wait "$pid"
+
+# Standard output lost (the bound address cannot be told): one line.
+run sh -c 'exec timeout 5 srs-forward --secret-file "$1" -d "$2" \
+    --socketmap 127.0.0.1:0 >/dev/full' sh "$SEC" "$FWD"
+is "$rc" 74 "stdout on a full device: exit 74"
+one_line_error srs-forward "...and one line, not two"
+
 # --- bad command lines ------------------------------------------------------
 # Under timeout: a server that should have refused to start would not stop.
 run timeout 5 srs-forward --secret-file "$SEC" -d "$FWD" \

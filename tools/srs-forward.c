@@ -84,84 +84,151 @@ on_option(poptContext pc, int val)
 	locals[nlocals++] = poptGetOptArg(pc);
 }
 
-static void
-add_local_domains(const char *list)
+/* The settings every rewriter gets, checked once by setup(). */
+static enum srs_scheme	 scheme = SRS_SHEVEK;
+
+static int
+add_local_domains(struct srs *s, const char *list)
 {
 	const char	*p = list;
 
 	while (*p) {
 		size_t	n = strcspn(p, ",: \t");
 
-		if (n > 0 && srs_add_local_domain(srs, p, n) < 0)
-			cli_die(MX_SOFTWARE, "cannot add local domain: %s",
-			    strerror(ENOMEM));
+		if (n > 0 && srs_add_local_domain(s, p, n) < 0)
+			return -1;
 		p += n;
 		p += strspn(p, ",: \t");
 	}
+	return 0;
 }
+
+struct secrets {
+	struct srs	*srs;
+	unsigned long	 toolong;	/* the line that was too long, or 0 */
+	int		 nomem;
+};
 
 static int
 add_secret(void *arg, const char *line, size_t len, unsigned long lineno)
 {
-	if (line == NULL)
-		cli_die(MX_USAGE, "secret on line %lu of '%s' is too long",
-		    lineno, (const char *)arg);
-	if (len > 0 && srs_add_secret(srs, line, len) < 0)
-		cli_die(MX_SOFTWARE, "cannot load secret: %s",
-		    strerror(ENOMEM));
+	struct secrets	*sc = arg;
+
+	if (line == NULL) {
+		sc->toolong = lineno;
+		return -2;
+	}
+	if (len > 0 && srs_add_secret(sc->srs, line, len) < 0) {
+		sc->nomem = 1;
+		return -2;
+	}
 	return 0;
 }
 
-static void
-load_secrets(const char *path)
+/*
+ * Read the secrets of path into s.  Returns 0, or the exit status with a
+ * reason in err: a FIFO or a directory is refused at once (66), a file
+ * with no secret or an over-long line is a usage error (64).
+ */
+static int
+load_secrets(struct srs *s, const char *path, char *err, size_t errlen)
 {
+	struct secrets	sc = { s, 0, 0 };
 	struct stat	st;
-	int		fd;
+	int		fd, status, r;
 
-	if ((fd = open(path, O_RDONLY)) < 0)
-		cli_die(MX_NOINPUT, "cannot open secret file '%s': %s", path,
-		    strerror(errno));
-	if (fstat(fd, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			cli_die(MX_NOINPUT, "cannot read secret file '%s': %s",
-			    path, strerror(EISDIR));
-		if (st.st_mode & S_IROTH)
-			cli_warn("secret file '%s' is readable by others",
-			    path);
-	}
-	if (cli_lines(fd, SECRET_MAX, add_secret, (void *)path) < 0)
-		cli_die(MX_IOERR, "cannot read secret file '%s': %s", path,
-		    strerror(errno));
+	if ((fd = cli_open_regular(path, "secret file", err, errlen,
+	    &status)) < 0)
+		return status;
+	if (fstat(fd, &st) == 0 && (st.st_mode & S_IROTH))
+		cli_warn("secret file '%s' is readable by others", path);
+	r = cli_lines(fd, SECRET_MAX, add_secret, &sc);
+	if (r == -1)
+		snprintf(err, errlen, "cannot read secret file '%s': %s",
+		    path, strerror(errno));
 	close(fd);
-	if (srs_nsecrets(srs) == 0)
-		cli_die(MX_USAGE, "no secret in '%s'", path);
+	if (r == -1)
+		return MX_IOERR;
+	if (sc.nomem) {
+		snprintf(err, errlen, "cannot load secret: %s",
+		    strerror(ENOMEM));
+		return MX_SOFTWARE;
+	}
+	if (sc.toolong) {
+		snprintf(err, errlen, "secret on line %lu of '%s' is too long",
+		    sc.toolong, path);
+		return MX_USAGE;
+	}
+	if (srs_nsecrets(s) == 0) {
+		snprintf(err, errlen, "no secret in '%s'", path);
+		return MX_USAGE;
+	}
+	return MX_OK;
+}
+
+/*
+ * A rewriter with the settings setup() checked and the secrets of
+ * --secret-file, in *out.  Returns 0, or the exit status with a reason
+ * in err.
+ */
+static int
+new_srs(struct srs **out, char *err, size_t errlen)
+{
+	struct srs	*s;
+	int		 rc;
+
+	if ((s = srs_new(scheme)) == NULL) {
+		snprintf(err, errlen, "cannot set up HMAC: OpenSSL failed");
+		return MX_SOFTWARE;
+	}
+	if (now_opt != CLI_TIME_UNSET)
+		srs_set_time(s, cli_time(now_opt));
+	/* Checked by setup() on the first rewriter: they cannot fail now. */
+	srs_set_hash_length(s, hash_length);
+	srs_set_hash_min(s, hash_min);
+	if (given[OPT_MAX_AGE])
+		srs_set_max_age(s, max_age);
+	if (separator != NULL)
+		srs_set_separator(s, separator[0]);
+	for (int i = 0; i < nlocals; i++)
+		if (add_local_domains(s, locals[i]) < 0) {
+			snprintf(err, errlen, "cannot add local domain: %s",
+			    strerror(ENOMEM));
+			srs_free(s);
+			return MX_SOFTWARE;
+		}
+	if ((rc = load_secrets(s, secret_file, err, errlen)) != MX_OK) {
+		srs_free(s);
+		return rc;
+	}
+	*out = s;
+	return MX_OK;
 }
 
 static void
 setup(void)
 {
-	enum srs_scheme	sch = SRS_SHEVEK;
+	char	err[512];
+	int	rc;
 
 	if (scheme_name != NULL) {
 		if (strcmp(scheme_name, "exim") == 0)
-			sch = SRS_EXIM;
+			scheme = SRS_EXIM;
 		else if (strcmp(scheme_name, "shevek") != 0)
 			cli_die(MX_USAGE, "unknown scheme '%s': "
 			    "expected shevek or exim", scheme_name);
 	}
-	if ((srs = srs_new(sch)) == NULL)
+	if ((srs = srs_new(scheme)) == NULL)
 		cli_die(MX_SOFTWARE, "cannot set up HMAC: OpenSSL failed");
-	if (now_opt != CLI_TIME_UNSET)
-		srs_set_time(srs, cli_time(now_opt));
 	if (srs_set_hash_length(srs, hash_length) < 0)
 		cli_die(MX_USAGE, "bad --hash-length %d: expected %s",
-		    hash_length, sch == SRS_EXIM ? "4 with --scheme exim" :
+		    hash_length, scheme == SRS_EXIM ? "4 with --scheme exim" :
 		    "1 to 27");
 	if (!given[OPT_HASH_MIN])
 		hash_min = hash_length;
 	if (srs_set_hash_min(srs, hash_min) < 0)
 		cli_die(MX_USAGE, "bad --hash-min %d: expected %s", hash_min,
-		    sch == SRS_EXIM ? "4 with --scheme exim" : "1 to 27");
+		    scheme == SRS_EXIM ? "4 with --scheme exim" : "1 to 27");
 	/* Else our own addresses would not reverse. */
 	if (hash_min > hash_length)
 		cli_die(MX_USAGE, "bad --hash-min %d: more than the hash "
@@ -172,8 +239,10 @@ setup(void)
 	if (separator != NULL && (strlen(separator) != 1 ||
 	    srs_set_separator(srs, separator[0]) < 0))
 		cli_die(MX_USAGE, "bad --separator '%s': expected %s",
-		    separator, sch == SRS_EXIM ? "= with --scheme exim" :
+		    separator, scheme == SRS_EXIM ? "= with --scheme exim" :
 		    "=, + or -");
+	srs_free(srs);
+	srs = NULL;
 	if (secret_file == NULL)
 		cli_die(MX_USAGE, "--secret-file is required");
 	if (timeout_s < 1 || timeout_s > INT_MAX / 1000)
@@ -184,9 +253,30 @@ setup(void)
 	if (domain != NULL && (*domain == '\0' ||
 	    strcspn(domain, "@<>\" \t\r\n") != strlen(domain)))
 		cli_die(MX_USAGE, "bad --domain '%s'", domain);
-	for (int i = 0; i < nlocals; i++)
-		add_local_domains(locals[i]);
-	load_secrets(secret_file);
+	if ((rc = new_srs(&srs, err, sizeof err)) != MX_OK)
+		cli_die(rc, "%s", err);
+}
+
+/*
+ * SIGHUP in the server: the secret file again, into a new rewriter that
+ * replaces the old one only when it loaded, so that a half-written or
+ * missing file never leaves the server without secrets.
+ */
+static void
+reload(void *arg)
+{
+	struct srs	*s;
+	char		 err[512];
+
+	(void)arg;
+	if (new_srs(&s, err, sizeof err) != MX_OK) {
+		cli_warn("secrets not reloaded, the old ones kept: %s", err);
+		return;
+	}
+	cli_info("secrets reloaded from '%s': %d", secret_file,
+	    srs_nsecrets(s));
+	srs_free(srs);
+	srs = s;
 }
 
 /* Exit status for a status: refused reversals 1, bad addresses 65. */
@@ -205,15 +295,11 @@ status_exit(enum srs_status st)
 	}
 }
 
-/* Diagnostics quote at most SHOW_MAX bytes of an address. */
-#define SHOW(len)	(int)((len) > SHOW_MAX ? SHOW_MAX : (len))
-#define ELLIPSIS(len)	((len) > SHOW_MAX ? "..." : "")
-
 static void
 report(enum srs_status st, int flags, const char *addr, size_t len,
     unsigned long lineno)
 {
-	char	where[32] = "";
+	char	where[32] = "", show[4 * SHOW_MAX + 8];
 
 	/* The common case says nothing: format nothing for it. */
 	if ((st == SRS_OK && !(flags & SRS_F_CASEHASH)) ||
@@ -221,19 +307,22 @@ report(enum srs_status st, int flags, const char *addr, size_t len,
 		return;
 	if (lineno > 0)
 		snprintf(where, sizeof where, "line %lu: ", lineno);
-	if (addr == NULL)
+	if (addr == NULL) {
 		cli_warn("%scannot %s: line longer than %d bytes", where,
 		    reverse ? "reverse" : "forward", SRS_ADDR_MAX);
-	else if (st == SRS_UNCHANGED)
-		cli_info("%s'%.*s%s' left alone: %s", where, SHOW(len), addr,
-		    ELLIPSIS(len), srs_strerror(st));
+		return;
+	}
+	/* A NUL or a control byte in a batch line shows, and cuts nothing. */
+	cli_show(addr, len, SHOW_MAX, show, sizeof show);
+	if (st == SRS_UNCHANGED)
+		cli_info("%s'%s' left alone: %s", where, show,
+		    srs_strerror(st));
 	else if (st != SRS_OK)
-		cli_warn("%scannot %s '%.*s%s': %s", where,
-		    reverse ? "reverse" : "forward", SHOW(len), addr,
-		    ELLIPSIS(len), srs_strerror(st));
+		cli_warn("%scannot %s '%s': %s", where,
+		    reverse ? "reverse" : "forward", show, srs_strerror(st));
 	if (flags & SRS_F_CASEHASH)
-		cli_warn("%shash of '%.*s%s' matched only ignoring case",
-		    where, SHOW(len), addr, ELLIPSIS(len));
+		cli_warn("%shash of '%s' matched only ignoring case", where,
+		    show);
 }
 
 /*
@@ -305,7 +394,7 @@ sockmap_answer(void *arg, const char *name, size_t nlen, const char *key,
     size_t klen, char *reply)
 {
 	enum srs_status	st;
-	char		out[SRS_OUT_MAX];
+	char		out[SRS_OUT_MAX], show[4 * SHOW_MAX + 8];
 	int		flags, fwd;
 
 	(void)arg;
@@ -322,8 +411,9 @@ sockmap_answer(void *arg, const char *name, size_t nlen, const char *key,
 	if (st == SRS_OK)
 		return snprintf(reply, SOCKMAP_REPLY_MAX, "OK %s", out);
 	/* Postfix also asks for "user" and "@domain": not found, not PERM. */
-	cli_info("%s '%.*s': %s", fwd ? "forward" : "reverse",
-	    (int)(klen > 512 ? 512 : klen), key, srs_strerror(st));
+	cli_info("%s '%s': %s", fwd ? "forward" : "reverse",
+	    cli_show(key, klen, SHOW_MAX, show, sizeof show),
+	    srs_strerror(st));
 	return snprintf(reply, SOCKMAP_REPLY_MAX, "NOTFOUND ");
 }
 
@@ -343,8 +433,8 @@ serve(void)
 	cli_rec_str(&r, "socketmap", bound);
 	cli_rec_end(&r);
 	if ((rc = cli_flush_stdout()) == MX_OK &&
-	    sockmap_serve(fd, timeout_s * 1000, sockmap_answer, NULL, err,
-	    sizeof err) < 0) {
+	    sockmap_serve(fd, timeout_s * 1000, sockmap_answer, reload, NULL,
+	    err, sizeof err) < 0) {
 		cli_warn("socketmap server failed: %s", err);
 		rc = MX_SOFTWARE;
 	}
@@ -371,6 +461,10 @@ main(int argc, const char **argv)
 			cli_die(MX_USAGE, "no address arguments with "
 			    "--socketmap");
 		rc = serve();
+		poptFreeContext(pc);
+		srs_free(srs);
+		/* serve() has flushed and said so: no second diagnostic. */
+		return rc;
 	} else if (poptPeekArg(pc) == NULL)
 		rc = batch();
 	else
