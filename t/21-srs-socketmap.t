@@ -394,7 +394,8 @@ fi
 secret_file rot n3w-s3cr3t >/dev/null
 kill -HUP "$pid"
 is "$(ns ask "$addr" "reverse $old" "forward $A" | tr '\n' '|')" \
-    "NOTFOUND |OK $new|" "the old secret dropped: its addresses no longer reverse"
+    "NOTFOUND |OK $new|" \
+    "the old secret dropped: its addresses no longer reverse"
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	kill -HUP "$pid"
 done
