@@ -520,7 +520,7 @@ sockmap_serve(const struct sockmap_listener *ls, int nl, int timeout_ms,
 	struct sigaction	 sa;
 	struct timespec		 tick;
 	struct server		 sv;
-	sigset_t		 block, waitmask;
+	sigset_t		 block, waitmask, saved;
 	struct client		*cl[MAX_CLIENTS];
 	struct pollfd		 pfd[SOCKMAP_LISTEN_MAX + MAX_CLIENTS];
 	int			 n = 0, i, rc = 0, starved = 0;
@@ -552,7 +552,8 @@ sockmap_serve(const struct sockmap_listener *ls, int nl, int timeout_ms,
 	sigaddset(&block, SIGINT);
 	if (reload != NULL)
 		sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigprocmask(SIG_BLOCK, &block, &saved);
+	waitmask = saved;
 	sigdelset(&waitmask, SIGTERM);
 	sigdelset(&waitmask, SIGINT);
 	sigdelset(&waitmask, SIGHUP);
@@ -624,6 +625,7 @@ sockmap_serve(const struct sockmap_listener *ls, int nl, int timeout_ms,
 	}
 	while (n > 0)
 		drop(cl, &n, n - 1);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 	free(sv.text);
 	free(sv.key);
 	free(sv.enc);
