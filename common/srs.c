@@ -51,6 +51,7 @@ struct srs {
 	int		 hashmin;
 	int		 maxage;
 	char		 sep;
+	int		 fixed;		/* now, not the clock, gives the day */
 	time_t		 now;
 };
 
@@ -260,12 +261,13 @@ void
 srs_set_time(struct srs *s, time_t t)
 {
 	s->now = t;
+	s->fixed = 1;
 }
 
 static long
 today(const struct srs *s)
 {
-	return (long)((s->now ? s->now : time(NULL)) / DAY);
+	return (long)((s->fixed ? s->now : time(NULL)) / DAY);
 }
 
 /* HMAC of the lower-cased concatenation of the data. */

@@ -64,7 +64,7 @@ int	srs_set_hash_length(struct srs *, int);	/* 1..27; Exim: 4 only */
 int	srs_set_hash_min(struct srs *, int);	/* 1..27; Exim: 4 only */
 int	srs_set_max_age(struct srs *, int);	/* days, 1..1023 */
 int	srs_set_separator(struct srs *, char);	/* = + -; Exim: = only */
-/* Fix the clock (tests, reproducible output); 0 means the real time. */
+/* Fix the clock (tests, reproducible output): the day is that of t. */
 void	srs_set_time(struct srs *, time_t);
 
 /* Rewrite addr for forwarding through domain fwd. */

@@ -56,6 +56,36 @@ is "$rc:$out" "0:user@example.com" \
 like "$err" "^srs-forward: hash of .* matched only ignoring case$" \
     "...with a warning"
 
+# --- the page's forms and lines, against what the tool prints --------------
+# form SED < DISPLAY: a template display of the man page, with its
+# placeholders made into the patterns SED gives: an anchored ERE.
+form() {
+	printf '^%s$' "$(sed 's/^ *//' | sed "$1")"
+}
+H4='[A-Za-z0-9+/]{4}'
+to="s/@domain/@$FWD/; s/=dom=/=example.org=/; s/=local@/=b@/"
+run srs -d "$FWD" b@example.org
+like "$out" "$(block man/srs-forward.1 srs0-form |
+    form "$to; s|HHHH|$H4|; s/TT/[A-Z2-7]{2}/")" \
+    "man page: an address forwarded has the SRS0 form it shows"
+run srs -d "$FWD" SRS0=abcd=RA=x.org=u@hop.example
+like "$out" "$(block man/srs-forward.1 srs1-form |
+    form "$to; s|HHHH|$H4|; s/=hop=/=hop.example=/
+    s/=srest@/==abcd=RA=x.org=u@/")" \
+    "man page: an SRS0 forwarded again has the SRS1 form it shows"
+run srs -d "$FWD" --scheme exim b@example.org
+like "$out" "$(block man/srs-forward.1 exim-form |
+    form "$to; s/hhhh/[0-9a-f]{4}/; s/tt/[a-z2-7]{2}/")" \
+    "man page: the Exim scheme's form"
+printf '%s\n' "$A" not-an-address >"$T/two-lines"
+run srs -d "$FWD" <"$T/two-lines"
+is "$err" "$(block man/srs-forward.1 diag-line | sed 's/^ *//')" \
+    "man page: the diagnostic for a bad batch line, as printed"
+run srs -r srs0=ti5e=ra=example.com=user@fwd.example.net
+is "$rc:$out" "0:user@example.com" "a lower-cased address reverses"
+is "$err" "$(block man/srs-forward.1 case-warning | sed 's/^ *//')" \
+    "man page: its warning, as printed"
+
 # --- --max-age: the timestamp window ----------------------------------------
 run at 20021 srs-forward --secret-file "$SEC" -r "$SRS0"
 succeeds "$A" "21 days later it still reverses"
@@ -72,6 +102,59 @@ run at 21024 srs-forward --secret-file "$SEC" -r "$SRS0"
 succeeds "$A" "1024 days later the stamp has wrapped round"
 run at 21046 srs-forward --secret-file "$SEC" -r "$SRS0"
 fails 1 "timestamp too old" "1046 days later it is 22 days old again"
+
+# --- --time: the day from the command line, not the clock -----------------
+# Under a clock stopped on day 30000, --time alone decides the day.
+day() {	# day N [H]: --time for hour H (default 12) of day N
+	echo $(($1 * 86400 + ${2:-12} * 3600))
+}
+run srs --time "$(day 20000)" -d "$FWD" "$A"
+succeeds "$SRS0" "--time, day 20000: the known answer"
+run srs --time "$(day 20000 0)" -d "$FWD" "$A"
+succeeds "$SRS0" "--time at the first second of day 20000"
+run srs --time "$(($(day 20000 0) + 86399))" -d "$FWD" "$A"
+succeeds "$SRS0" "--time at the last second of day 20000"
+run srs --time 0 -d "$FWD" "$A"
+succeeds "SRS0=Bx6k=AA=Example.COM=User@$FWD" \
+    "--time 0: day 0, the other known answer"
+run at 30000 srs-forward --secret-file "$SEC" --time "$(day 20000)" \
+    -d "$FWD" "$A"
+succeeds "$SRS0" "--time wins over the clock"
+run at 30000 srs-forward --secret-file "$SEC" --time "$(day 20021)" -r \
+    "$SRS0"
+succeeds "$A" "--time, reverse: 21 days later it still reverses"
+run at 20000 srs-forward --secret-file "$SEC" --time "$(day 20022)" -r \
+    "$SRS0"
+fails 1 "timestamp too old" "--time, reverse: 22 days later it does not"
+run srs --time "$(day 19999)" -r "$SRS0"
+fails 1 "in the future" "--time, reverse: a day before it was made"
+for v in -1 abc 1.5; do
+	run srs --time "$v" -d "$FWD" "$A"
+	fails 64 "--time" "--time '$v'"
+done
+# The peers under libfaketime, we under --time only: the same addresses.
+if perl -MMail::SRS -e 1 2>/dev/null && $PY -c 'import SRS' 2>/dev/null; then
+	$PY "$MX_SRCDIR/t/data/srs-addrs.py" 5 40 >"$T/peer-in"
+	for d in 0 19461 20000 25000; do
+		srs-forward --secret-file "$SEC" --time "$(day "$d" 23)" \
+		    -d "$FWD" <"$T/peer-in" >"$T/peer-ours"
+		at "$d" perl "$MX_SRCDIR/t/data/srs-mailsrs.pl" forward "$FWD" \
+		    "$SEC" <"$T/peer-in" >"$T/peer-m"
+		at "$d" $PY "$MX_SRCDIR/t/data/srs-pysrs.py" forward "$FWD" \
+		    "$SEC" <"$T/peer-in" >"$T/peer-p"
+		same "$T/peer-ours" "$T/peer-m" "--time, day $d: as Mail::SRS"
+		same "$T/peer-ours" "$T/peer-p" "--time, day $d: as pysrs"
+		at "$((d + 21))" $PY "$MX_SRCDIR/t/data/srs-pysrs.py" reverse \
+		    "$FWD" "$SEC" <"$T/peer-ours" >"$T/peer-p"
+		srs-forward --secret-file "$SEC" --time "$(day $((d + 21)))" \
+		    -r <"$T/peer-ours" >"$T/peer-r"
+		same "$T/peer-r" "$T/peer-p" \
+		    "--time, day $d + 21: reversed as pysrs does"
+		same "$T/peer-r" "$T/peer-in" "...to the addresses forwarded"
+	done
+else
+	skip 16 "Mail::SRS or pysrs not installed"
+fi
 
 # --- --hash-length, --hash-min ----------------------------------------------
 run srs -d "$FWD" --hash-length 8 "$A"
@@ -169,8 +252,8 @@ print(",".join(json.loads(l)["input"] for l in sys.stdin))')" \
 run srs-forward --help
 is "$rc" 0 "--help: exit 0"
 for o in --secret-file --domain --reverse --scheme --hash-length --hash-min \
-    --max-age --separator --local-domains --socketmap --timeout --json \
-    --verbose --usage --version; do
+    --max-age --separator --local-domains --socketmap --time --timeout \
+    --json --verbose --usage --version; do
 	case $out in
 	*"$o"*)	_result 0 "--help lists $o" ;;
 	*)	_result 1 "--help lists $o" ;;
@@ -194,8 +277,24 @@ run srs-forward --secret-file "$T/nonesuch" -d "$FWD" "$A"
 fails 66 "cannot open secret file '.*nonesuch': No such file" \
     "a missing secret file"
 run srs-forward --secret-file "$T" -d "$FWD" "$A"
-fails 66 "cannot read secret file '$T': Is a directory" \
+fails 66 "cannot use secret file '$T': not a regular file" \
     "a directory as secret file"
+# A FIFO with no writer would block the open, one with a writer that never
+# closes it the read: refused at once, whoever holds the other end.
+mkfifo "$T/fifo"
+run timeout 5 srs-forward --secret-file "$T/fifo" -d "$FWD" "$A"
+fails 66 "cannot use secret file '.*fifo': not a regular file" \
+    "a FIFO as secret file, no writer"
+sleep 10 >"$T/fifo" &
+writer=$!
+run timeout 5 srs-forward --secret-file "$T/fifo" -d "$FWD" "$A"
+fails 66 "cannot use secret file '.*fifo': not a regular file" \
+    "a FIFO as secret file, a writer holding it open"
+kill "$writer" 2>/dev/null
+wait "$writer" 2>/dev/null
+run timeout 5 srs-forward --secret-file /dev/null -d "$FWD" "$A"
+fails 66 "cannot use secret file '/dev/null': not a regular file" \
+    "a device as secret file"
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	run setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	    "$MX_BUILDDIR/tools/srs-forward" --secret-file "$SEC" -d "$FWD" "$A"
@@ -394,6 +493,24 @@ json_ok "batch --json: all of it JSON"
 is "$(printf '%s\n' "$out" | sed -n 4p)" \
     '{"status":"error","reason":"address too long"}' \
     "batch --json: an over-long line has no input"
+# A NUL, or any control byte, in a line: the diagnostic shows the whole
+# line as it came, the NUL as \x00, and cuts nothing after it.
+printf 'a\000b@example.org\nc\001\033d@example.org\n' >"$T/nul"
+batch "$T/nul" -d "$FWD"
+is "$rc" 65 "batch: a NUL in a line, exit 65"
+is "$err" "srs-forward: line 1: cannot forward 'a\\x00b@example.org': not a \
+valid address
+srs-forward: line 2: cannot forward 'c\\x01\\x1bd@example.org': not a \
+valid address" "batch: the NUL and the control bytes as \\xNN, nothing cut"
+run srs -r "$(printf 'SRS0=Xx5e=RA=\303\251.org=u@x.org')"
+like "$err" "'SRS0=Xx5e=RA=\\\\xc3\\\\xa9\\.org=u@x\\.org': bad hash" \
+    "bytes that are not ASCII shown as \\xNN"
+long=$(head -c 1500 /dev/zero | tr '\0' b)
+printf '\001%s@example.org\n' "$long" >"$T/longctl"
+batch "$T/longctl" -d "$FWD"
+like "$err" "'\\\\x01b{99}\\.\\.\\.': " \
+    "a long line: the first 100 bytes shown, then ..."
+
 batch "$T/bad" -d "$FWD" --json
 is "$(printf '%s\n' "$out" | sed -n 2p)" \
     '{"input":"user","status":"error","reason":"not a valid address"}' \

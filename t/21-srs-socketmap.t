@@ -171,10 +171,16 @@ serve() {
 	    srs-forward --secret-file "$SEC" -d "$FWD" \
 	    --socketmap "$@" >"$T/$_name.out" 2>"$T/$_name.err"
 	pid=$!
+	bound "$_name"
+}
+
+# bound NAME: wait up to 5 s for server $pid to say in $T/NAME.out where
+# it listens; $addr is that, empty if it never did.
+bound() {
 	addr=
 	_i=0
-	while [ "$_i" -lt 100 ] && [ -z "$addr" ]; do
-		addr=$(sed -n 's/^socketmap=//p' "$T/$_name.out")
+	while [ "$_i" -lt 100 ]; do
+		addr=$(sed -n 's/^socketmap=//p' "$T/$1.out")
 		[ -n "$addr" ] && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
@@ -333,6 +339,181 @@ like "$(cat "$T/json.out")" '^\{"socketmap":"127\.0\.0\.1:[0-9]+"\}$' \
 kill -TERM "$pid"
 wait "$pid"
 is "$?" 0 "SIGTERM: exit 0"
+
+# --- SIGHUP: the secret file read again ------------------------------------
+# The monthly rotation: a new first secret, the old one kept below it.
+# Old addresses still reverse, new ones are signed with the new secret; a
+# bad file keeps the secrets the server has, says why, and it serves on.
+MAIN=$SEC
+SEC=$(secret_file rot 0ld-s3cr3t)
+serve hup 127.0.0.1:0
+hup_err() {	# hup_err: the lines on the server's stderr so far
+	wc -l <"$T/hup.err" | tr -d ' '
+}
+old=$(ns ask "$addr" "forward $A" | sed 's/^OK //')
+like "$old" '^SRS0=' "before the rotation: forwards with the old secret"
+secret_file rot n3w-s3cr3t 0ld-s3cr3t >/dev/null
+secret_file new n3w-s3cr3t >/dev/null
+new=$(env LD_PRELOAD="$FT" FAKETIME="$FAKETIME" srs-forward \
+    --secret-file "$T/new" -d "$FWD" "$A")
+isnt "$new" "$old" "the new secret signs otherwise"
+kill -HUP "$pid"
+is "$(ns ask "$addr" "forward $A")" "OK $new" \
+    "after SIGHUP: forwards with the new first secret"
+is "$(ns ask "$addr" "reverse $old")" "OK $A" \
+    "after SIGHUP: an old address reverses while the old secret is listed"
+is "$(ns ask "$addr" "reverse $new")" "OK $A" \
+    "after SIGHUP: a new one reverses"
+is "$(hup_err)" 0 "a good reload says nothing without -v"
+
+# hup_bad DESCRIPTION ERE: after the secret file was spoiled, SIGHUP; one
+# more line on stderr that matches, and the server works as before.
+hup_bad() {
+	_before=$(hup_err)
+	kill -HUP "$pid"
+	is "$(ns ask "$addr" "forward $A" "reverse $old" | tr '\n' '|')" \
+	    "OK $new|OK $A|" "$1: the old secrets are kept"
+	is "$(hup_err)" "$((_before + 1))" "$1: one line on stderr"
+	like "$(tail -n 1 "$T/hup.err")" \
+	    "^srs-forward: secrets not reloaded, the old ones kept: $2" \
+	    "$1: says why"
+	ok "$1: the server is alive" kill -0 "$pid"
+}
+rm "$T/rot"
+hup_bad "a missing file" "cannot open secret file '.*rot': No such file"
+mkfifo "$T/rot"
+hup_bad "a FIFO" "cannot use secret file '.*rot': not a regular file"
+rm "$T/rot"
+: >"$T/rot"
+chmod 600 "$T/rot"
+hup_bad "an empty file" "no secret in '.*rot'"
+head -c 5000 /dev/zero | tr '\0' x >"$T/rot"
+chmod 600 "$T/rot"
+hup_bad "an over-long line" "secret on line 1 of '.*rot' is too long"
+if [ "$(id -u)" -ne 0 ]; then
+	secret_file rot n3w-s3cr3t >/dev/null
+	chmod 000 "$T/rot"
+	hup_bad "an unreadable file" "Permission denied"
+else
+	skip 5 "root reads a file of mode 000"
+fi
+secret_file rot n3w-s3cr3t >/dev/null
+kill -HUP "$pid"
+is "$(ns ask "$addr" "reverse $old" "forward $A" | tr '\n' '|')" \
+    "NOTFOUND |OK $new|" \
+    "the old secret dropped: its addresses no longer reverse"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	kill -HUP "$pid"
+done
+is "$(ns many "$addr" 20)" 20 "SIGHUP after SIGHUP: it serves on"
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 0 "SIGTERM after SIGHUP: exit 0"
+SEC=$MAIN
+
+# The man page's line for a refused reload, from a server run in $T on a
+# secret file named as the page names it.
+secret_file srs-secret s3cr3t >/dev/null
+(cd "$T" && exec srs-forward --secret-file srs-secret -d "$FWD" \
+    --socketmap 127.0.0.1:0 >"$T/pg.out" 2>"$T/pg.err") &
+pid=$!
+_pids="$_pids $pid"
+bound pg
+: >"$T/srs-secret"
+kill -HUP "$pid"
+ns ask "$addr" "forward $A" >/dev/null
+block man/srs-forward.1 reload-refused | sed 's/^ *//' >"$T/pg.want"
+same "$T/pg.err" "$T/pg.want" "man page: the refused reload's line as printed"
+kill -TERM "$pid"
+wait "$pid"
+
+# --- the page's displays ---------------------------------------------------
+# The line the server starts with: the page's port is any port here.
+serve page 127.0.0.1:0
+like "$(cat "$T/page.out")" \
+    "^$(block man/srs-forward.1 bound-line |
+    sed 's/^ *//; s/41337$//')[0-9]+\$" \
+    "man page: the line the server starts with, as printed"
+kill -TERM "$pid"
+wait "$pid"
+# main.cf as printed: each map it names, asked on the address and port it
+# names, as Postfix's cleanup would ask (when that port is free here).
+block man/srs-forward.1 postfix-main-cf >"$T/main.cf"
+maps=$(sed -n \
+    's/^ *\([a-z_]*_canonical_maps\) = socketmap:inet:\(.*\)$/\1 \2/p' \
+    "$T/main.cf")
+is "$(printf '%s\n' "$maps" | wc -l | tr -d ' ')" 2 \
+    "main.cf: two canonical maps, both socketmap:inet"
+is "$(sed -n 's/^ *[a-z_]*_canonical_classes = //p' "$T/main.cf" |
+    tr ',' '\n' | tr -d ' ' | grep -cvE \
+    '^(envelope_sender|envelope_recipient|header_sender|header_recipient)$')" \
+    0 "main.cf: the classes are Postfix's"
+listen=$(printf '%s\n' "$maps" | sed -n '1s/^[^ ]* \(.*\):[a-z]*$/\1/p')
+if $PY -c 'import socket, sys
+h, p = sys.argv[1].rsplit(":", 1)
+socket.socket().bind((h, int(p)))' "$listen" 2>/dev/null; then
+	serve maincf "$listen"
+	while read -r name where; do
+		case $name in
+		sender_*)	key=$A want="OK $SRS0" ;;
+		*)		key=$SRS0 want="OK $A" ;;
+		esac
+		is "$(ns ask "${where%:*}" "${where##*:} $key")" "$want" \
+		    "main.cf: $name asks map '${where##*:}' on ${where%:*}"
+	done <<EOF
+$maps
+EOF
+	kill -TERM "$pid"
+	wait "$pid"
+else
+	skip 2 "port ${listen##*:} is taken here"
+fi
+
+# --- the systemd unit: its ExecStart and ExecReload, run as written -------
+# Paths to the build and $T, and port 0 for its port; nothing else changed.
+unit=$MX_SRCDIR/scripts/srs-forward.service
+secret_file srs-secret s3cr3t >/dev/null
+sed "s|/usr/local/bin/|$MX_BUILDDIR/tools/|g
+    s|/etc/postfix/srs-secret|$T/srs-secret|g
+    s|127\.0\.0\.1:10003|127.0.0.1:0|g" "$unit" >"$T/srs-forward.service"
+exec_start=$(sed -n "s/^ExecStart=//p" "$T/srs-forward.service")
+reload=$(sed -n 's/^ExecReload=//p' "$T/srs-forward.service")
+like "$exec_start" \
+    "^$MX_BUILDDIR/tools/srs-forward .*--socketmap 127\.0\.0\.1:0" \
+    "the unit: ExecStart runs srs-forward --socketmap"
+# systemd splits ExecStart on white space; the line has no quotes.
+# shellcheck disable=SC2086
+set -- $exec_start
+env LD_PRELOAD="$FT" FAKETIME="$FAKETIME" "$@" >"$T/unit.out" \
+    2>"$T/unit.err" &
+pid=$!
+_pids="$_pids $pid"
+bound unit
+is "$(ns ask "$addr" "forward $A")" "OK $SRS0" \
+    "the unit: ExecStart serves the socketmap"
+secret_file srs-secret n3w-s3cr3t s3cr3t >/dev/null
+new=$(env LD_PRELOAD="$FT" FAKETIME="$FAKETIME" srs-forward \
+    --secret-file "$T/srs-secret" -d fwd.example.net "$A")
+# What systemd runs for `systemctl reload`, $MAINPID being the server.
+sh -c "$(printf '%s\n' "$reload" | sed "s/\$MAINPID/$pid/")"
+is "$?:$(ns ask "$addr" "forward $A" "reverse $SRS0" | tr '\n' '|')" \
+    "0:OK $new|OK $A|" "the unit: ExecReload rotates the secret in place"
+ok "the unit: the server lives on" kill -0 "$pid"
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 0 "the unit: stopped by SIGTERM, exit 0 (no restart)"
+if command -v systemd-analyze >/dev/null; then
+	run systemd-analyze verify --man=no "$T/srs-forward.service"
+	is "$rc:$err" "0:" "the unit: systemd-analyze verify finds nothing"
+else
+	skip 1 "no systemd-analyze"
+fi
+
+# Standard output lost (the bound address cannot be told): one line.
+run sh -c 'exec timeout 5 srs-forward --secret-file "$1" -d "$2" \
+    --socketmap 127.0.0.1:0 >/dev/full' sh "$SEC" "$FWD"
+is "$rc" 74 "stdout on a full device: exit 74"
+one_line_error srs-forward "...and one line, not two"
 
 # --- bad command lines ------------------------------------------------------
 # Under timeout: a server that should have refused to start would not stop.

@@ -7,11 +7,11 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -20,7 +20,9 @@
 
 static int	 reverse;
 static char	*secret_file, *domain, *scheme_name, *separator, *listen_on;
+static char	*tcp_forward, *tcp_reverse;
 static int	 hash_length = 4, hash_min, max_age, timeout_s = 30;
+static long	 now_opt = CLI_TIME_UNSET;
 
 /* The longest line taken from a secret file. */
 #define SECRET_MAX	4096
@@ -58,8 +60,17 @@ static struct poptOption options[] = {
 	{ "socketmap", '\0', POPT_ARG_STRING, &listen_on, 0,
 	  "serve Postfix socketmap maps 'forward' and 'reverse' on "
 	  "ADDR:PORT (port 0: any free one) or unix:PATH", "ADDR:PORT" },
+	{ "tcp-forward", '\0', POPT_ARG_STRING, &tcp_forward, 0,
+	  "serve Postfix tcp_table forward lookups as postsrsd does "
+	  "(its -f port)", "ADDR:PORT" },
+	{ "tcp-reverse", '\0', POPT_ARG_STRING, &tcp_reverse, 0,
+	  "serve Postfix tcp_table reverse lookups as postsrsd does "
+	  "(its -r port)", "ADDR:PORT" },
+	{ "time", '\0', POPT_ARG_LONG, &now_opt, 0,
+	  "rewrite as at this time (seconds since the epoch): the day "
+	  "written, and the day a timestamp's age is judged by", "T" },
 	{ "timeout", '\0', POPT_ARG_INT, &timeout_s, 0,
-	  "socketmap: close a client idle, or slow to send a request, this "
+	  "servers: close a client idle, or slow to send a request, this "
 	  "long (default 30)", "SECS" },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
 	  "Common options:", NULL },
@@ -80,82 +91,151 @@ on_option(poptContext pc, int val)
 	locals[nlocals++] = poptGetOptArg(pc);
 }
 
-static void
-add_local_domains(const char *list)
+/* The settings every rewriter gets, checked once by setup(). */
+static enum srs_scheme	 scheme = SRS_SHEVEK;
+
+static int
+add_local_domains(struct srs *s, const char *list)
 {
 	const char	*p = list;
 
 	while (*p) {
 		size_t	n = strcspn(p, ",: \t");
 
-		if (n > 0 && srs_add_local_domain(srs, p, n) < 0)
-			cli_die(MX_SOFTWARE, "cannot add local domain: %s",
-			    strerror(ENOMEM));
+		if (n > 0 && srs_add_local_domain(s, p, n) < 0)
+			return -1;
 		p += n;
 		p += strspn(p, ",: \t");
 	}
+	return 0;
 }
+
+struct secrets {
+	struct srs	*srs;
+	unsigned long	 toolong;	/* the line that was too long, or 0 */
+	int		 nomem;
+};
 
 static int
 add_secret(void *arg, const char *line, size_t len, unsigned long lineno)
 {
-	if (line == NULL)
-		cli_die(MX_USAGE, "secret on line %lu of '%s' is too long",
-		    lineno, (const char *)arg);
-	if (len > 0 && srs_add_secret(srs, line, len) < 0)
-		cli_die(MX_SOFTWARE, "cannot load secret: %s",
-		    strerror(ENOMEM));
+	struct secrets	*sc = arg;
+
+	if (line == NULL) {
+		sc->toolong = lineno;
+		return -2;
+	}
+	if (len > 0 && srs_add_secret(sc->srs, line, len) < 0) {
+		sc->nomem = 1;
+		return -2;
+	}
 	return 0;
 }
 
-static void
-load_secrets(const char *path)
+/*
+ * Read the secrets of path into s.  Returns 0, or the exit status with a
+ * reason in err: a FIFO or a directory is refused at once (66), a file
+ * with no secret or an over-long line is a usage error (64).
+ */
+static int
+load_secrets(struct srs *s, const char *path, char *err, size_t errlen)
 {
+	struct secrets	sc = { s, 0, 0 };
 	struct stat	st;
-	int		fd;
+	int		fd, status, r;
 
-	if ((fd = open(path, O_RDONLY)) < 0)
-		cli_die(MX_NOINPUT, "cannot open secret file '%s': %s", path,
-		    strerror(errno));
-	if (fstat(fd, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			cli_die(MX_NOINPUT, "cannot read secret file '%s': %s",
-			    path, strerror(EISDIR));
-		if (st.st_mode & S_IROTH)
-			cli_warn("secret file '%s' is readable by others",
-			    path);
-	}
-	if (cli_lines(fd, SECRET_MAX, add_secret, (void *)path) < 0)
-		cli_die(MX_IOERR, "cannot read secret file '%s': %s", path,
-		    strerror(errno));
+	if ((fd = cli_open_regular(path, "secret file", err, errlen,
+	    &status)) < 0)
+		return status;
+	if (fstat(fd, &st) == 0 && (st.st_mode & S_IROTH))
+		cli_warn("secret file '%s' is readable by others", path);
+	r = cli_lines(fd, SECRET_MAX, add_secret, &sc);
+	if (r == -1)
+		snprintf(err, errlen, "cannot read secret file '%s': %s",
+		    path, strerror(errno));
 	close(fd);
-	if (srs_nsecrets(srs) == 0)
-		cli_die(MX_USAGE, "no secret in '%s'", path);
+	if (r == -1)
+		return MX_IOERR;
+	if (sc.nomem) {
+		snprintf(err, errlen, "cannot load secret: %s",
+		    strerror(ENOMEM));
+		return MX_SOFTWARE;
+	}
+	if (sc.toolong) {
+		snprintf(err, errlen, "secret on line %lu of '%s' is too long",
+		    sc.toolong, path);
+		return MX_USAGE;
+	}
+	if (srs_nsecrets(s) == 0) {
+		snprintf(err, errlen, "no secret in '%s'", path);
+		return MX_USAGE;
+	}
+	return MX_OK;
+}
+
+/*
+ * A rewriter with the settings setup() checked and the secrets of
+ * --secret-file, in *out.  Returns 0, or the exit status with a reason
+ * in err.
+ */
+static int
+new_srs(struct srs **out, char *err, size_t errlen)
+{
+	struct srs	*s;
+	int		 rc;
+
+	if ((s = srs_new(scheme)) == NULL) {
+		snprintf(err, errlen, "cannot set up HMAC: OpenSSL failed");
+		return MX_SOFTWARE;
+	}
+	if (now_opt != CLI_TIME_UNSET)
+		srs_set_time(s, cli_time(now_opt));
+	/* Checked by setup() on the first rewriter: they cannot fail now. */
+	srs_set_hash_length(s, hash_length);
+	srs_set_hash_min(s, hash_min);
+	if (given[OPT_MAX_AGE])
+		srs_set_max_age(s, max_age);
+	if (separator != NULL)
+		srs_set_separator(s, separator[0]);
+	for (int i = 0; i < nlocals; i++)
+		if (add_local_domains(s, locals[i]) < 0) {
+			snprintf(err, errlen, "cannot add local domain: %s",
+			    strerror(ENOMEM));
+			srs_free(s);
+			return MX_SOFTWARE;
+		}
+	if ((rc = load_secrets(s, secret_file, err, errlen)) != MX_OK) {
+		srs_free(s);
+		return rc;
+	}
+	*out = s;
+	return MX_OK;
 }
 
 static void
 setup(void)
 {
-	enum srs_scheme	sch = SRS_SHEVEK;
+	char	err[512];
+	int	rc;
 
 	if (scheme_name != NULL) {
 		if (strcmp(scheme_name, "exim") == 0)
-			sch = SRS_EXIM;
+			scheme = SRS_EXIM;
 		else if (strcmp(scheme_name, "shevek") != 0)
 			cli_die(MX_USAGE, "unknown scheme '%s': "
 			    "expected shevek or exim", scheme_name);
 	}
-	if ((srs = srs_new(sch)) == NULL)
+	if ((srs = srs_new(scheme)) == NULL)
 		cli_die(MX_SOFTWARE, "cannot set up HMAC: OpenSSL failed");
 	if (srs_set_hash_length(srs, hash_length) < 0)
 		cli_die(MX_USAGE, "bad --hash-length %d: expected %s",
-		    hash_length, sch == SRS_EXIM ? "4 with --scheme exim" :
+		    hash_length, scheme == SRS_EXIM ? "4 with --scheme exim" :
 		    "1 to 27");
 	if (!given[OPT_HASH_MIN])
 		hash_min = hash_length;
 	if (srs_set_hash_min(srs, hash_min) < 0)
 		cli_die(MX_USAGE, "bad --hash-min %d: expected %s", hash_min,
-		    sch == SRS_EXIM ? "4 with --scheme exim" : "1 to 27");
+		    scheme == SRS_EXIM ? "4 with --scheme exim" : "1 to 27");
 	/* Else our own addresses would not reverse. */
 	if (hash_min > hash_length)
 		cli_die(MX_USAGE, "bad --hash-min %d: more than the hash "
@@ -166,21 +246,45 @@ setup(void)
 	if (separator != NULL && (strlen(separator) != 1 ||
 	    srs_set_separator(srs, separator[0]) < 0))
 		cli_die(MX_USAGE, "bad --separator '%s': expected %s",
-		    separator, sch == SRS_EXIM ? "= with --scheme exim" :
+		    separator, scheme == SRS_EXIM ? "= with --scheme exim" :
 		    "=, + or -");
+	srs_free(srs);
+	srs = NULL;
 	if (secret_file == NULL)
 		cli_die(MX_USAGE, "--secret-file is required");
 	if (timeout_s < 1 || timeout_s > INT_MAX / 1000)
 		cli_die(MX_USAGE, "bad --timeout %d: expected seconds",
 		    timeout_s);
-	if (domain == NULL && (!reverse || listen_on != NULL))
+	if (domain == NULL && (!reverse || listen_on != NULL ||
+	    tcp_forward != NULL))
 		cli_die(MX_USAGE, "--domain is required to forward");
 	if (domain != NULL && (*domain == '\0' ||
 	    strcspn(domain, "@<>\" \t\r\n") != strlen(domain)))
 		cli_die(MX_USAGE, "bad --domain '%s'", domain);
-	for (int i = 0; i < nlocals; i++)
-		add_local_domains(locals[i]);
-	load_secrets(secret_file);
+	if ((rc = new_srs(&srs, err, sizeof err)) != MX_OK)
+		cli_die(rc, "%s", err);
+}
+
+/*
+ * SIGHUP in the server: the secret file again, into a new rewriter that
+ * replaces the old one only when it loaded, so that a half-written or
+ * missing file never leaves the server without secrets.
+ */
+static void
+reload(void *arg)
+{
+	struct srs	*s;
+	char		 err[512];
+
+	(void)arg;
+	if (new_srs(&s, err, sizeof err) != MX_OK) {
+		cli_warn("secrets not reloaded, the old ones kept: %s", err);
+		return;
+	}
+	cli_info("secrets reloaded from '%s': %d", secret_file,
+	    srs_nsecrets(s));
+	srs_free(srs);
+	srs = s;
 }
 
 /* Exit status for a status: refused reversals 1, bad addresses 65. */
@@ -199,15 +303,11 @@ status_exit(enum srs_status st)
 	}
 }
 
-/* Diagnostics quote at most SHOW_MAX bytes of an address. */
-#define SHOW(len)	(int)((len) > SHOW_MAX ? SHOW_MAX : (len))
-#define ELLIPSIS(len)	((len) > SHOW_MAX ? "..." : "")
-
 static void
 report(enum srs_status st, int flags, const char *addr, size_t len,
     unsigned long lineno)
 {
-	char	where[32] = "";
+	char	where[32] = "", show[4 * SHOW_MAX + 8];
 
 	/* The common case says nothing: format nothing for it. */
 	if ((st == SRS_OK && !(flags & SRS_F_CASEHASH)) ||
@@ -215,19 +315,22 @@ report(enum srs_status st, int flags, const char *addr, size_t len,
 		return;
 	if (lineno > 0)
 		snprintf(where, sizeof where, "line %lu: ", lineno);
-	if (addr == NULL)
+	if (addr == NULL) {
 		cli_warn("%scannot %s: line longer than %d bytes", where,
 		    reverse ? "reverse" : "forward", SRS_ADDR_MAX);
-	else if (st == SRS_UNCHANGED)
-		cli_info("%s'%.*s%s' left alone: %s", where, SHOW(len), addr,
-		    ELLIPSIS(len), srs_strerror(st));
+		return;
+	}
+	/* A NUL or a control byte in a batch line shows, and cuts nothing. */
+	cli_show(addr, len, SHOW_MAX, show, sizeof show);
+	if (st == SRS_UNCHANGED)
+		cli_info("%s'%s' left alone: %s", where, show,
+		    srs_strerror(st));
 	else if (st != SRS_OK)
-		cli_warn("%scannot %s '%.*s%s': %s", where,
-		    reverse ? "reverse" : "forward", SHOW(len), addr,
-		    ELLIPSIS(len), srs_strerror(st));
+		cli_warn("%scannot %s '%s': %s", where,
+		    reverse ? "reverse" : "forward", show, srs_strerror(st));
 	if (flags & SRS_F_CASEHASH)
-		cli_warn("%shash of '%.*s%s' matched only ignoring case",
-		    where, SHOW(len), addr, ELLIPSIS(len));
+		cli_warn("%shash of '%s' matched only ignoring case", where,
+		    show);
 }
 
 /*
@@ -294,57 +397,145 @@ batch(void)
 	return rc;
 }
 
-static size_t
-sockmap_answer(void *arg, const char *name, size_t nlen, const char *key,
-    size_t klen, char *reply)
+/*
+ * postsrsd's forward table: an address that already reverses under our
+ * secrets is not rewritten again ("500"), and one in --domain comes back
+ * as it is ("200"), as libsrs2 gives it.  0 when it did either (with the
+ * reply in *res and text), else -1: an ordinary forward.
+ */
+static int
+postsrsd_forward(const char *key, size_t klen, char *text,
+    enum sockmap_res *res)
 {
-	enum srs_status	st;
-	char		out[SRS_OUT_MAX];
-	int		flags, fwd;
+	const char	*at;
+	char		 out[SRS_OUT_MAX];
+	size_t		 dl = strlen(domain);
+	int		 flags;
+
+	if (srs_reverse(srs, key, klen, out, &flags) == SRS_OK) {
+		snprintf(text, SOCKMAP_REPLY_MAX, "already rewritten");
+		*res = SM_NOTFOUND;
+		return 0;
+	}
+	at = memrchr(key, '@', klen);
+	if (at != NULL && (size_t)(key + klen - at - 1) == dl &&
+	    strncasecmp(at + 1, domain, dl) == 0 &&
+	    srs_forward(srs, key, klen, domain, out, &flags) ==
+	    SRS_UNCHANGED) {
+		snprintf(text, SOCKMAP_REPLY_MAX, "%s", out);
+		*res = SM_OK;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * The maps: "forward" and "reverse" for socketmap clients, and the same
+ * with postsrsd's answers for the tcp_table ports ("tcp-forward",
+ * "tcp-reverse", names a socketmap client can ask too).
+ */
+static enum sockmap_res
+answer(void *arg, const char *name, size_t nlen, const char *key,
+    size_t klen, char *text)
+{
+	enum srs_status		 st;
+	enum sockmap_res	 res;
+	const char		*map = name;
+	size_t			 mlen = nlen;
+	char			 out[SRS_OUT_MAX], show[4 * SHOW_MAX + 8];
+	int			 flags = 0, fwd, pd = 0;
 
 	(void)arg;
-	if (nlen == 7 && memcmp(name, "forward", 7) == 0)
+	if (mlen > 4 && memcmp(map, "tcp-", 4) == 0) {
+		pd = 1;
+		map += 4;
+		mlen -= 4;
+	}
+	if (mlen == 7 && memcmp(map, "forward", 7) == 0)
 		fwd = 1;
-	else if (nlen == 7 && memcmp(name, "reverse", 7) == 0)
+	else if (mlen == 7 && memcmp(map, "reverse", 7) == 0)
 		fwd = 0;
+	else {
+		snprintf(text, SOCKMAP_REPLY_MAX, "unknown map '%s'",
+		    cli_show(name, nlen, 64, show, sizeof show));
+		return SM_PERM;
+	}
+	if (fwd && pd && postsrsd_forward(key, klen, text, &res) == 0)
+		return res;
+	if (fwd)
+		st = srs_forward(srs, key, klen, domain, out, &flags);
 	else
-		return snprintf(reply, SOCKMAP_REPLY_MAX,
-		    "PERM unknown map '%.*s'", (int)(nlen > 64 ? 64 : nlen),
-		    name);
-	st = fwd ? srs_forward(srs, key, klen, domain, out, &flags) :
-	    srs_reverse(srs, key, klen, out, &flags);
-	if (st == SRS_OK)
-		return snprintf(reply, SOCKMAP_REPLY_MAX, "OK %s", out);
+		st = srs_reverse(srs, key, klen, out, &flags);
+	if (st == SRS_OK) {
+		snprintf(text, SOCKMAP_REPLY_MAX, "%s", out);
+		return SM_OK;
+	}
 	/* Postfix also asks for "user" and "@domain": not found, not PERM. */
-	cli_info("%s '%.*s': %s", fwd ? "forward" : "reverse",
-	    (int)(klen > 512 ? 512 : klen), key, srs_strerror(st));
-	return snprintf(reply, SOCKMAP_REPLY_MAX, "NOTFOUND ");
+	cli_info("%s '%s': %s", fwd ? "forward" : "reverse",
+	    cli_show(key, klen, SHOW_MAX, show, sizeof show),
+	    srs_strerror(st));
+	snprintf(text, SOCKMAP_REPLY_MAX, "%s", srs_strerror(st));
+	return SM_NOTFOUND;
+}
+
+/* The servers asked for, listening; the bound addresses in rec. */
+static int
+listen_all(struct sockmap_listener *ls, struct cli_rec *rec)
+{
+	static const struct {
+		const char	*name;
+		int		 tcptable;
+		const char	*map;
+	} kind[] = {
+		{ "socketmap", 0, NULL },
+		{ "tcp_forward", 1, "tcp-forward" },
+		{ "tcp_reverse", 1, "tcp-reverse" }
+	};
+	const char	*spec[] = { listen_on, tcp_forward, tcp_reverse };
+	char		 err[256], bound[300];
+	int		 nl = 0, fd;
+
+	for (size_t i = 0; i < sizeof kind / sizeof kind[0]; i++) {
+		if (spec[i] == NULL)
+			continue;
+		if ((fd = sockmap_listen(spec[i], err, sizeof err, bound,
+		    sizeof bound)) < 0)
+			cli_die(fd == -2 ? MX_USAGE : MX_UNAVAILABLE,
+			    "cannot listen on '%s': %s", spec[i], err);
+		ls[nl].fd = fd;
+		ls[nl].tcptable = kind[i].tcptable;
+		ls[nl].map = kind[i].map;
+		nl++;
+		/* The bound address (the real port for :0) says we are up. */
+		cli_rec_str(rec, kind[i].name, bound);
+	}
+	return nl;
 }
 
 static int
 serve(void)
 {
-	struct cli_rec	r;
-	char		err[256], bound[300];
-	int		fd, rc;
+	struct sockmap_listener	ls[3];
+	struct cli_rec		r;
+	const char		*spec[] = { listen_on, tcp_forward,
+				    tcp_reverse };
+	char			err[256];
+	int			nl, rc;
 
-	if ((fd = sockmap_listen(listen_on, err, sizeof err, bound,
-	    sizeof bound)) < 0)
-		cli_die(fd == -2 ? MX_USAGE : MX_UNAVAILABLE,
-		    "cannot listen on '%s': %s", listen_on, err);
-	/* The bound address (the real port for :0) tells callers we are up. */
 	cli_rec_begin(&r, stdout, NULL);
-	cli_rec_str(&r, "socketmap", bound);
+	nl = listen_all(ls, &r);
 	cli_rec_end(&r);
 	if ((rc = cli_flush_stdout()) == MX_OK &&
-	    sockmap_serve(fd, timeout_s * 1000, sockmap_answer, NULL, err,
-	    sizeof err) < 0) {
-		cli_warn("socketmap server failed: %s", err);
+	    sockmap_serve(ls, nl, timeout_s * 1000, answer, reload, NULL,
+	    err, sizeof err) < 0) {
+		cli_warn("server failed: %s", err);
 		rc = MX_SOFTWARE;
 	}
-	close(fd);
-	if (strncmp(listen_on, "unix:", 5) == 0)
-		unlink(listen_on + 5);
+	for (int i = 0; i < nl; i++)
+		close(ls[i].fd);
+	for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++)
+		if (spec[i] != NULL && strncmp(spec[i], "unix:", 5) == 0)
+			unlink(spec[i] + 5);
 	return rc;
 }
 
@@ -360,11 +551,15 @@ main(int argc, const char **argv)
 	/* Big blocks into a pipe; a line at a time for a person reading. */
 	setvbuf(stdout, obuf, isatty(1) ? _IOLBF : _IOFBF, sizeof obuf);
 	setup();
-	if (listen_on != NULL) {
+	if (listen_on != NULL || tcp_forward != NULL || tcp_reverse != NULL) {
 		if (poptPeekArg(pc) != NULL)
 			cli_die(MX_USAGE, "no address arguments with "
-			    "--socketmap");
+			    "a server option");
 		rc = serve();
+		poptFreeContext(pc);
+		srs_free(srs);
+		/* serve() has flushed and said so: no second diagnostic. */
+		return rc;
 	} else if (poptPeekArg(pc) == NULL)
 		rc = batch();
 	else
