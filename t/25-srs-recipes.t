@@ -156,7 +156,7 @@ is "$(ask "$PORT" "$(map sender_canonical_maps) bob@$FWD")" "NOTFOUND " \
 is "$(sed -n 's/^\([a-z_]*_classes\) = .*/\1/p' "$T/main.cf" | tr '\n' ' ')" \
     "sender_canonical_classes recipient_canonical_classes " \
     "README srs-main-cf: both class parameters set"
-bad=$(sed -n 's/^[a-z_]*_classes = //p' "$T/main.cf" | tr -s ', ' '\n\n' |
+bad=$(sed -n 's/^[a-z_]*_classes = //p' "$T/main.cf" | sed 's/[, ]\{1,\}/\n/g' |
     grep -Evx '(envelope|header)_(sender|recipient)')
 is "$bad" "" "README srs-main-cf: the classes are Postfix's words"
 
@@ -241,6 +241,7 @@ The body.
 	rm "$PM/sendmail.rc"
 
 	# A sender made to be run by a shell is not run.
+	# shellcheck disable=SC2016
 	printf 'Return-Path: <"`touch %s/owned`$(touch %s/owned)"@x.example>\n%s\n' \
 	    "$PM" "$PM" "$body" >"$PM/m5"
 	pm quoted <"$PM/m5"
@@ -322,8 +323,8 @@ s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1])))
 s.listen(5)
-while True:
-    c, _ = s.accept()
+
+def session(c):
     f = c.makefile("rwb")
     def say(t):
         f.write(t.encode() + b"\r\n")
@@ -349,10 +350,17 @@ while True:
             break
         else:
             say("250 ok")
+
+while True:
+    c, _ = s.accept()
+    try:
+        session(c)
+    except OSError as e:
+        print("sink:", e, file=sys.stderr)
     c.close()
 EOF
 : >"$T/sink.log"
-daemon $PY "$T/sink.py" "$MX" "$T/sink.log"
+daemon "$PY" "$T/sink.py" "$MX" "$T/sink.log"
 wait_port "$MX"
 
 E=$T/exim
