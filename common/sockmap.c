@@ -20,9 +20,11 @@
 #include "sockmap.h"
 
 #define MAX_CLIENTS	512
-/* Room for one request and one reply netstring, with their framing. */
+/* Room for one request, and for replies of either protocol. */
 #define IN_MAX		(SOCKMAP_REQ_MAX + 16)
-#define OUT_MAX		(4 * (SOCKMAP_REPLY_MAX + 16))
+#define REPLY_ROOM	(SOCKMAP_REPLY_MAX > TCPTABLE_REPLY_MAX ? \
+			    SOCKMAP_REPLY_MAX : TCPTABLE_REPLY_MAX)
+#define OUT_MAX		(4 * (REPLY_ROOM + 16))
 
 enum ns_status
 ns_parse(const char *buf, size_t n, size_t max, const char **data,
@@ -51,6 +53,78 @@ ns_parse(const char *buf, size_t n, size_t max, const char **data,
 	*dlen = len;
 	*used = i + len + 1;
 	return NS_DONE;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+enum ns_status
+tt_parse(const char *buf, size_t n, size_t max, char *key, size_t *klen,
+    size_t *used)
+{
+	const char	*nl;
+	size_t		 len, i, k = 0;
+	int		 h, l;
+
+	if ((nl = memchr(buf, '\n', n > max + 1 ? max + 1 : n)) == NULL)
+		return n > max ? NS_TOOLONG : NS_MORE;
+	*used = nl + 1 - buf;
+	len = nl - buf;
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	/* tcp_table(5): "get SPACE key NEWLINE"; Postfix never sends put. */
+	if (len < 5 || memcmp(buf, "get ", 4) != 0)
+		return NS_MALFORMED;
+	for (i = 4; i < len; i++) {
+		if (buf[i] != '%') {
+			/* Encoded by the client: a raw space is no key. */
+			if ((unsigned char)buf[i] <= ' ')
+				return NS_MALFORMED;
+			key[k++] = buf[i];
+			continue;
+		}
+		if (len - i < 3 || (h = hexval(buf[i + 1])) < 0 ||
+		    (l = hexval(buf[i + 2])) < 0)
+			return NS_MALFORMED;
+		key[k++] = h << 4 | l;
+		i += 2;
+	}
+	*klen = k;
+	return NS_DONE;
+}
+
+int
+tt_encode(const char *s, size_t n, char *out, size_t max)
+{
+	static const char	hex[] = "0123456789ABCDEF";
+	size_t			i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char	c = s[i];
+
+		if (c > ' ' && c < 127 && c != '%') {
+			if (o + 1 > max)
+				return -1;
+			out[o++] = c;
+		} else {
+			if (o + 3 > max)
+				return -1;
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+	return (int)o;
 }
 
 static volatile sig_atomic_t	stop, hup;
@@ -183,8 +257,18 @@ sockmap_listen(const char *spec, char *err, size_t errlen, char *bound,
 	return fd;
 }
 
+struct server {
+	sockmap_fn	 fn;
+	void		*arg;
+	char		*text;		/* an answer's value or reason */
+	char		*key;		/* a tcp_table key, decoded */
+	char		*enc;		/* a tcp_table reply, encoded */
+};
+
 struct client {
 	int		 fd;
+	int		 tcptable;	/* tcp_table(5), not socketmap */
+	const char	*map;		/* tcp_table: the map asked */
 	int		 closing;	/* flush what is queued, then close */
 	int		 eof;		/* the client has sent all it will */
 	struct timespec	 last;		/* the last read or write */
@@ -209,59 +293,127 @@ ms_since(const struct timespec *t)
 static int
 out_room(const struct client *c)
 {
-	return c->outlen <= OUT_MAX - (SOCKMAP_REPLY_MAX + 16);
+	return c->outlen <= OUT_MAX - (REPLY_ROOM + 16);
 }
 
+/* Queue bytes as they are; never more than OUT_MAX (out_room() first). */
 static void
-queue_reply(struct client *c, const char *r, size_t n)
+queue(struct client *c, const char *r, size_t n)
 {
-	int	w;
-
-	if (n > SOCKMAP_REPLY_MAX)
-		n = SOCKMAP_REPLY_MAX;
-	/* Never more than OUT_MAX queued: out_room() is checked first. */
-	w = snprintf(c->out + c->outlen, OUT_MAX - c->outlen, "%zu:", n);
-	if (w < 0 || (size_t)w + n + 1 > OUT_MAX - c->outlen) {
+	if (n > OUT_MAX - c->outlen) {
 		c->closing = 1;
 		return;
 	}
-	c->outlen += w;
 	memcpy(c->out + c->outlen, r, n);
 	c->outlen += n;
-	c->out[c->outlen++] = ',';
+}
+
+/* A socketmap reply: the netstring of head and text. */
+static void
+queue_reply(struct client *c, const char *head, const char *text)
+{
+	size_t	hl = strlen(head), tl = strlen(text), n;
+	char	len[24];
+
+	if (tl > SOCKMAP_REPLY_MAX - hl)
+		tl = SOCKMAP_REPLY_MAX - hl;
+	n = hl + tl;
+	snprintf(len, sizeof len, "%zu:", n);
+	queue(c, len, strlen(len));
+	queue(c, head, hl);
+	queue(c, text, tl);
+	queue(c, ",", 1);
+}
+
+/* A tcp_table reply: the code, then the text %XX-encoded. */
+static void
+queue_tt_reply(struct client *c, struct server *sv, const char *code,
+    const char *text)
+{
+	int	n;
+
+	n = tt_encode(text, strlen(text), sv->enc, TCPTABLE_REPLY_MAX);
+	if (n < 0) {
+		/* Postfix takes a reply up to 64 KB: this is far below. */
+		code = "500";
+		n = tt_encode("reply too long", 14, sv->enc,
+		    TCPTABLE_REPLY_MAX);
+	}
+	queue(c, code, 3);
+	queue(c, " ", 1);
+	queue(c, sv->enc, n);
+	queue(c, "\n", 1);
 }
 
 static void
-handle_input(struct client *c, sockmap_fn fn, void *arg, char *reply)
+answer_socketmap(struct client *c, struct server *sv, const char *data,
+    size_t dlen)
 {
-	const char	*data, *sp;
-	size_t		 dlen, used, off = 0, n;
+	static const char	*head[] = { "OK ", "NOTFOUND ", "TEMP ",
+				    "PERM " };
+	const char		*sp;
+	enum sockmap_res	 r;
+
+	if ((sp = memchr(data, ' ', dlen)) == NULL) {
+		queue_reply(c, "PERM ", "expected 'name key'");
+		return;
+	}
+	sv->text[0] = '\0';
+	r = sv->fn(sv->arg, data, sp - data, sp + 1, dlen - (sp + 1 - data),
+	    sv->text);
+	/* socketmap_table(5): NOTFOUND carries no reason. */
+	queue_reply(c, head[r], r == SM_NOTFOUND ? "" : sv->text);
+}
+
+static void
+answer_tcptable(struct client *c, struct server *sv, size_t klen)
+{
+	static const char	*code[] = { "200", "500", "400", "500" };
+	enum sockmap_res	 r;
+
+	sv->text[0] = '\0';
+	r = sv->fn(sv->arg, c->map, strlen(c->map), sv->key, klen, sv->text);
+	queue_tt_reply(c, sv, code[r], sv->text);
+}
+
+static void
+handle_input(struct client *c, struct server *sv)
+{
+	const char	*data;
+	size_t		 dlen, used, off = 0;
 	enum ns_status	 st;
 
 	while (!c->closing && out_room(c)) {
-		st = ns_parse(c->in + off, c->inlen - off, SOCKMAP_REQ_MAX,
-		    &data, &dlen, &used);
+		if (c->tcptable)
+			st = tt_parse(c->in + off, c->inlen - off,
+			    TCPTABLE_LINE_MAX, sv->key, &dlen, &used);
+		else
+			st = ns_parse(c->in + off, c->inlen - off,
+			    SOCKMAP_REQ_MAX, &data, &dlen, &used);
 		if (st == NS_MORE)
 			break;
 		if (st != NS_DONE) {
-			/* The stream is lost: nothing after is a request. */
-			if (st == NS_TOOLONG)
-				queue_reply(c, "PERM request too long", 21);
+			/*
+			 * A netstring stream is lost after a bad one; a
+			 * tcp_table client that sends what Postfix never
+			 * would is closed too, as postsrsd does.
+			 */
+			if (c->tcptable)
+				queue_tt_reply(c, sv, "500", st == NS_TOOLONG ?
+				    "request too long" : "invalid request");
+			else if (st == NS_TOOLONG)
+				queue_reply(c, "PERM ", "request too long");
 			else
-				queue_reply(c, "PERM malformed netstring", 24);
+				queue_reply(c, "PERM ", "malformed netstring");
 			c->closing = 1;
 			off = c->inlen;
 			break;
 		}
 		off += used;
-		sp = memchr(data, ' ', dlen);
-		if (sp == NULL) {
-			queue_reply(c, "PERM expected 'name key'", 24);
-			continue;
-		}
-		n = fn(arg, data, sp - data, sp + 1, dlen - (sp + 1 - data),
-		    reply);
-		queue_reply(c, reply, n);
+		if (c->tcptable)
+			answer_tcptable(c, sv, dlen);
+		else
+			answer_socketmap(c, sv, data, dlen);
 	}
 	if (off > 0)
 		clock_gettime(CLOCK_MONOTONIC, &c->begun);
@@ -278,7 +430,7 @@ client_done(const struct client *c)
 
 /* Returns -1 when the client is to be dropped. */
 static int
-client_read(struct client *c, sockmap_fn fn, void *arg, char *reply)
+client_read(struct client *c, struct server *sv)
 {
 	ssize_t	r;
 
@@ -294,12 +446,12 @@ client_read(struct client *c, sockmap_fn fn, void *arg, char *reply)
 	if (c->inlen == 0)
 		c->begun = c->last;
 	c->inlen += r;
-	handle_input(c, fn, arg, reply);
+	handle_input(c, sv);
 	return 0;
 }
 
 static int
-client_write(struct client *c, sockmap_fn fn, void *arg, char *reply)
+client_write(struct client *c, struct server *sv)
 {
 	ssize_t	w;
 
@@ -310,7 +462,7 @@ client_write(struct client *c, sockmap_fn fn, void *arg, char *reply)
 	c->outlen -= w;
 	clock_gettime(CLOCK_MONOTONIC, &c->last);
 	/* Requests held back while the output was full. */
-	handle_input(c, fn, arg, reply);
+	handle_input(c, sv);
 	return client_done(c) ? -1 : 0;
 }
 
@@ -335,13 +487,13 @@ drop(struct client **cl, int *n, int i)
 
 /* Take every waiting connection.  Returns -1 when out of descriptors. */
 static int
-accept_all(int lfd, struct client **cl, int *n)
+accept_all(const struct sockmap_listener *l, struct client **cl, int *n)
 {
 	struct client	*c;
 	int		 fd;
 
 	while (*n < MAX_CLIENTS) {
-		if ((fd = accept(lfd, NULL, NULL)) < 0)
+		if ((fd = accept(l->fd, NULL, NULL)) < 0)
 			return errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM ? -1 : 0;
 		if (set_nonblock(fd) < 0 || (c = malloc(sizeof *c)) == NULL) {
@@ -349,6 +501,8 @@ accept_all(int lfd, struct client **cl, int *n)
 			return -1;
 		}
 		c->fd = fd;
+		c->tcptable = l->tcptable;
+		c->map = l->map != NULL ? l->map : "";
 		c->closing = c->eof = 0;
 		c->inlen = c->outlen = 0;
 		clock_gettime(CLOCK_MONOTONIC, &c->last);
@@ -359,19 +513,33 @@ accept_all(int lfd, struct client **cl, int *n)
 }
 
 int
-sockmap_serve(int lfd, int timeout_ms, sockmap_fn fn, void (*reload)(void *),
-    void *arg, char *err, size_t errlen)
+sockmap_serve(const struct sockmap_listener *ls, int nl, int timeout_ms,
+    sockmap_fn fn, void (*reload)(void *), void *arg, char *err,
+    size_t errlen)
 {
 	struct sigaction	 sa;
 	struct timespec		 tick;
-	sigset_t		 block, waitmask;
+	struct server		 sv;
+	sigset_t		 block, waitmask, saved;
 	struct client		*cl[MAX_CLIENTS];
-	struct pollfd		 pfd[MAX_CLIENTS + 1];
-	char			*reply;
+	struct pollfd		 pfd[SOCKMAP_LISTEN_MAX + MAX_CLIENTS];
 	int			 n = 0, i, rc = 0, starved = 0;
 
-	if ((reply = malloc(SOCKMAP_REPLY_MAX + 1)) == NULL) {
+	if (nl < 1 || nl > SOCKMAP_LISTEN_MAX) {
+		snprintf(err, errlen, "%d listeners: expected 1 to %d", nl,
+		    SOCKMAP_LISTEN_MAX);
+		return -1;
+	}
+	sv.fn = fn;
+	sv.arg = arg;
+	sv.text = malloc(SOCKMAP_REPLY_MAX + 1);
+	sv.key = malloc(TCPTABLE_LINE_MAX + 1);
+	sv.enc = malloc(TCPTABLE_REPLY_MAX + 1);
+	if (sv.text == NULL || sv.key == NULL || sv.enc == NULL) {
 		snprintf(err, errlen, "%s", strerror(errno));
+		free(sv.text);
+		free(sv.key);
+		free(sv.enc);
 		return -1;
 	}
 	/*
@@ -384,7 +552,8 @@ sockmap_serve(int lfd, int timeout_ms, sockmap_fn fn, void (*reload)(void *),
 	sigaddset(&block, SIGINT);
 	if (reload != NULL)
 		sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigprocmask(SIG_BLOCK, &block, &saved);
+	waitmask = saved;
 	sigdelset(&waitmask, SIGTERM);
 	sigdelset(&waitmask, SIGINT);
 	sigdelset(&waitmask, SIGHUP);
@@ -408,20 +577,22 @@ sockmap_serve(int lfd, int timeout_ms, sockmap_fn fn, void (*reload)(void *),
 		 * wait in the backlog; a short poll then tries again, rather
 		 * than spinning on a listener that stays readable.
 		 */
-		pfd[0].fd = n < MAX_CLIENTS && !starved ? lfd : -1;
-		pfd[0].events = POLLIN;
+		for (i = 0; i < nl; i++) {
+			pfd[i].fd = n < MAX_CLIENTS && !starved ? ls[i].fd : -1;
+			pfd[i].events = POLLIN;
+		}
 		for (i = 0; i < n; i++) {
-			pfd[i + 1].fd = cl[i]->fd;
-			pfd[i + 1].events = 0;
+			pfd[nl + i].fd = cl[i]->fd;
+			pfd[nl + i].events = 0;
 			if (!cl[i]->closing && !cl[i]->eof &&
 			    cl[i]->inlen < IN_MAX && out_room(cl[i]))
-				pfd[i + 1].events |= POLLIN;
+				pfd[nl + i].events |= POLLIN;
 			if (cl[i]->outlen > 0)
-				pfd[i + 1].events |= POLLOUT;
+				pfd[nl + i].events |= POLLOUT;
 		}
 		tick.tv_sec = starved ? 0 : 1;
 		tick.tv_nsec = starved ? 100000000 : 0;
-		if (ppoll(pfd, n + 1, &tick, &waitmask) < 0) {
+		if (ppoll(pfd, nl + n, &tick, &waitmask) < 0) {
 			if (errno == EINTR)
 				continue;
 			snprintf(err, errlen, "poll: %s", strerror(errno));
@@ -431,13 +602,13 @@ sockmap_serve(int lfd, int timeout_ms, sockmap_fn fn, void (*reload)(void *),
 		starved = 0;
 		/* Walk backwards: drop() moves the last client into slot i. */
 		for (i = n - 1; i >= 0; i--) {
-			short	re = pfd[i + 1].revents;
+			short	re = pfd[nl + i].revents;
 			int	bad = 0;
 
 			if (re & POLLOUT)
-				bad = client_write(cl[i], fn, arg, reply) < 0;
+				bad = client_write(cl[i], &sv) < 0;
 			if (!bad && (re & POLLIN))
-				bad = client_read(cl[i], fn, arg, reply) < 0;
+				bad = client_read(cl[i], &sv) < 0;
 			if (!bad && (re & (POLLERR | POLLNVAL)))
 				bad = 1;
 			if (!bad && (re & POLLHUP) && !(re & POLLIN))
@@ -447,11 +618,16 @@ sockmap_serve(int lfd, int timeout_ms, sockmap_fn fn, void (*reload)(void *),
 			if (bad)
 				drop(cl, &n, i);
 		}
-		if ((pfd[0].revents & POLLIN) && accept_all(lfd, cl, &n) < 0)
-			starved = 1;
+		for (i = 0; i < nl; i++)
+			if ((pfd[i].revents & POLLIN) &&
+			    accept_all(&ls[i], cl, &n) < 0)
+				starved = 1;
 	}
 	while (n > 0)
 		drop(cl, &n, n - 1);
-	free(reply);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	free(sv.text);
+	free(sv.key);
+	free(sv.enc);
 	return rc;
 }

@@ -56,6 +56,36 @@ is "$rc:$out" "0:user@example.com" \
 like "$err" "^srs-forward: hash of .* matched only ignoring case$" \
     "...with a warning"
 
+# --- the page's forms and lines, against what the tool prints --------------
+# form SED < DISPLAY: a template display of the man page, with its
+# placeholders made into the patterns SED gives: an anchored ERE.
+form() {
+	printf '^%s$' "$(sed 's/^ *//' | sed "$1")"
+}
+H4='[A-Za-z0-9+/]{4}'
+to="s/@domain/@$FWD/; s/=dom=/=example.org=/; s/=local@/=b@/"
+run srs -d "$FWD" b@example.org
+like "$out" "$(block man/srs-forward.1 srs0-form |
+    form "$to; s|HHHH|$H4|; s/TT/[A-Z2-7]{2}/")" \
+    "man page: an address forwarded has the SRS0 form it shows"
+run srs -d "$FWD" SRS0=abcd=RA=x.org=u@hop.example
+like "$out" "$(block man/srs-forward.1 srs1-form |
+    form "$to; s|HHHH|$H4|; s/=hop=/=hop.example=/
+    s/=srest@/==abcd=RA=x.org=u@/")" \
+    "man page: an SRS0 forwarded again has the SRS1 form it shows"
+run srs -d "$FWD" --scheme exim b@example.org
+like "$out" "$(block man/srs-forward.1 exim-form |
+    form "$to; s/hhhh/[0-9a-f]{4}/; s/tt/[a-z2-7]{2}/")" \
+    "man page: the Exim scheme's form"
+printf '%s\n' "$A" not-an-address >"$T/two-lines"
+run srs -d "$FWD" <"$T/two-lines"
+is "$err" "$(block man/srs-forward.1 diag-line | sed 's/^ *//')" \
+    "man page: the diagnostic for a bad batch line, as printed"
+run srs -r srs0=ti5e=ra=example.com=user@fwd.example.net
+is "$rc:$out" "0:user@example.com" "a lower-cased address reverses"
+is "$err" "$(block man/srs-forward.1 case-warning | sed 's/^ *//')" \
+    "man page: its warning, as printed"
+
 # --- --max-age: the timestamp window ----------------------------------------
 run at 20021 srs-forward --secret-file "$SEC" -r "$SRS0"
 succeeds "$A" "21 days later it still reverses"
@@ -471,7 +501,7 @@ is "$rc" 65 "batch: a NUL in a line, exit 65"
 is "$err" "srs-forward: line 1: cannot forward 'a\\x00b@example.org': not a \
 valid address
 srs-forward: line 2: cannot forward 'c\\x01\\x1bd@example.org': not a \
-valid address" "batch: the NUL and the control bytes shown as \\xNN, nothing cut"
+valid address" "batch: the NUL and the control bytes as \\xNN, nothing cut"
 run srs -r "$(printf 'SRS0=Xx5e=RA=\303\251.org=u@x.org')"
 like "$err" "'SRS0=Xx5e=RA=\\\\xc3\\\\xa9\\.org=u@x\\.org': bad hash" \
     "bytes that are not ASCII shown as \\xNN"

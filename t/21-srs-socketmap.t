@@ -394,7 +394,8 @@ fi
 secret_file rot n3w-s3cr3t >/dev/null
 kill -HUP "$pid"
 is "$(ns ask "$addr" "reverse $old" "forward $A" | tr '\n' '|')" \
-    "NOTFOUND |OK $new|" "the old secret dropped: its addresses no longer reverse"
+    "NOTFOUND |OK $new|" \
+    "the old secret dropped: its addresses no longer reverse"
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	kill -HUP "$pid"
 done
@@ -424,6 +425,93 @@ block man/srs-forward.1 reload-refused | sed 's/^ *//' >"$T/pg.want"
 same "$T/pg.err" "$T/pg.want" "man page: the refused reload's line as printed"
 kill -TERM "$pid"
 wait "$pid"
+
+# --- the page's displays ---------------------------------------------------
+# The line the server starts with: the page's port is any port here.
+serve page 127.0.0.1:0
+like "$(cat "$T/page.out")" \
+    "^$(block man/srs-forward.1 bound-line |
+    sed 's/^ *//; s/41337$//')[0-9]+\$" \
+    "man page: the line the server starts with, as printed"
+kill -TERM "$pid"
+wait "$pid"
+# main.cf as printed: each map it names, asked on the address and port it
+# names, as Postfix's cleanup would ask (when that port is free here).
+block man/srs-forward.1 postfix-main-cf >"$T/main.cf"
+maps=$(sed -n \
+    's/^ *\([a-z_]*_canonical_maps\) = socketmap:inet:\(.*\)$/\1 \2/p' \
+    "$T/main.cf")
+is "$(printf '%s\n' "$maps" | wc -l | tr -d ' ')" 2 \
+    "main.cf: two canonical maps, both socketmap:inet"
+is "$(sed -n 's/^ *[a-z_]*_canonical_classes = //p' "$T/main.cf" |
+    tr ',' '\n' | tr -d ' ' | grep -cvE \
+    '^(envelope_sender|envelope_recipient|header_sender|header_recipient)$')" \
+    0 "main.cf: the classes are Postfix's"
+listen=$(printf '%s\n' "$maps" | sed -n '1s/^[^ ]* \(.*\):[a-z]*$/\1/p')
+if $PY -c 'import socket, sys
+h, p = sys.argv[1].rsplit(":", 1)
+socket.socket().bind((h, int(p)))' "$listen" 2>/dev/null; then
+	serve maincf "$listen"
+	while read -r name where; do
+		case $name in
+		sender_*)	key=$A want="OK $SRS0" ;;
+		*)		key=$SRS0 want="OK $A" ;;
+		esac
+		is "$(ns ask "${where%:*}" "${where##*:} $key")" "$want" \
+		    "main.cf: $name asks map '${where##*:}' on ${where%:*}"
+	done <<EOF
+$maps
+EOF
+	kill -TERM "$pid"
+	wait "$pid"
+else
+	skip 2 "port ${listen##*:} is taken here"
+fi
+
+# --- the systemd unit: its ExecStart and ExecReload, run as written -------
+# Paths to the build and $T, and port 0 for its port; nothing else changed.
+unit=$MX_SRCDIR/scripts/srs-forward.service
+secret_file srs-secret s3cr3t >/dev/null
+sed "s|/usr/local/bin/|$MX_BUILDDIR/tools/|g
+    s|/etc/postfix/srs-secret|$T/srs-secret|g
+    s|127\.0\.0\.1:10003|127.0.0.1:0|g" "$unit" >"$T/srs-forward.service"
+exec_start=$(sed -n "s/^ExecStart=//p" "$T/srs-forward.service")
+reload=$(sed -n 's/^ExecReload=//p' "$T/srs-forward.service")
+like "$exec_start" \
+    "^$MX_BUILDDIR/tools/srs-forward .*--socketmap 127\.0\.0\.1:0" \
+    "the unit: ExecStart runs srs-forward --socketmap"
+# systemd splits ExecStart on white space; the line has no quotes.
+# shellcheck disable=SC2086
+set -- $exec_start
+env LD_PRELOAD="$FT" FAKETIME="$FAKETIME" "$@" >"$T/unit.out" \
+    2>"$T/unit.err" &
+pid=$!
+_pids="$_pids $pid"
+_i=0
+while [ ! -s "$T/unit.out" ] && [ "$_i" -lt 100 ]; do
+	sleep 0.05
+	_i=$((_i + 1))
+done
+addr=$(sed -n 's/^socketmap=//p' "$T/unit.out")
+is "$(ns ask "$addr" "forward $A")" "OK $SRS0" \
+    "the unit: ExecStart serves the socketmap"
+secret_file srs-secret n3w-s3cr3t s3cr3t >/dev/null
+new=$(env LD_PRELOAD="$FT" FAKETIME="$FAKETIME" srs-forward \
+    --secret-file "$T/srs-secret" -d fwd.example.net "$A")
+# What systemd runs for `systemctl reload`, $MAINPID being the server.
+sh -c "$(printf '%s\n' "$reload" | sed "s/\$MAINPID/$pid/")"
+is "$?:$(ns ask "$addr" "forward $A" "reverse $SRS0" | tr '\n' '|')" \
+    "0:OK $new|OK $A|" "the unit: ExecReload rotates the secret in place"
+ok "the unit: the server lives on" kill -0 "$pid"
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 0 "the unit: stopped by SIGTERM, exit 0 (no restart)"
+if command -v systemd-analyze >/dev/null; then
+	run systemd-analyze verify --man=no "$T/srs-forward.service"
+	is "$rc:$err" "0:" "the unit: systemd-analyze verify finds nothing"
+else
+	skip 1 "no systemd-analyze"
+fi
 
 # Standard output lost (the bound address cannot be told): one line.
 run sh -c 'exec timeout 5 srs-forward --secret-file "$1" -d "$2" \

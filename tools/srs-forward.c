@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -20,6 +21,7 @@
 
 static int	 reverse;
 static char	*secret_file, *domain, *scheme_name, *separator, *listen_on;
+static char	*tcp_forward, *tcp_reverse;
 static int	 hash_length = 4, hash_min, max_age, timeout_s = 30;
 static long	 now_opt = CLI_TIME_UNSET;
 
@@ -59,11 +61,17 @@ static struct poptOption options[] = {
 	{ "socketmap", '\0', POPT_ARG_STRING, &listen_on, 0,
 	  "serve Postfix socketmap maps 'forward' and 'reverse' on "
 	  "ADDR:PORT (port 0: any free one) or unix:PATH", "ADDR:PORT" },
+	{ "tcp-forward", '\0', POPT_ARG_STRING, &tcp_forward, 0,
+	  "serve Postfix tcp_table forward lookups as postsrsd does "
+	  "(its -f port)", "ADDR:PORT" },
+	{ "tcp-reverse", '\0', POPT_ARG_STRING, &tcp_reverse, 0,
+	  "serve Postfix tcp_table reverse lookups as postsrsd does "
+	  "(its -r port)", "ADDR:PORT" },
 	{ "time", '\0', POPT_ARG_LONG, &now_opt, 0,
 	  "rewrite as at this time (seconds since the epoch): the day "
 	  "written, and the day a timestamp's age is judged by", "T" },
 	{ "timeout", '\0', POPT_ARG_INT, &timeout_s, 0,
-	  "socketmap: close a client idle, or slow to send a request, this "
+	  "servers: close a client idle, or slow to send a request, this "
 	  "long (default 30)", "SECS" },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
 	  "Common options:", NULL },
@@ -248,7 +256,8 @@ setup(void)
 	if (timeout_s < 1 || timeout_s > INT_MAX / 1000)
 		cli_die(MX_USAGE, "bad --timeout %d: expected seconds",
 		    timeout_s);
-	if (domain == NULL && (!reverse || listen_on != NULL))
+	if (domain == NULL && (!reverse || listen_on != NULL ||
+	    tcp_forward != NULL))
 		cli_die(MX_USAGE, "--domain is required to forward");
 	if (domain != NULL && (*domain == '\0' ||
 	    strcspn(domain, "@<>\" \t\r\n") != strlen(domain)))
@@ -389,58 +398,144 @@ batch(void)
 	return rc;
 }
 
-static size_t
-sockmap_answer(void *arg, const char *name, size_t nlen, const char *key,
-    size_t klen, char *reply)
+/*
+ * postsrsd's forward table: an address that already reverses under our
+ * secrets is not rewritten again ("500"), and one in --domain comes back
+ * as it is ("200"), as libsrs2 gives it.  0 when it did either (with the
+ * reply in *res and text), else -1: an ordinary forward.
+ */
+static int
+postsrsd_forward(const char *key, size_t klen, char *text,
+    enum sockmap_res *res)
 {
-	enum srs_status	st;
-	char		out[SRS_OUT_MAX], show[4 * SHOW_MAX + 8];
-	int		flags, fwd;
+	const char	*at;
+	char		 out[SRS_OUT_MAX];
+	size_t		 dl = strlen(domain);
+	int		 flags;
+
+	if (srs_reverse(srs, key, klen, out, &flags) == SRS_OK) {
+		snprintf(text, SOCKMAP_REPLY_MAX, "already rewritten");
+		*res = SM_NOTFOUND;
+		return 0;
+	}
+	at = memrchr(key, '@', klen);
+	if (at != NULL && (size_t)(key + klen - at - 1) == dl &&
+	    strncasecmp(at + 1, domain, dl) == 0 &&
+	    srs_forward(srs, key, klen, domain, out, &flags) ==
+	    SRS_UNCHANGED) {
+		snprintf(text, SOCKMAP_REPLY_MAX, "%s", out);
+		*res = SM_OK;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * The maps: "forward" and "reverse" for socketmap clients, and the same
+ * with postsrsd's answers for the tcp_table ports ("tcp-forward",
+ * "tcp-reverse", names a socketmap client can ask too).
+ */
+static enum sockmap_res
+answer(void *arg, const char *name, size_t nlen, const char *key,
+    size_t klen, char *text)
+{
+	enum srs_status		st;
+	enum sockmap_res	res;
+	char			out[SRS_OUT_MAX], show[4 * SHOW_MAX + 8];
+	int			flags = 0, fwd, pd = 0;
 
 	(void)arg;
+	if (nlen > 4 && memcmp(name, "tcp-", 4) == 0) {
+		pd = 1;
+		name += 4;
+		nlen -= 4;
+	}
 	if (nlen == 7 && memcmp(name, "forward", 7) == 0)
 		fwd = 1;
 	else if (nlen == 7 && memcmp(name, "reverse", 7) == 0)
 		fwd = 0;
+	else {
+		snprintf(text, SOCKMAP_REPLY_MAX, "unknown map '%s'",
+		    cli_show(name - 4 * pd, nlen + 4 * pd, 64, show,
+		    sizeof show));
+		return SM_PERM;
+	}
+	if (fwd && pd && postsrsd_forward(key, klen, text, &res) == 0)
+		return res;
+	if (fwd)
+		st = srs_forward(srs, key, klen, domain, out, &flags);
 	else
-		return snprintf(reply, SOCKMAP_REPLY_MAX,
-		    "PERM unknown map '%.*s'", (int)(nlen > 64 ? 64 : nlen),
-		    name);
-	st = fwd ? srs_forward(srs, key, klen, domain, out, &flags) :
-	    srs_reverse(srs, key, klen, out, &flags);
-	if (st == SRS_OK)
-		return snprintf(reply, SOCKMAP_REPLY_MAX, "OK %s", out);
+		st = srs_reverse(srs, key, klen, out, &flags);
+	if (st == SRS_OK) {
+		snprintf(text, SOCKMAP_REPLY_MAX, "%s", out);
+		return SM_OK;
+	}
 	/* Postfix also asks for "user" and "@domain": not found, not PERM. */
 	cli_info("%s '%s': %s", fwd ? "forward" : "reverse",
 	    cli_show(key, klen, SHOW_MAX, show, sizeof show),
 	    srs_strerror(st));
-	return snprintf(reply, SOCKMAP_REPLY_MAX, "NOTFOUND ");
+	snprintf(text, SOCKMAP_REPLY_MAX, "%s", srs_strerror(st));
+	return SM_NOTFOUND;
+}
+
+/* The servers asked for, listening; the bound addresses in rec. */
+static int
+listen_all(struct sockmap_listener *ls, struct cli_rec *rec)
+{
+	static const struct {
+		const char	*name;
+		int		 tcptable;
+		const char	*map;
+	} kind[] = {
+		{ "socketmap", 0, NULL },
+		{ "tcp_forward", 1, "tcp-forward" },
+		{ "tcp_reverse", 1, "tcp-reverse" }
+	};
+	const char	*spec[] = { listen_on, tcp_forward, tcp_reverse };
+	char		 err[256], bound[300];
+	int		 nl = 0, fd;
+
+	for (size_t i = 0; i < sizeof kind / sizeof kind[0]; i++) {
+		if (spec[i] == NULL)
+			continue;
+		if ((fd = sockmap_listen(spec[i], err, sizeof err, bound,
+		    sizeof bound)) < 0)
+			cli_die(fd == -2 ? MX_USAGE : MX_UNAVAILABLE,
+			    "cannot listen on '%s': %s", spec[i], err);
+		ls[nl].fd = fd;
+		ls[nl].tcptable = kind[i].tcptable;
+		ls[nl].map = kind[i].map;
+		nl++;
+		/* The bound address (the real port for :0) says we are up. */
+		cli_rec_str(rec, kind[i].name, bound);
+	}
+	return nl;
 }
 
 static int
 serve(void)
 {
-	struct cli_rec	r;
-	char		err[256], bound[300];
-	int		fd, rc;
+	struct sockmap_listener	ls[3];
+	struct cli_rec		r;
+	const char		*spec[] = { listen_on, tcp_forward,
+				    tcp_reverse };
+	char			err[256];
+	int			nl, rc;
 
-	if ((fd = sockmap_listen(listen_on, err, sizeof err, bound,
-	    sizeof bound)) < 0)
-		cli_die(fd == -2 ? MX_USAGE : MX_UNAVAILABLE,
-		    "cannot listen on '%s': %s", listen_on, err);
-	/* The bound address (the real port for :0) tells callers we are up. */
 	cli_rec_begin(&r, stdout, NULL);
-	cli_rec_str(&r, "socketmap", bound);
+	nl = listen_all(ls, &r);
 	cli_rec_end(&r);
 	if ((rc = cli_flush_stdout()) == MX_OK &&
-	    sockmap_serve(fd, timeout_s * 1000, sockmap_answer, reload, NULL,
+	    sockmap_serve(ls, nl, timeout_s * 1000, answer, reload, NULL,
 	    err, sizeof err) < 0) {
-		cli_warn("socketmap server failed: %s", err);
+		cli_warn("server failed: %s", err);
 		rc = MX_SOFTWARE;
 	}
-	close(fd);
-	if (strncmp(listen_on, "unix:", 5) == 0)
-		unlink(listen_on + 5);
+	for (int i = 0; i < nl; i++)
+		close(ls[i].fd);
+	for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++)
+		if (spec[i] != NULL && strncmp(spec[i], "unix:", 5) == 0)
+			unlink(spec[i] + 5);
 	return rc;
 }
 
@@ -456,10 +551,10 @@ main(int argc, const char **argv)
 	/* Big blocks into a pipe; a line at a time for a person reading. */
 	setvbuf(stdout, obuf, isatty(1) ? _IOLBF : _IOFBF, sizeof obuf);
 	setup();
-	if (listen_on != NULL) {
+	if (listen_on != NULL || tcp_forward != NULL || tcp_reverse != NULL) {
 		if (poptPeekArg(pc) != NULL)
 			cli_die(MX_USAGE, "no address arguments with "
-			    "--socketmap");
+			    "a server option");
 		rc = serve();
 		poptFreeContext(pc);
 		srs_free(srs);
