@@ -160,6 +160,63 @@ bad=$(sed -n 's/^[a-z_]*_classes = //p' "$T/main.cf" | sed 's/[, ]\{1,\}/\n/g' |
     grep -Evx '(envelope|header)_(sender|recipient)')
 is "$bad" "" "README srs-main-cf: the classes are Postfix's words"
 
+# --- The README's postsrsd replacement: tcp_table on postsrsd's ports --------
+# tcp PORT KEY: a tcp_table request, as Postfix's cleanup makes it.
+tcp() {
+	$PY -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+s.sendall(b"get %s\n" % sys.argv[2].encode())
+print(s.makefile("rb").readline().decode().rstrip("\n"))' "$@"
+}
+PF=$(free_port)
+PR=$(free_port)
+while [ "$PR" = "$PF" ]; do
+	PR=$(free_port)
+done
+mkdir "$T/postsrsd"
+cp "$W/srs-secret" "$T/postsrsd/secret"
+block README.md srs-postsrsd |
+    sed "s,/etc/postsrsd.secret,$T/postsrsd/secret,; s/10001/$PF/g
+    s/10002/$PR/g" >"$T/pd"
+cmd=$(sed -n 's/^\$ \(.*\) &$/\1/p' "$T/pd")
+daemon sh -c "exec $cmd" >"$T/pd.out"
+wait_port "$PF"
+wait_port "$PR"
+is "$(cat "$T/pd.out")" "$(sed '/^\$ /d' "$T/pd")" \
+    "README srs-postsrsd: it says where it listens, as shown"
+block README.md srs-postsrsd-main-cf |
+    sed "s/10001/$PF/g; s/10002/$PR/g" >"$T/pd.cf"
+tcpmap() {	# tcpmap PARAMETER: the port of a tcp:localhost:PORT value
+	sed -n "s/^$1 = tcp:localhost:\([0-9]*\)\$/\1/p" "$T/pd.cf"
+}
+fwd=$(tcp "$(tcpmap sender_canonical_maps)" alice@example.org)
+like "$fwd" "^200 SRS0=[^=]{4}=[A-Z2-7]{2}=example\\.org=alice@$FWD\$" \
+    "README srs-postsrsd-main-cf: the sender map rewrites a sender"
+is "$(tcp "$(tcpmap recipient_canonical_maps)" "${fwd#200 }")" \
+    "200 alice@example.org" \
+    "README srs-postsrsd-main-cf: the recipient map reverses it"
+bad=$(sed -n 's/^[a-z_]*_classes *= *//p' "$T/pd.cf" |
+    sed 's/[, ]\{1,\}/\n/g' | grep -Evx '(envelope|header)_(sender|recipient)')
+is "$bad" "" "README srs-postsrsd-main-cf: the classes are Postfix's words"
+if command -v postsrsd >/dev/null; then
+	QF=$(free_port)
+	QR=$(free_port)
+	while [ "$QR" = "$QF" ]; do
+		QR=$(free_port)
+	done
+	daemon postsrsd -s "$T/postsrsd/secret" -d "$FWD" -l 127.0.0.1 \
+	    -f "$QF" -r "$QR" -4
+	wait_port "$QF"
+	theirs=$(tcp "$QF" Bob@Example.COM)
+	is "$(tcp "$(tcpmap sender_canonical_maps)" Bob@Example.COM)" "$theirs" \
+	    "README srs-postsrsd: the same address as postsrsd writes"
+	is "$(tcp "$(tcpmap recipient_canonical_maps)" "${theirs#200 }")" \
+	    "200 Bob@Example.COM" \
+	    "README srs-postsrsd: an address postsrsd wrote reverses"
+else
+	skip 2 "postsrsd not installed"
+fi
+
 # --- procmail -----------------------------------------------------------
 need_pm=$(command -v procmail)
 if [ -n "$need_pm" ]; then
