@@ -1,6 +1,6 @@
 #!/bin/sh
 # The srs-forward recipes of man/srs-forward.1 (EXAMPLES) and of the
-# README, run as printed; only paths, and the port 10003, are changed.
+# README, run as printed; only paths and port numbers are changed.
 # Console displays are compared with what the tool prints; the procmail
 # recipe runs in procmail, the Exim router and transport in Debian's Exim
 # with the socketmap server up and then killed, the rotation against the
@@ -218,8 +218,7 @@ else
 fi
 
 # --- procmail -----------------------------------------------------------
-need_pm=$(command -v procmail)
-if [ -n "$need_pm" ]; then
+if command -v procmail >/dev/null; then
 	PM=$T/pm
 	mkdir -p "$PM"
 	cp "$W/srs-secret" "$PM/srs-secret"
@@ -235,11 +234,11 @@ EOF
 	block man/srs-forward.1 procmail |
 	    sed "$SUBST; s,/usr/sbin/sendmail,$PM/sendmail,
 	    s,\$HOME/.srs-secret,$PM/srs-secret," >"$PM/rc"
-	# pm NAME: the message on stdin through procmail.
+	# pm NAME: the message on stdin through procmail; $pmrc its status.
 	pm() {
 		rm -f "$PM/argv" "$PM/sent" "$PM/mbox"
 		procmail -m DEFAULT="$PM/mbox" MAILDIR="$PM" \
-		    LOGFILE="$PM/log" "$PM/rc" >"$PM/$1.in.copy"
+		    LOGFILE="$PM/log" "$PM/rc" >/dev/null
 		pmrc=$?
 	}
 	body='Subject: forwarded
