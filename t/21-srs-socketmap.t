@@ -171,10 +171,16 @@ serve() {
 	    srs-forward --secret-file "$SEC" -d "$FWD" \
 	    --socketmap "$@" >"$T/$_name.out" 2>"$T/$_name.err"
 	pid=$!
+	bound "$_name"
+}
+
+# bound NAME: wait up to 5 s for server $pid to say in $T/NAME.out where
+# it listens; $addr is that, empty if it never did.
+bound() {
 	addr=
 	_i=0
-	while [ "$_i" -lt 100 ] && [ -z "$addr" ]; do
-		addr=$(sed -n 's/^socketmap=//p' "$T/$_name.out")
+	while [ "$_i" -lt 100 ]; do
+		addr=$(sed -n 's/^socketmap=//p' "$T/$1.out")
 		[ -n "$addr" ] && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
@@ -412,12 +418,7 @@ secret_file srs-secret s3cr3t >/dev/null
     --socketmap 127.0.0.1:0 >"$T/pg.out" 2>"$T/pg.err") &
 pid=$!
 _pids="$_pids $pid"
-_i=0
-while [ ! -s "$T/pg.out" ] && [ "$_i" -lt 100 ]; do
-	sleep 0.05
-	_i=$((_i + 1))
-done
-addr=$(sed -n 's/^socketmap=//p' "$T/pg.out")
+bound pg
 : >"$T/srs-secret"
 kill -HUP "$pid"
 ns ask "$addr" "forward $A" >/dev/null
@@ -487,12 +488,7 @@ env LD_PRELOAD="$FT" FAKETIME="$FAKETIME" "$@" >"$T/unit.out" \
     2>"$T/unit.err" &
 pid=$!
 _pids="$_pids $pid"
-_i=0
-while [ ! -s "$T/unit.out" ] && [ "$_i" -lt 100 ]; do
-	sleep 0.05
-	_i=$((_i + 1))
-done
-addr=$(sed -n 's/^socketmap=//p' "$T/unit.out")
+bound unit
 is "$(ns ask "$addr" "forward $A")" "OK $SRS0" \
     "the unit: ExecStart serves the socketmap"
 secret_file srs-secret n3w-s3cr3t s3cr3t >/dev/null

@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -439,25 +438,26 @@ static enum sockmap_res
 answer(void *arg, const char *name, size_t nlen, const char *key,
     size_t klen, char *text)
 {
-	enum srs_status		st;
-	enum sockmap_res	res;
-	char			out[SRS_OUT_MAX], show[4 * SHOW_MAX + 8];
-	int			flags = 0, fwd, pd = 0;
+	enum srs_status		 st;
+	enum sockmap_res	 res;
+	const char		*map = name;
+	size_t			 mlen = nlen;
+	char			 out[SRS_OUT_MAX], show[4 * SHOW_MAX + 8];
+	int			 flags = 0, fwd, pd = 0;
 
 	(void)arg;
-	if (nlen > 4 && memcmp(name, "tcp-", 4) == 0) {
+	if (mlen > 4 && memcmp(map, "tcp-", 4) == 0) {
 		pd = 1;
-		name += 4;
-		nlen -= 4;
+		map += 4;
+		mlen -= 4;
 	}
-	if (nlen == 7 && memcmp(name, "forward", 7) == 0)
+	if (mlen == 7 && memcmp(map, "forward", 7) == 0)
 		fwd = 1;
-	else if (nlen == 7 && memcmp(name, "reverse", 7) == 0)
+	else if (mlen == 7 && memcmp(map, "reverse", 7) == 0)
 		fwd = 0;
 	else {
 		snprintf(text, SOCKMAP_REPLY_MAX, "unknown map '%s'",
-		    cli_show(name - 4 * pd, nlen + 4 * pd, 64, show,
-		    sizeof show));
+		    cli_show(name, nlen, 64, show, sizeof show));
 		return SM_PERM;
 	}
 	if (fwd && pd && postsrsd_forward(key, klen, text, &res) == 0)
