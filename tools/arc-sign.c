@@ -273,6 +273,11 @@ one(const char *path)
 		cli_warn("no ARC set added to '%s': %s", name, why);
 		rc = filter_mode ? MX_OK : MX_REJECT;
 		break;
+	case ARC_TOO_BIG:
+		/* Nothing written: no retry makes the message smaller. */
+		cli_warn("cannot seal '%s': %s", name, why);
+		msg_free(m);
+		return MX_DATAERR;
 	default:
 		/* Nothing written: the MTA keeps the message and retries. */
 		cli_warn("cannot seal '%s': %s", name, why);
