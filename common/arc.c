@@ -990,7 +990,8 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 		st = ARC_NO_AR;
 		goto out;
 	}
-	if (c->top >= ARC_MAX) {
+	/* Counted as they are: sets past ARC_MAX are not in c->n. */
+	if (c->n >= ARC_MAX) {
 		if (c->top > ARC_MAX)
 			snprintf(why, whylen, "the chain has %d ARC sets, more "
 			    "than the %d allowed", c->top, ARC_MAX);

@@ -148,7 +148,7 @@ while [ "$run" -lt 18 ]; do
 	    2>/dev/null &
 	pid=$!
 	sleep "$(awk -v r="$run" -v ms="$ms" 'BEGIN { srand(r + 7)
-		printf "%.3f", rand() * ms / 1000 }')"
+		printf "%.3f", rand() * ms * 0.9 / 1000 }')"
 	kill -s "$sig" "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	[ $? -gt 128 ] && killed=$((killed + 1))
