@@ -51,7 +51,8 @@ static struct poptOption options[] = {
 	  "rsa-sha256 or ed25519-sha256 (default: as the key, or RSA for "
 	  "--new-key; Ed25519 only if every receiver verifies it)", "ALG" },
 	{ "output-dir", 'o', POPT_ARG_STRING, &outdir, 0,
-	  "write each sealed message to DIR under its own name", "DIR" },
+	  "write each sealed message to DIR under its own name, the batch "
+	  "durable at the exit", "DIR" },
 	{ "new-key", '\0', POPT_ARG_STRING, &newkey, 0,
 	  "make a new private key in FILE (never over a file) for -d and -s, "
 	  "and print its DNS record", "FILE" },
