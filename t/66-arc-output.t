@@ -98,7 +98,10 @@ fi
 # of a file, D fsync of the directory, R rename), a colon, its status.
 trace() {
 	rm -f "$T"/o/*
-	strace -f -y -o "$T/trace" -e trace=fsync,fdatasync,syncfs,rename,renameat,renameat2 \
+	# LeakSanitizer cannot work under ptrace.
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	    strace -f -y -o "$T/trace" \
+	    -e trace=fsync,fdatasync,syncfs,rename,renameat,renameat2 \
 	    arc-sign -d d1.example -s s1 -k "$T/k.pem" --time "$T0" \
 	    -o "$T/o" "$@" 2>"$T/err" >/dev/null
 	rc=$?
