@@ -43,6 +43,7 @@ struct chain {
 	int		 nbh;		/* of them, those computed */
 	struct arcset	 set[ARC_MAX + 1];
 	int		 n;		/* highest instance */
+	int		 top;		/* highest i= seen, over ARC_MAX too */
 	int		 any;
 	char		 bad[128];	/* a structural fault, "" if none */
 	int		 bad_i;
@@ -153,7 +154,7 @@ chain_collect(struct chain *c, struct msg *m)
 
 	/* Not the tag lists: 300 KB, each written before it is read. */
 	c->m = m;
-	c->n = c->any = c->bad_i = c->nbh = 0;
+	c->n = c->top = c->any = c->bad_i = c->nbh = 0;
 	c->bad[0] = '\0';
 	for (i = 0; i <= ARC_MAX; i++) {
 		c->set[i].idx[0] = c->set[i].idx[1] = c->set[i].idx[2] = -1;
@@ -183,6 +184,8 @@ chain_collect(struct chain *c, struct msg *m)
 			inst = -1;
 		else
 			inst = instance(t->val, t->vallen);
+		if (inst > c->top)
+			c->top = inst;
 		if (inst < 1 || inst > ARC_MAX) {
 			snprintf(what, sizeof what, "%s %s", fshort[f],
 			    inst > ARC_MAX ? "i= over 50" : "bad i=");
@@ -987,8 +990,14 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 		st = ARC_NO_AR;
 		goto out;
 	}
+	/* Counted as they are: sets past ARC_MAX are not in c->n. */
 	if (c->n >= ARC_MAX) {
-		snprintf(why, whylen, "the chain already has %d sets", ARC_MAX);
+		if (c->top > ARC_MAX)
+			snprintf(why, whylen, "the chain has %d ARC sets, more "
+			    "than the %d allowed", c->top, ARC_MAX);
+		else
+			snprintf(why, whylen, "the chain has %d ARC sets, the "
+			    "most allowed", c->top);
 		st = ARC_TOO_MANY;
 		goto out;
 	}
@@ -1040,6 +1049,14 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 	    buf_addstr(&aar, "none") < 0) ||
 	    buf_addstr(&aar, eol) < 0)
 		goto nomem;
+	if (aar.len > ARC_AAR_MAX) {
+		snprintf(why, whylen, "%d Authentication-Results fields of "
+		    "'%s' would make an ARC-Authentication-Results of %zu "
+		    "bytes, over %d", nours, sg->authserv_id, aar.len,
+		    ARC_AAR_MAX);
+		st = ARC_TOO_BIG;
+		goto out;
+	}
 
 	/*
 	 * The body hash, relaxed, whole: the one our validation of the
@@ -1122,6 +1139,14 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 	if (msg_prepend(m, ams.p, ams.len) < 0 ||
 	    msg_prepend(m, as.p, as.len) < 0)
 		goto nomem;
+	/* What arc-verify (msg.h) reads; a set that breaks it is no set. */
+	if (msg_size(m) - msg_body_size(m) > MSG_HDR_MAX) {
+		snprintf(why, whylen, "the header section would grow to %lld "
+		    "bytes, over %d", (long long)(msg_size(m) -
+		    msg_body_size(m)), MSG_HDR_MAX);
+		st = ARC_TOO_BIG;
+		goto out;
+	}
 	st = ARC_SEALED;
 	goto out;
 nomem:

@@ -13,6 +13,12 @@ struct dns;
 struct msg;
 
 #define ARC_MAX		50	/* instances in a chain (RFC 8617 5.2) */
+/*
+ * The most an AAR may take, field name and line ends included: Postfix
+ * discards what a header field holds past its header_size_limit, 102400
+ * bytes by default, and a seal over a cut AAR fails at every hop after.
+ */
+#define ARC_AAR_MAX	102400
 
 enum arc_state {
 	ARC_NONE,
@@ -61,7 +67,9 @@ enum arc_seal_status {
 	ARC_SEALED,		/* a set was added */
 	ARC_NO_AR,		/* no A-R of ours: nothing added */
 	ARC_CHAIN_FAILED,	/* the chain had failed and our A-R says nothing */
-	ARC_TOO_MANY,		/* the chain is already 50 long */
+	ARC_TOO_MANY,		/* the chain is already 50 long (or more) */
+	ARC_TOO_BIG,		/* the AAR over ARC_AAR_MAX, or the header
+				   section over MSG_HDR_MAX with the set */
 	ARC_SEAL_TEMPFAIL,	/* validating the chain hit a DNS failure */
 	ARC_SEAL_ERROR		/* out of memory, the body unreadable, signing */
 };
@@ -71,8 +79,8 @@ enum arc_seal_status {
  * order so that the seal ends on top.  cv comes from the arc= result of our
  * A-R fields, or from validating the chain with dns when they have none.
  * chain, when not NULL, gets that validation.  A reason goes to why.
- * On ARC_SEAL_ERROR and ARC_SEAL_TEMPFAIL the message may hold part of a
- * set: write nothing of it.
+ * On ARC_TOO_BIG, ARC_SEAL_ERROR and ARC_SEAL_TEMPFAIL the message may
+ * hold part of a set: write nothing of it.
  */
 enum arc_seal_status	arc_seal(struct msg *, const struct arc_signer *,
 			    struct dns *, struct arc_result *, char *, size_t);

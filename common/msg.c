@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,8 +477,9 @@ msg_body_read(struct msg *m, char *buf, size_t n)
 	return r;
 }
 
-int
-msg_write(struct msg *m, int fd, char *err, size_t errlen)
+/* The message to fd: 0, or -1 with errno set. */
+static int
+write_msg(struct msg *m, int fd)
 {
 	char	buf[65536];
 	ssize_t	r;
@@ -491,7 +494,13 @@ msg_write(struct msg *m, int fd, char *err, size_t errlen)
 	msg_body_rewind(m);
 	while (ok && (r = msg_body_read(m, buf, sizeof buf)) != 0)
 		ok = r > 0 && write_all(fd, buf, r) == 0;
-	if (!ok) {
+	return ok ? 0 : -1;
+}
+
+int
+msg_write(struct msg *m, int fd, char *err, size_t errlen)
+{
+	if (write_msg(m, fd) < 0) {
 		snprintf(err, errlen, "write error: %s", strerror(errno));
 		return MX_IOERR;
 	}
@@ -515,46 +524,303 @@ msg_read_path(struct msg *m, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+/* One file of a batch: pending from its creation to its rename. */
+struct bfile {
+	char			*tmp;		/* dir/.name.XXXXXX */
+	char			*path;		/* dir/name */
+	char			*src;		/* the message, for diagnostics */
+	volatile sig_atomic_t	 pending;
+};
+
+struct msg_batch {
+	char			*dir;
+	int			 dfd;
+	mode_t			 mode;		/* of each file */
+	struct bfile		*f;
+	volatile sig_atomic_t	 n;	/* listed, as a handler sees them */
+	size_t			 cap;
+};
+
+struct reason {
+	char	*err;
+	size_t	 errlen;
+};
+
+/* msg_batch_commit's fail() for a batch of one: keep the reason. */
+static void
+last_reason(void *arg, const char *why)
+{
+	struct reason	*r = arg;
+
+	snprintf(r->err, r->errlen, "%s", why);
+}
+
 int
 msg_write_file(struct msg *m, const char *dir, const char *name, char *err,
     size_t errlen)
 {
-	char	tmp[4096], path[4096];
-	mode_t	mask;
-	int	fd, rc;
+	struct msg_batch	*b;
+	struct reason		 r = { err, errlen };
+	int			 rc;
 
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name) >=
-	    sizeof tmp || (size_t)snprintf(path, sizeof path, "%s/%s", dir,
-	    name) >= sizeof path) {
-		snprintf(err, errlen, "cannot create '%s/%s': %s", dir, name,
-		    strerror(ENAMETOOLONG));
+	if ((b = msg_batch_new(dir, err, errlen)) == NULL)
 		return MX_CANTCREAT;
+	if ((rc = msg_batch_add(b, m, name, NULL, err, errlen)) == 0)
+		rc = msg_batch_commit(b, last_reason, &r);
+	msg_batch_free(b);
+	return rc;
+}
+
+struct msg_batch *
+msg_batch_new(const char *dir, char *err, size_t errlen)
+{
+	struct msg_batch	*b;
+	mode_t			 mask;
+
+	if ((b = calloc(1, sizeof *b)) == NULL ||
+	    (b->dir = strdup(dir)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(b);
+		return NULL;
 	}
-	if ((fd = mkstemp(tmp)) < 0) {
-		snprintf(err, errlen, "cannot create '%s': %s", path,
+	if ((b->dfd = open(dir, O_RDONLY | O_DIRECTORY)) < 0) {
+		snprintf(err, errlen, "cannot open directory '%s': %s", dir,
 		    strerror(errno));
-		return MX_CANTCREAT;
+		free(b->dir);
+		free(b);
+		return NULL;
 	}
 	/* The mode a file created the usual way would get, not mkstemp's. */
 	mask = umask(077);
 	umask(mask);
-	(void)fchmod(fd, 0666 & ~mask);
-	if ((rc = msg_write(m, fd, err, errlen)) == 0 && fsync(fd) < 0) {
-		snprintf(err, errlen, "cannot write '%s': %s", path,
-		    strerror(errno));
-		rc = MX_IOERR;
+	b->mode = 0666 & ~mask;
+	return b;
+}
+
+/* dir/PREnameSUF in a new string, or NULL (errno set). */
+static char *
+path_of(const char *dir, const char *pre, const char *name, const char *suf)
+{
+	char	*s;
+	size_t	 n = strlen(dir) + strlen(pre) + strlen(name) + strlen(suf) + 2;
+
+	if (n > PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return NULL;
 	}
-	if (close(fd) < 0 && rc == 0) {
-		snprintf(err, errlen, "cannot write '%s': %s", path,
-		    strerror(errno));
-		rc = MX_IOERR;
+	if ((s = malloc(n)) == NULL)
+		return NULL;
+	snprintf(s, n, "%s/%s%s%s", dir, pre, name, suf);
+	return s;
+}
+
+/* Hold (on) or restore the signals a handler may clean up on. */
+static void
+hold_signals(int on, sigset_t *old)
+{
+	sigset_t	s;
+
+	if (!on) {
+		sigprocmask(SIG_SETMASK, old, NULL);
+		return;
 	}
-	if (rc == 0 && rename(tmp, path) < 0) {
-		snprintf(err, errlen, "cannot rename to '%s': %s", path,
-		    strerror(errno));
-		rc = MX_CANTCREAT;
+	sigemptyset(&s);
+	sigaddset(&s, SIGHUP);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGTERM);
+	sigprocmask(SIG_BLOCK, &s, old);
+}
+
+static void
+batch_reason(const struct bfile *f, int e, char *err, size_t errlen)
+{
+	if (f->src != NULL)
+		snprintf(err, errlen, "cannot write '%s' to '%s': %s", f->src,
+		    f->path, strerror(e));
+	else
+		snprintf(err, errlen, "cannot write '%s': %s", f->path,
+		    strerror(e));
+}
+
+/* Give up a listed file: its temporary file goes, then its listing. */
+static void
+batch_drop(struct bfile *f)
+{
+	unlink(f->tmp);
+	f->pending = 0;
+}
+
+int
+msg_batch_add(struct msg_batch *b, struct msg *m, const char *name,
+    const char *src, char *err, size_t errlen)
+{
+	struct bfile	 nf = { 0 }, *f;
+	sigset_t	 old;
+	int		 fd, e;
+
+	if ((src != NULL && (nf.src = strdup(src)) == NULL) ||
+	    (nf.path = path_of(b->dir, "", name, "")) == NULL ||
+	    (nf.tmp = path_of(b->dir, ".", name, ".XXXXXX")) == NULL)
+		goto fail;
+	if ((size_t)b->n == b->cap) {
+		size_t		 cap = b->cap ? b->cap * 2 : 16;
+		struct bfile	*g;
+
+		/* Held: a handler may be walking the list. */
+		hold_signals(1, &old);
+		g = reallocarray(b->f, cap, sizeof *g);
+		if (g != NULL) {
+			b->f = g;
+			b->cap = cap;
+		}
+		hold_signals(0, &old);
+		if (g == NULL)
+			goto fail;
 	}
-	if (rc != 0)
-		unlink(tmp);
+	/* Created and listed at once, as far as a handler can tell. */
+	hold_signals(1, &old);
+	if ((fd = mkstemp(nf.tmp)) >= 0) {
+		nf.pending = 1;
+		b->f[b->n] = nf;
+		b->n++;
+	}
+	e = errno;
+	hold_signals(0, &old);
+	if (fd < 0) {
+		errno = e;
+		goto fail;
+	}
+	f = &b->f[b->n - 1];
+	(void)fchmod(fd, b->mode);
+	if (write_msg(m, fd) < 0) {
+		e = errno;
+		close(fd);
+		batch_drop(f);
+		batch_reason(f, e, err, errlen);
+		return MX_IOERR;
+	}
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* Writeback starts now, behind the next message; commit waits. */
+	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+	if (close(fd) < 0) {
+		e = errno;
+		batch_drop(f);
+		batch_reason(f, e, err, errlen);
+		return MX_IOERR;
+	}
+	return 0;
+fail:
+	e = errno;
+	snprintf(err, errlen, "cannot write %s%s%s'%s/%s': %s",
+	    src ? "'" : "", src ? src : "", src ? "' to " : "", b->dir, name,
+	    strerror(e));
+	free(nf.path);
+	free(nf.tmp);
+	free(nf.src);
+	return MX_CANTCREAT;
+}
+
+/* Whether a file's data is on disk: fsync through a descriptor of its own. */
+static int
+sync_path(const char *path)
+{
+	int	fd, rc, e;
+
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return -1;
+	rc = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
 	return rc;
+}
+
+int
+msg_batch_commit(struct msg_batch *b, void (*fail)(void *, const char *),
+    void *arg)
+{
+	char	 err[PATH_MAX * 2 + 128];
+	size_t	 i, live = 0, named = 0;
+	int	 worst = 0, synced = 0;
+
+	for (i = 0; i < (size_t)b->n; i++)
+		live += b->f[i].pending != 0;
+	if (live == 0)
+		return 0;
+	/*
+	 * One flush for the lot.  syncfs(2) reports a writeback error
+	 * since the directory was opened (Linux 5.8); on any failure the
+	 * per-file fsync below finds the files it hit.
+	 */
+#ifdef __linux__
+	if (live > 1 && syncfs(b->dfd) == 0)
+		synced = 1;
+#endif
+	for (i = 0; i < (size_t)b->n; i++) {
+		struct bfile	*f = &b->f[i];
+
+		if (!f->pending)
+			continue;
+		if (!synced && sync_path(f->tmp) < 0) {
+			batch_reason(f, errno, err, sizeof err);
+			batch_drop(f);
+			fail(arg, err);
+			worst = MX_IOERR;
+			continue;
+		}
+		/* Only now: the data is durable before the name is. */
+		if (rename(f->tmp, f->path) < 0) {
+			batch_reason(f, errno, err, sizeof err);
+			batch_drop(f);
+			fail(arg, err);
+			if (worst == 0)
+				worst = MX_CANTCREAT;
+			continue;
+		}
+		f->pending = 0;
+		named++;
+	}
+	if (named > 0 && fsync(b->dfd) < 0) {
+		snprintf(err, sizeof err, "cannot sync directory '%s': %s",
+		    b->dir, strerror(errno));
+		fail(arg, err);
+		worst = MX_IOERR;
+	}
+	return worst;
+}
+
+void
+msg_batch_unlink(struct msg_batch *b)
+{
+	int	i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->n; i++)
+		if (b->f[i].pending)
+			unlink(b->f[i].tmp);
+}
+
+void
+msg_batch_free(struct msg_batch *b)
+{
+	sigset_t	old;
+	int		i;
+
+	if (b == NULL)
+		return;
+	hold_signals(1, &old);
+	msg_batch_unlink(b);
+	for (i = 0; i < b->n; i++) {
+		free(b->f[i].tmp);
+		free(b->f[i].path);
+		free(b->f[i].src);
+	}
+	b->n = 0;
+	hold_signals(0, &old);
+	free(b->f);
+	close(b->dfd);
+	free(b->dir);
+	free(b);
 }

@@ -85,10 +85,54 @@ int	msg_read_path(struct msg *, const char *, char *, size_t);
 
 /*
  * Write the message to dir/name safely: a temporary file in dir, fsynced,
- * then renamed over name, so the name never holds a partial message.
+ * then renamed over name, and the directory fsynced, so the name never
+ * holds a partial message and is durable on return (a batch of one).
  * 0, MX_CANTCREAT or MX_IOERR.
  */
 int	msg_write_file(struct msg *, const char *, const char *, char *,
 	    size_t);
+
+/*
+ * A batch of messages written to files in one directory, made durable
+ * together (the shape of git's core.fsyncMethod=batch): msg_batch_add()
+ * writes each message to a hidden temporary file ".NAME.XXXXXX" in the
+ * directory and starts its writeback; msg_batch_commit() waits for all
+ * the data at once (one syncfs(2), or an fsync(2) per file where that
+ * fails or the batch has a single file), only then renames each file to
+ * its name, and fsyncs the directory.  A name never holds a partial
+ * message, and one file that fails costs none of the others.
+ *
+ * Signals: while a temporary file is created and listed, SIGHUP, SIGINT
+ * and SIGTERM are held, so that a handler calling msg_batch_unlink() sees
+ * every temporary file there is.
+ */
+struct msg_batch;
+
+/* A batch writing into dir (kept open).  NULL with a reason in err. */
+struct msg_batch	*msg_batch_new(const char *, char *, size_t);
+/*
+ * Write the message to its temporary file, to become dir/name at commit;
+ * src names the message in a diagnostic ("cannot write 'src' to
+ * 'dir/name': reason"), or NULL.  The message may be freed on return.
+ * 0, or MX_CANTCREAT / MX_IOERR with the reason in err (nothing is left
+ * behind for this message then).
+ */
+int	msg_batch_add(struct msg_batch *, struct msg *, const char *,
+	    const char *, char *, size_t);
+/*
+ * Make the files added durable and give them their names, as above.
+ * fail(arg, err) is called with a one-line reason for each file that did
+ * not make it (its temporary file is removed) and for a directory that
+ * cannot be synced.  Returns 0, or the worst of MX_CANTCREAT and MX_IOERR.
+ */
+int	msg_batch_commit(struct msg_batch *,
+	    void (*)(void *, const char *), void *);
+/*
+ * Remove the temporary files not yet renamed: async-signal-safe (unlink
+ * only), for a handler of a signal that ends the process.  NULL is taken.
+ */
+void	msg_batch_unlink(struct msg_batch *);
+/* Remove what is left uncommitted, close the directory and free. */
+void	msg_batch_free(struct msg_batch *);
 
 #endif

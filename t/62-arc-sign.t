@@ -312,7 +312,8 @@ is "$bad:$(tag "$T/l50" ARC-Seal i)" "0:50" "50 sets sealed one by one"
 { echo 'Authentication-Results: d1.example; arc=pass'; cat "$T/l50"; } \
     >"$T/l50a"
 sign "$T/l50a"
-unchanged "$T/l50a" "the chain already has 50 sets" "a 51st set refused"
+unchanged "$T/l50a" "the chain has 50 ARC sets, the most allowed" \
+    "a 51st set refused"
 
 # --- h= ---------------------------------------------------------------------
 cat >"$T/m3" <<'EOF'

@@ -51,7 +51,8 @@ static struct poptOption options[] = {
 	  "rsa-sha256 or ed25519-sha256 (default: as the key, or RSA for "
 	  "--new-key; Ed25519 only if every receiver verifies it)", "ALG" },
 	{ "output-dir", 'o', POPT_ARG_STRING, &outdir, 0,
-	  "write each sealed message to DIR under its own name", "DIR" },
+	  "write each sealed message to DIR under its own name, the batch "
+	  "durable at the exit", "DIR" },
 	{ "new-key", '\0', POPT_ARG_STRING, &newkey, 0,
 	  "make a new private key in FILE (never over a file) for -d and -s, "
 	  "and print its DNS record", "FILE" },
@@ -70,6 +71,7 @@ static struct poptOption options[] = {
 
 static struct arc_signer	 sg;
 static struct dns		*dns;
+static struct msg_batch		*batch;	/* --output-dir */
 
 /* A d=, s= or header name list item: what a tag value may hold. */
 static int
@@ -272,6 +274,11 @@ one(const char *path)
 		cli_warn("no ARC set added to '%s': %s", name, why);
 		rc = filter_mode ? MX_OK : MX_REJECT;
 		break;
+	case ARC_TOO_BIG:
+		/* Nothing written: no retry makes the message smaller. */
+		cli_warn("cannot seal '%s': %s", name, why);
+		msg_free(m);
+		return MX_DATAERR;
 	default:
 		/* Nothing written: the MTA keeps the message and retries. */
 		cli_warn("cannot seal '%s': %s", name, why);
@@ -284,14 +291,68 @@ one(const char *path)
 			cli_warn("cannot write '%s': %s", name, err);
 			rc = MX_TEMPFAIL;
 		}
-	} else {
-		if (msg_write_file(m, outdir, base_of(path), err,
-		    sizeof err) != 0) {
-			cli_warn("%s", err);
-			rc = MX_CANTCREAT;
-		}
+	} else if (msg_batch_add(batch, m, base_of(path), name, err,
+	    sizeof err) != 0) {
+		cli_warn("%s", err);
+		rc = MX_CANTCREAT;
 	}
 	msg_free(m);
+	return rc;
+}
+
+/* A signal that ends us under -o: no temporary file outlives us. */
+static void
+on_signal(int sig)
+{
+	msg_batch_unlink(batch);
+	/* SA_RESETHAND made the action the default again. */
+	raise(sig);
+}
+
+/* Clean up after SIGHUP, SIGINT and SIGTERM, unless they are ignored. */
+static void
+catch_signals(void)
+{
+	static const int	 sigs[] = { SIGHUP, SIGINT, SIGTERM };
+	struct sigaction	 sa, old;
+	size_t			 i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+}
+
+/* A cli_die() half way leaves no temporary file either. */
+static void
+at_exit(void)
+{
+	msg_batch_unlink(batch);
+}
+
+static void
+commit_failed(void *arg, const char *why)
+{
+	(void)arg;
+	cli_warn("%s", why);
+}
+
+/* The whole batch durable at once, then named (msg.h): 0 or 73. */
+static int
+commit(void)
+{
+	struct msg_batch	*b = batch;
+	int			 rc;
+
+	rc = msg_batch_commit(b, commit_failed, NULL) != 0 ? MX_CANTCREAT : 0;
+	batch = NULL;
+	msg_batch_free(b);
 	return rc;
 }
 
@@ -379,11 +440,19 @@ main(int argc, const char **argv)
 	/* A reader gone is a write error to report, not a silent death. */
 	if (outdir == NULL)
 		signal(SIGPIPE, SIG_IGN);
+	else {
+		if ((batch = msg_batch_new(outdir, err, sizeof err)) == NULL)
+			cli_die(MX_CANTCREAT, "%s", err);
+		catch_signals();
+		atexit(at_exit);
+	}
 	if (n == 0)
 		worst = one("-");
 	for (i = 0; i < n; i++)
 		if ((rc = one(args[i])) > worst)
 			worst = rc;
+	if (batch != NULL && (rc = commit()) > worst)
+		worst = rc;
 	poptFreeContext(pc);
 	dns_free(dns);
 	arc_cache_free();

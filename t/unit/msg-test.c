@@ -2,7 +2,10 @@
 #include "config.h"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -173,6 +176,118 @@ test_limits(void)
 	free(big);
 }
 
+/* The file at dir/name, in a malloc'd buffer (NUL-terminated), or NULL. */
+static char *
+slurp(const char *dir, const char *name)
+{
+	char	 path[512], *buf;
+	FILE	*f;
+	long	 n;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, n + 1);
+	if (fread(buf, 1, n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* How many names in dir start with a dot (temporary files), "." and ".."
+ * aside, and how many do not. */
+static void
+count(const char *dir, int *hidden, int *shown)
+{
+	DIR		*d = opendir(dir);
+	struct dirent	*e;
+
+	*hidden = *shown = 0;
+	while (d != NULL && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			(*(e->d_name[0] == '.' ? hidden : shown))++;
+	if (d != NULL)
+		closedir(d);
+}
+
+static void
+note_fail(void *arg, const char *why)
+{
+	snprintf(arg, sizeof err, "%s", why);
+}
+
+static void
+test_files(void)
+{
+	const char		*t1 = "From: a\n\none\n", *t2 = "From: b\n\ntwo\n";
+	char			 dir[] = "/tmp/msg-test.XXXXXX", sub[64],
+				*got = NULL, why[sizeof err] = "";
+	struct msg		*m1 = PARSE(t1, 1024, 64), *m2 = PARSE(t2, 1024, 64);
+	struct msg_batch	*b;
+	int			 hidden, shown;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "a temporary directory");
+		return;
+	}
+	ok(msg_write_file(m1, dir, "m", err, sizeof err) == 0 &&
+	    (got = slurp(dir, "m")) != NULL && strcmp(got, t1) == 0,
+	    "msg_write_file writes the message under its name");
+	free(got);
+	got = NULL;
+	ok(msg_write_file(m2, dir, "m", err, sizeof err) == 0 &&
+	    (got = slurp(dir, "m")) != NULL && strcmp(got, t2) == 0,
+	    "msg_write_file replaces what was there");
+	free(got);
+	got = NULL;
+	ok(msg_write_file(m1, "/nonexistent", "m", err, sizeof err) ==
+	    MX_CANTCREAT && strstr(err, "/nonexistent") != NULL,
+	    "msg_write_file into no directory: MX_CANTCREAT: %s", err);
+
+	/* A batch given up before its commit leaves nothing. */
+	b = msg_batch_new(dir, err, sizeof err);
+	ok(b != NULL && msg_batch_add(b, m1, "x", "in/x", err,
+	    sizeof err) == 0, "a batch: a message added");
+	count(dir, &hidden, &shown);
+	ok(hidden == 1 && shown == 1, "added: a temporary file, no name yet");
+	msg_batch_free(b);
+	count(dir, &hidden, &shown);
+	ok(hidden == 0 && shown == 1 && slurp(dir, "x") == NULL,
+	    "a batch freed uncommitted: its temporary file gone");
+
+	/* One name taken by a directory: the others are written. */
+	snprintf(sub, sizeof sub, "%s/y", dir);
+	mkdir(sub, 0700);
+	b = msg_batch_new(dir, err, sizeof err);
+	ok(msg_batch_add(b, m1, "x", "in/x", err, sizeof err) == 0 &&
+	    msg_batch_add(b, m2, "y", "in/y", err, sizeof err) == 0 &&
+	    msg_batch_add(b, m2, "z", "in/z", err, sizeof err) == 0,
+	    "a batch of three added");
+	ok(msg_batch_commit(b, note_fail, why) == MX_CANTCREAT,
+	    "its commit: MX_CANTCREAT for the name taken");
+	ok(strncmp(why, "cannot write 'in/y' to '", 24) == 0 &&
+	    strstr(why, "/y': Is a directory") != NULL, "the reason: %s", why);
+	msg_batch_free(b);
+	count(dir, &hidden, &shown);
+	got = slurp(dir, "z");
+	ok(hidden == 0 && shown == 4 && got != NULL && strcmp(got, t2) == 0,
+	    "the others written, no temporary file left");
+	free(got);
+	rmdir(sub);
+	for (const char *n = "mxz"; *n != '\0'; n++) {
+		snprintf(sub, sizeof sub, "%s/%c", dir, *n);
+		unlink(sub);
+	}
+	rmdir(dir);
+	msg_free(m1);
+	msg_free(m2);
+}
+
 int
 main(void)
 {
@@ -197,5 +312,6 @@ main(void)
 	test_fields();
 	test_shapes();
 	test_limits();
+	test_files();
 	return done_testing();
 }
