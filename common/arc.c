@@ -971,6 +971,7 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 	const char		*eol = msg_crlf(m) ? "\r\n" : "\n", *cv;
 	char			 bhb64[64];
 	enum arc_seal_status	 st = ARC_SEAL_ERROR;
+	size_t			 added = 0;
 	int			 nours, i, f, inst, broken;
 
 	memset(&r, 0, sizeof r);
@@ -1112,6 +1113,7 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 		goto nomem;
 	if (msg_prepend(m, aar.p, aar.len) < 0)
 		goto nomem;
+	added = 1;
 	if (dkim_canon_headers(m, hl.p, hl.len - 1, 1, -1, &data) < 0 ||
 	    sign_field(&ams, "ARC-Message-Signature", t, nt, sg, &data,
 	    eol) < 0) {
@@ -1136,9 +1138,12 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 		snprintf(why, whylen, "cannot sign the seal");
 		goto out;
 	}
-	if (msg_prepend(m, ams.p, ams.len) < 0 ||
-	    msg_prepend(m, as.p, as.len) < 0)
+	if (msg_prepend(m, ams.p, ams.len) < 0)
 		goto nomem;
+	added++;
+	if (msg_prepend(m, as.p, as.len) < 0)
+		goto nomem;
+	added++;
 	/* What arc-verify (msg.h) reads; a set that breaks it is no set. */
 	if (msg_size(m) - msg_body_size(m) > MSG_HDR_MAX) {
 		snprintf(why, whylen, "the header section would grow to %lld "
@@ -1152,6 +1157,8 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 nomem:
 	snprintf(why, whylen, "out of memory");
 out:
+	if (st != ARC_SEALED)
+		msg_unprepend(m, added);
 	buf_free(&rest);
 	buf_free(&hl);
 	buf_free(&aar);

@@ -79,8 +79,8 @@ enum arc_seal_status {
  * order so that the seal ends on top.  cv comes from the arc= result of our
  * A-R fields, or from validating the chain with dns when they have none.
  * chain, when not NULL, gets that validation.  A reason goes to why.
- * On ARC_TOO_BIG, ARC_SEAL_ERROR and ARC_SEAL_TEMPFAIL the message may
- * hold part of a set: write nothing of it.
+ * Whatever the status but ARC_SEALED, the message is left as it came, so
+ * that it may go on unchanged.
  */
 enum arc_seal_status	arc_seal(struct msg *, const struct arc_signer *,
 			    struct dns *, struct arc_result *, char *, size_t);

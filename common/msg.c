@@ -447,6 +447,17 @@ msg_prepend(struct msg *m, const char *raw, size_t len)
 	return build_view(m);
 }
 
+void
+msg_unprepend(struct msg *m, size_t n)
+{
+	for (; n > 0 && m->npre > 0; n--) {
+		free(m->f[--m->nf].own);
+		m->npre--;
+	}
+	/* A view of fewer fields fits in the one already there. */
+	(void)build_view(m);
+}
+
 int
 msg_body_rewind(struct msg *m)
 {

@@ -66,6 +66,8 @@ int	msg_spooled(const struct msg *);
  * pick it).  The text is copied.  0 or -1.
  */
 int	msg_prepend(struct msg *, const char *, size_t);
+/* Take back the n newest prepended fields (all there are, at most). */
+void	msg_unprepend(struct msg *, size_t);
 
 /*
  * Stream the body: msg_body_rewind(), then msg_body_read() until it

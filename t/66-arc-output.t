@@ -207,6 +207,14 @@ is "$rc:$(wc -c <"$T/out")" "65:0" \
     "a set that takes the header past 1 MiB: exit 65, nothing on stdout"
 like "$err" "^arc-sign: cannot seal '.*/bighead': the header section would \
 grow to [0-9]+ bytes, over 1048576$" "a header past 1 MiB: says why"
+# --filter: a message too big to seal goes on unchanged, exit 0.
+for f in ar15000 bighead; do
+	sign --filter "$T/$f"
+	is "$rc" 0 "$f, --filter: exit 0"
+	same "$T/out" "$T/$f" "$f, --filter: the message as it came"
+	like "$err" "^arc-sign: no ARC set added to '.*/$f': " \
+	    "$f, --filter: says why"
+done
 
 # 60 sets: the count as it is.  Sets 51 to 60 are copies of set 50 with
 # i= changed; what counts is the number, not the signatures.

@@ -264,6 +264,14 @@ one(const char *path)
 		rc = MX_OK;
 		cli_info("sealed '%s'", name);
 		break;
+	case ARC_TOO_BIG:
+		/* No retry makes the message smaller: 65, nothing written. */
+		if (!filter_mode) {
+			cli_warn("cannot seal '%s': %s", name, why);
+			msg_free(m);
+			return MX_DATAERR;
+		}
+		/* FALLTHROUGH */
 	case ARC_NO_AR:
 	case ARC_CHAIN_FAILED:
 	case ARC_TOO_MANY:
@@ -274,11 +282,6 @@ one(const char *path)
 		cli_warn("no ARC set added to '%s': %s", name, why);
 		rc = filter_mode ? MX_OK : MX_REJECT;
 		break;
-	case ARC_TOO_BIG:
-		/* Nothing written: no retry makes the message smaller. */
-		cli_warn("cannot seal '%s': %s", name, why);
-		msg_free(m);
-		return MX_DATAERR;
 	default:
 		/* Nothing written: the MTA keeps the message and retries. */
 		cli_warn("cannot seal '%s': %s", name, why);
