@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -541,15 +543,46 @@ struct bfile {
 	char			*path;		/* dir/name */
 	char			*src;		/* the message, for diagnostics */
 	volatile sig_atomic_t	 pending;
+	int			 err;		/* errno of a failed write */
+	int			 status;	/* MX_ status of that failure */
+	char			*buf;		/* the message, for the writer */
+	size_t			 len;
+	struct bfile		*next;		/* in the writer's queue */
 };
+
+/*
+ * Past the first message a thread of the batch's own creates and writes
+ * the files, so that on a disk, where creating a file costs a journal
+ * transaction, that cost runs beside the next message's signatures
+ * rather than after them.  It takes copies of messages up to
+ * BATCH_COPY_MAX bytes, at most BATCH_QUEUE_MAX bytes waiting, so memory
+ * stays bounded; a larger message is written by the caller as before.
+ */
+#define BATCH_COPY_MAX	MSG_MEM_DEFAULT
+#define BATCH_QUEUE_MAX	(8 * 1024 * 1024)
 
 struct msg_batch {
 	char			*dir;
 	int			 dfd;
 	mode_t			 mode;		/* of each file */
-	struct bfile		*f;
+	struct bfile		**f;		/* stable: the writer keeps one */
 	volatile sig_atomic_t	 n;	/* listed, as a handler sees them */
 	size_t			 cap;
+
+	int			 threaded;
+	pthread_t		 thr;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 more, room;
+	struct bfile		*head, *tail;	/* queued for the writer */
+	size_t			 queued;	/* bytes in the queue */
+	int			 closing;
+	/*
+	 * A handler that cleans up says so in dying, then waits while
+	 * creating is above 0: a temporary file being made is listed
+	 * (pending) before creating drops, and none is made once dying is
+	 * seen, so the handler misses none.
+	 */
+	atomic_int		 creating, dying;
 };
 
 struct reason {
@@ -653,29 +686,206 @@ batch_reason(const struct bfile *f, int e, char *err, size_t errlen)
 		    strerror(e));
 }
 
-/* Give up a listed file: its temporary file goes, then its listing. */
-static void
-batch_drop(struct bfile *f)
+/*
+ * Make f's temporary file and list it, as a handler calling
+ * msg_batch_unlink() must see it.  The caller's thread holds the signals
+ * such a handler runs on; the writer has them blocked for good.
+ */
+static int
+tmp_create(struct msg_batch *b, struct bfile *f)
 {
+	int	fd, e;
+
+	atomic_fetch_add(&b->creating, 1);
+	if (atomic_load(&b->dying)) {
+		atomic_fetch_sub(&b->creating, 1);
+		errno = EINTR;
+		return -1;
+	}
+	if ((fd = mkstemp(f->tmp)) >= 0)
+		f->pending = 1;
+	e = errno;
+	atomic_fetch_sub(&b->creating, 1);
+	errno = e;
+	return fd;
+}
+
+/* Create, write and close f's temporary file; a failure goes in f. */
+static void
+file_write(struct msg_batch *b, struct bfile *f, struct msg *m, int held)
+{
+	sigset_t	old;
+	size_t		off = 0;
+	ssize_t		r;
+	int		fd;
+
+	if (held)
+		hold_signals(1, &old);
+	fd = tmp_create(b, f);
+	f->err = errno;
+	if (held)
+		hold_signals(0, &old);
+	if (fd < 0) {
+		f->status = MX_CANTCREAT;
+		return;
+	}
+	(void)fchmod(fd, b->mode);
+	if (m != NULL) {
+		if (write_msg(m, fd) < 0)
+			goto bad;
+	} else
+		while (off < f->len) {
+			if ((r = write(fd, f->buf + off, f->len - off)) < 0) {
+				if (errno == EINTR)
+					continue;
+				goto bad;
+			}
+			off += r;
+		}
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* Writeback starts now, behind the next message; commit waits. */
+	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+	if (close(fd) < 0) {
+		fd = -1;
+		goto bad;
+	}
+	return;
+bad:
+	f->err = errno;
+	f->status = MX_IOERR;
+	if (fd >= 0)
+		close(fd);
 	unlink(f->tmp);
 	f->pending = 0;
+}
+
+static void *
+writer(void *arg)
+{
+	struct msg_batch	*b = arg;
+	struct bfile		*f;
+
+	for (;;) {
+		pthread_mutex_lock(&b->mu);
+		while (b->head == NULL && !b->closing)
+			pthread_cond_wait(&b->more, &b->mu);
+		if ((f = b->head) == NULL) {
+			pthread_mutex_unlock(&b->mu);
+			return NULL;
+		}
+		if ((b->head = f->next) == NULL)
+			b->tail = NULL;
+		pthread_mutex_unlock(&b->mu);
+
+		file_write(b, f, NULL, 0);
+
+		pthread_mutex_lock(&b->mu);
+		b->queued -= f->len;
+		free(f->buf);
+		f->buf = NULL;
+		pthread_cond_signal(&b->room);
+		pthread_mutex_unlock(&b->mu);
+	}
+}
+
+/* Start the writer, every signal blocked in it.  0, or -1: write here. */
+static int
+writer_start(struct msg_batch *b)
+{
+	sigset_t	all, old;
+	int		rc;
+
+	if (pthread_mutex_init(&b->mu, NULL) != 0)
+		return -1;
+	if (pthread_cond_init(&b->more, NULL) != 0) {
+		pthread_mutex_destroy(&b->mu);
+		return -1;
+	}
+	if (pthread_cond_init(&b->room, NULL) != 0) {
+		pthread_cond_destroy(&b->more);
+		pthread_mutex_destroy(&b->mu);
+		return -1;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&b->thr, NULL, writer, b);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_cond_destroy(&b->room);
+		pthread_cond_destroy(&b->more);
+		pthread_mutex_destroy(&b->mu);
+		return -1;
+	}
+	b->threaded = 1;
+	return 0;
+}
+
+/* Let the writer finish the queue, and end it. */
+static void
+writer_stop(struct msg_batch *b)
+{
+	if (!b->threaded)
+		return;
+	pthread_mutex_lock(&b->mu);
+	b->closing = 1;
+	pthread_cond_signal(&b->more);
+	pthread_mutex_unlock(&b->mu);
+	pthread_join(b->thr, NULL);
+	pthread_cond_destroy(&b->room);
+	pthread_cond_destroy(&b->more);
+	pthread_mutex_destroy(&b->mu);
+	b->threaded = 0;
+}
+
+/* The message as its file will hold it, in one new buffer, or NULL. */
+static char *
+msg_copy(struct msg *m, size_t *len)
+{
+	char	*buf, *p;
+	ssize_t	 r;
+	size_t	 n = msg_size(m), left;
+
+	if ((buf = malloc(n > 0 ? n : 1)) == NULL)
+		return NULL;
+	p = buf;
+	memcpy(p, m->h, m->fromlen);
+	p += m->fromlen;
+	for (size_t i = 0; i < m->npre; i++) {
+		memcpy(p, m->f[m->nf - 1 - i].own, m->f[m->nf - 1 - i].len);
+		p += m->f[m->nf - 1 - i].len;
+	}
+	memcpy(p, m->h + m->fromlen, m->hlen - m->fromlen);
+	p += m->hlen - m->fromlen;
+	msg_body_rewind(m);
+	left = n - (p - buf);
+	while (left > 0 && (r = msg_body_read(m, p, left)) > 0) {
+		p += r;
+		left -= r;
+	}
+	if (left != 0) {
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
 }
 
 int
 msg_batch_add(struct msg_batch *b, struct msg *m, const char *name,
     const char *src, char *err, size_t errlen)
 {
-	struct bfile	 nf = { 0 }, *f;
+	struct bfile	*f, **g;
 	sigset_t	 old;
-	int		 fd, e;
+	int		 e;
 
-	if ((src != NULL && (nf.src = strdup(src)) == NULL) ||
-	    (nf.path = path_of(b->dir, "", name, "")) == NULL ||
-	    (nf.tmp = path_of(b->dir, ".", name, ".XXXXXX")) == NULL)
+	if ((f = calloc(1, sizeof *f)) == NULL ||
+	    (src != NULL && (f->src = strdup(src)) == NULL) ||
+	    (f->path = path_of(b->dir, "", name, "")) == NULL ||
+	    (f->tmp = path_of(b->dir, ".", name, ".XXXXXX")) == NULL)
 		goto fail;
 	if ((size_t)b->n == b->cap) {
-		size_t		 cap = b->cap ? b->cap * 2 : 16;
-		struct bfile	*g;
+		size_t	cap = b->cap ? b->cap * 2 : 16;
 
 		/* Held: a handler may be walking the list. */
 		hold_signals(1, &old);
@@ -688,37 +898,34 @@ msg_batch_add(struct msg_batch *b, struct msg *m, const char *name,
 		if (g == NULL)
 			goto fail;
 	}
-	/* Created and listed at once, as far as a handler can tell. */
 	hold_signals(1, &old);
-	if ((fd = mkstemp(nf.tmp)) >= 0) {
-		nf.pending = 1;
-		b->f[b->n] = nf;
-		b->n++;
-	}
-	e = errno;
+	b->f[b->n] = f;
+	b->n++;
 	hold_signals(0, &old);
-	if (fd < 0) {
-		errno = e;
-		goto fail;
+
+	if (b->n > 1 && !b->threaded && !atomic_load(&b->dying))
+		(void)writer_start(b);
+	if (b->threaded && msg_size(m) <= BATCH_COPY_MAX &&
+	    (f->buf = msg_copy(m, &f->len)) != NULL) {
+		pthread_mutex_lock(&b->mu);
+		while (b->queued > 0 && b->queued + f->len > BATCH_QUEUE_MAX)
+			pthread_cond_wait(&b->room, &b->mu);
+		if (b->tail != NULL)
+			b->tail->next = f;
+		else
+			b->head = f;
+		b->tail = f;
+		b->queued += f->len;
+		pthread_cond_signal(&b->more);
+		pthread_mutex_unlock(&b->mu);
+		return 0;
 	}
-	f = &b->f[b->n - 1];
-	(void)fchmod(fd, b->mode);
-	if (write_msg(m, fd) < 0) {
-		e = errno;
-		close(fd);
-		batch_drop(f);
-		batch_reason(f, e, err, errlen);
-		return MX_IOERR;
-	}
-#ifdef SYNC_FILE_RANGE_WRITE
-	/* Writeback starts now, behind the next message; commit waits. */
-	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-#endif
-	if (close(fd) < 0) {
-		e = errno;
-		batch_drop(f);
-		batch_reason(f, e, err, errlen);
-		return MX_IOERR;
+	file_write(b, f, m, 1);
+	if (f->status != 0) {
+		batch_reason(f, f->err, err, errlen);
+		e = f->status;
+		f->status = 0;		/* said here, not again at commit */
+		return e;
 	}
 	return 0;
 fail:
@@ -726,9 +933,12 @@ fail:
 	snprintf(err, errlen, "cannot write %s%s%s'%s/%s': %s",
 	    src ? "'" : "", src ? src : "", src ? "' to " : "", b->dir, name,
 	    strerror(e));
-	free(nf.path);
-	free(nf.tmp);
-	free(nf.src);
+	if (f != NULL) {
+		free(f->path);
+		free(f->tmp);
+		free(f->src);
+		free(f);
+	}
 	return MX_CANTCREAT;
 }
 
@@ -755,10 +965,22 @@ msg_batch_commit(struct msg_batch *b, void (*fail)(void *, const char *),
 	size_t	 i, live = 0, named = 0;
 	int	 worst = 0, synced = 0;
 
-	for (i = 0; i < (size_t)b->n; i++)
-		live += b->f[i].pending != 0;
+	/* What the writer has taken is written, or failed, first. */
+	writer_stop(b);
+	for (i = 0; i < (size_t)b->n; i++) {
+		struct bfile	*f = b->f[i];
+
+		if (f->status != 0) {
+			batch_reason(f, f->err, err, sizeof err);
+			fail(arg, err);
+			if (f->status > worst)
+				worst = f->status;
+			f->status = 0;
+		}
+		live += f->pending != 0;
+	}
 	if (live == 0)
-		return 0;
+		return worst;
 	/*
 	 * One flush for the lot.  syncfs(2) reports a writeback error
 	 * since the directory was opened (Linux 5.8); on any failure the
@@ -769,13 +991,14 @@ msg_batch_commit(struct msg_batch *b, void (*fail)(void *, const char *),
 		synced = 1;
 #endif
 	for (i = 0; i < (size_t)b->n; i++) {
-		struct bfile	*f = &b->f[i];
+		struct bfile	*f = b->f[i];
 
 		if (!f->pending)
 			continue;
 		if (!synced && sync_path(f->tmp) < 0) {
 			batch_reason(f, errno, err, sizeof err);
-			batch_drop(f);
+			unlink(f->tmp);
+			f->pending = 0;
 			fail(arg, err);
 			worst = MX_IOERR;
 			continue;
@@ -783,7 +1006,8 @@ msg_batch_commit(struct msg_batch *b, void (*fail)(void *, const char *),
 		/* Only now: the data is durable before the name is. */
 		if (rename(f->tmp, f->path) < 0) {
 			batch_reason(f, errno, err, sizeof err);
-			batch_drop(f);
+			unlink(f->tmp);
+			f->pending = 0;
 			fail(arg, err);
 			if (worst == 0)
 				worst = MX_CANTCREAT;
@@ -808,9 +1032,13 @@ msg_batch_unlink(struct msg_batch *b)
 
 	if (b == NULL)
 		return;
+	atomic_store(&b->dying, 1);
+	/* The writer is inside mkstemp(): a system call's while. */
+	while (atomic_load(&b->creating) > 0)
+		;
 	for (i = 0; i < b->n; i++)
-		if (b->f[i].pending)
-			unlink(b->f[i].tmp);
+		if (b->f[i]->pending)
+			unlink(b->f[i]->tmp);
 }
 
 void
@@ -821,12 +1049,16 @@ msg_batch_free(struct msg_batch *b)
 
 	if (b == NULL)
 		return;
+	atomic_store(&b->dying, 1);
+	writer_stop(b);
 	hold_signals(1, &old);
 	msg_batch_unlink(b);
 	for (i = 0; i < b->n; i++) {
-		free(b->f[i].tmp);
-		free(b->f[i].path);
-		free(b->f[i].src);
+		free(b->f[i]->tmp);
+		free(b->f[i]->path);
+		free(b->f[i]->src);
+		free(b->f[i]->buf);
+		free(b->f[i]);
 	}
 	b->n = 0;
 	hold_signals(0, &old);

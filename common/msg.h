@@ -104,9 +104,17 @@ int	msg_write_file(struct msg *, const char *, const char *, char *,
  * its name, and fsyncs the directory.  A name never holds a partial
  * message, and one file that fails costs none of the others.
  *
- * Signals: while a temporary file is created and listed, SIGHUP, SIGINT
- * and SIGTERM are held, so that a handler calling msg_batch_unlink() sees
- * every temporary file there is.
+ * From the second message on, a thread of the batch's own creates and
+ * writes the files (up to 8 MB of copies waiting), so that on a disk the
+ * cost of creating each file runs beside the caller's next message; a
+ * message over 1 MB is written by the caller.  A write that fails there
+ * is reported by msg_batch_commit().
+ *
+ * Signals: a handler of SIGHUP, SIGINT or SIGTERM that calls
+ * msg_batch_unlink() sees every temporary file there is: the caller's
+ * thread holds those signals while it creates and lists one, the writer
+ * has them blocked, and msg_batch_unlink() waits for a creation under
+ * way and stops any further one.
  */
 struct msg_batch;
 
@@ -117,7 +125,8 @@ struct msg_batch	*msg_batch_new(const char *, char *, size_t);
  * src names the message in a diagnostic ("cannot write 'src' to
  * 'dir/name': reason"), or NULL.  The message may be freed on return.
  * 0, or MX_CANTCREAT / MX_IOERR with the reason in err (nothing is left
- * behind for this message then).
+ * behind for this message then); a message handed to the writer thread
+ * that fails is reported at commit instead.
  */
 int	msg_batch_add(struct msg_batch *, struct msg *, const char *,
 	    const char *, char *, size_t);
