@@ -523,13 +523,21 @@ msg_write(struct msg *m, int fd, char *err, size_t errlen)
 int
 msg_read_path(struct msg *m, const char *path, char *err, size_t errlen)
 {
-	int	fd, rc;
+	struct stat	st;
+	int		fd, rc;
 
 	if (strcmp(path, "-") == 0)
 		return msg_read_fd(m, 0, err, errlen);
 	if ((fd = open(path, O_RDONLY)) < 0) {
 		snprintf(err, errlen, "cannot open '%s': %s", path,
 		    strerror(errno));
+		return MX_NOINPUT;
+	}
+	/* A directory named as a message is a command line no retry mends. */
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cannot open '%s': %s", path,
+		    strerror(EISDIR));
+		close(fd);
 		return MX_NOINPUT;
 	}
 	rc = msg_read_fd(m, fd, err, errlen);

@@ -471,7 +471,10 @@ fails 64 "'soon' for '--time'" "--time soon"
 run arc-verify --dns-zone "$ZONE" --time -1 "$T/h1"
 fails 64 "--time" "--time -1 (not a time, never 'now')"
 run arc-verify --dns-zone "$ZONE" "$T"
-fails 74 "cannot read '$T'" "a directory as the message"
+fails 66 "cannot read '$T'.*Is a directory" "a directory as the message: 66"
+run arc-verify --dns-zone "$ZONE" --add-header mx "$T"
+fails 66 "cannot read '$T'.*Is a directory" \
+    "--add-header, a directory named as the message: 66, no retry mends it"
 run sh -c 'arc-verify --dns-zone "$1" "$2" >/dev/full' sh "$ZONE" "$T/h1"
 fails 74 "cannot write to standard output" "a full device"
 # A filter's faults that are not the message's own: 75, so that the MTA

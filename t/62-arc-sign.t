@@ -551,6 +551,9 @@ fails 75 "cannot write '.*m': write error: No space left" "a full device"
 run closed_pipe arc-sign -d d1.example -s s1 -k "$K1" "$T/m"
 fails 75 "cannot write '.*m': write error: Broken pipe" \
     "a closed pipe: 75 and a diagnostic, no death by SIGPIPE"
+run arc-sign --filter -d d1.example -s s1 -k "$K1" "$T"
+fails 66 "cannot read '$T'.*Is a directory" \
+    "--filter, a directory named as the message: 66, no retry mends it"
 run sh -c 'arc-sign -d d1.example -s s1 -k "$1" <"$2"' sh "$K1" "$T"
 fails 75 "cannot read 'stdin': read error: Is a directory" \
     "a read error on standard input"

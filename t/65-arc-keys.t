@@ -85,11 +85,14 @@ if command -v script >/dev/null 2>&1; then
 	rc=$?
 	is "$rc" 66 "encrypted key, run on a terminal: exit 66, no prompt"
 	is "$(grep -ci 'pass phrase' "$T/pty")" 0 "  no passphrase prompt"
+	: >"$T/empty.zone"
 	timeout 10 script -qec "arc-verify --check-key -d $D -s s1 -k $K \
-	    --dns-zone /dev/null" /dev/null </dev/null >"$T/pty" 2>&1
+	    --dns-zone $T/empty.zone" /dev/null </dev/null >"$T/pty" 2>&1
 	is "$?" 66 "  arc-verify --check-key on a terminal too"
+	like "$(cat "$T/pty")" "it is encrypted" \
+	    "  refused as encrypted, not for its zone"
 else
-	skip 3 "no script(1) for a terminal"
+	skip 4 "no script(1) for a terminal"
 fi
 
 # --- arc-sign --new-key --------------------------------------------------
