@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -436,18 +437,27 @@ cli_lines(int fd, size_t max, int (*fn)(void *, const char *, size_t,
 	return rc;
 }
 
+/* One item of an Exim list; an item too long for buf cannot match. */
+struct list_item {
+	char	buf[64];
+	size_t	len;		/* its length, beyond buf when too long */
+	int	neg;		/* negated by its "!"s */
+	int	bang;		/* it had a "!" */
+};
+
 /*
  * The items of an Exim list in turn: a leading "<c" picks the separator,
  * blanks around an item and its "!"s go, empty items are skipped (not an
- * empty one after a "!").  *sep is '\0' at first.  Returns where to go
- * on, NULL at the end; the item is [*a, *z), *neg whether it is negated.
+ * empty one after a "!").  As in Exim, a doubled separator stands for
+ * one inside an item ("fail::pass" is the one item "fail:pass"), except a
+ * control character, which is never data.  *sep is '\0' at first.
+ * Returns where to go on, NULL at the end.
  */
 static const char *
-list_next(const char *p, char *sep, const char **a, const char **z,
-    int *neg)
+list_next(const char *p, char *sep, struct list_item *it)
 {
-	const char	*e;
-	int		 bang;
+	size_t	keep;
+	int	special;
 
 	if (*sep == '\0') {
 		*sep = ':';
@@ -459,44 +469,61 @@ list_next(const char *p, char *sep, const char **a, const char **z,
 			p += 2;
 		}
 	}
+	special = iscntrl((unsigned char)*sep);
 	while (*p != '\0') {
-		if ((e = strchr(p, *sep)) == NULL)
-			e = p + strlen(p);
-		*neg = bang = 0;
-		for (*a = p; *a < e && (**a == ' ' || **a == '\t'); (*a)++)
-			;
-		while (*a < e && **a == '!') {
-			*neg = !*neg;
-			bang = 1;
-			for ((*a)++; *a < e && (**a == ' ' || **a == '\t');
-			    (*a)++)
+		it->len = keep = 0;
+		it->neg = it->bang = 0;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		while (*p == '!') {
+			it->neg = !it->neg;
+			it->bang = 1;
+			for (p++; *p == ' ' || *p == '\t'; p++)
 				;
 		}
-		for (*z = e; *z > *a && ((*z)[-1] == ' ' || (*z)[-1] == '\t');
-		    (*z)--)
-			;
-		p = *e != '\0' ? e + 1 : e;
-		if (*z > *a || bang)
+		while (*p != '\0') {
+			if (*p == *sep && (special || p[1] != *sep)) {
+				p++;
+				break;
+			}
+			if (*p == *sep)
+				p++;
+			if (it->len < sizeof it->buf)
+				it->buf[it->len] = *p;
+			it->len++;
+			if (*p != ' ' && *p != '\t')
+				keep = it->len;
+			p++;
+		}
+		it->len = keep;
+		if (it->len > 0 || it->bang)
 			return p;
 	}
 	return NULL;
 }
 
+/* Whether the item is s, case aside. */
+static int
+item_is(const struct list_item *it, const char *s)
+{
+	return it->len == strlen(s) && it->len <= sizeof it->buf &&
+	    strncasecmp(it->buf, s, it->len) == 0;
+}
+
 int
 cli_list_match(const char *list, const char *value)
 {
-	const char	*p = list, *a, *z;
-	char		 sep = '\0';
-	int		 neg, last_neg = 0;
-	size_t		 vlen = strlen(value);
+	const char		*p = list;
+	char			 sep = '\0';
+	int			 last_neg = 0;
+	struct list_item	 it;
 
-	while ((p = list_next(p, &sep, &a, &z, &neg)) != NULL) {
-		if (z == a)
+	while ((p = list_next(p, &sep, &it)) != NULL) {
+		if (it.len == 0)
 			continue;
-		last_neg = neg;
-		if ((z - a == 1 && *a == '*') || ((size_t)(z - a) == vlen &&
-		    strncasecmp(a, value, vlen) == 0))
-			return !neg;
+		last_neg = it.neg;
+		if (item_is(&it, "*") || item_is(&it, value))
+			return !it.neg;
 	}
 	/* As in Exim, a list ending in a negated item takes what it left. */
 	return last_neg;
@@ -506,26 +533,27 @@ int
 cli_list_check(const char *list, const char *const *words, char *err,
     size_t errlen)
 {
-	const char	*p = list, *a, *z;
-	char		 sep = '\0', shown[64];
-	int		 neg, items = 0;
-	size_t		 i;
+	const char		*p = list;
+	char			 sep = '\0', shown[64];
+	int			 items = 0;
+	size_t			 i, n;
+	struct list_item	 it;
 
-	while ((p = list_next(p, &sep, &a, &z, &neg)) != NULL) {
-		if (z == a) {
+	while ((p = list_next(p, &sep, &it)) != NULL) {
+		if (it.len == 0) {
 			snprintf(err, errlen, "a '!' with no item after it");
 			return -1;
 		}
 		items++;
-		if (z - a == 1 && *a == '*')
+		if (item_is(&it, "*"))
 			continue;
 		for (i = 0; words[i] != NULL; i++)
-			if (strlen(words[i]) == (size_t)(z - a) &&
-			    strncasecmp(a, words[i], z - a) == 0)
+			if (item_is(&it, words[i]))
 				break;
 		if (words[i] == NULL) {
+			n = it.len < sizeof it.buf ? it.len : sizeof it.buf;
 			snprintf(err, errlen, "unknown item '%s'",
-			    cli_show(a, z - a, 40, shown, sizeof shown));
+			    cli_show(it.buf, n, 40, shown, sizeof shown));
 			return -1;
 		}
 	}

@@ -120,6 +120,11 @@ acc ' : :' 64 "an empty list"
 acc '<; ;' 64 "an empty list"
 acc 'none:!' 64 "a '!' with no item after it"
 acc 'none:pass:fial' 64 "unknown item 'fial'"
+# As in Exim, a doubled separator is one inside an item, never two items.
+acc 'fail::pass' 64 "unknown item 'fail:pass'"
+acc '<;none;;pass' 64 "unknown item 'none;pass'"
+acc 'none::' 64 "unknown item 'none:'"
+acc 'fail : : pass' 0
 acc '!*' 1
 acc 'none:PASS' 0
 acc '<; fail; !none' 0
