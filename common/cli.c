@@ -564,22 +564,56 @@ cli_list_check(const char *list, const char *const *words, char *err,
 	return 0;
 }
 
-time_t
-cli_time(long given)
+/*
+ * s as a plain decimal number, min to max: digits only (leading zeros
+ * are harmless in decimal), no sign, blank, base prefix or suffix.  -1
+ * when it is no such number, -2 when it is one beyond max.
+ */
+static long
+decimal(const char *s, long max)
 {
-	if (given == CLI_TIME_UNSET)
+	long	v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (max - (*s - '0')) / 10)
+			v = -2;
+		else if (v >= 0)
+			v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
+long
+cli_num(const char *opt, const char *s, long min, long max)
+{
+	char	shown[64];
+	long	v = decimal(s, max);
+
+	if (v < min)
+		cli_die(MX_USAGE, "bad %s '%s': want a whole number from %ld "
+		    "to %ld", opt, cli_show(s, strlen(s), 40, shown,
+		    sizeof shown), min, max);
+	return v;
+}
+
+time_t
+cli_time(const char *given)
+{
+	char	shown[64];
+	long	v;
+
+	if (given == NULL)
 		return time(NULL);
-	/*
-	 * RFC 6376 3.5: t= and x= have at most 12 digits.  popt makes any
-	 * number beyond a long LONG_MAX, which is not what was typed.
-	 */
-	if (given == LONG_MAX)
-		cli_die(MX_USAGE, "bad --time: out of range, want seconds "
-		    "since the epoch, 0 to %ld", CLI_TIME_MAX);
-	if (given < 0 || given > CLI_TIME_MAX)
-		cli_die(MX_USAGE, "bad --time '%ld': want seconds since the "
-		    "epoch, 0 to %ld", given, CLI_TIME_MAX);
-	return (time_t)given;
+	/* RFC 6376 3.5: t= and x= have at most 12 digits. */
+	if ((v = decimal(given, CLI_TIME_MAX)) < 0)
+		cli_die(MX_USAGE, "bad --time '%s': want seconds since the "
+		    "epoch, 0 to %ld", cli_show(given, strlen(given), 40,
+		    shown, sizeof shown), CLI_TIME_MAX);
+	return (time_t)v;
 }
 
 int

@@ -110,13 +110,21 @@ int	cli_lines(int, size_t, int (*)(void *, const char *, size_t,
 	    unsigned long), void *);
 
 /*
- * The clock a tool judges by: --time T when given (CLI_TIME_UNSET when
- * not), else the time now.  T outside 0..CLI_TIME_MAX, the 12 digits a
- * DKIM t= or x= may have, is a usage error: the tool exits MX_USAGE.
+ * The clock a tool judges by: the --time option's text when given (NULL
+ * when not), else the time now.  The text must be a plain decimal number
+ * from 0 to CLI_TIME_MAX, the 12 digits a DKIM t= or x= may have: digits
+ * only, no sign, blank or base prefix.  Anything else is a usage error:
+ * the tool exits MX_USAGE with a one-line diagnostic.
  */
-#define CLI_TIME_UNSET	LONG_MIN
 #define CLI_TIME_MAX	999999999999L
-time_t	cli_time(long);
+time_t	cli_time(const char *);
+
+/*
+ * The value of a numeric option: s (its text) must be a plain decimal
+ * number from min to max, as for cli_time (min at least 0); anything else
+ * is a usage error naming opt ("--bits"): the tool exits MX_USAGE.
+ */
+long	cli_num(const char *, const char *, long, long);
 
 /*
  * Match value against an Exim list ("none:pass", "!fail : *", "<; a; b"):

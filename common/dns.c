@@ -19,7 +19,19 @@ const char	*dns_opt_resolver;
 const char	*dns_opt_zone;
 int		 dns_opt_timeout = 5;
 
+/* popt would take "010" as 8 and "" as 0: a plain decimal number only. */
+static void
+dns_opt_cb(poptContext pc, enum poptCallbackReason why,
+    const struct poptOption *opt, const char *arg, const void *data)
+{
+	(void)pc;
+	(void)data;
+	if (why == POPT_CALLBACK_REASON_OPTION && opt->arg == NULL)
+		dns_opt_timeout = cli_num("--timeout", arg, 1, INT_MAX / 1000);
+}
+
 struct poptOption dns_options[] = {
+	{ NULL, '\0', POPT_ARG_CALLBACK, (void *)dns_opt_cb, 0, NULL, NULL },
 	{ "resolver", '\0', POPT_ARG_STRING, &dns_opt_resolver, 0,
 	  "send DNS queries to this recursive resolver instead of those of "
 	  "/etc/resolv.conf (an IPv4 or IPv6 address; port 53 by default)",
@@ -27,7 +39,7 @@ struct poptOption dns_options[] = {
 	{ "dns-zone", '\0', POPT_ARG_STRING, &dns_opt_zone, 0,
 	  "answer DNS queries from this master file instead, without a "
 	  "server", "FILE" },
-	{ "timeout", '\0', POPT_ARG_INT, &dns_opt_timeout, 0,
+	{ "timeout", '\0', POPT_ARG_STRING, NULL, 0,
 	  "give up on a DNS query, retries and TCP included, after this "
 	  "many seconds (default 5)", "SECS" },
 	POPT_TABLEEND

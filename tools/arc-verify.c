@@ -26,7 +26,7 @@
 static char	*accept_list = "none:pass", *add_header, *remote_ip,
 		*domain, *selector, *keyfile;
 static int	 check_key;
-static long	 now_opt = CLI_TIME_UNSET;
+static char	*time_opt;
 static time_t	 now;
 static int	 with_filename, no_filename;
 
@@ -40,7 +40,7 @@ static struct poptOption options[] = {
 	{ "ip", '\0', POPT_ARG_STRING, &remote_ip, 0,
 	  "the sending client's address, for smtp.remote-ip in that field",
 	  "ADDR" },
-	{ "time", '\0', POPT_ARG_LONG, &now_opt, 0,
+	{ "time", '\0', POPT_ARG_STRING, &time_opt, 0,
 	  "judge t= and x= as at this time (seconds since the epoch)", "T" },
 	{ "check-key", '\0', POPT_ARG_NONE, &check_key, 0,
 	  "say whether the key record published for -d and -s holds the "
@@ -207,7 +207,7 @@ main(int argc, const char **argv)
 	args = poptGetArgs(pc);
 	while (args != NULL && args[n] != NULL)
 		n++;
-	now = cli_time(now_opt);
+	now = cli_time(time_opt);
 	if (cli_list_check(accept_list, states, err, sizeof err) != 0)
 		cli_die(MX_USAGE, "bad --accept '%s': %s", accept_list, err);
 	if (add_header != NULL && n > 1)
