@@ -795,6 +795,44 @@ same_question(const ldns_pkt *a, const ldns_rdf *qname)
 }
 
 /*
+ * Whether every record of the answer section is one the question asked
+ * for: TXT or CNAME in class IN at the name or along its CNAME chain
+ * (chain[0..n)), or the DNAME or RRSIG a resolver may put beside them.
+ * Anything else (another class, type or owner) comes from a broken or
+ * forged answer, which says nothing about the name: taking it as "no
+ * record" would end an ARC chain for good.
+ */
+static int
+answers_question(const ldns_rr_list *an, const ldns_rdf *const *chain,
+    size_t n)
+{
+	const ldns_rr	*rr;
+	size_t		 i, k, nan = an != NULL ? ldns_rr_list_rr_count(an) : 0;
+
+	for (i = 0; i < nan; i++) {
+		rr = ldns_rr_list_rr(an, i);
+		if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
+			return 0;
+		switch (ldns_rr_get_type(rr)) {
+		case LDNS_RR_TYPE_DNAME:
+		case LDNS_RR_TYPE_RRSIG:
+			continue;
+		case LDNS_RR_TYPE_TXT:
+		case LDNS_RR_TYPE_CNAME:
+			break;
+		default:
+			return 0;
+		}
+		for (k = 0; k < n; k++)
+			if (names_equal(ldns_rr_owner(rr), chain[k]))
+				break;
+		if (k == n)
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * A NOERROR answer with neither records nor an SOA but NS records is a
  * referral: the server is authoritative for a parent zone and does not
  * recurse.  Not NODATA: the name was never asked where it lives.
@@ -828,13 +866,15 @@ packet_txt(const struct dns *d, const ldns_pkt *a, const ldns_rdf *qname,
 {
 	const ldns_rr_list	*an = ldns_pkt_answer(a);
 	const ldns_rdf		*name = qname, *next;
+	const ldns_rdf		*chain[CHAIN_MAX + 1];
 	const ldns_rr		*rr;
-	size_t			 i, nan = an != NULL ?
+	size_t			 i, nchain = 0, nan = an != NULL ?
 				    ldns_rr_list_rr_count(an) : 0;
 	int			 rc;
 
 	/* Follow the CNAMEs a recursive resolver puts before the answer. */
 	for (int hops = 0;; hops++) {
+		chain[nchain++] = name;
 		next = NULL;
 		for (i = 0; i < nan; i++) {
 			rr = ldns_rr_list_rr(an, i);
@@ -850,6 +890,11 @@ packet_txt(const struct dns *d, const ldns_pkt *a, const ldns_rdf *qname,
 		if (hops == CHAIN_MAX)
 			return chain_too_long(err, errlen);
 		name = next;
+	}
+	if (!answers_question(an, chain, nchain)) {
+		seterr(err, errlen, "an answer from %s with a record that does "
+		    "not answer the query", d->server);
+		return DNS_TEMPFAIL;
 	}
 	if (set->n == 0 && set->nul == 0 && name == qname && is_referral(a)) {
 		seterr(err, errlen, "a referral from %s: not a recursive "
@@ -881,6 +926,7 @@ answer_status(const struct dns *d, const ldns_pkt *q, const ldns_pkt *a,
 
 	/* ldns takes any datagram to its socket: check it is the reply */
 	if (!ldns_pkt_qr(a) || ldns_pkt_id(a) != ldns_pkt_id(q) ||
+	    ldns_pkt_get_opcode(a) != LDNS_PACKET_QUERY ||
 	    ((rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) &&
 	    !same_question(a, qname))) {
 		seterr(err, errlen, "an answer from %s that does not match "

@@ -18,7 +18,8 @@ enum dns_status {
 	DNS_NXDOMAIN,		/* the name does not exist */
 	DNS_NODATA,		/* the name exists, no record of the type */
 	DNS_TEMPFAIL,		/* timeout, SERVFAIL, REFUSED, FORMERR,
-				   an answer that cannot be read */
+				   an answer that cannot be read, or
+				   with records not asked for */
 	DNS_PERMFAIL		/* a malformed name or TXT record */
 };
 
