@@ -215,6 +215,35 @@ long_string_line(const char *text, int first)
 }
 
 /*
+ * ldns ends a quoted string still open at the end of its line as if it
+ * had been closed there, and says nothing: a forgotten quote would change
+ * a record unseen.  The first line holding such a string, or 0, reading
+ * fp from where it is to its end.
+ */
+static int
+open_quote_line(FILE *fp)
+{
+	char	*buf = NULL;
+	size_t	 cap = 0, i;
+	ssize_t	 n;
+	int	 line = 0, open = 0;
+
+	while (!open && (n = getline(&buf, &cap, fp)) >= 0) {
+		line++;
+		for (i = 0; i < (size_t)n && buf[i] != '\n'; i++) {
+			if (buf[i] == '\\')
+				i++;
+			else if (buf[i] == '"')
+				open = !open;
+			else if (buf[i] == ';' && !open)
+				break;
+		}
+	}
+	free(buf);
+	return open ? line : 0;
+}
+
+/*
  * Before any $ORIGIN or SOA, ldns takes a relative owner name as under
  * the root: "sel._domainkey" is "sel._domainkey.", which no key query
  * asks for.  Say so, on the first such line.  1 when it said so.
@@ -319,8 +348,9 @@ zone_load(struct dns *d, const char *path, char *err, size_t errlen)
 {
 	FILE		*fp;
 	ldns_status	 s;
-	char		 why[128];
+	char		 why[128], bom[3];
 	int		 line = 0, rerr, fd, status;
+	long		 skip = 0;
 	size_t		 i;
 
 	if ((d->zone = ldns_rr_list_new()) == NULL) {
@@ -340,7 +370,28 @@ zone_load(struct dns *d, const char *path, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	s = zone_read(fp, path, d->zone, &line);
+	/*
+	 * A byte order mark, which some editors write, would become part of
+	 * the first owner name, and its records would never be found.
+	 */
+	if (fread(bom, 1, 3, fp) == 3 && memcmp(bom, "\xef\xbb\xbf", 3) == 0) {
+		cli_warn("zone file '%s': a UTF-8 byte order mark at the start, "
+		    "skipped", path);
+		skip = 3;
+	}
+	if (fseek(fp, skip, SEEK_SET) == 0 &&
+	    (line = open_quote_line(fp)) > 0) {
+		seterr(err, errlen, "bad zone file '%s' line %d: a quoted "
+		    "string not closed on its line", path, line);
+		fclose(fp);
+		errno = EBADMSG;
+		return -1;
+	}
+	line = 0;
+	if (fseek(fp, skip, SEEK_SET) == 0)
+		s = zone_read(fp, path, d->zone, &line);
+	else
+		s = LDNS_STATUS_FILE_ERR;
 	rerr = ferror(fp);
 	fclose(fp);
 	if (rerr) {

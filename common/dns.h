@@ -50,9 +50,10 @@ struct dns;
  * CNAMEs followed within the file.  Relative names need $ORIGIN (or an
  * SOA before them): without, a name is taken as under the root, with a
  * warning (cli_warn) naming the file and the first such line.  A string
- * over 255 bytes is a syntax error that says so; a file that is not a
- * regular file (a FIFO) is refused at once.  No $INCLUDE, no wildcard
- * synthesis.
+ * over 255 bytes, or a quoted string not closed on its line, is a syntax
+ * error that says so; a UTF-8 byte order mark at the start is skipped,
+ * with a warning; a file that is not a regular file (a FIFO) is refused
+ * at once.  No $INCLUDE, no wildcard synthesis.
  */
 struct dns	*dns_new(const char *, const char *, int, char *, size_t);
 /* The exit status for that errno: MX_USAGE, MX_DATAERR or MX_NOINPUT. */

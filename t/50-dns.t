@@ -109,6 +109,31 @@ one_line_error dns-test "zone: one line about it"
 like "$err" "'$T/bad.zone' line 5: " "zone: it names the file and line"
 is "$out" "" "zone: nothing looked up in a broken file"
 
+# ldns would end an unclosed quoted string at the end of its line and say
+# nothing; a quote in a comment or escaped is no string.
+printf '%s\n' '$ORIGIN example.net.' 'a IN TXT "x" ; a "quote' \
+    'b IN TXT "y\"z' 'c IN TXT "w"' >"$T/quote.zone"
+run "$DT" --dns-zone "$T/quote.zone" a.example.net
+is "$rc:$out" 65: "zone: a quoted string not closed is a syntax error"
+one_line_error dns-test "  one line about it"
+is "$err" "dns-test: bad zone file '$T/quote.zone' line 3: a quoted string \
+not closed on its line" "  naming the file and line"
+printf '%s\n' '$ORIGIN example.net.' 'a IN TXT "x" ; a "quote' \
+    'b IN TXT "y\"z"' 'c IN TXT x\"y' >"$T/quote2.zone"
+run "$DT" --dns-zone "$T/quote2.zone" a.example.net b.example.net \
+    c.example.net
+is "$rc:$out:$err" '0:a.example.net ok x
+b.example.net ok '"'"'y"z'"'"'
+c.example.net ok '"'"'x"y'"'"':' "  a quote in a comment or escaped is none"
+
+# A UTF-8 byte order mark, as some editors write, would be part of the
+# first owner name: skipped, with a warning.
+printf '\357\273\277a.example.net. IN TXT "bom"\n' >"$T/bom.zone"
+run "$DT" --dns-zone "$T/bom.zone" a.example.net
+is "$rc:$out" "0:a.example.net ok bom" "zone: a byte order mark is skipped"
+is "$err" "dns-test: zone file '$T/bom.zone': a UTF-8 byte order mark at \
+the start, skipped" "  with a warning"
+
 # Relative names before any $ORIGIN or SOA are under the root: a warning
 # naming the file and the first such line says so, and what to do.
 printf '%s\n' '; no $ORIGIN' 'abs.example.net. IN TXT "a"' '' \
