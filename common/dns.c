@@ -75,6 +75,7 @@ struct txtset {
 struct dns {
 	ldns_resolver	*res;		/* NULL when answering from a file */
 	char		 server[INET6_ADDRSTRLEN + 8];
+	char		 broken[256];	/* why the system resolver is none */
 	int		 timeout;
 
 	ldns_rr_list	*zone;		/* the file's records */
@@ -512,18 +513,29 @@ system_new(struct dns *d, char *err, size_t errlen)
 		d->res = ldns_resolver_new();
 		s = d->res != NULL ? LDNS_STATUS_OK : LDNS_STATUS_MEM_ERR;
 	}
+	if (s == LDNS_STATUS_MEM_ERR) {
+		d->res = NULL;
+		seterr(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return -1;
+	}
+	/*
+	 * A broken resolv.conf is the host's fault, no file of the command
+	 * line's, and a retry once it is mended gets the answers: each
+	 * lookup fails for the time being, and a message that needs none
+	 * (no ARC chain) still goes through.
+	 */
 	if (s == LDNS_STATUS_FILE_ERR) {
 		d->res = NULL;
-		seterr(err, errlen, "cannot open '%s': %s", LDNS_RESOLV_CONF,
-		    strerror(errno));
-		return -1;
+		snprintf(d->broken, sizeof d->broken, "cannot open '%s': %s",
+		    LDNS_RESOLV_CONF, strerror(errno));
+		return 0;
 	}
 	if (s != LDNS_STATUS_OK) {
 		d->res = NULL;
-		seterr(err, errlen, "bad '%s': %s", LDNS_RESOLV_CONF,
-		    reason(s, why, sizeof why));
-		errno = s == LDNS_STATUS_MEM_ERR ? ENOMEM : EBADMSG;
-		return -1;
+		snprintf(d->broken, sizeof d->broken, "bad '%s': %s",
+		    LDNS_RESOLV_CONF, reason(s, why, sizeof why));
+		return 0;
 	}
 	/* As glibc: without a nameserver line, a server on this host. */
 	if (ldns_resolver_nameserver_count(d->res) == 0 &&
@@ -1144,7 +1156,10 @@ dns_txt(struct dns *d, const char *name, char ***txt, size_t *n, char *err,
 	/* The cache key, and the query: case does not matter in DNS. */
 	ldns_dname2canonical(qname);
 	e = cache_slot(d, qname);
-	if (d->zone != NULL)
+	if (d->broken[0] != '\0') {
+		seterr(err, errlen, "%s", d->broken);
+		st = DNS_TEMPFAIL;
+	} else if (d->zone != NULL)
 		st = zone_txt(d, qname, &set, err, errlen);
 	else if (cache_hit(e, qname)) {
 		st = e->st;

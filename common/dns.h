@@ -36,8 +36,10 @@ struct dns;
  * NULL with a reason in err when the address or zone file is bad; errno
  * then says which: EINVAL a bad address or timeout (a usage error),
  * EBADMSG a syntax error in the zone file (the reason names the file and
- * line) or in /etc/resolv.conf, ENOMEM out of memory, anything else the
- * zone file (or /etc/resolv.conf) could not be opened or read.
+ * line), ENOMEM out of memory, anything else the zone file could not be
+ * opened or read.  An /etc/resolv.conf that cannot be read or parsed is
+ * no error here: every lookup then fails with DNS_TEMPFAIL, the reason
+ * saying why, so that what needs no lookup still works.
  *
  * --resolver takes an IPv4 or IPv6 literal, optionally @PORT (53 by
  * default).  The system resolver is /etc/resolv.conf's servers, in order

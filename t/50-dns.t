@@ -276,6 +276,41 @@ else
 	skip 18 "openssl cannot make keys"
 fi
 
+# A broken /etc/resolv.conf is the host's fault, no file named on the
+# command line: each lookup is a temporary failure (75, never 66, which
+# Postfix bounces), and a message that needs none goes through.
+if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null ||
+    ! unshare -m true 2>/dev/null || [ ! -s "$T/servfail.eml" ]; then
+	skip 10 "no private mount namespace here (unshare -m, as root)"
+else
+	echo "nameserver not-an-address" >"$T/bad.resolv"
+	badresolv() {	# badresolv COMMAND...: with that resolv.conf
+		unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf ||
+		    exit 77; shift; exec "$@"' sh "$T/bad.resolv" "$@"
+	}
+	run badresolv "$DT" "$SEL"
+	is "$rc:$out" "0:$SEL temperror" \
+	    "a broken resolv.conf: a lookup is a temporary failure"
+	like "$err" "bad '/etc/resolv.conf': " "  saying why"
+	run badresolv arc-sign --filter -d d.example -s s -k "$T/k.pem" "$T/m"
+	like "$rc:$(printf '%s\n' "$out" | grep -c 'cv=none;')" "^0:1\$" \
+	    "  arc-sign --filter: a message with no chain is sealed"
+	run badresolv arc-verify --add-header mx "$T/m"
+	is "$rc:$(printf '%s\n' "$out" | sed -n 2p)" "0:	arc=none (no chain)" \
+	    "  arc-verify --add-header: a message with no chain goes through"
+	run badresolv arc-verify --add-header mx "$T/servfail.eml"
+	is "$rc:$out" 75: "  arc-verify --add-header: one with a chain, 75"
+	one_line_error arc-verify "  in one line"
+	run badresolv arc-verify "$T/servfail.eml"
+	is "$rc:$out" 75: "  arc-verify: 75"
+	run badresolv arc-sign -d d.example -s s -k "$T/k.pem" \
+	    "$T/servfail.2"
+	is "$rc:$out" 75: "  arc-sign: a chain to validate, 75"
+	run badresolv arc-sign --filter -d d.example -s s -k "$T/k.pem" \
+	    "$T/servfail.2"
+	is "$rc:$out" 75: "  arc-sign --filter: the same"
+fi
+
 # --resolver: knot serving the same file gives the same answers.
 if [ ! -x "$KNOTD" ] || [ ! -x "$KNOTC" ] || [ ! -x "$KDIG" ]; then
 	skip 7 "knot or kdig not installed"
