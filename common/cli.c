@@ -292,6 +292,20 @@ cli_rec_begin(struct cli_rec *r, FILE *fp, const char *prefix)
 	}
 }
 
+/* The prefix as cli_show renders it, whatever its length, then ": ". */
+static void
+show_prefix(FILE *fp, const char *s)
+{
+	char	buf[4 * 256 + 4];
+	size_t	n = strlen(s), k;
+
+	for (; n > 0; s += k, n -= k) {
+		k = n < 256 ? n : 256;
+		fputs(cli_show(s, k, k, buf, sizeof buf), fp);
+	}
+	fputs(": ", fp);
+}
+
 static void
 rec_name(struct cli_rec *r, const char *name)
 {
@@ -302,7 +316,7 @@ rec_name(struct cli_rec *r, const char *name)
 		putc(':', r->fp);
 	} else {
 		if (r->prefix != NULL)
-			fprintf(r->fp, "%s: ", r->prefix);
+			show_prefix(r->fp, r->prefix);
 		fprintf(r->fp, "%s=", name);
 		r->n++;
 	}
@@ -622,30 +636,33 @@ cli_open_regular(const char *path, const char *what, char *err,
 {
 	struct stat	st;
 	int		fd, fl;
+	char		shown[CLI_SHOWN_NAME];
+	const char	*name = cli_show(path, strlen(path), CLI_SHOW_NAME, shown,
+			    sizeof shown);
 
 	*status = MX_NOINPUT;
 	/* O_NONBLOCK: opening a FIFO with no writer returns at once. */
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
 	    O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "cannot open %s '%s': %s", what, path,
+		snprintf(err, errlen, "cannot open %s '%s': %s", what, name,
 		    strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "cannot open %s '%s': %s", what, path,
+		snprintf(err, errlen, "cannot open %s '%s': %s", what, name,
 		    strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "cannot use %s '%s': not a regular "
-		    "file", what, path);
+		    "file", what, name);
 		close(fd);
 		return -1;
 	}
 	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
 	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-		snprintf(err, errlen, "cannot open %s '%s': %s", what, path,
+		snprintf(err, errlen, "cannot open %s '%s': %s", what, name,
 		    strerror(errno));
 		close(fd);
 		*status = MX_TEMPFAIL;

@@ -69,7 +69,9 @@ void		 cli_info(const char *, ...)
  * Result output.  A record is a set of name=value pairs.  By default each
  * pair is a line `name=value` with the value shell-quoted, so that
  * eval "$(tool ...)" works; with a prefix (several input files) each line
- * starts with "prefix: ".  With --json a record is one JSON object on one
+ * starts with "prefix: ", the prefix shown as cli_show() does (a control
+ * byte, a backslash or a byte beyond ASCII as \xNN), so that a file name
+ * holding a newline cannot split a line.  With --json a record is one JSON object on one
  * line; the prefix becomes a "file" member.
  */
 struct cli_rec {
@@ -153,6 +155,10 @@ int	cli_list_check(const char *, const char *const *, char *, size_t);
  * *status: MX_NOINPUT for a missing, unreadable or irregular file.
  */
 int	cli_open_regular(const char *, const char *, char *, size_t, int *);
+
+/* The most of a file name a diagnostic shows, and room for it shown. */
+#define CLI_SHOW_NAME	1024
+#define CLI_SHOWN_NAME	(4 * CLI_SHOW_NAME + 4)
 
 /*
  * Render n bytes of s for a diagnostic, quotes not included: printable

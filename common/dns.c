@@ -283,14 +283,14 @@ warn_relative(const char *path, const char *text, int line)
 }
 
 /*
- * Read the records of a master file into list, as ldns_zone_new_frm_fp_l
- * does, less its leak: on a syntax error it frees the records read so far
- * only shallowly.  As ldns, names after an SOA and before any $ORIGIN are
+ * Read the records of a master file (name, as a diagnostic shows it) into
+ * list, as ldns_zone_new_frm_fp_l does, less its leak: on a syntax error
+ * it frees the records read so far only shallowly.  As ldns, names after an SOA and before any $ORIGIN are
  * relative to the SOA's owner; without either, to the root (with a
  * warning).
  */
 static ldns_status
-zone_read(FILE *fp, const char *path, ldns_rr_list *list, int *line)
+zone_read(FILE *fp, const char *name, ldns_rr_list *list, int *line)
 {
 	ldns_rdf	*origin = NULL, *prev = NULL;
 	ldns_rr		*rr;
@@ -325,7 +325,7 @@ zone_read(FILE *fp, const char *path, ldns_rr_list *list, int *line)
 		if (origin == NULL && !warned &&
 		    ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA &&
 		    (text = record_text(fp, at)) != NULL) {
-			warned = warn_relative(path, text, before + 1);
+			warned = warn_relative(name, text, before + 1);
 			free(text);
 		}
 		if (origin == NULL && ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
@@ -349,7 +349,9 @@ zone_load(struct dns *d, const char *path, char *err, size_t errlen)
 {
 	FILE		*fp;
 	ldns_status	 s;
-	char		 why[128], bom[3];
+	char		 why[128], bom[3], shown[CLI_SHOWN_NAME];
+	const char	*name = cli_show(path, strlen(path), CLI_SHOW_NAME,
+			    shown, sizeof shown);
 	int		 line = 0, rerr, fd, status;
 	long		 skip = 0;
 	size_t		 i;
@@ -366,7 +368,7 @@ zone_load(struct dns *d, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if ((fp = fdopen(fd, "r")) == NULL) {
-		seterr(err, errlen, "cannot open zone file '%s': %s", path,
+		seterr(err, errlen, "cannot open zone file '%s': %s", name,
 		    strerror(errno));
 		close(fd);
 		return -1;
@@ -377,38 +379,38 @@ zone_load(struct dns *d, const char *path, char *err, size_t errlen)
 	 */
 	if (fread(bom, 1, 3, fp) == 3 && memcmp(bom, "\xef\xbb\xbf", 3) == 0) {
 		cli_warn("zone file '%s': a UTF-8 byte order mark at the start, "
-		    "skipped", path);
+		    "skipped", name);
 		skip = 3;
 	}
 	if (fseek(fp, skip, SEEK_SET) == 0 &&
 	    (line = open_quote_line(fp)) > 0) {
 		seterr(err, errlen, "bad zone file '%s' line %d: a quoted "
-		    "string not closed on its line", path, line);
+		    "string not closed on its line", name, line);
 		fclose(fp);
 		errno = EBADMSG;
 		return -1;
 	}
 	line = 0;
 	if (fseek(fp, skip, SEEK_SET) == 0)
-		s = zone_read(fp, path, d->zone, &line);
+		s = zone_read(fp, name, d->zone, &line);
 	else
 		s = LDNS_STATUS_FILE_ERR;
 	rerr = ferror(fp);
 	fclose(fp);
 	if (rerr) {
-		seterr(err, errlen, "cannot read zone file '%s'", path);
+		seterr(err, errlen, "cannot read zone file '%s'", name);
 		errno = EIO;
 		return -1;
 	}
 	if (s == LDNS_STATUS_INVALID_STR) {
 		seterr(err, errlen, "bad zone file '%s' line %d: a string "
 		    "longer than 255 bytes (split it into several quoted "
-		    "strings)", path, line);
+		    "strings)", name, line);
 		errno = EBADMSG;
 		return -1;
 	}
 	if (s != LDNS_STATUS_OK) {
-		seterr(err, errlen, "bad zone file '%s' line %d: %s", path,
+		seterr(err, errlen, "bad zone file '%s' line %d: %s", name,
 		    line, reason(s, why, sizeof why));
 		errno = s == LDNS_STATUS_MEM_ERR ? ENOMEM : EBADMSG;
 		return -1;

@@ -246,7 +246,10 @@ base_of(const char *path)
 static int
 one(const char *path)
 {
-	const char		*name = strcmp(path, "-") == 0 ? "stdin" : path;
+	char			 shown[CLI_SHOWN_NAME];
+	const char		*name = strcmp(path, "-") == 0 ? "stdin" :
+				    cli_show(path, strlen(path), CLI_SHOW_NAME,
+				    shown, sizeof shown);
 	struct msg		*m;
 	char			 err[512], why[512];
 	enum arc_seal_status	 st;
@@ -366,7 +369,7 @@ main(int argc, const char **argv)
 	poptContext	 pc;
 	const char	**args;
 	struct stat	 st;
-	char		 err[512];
+	char		 err[512], shown[CLI_SHOWN_NAME];
 	int		 n = 0, i, rc, worst = MX_OK, alg;
 
 	pc = cli_parse(argc, argv, options, "[FILE...]", NULL);
@@ -407,7 +410,8 @@ main(int argc, const char **argv)
 	if (outdir != NULL) {
 		if (stat(outdir, &st) < 0 || !S_ISDIR(st.st_mode))
 			cli_die(MX_CANTCREAT, "cannot use '%s': not a "
-			    "directory", outdir);
+			    "directory", cli_show(outdir, strlen(outdir),
+			    CLI_SHOW_NAME, shown, sizeof shown));
 		for (i = 0; i < n; i++)
 			if (strcmp(args[i], "-") == 0)
 				cli_die(MX_USAGE, "stdin has no name to write "

@@ -146,7 +146,10 @@ key_check(int nargs)
 static int
 one(const char *path, const char *prefix)
 {
-	const char		*name = strcmp(path, "-") == 0 ? "stdin" : path;
+	char			 shown[CLI_SHOWN_NAME];
+	const char		*name = strcmp(path, "-") == 0 ? "stdin" :
+				    cli_show(path, strlen(path), CLI_SHOW_NAME,
+				    shown, sizeof shown);
 	struct msg		*m;
 	struct arc_result	 r;
 	struct cli_rec		 rec;
