@@ -21,6 +21,8 @@ static const char	*progname = PACKAGE;
 
 enum { OPT_HELP = 100, OPT_USAGE, OPT_VERSION };
 
+char	*cli_time_arg;
+
 struct poptOption cli_common_options[] = {
 	{ "verbose", 'v', POPT_ARG_NONE, &cli_verbose, 0,
 	  "report what is being done on stderr", NULL },
@@ -160,7 +162,10 @@ cli_parse(int argc, const char **argv, const struct poptOption *opts,
 	if (args_help != NULL)
 		poptSetOtherOptionHelp(pc, args_help);
 	while ((rc = poptGetNextOpt(pc)) > 0) {
-		if (rc >= OPT_HELP)
+		if (rc == CLI_OPT_TIME) {
+			free(cli_time_arg);
+			cli_time_arg = poptGetOptArg(pc);
+		} else if (rc >= OPT_HELP)
 			info_exit(pc, rc);
 		else if (onopt != NULL)
 			onopt(pc, rc);

@@ -112,6 +112,15 @@ int	cli_lines(int, size_t, int (*)(void *, const char *, size_t,
 	    unsigned long), void *);
 
 /*
+ * A tool's --time entry has val CLI_OPT_TIME and no arg: { "time", '\0',
+ * POPT_ARG_STRING, NULL, CLI_OPT_TIME, help, "T" }.  cli_parse keeps the
+ * last text given in cli_time_arg (NULL when none), for cli_time: popt
+ * would drop an earlier copy unfreed.
+ */
+#define CLI_OPT_TIME	110
+extern char	*cli_time_arg;
+
+/*
  * The clock a tool judges by: the --time option's text when given (NULL
  * when not), else the time now.  The text must be a plain decimal number
  * from 0 to CLI_TIME_MAX, the 12 digits a DKIM t= or x= may have: digits

@@ -23,7 +23,7 @@
 
 static char	*domain, *selector, *keyfile, *authserv_id, *exim_spec,
 		*headers, *algorithm, *outdir, *newkey;
-static char	*time_opt, *bits_opt;
+static char	*bits_opt;
 static int	 filter_mode;
 
 static struct poptOption options[] = {
@@ -40,7 +40,7 @@ static struct poptOption options[] = {
 	{ "exim", '\0', POPT_ARG_STRING, &exim_spec, 0,
 	  "Exim's arc_sign: ID:SELECTOR:/KEY[:timestamps,expire[=[+]N]]",
 	  "SPEC" },
-	{ "time", '\0', POPT_ARG_STRING, &time_opt, 0,
+	{ "time", '\0', POPT_ARG_STRING, NULL, CLI_OPT_TIME,
 	  "sign as at this time (seconds since the epoch), for t= and x=",
 	  "T" },
 	{ "headers", '\0', POPT_ARG_STRING, &headers, 0,
@@ -383,7 +383,7 @@ main(int argc, const char **argv)
 	}
 	if (bits_opt != NULL)
 		cli_die(MX_USAGE, "--bits goes with --new-key");
-	sg.now = cli_time(time_opt);
+	sg.now = cli_time(cli_time_arg);
 	if (exim_spec != NULL) {
 		if (domain || selector || keyfile)
 			cli_die(MX_USAGE, "--exim replaces -d, -s and -k");

@@ -22,7 +22,6 @@ static int	 reverse;
 static char	*secret_file, *domain, *scheme_name, *separator, *listen_on;
 static char	*tcp_forward, *tcp_reverse;
 static int	 hash_length = 4, hash_min, max_age, timeout_s = 30;
-static char	*time_opt;
 
 /* The longest line taken from a secret file. */
 #define SECRET_MAX	4096
@@ -67,7 +66,7 @@ static struct poptOption options[] = {
 	{ "tcp-reverse", '\0', POPT_ARG_STRING, &tcp_reverse, 0,
 	  "serve Postfix tcp_table reverse lookups as postsrsd does "
 	  "(its -r port)", "ADDR:PORT" },
-	{ "time", '\0', POPT_ARG_STRING, &time_opt, 0,
+	{ "time", '\0', POPT_ARG_STRING, NULL, CLI_OPT_TIME,
 	  "rewrite as at this time (seconds since the epoch): the day "
 	  "written, and the day a timestamp's age is judged by", "T" },
 	{ "timeout", '\0', POPT_ARG_STRING, NULL, OPT_TIMEOUT,
@@ -202,8 +201,8 @@ new_srs(struct srs **out, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set up HMAC: OpenSSL failed");
 		return MX_SOFTWARE;
 	}
-	if (time_opt != NULL)
-		srs_set_time(s, cli_time(time_opt));
+	if (cli_time_arg != NULL)
+		srs_set_time(s, cli_time(cli_time_arg));
 	/* Checked by setup() on the first rewriter: they cannot fail now. */
 	srs_set_hash_length(s, hash_length);
 	srs_set_hash_min(s, hash_min);
