@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@ int	cli_syslog;
 static const char	*progname = PACKAGE;
 
 enum { OPT_HELP = 100, OPT_USAGE, OPT_VERSION };
+
+char	*cli_time_arg;
 
 struct poptOption cli_common_options[] = {
 	{ "verbose", 'v', POPT_ARG_NONE, &cli_verbose, 0,
@@ -159,7 +162,10 @@ cli_parse(int argc, const char **argv, const struct poptOption *opts,
 	if (args_help != NULL)
 		poptSetOtherOptionHelp(pc, args_help);
 	while ((rc = poptGetNextOpt(pc)) > 0) {
-		if (rc >= OPT_HELP)
+		if (rc == CLI_OPT_TIME) {
+			free(cli_time_arg);
+			cli_time_arg = poptGetOptArg(pc);
+		} else if (rc >= OPT_HELP)
 			info_exit(pc, rc);
 		else if (onopt != NULL)
 			onopt(pc, rc);
@@ -291,6 +297,20 @@ cli_rec_begin(struct cli_rec *r, FILE *fp, const char *prefix)
 	}
 }
 
+/* The prefix as cli_show renders it, whatever its length, then ": ". */
+static void
+show_prefix(FILE *fp, const char *s)
+{
+	char	buf[4 * 256 + 4];
+	size_t	n = strlen(s), k;
+
+	for (; n > 0; s += k, n -= k) {
+		k = n < 256 ? n : 256;
+		fputs(cli_show(s, k, k, buf, sizeof buf), fp);
+	}
+	fputs(": ", fp);
+}
+
 static void
 rec_name(struct cli_rec *r, const char *name)
 {
@@ -301,7 +321,7 @@ rec_name(struct cli_rec *r, const char *name)
 		putc(':', r->fp);
 	} else {
 		if (r->prefix != NULL)
-			fprintf(r->fp, "%s: ", r->prefix);
+			show_prefix(r->fp, r->prefix);
 		fprintf(r->fp, "%s=", name);
 		r->n++;
 	}
@@ -436,18 +456,27 @@ cli_lines(int fd, size_t max, int (*fn)(void *, const char *, size_t,
 	return rc;
 }
 
+/* One item of an Exim list; an item too long for buf cannot match. */
+struct list_item {
+	char	buf[64];
+	size_t	len;		/* its length, beyond buf when too long */
+	int	neg;		/* negated by its "!"s */
+	int	bang;		/* it had a "!" */
+};
+
 /*
  * The items of an Exim list in turn: a leading "<c" picks the separator,
  * blanks around an item and its "!"s go, empty items are skipped (not an
- * empty one after a "!").  *sep is '\0' at first.  Returns where to go
- * on, NULL at the end; the item is [*a, *z), *neg whether it is negated.
+ * empty one after a "!").  As in Exim, a doubled separator stands for
+ * one inside an item ("fail::pass" is the one item "fail:pass"), except a
+ * control character, which is never data.  *sep is '\0' at first.
+ * Returns where to go on, NULL at the end.
  */
 static const char *
-list_next(const char *p, char *sep, const char **a, const char **z,
-    int *neg)
+list_next(const char *p, char *sep, struct list_item *it)
 {
-	const char	*e;
-	int		 bang;
+	size_t	keep;
+	int	special;
 
 	if (*sep == '\0') {
 		*sep = ':';
@@ -459,44 +488,61 @@ list_next(const char *p, char *sep, const char **a, const char **z,
 			p += 2;
 		}
 	}
+	special = iscntrl((unsigned char)*sep);
 	while (*p != '\0') {
-		if ((e = strchr(p, *sep)) == NULL)
-			e = p + strlen(p);
-		*neg = bang = 0;
-		for (*a = p; *a < e && (**a == ' ' || **a == '\t'); (*a)++)
-			;
-		while (*a < e && **a == '!') {
-			*neg = !*neg;
-			bang = 1;
-			for ((*a)++; *a < e && (**a == ' ' || **a == '\t');
-			    (*a)++)
+		it->len = keep = 0;
+		it->neg = it->bang = 0;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		while (*p == '!') {
+			it->neg = !it->neg;
+			it->bang = 1;
+			for (p++; *p == ' ' || *p == '\t'; p++)
 				;
 		}
-		for (*z = e; *z > *a && ((*z)[-1] == ' ' || (*z)[-1] == '\t');
-		    (*z)--)
-			;
-		p = *e != '\0' ? e + 1 : e;
-		if (*z > *a || bang)
+		while (*p != '\0') {
+			if (*p == *sep && (special || p[1] != *sep)) {
+				p++;
+				break;
+			}
+			if (*p == *sep)
+				p++;
+			if (it->len < sizeof it->buf)
+				it->buf[it->len] = *p;
+			it->len++;
+			if (*p != ' ' && *p != '\t')
+				keep = it->len;
+			p++;
+		}
+		it->len = keep;
+		if (it->len > 0 || it->bang)
 			return p;
 	}
 	return NULL;
 }
 
+/* Whether the item is s, case aside. */
+static int
+item_is(const struct list_item *it, const char *s)
+{
+	return it->len == strlen(s) && it->len <= sizeof it->buf &&
+	    strncasecmp(it->buf, s, it->len) == 0;
+}
+
 int
 cli_list_match(const char *list, const char *value)
 {
-	const char	*p = list, *a, *z;
-	char		 sep = '\0';
-	int		 neg, last_neg = 0;
-	size_t		 vlen = strlen(value);
+	const char		*p = list;
+	char			 sep = '\0';
+	int			 last_neg = 0;
+	struct list_item	 it;
 
-	while ((p = list_next(p, &sep, &a, &z, &neg)) != NULL) {
-		if (z == a)
+	while ((p = list_next(p, &sep, &it)) != NULL) {
+		if (it.len == 0)
 			continue;
-		last_neg = neg;
-		if ((z - a == 1 && *a == '*') || ((size_t)(z - a) == vlen &&
-		    strncasecmp(a, value, vlen) == 0))
-			return !neg;
+		last_neg = it.neg;
+		if (item_is(&it, "*") || item_is(&it, value))
+			return !it.neg;
 	}
 	/* As in Exim, a list ending in a negated item takes what it left. */
 	return last_neg;
@@ -506,26 +552,27 @@ int
 cli_list_check(const char *list, const char *const *words, char *err,
     size_t errlen)
 {
-	const char	*p = list, *a, *z;
-	char		 sep = '\0', shown[64];
-	int		 neg, items = 0;
-	size_t		 i;
+	const char		*p = list;
+	char			 sep = '\0', shown[64];
+	int			 items = 0;
+	size_t			 i, n;
+	struct list_item	 it;
 
-	while ((p = list_next(p, &sep, &a, &z, &neg)) != NULL) {
-		if (z == a) {
+	while ((p = list_next(p, &sep, &it)) != NULL) {
+		if (it.len == 0) {
 			snprintf(err, errlen, "a '!' with no item after it");
 			return -1;
 		}
 		items++;
-		if (z - a == 1 && *a == '*')
+		if (item_is(&it, "*"))
 			continue;
 		for (i = 0; words[i] != NULL; i++)
-			if (strlen(words[i]) == (size_t)(z - a) &&
-			    strncasecmp(a, words[i], z - a) == 0)
+			if (item_is(&it, words[i]))
 				break;
 		if (words[i] == NULL) {
+			n = it.len < sizeof it.buf ? it.len : sizeof it.buf;
 			snprintf(err, errlen, "unknown item '%s'",
-			    cli_show(a, z - a, 40, shown, sizeof shown));
+			    cli_show(it.buf, n, 40, shown, sizeof shown));
 			return -1;
 		}
 	}
@@ -536,22 +583,56 @@ cli_list_check(const char *list, const char *const *words, char *err,
 	return 0;
 }
 
-time_t
-cli_time(long given)
+/*
+ * s as a plain decimal number, min to max: digits only (leading zeros
+ * are harmless in decimal), no sign, blank, base prefix or suffix.  -1
+ * when it is no such number, -2 when it is one beyond max.
+ */
+static long
+decimal(const char *s, long max)
 {
-	if (given == CLI_TIME_UNSET)
+	long	v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (max - (*s - '0')) / 10)
+			v = -2;
+		else if (v >= 0)
+			v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
+long
+cli_num(const char *opt, const char *s, long min, long max)
+{
+	char	shown[64];
+	long	v = decimal(s, max);
+
+	if (v < min)
+		cli_die(MX_USAGE, "bad %s '%s': want a whole number from %ld "
+		    "to %ld", opt, cli_show(s, strlen(s), 40, shown,
+		    sizeof shown), min, max);
+	return v;
+}
+
+time_t
+cli_time(const char *given)
+{
+	char	shown[64];
+	long	v;
+
+	if (given == NULL)
 		return time(NULL);
-	/*
-	 * RFC 6376 3.5: t= and x= have at most 12 digits.  popt makes any
-	 * number beyond a long LONG_MAX, which is not what was typed.
-	 */
-	if (given == LONG_MAX)
-		cli_die(MX_USAGE, "bad --time: out of range, want seconds "
-		    "since the epoch, 0 to %ld", CLI_TIME_MAX);
-	if (given < 0 || given > CLI_TIME_MAX)
-		cli_die(MX_USAGE, "bad --time '%ld': want seconds since the "
-		    "epoch, 0 to %ld", given, CLI_TIME_MAX);
-	return (time_t)given;
+	/* RFC 6376 3.5: t= and x= have at most 12 digits. */
+	if ((v = decimal(given, CLI_TIME_MAX)) < 0)
+		cli_die(MX_USAGE, "bad --time '%s': want seconds since the "
+		    "epoch, 0 to %ld", cli_show(given, strlen(given), 40,
+		    shown, sizeof shown), CLI_TIME_MAX);
+	return (time_t)v;
 }
 
 int
@@ -560,30 +641,33 @@ cli_open_regular(const char *path, const char *what, char *err,
 {
 	struct stat	st;
 	int		fd, fl;
+	char		shown[CLI_SHOWN_NAME];
+	const char	*name = cli_show(path, strlen(path), CLI_SHOW_NAME, shown,
+			    sizeof shown);
 
 	*status = MX_NOINPUT;
 	/* O_NONBLOCK: opening a FIFO with no writer returns at once. */
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
 	    O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "cannot open %s '%s': %s", what, path,
+		snprintf(err, errlen, "cannot open %s '%s': %s", what, name,
 		    strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "cannot open %s '%s': %s", what, path,
+		snprintf(err, errlen, "cannot open %s '%s': %s", what, name,
 		    strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "cannot use %s '%s': not a regular "
-		    "file", what, path);
+		    "file", what, name);
 		close(fd);
 		return -1;
 	}
 	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
 	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-		snprintf(err, errlen, "cannot open %s '%s': %s", what, path,
+		snprintf(err, errlen, "cannot open %s '%s': %s", what, name,
 		    strerror(errno));
 		close(fd);
 		*status = MX_TEMPFAIL;

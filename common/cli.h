@@ -69,7 +69,9 @@ void		 cli_info(const char *, ...)
  * Result output.  A record is a set of name=value pairs.  By default each
  * pair is a line `name=value` with the value shell-quoted, so that
  * eval "$(tool ...)" works; with a prefix (several input files) each line
- * starts with "prefix: ".  With --json a record is one JSON object on one
+ * starts with "prefix: ", the prefix shown as cli_show() does (a control
+ * byte, a backslash or a byte beyond ASCII as \xNN), so that a file name
+ * holding a newline cannot split a line.  With --json a record is one JSON object on one
  * line; the prefix becomes a "file" member.
  */
 struct cli_rec {
@@ -110,13 +112,30 @@ int	cli_lines(int, size_t, int (*)(void *, const char *, size_t,
 	    unsigned long), void *);
 
 /*
- * The clock a tool judges by: --time T when given (CLI_TIME_UNSET when
- * not), else the time now.  T outside 0..CLI_TIME_MAX, the 12 digits a
- * DKIM t= or x= may have, is a usage error: the tool exits MX_USAGE.
+ * A tool's --time entry has val CLI_OPT_TIME and no arg: { "time", '\0',
+ * POPT_ARG_STRING, NULL, CLI_OPT_TIME, help, "T" }.  cli_parse keeps the
+ * last text given in cli_time_arg (NULL when none), for cli_time: popt
+ * would drop an earlier copy unfreed.
  */
-#define CLI_TIME_UNSET	LONG_MIN
+#define CLI_OPT_TIME	110
+extern char	*cli_time_arg;
+
+/*
+ * The clock a tool judges by: the --time option's text when given (NULL
+ * when not), else the time now.  The text must be a plain decimal number
+ * from 0 to CLI_TIME_MAX, the 12 digits a DKIM t= or x= may have: digits
+ * only, no sign, blank or base prefix.  Anything else is a usage error:
+ * the tool exits MX_USAGE with a one-line diagnostic.
+ */
 #define CLI_TIME_MAX	999999999999L
-time_t	cli_time(long);
+time_t	cli_time(const char *);
+
+/*
+ * The value of a numeric option: s (its text) must be a plain decimal
+ * number from min to max, as for cli_time (min at least 0); anything else
+ * is a usage error naming opt ("--bits"): the tool exits MX_USAGE.
+ */
+long	cli_num(const char *, const char *, long, long);
 
 /*
  * Match value against an Exim list ("none:pass", "!fail : *", "<; a; b"):
@@ -145,6 +164,10 @@ int	cli_list_check(const char *, const char *const *, char *, size_t);
  * *status: MX_NOINPUT for a missing, unreadable or irregular file.
  */
 int	cli_open_regular(const char *, const char *, char *, size_t, int *);
+
+/* The most of a file name a diagnostic shows, and room for it shown. */
+#define CLI_SHOW_NAME	1024
+#define CLI_SHOWN_NAME	(4 * CLI_SHOW_NAME + 4)
 
 /*
  * Render n bytes of s for a diagnostic, quotes not included: printable

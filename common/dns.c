@@ -19,7 +19,19 @@ const char	*dns_opt_resolver;
 const char	*dns_opt_zone;
 int		 dns_opt_timeout = 5;
 
+/* popt would take "010" as 8 and "" as 0: a plain decimal number only. */
+static void
+dns_opt_cb(poptContext pc, enum poptCallbackReason why,
+    const struct poptOption *opt, const char *arg, const void *data)
+{
+	(void)pc;
+	(void)data;
+	if (why == POPT_CALLBACK_REASON_OPTION && opt->arg == NULL)
+		dns_opt_timeout = cli_num("--timeout", arg, 1, INT_MAX / 1000);
+}
+
 struct poptOption dns_options[] = {
+	{ NULL, '\0', POPT_ARG_CALLBACK, (void *)dns_opt_cb, 0, NULL, NULL },
 	{ "resolver", '\0', POPT_ARG_STRING, &dns_opt_resolver, 0,
 	  "send DNS queries to this recursive resolver instead of those of "
 	  "/etc/resolv.conf (an IPv4 or IPv6 address; port 53 by default)",
@@ -27,7 +39,7 @@ struct poptOption dns_options[] = {
 	{ "dns-zone", '\0', POPT_ARG_STRING, &dns_opt_zone, 0,
 	  "answer DNS queries from this master file instead, without a "
 	  "server", "FILE" },
-	{ "timeout", '\0', POPT_ARG_INT, &dns_opt_timeout, 0,
+	{ "timeout", '\0', POPT_ARG_STRING, NULL, 0,
 	  "give up on a DNS query, retries and TCP included, after this "
 	  "many seconds (default 5)", "SECS" },
 	POPT_TABLEEND
@@ -63,6 +75,7 @@ struct txtset {
 struct dns {
 	ldns_resolver	*res;		/* NULL when answering from a file */
 	char		 server[INET6_ADDRSTRLEN + 8];
+	char		 broken[256];	/* why the system resolver is none */
 	int		 timeout;
 
 	ldns_rr_list	*zone;		/* the file's records */
@@ -203,6 +216,35 @@ long_string_line(const char *text, int first)
 }
 
 /*
+ * ldns ends a quoted string still open at the end of its line as if it
+ * had been closed there, and says nothing: a forgotten quote would change
+ * a record unseen.  The first line holding such a string, or 0, reading
+ * fp from where it is to its end.
+ */
+static int
+open_quote_line(FILE *fp)
+{
+	char	*buf = NULL;
+	size_t	 cap = 0, i;
+	ssize_t	 n;
+	int	 line = 0, open = 0;
+
+	while (!open && (n = getline(&buf, &cap, fp)) >= 0) {
+		line++;
+		for (i = 0; i < (size_t)n && buf[i] != '\n'; i++) {
+			if (buf[i] == '\\')
+				i++;
+			else if (buf[i] == '"')
+				open = !open;
+			else if (buf[i] == ';' && !open)
+				break;
+		}
+	}
+	free(buf);
+	return open ? line : 0;
+}
+
+/*
  * Before any $ORIGIN or SOA, ldns takes a relative owner name as under
  * the root: "sel._domainkey" is "sel._domainkey.", which no key query
  * asks for.  Say so, on the first such line.  1 when it said so.
@@ -241,14 +283,14 @@ warn_relative(const char *path, const char *text, int line)
 }
 
 /*
- * Read the records of a master file into list, as ldns_zone_new_frm_fp_l
- * does, less its leak: on a syntax error it frees the records read so far
- * only shallowly.  As ldns, names after an SOA and before any $ORIGIN are
+ * Read the records of a master file (name, as a diagnostic shows it) into
+ * list, as ldns_zone_new_frm_fp_l does, less its leak: on a syntax error
+ * it frees the records read so far only shallowly.  As ldns, names after an SOA and before any $ORIGIN are
  * relative to the SOA's owner; without either, to the root (with a
  * warning).
  */
 static ldns_status
-zone_read(FILE *fp, const char *path, ldns_rr_list *list, int *line)
+zone_read(FILE *fp, const char *name, ldns_rr_list *list, int *line)
 {
 	ldns_rdf	*origin = NULL, *prev = NULL;
 	ldns_rr		*rr;
@@ -283,7 +325,7 @@ zone_read(FILE *fp, const char *path, ldns_rr_list *list, int *line)
 		if (origin == NULL && !warned &&
 		    ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA &&
 		    (text = record_text(fp, at)) != NULL) {
-			warned = warn_relative(path, text, before + 1);
+			warned = warn_relative(name, text, before + 1);
 			free(text);
 		}
 		if (origin == NULL && ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
@@ -307,8 +349,11 @@ zone_load(struct dns *d, const char *path, char *err, size_t errlen)
 {
 	FILE		*fp;
 	ldns_status	 s;
-	char		 why[128];
+	char		 why[128], bom[3], shown[CLI_SHOWN_NAME];
+	const char	*name = cli_show(path, strlen(path), CLI_SHOW_NAME,
+			    shown, sizeof shown);
 	int		 line = 0, rerr, fd, status;
+	long		 skip = 0;
 	size_t		 i;
 
 	if ((d->zone = ldns_rr_list_new()) == NULL) {
@@ -323,28 +368,49 @@ zone_load(struct dns *d, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if ((fp = fdopen(fd, "r")) == NULL) {
-		seterr(err, errlen, "cannot open zone file '%s': %s", path,
+		seterr(err, errlen, "cannot open zone file '%s': %s", name,
 		    strerror(errno));
 		close(fd);
 		return -1;
 	}
-	s = zone_read(fp, path, d->zone, &line);
+	/*
+	 * A byte order mark, which some editors write, would become part of
+	 * the first owner name, and its records would never be found.
+	 */
+	if (fread(bom, 1, 3, fp) == 3 && memcmp(bom, "\xef\xbb\xbf", 3) == 0) {
+		cli_warn("zone file '%s': a UTF-8 byte order mark at the start, "
+		    "skipped", name);
+		skip = 3;
+	}
+	if (fseek(fp, skip, SEEK_SET) == 0 &&
+	    (line = open_quote_line(fp)) > 0) {
+		seterr(err, errlen, "bad zone file '%s' line %d: a quoted "
+		    "string not closed on its line", name, line);
+		fclose(fp);
+		errno = EBADMSG;
+		return -1;
+	}
+	line = 0;
+	if (fseek(fp, skip, SEEK_SET) == 0)
+		s = zone_read(fp, name, d->zone, &line);
+	else
+		s = LDNS_STATUS_FILE_ERR;
 	rerr = ferror(fp);
 	fclose(fp);
 	if (rerr) {
-		seterr(err, errlen, "cannot read zone file '%s'", path);
+		seterr(err, errlen, "cannot read zone file '%s'", name);
 		errno = EIO;
 		return -1;
 	}
 	if (s == LDNS_STATUS_INVALID_STR) {
 		seterr(err, errlen, "bad zone file '%s' line %d: a string "
 		    "longer than 255 bytes (split it into several quoted "
-		    "strings)", path, line);
+		    "strings)", name, line);
 		errno = EBADMSG;
 		return -1;
 	}
 	if (s != LDNS_STATUS_OK) {
-		seterr(err, errlen, "bad zone file '%s' line %d: %s", path,
+		seterr(err, errlen, "bad zone file '%s' line %d: %s", name,
 		    line, reason(s, why, sizeof why));
 		errno = s == LDNS_STATUS_MEM_ERR ? ENOMEM : EBADMSG;
 		return -1;
@@ -449,18 +515,29 @@ system_new(struct dns *d, char *err, size_t errlen)
 		d->res = ldns_resolver_new();
 		s = d->res != NULL ? LDNS_STATUS_OK : LDNS_STATUS_MEM_ERR;
 	}
+	if (s == LDNS_STATUS_MEM_ERR) {
+		d->res = NULL;
+		seterr(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return -1;
+	}
+	/*
+	 * A broken resolv.conf is the host's fault, no file of the command
+	 * line's, and a retry once it is mended gets the answers: each
+	 * lookup fails for the time being, and a message that needs none
+	 * (no ARC chain) still goes through.
+	 */
 	if (s == LDNS_STATUS_FILE_ERR) {
 		d->res = NULL;
-		seterr(err, errlen, "cannot open '%s': %s", LDNS_RESOLV_CONF,
-		    strerror(errno));
-		return -1;
+		snprintf(d->broken, sizeof d->broken, "cannot open '%s': %s",
+		    LDNS_RESOLV_CONF, strerror(errno));
+		return 0;
 	}
 	if (s != LDNS_STATUS_OK) {
 		d->res = NULL;
-		seterr(err, errlen, "bad '%s': %s", LDNS_RESOLV_CONF,
-		    reason(s, why, sizeof why));
-		errno = s == LDNS_STATUS_MEM_ERR ? ENOMEM : EBADMSG;
-		return -1;
+		snprintf(d->broken, sizeof d->broken, "bad '%s': %s",
+		    LDNS_RESOLV_CONF, reason(s, why, sizeof why));
+		return 0;
 	}
 	/* As glibc: without a nameserver line, a server on this host. */
 	if (ldns_resolver_nameserver_count(d->res) == 0 &&
@@ -783,6 +860,44 @@ same_question(const ldns_pkt *a, const ldns_rdf *qname)
 }
 
 /*
+ * Whether every record of the answer section is one the question asked
+ * for: TXT or CNAME in class IN at the name or along its CNAME chain
+ * (chain[0..n)), or the DNAME or RRSIG a resolver may put beside them.
+ * Anything else (another class, type or owner) comes from a broken or
+ * forged answer, which says nothing about the name: taking it as "no
+ * record" would end an ARC chain for good.
+ */
+static int
+answers_question(const ldns_rr_list *an, const ldns_rdf *const *chain,
+    size_t n)
+{
+	const ldns_rr	*rr;
+	size_t		 i, k, nan = an != NULL ? ldns_rr_list_rr_count(an) : 0;
+
+	for (i = 0; i < nan; i++) {
+		rr = ldns_rr_list_rr(an, i);
+		if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
+			return 0;
+		switch (ldns_rr_get_type(rr)) {
+		case LDNS_RR_TYPE_DNAME:
+		case LDNS_RR_TYPE_RRSIG:
+			continue;
+		case LDNS_RR_TYPE_TXT:
+		case LDNS_RR_TYPE_CNAME:
+			break;
+		default:
+			return 0;
+		}
+		for (k = 0; k < n; k++)
+			if (names_equal(ldns_rr_owner(rr), chain[k]))
+				break;
+		if (k == n)
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * A NOERROR answer with neither records nor an SOA but NS records is a
  * referral: the server is authoritative for a parent zone and does not
  * recurse.  Not NODATA: the name was never asked where it lives.
@@ -816,13 +931,15 @@ packet_txt(const struct dns *d, const ldns_pkt *a, const ldns_rdf *qname,
 {
 	const ldns_rr_list	*an = ldns_pkt_answer(a);
 	const ldns_rdf		*name = qname, *next;
+	const ldns_rdf		*chain[CHAIN_MAX + 1];
 	const ldns_rr		*rr;
-	size_t			 i, nan = an != NULL ?
+	size_t			 i, nchain = 0, nan = an != NULL ?
 				    ldns_rr_list_rr_count(an) : 0;
 	int			 rc;
 
 	/* Follow the CNAMEs a recursive resolver puts before the answer. */
 	for (int hops = 0;; hops++) {
+		chain[nchain++] = name;
 		next = NULL;
 		for (i = 0; i < nan; i++) {
 			rr = ldns_rr_list_rr(an, i);
@@ -838,6 +955,11 @@ packet_txt(const struct dns *d, const ldns_pkt *a, const ldns_rdf *qname,
 		if (hops == CHAIN_MAX)
 			return chain_too_long(err, errlen);
 		name = next;
+	}
+	if (!answers_question(an, chain, nchain)) {
+		seterr(err, errlen, "an answer from %s with a record that does "
+		    "not answer the query", d->server);
+		return DNS_TEMPFAIL;
 	}
 	if (set->n == 0 && set->nul == 0 && name == qname && is_referral(a)) {
 		seterr(err, errlen, "a referral from %s: not a recursive "
@@ -869,6 +991,7 @@ answer_status(const struct dns *d, const ldns_pkt *q, const ldns_pkt *a,
 
 	/* ldns takes any datagram to its socket: check it is the reply */
 	if (!ldns_pkt_qr(a) || ldns_pkt_id(a) != ldns_pkt_id(q) ||
+	    ldns_pkt_get_opcode(a) != LDNS_PACKET_QUERY ||
 	    ((rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) &&
 	    !same_question(a, qname))) {
 		seterr(err, errlen, "an answer from %s that does not match "
@@ -1035,7 +1158,10 @@ dns_txt(struct dns *d, const char *name, char ***txt, size_t *n, char *err,
 	/* The cache key, and the query: case does not matter in DNS. */
 	ldns_dname2canonical(qname);
 	e = cache_slot(d, qname);
-	if (d->zone != NULL)
+	if (d->broken[0] != '\0') {
+		seterr(err, errlen, "%s", d->broken);
+		st = DNS_TEMPFAIL;
+	} else if (d->zone != NULL)
 		st = zone_txt(d, qname, &set, err, errlen);
 	else if (cache_hit(e, qname)) {
 		st = e->st;

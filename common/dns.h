@@ -18,7 +18,8 @@ enum dns_status {
 	DNS_NXDOMAIN,		/* the name does not exist */
 	DNS_NODATA,		/* the name exists, no record of the type */
 	DNS_TEMPFAIL,		/* timeout, SERVFAIL, REFUSED, FORMERR,
-				   an answer that cannot be read */
+				   an answer that cannot be read, or
+				   with records not asked for */
 	DNS_PERMFAIL		/* a malformed name or TXT record */
 };
 
@@ -35,8 +36,10 @@ struct dns;
  * NULL with a reason in err when the address or zone file is bad; errno
  * then says which: EINVAL a bad address or timeout (a usage error),
  * EBADMSG a syntax error in the zone file (the reason names the file and
- * line) or in /etc/resolv.conf, ENOMEM out of memory, anything else the
- * zone file (or /etc/resolv.conf) could not be opened or read.
+ * line), ENOMEM out of memory, anything else the zone file could not be
+ * opened or read.  An /etc/resolv.conf that cannot be read or parsed is
+ * no error here: every lookup then fails with DNS_TEMPFAIL, the reason
+ * saying why, so that what needs no lookup still works.
  *
  * --resolver takes an IPv4 or IPv6 literal, optionally @PORT (53 by
  * default).  The system resolver is /etc/resolv.conf's servers, in order
@@ -49,9 +52,10 @@ struct dns;
  * CNAMEs followed within the file.  Relative names need $ORIGIN (or an
  * SOA before them): without, a name is taken as under the root, with a
  * warning (cli_warn) naming the file and the first such line.  A string
- * over 255 bytes is a syntax error that says so; a file that is not a
- * regular file (a FIFO) is refused at once.  No $INCLUDE, no wildcard
- * synthesis.
+ * over 255 bytes, or a quoted string not closed on its line, is a syntax
+ * error that says so; a UTF-8 byte order mark at the start is skipped,
+ * with a warning; a file that is not a regular file (a FIFO) is refused
+ * at once.  No $INCLUDE, no wildcard synthesis.
  */
 struct dns	*dns_new(const char *, const char *, int, char *, size_t);
 /* The exit status for that errno: MX_USAGE, MX_DATAERR or MX_NOINPUT. */

@@ -528,15 +528,14 @@ msg_read_path(struct msg *m, const char *path, char *err, size_t errlen)
 
 	if (strcmp(path, "-") == 0)
 		return msg_read_fd(m, 0, err, errlen);
+	/* The caller names the file: its diagnostic says it once. */
 	if ((fd = open(path, O_RDONLY)) < 0) {
-		snprintf(err, errlen, "cannot open '%s': %s", path,
-		    strerror(errno));
+		snprintf(err, errlen, "%s", strerror(errno));
 		return MX_NOINPUT;
 	}
 	/* A directory named as a message is a command line no retry mends. */
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "cannot open '%s': %s", path,
-		    strerror(EISDIR));
+		snprintf(err, errlen, "%s", strerror(EISDIR));
 		close(fd);
 		return MX_NOINPUT;
 	}

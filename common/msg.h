@@ -81,7 +81,8 @@ int	msg_write(struct msg *, int, char *, size_t);
 
 /*
  * Read a whole message from path ("-" is stdin): msg_read_fd, with
- * MX_NOINPUT when the file cannot be opened.
+ * MX_NOINPUT when the file cannot be opened.  err does not name the file
+ * (the caller's diagnostic does): strerror(3) when it cannot be opened.
  */
 int	msg_read_path(struct msg *, const char *, char *, size_t);
 

@@ -103,6 +103,30 @@ printf '%s\n' "$out" >"$T/late"
 run arc-verify --dns-zone "$T/zone" --time 999999999999 "$T/late"
 like "$rc:$out" "^0:arc_state=pass" "arc-verify --time 999999999999: pass"
 
+# --time and the other numbers: plain decimal only.  popt would read ''
+# as 0, 010 as 8 and 0x10 as 16; -9223372036854775808 was the "unset"
+# value.  A leading zero is harmless in decimal.
+for t in '' 0x10 +10 ' 10' '10 ' 1e3 -9223372036854775808; do
+	run arc-verify --dns-zone "$T/zone" --time "$t" "$T/sealed"
+	is "$rc:$out:$err" "64::arc-verify: bad --time '$t': want seconds \
+since the epoch, 0 to 999999999999" "arc-verify --time '$t': a usage error"
+done
+run arc-sign -d d.example -s s -k "$T/k.pem" --time 0$T0 \
+    --dns-zone "$T/zone" "$T/m"
+is "$rc:$(printf '%s\n' "$out" | grep -o ' t=[0-9]*' | sort -u)" "0: t=$T0" \
+    "arc-sign --time 0$T0: t=$T0, no octal"
+for o in --timeout --bits; do
+	for v in '' 0x5 +5 5s; do
+		run arc-sign --new-key "$T/nk.pem" -d d.example -s s "$o" "$v"
+		like "$rc:$err" "^64:arc-sign: bad $o '$(printf %s "$v" |
+		    sed 's/+/[+]/')': want a whole number from 1 to [0-9]+\$" \
+		    "arc-sign $o '$v': a usage error"
+	done
+done
+run arc-sign --new-key "$T/nk.pem" -d d.example -s s --bits 01024
+like "$rc:$(openssl pkey -in "$T/nk.pem" -noout -text | head -n 1)" \
+    '^0:.*\(1024 bit' "arc-sign --bits 01024: a 1024-bit key, no octal"
+
 # --accept: a typo or an empty list is a usage error, naming what is wrong.
 acc() {	# acc LIST RC WHY
 	run arc-verify --dns-zone "$T/zone" --time "$T0" --accept "$1" \
@@ -120,6 +144,11 @@ acc ' : :' 64 "an empty list"
 acc '<; ;' 64 "an empty list"
 acc 'none:!' 64 "a '!' with no item after it"
 acc 'none:pass:fial' 64 "unknown item 'fial'"
+# As in Exim, a doubled separator is one inside an item, never two items.
+acc 'fail::pass' 64 "unknown item 'fail:pass'"
+acc '<;none;;pass' 64 "unknown item 'none;pass'"
+acc 'none::' 64 "unknown item 'none:'"
+acc 'fail : : pass' 0
 acc '!*' 1
 acc 'none:PASS' 0
 acc '<; fail; !none' 0

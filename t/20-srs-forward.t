@@ -97,6 +97,9 @@ run at 20005 srs-forward --secret-file "$SEC" --max-age 5 -r "$SRS0"
 succeeds "$A" "--max-age 5: 5 days later"
 run at 20006 srs-forward --secret-file "$SEC" --max-age 5 -r "$SRS0"
 fails 1 "timestamp too old" "--max-age 5: 6 days later"
+# A plain decimal number: a leading zero is no octal.
+run at 20009 srs-forward --secret-file "$SEC" --max-age 010 -r "$SRS0"
+succeeds "$A" "--max-age 010: 10 days, 9 days later"
 # Two base32 digits: the stamp wraps every 1024 days, in every peer.
 run at 21024 srs-forward --secret-file "$SEC" -r "$SRS0"
 succeeds "$A" "1024 days later the stamp has wrapped round"
@@ -128,10 +131,15 @@ run at 20000 srs-forward --secret-file "$SEC" --time "$(day 20022)" -r \
 fails 1 "timestamp too old" "--time, reverse: 22 days later it does not"
 run srs --time "$(day 19999)" -r "$SRS0"
 fails 1 "in the future" "--time, reverse: a day before it was made"
-for v in -1 abc 1.5; do
+for v in -1 abc 1.5 '' 0x10 +10 ' 10' -9223372036854775808; do
 	run srs --time "$v" -d "$FWD" "$A"
 	fails 64 "--time" "--time '$v'"
 done
+run srs --time 000 -d "$FWD" "$A"
+succeeds "SRS0=Bx6k=AA=Example.COM=User@$FWD" "--time 000 is --time 0"
+run srs --time 086400 -d "$FWD" "$A"
+like "$rc:$out" "^0:SRS0=[^=]*=AB=Example.COM=User@$FWD\$" \
+    "--time 086400: day 1, decimal with a leading zero, no octal"
 # The peers under libfaketime, we under --time only: the same addresses.
 if perl -MMail::SRS -e 1 2>/dev/null && $PY -c 'import SRS' 2>/dev/null; then
 	$PY "$MX_SRCDIR/t/data/srs-addrs.py" 5 40 >"$T/peer-in"
@@ -330,21 +338,23 @@ run srs -d
 fails 64 "bad option '-d': missing argument" "-d without its argument"
 run srs -r "$SRS0" --scheme rot13
 fails 64 "unknown scheme 'rot13': expected shevek or exim" "--scheme rot13"
-for v in 0 28 -1 abc; do
+for v in 0 28 -1 abc '' 0x4 ' 4' '4 ' 4x; do
 	run srs -d "$FWD" --hash-length "$v" "$A"
-	fails 64 "--hash-length'? $v|'$v' for '--hash-length'" \
+	fails 64 "bad --hash-length '$v': want a whole number from 1 to 27" \
 	    "--hash-length $v"
 done
-for v in 0 28; do
+for v in 0 28 '' 0x4 04.0; do
 	run srs -d "$FWD" --hash-min "$v" "$A"
-	fails 64 "bad --hash-min $v: expected 1 to 27" "--hash-min $v"
+	fails 64 "bad --hash-min '$v': want a whole number from 1 to 27" \
+	    "--hash-min $v"
 done
 run srs -d "$FWD" --hash-length 4 --hash-min 5 "$A"
 fails 64 "bad --hash-min 5: more than the hash length 4" \
     "--hash-min above --hash-length"
-for v in 0 1024 x; do
+for v in 0 1024 x '' 0x5 -5 99999999999999999999; do
 	run srs -d "$FWD" --max-age "$v" "$A"
-	fails 64 "--max-age'? $v|'$v' for '--max-age'" "--max-age $v"
+	fails 64 "bad --max-age '$v': want a whole number from 1 to 1023" \
+	    "--max-age $v"
 done
 for v in '' == '#' x; do
 	run srs -d "$FWD" --separator "$v" "$A"
@@ -354,9 +364,10 @@ run srs -d "$FWD" --scheme exim --hash-length 5 "$A"
 fails 64 "expected 4 with --scheme exim" "--scheme exim --hash-length 5"
 run srs -d "$FWD" --scheme exim --separator + "$A"
 fails 64 "expected = with --scheme exim" "--scheme exim --separator +"
-for v in 0 -1 99999999 abc; do
+for v in 0 -1 99999999 abc '' 0x5 5s; do
 	run srs -d "$FWD" --timeout "$v" "$A"
-	fails 64 "--timeout'? $v|'$v' for '--timeout'" "--timeout $v"
+	fails 64 "bad --timeout '$v': want a whole number from 1 to" \
+	    "--timeout $v"
 done
 run srs "$A"
 fails 64 "^srs-forward: --domain is required to forward$" "no --domain"

@@ -109,6 +109,31 @@ one_line_error dns-test "zone: one line about it"
 like "$err" "'$T/bad.zone' line 5: " "zone: it names the file and line"
 is "$out" "" "zone: nothing looked up in a broken file"
 
+# ldns would end an unclosed quoted string at the end of its line and say
+# nothing; a quote in a comment or escaped is no string.
+printf '%s\n' '$ORIGIN example.net.' 'a IN TXT "x" ; a "quote' \
+    'b IN TXT "y\"z' 'c IN TXT "w"' >"$T/quote.zone"
+run "$DT" --dns-zone "$T/quote.zone" a.example.net
+is "$rc:$out" 65: "zone: a quoted string not closed is a syntax error"
+one_line_error dns-test "  one line about it"
+is "$err" "dns-test: bad zone file '$T/quote.zone' line 3: a quoted string \
+not closed on its line" "  naming the file and line"
+printf '%s\n' '$ORIGIN example.net.' 'a IN TXT "x" ; a "quote' \
+    'b IN TXT "y\"z"' 'c IN TXT x\"y' >"$T/quote2.zone"
+run "$DT" --dns-zone "$T/quote2.zone" a.example.net b.example.net \
+    c.example.net
+is "$rc:$out:$err" '0:a.example.net ok x
+b.example.net ok '"'"'y"z'"'"'
+c.example.net ok '"'"'x"y'"'"':' "  a quote in a comment or escaped is none"
+
+# A UTF-8 byte order mark, as some editors write, would be part of the
+# first owner name: skipped, with a warning.
+printf '\357\273\277a.example.net. IN TXT "bom"\n' >"$T/bom.zone"
+run "$DT" --dns-zone "$T/bom.zone" a.example.net
+is "$rc:$out" "0:a.example.net ok bom" "zone: a byte order mark is skipped"
+is "$err" "dns-test: zone file '$T/bom.zone': a UTF-8 byte order mark at \
+the start, skipped" "  with a warning"
+
 # Relative names before any $ORIGIN or SOA are under the root: a warning
 # naming the file and the first such line says so, and what to do.
 printf '%s\n' '; no $ORIGIN' 'abs.example.net. IN TXT "a"' '' \
@@ -213,6 +238,10 @@ bad servfail temperror "$BAD answered SERVFAIL"
 bad formerr temperror "$BAD answered FORMERR"
 bad badid temperror "does not match the query"
 bad othername temperror "does not match the query"
+bad status temperror "does not match the query"
+bad chaos temperror "with a record that does not answer the query"
+bad arec temperror "with a record that does not answer the query"
+bad otherowner temperror "with a record that does not answer the query"
 bad truncated temperror "over TCP after a truncated answer"
 bad referral temperror "not a recursive resolver"
 # A query that timed out does not fail the next one (ldns would mark the
@@ -230,7 +259,7 @@ ok "  within the timeout ($t ms)" test "$t" -ge 900 -a "$t" -lt 2500
 if rsa_key "$T/k.pem" 1024; then
 	printf '%s\n' "Authentication-Results: d.example; spf=pass" \
 	    "From: a@d.example" "Subject: t" "" "body" >"$T/m"
-	for f in garbage short cut servfail truncated; do
+	for f in garbage short cut servfail truncated chaos; do
 		$MX_SRCDIR/t/data/arc-zone \
 		    "$f._domainkey.d.example=$T/k.pem" >"$T/$f.zone"
 		arc-sign -d d.example -s "$f" -k "$T/k.pem" \
@@ -244,7 +273,42 @@ if rsa_key "$T/k.pem" 1024; then
 		is "$rc:$out" 75: "arc-sign, a key lookup answered $f: 75"
 	done
 else
-	skip 15 "openssl cannot make keys"
+	skip 18 "openssl cannot make keys"
+fi
+
+# A broken /etc/resolv.conf is the host's fault, no file named on the
+# command line: each lookup is a temporary failure (75, never 66, which
+# Postfix bounces), and a message that needs none goes through.
+if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null ||
+    ! unshare -m true 2>/dev/null || [ ! -s "$T/servfail.eml" ]; then
+	skip 10 "no private mount namespace here (unshare -m, as root)"
+else
+	echo "nameserver not-an-address" >"$T/bad.resolv"
+	badresolv() {	# badresolv COMMAND...: with that resolv.conf
+		unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf ||
+		    exit 77; shift; exec "$@"' sh "$T/bad.resolv" "$@"
+	}
+	run badresolv "$DT" "$SEL"
+	is "$rc:$out" "0:$SEL temperror" \
+	    "a broken resolv.conf: a lookup is a temporary failure"
+	like "$err" "bad '/etc/resolv.conf': " "  saying why"
+	run badresolv arc-sign --filter -d d.example -s s -k "$T/k.pem" "$T/m"
+	like "$rc:$(printf '%s\n' "$out" | grep -c 'cv=none;')" "^0:1\$" \
+	    "  arc-sign --filter: a message with no chain is sealed"
+	run badresolv arc-verify --add-header mx "$T/m"
+	is "$rc:$(printf '%s\n' "$out" | sed -n 2p)" "0:	arc=none (no chain)" \
+	    "  arc-verify --add-header: a message with no chain goes through"
+	run badresolv arc-verify --add-header mx "$T/servfail.eml"
+	is "$rc:$out" 75: "  arc-verify --add-header: one with a chain, 75"
+	one_line_error arc-verify "  in one line"
+	run badresolv arc-verify "$T/servfail.eml"
+	is "$rc:$out" 75: "  arc-verify: 75"
+	run badresolv arc-sign -d d.example -s s -k "$T/k.pem" \
+	    "$T/servfail.2"
+	is "$rc:$out" 75: "  arc-sign: a chain to validate, 75"
+	run badresolv arc-sign --filter -d d.example -s s -k "$T/k.pem" \
+	    "$T/servfail.2"
+	is "$rc:$out" 75: "  arc-sign --filter: the same"
 fi
 
 # --resolver: knot serving the same file gives the same answers.

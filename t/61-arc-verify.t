@@ -360,6 +360,16 @@ is "$rc:$(grep -c '^arc_state=' "$T/out"):$(grep -c ': ' "$T/out")" 0:2:0 \
     "--no-filename, two files: no prefix"
 v -H --no-filename "$T/h1"
 fails 64 "-H and --no-filename exclude each other" "-H with --no-filename"
+# A name holding a newline (or any control byte, a backslash, a byte
+# beyond ASCII) cannot split a line: the prefix shows it as \xNN.
+nl=$(printf 'a\nb:\\\351')
+cp "$T/h1" "$T/$nl"
+v -H "$T/$nl"
+is "$rc:$out" "0:$T/a\\x0ab:\\x5c\\xe9: arc_state=pass
+$T/a\\x0ab:\\x5c\\xe9: arc_state_reason=''
+$T/a\\x0ab:\\x5c\\xe9: arc_domains=d1.example
+$T/a\\x0ab:\\x5c\\xe9: arc_oldest_pass=1" \
+    "-H, a name with a newline: four lines, the name shown as in diagnostics"
 
 # --- --add-header -----------------------------------------------------------
 # field: the first field of $T/out, unfolded.
@@ -453,6 +463,20 @@ fails 66 "cannot read '.*nonesuch'" "--add-header, a missing file"
 run arc-verify --dns-zone "$ZONE" "$T/nonesuch"
 fails 66 "^arc-verify: cannot read '$T/nonesuch': .*No such file" \
     "a missing file"
+is "$err" "arc-verify: cannot read '$T/nonesuch': No such file or directory" \
+    "  naming the file once"
+run arc-verify --dns-zone "$ZONE" "$T/$(printf 'zz\001\377')"
+is "$rc:$err" "66:arc-verify: cannot read '$T/zz\\x01\\xff': No such file \
+or directory" "a missing file with a control byte and a non-ASCII one: \\xNN"
+run arc-verify --dns-zone "$T/$(printf 'zo\nne')" "$T/h1"
+is "$rc:$err" "66:arc-verify: cannot open zone file '$T/zo\\x0ane': No such \
+file or directory" "a zone file's name the same"
+run arc-sign -d d1.example -s s1 -k "$T/$(printf 'k\033.pem')" "$T/m"
+is "$rc:$err" "66:arc-sign: cannot open key '$T/k\\x1b.pem': No such \
+file or directory" "a key file's name the same"
+run arc-sign -d d1.example -s s1 -k "$T/k1.pem" "$T/$(printf 'm\177')"
+is "$rc:$err" "66:arc-sign: cannot read '$T/m\\x7f': No such file or \
+directory" "arc-sign: a message file's name once, and shown"
 run arc-verify --bogus "$T/h1"
 fails 64 "bad option '--bogus'" "an unknown option"
 run arc-verify --dns-zone "$T/nozone" "$T/h1"
@@ -465,9 +489,9 @@ fails 64 "bad resolver 'bogus'" "--resolver bogus"
 run arc-verify --dns-zone "$ZONE" --resolver 127.0.0.1 "$T/h1"
 fails 64 "exclude each other" "--dns-zone and --resolver"
 run arc-verify --dns-zone "$ZONE" --timeout 0 "$T/h1"
-fails 64 "bad timeout 0" "--timeout 0"
+fails 64 "bad --timeout '0': want a whole number from 1 to" "--timeout 0"
 run arc-verify --dns-zone "$ZONE" --time soon "$T/h1"
-fails 64 "'soon' for '--time'" "--time soon"
+fails 64 "bad --time 'soon': want seconds since the epoch" "--time soon"
 run arc-verify --dns-zone "$ZONE" --time -1 "$T/h1"
 fails 64 "--time" "--time -1 (not a time, never 'now')"
 run arc-verify --dns-zone "$ZONE" "$T"

@@ -147,7 +147,7 @@ ok "without --time: t= is now" test "$tt" -ge $((now - 60)) -a "$tt" -le "$now"
 sign --time -5 "$T/m"
 fails 64 "--time" "--time -5 (never 'now' instead)"
 sign --time soon "$T/m"
-fails 64 "'soon' for '--time'" "--time soon"
+fails 64 "bad --time 'soon': want seconds since the epoch" "--time soon"
 
 # --- --authserv-id: whose A-R fields go into the AAR ------------------------
 cat >"$T/m2" <<'EOF'

@@ -23,8 +23,7 @@
 
 static char	*domain, *selector, *keyfile, *authserv_id, *exim_spec,
 		*headers, *algorithm, *outdir, *newkey;
-static long	 now_opt = CLI_TIME_UNSET;
-static int	 bits;
+static char	*bits_opt;
 static int	 filter_mode;
 
 static struct poptOption options[] = {
@@ -41,7 +40,7 @@ static struct poptOption options[] = {
 	{ "exim", '\0', POPT_ARG_STRING, &exim_spec, 0,
 	  "Exim's arc_sign: ID:SELECTOR:/KEY[:timestamps,expire[=[+]N]]",
 	  "SPEC" },
-	{ "time", '\0', POPT_ARG_LONG, &now_opt, 0,
+	{ "time", '\0', POPT_ARG_STRING, NULL, CLI_OPT_TIME,
 	  "sign as at this time (seconds since the epoch), for t= and x=",
 	  "T" },
 	{ "headers", '\0', POPT_ARG_STRING, &headers, 0,
@@ -56,7 +55,7 @@ static struct poptOption options[] = {
 	{ "new-key", '\0', POPT_ARG_STRING, &newkey, 0,
 	  "make a new private key in FILE (never over a file) for -d and -s, "
 	  "and print its DNS record", "FILE" },
-	{ "bits", '\0', POPT_ARG_INT, &bits, 0,
+	{ "bits", '\0', POPT_ARG_STRING, &bits_opt, 0,
 	  "with --new-key: RSA key size, 1024 to 8192 (default 2048)", "N" },
 	{ "filter", '\0', POPT_ARG_NONE, &filter_mode, 0,
 	  "as an MTA's filter: exit 0 whenever the message is written, "
@@ -196,7 +195,7 @@ new_key(int nargs)
 	struct cli_rec	 r;
 	EVP_PKEY	*pk;
 	char		 err[512], *rec, *line;
-	int		 alg = DKIM_RSA_SHA256, rc;
+	int		 alg = DKIM_RSA_SHA256, rc, bits = 0;
 
 	if (keyfile != NULL || exim_spec != NULL || outdir != NULL ||
 	    filter_mode || nargs > 0)
@@ -210,6 +209,8 @@ new_key(int nargs)
 	if (algorithm != NULL &&
 	    (alg = dkim_alg_parse(algorithm, strlen(algorithm))) < 0)
 		cli_die(MX_USAGE, "unknown algorithm '%s'", algorithm);
+	if (bits_opt != NULL)
+		bits = cli_num("--bits", bits_opt, 1, INT_MAX);
 	if ((pk = dkim_key_new(newkey, alg, bits, err, sizeof err, &rc)) ==
 	    NULL)
 		cli_die(rc, "%s", err);
@@ -245,7 +246,10 @@ base_of(const char *path)
 static int
 one(const char *path)
 {
-	const char		*name = strcmp(path, "-") == 0 ? "stdin" : path;
+	char			 shown[CLI_SHOWN_NAME];
+	const char		*name = strcmp(path, "-") == 0 ? "stdin" :
+				    cli_show(path, strlen(path), CLI_SHOW_NAME,
+				    shown, sizeof shown);
 	struct msg		*m;
 	char			 err[512], why[512];
 	enum arc_seal_status	 st;
@@ -365,7 +369,7 @@ main(int argc, const char **argv)
 	poptContext	 pc;
 	const char	**args;
 	struct stat	 st;
-	char		 err[512];
+	char		 err[512], shown[CLI_SHOWN_NAME];
 	int		 n = 0, i, rc, worst = MX_OK, alg;
 
 	pc = cli_parse(argc, argv, options, "[FILE...]", NULL);
@@ -377,9 +381,9 @@ main(int argc, const char **argv)
 		poptFreeContext(pc);
 		return rc;
 	}
-	if (bits != 0)
+	if (bits_opt != NULL)
 		cli_die(MX_USAGE, "--bits goes with --new-key");
-	sg.now = cli_time(now_opt);
+	sg.now = cli_time(cli_time_arg);
 	if (exim_spec != NULL) {
 		if (domain || selector || keyfile)
 			cli_die(MX_USAGE, "--exim replaces -d, -s and -k");
@@ -406,7 +410,8 @@ main(int argc, const char **argv)
 	if (outdir != NULL) {
 		if (stat(outdir, &st) < 0 || !S_ISDIR(st.st_mode))
 			cli_die(MX_CANTCREAT, "cannot use '%s': not a "
-			    "directory", outdir);
+			    "directory", cli_show(outdir, strlen(outdir),
+			    CLI_SHOW_NAME, shown, sizeof shown));
 		for (i = 0; i < n; i++)
 			if (strcmp(args[i], "-") == 0)
 				cli_die(MX_USAGE, "stdin has no name to write "

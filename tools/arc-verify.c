@@ -26,7 +26,6 @@
 static char	*accept_list = "none:pass", *add_header, *remote_ip,
 		*domain, *selector, *keyfile;
 static int	 check_key;
-static long	 now_opt = CLI_TIME_UNSET;
 static time_t	 now;
 static int	 with_filename, no_filename;
 
@@ -40,7 +39,7 @@ static struct poptOption options[] = {
 	{ "ip", '\0', POPT_ARG_STRING, &remote_ip, 0,
 	  "the sending client's address, for smtp.remote-ip in that field",
 	  "ADDR" },
-	{ "time", '\0', POPT_ARG_LONG, &now_opt, 0,
+	{ "time", '\0', POPT_ARG_STRING, NULL, CLI_OPT_TIME,
 	  "judge t= and x= as at this time (seconds since the epoch)", "T" },
 	{ "check-key", '\0', POPT_ARG_NONE, &check_key, 0,
 	  "say whether the key record published for -d and -s holds the "
@@ -146,7 +145,10 @@ key_check(int nargs)
 static int
 one(const char *path, const char *prefix)
 {
-	const char		*name = strcmp(path, "-") == 0 ? "stdin" : path;
+	char			 shown[CLI_SHOWN_NAME];
+	const char		*name = strcmp(path, "-") == 0 ? "stdin" :
+				    cli_show(path, strlen(path), CLI_SHOW_NAME,
+				    shown, sizeof shown);
 	struct msg		*m;
 	struct arc_result	 r;
 	struct cli_rec		 rec;
@@ -207,7 +209,7 @@ main(int argc, const char **argv)
 	args = poptGetArgs(pc);
 	while (args != NULL && args[n] != NULL)
 		n++;
-	now = cli_time(now_opt);
+	now = cli_time(cli_time_arg);
 	if (cli_list_check(accept_list, states, err, sizeof err) != 0)
 		cli_die(MX_USAGE, "bad --accept '%s': %s", accept_list, err);
 	if (add_header != NULL && n > 1)

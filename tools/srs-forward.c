@@ -22,7 +22,6 @@ static int	 reverse;
 static char	*secret_file, *domain, *scheme_name, *separator, *listen_on;
 static char	*tcp_forward, *tcp_reverse;
 static int	 hash_length = 4, hash_min, max_age, timeout_s = 30;
-static long	 now_opt = CLI_TIME_UNSET;
 
 /* The longest line taken from a secret file. */
 #define SECRET_MAX	4096
@@ -30,8 +29,9 @@ static long	 now_opt = CLI_TIME_UNSET;
 #define SHOW_MAX	100
 
 /* Options whose presence matters, not only their value. */
-enum { OPT_LOCAL = 1, OPT_HASH_LENGTH, OPT_HASH_MIN, OPT_MAX_AGE };
-static int	 given[OPT_MAX_AGE + 1];
+enum { OPT_LOCAL = 1, OPT_HASH_LENGTH, OPT_HASH_MIN, OPT_MAX_AGE,
+    OPT_TIMEOUT };
+static int	 given[OPT_TIMEOUT + 1];
 
 static struct srs	*srs;
 
@@ -45,12 +45,12 @@ static struct poptOption options[] = {
 	{ "scheme", '\0', POPT_ARG_STRING, &scheme_name, 0,
 	  "shevek (Mail::SRS, pysrs, postsrsd; the default) or exim",
 	  "NAME" },
-	{ "hash-length", '\0', POPT_ARG_INT, &hash_length, OPT_HASH_LENGTH,
+	{ "hash-length", '\0', POPT_ARG_STRING, NULL, OPT_HASH_LENGTH,
 	  "hash characters written (default 4)", "N" },
-	{ "hash-min", '\0', POPT_ARG_INT, &hash_min, OPT_HASH_MIN,
+	{ "hash-min", '\0', POPT_ARG_STRING, NULL, OPT_HASH_MIN,
 	  "fewest hash characters accepted, at most the hash length "
 	  "(default: the hash length)", "N" },
-	{ "max-age", '\0', POPT_ARG_INT, &max_age, OPT_MAX_AGE,
+	{ "max-age", '\0', POPT_ARG_STRING, NULL, OPT_MAX_AGE,
 	  "days a timestamp stays valid (default 21; exim 10)", "DAYS" },
 	{ "separator", '\0', POPT_ARG_STRING, &separator, 0,
 	  "separator after SRS0/SRS1: = + or - (default =)", "C" },
@@ -66,10 +66,10 @@ static struct poptOption options[] = {
 	{ "tcp-reverse", '\0', POPT_ARG_STRING, &tcp_reverse, 0,
 	  "serve Postfix tcp_table reverse lookups as postsrsd does "
 	  "(its -r port)", "ADDR:PORT" },
-	{ "time", '\0', POPT_ARG_LONG, &now_opt, 0,
+	{ "time", '\0', POPT_ARG_STRING, NULL, CLI_OPT_TIME,
 	  "rewrite as at this time (seconds since the epoch): the day "
 	  "written, and the day a timestamp's age is judged by", "T" },
-	{ "timeout", '\0', POPT_ARG_INT, &timeout_s, 0,
+	{ "timeout", '\0', POPT_ARG_STRING, NULL, OPT_TIMEOUT,
 	  "servers: close a client idle, or slow to send a request, this "
 	  "long (default 30)", "SECS" },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
@@ -83,12 +83,25 @@ static int		 nlocals;
 static void
 on_option(poptContext pc, int val)
 {
+	char	*arg = poptGetOptArg(pc);
+
 	given[val] = 1;
-	if (val != OPT_LOCAL)
+	if (val == OPT_LOCAL) {
+		if (nlocals == (int)(sizeof locals / sizeof locals[0]))
+			cli_die(MX_USAGE, "too many --local-domains options");
+		locals[nlocals++] = arg;
 		return;
-	if (nlocals == (int)(sizeof locals / sizeof locals[0]))
-		cli_die(MX_USAGE, "too many --local-domains options");
-	locals[nlocals++] = poptGetOptArg(pc);
+	}
+	/* The scheme's own bounds are checked by setup(). */
+	if (val == OPT_HASH_LENGTH)
+		hash_length = cli_num("--hash-length", arg, 1, 27);
+	else if (val == OPT_HASH_MIN)
+		hash_min = cli_num("--hash-min", arg, 1, 27);
+	else if (val == OPT_MAX_AGE)
+		max_age = cli_num("--max-age", arg, 1, 1023);
+	else if (val == OPT_TIMEOUT)
+		timeout_s = cli_num("--timeout", arg, 1, INT_MAX / 1000);
+	free(arg);
 }
 
 /* The settings every rewriter gets, checked once by setup(). */
@@ -188,8 +201,8 @@ new_srs(struct srs **out, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set up HMAC: OpenSSL failed");
 		return MX_SOFTWARE;
 	}
-	if (now_opt != CLI_TIME_UNSET)
-		srs_set_time(s, cli_time(now_opt));
+	if (cli_time_arg != NULL)
+		srs_set_time(s, cli_time(cli_time_arg));
 	/* Checked by setup() on the first rewriter: they cannot fail now. */
 	srs_set_hash_length(s, hash_length);
 	srs_set_hash_min(s, hash_min);

@@ -8,6 +8,10 @@
 #	formerr		FORMERR
 #	badid		the answer under another id
 #	othername	an answer to another question
+#	chaos		a TXT record of class CH, not IN
+#	arec		an A record for the name, not TXT
+#	otherowner	a TXT record of another name
+#	status		the reply of a STATUS query (opcode 2)
 #	truncated	TC set (and no TCP listener behind it)
 #	referral	NOERROR, no answer, NS records in authority
 #	nul		a TXT record with a NUL byte inside
@@ -30,8 +34,9 @@ def encode(name):
         + b"\0"
 
 
-def rr(owner, rtype, rdata):
-    return owner + struct.pack(">HHIH", rtype, 1, 60, len(rdata)) + rdata
+def rr(owner, rtype, rdata, rclass=1):
+    return owner + struct.pack(">HHIH", rtype, rclass, 60, len(rdata)) \
+        + rdata
 
 
 def answer(q):
@@ -61,6 +66,18 @@ def answer(q):
     if label == b"othername":
         other = encode(b"other.example") + question[-4:]
         return hdr(0, 1) + other + rr(b"\xc0\x0c", 16, txt(b"fine"))
+    if label == b"chaos":
+        return hdr(0x0400, 1) + question + rr(b"\xc0\x0c", 16, txt(b"fine"),
+                                              3)
+    if label == b"arec":
+        return hdr(0x0400, 1) + question + rr(b"\xc0\x0c", 1,
+                                              b"\x7f\0\0\1")
+    if label == b"otherowner":
+        return hdr(0x0400, 1) + question + rr(encode(b"other.example"), 16,
+                                              txt(b"fine"))
+    if label == b"status":
+        return hdr(0x0400 | 0x1000, 1) + question + rr(b"\xc0\x0c", 16,
+                                                       txt(b"fine"))
     if label == b"truncated":
         return hdr(0x0200) + question
     if label == b"referral":
