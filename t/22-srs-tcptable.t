@@ -146,11 +146,7 @@ port_of() {
 
 # --- the same answers as postsrsd 1.10 --------------------------------------
 if command -v postsrsd >/dev/null; then
-	QF=$(free_port)
-	QR=$(free_port)
-	while [ "$QR" = "$QF" ]; do
-		QR=$(free_port)
-	done
+	free_ports QF QR
 	daemon env TZ=UTC LD_PRELOAD="$FT" FAKETIME="@$(noon 20000)" \
 	    postsrsd -s "$SEC" -d "$FWD" -l 127.0.0.1 -f "$QF" -r "$QR" -4 \
 	    -Xlocal.example -X.sub.example.org

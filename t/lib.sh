@@ -152,6 +152,17 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
+# free_ports VAR1 VAR2: two distinct free ports, in the variables named
+# (a server with two listeners cannot take the same one twice).
+free_ports() {
+	_p1=$(free_port)
+	_p2=$(free_port)
+	while [ "$_p2" = "$_p1" ]; do
+		_p2=$(free_port)
+	done
+	eval "$1=\$_p1 $2=\$_p2"
+}
+
 # wait_port PORT: wait up to 5 s for a listener on 127.0.0.1:PORT.
 wait_port() {
 	_i=0
