@@ -7,9 +7,7 @@
 . "$MX_SRCDIR/t/lib.sh"
 
 PATH=$PATH:/usr/sbin
-use_faketime
-FAKETIME_DONT_FAKE_MONOTONIC=1
-export FAKETIME_DONT_FAKE_MONOTONIC
+use_faketime monotonic-real
 
 SEC=$(secret_file secret s3cr3t)
 FWD=fwd.example.net

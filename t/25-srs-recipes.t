@@ -23,9 +23,7 @@ while True:
 sys.exit(rc if rc >= 0 else 128 - rc)' /bin/sh "$0" "$@"
 fi
 . "$MX_SRCDIR/t/lib.sh"
-use_faketime
-FAKETIME_DONT_FAKE_MONOTONIC=1
-export FAKETIME_DONT_FAKE_MONOTONIC
+use_faketime monotonic-real
 
 TOOLS=$MX_BUILDDIR/tools
 FWD=fwd.example.net

@@ -188,10 +188,16 @@ secret_file() {
 # use_faketime: pin days with libfaketime, preloaded directly (the faketime
 # command would stand between a test and a server's pid and signals, and
 # its semaphores collide with stale ones a killed run leaves in /dev/shm).
-# Sets $FT; skips the whole test without it.
+# Sets $FT; skips the whole test without it.  use_faketime monotonic-real
+# leaves the monotonic clock alone (a server's timeouts stay real) while
+# the day is pinned.
 use_faketime() {
 	FT=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
 	[ -n "$FT" ] || skip_all "libfaketime not installed (faketime)"
+	if [ "${1-}" = monotonic-real ]; then
+		FAKETIME_DONT_FAKE_MONOTONIC=1
+		export FAKETIME_DONT_FAKE_MONOTONIC
+	fi
 	# ASan wants to be first in the library list; libfaketime is preloaded.
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 	export ASAN_OPTIONS
