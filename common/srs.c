@@ -1,8 +1,13 @@
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /*
  * The low-level digests, deprecated in OpenSSL 3 but kept by it: with the
@@ -15,6 +20,7 @@
 #include <openssl/md5.h>
 #include <openssl/sha.h>
 
+#include "cli.h"
 #include "srs.h"
 
 #define DAY		86400
@@ -219,6 +225,82 @@ srs_add_local_domain(struct srs *s, const char *d, size_t len)
 	nd[s->nlocals].name = name;
 	nd[s->nlocals++].len = len;
 	return 0;
+}
+
+int
+srs_add_local_domains(struct srs *s, const char *list)
+{
+	const char	*p = list;
+
+	while (*p) {
+		size_t	n = strcspn(p, ",: \t");
+
+		if (n > 0 && srs_add_local_domain(s, p, n) < 0)
+			return -1;
+		p += n;
+		p += strspn(p, ",: \t");
+	}
+	return 0;
+}
+
+struct secrets {
+	struct srs	*srs;
+	unsigned long	 toolong;	/* the line that was too long, or 0 */
+	int		 nomem;
+};
+
+static int
+add_secret_line(void *arg, const char *line, size_t len, unsigned long lineno)
+{
+	struct secrets	*sc = arg;
+
+	if (line == NULL) {
+		sc->toolong = lineno;
+		return -2;
+	}
+	if (len > 0 && srs_add_secret(sc->srs, line, len) < 0) {
+		sc->nomem = 1;
+		return -2;
+	}
+	return 0;
+}
+
+int
+srs_load_secrets(struct srs *s, const char *path, int *exposed, char *err,
+    size_t errlen)
+{
+	struct secrets	sc = { s, 0, 0 };
+	struct stat	st;
+	int		fd, status, r;
+
+	*exposed = 0;
+	if ((fd = cli_open_regular(path, "secret file", err, errlen,
+	    &status)) < 0)
+		return status;
+	if (fstat(fd, &st) == 0 && (st.st_mode & S_IROTH))
+		*exposed = 1;
+	r = cli_lines(fd, SRS_SECRET_MAX, add_secret_line, &sc);
+	if (r == -1)
+		snprintf(err, errlen, "cannot read secret file '%s': %s",
+		    path, strerror(errno));
+	close(fd);
+	if (r == -1)
+		return MX_IOERR;
+	if (sc.nomem) {
+		snprintf(err, errlen, "cannot load secret: %s",
+		    strerror(ENOMEM));
+		return MX_SOFTWARE;
+	}
+	if (sc.toolong) {
+		snprintf(err, errlen, "secret on line %lu of '%s' is too long",
+		    sc.toolong, path);
+		return MX_USAGE;
+	}
+	if (s->nsecrets == 0) {
+		snprintf(err, errlen, "no secret in '%s'", path);
+		return MX_USAGE;
+	}
+	return MX_OK;
 }
 
 int
@@ -775,6 +857,24 @@ srs_reverse(struct srs *s, const char *addr, size_t len, char *out,
 	if (st != SRS_OK)
 		out[0] = '\0';
 	return st;
+}
+
+enum srs_tcp
+srs_tcp_forward(struct srs *s, const char *addr, size_t len, const char *fwd,
+    char *out)
+{
+	const char	*at;
+	size_t		 dl = strlen(fwd);
+	int		 flags;
+
+	if (srs_reverse(s, addr, len, out, &flags) == SRS_OK)
+		return SRS_TCP_ALREADY;
+	at = memrchr(addr, '@', len);
+	if (at != NULL && (size_t)(addr + len - at - 1) == dl &&
+	    strncasecmp(at + 1, fwd, dl) == 0 &&
+	    srs_forward(s, addr, len, fwd, out, &flags) == SRS_UNCHANGED)
+		return SRS_TCP_OWN;
+	return SRS_TCP_FORWARD;
 }
 
 const char *

@@ -18,6 +18,7 @@
 #define SRS_ADDR_MAX	2048	/* longest address taken */
 #define SRS_OUT_MAX	(SRS_ADDR_MAX + 64)
 #define SRS_HASH_MAX	27	/* base64 of a SHA-1 HMAC, unpadded */
+#define SRS_SECRET_MAX	4096	/* longest line of a secret file */
 
 enum srs_scheme {
 	SRS_SHEVEK,
@@ -54,10 +55,29 @@ int	srs_add_secret(struct srs *, const char *, size_t);
 int	srs_nsecrets(const struct srs *);
 
 /*
+ * Add the secrets of the file path to s, one a line, an empty line
+ * skipped; the file is opened with cli_open_regular and read with
+ * cli_lines, which clears its buffer.  *exposed is set to 1 when others
+ * may read the file (worth a warning, not a refusal), else 0.  Returns
+ * MX_OK, or the exit status with a one-line reason in err: MX_NOINPUT for
+ * a missing, unreadable or irregular file (a FIFO is refused at once),
+ * MX_IOERR when reading fails, MX_USAGE for a file with no secret or a
+ * line longer than SRS_SECRET_MAX, MX_SOFTWARE when out of memory.  On
+ * failure s may hold some of the secrets: the caller frees it.
+ */
+int	srs_load_secrets(struct srs *, const char *, int *, char *, size_t);
+
+/*
  * Never rewrite addresses in these domains: "example.org" matches that
  * domain, ".example.org" any subdomain of it.  0, or -1 (ENOMEM).
  */
 int	srs_add_local_domain(struct srs *, const char *, size_t);
+/*
+ * The same for each domain of a list (a NUL-terminated string), split on
+ * commas, colons, spaces and tabs; empty items are skipped.  0, or -1
+ * (ENOMEM) with the domains before the failing one added.
+ */
+int	srs_add_local_domains(struct srs *, const char *);
 
 /* Settings; each returns 0, or -1 when the value is out of range. */
 int	srs_set_hash_length(struct srs *, int);	/* 1..27; Exim: 4 only */
@@ -73,6 +93,22 @@ enum srs_status	srs_forward(struct srs *, const char *, size_t,
 /* Reverse an SRS address to the address it stands for. */
 enum srs_status	srs_reverse(struct srs *, const char *, size_t, char *,
 		    int *);
+
+/*
+ * postsrsd's tcp_table forward decision, asked before an ordinary forward
+ * of addr through fwd: an address that already reverses under the secrets
+ * of s is not rewritten again (SRS_TCP_ALREADY, postsrsd's 500), and one
+ * in fwd comes back as it is, in out (SRS_TCP_OWN, its 200), as libsrs2
+ * gives them.  SRS_TCP_FORWARD: neither, forward it as usual.  out is a
+ * buffer of SRS_OUT_MAX bytes, overwritten whatever the answer.
+ */
+enum srs_tcp {
+	SRS_TCP_FORWARD,
+	SRS_TCP_ALREADY,
+	SRS_TCP_OWN
+};
+enum srs_tcp	srs_tcp_forward(struct srs *, const char *, size_t,
+		    const char *, char *);
 
 /* A short lower-case reason for a status. */
 const char	*srs_strerror(enum srs_status);

@@ -4,10 +4,7 @@
 # (malformed, oversized, slow, vanished) must not stop the server or delay
 # the others.  Every wait is bounded.
 . "$MX_SRCDIR/t/lib.sh"
-use_faketime
-# Pin the day, but leave the monotonic clock (timeouts) alone.
-FAKETIME_DONT_FAKE_MONOTONIC=1
-export FAKETIME_DONT_FAKE_MONOTONIC
+use_faketime monotonic-real
 
 SEC=$(secret_file secret s3cr3t)
 FWD=fwd.example.net

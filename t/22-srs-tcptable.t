@@ -7,9 +7,7 @@
 . "$MX_SRCDIR/t/lib.sh"
 
 PATH=$PATH:/usr/sbin
-use_faketime
-FAKETIME_DONT_FAKE_MONOTONIC=1
-export FAKETIME_DONT_FAKE_MONOTONIC
+use_faketime monotonic-real
 
 SEC=$(secret_file secret s3cr3t)
 FWD=fwd.example.net
@@ -146,11 +144,7 @@ port_of() {
 
 # --- the same answers as postsrsd 1.10 --------------------------------------
 if command -v postsrsd >/dev/null; then
-	QF=$(free_port)
-	QR=$(free_port)
-	while [ "$QR" = "$QF" ]; do
-		QR=$(free_port)
-	done
+	free_ports QF QR
 	daemon env TZ=UTC LD_PRELOAD="$FT" FAKETIME="@$(noon 20000)" \
 	    postsrsd -s "$SEC" -d "$FWD" -l 127.0.0.1 -f "$QF" -r "$QR" -4 \
 	    -Xlocal.example -X.sub.example.org

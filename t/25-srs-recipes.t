@@ -23,9 +23,7 @@ while True:
 sys.exit(rc if rc >= 0 else 128 - rc)' /bin/sh "$0" "$@"
 fi
 . "$MX_SRCDIR/t/lib.sh"
-use_faketime
-FAKETIME_DONT_FAKE_MONOTONIC=1
-export FAKETIME_DONT_FAKE_MONOTONIC
+use_faketime monotonic-real
 
 TOOLS=$MX_BUILDDIR/tools
 FWD=fwd.example.net
@@ -168,11 +166,7 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
 s.sendall(b"get %s\n" % sys.argv[2].encode())
 print(s.makefile("rb").readline().decode().rstrip("\n"))' "$@"
 }
-PF=$(free_port)
-PR=$(free_port)
-while [ "$PR" = "$PF" ]; do
-	PR=$(free_port)
-done
+free_ports PF PR
 mkdir "$T/postsrsd"
 cp "$W/srs-secret" "$T/postsrsd/secret"
 block README.md srs-postsrsd |
@@ -199,11 +193,7 @@ bad=$(sed -n 's/^[a-z_]*_classes *= *//p' "$T/pd.cf" |
     sed 's/[, ]\{1,\}/\n/g' | grep -Evx '(envelope|header)_(sender|recipient)')
 is "$bad" "" "README srs-postsrsd-main-cf: the classes are Postfix's words"
 if command -v postsrsd >/dev/null; then
-	QF=$(free_port)
-	QR=$(free_port)
-	while [ "$QR" = "$QF" ]; do
-		QR=$(free_port)
-	done
+	free_ports QF QR
 	daemon postsrsd -s "$T/postsrsd/secret" -d "$FWD" -l 127.0.0.1 \
 	    -f "$QF" -r "$QR" -4
 	wait_port "$QF"

@@ -43,11 +43,7 @@ pd_start() {
 	_day=$1
 	_s=$2
 	shift 2
-	PF=$(free_port)
-	PR=$(free_port)
-	while [ "$PR" = "$PF" ]; do
-		PR=$(free_port)
-	done
+	free_ports PF PR
 	daemon env TZ=UTC LD_PRELOAD="$FT" FAKETIME="@$(noon "$_day")" \
 	    postsrsd -s "$_s" -d "$FWD" -l 127.0.0.1 -f "$PF" -r "$PR" -4 \
 	    "$@"

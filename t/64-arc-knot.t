@@ -14,13 +14,7 @@ for d in a b; do
 	rsa_key "$T/$d.pem"
 done
 {
-	cat <<'EOF'
-$ORIGIN arc.test.
-$TTL 300
-@	IN SOA	ns.arc.test. hostmaster.arc.test. 1 3600 600 86400 300
-@	IN NS	ns.arc.test.
-ns	IN A	127.0.0.1
-EOF
+	zone_head arc.test
 	"$MX_SRCDIR/t/data/arc-zone" s1._domainkey.a.arc.test="$T/a.pem" \
 	    s1._domainkey.b.arc.test="$T/b.pem"
 } >"$Z"

@@ -216,12 +216,8 @@ openssl genrsa -traditional -out "$T/short.pem" 512 2>/dev/null
 edp=$(sed 's/.*p=//; s/"//g' "$T/ed.zone")
 rsap=$(sed 's/.*p=//; s/[" ]//g' "$T/rsa.zone")
 {
+	zone_head "$D"
 	cat <<EOF
-\$ORIGIN $D.
-\$TTL 300
-@	IN SOA	ns.$D. hostmaster.$D. 1 3600 600 86400 300
-@	IN NS	ns.$D.
-ns	IN A	127.0.0.1
 nodata._domainkey	IN A	192.0.2.1
 spf._domainkey	IN TXT	"v=spf1 -all"
 rev._domainkey	IN TXT	"v=DKIM1; k=rsa; p="
@@ -333,14 +329,10 @@ else
 	sub="s|/etc/exim4/|$T/etc/|g"
 	arc-sign --new-key "$T/etc/arc2026.key" -d example.org -s arc2026 \
 	    >"$T/old.line"
-	cat >"$T/roll.zone" <<'EOF'
-$ORIGIN example.org.
-$TTL 300
-@	IN SOA	ns.example.org. hostmaster.example.org. 1 3600 600 86400 300
-@	IN NS	ns.example.org.
-ns	IN A	127.0.0.1
-EOF
-	cat "$T/old.line" >>"$T/roll.zone"
+	{
+		zone_head example.org
+		cat "$T/old.line"
+	} >"$T/roll.zone"
 	block man/arc-sign.1 rollover-new | sed "$sub" >"$T/roll-new.sh"
 	block man/arc-sign.1 rollover-check | sed "$sub" >"$T/roll-check.txt"
 	console "$T/roll-check.txt"

@@ -40,13 +40,7 @@ mkdir -p "$T/dz/man" "$T/mc/man"
 rsa_key "$T/arc.key" || skip_all "openssl cannot make keys"
 rsa_key "$T/other.key"
 {
-	cat <<'EOF'
-$ORIGIN example.org.
-$TTL 300
-@	IN SOA	ns.example.org. hostmaster.example.org. 1 3600 600 86400 300
-@	IN NS	ns.example.org.
-ns	IN A	127.0.0.1
-EOF
+	zone_head example.org
 	"$MX_SRCDIR/t/data/arc-zone" arc2026._domainkey.example.org="$T/arc.key" \
 	    arc2026._domainkey.lists.example.org="$T/arc.key" \
 	    arc2026._domainkey.mx.example.org="$T/arc.key"

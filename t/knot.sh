@@ -14,6 +14,9 @@
 # file.  mod-stats counts queries: `knot_ctl stats` shows them, over UDP
 # and TCP apart.  Returns 1, with knot's log as diagnostics, when the
 # server does not come up.
+#
+# zone_head ORIGIN prints the head of a master file for ORIGIN (no final
+# dot): $ORIGIN, $TTL 300, the SOA, the NS ns.ORIGIN and its A 127.0.0.1.
 
 KNOTD=${KNOTD:-/usr/sbin/knotd}
 KNOTC=${KNOTC:-/usr/sbin/knotc}
@@ -66,6 +69,14 @@ _knot_wait() {
 		_k=$((_k + 1))
 	done
 	return 1
+}
+
+zone_head() {	# zone_head ORIGIN
+	# shellcheck disable=SC2016 # $ORIGIN and $TTL are the file's own
+	printf '$ORIGIN %s.\n$TTL 300\n' "$1"
+	printf '@\tIN SOA\tns.%s. hostmaster.%s. 1 3600 600 86400 300\n' \
+	    "$1" "$1"
+	printf '@\tIN NS\tns.%s.\nns\tIN A\t127.0.0.1\n' "$1"
 }
 
 knot_start() {	# knot_start ZONEFILE ORIGIN [PORT]

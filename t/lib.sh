@@ -152,6 +152,17 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
+# free_ports VAR1 VAR2: two distinct free ports, in the variables named
+# (a server with two listeners cannot take the same one twice).
+free_ports() {
+	_p1=$(free_port)
+	_p2=$(free_port)
+	while [ "$_p2" = "$_p1" ]; do
+		_p2=$(free_port)
+	done
+	eval "$1=\$_p1 $2=\$_p2"
+}
+
 # wait_port PORT: wait up to 5 s for a listener on 127.0.0.1:PORT.
 wait_port() {
 	_i=0
@@ -177,10 +188,16 @@ secret_file() {
 # use_faketime: pin days with libfaketime, preloaded directly (the faketime
 # command would stand between a test and a server's pid and signals, and
 # its semaphores collide with stale ones a killed run leaves in /dev/shm).
-# Sets $FT; skips the whole test without it.
+# Sets $FT; skips the whole test without it.  use_faketime monotonic-real
+# leaves the monotonic clock alone (a server's timeouts stay real) while
+# the day is pinned.
 use_faketime() {
 	FT=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
 	[ -n "$FT" ] || skip_all "libfaketime not installed (faketime)"
+	if [ "${1-}" = monotonic-real ]; then
+		FAKETIME_DONT_FAKE_MONOTONIC=1
+		export FAKETIME_DONT_FAKE_MONOTONIC
+	fi
 	# ASan wants to be first in the library list; libfaketime is preloaded.
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 	export ASAN_OPTIONS

@@ -4,14 +4,11 @@
  */
 #include "config.h"
 
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -23,8 +20,6 @@ static char	*secret_file, *domain, *scheme_name, *separator, *listen_on;
 static char	*tcp_forward, *tcp_reverse;
 static int	 hash_length = 4, hash_min, max_age, timeout_s = 30;
 
-/* The longest line taken from a secret file. */
-#define SECRET_MAX	4096
 /* The most of an address a diagnostic quotes. */
 #define SHOW_MAX	100
 
@@ -107,85 +102,6 @@ on_option(poptContext pc, int val)
 /* The settings every rewriter gets, checked once by setup(). */
 static enum srs_scheme	 scheme = SRS_SHEVEK;
 
-static int
-add_local_domains(struct srs *s, const char *list)
-{
-	const char	*p = list;
-
-	while (*p) {
-		size_t	n = strcspn(p, ",: \t");
-
-		if (n > 0 && srs_add_local_domain(s, p, n) < 0)
-			return -1;
-		p += n;
-		p += strspn(p, ",: \t");
-	}
-	return 0;
-}
-
-struct secrets {
-	struct srs	*srs;
-	unsigned long	 toolong;	/* the line that was too long, or 0 */
-	int		 nomem;
-};
-
-static int
-add_secret(void *arg, const char *line, size_t len, unsigned long lineno)
-{
-	struct secrets	*sc = arg;
-
-	if (line == NULL) {
-		sc->toolong = lineno;
-		return -2;
-	}
-	if (len > 0 && srs_add_secret(sc->srs, line, len) < 0) {
-		sc->nomem = 1;
-		return -2;
-	}
-	return 0;
-}
-
-/*
- * Read the secrets of path into s.  Returns 0, or the exit status with a
- * reason in err: a FIFO or a directory is refused at once (66), a file
- * with no secret or an over-long line is a usage error (64).
- */
-static int
-load_secrets(struct srs *s, const char *path, char *err, size_t errlen)
-{
-	struct secrets	sc = { s, 0, 0 };
-	struct stat	st;
-	int		fd, status, r;
-
-	if ((fd = cli_open_regular(path, "secret file", err, errlen,
-	    &status)) < 0)
-		return status;
-	if (fstat(fd, &st) == 0 && (st.st_mode & S_IROTH))
-		cli_warn("secret file '%s' is readable by others", path);
-	r = cli_lines(fd, SECRET_MAX, add_secret, &sc);
-	if (r == -1)
-		snprintf(err, errlen, "cannot read secret file '%s': %s",
-		    path, strerror(errno));
-	close(fd);
-	if (r == -1)
-		return MX_IOERR;
-	if (sc.nomem) {
-		snprintf(err, errlen, "cannot load secret: %s",
-		    strerror(ENOMEM));
-		return MX_SOFTWARE;
-	}
-	if (sc.toolong) {
-		snprintf(err, errlen, "secret on line %lu of '%s' is too long",
-		    sc.toolong, path);
-		return MX_USAGE;
-	}
-	if (srs_nsecrets(s) == 0) {
-		snprintf(err, errlen, "no secret in '%s'", path);
-		return MX_USAGE;
-	}
-	return MX_OK;
-}
-
 /*
  * A rewriter with the settings setup() checked and the secrets of
  * --secret-file, in *out.  Returns 0, or the exit status with a reason
@@ -195,7 +111,7 @@ static int
 new_srs(struct srs **out, char *err, size_t errlen)
 {
 	struct srs	*s;
-	int		 rc;
+	int		 rc, exposed;
 
 	if ((s = srs_new(scheme)) == NULL) {
 		snprintf(err, errlen, "cannot set up HMAC: OpenSSL failed");
@@ -211,13 +127,17 @@ new_srs(struct srs **out, char *err, size_t errlen)
 	if (separator != NULL)
 		srs_set_separator(s, separator[0]);
 	for (int i = 0; i < nlocals; i++)
-		if (add_local_domains(s, locals[i]) < 0) {
+		if (srs_add_local_domains(s, locals[i]) < 0) {
 			snprintf(err, errlen, "cannot add local domain: %s",
 			    strerror(ENOMEM));
 			srs_free(s);
 			return MX_SOFTWARE;
 		}
-	if ((rc = load_secrets(s, secret_file, err, errlen)) != MX_OK) {
+	rc = srs_load_secrets(s, secret_file, &exposed, err, errlen);
+	if (exposed)
+		cli_warn("secret file '%s' is readable by others",
+		    secret_file);
+	if (rc != MX_OK) {
 		srs_free(s);
 		return rc;
 	}
@@ -411,38 +331,6 @@ batch(void)
 }
 
 /*
- * postsrsd's forward table: an address that already reverses under our
- * secrets is not rewritten again ("500"), and one in --domain comes back
- * as it is ("200"), as libsrs2 gives it.  0 when it did either (with the
- * reply in *res and text), else -1: an ordinary forward.
- */
-static int
-postsrsd_forward(const char *key, size_t klen, char *text,
-    enum sockmap_res *res)
-{
-	const char	*at;
-	char		 out[SRS_OUT_MAX];
-	size_t		 dl = strlen(domain);
-	int		 flags;
-
-	if (srs_reverse(srs, key, klen, out, &flags) == SRS_OK) {
-		snprintf(text, SOCKMAP_REPLY_MAX, "already rewritten");
-		*res = SM_NOTFOUND;
-		return 0;
-	}
-	at = memrchr(key, '@', klen);
-	if (at != NULL && (size_t)(key + klen - at - 1) == dl &&
-	    strncasecmp(at + 1, domain, dl) == 0 &&
-	    srs_forward(srs, key, klen, domain, out, &flags) ==
-	    SRS_UNCHANGED) {
-		snprintf(text, SOCKMAP_REPLY_MAX, "%s", out);
-		*res = SM_OK;
-		return 0;
-	}
-	return -1;
-}
-
-/*
  * The maps: "forward" and "reverse" for socketmap clients, and the same
  * with postsrsd's answers for the tcp_table ports ("tcp-forward",
  * "tcp-reverse", names a socketmap client can ask too).
@@ -452,7 +340,6 @@ answer(void *arg, const char *name, size_t nlen, const char *key,
     size_t klen, char *text)
 {
 	enum srs_status		 st;
-	enum sockmap_res	 res;
 	const char		*map = name;
 	size_t			 mlen = nlen;
 	char			 out[SRS_OUT_MAX], show[4 * SHOW_MAX + 8];
@@ -473,8 +360,17 @@ answer(void *arg, const char *name, size_t nlen, const char *key,
 		    cli_show(name, nlen, 64, show, sizeof show));
 		return SM_PERM;
 	}
-	if (fwd && pd && postsrsd_forward(key, klen, text, &res) == 0)
-		return res;
+	if (fwd && pd)
+		switch (srs_tcp_forward(srs, key, klen, domain, out)) {
+		case SRS_TCP_ALREADY:
+			snprintf(text, SOCKMAP_REPLY_MAX, "already rewritten");
+			return SM_NOTFOUND;
+		case SRS_TCP_OWN:
+			snprintf(text, SOCKMAP_REPLY_MAX, "%s", out);
+			return SM_OK;
+		case SRS_TCP_FORWARD:
+			break;
+		}
 	if (fwd)
 		st = srs_forward(srs, key, klen, domain, out, &flags);
 	else
