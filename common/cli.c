@@ -143,6 +143,29 @@ info_exit(poptContext pc, int what)
 	exit(cli_flush_stdout());
 }
 
+/*
+ * A tool started with stdin, stdout or stderr closed would hand that
+ * number to the next file or socket it opens, and then write its results
+ * or diagnostics into a listening socket or a key file.  Each closed one
+ * is opened on /dev/null instead; without /dev/null nothing is safe, and
+ * the tool stops before doing anything (75: the machine's fault).
+ */
+static void
+std_fds(void)
+{
+	int	fd;
+
+	for (int i = 0; i <= 2; i++) {
+		if (fcntl(i, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if ((fd = open("/dev/null", i == 0 ? O_RDONLY : O_WRONLY)) != i) {
+			if (fd != -1 && fd > 2)
+				close(fd);
+			_exit(MX_TEMPFAIL);
+		}
+	}
+}
+
 poptContext
 cli_parse(int argc, const char **argv, const struct poptOption *opts,
     const char *args_help, void (*onopt)(poptContext, int))
@@ -151,6 +174,7 @@ cli_parse(int argc, const char **argv, const struct poptOption *opts,
 	const char	*slash;
 	int		 rc;
 
+	std_fds();
 	if (argc > 0 && argv[0] != NULL) {
 		slash = strrchr(argv[0], '/');
 		progname = slash ? slash + 1 : argv[0];

@@ -554,6 +554,26 @@ run timeout 5 srs-forward --secret-file "$T/none" -d "$FWD" \
     --socketmap 127.0.0.1:0
 is "$rc" 66 "--socketmap: a missing secret file, exit 66"
 
+# Started with stdout closed (>&-): the listening socket must not take fd
+# 1, or the startup line goes into it (SIGPIPE, silently).  It runs, the
+# line going to /dev/null, and answers.  Not under libfaketime, which
+# opens a file of its own at start and so would fill the gap by chance.
+P=$(free_port)
+NOON=$((20000 * 86400 + 43200))
+daemon srs-forward --time "$NOON" --secret-file "$SEC" -d "$FWD" \
+    --socketmap "127.0.0.1:$P" >&- 2>"$T/closed.err"
+pid=$!
+wait_port "$P"
+is "$(ns ask "127.0.0.1:$P" "reverse $SRS0")" "OK $A" \
+    "stdout closed at start: the server runs and answers"
+ok "...still running" kill -0 "$pid"
+is "$(cat "$T/closed.err")" "" "...quietly"
+kill "$pid"
+# stdin and stderr closed too: a forward still prints its answer.
+is "$(srs-forward --time "$NOON" --secret-file "$SEC" -d "$FWD" "$A" \
+    <&- 2>&-)" "$SRS0" \
+    "stdin and stderr closed: the answer on stdout"
+
 el=$(($(date +%s) - start))
 ok "all of it within 30 s (took $el s)" test "$el" -lt 30
 
