@@ -302,8 +302,28 @@ The body.
 	    "$PM" "$PM" "$body" >"$PM/m5"
 	pm quoted <"$PM/m5"
 	ok "procmail: a sender with backquotes is not run" test ! -e "$PM/owned"
+
+	# Senders that look like options are addresses all the same; only
+	# the first Return-Path counts; brackets and blanks are optional.
+	# pmsend SENDER RETURN-PATH-LINES: the sendmail -f srs-forward gives.
+	pmsend() {
+		printf '%s\n%s\n' "$2" "$body" >"$PM/m6"
+		pm sender <"$PM/m6"
+		want=$(srs-forward --secret-file "$PM/srs-secret" -d "$FWD" \
+		    -- "$1")
+		is "$pmrc:$(tr '\n' ' ' <"$PM/argv" 2>/dev/null)" \
+		    "0:-oi -f $want bob@elsewhere.example " \
+		    "procmail: $(printf '%s' "$2" | tr '\n' '|')"
+	}
+	pmsend -x@example.org 'Return-Path: <-x@example.org>'
+	pmsend --local-domains=a@b.example \
+	    'Return-Path: <--local-domains=a@b.example>'
+	pmsend alice@example.org "$(printf '%s\n' \
+	    'Return-Path: <alice@example.org>' 'Return-Path: <eve@example.org>')"
+	pmsend alice@example.org 'Return-Path: alice@example.org'
+	pmsend alice@example.org "$(printf 'Return-Path:  \t<alice@example.org> ')"
 else
-	skip 15 "procmail not installed"
+	skip 20 "procmail not installed"
 fi
 
 # --- The daily bounce report, as cron runs it -------------------------------
