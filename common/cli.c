@@ -147,8 +147,11 @@ info_exit(poptContext pc, int what)
  * A tool started with stdin, stdout or stderr closed would hand that
  * number to the next file or socket it opens, and then write its results
  * or diagnostics into a listening socket or a key file.  Each closed one
- * is opened on /dev/null instead; without /dev/null nothing is safe, and
- * the tool stops before doing anything (75: the machine's fault).
+ * is opened on /dev/null the wrong way round (stdin for writing, the
+ * others for reading), which fills the gap and still fails every read or
+ * write with EBADF, as the closed one did: a filter whose stdout is
+ * closed must not exit 0 with the message gone.  Without /dev/null
+ * nothing is safe, and the tool stops at once (75: the machine's fault).
  */
 static void
 std_fds(void)
@@ -158,7 +161,7 @@ std_fds(void)
 	for (int i = 0; i <= 2; i++) {
 		if (fcntl(i, F_GETFD) != -1 || errno != EBADF)
 			continue;
-		if ((fd = open("/dev/null", i == 0 ? O_RDONLY : O_WRONLY)) != i) {
+		if ((fd = open("/dev/null", i == 0 ? O_WRONLY : O_RDONLY)) != i) {
 			if (fd != -1 && fd > 2)
 				close(fd);
 			_exit(MX_TEMPFAIL);
