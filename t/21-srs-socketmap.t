@@ -195,6 +195,11 @@ like "$addr" '^127\.0\.0\.1:[1-9][0-9]*$' "it says where it listens"
 # --- the maps ---------------------------------------------------------------
 is "$(ns ask "$addr" "forward $A")" "OK $SRS0" "forward: OK and the address"
 is "$(ns ask "$addr" "reverse $SRS0")" "OK $A" "reverse: OK and the address"
+V='"victim@t.example,a"@attacker.example'
+QV=$(env LD_PRELOAD="$FT" FAKETIME="$FAKETIME" srs-forward \
+    --secret-file "$SEC" -d "$FWD" -- "$V")
+is "$(ns ask "$addr" "reverse $(printf '%s' "$QV" | tr -d '"')")" "OK $V" \
+    "reverse: specials in the local part come back quoted"
 printf '%s\n' "$A" u1@example.org "v.w+x@sub.example.org" >"$T/addrs"
 env LD_PRELOAD="$FT" FAKETIME="$FAKETIME" srs-forward --secret-file "$SEC" \
     -d "$FWD" <"$T/addrs" >"$T/batch"
