@@ -748,7 +748,7 @@ shevek_reverse(struct srs *s, const char *lp, size_t lpn, int quoted,
 	char		 lp0[SRS_ADDR_MAX];
 	size_t		 fn[4];
 	enum srs_status	 st;
-	int		 srs1, nf, i;
+	int		 srs1, nf, i, keep;
 
 	if (has_tag(lp, lpn, "SRS1", "-+="))
 		srs1 = 1;
@@ -756,6 +756,12 @@ shevek_reverse(struct srs *s, const char *lp, size_t lpn, int quoted,
 		srs1 = 0;
 	else
 		return SRS_NOTSRS;
+	/*
+	 * Quotes round an SRS local part that needs none came from the
+	 * original's (pysrs quotes the whole): they stay.  Needed ones say
+	 * nothing of the original.
+	 */
+	keep = quoted && bare(lp, lpn);
 	/* SRS1: hash, hop, rest; SRS0: hash, stamp, domain, local part. */
 	nf = srs1 ? 3 : 4;
 	f[0] = lp + 5;
@@ -781,7 +787,7 @@ shevek_reverse(struct srs *s, const char *lp, size_t lpn, int quoted,
 			return SRS_SYNTAX;
 		memcpy(lp0, "SRS0", 4);
 		memcpy(lp0 + 4, f[2], fn[2]);
-		sb_local(&b, lp0, fn[2] + 4, quoted || !bare(lp0, fn[2] + 4));
+		sb_local(&b, lp0, fn[2] + 4, keep || !bare(lp0, fn[2] + 4));
 		sb_chr(&b, '@');
 		sb_add(&b, f[1], fn[1]);
 		return finish(&b, out);
@@ -798,11 +804,11 @@ shevek_reverse(struct srs *s, const char *lp, size_t lpn, int quoted,
 	 * The address the original sender had, in RFC 5321 form: quoted
 	 * where it may not go bare, so that it names that one mailbox and
 	 * no list, command or file (an Exim redirect reads an address
-	 * list).  Needless quotes stay (pysrs); a Quoted-string that
-	 * Mail::SRS kept inside is one already.
+	 * list); a Quoted-string that Mail::SRS kept inside is one
+	 * already.
 	 */
 	if (bare(f[3], fn[3]) || !quoted_string(f[3], fn[3]))
-		sb_local(&b, f[3], fn[3], quoted || !bare(f[3], fn[3]));
+		sb_local(&b, f[3], fn[3], keep || !bare(f[3], fn[3]));
 	else
 		sb_add(&b, f[3], fn[3]);
 	sb_chr(&b, '@');
