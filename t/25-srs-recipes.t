@@ -372,7 +372,7 @@ PATH=$PATH:/usr/sbin
 if ! command -v exim >/dev/null 2>&1 ||
     ! command -v start-stop-daemon >/dev/null 2>&1 ||
     ! getent passwd Debian-exim >/dev/null; then
-	skip 38 "exim4 or start-stop-daemon not installed"
+	skip 39 "exim4 or start-stop-daemon not installed"
 	done_testing
 fi
 # The server and Exim's delivery processes run as Debian-exim.
