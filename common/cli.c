@@ -146,6 +146,32 @@ info_exit(poptContext pc, int what)
 	exit(cli_flush_stdout());
 }
 
+/*
+ * A tool started with stdin, stdout or stderr closed would hand that
+ * number to the next file or socket it opens, and then write its results
+ * or diagnostics into a listening socket or a key file.  Each closed one
+ * is opened on /dev/null the wrong way round (stdin for writing, the
+ * others for reading), which fills the gap and still fails every read or
+ * write with EBADF, as the closed one did: a filter whose stdout is
+ * closed must not exit 0 with the message gone.  Without /dev/null
+ * nothing is safe, and the tool stops at once (75: the machine's fault).
+ */
+static void
+std_fds(void)
+{
+	int	fd;
+
+	for (int i = 0; i <= 2; i++) {
+		if (fcntl(i, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if ((fd = open("/dev/null", i == 0 ? O_WRONLY : O_RDONLY)) != i) {
+			if (fd != -1 && fd > 2)
+				close(fd);
+			_exit(MX_TEMPFAIL);
+		}
+	}
+}
+
 poptContext
 cli_parse(int argc, const char **argv, const struct poptOption *opts,
     const char *args_help, void (*onopt)(poptContext, int))
@@ -154,6 +180,7 @@ cli_parse(int argc, const char **argv, const struct poptOption *opts,
 	const char	*slash;
 	int		 rc;
 
+	std_fds();
 	if (argc > 0 && argv[0] != NULL) {
 		slash = strrchr(argv[0], '/');
 		progname = slash ? slash + 1 : argv[0];

@@ -39,6 +39,9 @@ extern struct poptOption cli_common_options[];
 
 /*
  * Parse argv with the tool's table (which includes cli_common_options).
+ * First opens /dev/null on any of fds 0, 1 and 2 that is closed, so that
+ * no file or socket the tool opens later can take their place; reading or
+ * writing them still fails with EBADF.
  * Handles --help, --usage and --version itself (and exits 0), reports a bad
  * option as a one-line diagnostic and exits MX_USAGE.  Options of the
  * tool's table with a val above 0 (and below 100) go to onopt, with the

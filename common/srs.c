@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -108,6 +109,110 @@ badbyte_init(void)
 
 		badbyte[c] = any | (any || c == '"' || c == '@') << 1;
 	}
+}
+
+/* RFC 5321 4.1.2 atext, and UTF-8 bytes as RFC 6531 allows them. */
+static int
+atext(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' &&
+	    (c | 0x20) <= 'z') || c >= 0x80 ||
+	    (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/*
+ * A local part that may go unquoted: atext and dots, neither first nor
+ * last.  A Dot-string (RFC 5321 4.1.2) but for two dots in a row, which
+ * the peers write bare and MTAs take as one address (a..b@example.jp is
+ * common): no special that makes a parser see a second address, a list,
+ * a command or a file.
+ */
+static int
+bare(const char *s, size_t n)
+{
+	if (n == 0 || s[0] == '.' || s[n - 1] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != '.' && !atext(s[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * The content of a Quoted-string, its quotes taken off, without its
+ * quoted-pairs: into out, which holds n bytes.  -1 when it is not one (a
+ * bare quote or a backslash at the end, a control).
+ */
+static ssize_t
+unquote(const char *s, size_t n, char *out)
+{
+	size_t	o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char	c = s[i];
+
+		if (c == '"' || (c == '\\' && ++i == n))
+			return -1;
+		c = s[i];
+		if (c < 0x20 || c == 0x7f)
+			return -1;
+		out[o++] = c;
+	}
+	return o;
+}
+
+/* A whole Quoted-string, quotes and all (as Mail::SRS keeps one inside). */
+static int
+quoted_string(const char *s, size_t n)
+{
+	char	buf[SRS_ADDR_MAX];
+
+	return n >= 2 && n - 2 <= sizeof buf && s[0] == '"' &&
+	    s[n - 1] == '"' && unquote(s + 1, n - 2, buf) >= 0;
+}
+
+/* A local part, in quotes with '"' and '\\' escaped when quote is set. */
+static void
+sb_local(struct sb *b, const char *s, size_t n, int quote)
+{
+	if (!quote) {
+		sb_add(b, s, n);
+		return;
+	}
+	sb_chr(b, '"');
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			sb_chr(b, '\\');
+		sb_chr(b, s[i]);
+	}
+	sb_chr(b, '"');
+}
+
+/*
+ * A domain a reply may name (RFC 5321 4.1.2): labels of letters, digits,
+ * '-' (and '_' and UTF-8, which MTAs meet), joined by single dots; or an
+ * address literal in brackets.  Nothing that splits a list or an address.
+ */
+static int
+domain_ok(const char *d, size_t n)
+{
+	if (n >= 2 && d[0] == '[') {
+		for (size_t i = 1; i < n - 1; i++)
+			if (strchr("[]\\", d[i]) != NULL)
+				return 0;
+		return d[n - 1] == ']';
+	}
+	if (n == 0 || d[0] == '.' || d[n - 1] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char	c = d[i];
+
+		if (c == '.' ? d[i + 1] == '.' : !(c >= 0x80 || c == '-' ||
+		    c == '_' || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' &&
+		    (c | 0x20) <= 'z')))
+			return 0;
+	}
+	return 1;
 }
 
 struct srs *
@@ -507,14 +612,14 @@ static enum srs_status
 shevek_forward(struct srs *s, const char *lp, size_t lpn, const char *dom,
     size_t domn, int quoted, const char *fwd, char *out)
 {
-	struct sb	 b = { out, 0, SRS_OUT_MAX, 0 };
+	char		 nl[SRS_OUT_MAX];
+	struct sb	 b = { nl, 0, sizeof nl, 0 };
+	struct sb	 o = { out, 0, SRS_OUT_MAX, 0 };
 	char		 hash[SRS_HASH_MAX + 1], ts[3];
 	const char	*rest, *e1, *e2;
 	size_t		 restn;
 
-	out[0] = '\0';
-	if (quoted)
-		sb_chr(&b, '"');
+	out[0] = nl[0] = '\0';
 	if (has_tag(lp, lpn, "SRS1", "-+=") &&
 	    (e1 = memchr(lp + 5, '=', lpn - 5)) != NULL &&
 	    (e2 = memchr(e1 + 1, '=', lpn - (e1 + 1 - lp))) != NULL) {
@@ -560,11 +665,17 @@ shevek_forward(struct srs *s, const char *lp, size_t lpn, const char *dom,
 		sb_chr(&b, '=');
 		sb_add(&b, lp, lpn);
 	}
-	if (quoted)
-		sb_chr(&b, '"');
-	sb_chr(&b, '@');
-	sb_str(&b, fwd);
-	return finish(&b, out);
+	if (b.over)
+		return finish(&b, out);
+	/*
+	 * Quoted as pysrs does when the original was; and whenever the new
+	 * local part may not go bare (a@b@example.org), where the peers
+	 * write an address no parser reads as one.
+	 */
+	sb_local(&o, nl, b.n, quoted || !bare(nl, b.n));
+	sb_chr(&o, '@');
+	sb_str(&o, fwd);
+	return finish(&o, out);
 }
 
 static enum srs_status
@@ -608,6 +719,7 @@ srs_forward(struct srs *s, const char *addr, size_t len, const char *fwd,
 {
 	enum srs_status	 st;
 	const char	*lp, *dom;
+	char		 sem[SRS_ADDR_MAX];
 	size_t		 at, lpn, domn;
 	int		 quoted;
 
@@ -625,6 +737,8 @@ srs_forward(struct srs *s, const char *addr, size_t len, const char *fwd,
 	lpn = at;
 	dom = addr + at + 1;
 	domn = len - at - 1;
+	if (!domain_ok(dom, domn))
+		return SRS_BADADDR;
 	if (is_local(s, dom, domn, fwd)) {
 		memcpy(out, addr, len);
 		out[len] = '\0';
@@ -632,11 +746,19 @@ srs_forward(struct srs *s, const char *addr, size_t len, const char *fwd,
 	}
 	if (s->scheme == SRS_EXIM)
 		return exim_forward(s, addr, len, lp, lpn, dom, domn, fwd, out);
-	/* As pysrs does: the quotes go round the whole new local part. */
+	/*
+	 * As pysrs does: the quotes go round the whole new local part.  What
+	 * is hashed and kept is the local part itself, its quoted-pairs
+	 * undone, as an MTA hands it over unquoted (Exim's $local_part).
+	 */
 	quoted = lpn >= 2 && lp[0] == '"' && lp[lpn - 1] == '"';
 	if (quoted) {
-		lp++;
-		lpn -= 2;
+		ssize_t	n = unquote(lp + 1, lpn - 2, sem);
+
+		if (n < 0)
+			return SRS_BADADDR;
+		lp = sem;
+		lpn = n;
 	}
 	return shevek_forward(s, lp, lpn, dom, domn, quoted, fwd, out);
 }
@@ -704,9 +826,10 @@ shevek_reverse(struct srs *s, const char *lp, size_t lpn, int quoted,
 {
 	struct sb	 b = { out, 0, SRS_OUT_MAX, 0 };
 	const char	*end = lp + lpn, *f[4];
+	char		 lp0[SRS_ADDR_MAX];
 	size_t		 fn[4];
 	enum srs_status	 st;
-	int		 srs1, nf, i;
+	int		 srs1, nf, i, keep;
 
 	if (has_tag(lp, lpn, "SRS1", "-+="))
 		srs1 = 1;
@@ -714,6 +837,12 @@ shevek_reverse(struct srs *s, const char *lp, size_t lpn, int quoted,
 		srs1 = 0;
 	else
 		return SRS_NOTSRS;
+	/*
+	 * Quotes round an SRS local part that needs none came from the
+	 * original's (pysrs quotes the whole): they stay.  Needed ones say
+	 * nothing of the original.
+	 */
+	keep = quoted && bare(lp, lpn);
 	/* SRS1: hash, hop, rest; SRS0: hash, stamp, domain, local part. */
 	nf = srs1 ? 3 : 4;
 	f[0] = lp + 5;
@@ -735,17 +864,16 @@ shevek_reverse(struct srs *s, const char *lp, size_t lpn, int quoted,
 		    "", 0, flags);
 		if (st != SRS_OK)
 			return st;
-		if (quoted)
-			sb_chr(&b, '"');
-		sb_str(&b, "SRS0");
-		sb_add(&b, f[2], fn[2]);
-		if (quoted)
-			sb_chr(&b, '"');
+		if (!domain_ok(f[1], fn[1]))
+			return SRS_SYNTAX;
+		memcpy(lp0, "SRS0", 4);
+		memcpy(lp0 + 4, f[2], fn[2]);
+		sb_local(&b, lp0, fn[2] + 4, keep || !bare(lp0, fn[2] + 4));
 		sb_chr(&b, '@');
 		sb_add(&b, f[1], fn[1]);
 		return finish(&b, out);
 	}
-	if (fn[2] == 0 || (fn[3] == 0 && !quoted))
+	if (fn[2] == 0 || (fn[3] == 0 && !quoted) || !domain_ok(f[2], fn[2]))
 		return SRS_SYNTAX;
 	st = shevek_verify(s, f[0], fn[0], f[1], fn[1], f[2], fn[2], f[3],
 	    fn[3], flags);
@@ -753,11 +881,17 @@ shevek_reverse(struct srs *s, const char *lp, size_t lpn, int quoted,
 		st = shevek_stamp_check(s, f[1], fn[1]);
 	if (st != SRS_OK)
 		return st;
-	if (quoted)
-		sb_chr(&b, '"');
-	sb_add(&b, f[3], fn[3]);
-	if (quoted)
-		sb_chr(&b, '"');
+	/*
+	 * The address the original sender had, in RFC 5321 form: quoted
+	 * where it may not go bare, so that it names that one mailbox and
+	 * no list, command or file (an Exim redirect reads an address
+	 * list); a Quoted-string that Mail::SRS kept inside is one
+	 * already.
+	 */
+	if (bare(f[3], fn[3]) || !quoted_string(f[3], fn[3]))
+		sb_local(&b, f[3], fn[3], keep || !bare(f[3], fn[3]));
+	else
+		sb_add(&b, f[3], fn[3]);
 	sb_chr(&b, '@');
 	sb_add(&b, f[2], fn[2]);
 	return finish(&b, out);
@@ -838,6 +972,7 @@ srs_reverse(struct srs *s, const char *addr, size_t len, char *out,
 {
 	enum srs_status	 st;
 	const char	*lp;
+	char		 sem[SRS_ADDR_MAX];
 	size_t		 at, lpn;
 	int		 quoted;
 
@@ -847,10 +982,15 @@ srs_reverse(struct srs *s, const char *addr, size_t len, char *out,
 		return st;
 	lp = addr;
 	lpn = at;
+	/* Quoted (Postfix) or not (Exim's $local_part): the same fields. */
 	quoted = lpn >= 2 && lp[0] == '"' && lp[lpn - 1] == '"';
 	if (quoted) {
-		lp++;
-		lpn -= 2;
+		ssize_t	n = unquote(lp + 1, lpn - 2, sem);
+
+		if (n < 0)
+			return SRS_BADADDR;
+		lp = sem;
+		lpn = n;
 	}
 	st = s->scheme == SRS_EXIM ? exim_reverse(s, lp, lpn, out) :
 	    shevek_reverse(s, lp, lpn, quoted, out, flags);

@@ -560,4 +560,61 @@ chmod 600 "$T/rotcrlf"
 run at 20000 srs-forward --secret-file "$T/rotcrlf" -r "$new"
 succeeds "$A" "rotation: a secret file with CRLF lines"
 
+# --- Local parts that need quotes ------------------------------------------
+# A reversed address names the original sender and no one else, however
+# the SRS address comes: quoted (Postfix) or with its quotes taken off
+# (Exim's $local_part, specials and all).
+# qcase SENDER ERE: forwarding SENDER gives an SRS address, quoted, that
+# matches ERE; reversing it, and (without a space) the same with its
+# quotes taken off, gives SENDER.
+qcase() {
+	run srs -d "$FWD" -- "$1"
+	like "$rc:$out" "^0:$2\$" "forward $1"
+	_srs=$out
+	run srs -r -- "$_srs"
+	succeeds "$1" "reverse $_srs"
+	case $_srs in
+	*' '*)	;;
+	*)	_bare=$(printf '%s' "$_srs" |
+		    sed 's/^"\(.*\)"@/\1@/; s/\\\(.\)/\1/g')
+		run srs -r -- "$_bare"
+		succeeds "$1" "reverse $_bare" ;;
+	esac
+}
+H='SRS0=[^=]{4}=RA'
+qcase '"victim@t.example,a"@attacker.example' \
+    "\"$H=attacker\\.example=victim@t\\.example,a\"@fwd\\.example\\.net"
+qcase '":include:/tmp/x"@y.example' \
+    "\"$H=y\\.example=:include:/tmp/x\"@fwd\\.example\\.net"
+qcase '"a\"b\\c"@x.example' \
+    "\"$H=x\\.example=a\\\\\"b\\\\\\\\c\"@fwd\\.example\\.net"
+qcase '"a \"b\""@x.example' \
+    "\"$H=x\\.example=a \\\\\"b\\\\\"\"@fwd\\.example\\.net"
+qcase '".lead"@x.example' "\"$H=x\\.example=\\.lead\"@fwd\\.example\\.net"
+# Unquoted specials that an MTA let through: the SRS address is quoted
+# (the peers write SRS0=...=a@b@fwd, no address), the reverse too.
+run srs -d "$FWD" a@b@c.example
+like "$rc:$out" "^0:\"$H=c\\.example=a@b\"@fwd\\.example\\.net\$" \
+    "forward a@b@c.example: the SRS local part quoted"
+run srs -r -- "$out"
+succeeds '"a@b"@c.example' "...which reverses quoted"
+run srs -d "$FWD" trail.@x.example
+like "$rc:$out" "^0:\"$H=x\\.example=trail\\.\"@fwd\\.example\\.net\$" \
+    "forward trail.@x.example: quoted"
+run srs -r -- "$(printf '%s' "$out" | tr -d '"')"
+succeeds '"trail."@x.example' "...its reverse too, from the unquoted form"
+# Two dots in a row go bare, as the peers and MTAs have them.
+run srs -d "$FWD" a..b@x.example
+like "$rc:$out" "^0:$H=x\\.example=a\\.\\.b@fwd\\.example\\.net\$" \
+    "forward a..b: bare"
+run srs -r -- "$out"
+succeeds a..b@x.example "...and back"
+for bad in 'a@x,y.example' 'a@x:y.example' 'a@(x).example' 'a@x..example' \
+    'a@.x.example' '"a"b"@x.example' '"a\"@x.example'; do
+	run srs -d "$FWD" -- "$bad"
+	fails 65 "not a valid address" "forward '$bad'"
+done
+run srs -r -- '"SRS0=AAAA=RA=attacker.example=victim"b"@fwd.example.net'
+fails 65 "not a valid address" "reverse with a bare quote inside quotes"
+
 done_testing

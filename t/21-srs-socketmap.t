@@ -192,6 +192,11 @@ like "$addr" '^127\.0\.0\.1:[1-9][0-9]*$' "it says where it listens"
 # --- the maps ---------------------------------------------------------------
 is "$(ns ask "$addr" "forward $A")" "OK $SRS0" "forward: OK and the address"
 is "$(ns ask "$addr" "reverse $SRS0")" "OK $A" "reverse: OK and the address"
+V='"victim@t.example,a"@attacker.example'
+QV=$(env LD_PRELOAD="$FT" FAKETIME="$FAKETIME" srs-forward \
+    --secret-file "$SEC" -d "$FWD" -- "$V")
+is "$(ns ask "$addr" "reverse $(printf '%s' "$QV" | tr -d '"')")" "OK $V" \
+    "reverse: specials in the local part come back quoted"
 printf '%s\n' "$A" u1@example.org "v.w+x@sub.example.org" >"$T/addrs"
 env LD_PRELOAD="$FT" FAKETIME="$FAKETIME" srs-forward --secret-file "$SEC" \
     -d "$FWD" <"$T/addrs" >"$T/batch"
@@ -550,6 +555,26 @@ one_line_error srs-forward "...one line"
 run timeout 5 srs-forward --secret-file "$T/none" -d "$FWD" \
     --socketmap 127.0.0.1:0
 is "$rc" 66 "--socketmap: a missing secret file, exit 66"
+
+# Started with stdout closed (>&-): the listening socket must not take fd
+# 1, or the startup line goes into it (SIGPIPE, silently).  A closed
+# stdout is a write error, as for any output: 74, saying so.  Not under
+# libfaketime, which opens a file of its own at start and so would fill
+# the gap by chance.
+P=$(free_port)
+timeout 5 srs-forward --secret-file "$SEC" -d "$FWD" \
+    --socketmap "127.0.0.1:$P" >&- 2>"$T/err"
+rc=$?
+err=$(cat "$T/err")
+is "$rc" 74 "stdout closed at start: exit 74"
+one_line_error srs-forward "...one line"
+like "$err" "cannot write to standard output: Bad file descriptor" \
+    "...saying so"
+# stdin and stderr closed: a forward still prints its answer.
+NOON=$((20000 * 86400 + 43200))
+is "$(srs-forward --time "$NOON" --secret-file "$SEC" -d "$FWD" "$A" \
+    <&- 2>&-)" "$SRS0" \
+    "stdin and stderr closed: the answer on stdout"
 
 el=$(($(date +%s) - start))
 ok "all of it within 30 s (took $el s)" test "$el" -lt 30

@@ -229,6 +229,11 @@ is "$(printf '%s\n' '"a b"@x.org' | tt ask "$PF")" "200 $QAB" \
     "a quoted local part: the space goes both ways %-encoded"
 is "$(tt raw "$PF" 'get %22a%20b%22@x.org\n' 1 | sed -n 1p)" "200 $QAB" \
     "...as Postfix encodes it"
+V='"victim@t.example,a"@attacker.example'
+QV=$(srs-forward --secret-file "$SEC" -d "$FWD" --time "$NOON" -- "$V")
+is "$(printf '%s\n' "$QV" "$(printf '%s' "$QV" | tr -d '"')" |
+    tt ask "$PR" | tr '\n' '|')" "200 $V|200 $V|" \
+    "reverse: specials in the local part come back quoted, from either form"
 is "$(tt raw "$PF" "get $(head -c 3000 /dev/zero | tr '\0' a)@b.org\n" 1 |
     tr '\n' '|')" "500 address too long|open|" \
     "a 3000-byte key: 500, the connection stays open"

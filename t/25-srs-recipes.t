@@ -292,8 +292,28 @@ The body.
 	    "$PM" "$PM" "$body" >"$PM/m5"
 	pm quoted <"$PM/m5"
 	ok "procmail: a sender with backquotes is not run" test ! -e "$PM/owned"
+
+	# Senders that look like options are addresses all the same; only
+	# the first Return-Path counts; brackets and blanks are optional.
+	# pmsend SENDER RETURN-PATH-LINES: the sendmail -f srs-forward gives.
+	pmsend() {
+		printf '%s\n%s\n' "$2" "$body" >"$PM/m6"
+		pm sender <"$PM/m6"
+		want=$(srs-forward --secret-file "$PM/srs-secret" -d "$FWD" \
+		    -- "$1")
+		is "$pmrc:$(tr '\n' ' ' <"$PM/argv" 2>/dev/null)" \
+		    "0:-oi -f $want bob@elsewhere.example " \
+		    "procmail: $(printf '%s' "$2" | tr '\n' '|')"
+	}
+	pmsend -x@example.org 'Return-Path: <-x@example.org>'
+	pmsend --local-domains=a@b.example \
+	    'Return-Path: <--local-domains=a@b.example>'
+	pmsend alice@example.org "$(printf '%s\n' \
+	    'Return-Path: <alice@example.org>' 'Return-Path: <eve@example.org>')"
+	pmsend alice@example.org 'Return-Path: alice@example.org'
+	pmsend alice@example.org "$(printf 'Return-Path:  \t<alice@example.org> ')"
 else
-	skip 15 "procmail not installed"
+	skip 20 "procmail not installed"
 fi
 
 # --- The daily bounce report, as cron runs it -------------------------------
@@ -342,7 +362,7 @@ PATH=$PATH:/usr/sbin
 if ! command -v exim >/dev/null 2>&1 ||
     ! command -v start-stop-daemon >/dev/null 2>&1 ||
     ! getent passwd Debian-exim >/dev/null; then
-	skip 20 "exim4 or start-stop-daemon not installed"
+	skip 39 "exim4 or start-stop-daemon not installed"
 	done_testing
 fi
 # The server and Exim's delivery processes run as Debian-exim.
@@ -462,6 +482,48 @@ like "$out" "^User@Example\\.COM\$" \
 run exim -C "$E/exim.conf" -bt -f '' "SRS0=AAAA=${srs#SRS0=????=}"
 like "$out" "is undeliverable: invalid SRS recipient address" \
     "exim-router: a forged SRS address fails"
+# Senders whose local parts hold specials: the bounce goes back to that
+# one sender, never to a list of addresses or through an :include: file.
+printf 'stolen@evil.example\n' >"$T/inc@y.example"
+chmod 644 "$T/inc@y.example"
+for a in '"victim@t.example,a"@attacker.example' \
+    "\":include:$T/inc\"@y.example" '"|/bin/touch x"@z.example' \
+    'a@b@c.example'; do
+	f=$(srs-forward --secret-file "$secret" -d "$FWD" -- "$a")
+	run exim -C "$E/exim.conf" -bt -f '' "$f"
+	want=$a
+	[ "$a" = a@b@c.example ] && want='"a@b"@c.example'
+	is "$(printf '%s\n' "$out" | grep -c 'router = remote')" 1 \
+	    "exim-router: a bounce to $a: one address"
+	like "$(printf '%s\n' "$out" | sed -n 1p)" "^$(printf '%s' "$want" |
+	    sed 's/[]|.*^$[]/\\&/g')\$" "...the original sender"
+	ok "...and no file read" sh -c "! printf '%s' '$out' | grep -q stolen"
+done
+# The router is safe by itself: a server that answers a list, a file, a
+# pipe or an include (an older srs-forward, another program) is not
+# followed.
+BAD=$(free_port)
+daemon "$PY" -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(5)
+while True:
+    c, _ = s.accept()
+    if c.recv(4096):
+        r = b"OK " + open(sys.argv[2], "rb").read().rstrip(b"\n")
+        c.sendall(b"%d:%s," % (len(r), r))
+    c.close()' "$BAD" "$T/answer"
+wait_port "$BAD"
+sed "s/:$SPORT}/:$BAD}/" "$E/exim.conf" >"$E/bad.conf"
+for a in 'victim@t.example,a@attacker.example' ":include:$T/inc@y.example" \
+    '|/bin/touch x' '/etc/passwd' 'a@b, c@d' ':blackhole:'; do
+	printf '%s\n' "$a" >"$T/answer"
+	run exim -C "$E/bad.conf" -bt -f '' "$srs"
+	like "$out" \
+	    "cannot be resolved at this time: SRS socketmap server said no one" \
+	    "exim-router: a server answering '$a': deferred"
+done
 xm '' "$srs"
 xm alice@example.org bob@elsewhere.example
 xm carol@$FWD bob@elsewhere.example

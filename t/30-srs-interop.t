@@ -391,11 +391,14 @@ is "$(grep -c . "$T/o")" 6 "odd SRS addresses: six of them reverse"
 
 # Quoted local parts: pysrs puts the quotes round the whole new local part,
 # which stays a valid address; Mail::SRS and postsrsd leave them inside
-# (SRS0=HHHH=TT=x.org="a b"@fwd, not an address at all).  We follow pysrs.
+# (SRS0=HHHH=TT=x.org="a b"@fwd, not an address at all).  We follow pysrs,
+# specials inside the quotes included.
 cat >"$T/in" <<'EOF'
 "a b"@x.org
 "John.Smith"@Example.ORG
 "x=y"@Sub.Example.NET
+"victim@t.example,a"@attacker.org
+":include:/tmp/x"@y.org
 EOF
 for day in 20000 19461; do
 	ours "$day" --secret-file "$S1" -d "$FWD" <"$T/in" >"$T/o"
@@ -406,5 +409,17 @@ for day in 20000 19461; do
 	ours "$day" --secret-file "$S1" -r <"$T/o" >"$T/x"
 	same "$T/x" "$T/in" "day $day: we reverse our quoted ones"
 done
+# Where we knowingly differ: an unquoted local part with specials, which
+# an MTA let through, the peers write bare (an SRS address that reads as
+# two addresses) and give back bare; we quote both.
+printf '%s\n' a@b@c.org >"$T/in"
+ours 20000 --secret-file "$S1" -d "$FWD" <"$T/in" >"$T/o"
+py 20000 forward "$S1" <"$T/in" >"$T/p"
+is "$(cat "$T/p")" "$(tr -d '"' <"$T/o")" \
+    "a@b@c.org: pysrs writes our address, without the quotes"
+py 20000 reverse "$S1" <"$T/p" >"$T/x"
+ours 20000 --secret-file "$S1" -r <"$T/p" >"$T/y"
+is "$(cat "$T/x"):$(cat "$T/y")" 'a@b@c.org:"a@b"@c.org' \
+    "...pysrs gives it back bare, we quoted"
 
 done_testing

@@ -25,9 +25,10 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
  * address back.  Not for SRS1 local parts, re-forwarded keeping their
  * first hop (they come back as SRS0); nor a wrapped "srs0", which comes
  * back as "SRS0"; nor a domain holding '=', ambiguous in every
- * implementation's field split.  Exim's scheme hashes quotes it then drops
- * and quotes the result by the whole SRS local part, so there only plain
- * atext addresses come back.
+ * implementation's field split; nor, in the Shevek scheme, what comes
+ * back in RFC 5321 form rather than as given.  Exim's scheme hashes quotes
+ * it then drops and quotes the result by the whole SRS local part, so
+ * there only plain atext addresses come back.
  */
 static int
 round_trips(int exim, const char *a, size_t n)
@@ -53,6 +54,21 @@ round_trips(int exim, const char *a, size_t n)
 		return 0;
 	if (memchr(at + 1, '=', n - (at + 1 - a)) != NULL)
 		return 0;
+	/*
+	 * The Shevek scheme gives back RFC 5321 form: a local part with
+	 * specials, or a dot first or last, quoted; quoted-pairs undone;
+	 * and needless quotes only where the SRS local part needs none (an
+	 * address literal's brackets make it need them).
+	 */
+	if (!exim && q != a && (memchr(q, '\\', lpn) != NULL || at[1] == '['))
+		return 0;
+	if (!exim && q == a && (lpn == 0 || a[0] == '.' || a[lpn - 1] == '.'))
+		return 0;
+	for (size_t i = 0; !exim && q == a && i < lpn; i++)
+		if ((unsigned char)a[i] < 0x80 && (a[i] == '\0' || !strchr(
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789.!#$%&'*+-/=?^_`{|}~", a[i])))
+			return 0;
 	/* Exim too refuses to reverse these (a domain literal, say). */
 	for (size_t i = 0; exim && i < n; i++)
 		if (a + i != at && (a[i] == '\0' || !strchr(
