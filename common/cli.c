@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -181,6 +182,13 @@ cli_parse(int argc, const char **argv, const struct poptOption *opts,
 	int		 rc;
 
 	std_fds();
+	/*
+	 * A reader gone or a file-size limit is a write error to report
+	 * with the exit status the contract gives, not a death by signal
+	 * that leaves temporary files and says nothing.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 	if (argc > 0 && argv[0] != NULL) {
 		slash = strrchr(argv[0], '/');
 		progname = slash ? slash + 1 : argv[0];

@@ -685,11 +685,14 @@ hold_signals(int on, sigset_t *old)
 static void
 batch_reason(const struct bfile *f, int e, char *err, size_t errlen)
 {
+	char	path[CLI_SHOWN_NAME];
+
+	cli_show(f->path, strlen(f->path), CLI_SHOW_NAME, path, sizeof path);
 	if (f->src != NULL)
 		snprintf(err, errlen, "cannot write '%s' to '%s': %s", f->src,
-		    f->path, strerror(e));
+		    path, strerror(e));
 	else
-		snprintf(err, errlen, "cannot write '%s': %s", f->path,
+		snprintf(err, errlen, "cannot write '%s': %s", path,
 		    strerror(e));
 }
 
@@ -884,12 +887,19 @@ msg_batch_add(struct msg_batch *b, struct msg *m, const char *name,
 {
 	struct bfile	*f, **g;
 	sigset_t	 old;
+	char		 stem[NAME_MAX + 1];
+	size_t		 n;
 	int		 e;
 
+	/* ".NAME.XXXXXX" must be a name too: a long NAME is cut in it. */
+	if ((n = strlen(name)) > NAME_MAX - 8)
+		n = NAME_MAX - 8;
+	memcpy(stem, name, n);
+	stem[n] = '\0';
 	if ((f = calloc(1, sizeof *f)) == NULL ||
 	    (src != NULL && (f->src = strdup(src)) == NULL) ||
 	    (f->path = path_of(b->dir, "", name, "")) == NULL ||
-	    (f->tmp = path_of(b->dir, ".", name, ".XXXXXX")) == NULL)
+	    (f->tmp = path_of(b->dir, ".", stem, ".XXXXXX")) == NULL)
 		goto fail;
 	if ((size_t)b->n == b->cap) {
 		size_t	cap = b->cap ? b->cap * 2 : 16;

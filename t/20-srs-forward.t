@@ -532,6 +532,9 @@ run sh -c 'srs-forward --secret-file "$1" -d "$2" "$3" >/dev/full' sh \
     "$SEC" "$FWD" "$A"
 fails 74 "cannot write to standard output: No space left on device" \
     "writing to a full device"
+run closed_pipe srs-forward --secret-file "$SEC" -d "$FWD" "$A"
+fails 74 "cannot write to standard output: Broken pipe" \
+    "a reader gone: 74 and one line, no death by SIGPIPE"
 seq 1 200000 | sed 's/$/@example.org/' >"$T/many"
 run sh -c 'srs-forward --secret-file "$1" -d "$2" <"$3" >/dev/full' sh \
     "$SEC" "$FWD" "$T/many"

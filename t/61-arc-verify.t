@@ -501,6 +501,9 @@ fails 66 "cannot read '$T'.*Is a directory" \
     "--add-header, a directory named as the message: 66, no retry mends it"
 run sh -c 'arc-verify --dns-zone "$1" "$2" >/dev/full' sh "$ZONE" "$T/h1"
 fails 74 "cannot write to standard output" "a full device"
+run closed_pipe arc-verify --dns-zone "$ZONE" "$T/h1"
+fails 74 "cannot write to standard output: Broken pipe" \
+    "a reader gone: 74 and one line, no death by SIGPIPE"
 # A filter's faults that are not the message's own: 75, so that the MTA
 # keeps the message and retries (Postfix's pipe would bounce a 74).
 run sh -c 'arc-verify --dns-zone "$1" --add-header mx "$2" >/dev/full' sh \

@@ -167,6 +167,9 @@ if [ -w /dev/full ]; then
 else
 	skip 3 "no /dev/full"
 fi
+run closed_pipe arc-sign --new-key "$T/k/piped.key" -d "$D" -s s1
+is "$rc" 74 "--new-key into a pipe whose reader is gone: 74, not SIGPIPE"
+ok "  the key removed, so a rerun works" test ! -e "$T/k/piped.key"
 
 # Never over an existing file.
 cp "$T/k/rsa.key" "$T/rsa.copy"

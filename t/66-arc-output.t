@@ -52,6 +52,24 @@ is "$rc:$err" "0:" "-o: exit 0, nothing on stderr"
 is "$(passes "$T"/o/*)" 3 "-o: each file written verifies as pass"
 is "$(hidden "$T/o")" "" "-o: no temporary file left"
 
+# A log reader gone (stderr a closed pipe) under -v: no death by SIGPIPE
+# half way, which left temporary files behind.
+mkdir "$T/o2"
+closed_stderr arc-sign -v -d d1.example -s s1 -k "$T/k.pem" --time "$T0" \
+    -o "$T/o2" "$T/in/1.eml" "$T/in/2.eml" "$T/in/3.eml"
+is "$?" 0 "-v, stderr a closed pipe: exit 0"
+is "$(passes "$T"/o2/*)" 3 "  each message written"
+is "$(hidden "$T/o2")" "" "  no temporary file left"
+
+# A name as long as a file name may be (255 bytes): its temporary file's
+# name is cut to fit.
+long=$(printf 'n%.0s' $(seq 1 255))
+cp "$T/in/1.eml" "$T/$long"
+mkdir "$T/o3"
+sign -o "$T/o3" "$T/$long"
+is "$rc:$err" "0:" "-o, a 255-byte file name: written"
+is "$(passes "$T/o3/$long")" 1 "  and it verifies"
+
 # --- one failure, named, and the rest written -------------------------------
 rm -f "$T"/o/*
 mkdir "$T/o/2.eml"

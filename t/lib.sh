@@ -254,6 +254,16 @@ rc = subprocess.run(sys.argv[1:], stdout=w).returncode
 sys.exit(128 - rc if rc < 0 else rc)' "$@"
 }
 
+# closed_stderr COMMAND...: the same with standard error, as when the pipe
+# to a log reader has closed.
+closed_stderr() {
+	$PY -c 'import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+rc = subprocess.run(sys.argv[1:], stderr=w).returncode
+sys.exit(128 - rc if rc < 0 else rc)' "$@"
+}
+
 # nomem: build $T/nomem.so from t/data/nomem.c; preloaded, it fails every
 # allocation over MX_NOMEM_OVER bytes (256 KiB), as when memory runs out.
 # 1 without a C compiler, or under the sanitizers, whose allocator it

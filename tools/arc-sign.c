@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,7 +252,7 @@ one(const char *path)
 				    cli_show(path, strlen(path), CLI_SHOW_NAME,
 				    shown, sizeof shown);
 	struct msg		*m;
-	char			 err[512], why[512];
+	char			 err[PATH_MAX * 2 + 128], why[512];
 	enum arc_seal_status	 st;
 	int			 rc;
 
@@ -445,10 +446,7 @@ main(int argc, const char **argv)
 	    err, sizeof err)) == NULL)
 		cli_die(cli_filter_status(dns_new_status(errno), 1), "%s",
 		    err);
-	/* A reader gone is a write error to report, not a silent death. */
-	if (outdir == NULL)
-		signal(SIGPIPE, SIG_IGN);
-	else {
+	if (outdir != NULL) {
 		if ((batch = msg_batch_new(outdir, err, sizeof err)) == NULL)
 			cli_die(MX_CANTCREAT, "%s", err);
 		catch_signals();

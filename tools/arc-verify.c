@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,9 +228,6 @@ main(int argc, const char **argv)
 		cli_die(add_header ? cli_filter_status(rc, 1) : rc, "%s",
 		    err);
 	}
-	/* A filter's reader gone is a write error to report. */
-	if (add_header != NULL)
-		signal(SIGPIPE, SIG_IGN);
 	if (check_key) {
 		rc = key_check(n);
 		poptFreeContext(pc);
