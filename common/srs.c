@@ -744,23 +744,31 @@ srs_forward(struct srs *s, const char *addr, size_t len, const char *fwd,
 		out[len] = '\0';
 		return SRS_UNCHANGED;
 	}
-	if (s->scheme == SRS_EXIM)
-		return exim_forward(s, addr, len, lp, lpn, dom, domn, fwd, out);
-	/*
-	 * As pysrs does: the quotes go round the whole new local part.  What
-	 * is hashed and kept is the local part itself, its quoted-pairs
-	 * undone, as an MTA hands it over unquoted (Exim's $local_part).
-	 */
+	/* A quoted local part must be one quoted string (RFC 5321 4.1.2). */
 	quoted = lpn >= 2 && lp[0] == '"' && lp[lpn - 1] == '"';
-	if (quoted) {
-		ssize_t	n = unquote(lp + 1, lpn - 2, sem);
-
-		if (n < 0)
-			return SRS_BADADDR;
-		lp = sem;
-		lpn = n;
+	if (quoted && unquote(lp + 1, lpn - 2, sem) < 0)
+		return SRS_BADADDR;
+	if (s->scheme == SRS_EXIM)
+		st = exim_forward(s, addr, len, lp, lpn, dom, domn, fwd, out);
+	else {
+		/*
+		 * As pysrs does: the quotes go round the whole new local
+		 * part.  What is hashed and kept is the local part itself,
+		 * its quoted-pairs undone, as an MTA hands it over unquoted
+		 * (Exim's $local_part).
+		 */
+		if (quoted) {
+			lpn = unquote(lp + 1, lpn - 2, sem);
+			lp = sem;
+		}
+		st = shevek_forward(s, lp, lpn, dom, domn, quoted, fwd, out);
 	}
-	return shevek_forward(s, lp, lpn, dom, domn, quoted, fwd, out);
+	/* An address that srs_reverse() would refuse as too long is none. */
+	if (st == SRS_OK && strlen(out) > SRS_ADDR_MAX) {
+		out[0] = '\0';
+		return SRS_TOOLONG;
+	}
+	return st;
 }
 
 /*

@@ -193,6 +193,17 @@ succeeds "$SRS0" "--scheme shevek is the default"
 run srs -d "$FWD" --scheme exim "$A"
 succeeds "SRS0=9dd4=ra=Example.COM=User@$FWD" \
     "--scheme exim (as exim -be srs_encode)"
+# Quoting that is no quoted string, which Exim's srs_encode refuses too.
+for a in '"a"b"@c.org' '"a"@x.org,b@y.org,"c"@dom.org' '"x" "y"@c.org'; do
+	for sch in exim shevek; do
+		run srs -d "$FWD" --scheme "$sch" -- "$a"
+		fails 65 "not a valid address" "--scheme $sch: $a refused"
+	done
+done
+# Nothing forwarded that the reverse would refuse as too long.
+lp=$(printf 'a%.0s' $(seq 1 2030))
+run srs -d "$FWD" -- "$lp@b.org"
+fails 65 "address too long" "a forward longer than a reverse takes: refused"
 run srs -r --scheme exim "SRS0=9dd4=ra=Example.COM=User@$FWD"
 succeeds user@example.com \
     "--scheme exim reverses its own, lower case as Exim's inbound_srs"
