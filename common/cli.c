@@ -517,8 +517,11 @@ list_next(const char *p, char *sep, struct list_item *it)
 		*sep = ':';
 		while (*p == ' ' || *p == '\t')
 			p++;
-		/* Exim's "<c" at the start picks another separator. */
-		if (*p == '<' && p[1] != '\0' && p[1] != ' ') {
+		/*
+		 * Exim's "<c" at the start, c a punctuation character,
+		 * picks another separator; "<pass" is an item.
+		 */
+		if (*p == '<' && ispunct((unsigned char)p[1])) {
 			*sep = p[1];
 			p += 2;
 		}

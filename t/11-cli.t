@@ -119,7 +119,7 @@ for o in --timeout --bits; do
 	for v in '' 0x5 +5 5s; do
 		run arc-sign --new-key "$T/nk.pem" -d d.example -s s "$o" "$v"
 		like "$rc:$err" "^64:arc-sign: bad $o '$(printf %s "$v" |
-		    sed 's/+/[+]/')': want a whole number from 1 to [0-9]+\$" \
+		    sed 's/+/[+]/')': want a whole number from [0-9]+ to [0-9]+\$" \
 		    "arc-sign $o '$v': a usage error"
 	done
 done
@@ -148,6 +148,8 @@ acc 'none:pass:fial' 64 "unknown item 'fial'"
 acc 'fail::pass' 64 "unknown item 'fail:pass'"
 acc '<;none;;pass' 64 "unknown item 'none;pass'"
 acc 'none::' 64 "unknown item 'none:'"
+# "<" and a letter picks no separator: "<pass" is an item.
+acc '<pass' 64 "unknown item '<pass'"
 acc 'fail : : pass' 0
 acc '!*' 1
 acc 'none:PASS' 0

@@ -211,7 +211,7 @@ new_key(int nargs)
 	    (alg = dkim_alg_parse(algorithm, strlen(algorithm))) < 0)
 		cli_die(MX_USAGE, "unknown algorithm '%s'", algorithm);
 	if (bits_opt != NULL)
-		bits = cli_num("--bits", bits_opt, 1, INT_MAX);
+		bits = cli_num("--bits", bits_opt, DKIM_RSA_MIN, 8192);
 	if ((pk = dkim_key_new(newkey, alg, bits, err, sizeof err, &rc)) ==
 	    NULL)
 		cli_die(rc, "%s", err);
