@@ -13,10 +13,12 @@ same "$T/quick" "$T/ci" "the quick start is what .ci/run runs"
 # A clean copy: the tracked files only, or the tree less its build output
 # when this is no git checkout (a distcheck).
 mkdir "$T/src" "$T/inst"
-if git rev-parse --git-dir >/dev/null 2>&1; then
+if [ "$(git rev-parse --show-toplevel 2>/dev/null)" = "$(pwd -P)" ]; then
 	git ls-files -z | xargs -0 cp --parents -t "$T/src"
 else
-	cp -R . "$T/src" && (cd "$T/src" && make distclean >/dev/null 2>&1)
+	# A distcheck's tree is read-only, and lies inside the checkout.
+	cp -R . "$T/src" && chmod -R u+w "$T/src" &&
+	    (cd "$T/src" && make distclean >/dev/null 2>&1)
 fi
 block README.md build >"$T/build.sh"
 # make check is this run; make install goes to a staging directory.
