@@ -247,20 +247,20 @@ print(s.getsockname()[1])'
 # has gone, as when an MTA drops a filter's output; its status as the shell
 # gives it (128 + the signal for a death by signal).
 closed_pipe() {
-	$PY -c 'import os, subprocess, sys
-r, w = os.pipe()
-os.close(r)
-rc = subprocess.run(sys.argv[1:], stdout=w).returncode
-sys.exit(128 - rc if rc < 0 else rc)' "$@"
+	_closed stdout "$@"
 }
 
 # closed_stderr COMMAND...: the same with standard error, as when the pipe
 # to a log reader has closed.
 closed_stderr() {
+	_closed stderr "$@"
+}
+
+_closed() {	# _closed stdout|stderr COMMAND...
 	$PY -c 'import os, subprocess, sys
 r, w = os.pipe()
 os.close(r)
-rc = subprocess.run(sys.argv[1:], stderr=w).returncode
+rc = subprocess.run(sys.argv[2:], **{sys.argv[1]: w}).returncode
 sys.exit(128 - rc if rc < 0 else rc)' "$@"
 }
 
