@@ -1058,6 +1058,48 @@ msg_batch_unlink(struct msg_batch *b)
 			unlink(b->f[i]->tmp);
 }
 
+/* The batch msg_batch_guard() watches over, for a handler or exit(). */
+static struct msg_batch *volatile	guarded;
+
+static void
+guard_signal(int sig)
+{
+	msg_batch_unlink(guarded);
+	/* SA_RESETHAND made the action the default again. */
+	raise(sig);
+}
+
+/* A cli_die() half way leaves no temporary file either. */
+static void
+guard_exit(void)
+{
+	msg_batch_unlink(guarded);
+}
+
+void
+msg_batch_guard(struct msg_batch *b)
+{
+	static const int	 sigs[] = { SIGHUP, SIGINT, SIGTERM };
+	static int		 installed;
+	struct sigaction	 sa, old;
+	size_t			 i;
+
+	guarded = b;
+	if (installed++)
+		return;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = guard_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	atexit(guard_exit);
+}
+
 void
 msg_batch_free(struct msg_batch *b)
 {
@@ -1070,6 +1112,8 @@ msg_batch_free(struct msg_batch *b)
 	writer_stop(b);
 	hold_signals(1, &old);
 	msg_batch_unlink(b);
+	if (guarded == b)
+		guarded = NULL;
 	for (i = 0; i < b->n; i++) {
 		free(b->f[i]->tmp);
 		free(b->f[i]->path);

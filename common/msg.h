@@ -144,6 +144,13 @@ int	msg_batch_commit(struct msg_batch *,
  * only), for a handler of a signal that ends the process.  NULL is taken.
  */
 void	msg_batch_unlink(struct msg_batch *);
+/*
+ * Guard the batch, one at a time: on SIGHUP, SIGINT or SIGTERM (unless
+ * ignored) and at exit() before commit, its temporary files are removed
+ * with msg_batch_unlink(); a signal then ends the process as it would have.
+ * msg_batch_free() lifts the guard.
+ */
+void	msg_batch_guard(struct msg_batch *);
 /* Remove what is left uncommitted, close the directory and free. */
 void	msg_batch_free(struct msg_batch *);
 

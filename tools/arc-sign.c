@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,42 +307,6 @@ one(const char *path)
 	return rc;
 }
 
-/* A signal that ends us under -o: no temporary file outlives us. */
-static void
-on_signal(int sig)
-{
-	msg_batch_unlink(batch);
-	/* SA_RESETHAND made the action the default again. */
-	raise(sig);
-}
-
-/* Clean up after SIGHUP, SIGINT and SIGTERM, unless they are ignored. */
-static void
-catch_signals(void)
-{
-	static const int	 sigs[] = { SIGHUP, SIGINT, SIGTERM };
-	struct sigaction	 sa, old;
-	size_t			 i;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		sigaddset(&sa.sa_mask, sigs[i]);
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		if (sigaction(sigs[i], NULL, &old) == 0 &&
-		    old.sa_handler != SIG_IGN)
-			sigaction(sigs[i], &sa, NULL);
-}
-
-/* A cli_die() half way leaves no temporary file either. */
-static void
-at_exit(void)
-{
-	msg_batch_unlink(batch);
-}
-
 static void
 commit_failed(void *arg, const char *why)
 {
@@ -394,7 +357,7 @@ main(int argc, const char **argv)
 	if (domain == NULL || selector == NULL || keyfile == NULL)
 		cli_die(MX_USAGE, "give -d DOMAIN, -s SELECTOR and -k KEY "
 		    "(or --exim)");
-	if (!tag_safe(domain, ".-_") || !tag_safe(selector, ".-_"))
+	if (!dkim_name_ok(domain) || !dkim_name_ok(selector))
 		cli_die(MX_USAGE, "bad domain or selector '%s' '%s'", domain,
 		    selector);
 	if (authserv_id == NULL)
@@ -449,8 +412,7 @@ main(int argc, const char **argv)
 	if (outdir != NULL) {
 		if ((batch = msg_batch_new(outdir, err, sizeof err)) == NULL)
 			cli_die(MX_CANTCREAT, "%s", err);
-		catch_signals();
-		atexit(at_exit);
+		msg_batch_guard(batch);
 	}
 	if (n == 0)
 		worst = one("-");
