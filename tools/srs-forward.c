@@ -119,13 +119,33 @@ new_srs(struct srs **out, char *err, size_t errlen)
 	}
 	if (cli_time_arg != NULL)
 		srs_set_time(s, cli_time(cli_time_arg));
-	/* Checked by setup() on the first rewriter: they cannot fail now. */
-	srs_set_hash_length(s, hash_length);
-	srs_set_hash_min(s, hash_min);
-	if (given[OPT_MAX_AGE])
-		srs_set_max_age(s, max_age);
-	if (separator != NULL)
-		srs_set_separator(s, separator[0]);
+	rc = MX_USAGE;
+	if (srs_set_hash_length(s, hash_length) < 0)
+		snprintf(err, errlen, "bad --hash-length %d: expected %s",
+		    hash_length, scheme == SRS_EXIM ? "4 with --scheme exim" :
+		    "1 to 27");
+	else if (srs_set_hash_min(s, hash_min) < 0)
+		snprintf(err, errlen, "bad --hash-min %d: expected %s",
+		    hash_min, scheme == SRS_EXIM ? "4 with --scheme exim" :
+		    "1 to 27");
+	/* Else our own addresses would not reverse. */
+	else if (hash_min > hash_length)
+		snprintf(err, errlen, "bad --hash-min %d: more than the hash "
+		    "length %d", hash_min, hash_length);
+	else if (given[OPT_MAX_AGE] && srs_set_max_age(s, max_age) < 0)
+		snprintf(err, errlen, "bad --max-age %d: expected 1 to 1023 "
+		    "days", max_age);
+	else if (separator != NULL && (strlen(separator) != 1 ||
+	    srs_set_separator(s, separator[0]) < 0))
+		snprintf(err, errlen, "bad --separator '%s': expected %s",
+		    separator, scheme == SRS_EXIM ? "= with --scheme exim" :
+		    "=, + or -");
+	else
+		rc = MX_OK;
+	if (rc != MX_OK) {
+		srs_free(s);
+		return rc;
+	}
 	for (int i = 0; i < nlocals; i++)
 		if (srs_add_local_domains(s, locals[i]) < 0) {
 			snprintf(err, errlen, "cannot add local domain: %s",
@@ -158,31 +178,8 @@ setup(void)
 			cli_die(MX_USAGE, "unknown scheme '%s': "
 			    "expected shevek or exim", scheme_name);
 	}
-	if ((srs = srs_new(scheme)) == NULL)
-		cli_die(MX_SOFTWARE, "cannot set up HMAC: OpenSSL failed");
-	if (srs_set_hash_length(srs, hash_length) < 0)
-		cli_die(MX_USAGE, "bad --hash-length %d: expected %s",
-		    hash_length, scheme == SRS_EXIM ? "4 with --scheme exim" :
-		    "1 to 27");
 	if (!given[OPT_HASH_MIN])
 		hash_min = hash_length;
-	if (srs_set_hash_min(srs, hash_min) < 0)
-		cli_die(MX_USAGE, "bad --hash-min %d: expected %s", hash_min,
-		    scheme == SRS_EXIM ? "4 with --scheme exim" : "1 to 27");
-	/* Else our own addresses would not reverse. */
-	if (hash_min > hash_length)
-		cli_die(MX_USAGE, "bad --hash-min %d: more than the hash "
-		    "length %d", hash_min, hash_length);
-	if (given[OPT_MAX_AGE] && srs_set_max_age(srs, max_age) < 0)
-		cli_die(MX_USAGE, "bad --max-age %d: expected 1 to 1023 days",
-		    max_age);
-	if (separator != NULL && (strlen(separator) != 1 ||
-	    srs_set_separator(srs, separator[0]) < 0))
-		cli_die(MX_USAGE, "bad --separator '%s': expected %s",
-		    separator, scheme == SRS_EXIM ? "= with --scheme exim" :
-		    "=, + or -");
-	srs_free(srs);
-	srs = NULL;
 	if (secret_file == NULL)
 		cli_die(MX_USAGE, "--secret-file is required");
 	if (timeout_s < 1 || timeout_s > INT_MAX / 1000)
