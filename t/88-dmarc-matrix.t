@@ -170,6 +170,8 @@ cat >"$T/explained" <<'EOF'
 ^no-address/|verdict|*|norecord|Mail::DMARC skips DMARC when neither the
 	From domain nor its organizational domain has an MX, NS, A or AAAA
 	record; RFC 7489 has no such test (appendix A.4)
+^idn u-label/|verdict|*|nofrom|a From domain in UTF-8 (RFC 6532) is looked
+	up as its A-label; Mail::DMARC finds no domain in it
 ^from-several|verdict|nofrom|*|several From addresses: dmarc-check says
 	nofrom (RFC 7489 6.6.1 would check each domain and apply the
 	strictest); Mail::DMARC takes the last address
