@@ -48,7 +48,7 @@ struct dns;
  * truncated answer share it.  EDNS asks for answers up to 1232 bytes.
  *
  * A zone file is read once and answers from memory: NXDOMAIN for a name
- * that is neither an owner nor above one, NODATA for one without TXT,
+ * that is neither an owner nor above one, NODATA for one without the type,
  * CNAMEs followed within the file.  Relative names need $ORIGIN (or an
  * SOA before them): without, a name is taken as under the root, with a
  * warning (cli_warn) naming the file and the first such line.  A string

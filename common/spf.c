@@ -420,8 +420,8 @@ domain_end_ok(const char *s)
 	if (len > 0 && s[len - 1] == '.')
 		len--;
 	if (len > 0 && s[len - 1] == '}') {
-		/* the last "%{": a macro ends it */
-		for (p = s + len - 1; p > s; p--)
+		/* a macro ends it: the last "%{" with no "}" after it */
+		for (p = s + len - 1; p > s && p[-1] != '}'; p--)
 			if (p[-1] == '%' && p[0] == '{')
 				return 1;
 		return 0;
