@@ -3,7 +3,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +15,6 @@
 #include "dns.h"
 #include "msg.h"
 #include "tagval.h"
-
-#define SKEW	300	/* seconds a t= may lie ahead of our clock */
 
 enum { F_AAR, F_AMS, F_AS };
 static const char *const fname[] = {
@@ -230,29 +227,10 @@ chain_incomplete(const struct chain *c, int *f)
 	return 0;
 }
 
-/* A domain name as d= may hold: dot-separated labels of letters, digits, - and _. */
 static int
 good_domain(const struct tv *t)
 {
-	size_t	i, lab = 0;
-
-	if (t->vallen == 0 || t->vallen > 253)
-		return 0;
-	for (i = 0; i < t->vallen; i++) {
-		unsigned char	ch = t->val[i];
-
-		if (ch == '.') {
-			if (lab == 0)
-				return 0;
-			lab = 0;
-			continue;
-		}
-		if (!isalnum(ch) && ch != '-' && ch != '_')
-			return 0;
-		if (++lab > 63)
-			return 0;
-	}
-	return lab > 0;
+	return dkim_domain_ok(t->val, t->vallen);
 }
 
 static int
@@ -261,30 +239,11 @@ good_selector(const struct tv *t)
 	return good_domain(t);
 }
 
-/*
- * Parsed keys by record text: a chain or a batch of messages uses a few
- * keys many times, and decoding one costs more than a verification.
- */
-#define KEY_CACHE	16
-
-static struct {
-	char			*txt;
-	struct dkim_pubkey	 k;
-} keys[KEY_CACHE];
-static unsigned	key_next;
-
 void
 arc_cache_free(void)
 {
-	size_t	i;
-
 	free(chain_room);
 	chain_room = NULL;
-	for (i = 0; i < KEY_CACHE; i++) {
-		free(keys[i].txt);
-		keys[i].txt = NULL;
-		dkim_pubkey_free(&keys[i].k);
-	}
 	dkim_cache_free();
 }
 
@@ -294,9 +253,8 @@ get_key(struct dns *dns, const struct tv *s, const struct tv *d,
     const char **why, int *temp)
 {
 	const struct dkim_pubkey	*found = NULL;
-	struct dkim_pubkey		 k;
 	char				 name[600], err[256], **txt;
-	size_t				 ntxt, i;
+	size_t				 ntxt;
 	enum dns_status			 st;
 
 	*temp = 0;
@@ -312,82 +270,18 @@ get_key(struct dns *dns, const struct tv *s, const struct tv *d,
 		*why = "no key";
 		return NULL;
 	}
-	for (i = 0; i < KEY_CACHE; i++)
-		if (keys[i].txt != NULL && strcmp(keys[i].txt, txt[0]) == 0) {
-			found = &keys[i].k;
-			break;
-		}
-	if (found == NULL) {
-		switch (dkim_key_parse(txt[0], strlen(txt[0]), &k, why)) {
-		case DKIM_KEY_OK:
-			i = key_next++ % KEY_CACHE;
-			free(keys[i].txt);
-			dkim_pubkey_free(&keys[i].k);
-			if ((keys[i].txt = strdup(txt[0])) == NULL) {
-				dkim_pubkey_free(&k);
-				*why = "out of memory";
-				break;
-			}
-			keys[i].k = k;
-			found = &keys[i].k;
-			break;
-		case DKIM_KEY_REVOKED:
-			*why = "key revoked";
-			break;
-		default:
-			*why = "bad key record";
-			break;
-		}
+	switch (dkim_key_cached(txt[0], &found, why)) {
+	case DKIM_KEY_OK:
+		break;
+	case DKIM_KEY_REVOKED:
+		*why = "key revoked";
+		break;
+	default:
+		*why = "bad key record";
+		break;
 	}
 	dns_txt_free(txt, ntxt);
 	return found;
-}
-
-/* t= and x= judged by now; NULL or what is wrong. */
-static const char *
-check_times(const struct tvlist *l, time_t now, int expiry)
-{
-	const struct tv	*t = tv_get(l, "t"), *x = tv_get(l, "x");
-	long long	 tv = -1, xv = -1;
-
-	if (t != NULL && (tv = tv_num(t)) < 0)
-		return "bad t=";
-	if (t != NULL && tv > (long long)now + SKEW)
-		return "t= in the future";
-	if (!expiry)
-		return NULL;
-	if (x != NULL && (xv = tv_num(x)) < 0)
-		return "bad x=";
-	if (x != NULL && t != NULL && xv <= tv)
-		return "x= not after t=";
-	if (x != NULL && xv < (long long)now)
-		return "signature expired";
-	return NULL;
-}
-
-/* c= of an AMS: 0 on success with the two forms, -1 if bad. */
-static int
-parse_c(const struct tv *c, int *hrel, int *brel)
-{
-	const char	*p = c->val, *slash;
-	size_t		 n = c->vallen, a;
-
-	*hrel = *brel = 0;
-	slash = memchr(p, '/', n);
-	a = slash ? (size_t)(slash - p) : n;
-	if (a == 7 && memcmp(p, "relaxed", 7) == 0)
-		*hrel = 1;
-	else if (!(a == 6 && memcmp(p, "simple", 6) == 0))
-		return -1;
-	if (slash == NULL)
-		return 0;
-	p = slash + 1;
-	n -= a + 1;
-	if (n == 7 && memcmp(p, "relaxed", 7) == 0)
-		*brel = 1;
-	else if (!(n == 6 && memcmp(p, "simple", 6) == 0))
-		return -1;
-	return 0;
 }
 
 /*
@@ -403,26 +297,14 @@ ams_canon(const struct tv *c, int *hrel, int *brel)
 	}
 	if (c->vallen == 0)
 		return -1;
-	return parse_c(c, hrel, brel);
+	return dkim_canon_parse(c->val, c->vallen, hrel, brel);
 }
 
-/*
- * Where the value of tag b lies within the raw field, with the whitespace
- * round it: RFC 6376 3.7 leaves all of it out of the hash.
- */
 static void
 b_span(const struct msg_hdr *h, const struct tv *b, size_t *off, size_t *len)
 {
-	size_t	start = (size_t)(b->val - h->raw), end = start + b->vallen;
-
-	while (start > 0 && h->raw[start - 1] != '=')
-		start--;
-	while (end < h->len && h->raw[end] != ';' && is_cfws(h->raw[end]))
-		end++;
-	*off = start;
-	*len = end - start;
+	dkim_b_span(h->raw, h->len, b->val, b->vallen, off, len);
 }
-
 
 /* One streaming pass over the body for every distinct body form. */
 static int
@@ -478,7 +360,7 @@ verify_ams(struct chain *c, int i, struct dns *dns, time_t now,
 		return "AMS signs an ARC-Seal";
 	if (lt != NULL && (limit = tv_num(lt)) < 0)
 		return "AMS bad l=";
-	if ((why = check_times(l, now, 1)) != NULL)
+	if ((why = dkim_check_times(l, now, 1)) != NULL)
 		return why;
 	if ((wlen = b64_decode(bht->val, bht->vallen, want, sizeof want)) != 32)
 		return "AMS bad bh=";
@@ -558,7 +440,7 @@ check_seal_tags(const struct tvlist *l, int i, time_t now)
 		return "cv";
 	if (i > 1 && !tv_is(cv, "pass"))
 		return "cv";
-	return check_times(l, now, 0);
+	return dkim_check_times(l, now, 0);
 }
 
 static const char *

@@ -41,6 +41,99 @@ dkim_name_ok(const char *s)
 }
 
 int
+dkim_domain_ok(const char *p, size_t n)
+{
+	size_t	i, lab = 0;
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char	ch = p[i];
+
+		if (ch == '.') {
+			if (lab == 0)
+				return 0;
+			lab = 0;
+			continue;
+		}
+		if (!(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') &&
+		    !(ch >= '0' && ch <= '9') && ch != '-' && ch != '_')
+			return 0;
+		if (++lab > 63)
+			return 0;
+	}
+	return lab > 0;
+}
+
+static int
+canon_word(const char *p, size_t n, int *relaxed)
+{
+	if (n == 7 && memcmp(p, "relaxed", 7) == 0)
+		*relaxed = 1;
+	else if (n == 6 && memcmp(p, "simple", 6) == 0)
+		*relaxed = 0;
+	else
+		return -1;
+	return 0;
+}
+
+int
+dkim_canon_parse(const char *p, size_t n, int *hrel, int *brel)
+{
+	const char	*slash = memchr(p, '/', n);
+	size_t		 a = slash ? (size_t)(slash - p) : n;
+
+	*hrel = *brel = 0;
+	if (canon_word(p, a, hrel) < 0)
+		return -1;
+	if (slash == NULL)
+		return 0;
+	return canon_word(slash + 1, n - a - 1, brel);
+}
+
+const char *
+dkim_check_times(const struct tvlist *l, time_t now, int expiry)
+{
+	const struct tv	*t = tv_get(l, "t"), *x = tv_get(l, "x");
+	long long	 tv = -1, xv = -1;
+
+	if (t != NULL && (tv = tv_num(t)) < 0)
+		return "bad t=";
+	if (t != NULL && tv > (long long)now + DKIM_SKEW)
+		return "t= in the future";
+	if (!expiry)
+		return NULL;
+	if (x != NULL && (xv = tv_num(x)) < 0)
+		return "bad x=";
+	/* RFC 6376 3.5: x= MUST be greater than t=. */
+	if (x != NULL && t != NULL && xv <= tv)
+		return "x= not after t=";
+	if (x != NULL && xv < (long long)now)
+		return "signature expired";
+	return NULL;
+}
+
+static int
+is_cfws(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+void
+dkim_b_span(const char *raw, size_t len, const char *val, size_t vallen,
+    size_t *off, size_t *blen)
+{
+	size_t	start = (size_t)(val - raw), end = start + vallen;
+
+	while (start > 0 && raw[start - 1] != '=')
+		start--;
+	while (end < len && raw[end] != ';' && is_cfws((unsigned char)raw[end]))
+		end++;
+	*off = start;
+	*blen = end - start;
+}
+
+int
 dkim_alg_parse(const char *s, size_t n)
 {
 	if (n == 10 && memcmp(s, "rsa-sha256", 10) == 0)
@@ -192,6 +285,12 @@ dkim_key_parse(const char *rec, size_t len, struct dkim_pubkey *k,
 		dkim_pubkey_free(k);
 		return DKIM_KEY_SHORT;
 	}
+	/* Its signatures would not fit DKIM_SIG_MAX. */
+	if (k->alg == DKIM_RSA_SHA256 && EVP_PKEY_get_bits(k->pk) > DKIM_RSA_MAX) {
+		*why = "RSA key longer than 8192 bits";
+		dkim_pubkey_free(k);
+		return DKIM_KEY_BAD;
+	}
 	return DKIM_KEY_OK;
 }
 
@@ -200,6 +299,43 @@ dkim_pubkey_free(struct dkim_pubkey *k)
 {
 	EVP_PKEY_free(k->pk);
 	k->pk = NULL;
+}
+
+#define KEY_CACHE	16
+
+static struct {
+	char			*txt;
+	struct dkim_pubkey	 k;
+} keys[KEY_CACHE];
+static unsigned	key_next;
+
+enum dkim_key_status
+dkim_key_cached(const char *rec, const struct dkim_pubkey **kp,
+    const char **why)
+{
+	struct dkim_pubkey	k;
+	enum dkim_key_status	st;
+	size_t			i;
+
+	*kp = NULL;
+	for (i = 0; i < KEY_CACHE; i++)
+		if (keys[i].txt != NULL && strcmp(keys[i].txt, rec) == 0) {
+			*kp = &keys[i].k;
+			return DKIM_KEY_OK;
+		}
+	if ((st = dkim_key_parse(rec, strlen(rec), &k, why)) != DKIM_KEY_OK)
+		return st;
+	i = key_next++ % KEY_CACHE;
+	free(keys[i].txt);
+	dkim_pubkey_free(&keys[i].k);
+	if ((keys[i].txt = strdup(rec)) == NULL) {
+		dkim_pubkey_free(&k);
+		*why = "out of memory";
+		return DKIM_KEY_BAD;
+	}
+	keys[i].k = k;
+	*kp = &keys[i].k;
+	return DKIM_KEY_OK;
 }
 
 /*
@@ -528,13 +664,8 @@ fail:
 	return NULL;
 }
 
-/*
- * A key record, as opposed to another TXT record at the name (an SPF
- * record published there by mistake, a note): v=DKIM1 first, or no v=
- * and a p= (RFC 6376 3.6.1 makes v= optional).
- */
-static int
-is_key_record(const char *rec)
+int
+dkim_is_key_record(const char *rec)
 {
 	struct tvlist	 l;
 	const struct tv	*v;
@@ -623,7 +754,7 @@ dkim_key_check(struct dns *dns, const char *selector, const char *domain,
 	}
 	*why = '\0';
 	for (i = 0; i < ntxt; i++) {
-		if (!is_key_record(txt[i]))
+		if (!dkim_is_key_record(txt[i]))
 			continue;
 		nkey++;
 		c = check_one(txt[i], pk, r, sizeof r);
@@ -700,6 +831,11 @@ dkim_cache_free(void)
 		EVP_PKEY_CTX_free(ctxs[i].ctx);
 		ctxs[i].ctx = NULL;
 		ctxs[i].pk = NULL;
+	}
+	for (i = 0; i < KEY_CACHE; i++) {
+		free(keys[i].txt);
+		keys[i].txt = NULL;
+		dkim_pubkey_free(&keys[i].k);
 	}
 }
 
