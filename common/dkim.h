@@ -211,4 +211,37 @@ int	dkim_hash_headers(const struct msg *, const char *, size_t, int,
 int	dkim_canon_headers(const struct msg *, const char *, size_t, int,
 	    long, struct buf *);
 
+/*
+ * The header fields signed by default, as an h= list: RFC 6376 5.4.1's
+ * and the MIME ones, each as often as the message has it, and "from"
+ * once more, so that a From added later breaks the signature.  Appended
+ * to b; 0 or -1.
+ */
+int	dkim_default_headers(const struct msg *, struct buf *);
+
+/*
+ * A signature field (DKIM-Signature, ARC-Seal, ARC-Message-Signature)
+ * laid out with its tags in alphabetical order, lines folded before
+ * column 78.  b= stands on a line of its own, so that the field signed
+ * (b= empty) and the field written fold alike everywhere else and
+ * canonicalise alike.
+ */
+struct dkim_tag {
+	const char	*name;
+	const char	*val;
+	int		 list;		/* a colon list that may break at colons */
+};
+
+/* The field name: tags (sorted in place), b= sig, lines ending in eol. */
+int	dkim_layout(struct buf *, const char *, struct dkim_tag *, size_t,
+	    const char *, const char *);
+/*
+ * Lay the field out with b= empty, append it (canonical, relaxed or
+ * simple) to what precedes it in pre, hash that, sign it with key (alg),
+ * and lay the field out into out with the signature.  pre is left as it
+ * came.  0, or -1 (out of memory, or signing failed).
+ */
+int	dkim_sign_field(struct buf *, const char *, struct dkim_tag *, size_t,
+	    EVP_PKEY *, int, int, struct buf *, const char *);
+
 #endif
