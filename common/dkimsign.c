@@ -11,6 +11,8 @@
 #include "dkimsign.h"
 #include "msg.h"
 
+#define DKIM_SIGN_TAGS	32
+
 static int
 body_hash(struct msg *m, struct bodyhash *h)
 {
@@ -26,13 +28,58 @@ body_hash(struct msg *m, struct bodyhash *h)
 	return bodyhash_final(h);
 }
 
+/*
+ * The signer's tags over ours.  The names are copied into one buffer,
+ * NUL after each, sized first so that it never moves.
+ */
+static int
+extra_tags(const struct dkim_signer *sg, struct dkim_tag *t, size_t *nt,
+    struct buf *names)
+{
+	size_t	i, k, len = 0;
+
+	for (i = 0; i < sg->ntags; i++)
+		len += strlen(sg->tags[i]) + 1;
+	if (buf_reserve(names, len + 1) < 0)
+		return -1;
+	for (i = 0; i < sg->ntags; i++) {
+		const char	*eq = strchr(sg->tags[i], '=');
+		size_t		 nl = eq ? (size_t)(eq - sg->tags[i]) :
+				    strlen(sg->tags[i]);
+		char		*name = names->p + names->len;
+
+		memcpy(name, sg->tags[i], nl);
+		name[nl] = '\0';
+		names->len += nl + 1;
+		if (nl == 0 || strcmp(name, "b") == 0 ||
+		    strcmp(name, "bh") == 0)
+			return -1;
+		for (k = 0; k < *nt; k++)
+			if (strcmp(t[k].name, name) == 0)
+				break;
+		if (eq == NULL) {
+			if (k < *nt)
+				t[k] = t[--*nt];
+			continue;
+		}
+		if (k == *nt) {
+			if (*nt == DKIM_SIGN_TAGS)
+				return -1;
+			(*nt)++;
+		}
+		t[k] = (struct dkim_tag){ name, eq + 1, 0 };
+	}
+	return 0;
+}
+
 int
 dkim_sign(struct msg *m, const struct dkim_signer *sg, char *why,
     size_t whylen)
 {
 	struct bodyhash	 bh;
 	struct buf	 hl = { 0 }, data = { 0 }, field = { 0 };
-	struct dkim_tag	 t[16];
+	struct dkim_tag	 t[DKIM_SIGN_TAGS];
+	struct buf	 names = { 0 };
 	const char	*eol = msg_crlf(m) ? "\r\n" : "\n";
 	char		 bhb64[64], canon[32], lbuf[32], tbuf[32], xbuf[32];
 	size_t		 nt = 0;
@@ -73,6 +120,10 @@ dkim_sign(struct msg *m, const struct dkim_signer *sg, char *why,
 		t[nt++] = (struct dkim_tag){ "t", tbuf, 0 };
 	if (sg->expire > 0)
 		t[nt++] = (struct dkim_tag){ "x", xbuf, 0 };
+	if (extra_tags(sg, t, &nt, &names) < 0) {
+		snprintf(why, whylen, "bad or too many tags");
+		goto out;
+	}
 	if (dkim_canon_headers(m, hl.p, hl.len - 1, sg->hrel, -1, &data) < 0)
 		goto nomem;
 	if (dkim_sign_field(&field, "DKIM-Signature", t, nt, sg->key,
@@ -90,5 +141,6 @@ out:
 	buf_free(&hl);
 	buf_free(&data);
 	buf_free(&field);
+	buf_free(&names);
 	return rc;
 }

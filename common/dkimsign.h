@@ -24,6 +24,13 @@ struct dkim_signer {
 	time_t		 now;		/* t=, when timestamps */
 	int		 timestamps;
 	long long	 expire;	/* x=, 0 for none */
+	/*
+	 * For tests: "name=value" sets a tag (ours or a new one), a bare
+	 * "name" leaves ours out, so that a test can sign a field that a
+	 * verifier must refuse for that tag alone.  b= and bh= stay ours.
+	 */
+	const char	*const *tags;
+	size_t		 ntags;
 };
 
 /*

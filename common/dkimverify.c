@@ -175,6 +175,9 @@ parse_sig(const struct msg_hdr *hd, struct vsig *v, struct dkim_sig *out,
 		memcpy(out->domain, t->val, t->vallen);
 		out->domain[t->vallen] = '\0';
 		lower(out->domain);
+		/* The identity defaults to "@" d= (RFC 6376 3.5). */
+		snprintf(out->identity, sizeof out->identity, "@%s",
+		    out->domain);
 	}
 	if ((t = tv_get(&v->tv, "s")) != NULL &&
 	    dkim_domain_ok(t->val, t->vallen)) {
@@ -199,8 +202,6 @@ parse_sig(const struct msg_hdr *hd, struct vsig *v, struct dkim_sig *out,
 		return "bad d=";
 	if (out->selector[0] == '\0')
 		return "bad s=";
-	/* The identity defaults to "@" d= (RFC 6376 3.5). */
-	snprintf(out->identity, sizeof out->identity, "@%s", out->domain);
 	if ((t = tv_get(&v->tv, "i")) != NULL &&
 	    (why = check_i(t, out->domain, out, &v->subdomain)) != NULL)
 		return why;

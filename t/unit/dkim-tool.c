@@ -2,7 +2,8 @@
  * dkim-tool: DKIM signing and verifying through common/ for the tests.
  *
  *	dkim-tool sign -d DOMAIN -s SELECTOR -k KEY [-c CANON] [-i ID]
- *	    [-h LIST] [-l N] [-T] [-x X] [--time T] [FILE]
+ *	    [-h LIST] [-l N] [-T] [-x X] [--tag NAME[=VALUE]]... [--time T]
+ *	    [FILE]
  *	dkim-tool verify [--time T] [DNS options] [FILE]
  *
  * sign writes the message (FILE or stdin) with a DKIM-Signature field on
@@ -29,6 +30,8 @@
 static char	*domain, *selector, *keyfile, *canon = "relaxed/relaxed",
 		*identity, *headers, *limit, *expire;
 static int	 timestamps;
+static const char *tags[16];
+static size_t	 ntags;
 
 static struct poptOption options[] = {
 	{ "domain", 'd', POPT_ARG_STRING, &domain, 0, "sign: d=", "DOMAIN" },
@@ -43,6 +46,8 @@ static struct poptOption options[] = {
 	{ "limit", 'l', POPT_ARG_STRING, &limit, 0, "sign: l=", "N" },
 	{ "timestamp", 'T', POPT_ARG_NONE, &timestamps, 0, "sign: t=", NULL },
 	{ "expire", 'x', POPT_ARG_STRING, &expire, 0, "sign: x=", "X" },
+	{ "tag", '\0', POPT_ARG_STRING, NULL, 1,
+	  "sign: set a tag, or leave one out (NAME alone)", "NAME=VALUE" },
 	{ "time", '\0', POPT_ARG_STRING, NULL, CLI_OPT_TIME,
 	  "the time to sign at or judge t= and x= by", "T" },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, dns_options, 0,
@@ -78,6 +83,8 @@ sign(struct msg *m, time_t now)
 	    CLI_TIME_MAX) : 0;
 	sg.now = now;
 	sg.timestamps = timestamps;
+	sg.tags = tags;
+	sg.ntags = ntags;
 	if (dkim_sign(m, &sg, err, sizeof err) < 0)
 		cli_die(MX_SOFTWARE, "cannot sign: %s", err);
 	EVP_PKEY_free(sg.key);
@@ -125,6 +132,16 @@ verify(struct msg *m, time_t now)
 	return 0;
 }
 
+static void
+onopt(poptContext pc, int val)
+{
+	(void)val;
+	if (ntags == sizeof tags / sizeof tags[0])
+		cli_die(MX_USAGE, "too many --tag");
+	/* popt's copy: kept till exit. */
+	tags[ntags++] = poptGetOptArg(pc);
+}
+
 int
 main(int argc, const char **argv)
 {
@@ -135,7 +152,7 @@ main(int argc, const char **argv)
 	time_t		 now;
 	int		 rc;
 
-	pc = cli_parse(argc, argv, options, "sign|verify [FILE]", NULL);
+	pc = cli_parse(argc, argv, options, "sign|verify [FILE]", onopt);
 	now = cli_time(cli_time_arg);
 	if ((mode = poptGetArg(pc)) == NULL ||
 	    (strcmp(mode, "sign") != 0 && strcmp(mode, "verify") != 0))
