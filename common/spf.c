@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dns.h"
 #include "spf.h"
@@ -66,6 +67,7 @@ struct ctx {
 	char				*why;		/* = res->reason */
 	size_t				 whylen;
 	char				*exp;		/* the fail explanation */
+	int				 nomem;		/* out of memory once */
 };
 
 struct buf {
@@ -1147,6 +1149,7 @@ check_host(struct ctx *c, const char *domain, int nested)
 	dns_txt_free(txt, n);
 	if (rc == -2) {
 		why(c, "out of memory");
+		c->nomem = 1;
 		return SPF_TEMPERROR;
 	}
 	if (rc != 0) {
@@ -1157,6 +1160,7 @@ check_host(struct ctx *c, const char *domain, int nested)
 		m = term_match(c, &r->t[i], domain);
 		if (m == -100) {
 			why(c, "out of memory");
+			c->nomem = 1;
 			res = SPF_TEMPERROR;
 			goto out;
 		}
@@ -1180,6 +1184,7 @@ check_host(struct ctx *c, const char *domain, int nested)
 			goto out;
 		}
 		if ((rc = target(c, NULL, r->redirect, domain, &name)) != 0) {
+			c->nomem |= rc == -2;
 			res = rc == -2 ? SPF_TEMPERROR : SPF_PERMERROR;
 			goto out;
 		}
@@ -1333,5 +1338,9 @@ spf_check(struct dns *dns, const struct spf_request *req,
 		}
 	}
 	free(c.exp);
+	if (c.nomem) {
+		errno = ENOMEM;
+		return -1;
+	}
 	return 0;
 }
