@@ -66,7 +66,7 @@ struct ctx {
 	int				 pdone;
 	char				*why;		/* = res->reason */
 	size_t				 whylen;
-	char				*exp;		/* the fail explanation */
+	char				*exp;		/* fail's explanation */
 	int				 nomem;		/* out of memory once */
 };
 
@@ -388,7 +388,8 @@ expand(struct ctx *c, const char *domain, const char *s, size_t len, int exp,
 		while (p < e && is_delim(*p)) {
 			size_t	dl = strlen(delims);
 
-			if (strchr(delims, *p) == NULL && dl < sizeof delims - 1) {
+			if (strchr(delims, *p) == NULL &&
+			    dl < sizeof delims - 1) {
 				delims[dl] = *p;
 				delims[dl + 1] = '\0';
 			}
@@ -475,7 +476,7 @@ take_cidr(const char *arg, size_t *len, int *c4, int *c6)
 	int	 v;
 
 	*c4 = *c6 = -1;
-	for (d = n; d > 0 && arg[d - 1] >= '0' && arg[d - 1] <= '9'; d--)
+	for (d = n; d > 0 && isdigit((unsigned char)arg[d - 1]); d--)
 		;
 	if (d == n || d == 0 || arg[d - 1] != '/')
 		return 0;
@@ -484,7 +485,7 @@ take_cidr(const char *arg, size_t *len, int *c4, int *c6)
 			return -1;
 		*c6 = v;
 		n = d - 2;
-		for (d = n; d > 0 && arg[d - 1] >= '0' && arg[d - 1] <= '9'; d--)
+		for (d = n; d > 0 && isdigit((unsigned char)arg[d - 1]); d--)
 			;
 		if (d == n || d == 0 || arg[d - 1] != '/') {
 			*len = n;
@@ -496,6 +497,19 @@ take_cidr(const char *arg, size_t *len, int *c4, int *c6)
 	*c4 = v;
 	*len = d - 1;
 	return 0;
+}
+
+/* Whether arg (malloc'd, freed here) is a valid macro-string: 0 or -1. */
+static int
+spec_valid(char *arg, char *err, size_t errlen)
+{
+	struct buf	b = { NULL, 0, 0, 0, 0 };
+	int		rc;
+
+	rc = expand(NULL, "", arg, strlen(arg), 0, &b, err, errlen);
+	free(b.s);
+	free(arg);
+	return rc;
 }
 
 void
@@ -576,15 +590,7 @@ parse_term(struct spf_record *r, const char *s, size_t len, char *err,
 			return 0;
 		}
 		/* RFC 7208 6: an unknown modifier is ignored, if well formed */
-		{
-			struct buf	b = { NULL, 0, 0, 0, 0 };
-			int		rc = expand(NULL, "", arg, strlen(arg), 0,
-					    &b, err, errlen);
-
-			free(b.s);
-			free((char *)arg);
-			return rc;
-		}
+		return spec_valid((char *)arg, err, errlen);
 	}
 	if (len > 0 && strchr("+-~?", s[0]) != NULL) {
 		t.qual = s[0] == '+' ? SPF_PASS : s[0] == '-' ? SPF_FAIL :

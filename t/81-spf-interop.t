@@ -66,14 +66,21 @@ exists		IN TXT	"v=spf1 exists:%{ir}.%{l1r-}.lst.%{d} -all"
 inc		IN TXT	"v=spf1 include:ip.test include:nospf.test -all"
 nospf		IN TXT	"not an SPF record"
 inc2		IN TXT	"v=spf1 -include:ip.test ?all"
-redir		IN TXT	"v=spf1 ip4:203.0.113.1 redirect=expfail.test exp=wrong.test"
+redir		IN TXT	( "v=spf1 ip4:203.0.113.1 redirect=expfail.test"
+			  " exp=wrong.test" )
 expfail		IN TXT	"v=spf1 -all exp=why.%{d}"
 why.expfail	IN TXT	"%{i} is not one of %{d}'s senders; ask %{S}"
 wrong		IN TXT	"wrong explanation"
-void		IN TXT	"v=spf1 a:n1.void.test a:n2.void.test a:n3.void.test +all"
+void		IN TXT	( "v=spf1 a:n1.void.test a:n2.void.test"
+			  " a:n3.void.test +all" )
 void2		IN TXT	"v=spf1 a:n1.void.test a:n2.void.test +all"
-lim		IN TXT	"v=spf1 a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test include:ip.test -all"
-lim10		IN TXT	"v=spf1 a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test include:ip.test -all"
+lim		IN TXT	( "v=spf1 a:host.test a:host.test a:host.test"
+			  " a:host.test a:host.test a:host.test a:host.test"
+			  " a:host.test a:host.test a:host.test"
+			  " include:ip.test -all" )
+lim10		IN TXT	( "v=spf1 a:host.test a:host.test a:host.test"
+			  " a:host.test a:host.test a:host.test a:host.test"
+			  " a:host.test a:host.test include:ip.test -all" )
 two		IN TXT	"v=spf1 -all"
 two		IN TXT	"v=spf1 +all"
 mod		IN TXT	"v=spf1 foo=%{d}.bar +all"
@@ -159,8 +166,8 @@ null sender, HELO an address literal|192.0.2.21||[192.0.2.21]|
 URL-escaped macros in exp|192.0.2.1|a+b@upexp.test|mx.test|exp
 %{p} in exp|198.51.100.7|x@pm.test|mx.test|exp
 %{p} in exp, no PTR|192.0.2.1|x@pm.test|mx.test|exp
-transformers and delimiters in exp|192.0.2.1|first-last@macros.test|mail.client.test|exp
-IPv6 %{ir} and %{v} in exp|2001:db8::1|first-last@macros.test|mail.client.test|exp
+transformers and delimiters in exp|192.0.2.1|first-last@macros.test|c.test|exp
+IPv6 %{ir} and %{v} in exp|2001:db8::1|first-last@macros.test|c.test|exp
 CNAME to a record|192.0.2.3|a@alias.test|mx.test|
 no local part: postmaster|192.0.2.200|@nolp.test|mx.test|exp
 CASES
