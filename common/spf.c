@@ -178,7 +178,7 @@ is_unreserved(int ch)
 	return isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~';
 }
 
-static int validate_ptr(struct ctx *, const char *, char *, size_t);
+static int validate_ptr(struct ctx *, const char *, char *, size_t, int);
 
 /*
  * The value of macro letter l (lower case) for c, in out.  Without c
@@ -218,7 +218,7 @@ macro_value(struct ctx *c, const char *domain, int l, char *out, size_t len)
 		/* RFC 7208 7.3: looked up once, for the first domain */
 		if (!c->pdone && c->dns != NULL) {
 			c->pdone = 1;
-			validate_ptr(c, domain, c->valid, sizeof c->valid);
+			validate_ptr(c, domain, c->valid, sizeof c->valid, 0);
 		}
 		snprintf(out, len, "%s", c->valid[0] != '\0' ? c->valid :
 		    "unknown");
@@ -889,17 +889,23 @@ addr_match(struct ctx *c, const char *name, int cidr4, int cidr6, int isvoid)
  * the client back (the first PTR_MAX); the one equal to target, or else
  * under it, or else any (for %{p}), and whether one under
  * target was found.  A DNS failure is no match.  The chosen name goes to
- * valid.
+ * valid.  For the ptr mechanism (term set), no PTR record is a void
+ * lookup: -2 past the limit.
  */
 static int
-validate_ptr(struct ctx *c, const char *target, char *valid, size_t vlen)
+validate_ptr(struct ctx *c, const char *target, char *valid, size_t vlen,
+    int term)
 {
 	char		**names, ip[INET6_ADDRSTRLEN], err[256];
 	size_t		  n, i, tl = strlen(target), nl;
 	int		  best = 0, rank;
+	enum dns_status	  st;
 
 	inet_ntop(c->af, c->ip, ip, sizeof ip);
-	if (dns_ptr(c->dns, ip, &names, &n, err, sizeof err) != DNS_OK)
+	st = dns_ptr(c->dns, ip, &names, &n, err, sizeof err);
+	if (term && count_void(c, st, ip) != 0)
+		return -2;
+	if (st != DNS_OK)
 		return 0;
 	for (i = 0; i < n && i < PTR_MAX; i++) {
 		nl = strlen(names[i]);
@@ -1049,9 +1055,9 @@ term_match(struct ctx *c, const struct spf_term *t, const char *domain)
 		dns_txt_free(mx, n);
 		return hit == -1 ? -1 - SPF_TEMPERROR : hit;
 	case M_PTR:
-		rc = validate_ptr(c, name, err, sizeof err);
+		rc = validate_ptr(c, name, err, sizeof err, 1);
 		free(name);
-		return rc;
+		return rc == -2 ? -1 - SPF_PERMERROR : rc;
 	case M_EXISTS:
 		/* RFC 7208 5.7: an A query, whatever the client's family */
 		st = dns_addr(c->dns, name, AF_INET, &a, &n, err, sizeof err);

@@ -74,6 +74,7 @@ wrong		IN TXT	"wrong explanation"
 void		IN TXT	( "v=spf1 a:n1.void.test a:n2.void.test"
 			  " a:n3.void.test +all" )
 void2		IN TXT	"v=spf1 a:n1.void.test a:n2.void.test +all"
+voidptr		IN TXT	"v=spf1 a:n1.void.test a:n2.void.test ptr +all"
 lim		IN TXT	( "v=spf1 a:host.test a:host.test a:host.test"
 			  " a:host.test a:host.test a:host.test a:host.test"
 			  " a:host.test a:host.test a:host.test"
@@ -154,6 +155,7 @@ redirect: the target's exp, not ours|192.0.2.9|Joe@redir.test|mx.test|exp
 redirect, matched before it|203.0.113.1|joe@redir.test|mx.test|
 3 void lookups|192.0.2.3|a@void.test|mx.test|
 2 void lookups, at the limit|192.0.2.3|a@void2.test|mx.test|
+no PTR is the 3rd void lookup|192.0.2.3|a@voidptr.test|mx.test|
 11 lookups|192.0.2.3|a@lim.test|mx.test|
 10 lookups|192.0.2.3|a@lim10.test|mx.test|
 two SPF records|192.0.2.3|a@two.test|mx.test|
