@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "dns.h"
 #include "spf.h"
@@ -23,6 +24,8 @@
 #define PTR_MAX		10
 /* RFC 7208 7.3: an expanded name is cut from the left to this length. */
 #define NAME_MAX_LEN	253
+/* RFC 7208 4.6.4: a check's time, at least 20 s. */
+#define TIME_LIMIT	20
 /* What a macro may expand to: beyond it the record is refused. */
 #define EXPAND_MAX	8192
 
@@ -68,6 +71,9 @@ struct ctx {
 	size_t				 whylen;
 	char				*exp;		/* fail's explanation */
 	int				 nomem;		/* out of memory once */
+	struct timespec			 end;		/* the time limit */
+	int				 limit;		/* it, in seconds */
+	int				 late;		/* it has passed */
 };
 
 struct buf {
@@ -179,6 +185,7 @@ is_unreserved(int ch)
 }
 
 static int validate_ptr(struct ctx *, const char *, char *, size_t, int);
+static void time_limit(struct ctx *, int);
 
 /*
  * The value of macro letter l (lower case) for c, in out.  Without c
@@ -758,6 +765,7 @@ spf_macro_expand(struct dns *dns, const struct spf_request *req,
 		snprintf(c.local, sizeof c.local, "postmaster");
 		snprintf(c.sdomain, sizeof c.sdomain, "%s", domain);
 		c.helo = req->helo;
+		time_limit(&c, req->time_limit);
 		cp = &c;
 	}
 	rc = expand(cp, domain, s, len, exp, &b, err, errlen);
@@ -842,6 +850,34 @@ why(struct ctx *c, const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * RFC 7208 4.6.4: past the time limit a check is a temperror.  Asked
+ * before each lookup; a query under way has its own timeout.
+ */
+static int
+late(struct ctx *c)
+{
+	struct timespec	now;
+
+	if (c->late)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec < c->end.tv_sec || (now.tv_sec == c->end.tv_sec &&
+	    now.tv_nsec < c->end.tv_nsec))
+		return 0;
+	c->late = 1;
+	why(c, "the check took more than %d s", c->limit);
+	return 1;
+}
+
+static void
+time_limit(struct ctx *c, int limit)
+{
+	c->limit = limit > 0 ? limit : TIME_LIMIT;
+	clock_gettime(CLOCK_MONOTONIC, &c->end);
+	c->end.tv_sec += c->limit;
+}
+
 /* Count a void answer (RFC 7208 4.6.4); -1 past the limit. */
 static int
 count_void(struct ctx *c, enum dns_status st, const char *name)
@@ -871,6 +907,8 @@ addr_match(struct ctx *c, const char *name, int cidr4, int cidr6, int isvoid)
 
 	if (bits < 0)
 		bits = c->af == AF_INET ? 32 : 128;
+	if (late(c))
+		return -1;
 	st = dns_addr(c->dns, name, c->af, &a, &n, err, sizeof err);
 	if (st == DNS_TEMPFAIL) {
 		why(c, "lookup of '%s' failed: %s", name, err);
@@ -907,7 +945,7 @@ validate_ptr(struct ctx *c, const char *target, char *valid, size_t vlen,
 		return -2;
 	if (st != DNS_OK)
 		return 0;
-	for (i = 0; i < n && i < PTR_MAX; i++) {
+	for (i = 0; i < n && i < PTR_MAX && !late(c); i++) {
 		nl = strlen(names[i]);
 		if (strcasecmp(names[i], target) == 0)
 			rank = 3;
@@ -996,6 +1034,8 @@ term_match(struct ctx *c, const struct spf_term *t, const char *domain)
 	    t->mech == M_PTR || t->mech == M_EXISTS) {
 		if (count_lookup(c, mech_names[t->mech]) != 0)
 			return -1 - SPF_PERMERROR;
+		if (late(c))
+			return -1 - SPF_TEMPERROR;
 		if ((rc = target(c, t, t->spec, domain, &name)) != 0)
 			return rc == -2 ? -100 : -1 - SPF_PERMERROR;
 	}
@@ -1057,6 +1097,8 @@ term_match(struct ctx *c, const struct spf_term *t, const char *domain)
 	case M_PTR:
 		rc = validate_ptr(c, name, err, sizeof err, 1);
 		free(name);
+		if (c->late)
+			return -1 - SPF_TEMPERROR;
 		return rc == -2 ? -1 - SPF_PERMERROR : rc;
 	case M_EXISTS:
 		/* RFC 7208 5.7: an A query, whatever the client's family */
@@ -1086,7 +1128,7 @@ explain(struct ctx *c, const struct spf_record *r, const char *domain)
 	struct buf	  b = { NULL, 0, 0, 0, 0 };
 	char		  whysave[256];
 
-	if (r->exp == NULL || c->include > 0)
+	if (r->exp == NULL || c->include > 0 || late(c))
 		return;
 	snprintf(whysave, sizeof whysave, "%s", c->why);
 	if (target(c, NULL, r->exp, domain, &name) != 0) {
@@ -1128,6 +1170,8 @@ check_host(struct ctx *c, const char *domain, int nested)
 		why(c, "'%s' is no domain name", domain);
 		return SPF_NONE;
 	}
+	if (late(c))
+		return SPF_TEMPERROR;
 	st = dns_txt(c->dns, domain, &txt, &n, err, sizeof err);
 	if (st == DNS_TEMPFAIL) {
 		why(c, "lookup of TXT '%s' failed: %s", domain, err);
@@ -1286,6 +1330,7 @@ spf_check(struct dns *dns, const struct spf_request *req,
 	c.req = req;
 	c.why = res->reason;
 	c.whylen = sizeof res->reason;
+	time_limit(&c, req->time_limit);
 	res->result = SPF_NONE;
 	if (req->ip != NULL && inet_pton(AF_INET, req->ip, c.ip) == 1)
 		c.af = AF_INET;

@@ -3,7 +3,8 @@
 # Mail::SPF (libmail-spf-perl), all three asking one knot server on
 # loopback, on cases of our own (the RFC 7208 suite is t/80's): every
 # mechanism, macros, includes and redirects, explanations, the lookup
-# limits, the HELO identity.  Each result must be pyspf's, and each
+# limits, the HELO identity; and, beyond the peers, the time limit on a
+# check (a server that stalls).  Each result must be pyspf's, and each
 # explanation pyspf's where the record has exp=; Mail::SPF must agree too,
 # but where it keeps RFC 4408 (the cases say which and why).
 . "$MX_SRCDIR/t/lib.sh"
@@ -247,5 +248,68 @@ permitted sender"
 is "$spf_used_domain" helo.test "null sender: the HELO name is the domain"
 is "$spf_smtp_comment" "192.0.2.1 is not allowed to send mail as \
 postmaster@helo.test (SPF fail)" "  the default explanation without exp="
+
+# Beyond the peers: RFC 7208 4.6.4's time limit on a whole check.  A
+# server that answers the record and the PTR names but never the names'
+# addresses: each lookup times out, and the ptr term skips it; past the
+# limit the check is a temperror.  192.0.2.1 has 10 PTR names, 192.0.2.2
+# two.
+cat >"$T/stall.py" <<'PY'
+import os
+import socket
+import sys
+
+import dns.message
+import dns.rdatatype
+import dns.rrset
+
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    data, peer = s.recvfrom(4096)
+    q = dns.message.from_wire(data)
+    name = q.question[0].name.to_text().lower()
+    qtype = q.question[0].rdtype
+    r = dns.message.make_response(q)
+    if qtype == dns.rdatatype.TXT and name == "stall.test.":
+        r.answer.append(dns.rrset.from_text(name, 300, "IN", "TXT",
+                                            '"v=spf1 ptr -all"'))
+    elif qtype == dns.rdatatype.PTR:
+        n = 10 if name.startswith("1.2.0.192.") else 2
+        r.answer.append(dns.rrset.from_text(
+            name, 300, "IN", "PTR",
+            *["n%d.stall.test." % i for i in range(n)]))
+    else:
+        continue
+    s.sendto(r.to_wire(), peer)
+PY
+daemon "$PY" "$T/stall.py" "$T/stall.port"
+i=0
+while [ ! -s "$T/stall.port" ] && [ "$i" -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+STALL=127.0.0.1@$(cat "$T/stall.port" 2>/dev/null)
+ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+t0=$(ms)
+run "$SC" --resolver "$STALL" --timeout 1 --time-limit 30 --ip 192.0.2.2 \
+    --mail-from a@stall.test
+t=$(($(ms) - t0))
+like "$out" "spf_result=fail" "two PTR names that time out: skipped, fail"
+ok "  after their two timeouts ($t ms)" test "$t" -ge 1900 -a "$t" -lt 4000
+t0=$(ms)
+run "$SC" -v --resolver "$STALL" --timeout 1 --time-limit 3 \
+    --ip 192.0.2.1 --mail-from a@stall.test
+t=$(($(ms) - t0))
+like "$out" "spf_result=temperror" "ten that time out: the time limit, temperror"
+ok "  once the limit has passed ($t ms)" test "$t" -ge 2900 -a "$t" -lt 5000
+is "$err" "spf-check: the check took more than 3 s" "  -v says why"
+run "$SC" --time-limit 0 --ip 192.0.2.1 --mail-from a@stall.test
+is "$rc:$out" 64: "--time-limit 0 is refused"
 
 done_testing
