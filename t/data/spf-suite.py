@@ -20,7 +20,7 @@
 #		prints the number of cases
 #	spf-suite.py probe PORT NAME TYPE [tcp]
 #		one query, over UDP or TCP; prints the rcode and the answer
-#		records a line each, or "timeout" when none comes in 1 s
+#		records a line each, or "timeout" when none comes in 2 s
 import gzip
 import os
 import shlex
@@ -185,9 +185,9 @@ def probe(port, name, qtype, tcp):
     q = dns.message.make_query(name, qtype)
     try:
         if tcp:
-            r = dns.query.tcp(q, "127.0.0.1", timeout=1, port=port)
+            r = dns.query.tcp(q, "127.0.0.1", timeout=2, port=port)
         else:
-            r = dns.query.udp(q, "127.0.0.1", timeout=1, port=port)
+            r = dns.query.udp(q, "127.0.0.1", timeout=2, port=port)
     except dns.exception.Timeout:
         print("timeout")
         return 0
