@@ -66,7 +66,7 @@ struct ctx {
 	int				 pdone;
 	char				*why;		/* = res->reason */
 	size_t				 whylen;
-	char				*exp;		/* the fail explanation */
+	char				*exp;		/* fail's explanation */
 	int				 nomem;		/* out of memory once */
 };
 
@@ -178,7 +178,7 @@ is_unreserved(int ch)
 	return isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~';
 }
 
-static int validate_ptr(struct ctx *, const char *, char *, size_t);
+static int validate_ptr(struct ctx *, const char *, char *, size_t, int);
 
 /*
  * The value of macro letter l (lower case) for c, in out.  Without c
@@ -218,7 +218,7 @@ macro_value(struct ctx *c, const char *domain, int l, char *out, size_t len)
 		/* RFC 7208 7.3: looked up once, for the first domain */
 		if (!c->pdone && c->dns != NULL) {
 			c->pdone = 1;
-			validate_ptr(c, domain, c->valid, sizeof c->valid);
+			validate_ptr(c, domain, c->valid, sizeof c->valid, 0);
 		}
 		snprintf(out, len, "%s", c->valid[0] != '\0' ? c->valid :
 		    "unknown");
@@ -388,7 +388,8 @@ expand(struct ctx *c, const char *domain, const char *s, size_t len, int exp,
 		while (p < e && is_delim(*p)) {
 			size_t	dl = strlen(delims);
 
-			if (strchr(delims, *p) == NULL && dl < sizeof delims - 1) {
+			if (strchr(delims, *p) == NULL &&
+			    dl < sizeof delims - 1) {
 				delims[dl] = *p;
 				delims[dl + 1] = '\0';
 			}
@@ -475,7 +476,7 @@ take_cidr(const char *arg, size_t *len, int *c4, int *c6)
 	int	 v;
 
 	*c4 = *c6 = -1;
-	for (d = n; d > 0 && arg[d - 1] >= '0' && arg[d - 1] <= '9'; d--)
+	for (d = n; d > 0 && isdigit((unsigned char)arg[d - 1]); d--)
 		;
 	if (d == n || d == 0 || arg[d - 1] != '/')
 		return 0;
@@ -484,7 +485,7 @@ take_cidr(const char *arg, size_t *len, int *c4, int *c6)
 			return -1;
 		*c6 = v;
 		n = d - 2;
-		for (d = n; d > 0 && arg[d - 1] >= '0' && arg[d - 1] <= '9'; d--)
+		for (d = n; d > 0 && isdigit((unsigned char)arg[d - 1]); d--)
 			;
 		if (d == n || d == 0 || arg[d - 1] != '/') {
 			*len = n;
@@ -496,6 +497,19 @@ take_cidr(const char *arg, size_t *len, int *c4, int *c6)
 	*c4 = v;
 	*len = d - 1;
 	return 0;
+}
+
+/* Whether arg (malloc'd, freed here) is a valid macro-string: 0 or -1. */
+static int
+spec_valid(char *arg, char *err, size_t errlen)
+{
+	struct buf	b = { NULL, 0, 0, 0, 0 };
+	int		rc;
+
+	rc = expand(NULL, "", arg, strlen(arg), 0, &b, err, errlen);
+	free(b.s);
+	free(arg);
+	return rc;
 }
 
 void
@@ -576,15 +590,7 @@ parse_term(struct spf_record *r, const char *s, size_t len, char *err,
 			return 0;
 		}
 		/* RFC 7208 6: an unknown modifier is ignored, if well formed */
-		{
-			struct buf	b = { NULL, 0, 0, 0, 0 };
-			int		rc = expand(NULL, "", arg, strlen(arg), 0,
-					    &b, err, errlen);
-
-			free(b.s);
-			free((char *)arg);
-			return rc;
-		}
+		return spec_valid((char *)arg, err, errlen);
 	}
 	if (len > 0 && strchr("+-~?", s[0]) != NULL) {
 		t.qual = s[0] == '+' ? SPF_PASS : s[0] == '-' ? SPF_FAIL :
@@ -883,17 +889,23 @@ addr_match(struct ctx *c, const char *name, int cidr4, int cidr6, int isvoid)
  * the client back (the first PTR_MAX); the one equal to target, or else
  * under it, or else any (for %{p}), and whether one under
  * target was found.  A DNS failure is no match.  The chosen name goes to
- * valid.
+ * valid.  For the ptr mechanism (term set), no PTR record is a void
+ * lookup: -2 past the limit.
  */
 static int
-validate_ptr(struct ctx *c, const char *target, char *valid, size_t vlen)
+validate_ptr(struct ctx *c, const char *target, char *valid, size_t vlen,
+    int term)
 {
 	char		**names, ip[INET6_ADDRSTRLEN], err[256];
 	size_t		  n, i, tl = strlen(target), nl;
 	int		  best = 0, rank;
+	enum dns_status	  st;
 
 	inet_ntop(c->af, c->ip, ip, sizeof ip);
-	if (dns_ptr(c->dns, ip, &names, &n, err, sizeof err) != DNS_OK)
+	st = dns_ptr(c->dns, ip, &names, &n, err, sizeof err);
+	if (term && count_void(c, st, ip) != 0)
+		return -2;
+	if (st != DNS_OK)
 		return 0;
 	for (i = 0; i < n && i < PTR_MAX; i++) {
 		nl = strlen(names[i]);
@@ -1043,9 +1055,9 @@ term_match(struct ctx *c, const struct spf_term *t, const char *domain)
 		dns_txt_free(mx, n);
 		return hit == -1 ? -1 - SPF_TEMPERROR : hit;
 	case M_PTR:
-		rc = validate_ptr(c, name, err, sizeof err);
+		rc = validate_ptr(c, name, err, sizeof err, 1);
 		free(name);
-		return rc;
+		return rc == -2 ? -1 - SPF_PERMERROR : rc;
 	case M_EXISTS:
 		/* RFC 7208 5.7: an A query, whatever the client's family */
 		st = dns_addr(c->dns, name, AF_INET, &a, &n, err, sizeof err);

@@ -66,14 +66,22 @@ exists		IN TXT	"v=spf1 exists:%{ir}.%{l1r-}.lst.%{d} -all"
 inc		IN TXT	"v=spf1 include:ip.test include:nospf.test -all"
 nospf		IN TXT	"not an SPF record"
 inc2		IN TXT	"v=spf1 -include:ip.test ?all"
-redir		IN TXT	"v=spf1 ip4:203.0.113.1 redirect=expfail.test exp=wrong.test"
+redir		IN TXT	( "v=spf1 ip4:203.0.113.1 redirect=expfail.test"
+			  " exp=wrong.test" )
 expfail		IN TXT	"v=spf1 -all exp=why.%{d}"
 why.expfail	IN TXT	"%{i} is not one of %{d}'s senders; ask %{S}"
 wrong		IN TXT	"wrong explanation"
-void		IN TXT	"v=spf1 a:n1.void.test a:n2.void.test a:n3.void.test +all"
+void		IN TXT	( "v=spf1 a:n1.void.test a:n2.void.test"
+			  " a:n3.void.test +all" )
 void2		IN TXT	"v=spf1 a:n1.void.test a:n2.void.test +all"
-lim		IN TXT	"v=spf1 a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test include:ip.test -all"
-lim10		IN TXT	"v=spf1 a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test a:host.test include:ip.test -all"
+voidptr		IN TXT	"v=spf1 a:n1.void.test a:n2.void.test ptr +all"
+lim		IN TXT	( "v=spf1 a:host.test a:host.test a:host.test"
+			  " a:host.test a:host.test a:host.test a:host.test"
+			  " a:host.test a:host.test a:host.test"
+			  " include:ip.test -all" )
+lim10		IN TXT	( "v=spf1 a:host.test a:host.test a:host.test"
+			  " a:host.test a:host.test a:host.test a:host.test"
+			  " a:host.test a:host.test include:ip.test -all" )
 two		IN TXT	"v=spf1 -all"
 two		IN TXT	"v=spf1 +all"
 mod		IN TXT	"v=spf1 foo=%{d}.bar +all"
@@ -94,7 +102,11 @@ nolp		IN TXT	"v=spf1 -all exp=lexp.test"
 lexp		IN TXT	"%{l} at %{o}"
 
 macros		IN TXT	"v=spf1 -all exp=mexp.test"
-mexp		IN TXT	"%{d2} %{l} %{o1} %{ir} %{v} %{h} %{l-} %%%_%-"
+mexp		IN TXT	"%{d2} %{l} %{o1} %{ir} %{v} %{h} %%%_%-"
+macros6		IN TXT	"v=spf1 -all exp=mexp6.test"
+mexp6		IN TXT	"%{i} %{ir} %{v} %{c}"
+delims		IN TXT	"v=spf1 -all exp=dexp.test"
+dexp		IN TXT	"%{l-} %{l1r-} %{l2-+}"
 $ORIGIN in-addr.arpa.
 7.100.51.198	IN PTR	mx2.ptr.test.
 7.100.51.198	IN PTR	other.example.
@@ -113,7 +125,8 @@ ZONE
 ok "knot serves the zone" knot_start "$T/spf.zone" . ||
     { done_testing; exit; }
 
-# DESCRIPTION|IP|MAIL FROM|HELO|FLAGS: exp (compare the explanation),
+# DESCRIPTION|IP|MAIL FROM|HELO|FLAGS: exp (compare the explanation with
+# both), exp-pyspf:WHY (with pyspf's; Mail::SPF's differs, and why),
 # mailspf=RESULT:WHY (Mail::SPF's known other result, and why).
 cat >"$T/cases" <<'CASES'
 ip4 prefix: in|192.0.2.3|a@ip.test|mx.test|
@@ -142,6 +155,7 @@ redirect: the target's exp, not ours|192.0.2.9|Joe@redir.test|mx.test|exp
 redirect, matched before it|203.0.113.1|joe@redir.test|mx.test|
 3 void lookups|192.0.2.3|a@void.test|mx.test|
 2 void lookups, at the limit|192.0.2.3|a@void2.test|mx.test|
+no PTR is the 3rd void lookup|192.0.2.3|a@voidptr.test|mx.test|
 11 lookups|192.0.2.3|a@lim.test|mx.test|
 10 lookups|192.0.2.3|a@lim10.test|mx.test|
 two SPF records|192.0.2.3|a@two.test|mx.test|
@@ -159,8 +173,9 @@ null sender, HELO an address literal|192.0.2.21||[192.0.2.21]|
 URL-escaped macros in exp|192.0.2.1|a+b@upexp.test|mx.test|exp
 %{p} in exp|198.51.100.7|x@pm.test|mx.test|exp
 %{p} in exp, no PTR|192.0.2.1|x@pm.test|mx.test|exp
-transformers and delimiters in exp|192.0.2.1|first-last@macros.test|mail.client.test|exp
-IPv6 %{ir} and %{v} in exp|2001:db8::1|first-last@macros.test|mail.client.test|exp
+transformers in exp|192.0.2.1|first-last@macros.test|c.test|exp
+delimiters in exp: parts joined with dots|192.0.2.1|a-b+c-d@delims.test|c.test|exp-pyspf:Mail::SPF joins them with the delimiters it split them at, RFC 7208 7.3 with dots
+IPv6 %{i} and %{v} in exp|2001:db8::1|first-last@macros6.test|c.test|exp-pyspf:Mail::SPF writes the nibbles of %{i} in lower case, pyspf and the RFC 7208 suite in upper case
 CNAME to a record|192.0.2.3|a@alias.test|mx.test|
 no local part: postmaster|192.0.2.200|@nolp.test|mx.test|exp
 CASES
@@ -186,7 +201,7 @@ while IFS='|' read -r desc ip from helo flags; do
 	    --mail-from "$from" --helo "$helo" --receiver mx.receiver.test)"
 	is "$spf_result" "${py%%"$TAB"*}" "$desc: $spf_result, as pyspf"
 	case $flags in
-	*exp*)	is "$spf_smtp_comment" "${py#*"$TAB"}" \
+	exp*)	is "$spf_smtp_comment" "${py#*"$TAB"}" \
 		    "$desc: the explanation, as pyspf" ;;
 	esac
 	case $flags in
@@ -195,6 +210,13 @@ while IFS='|' read -r desc ip from helo flags; do
 		is "${pl%%"$TAB"*}" "${want%%:*}" \
 		    "$desc: Mail::SPF ${want%%:*} (${want#*:})" ;;
 	*)	is "$spf_result" "${pl%%"$TAB"*}" "$desc: as Mail::SPF" ;;
+	esac
+	case $flags in
+	exp)	is "$spf_smtp_comment" "${pl#*"$TAB"}" \
+		    "$desc: the explanation, as Mail::SPF" ;;
+	exp-pyspf:*)
+		isnt "$spf_smtp_comment" "${pl#*"$TAB"}" \
+		    "$desc: Mail::SPF's explanation differs (${flags#*:})" ;;
 	esac
 done <"$T/cases"
 
