@@ -286,7 +286,8 @@ dkim_key_parse(const char *rec, size_t len, struct dkim_pubkey *k,
 		return DKIM_KEY_SHORT;
 	}
 	/* Its signatures would not fit DKIM_SIG_MAX. */
-	if (k->alg == DKIM_RSA_SHA256 && EVP_PKEY_get_bits(k->pk) > DKIM_RSA_MAX) {
+	if (k->alg == DKIM_RSA_SHA256 &&
+	    EVP_PKEY_get_bits(k->pk) > DKIM_RSA_MAX) {
 		*why = "RSA key longer than 8192 bits";
 		dkim_pubkey_free(k);
 		return DKIM_KEY_BAD;

@@ -10,8 +10,9 @@
  * top; verify prints one line per signature, in field order, of
  * dkim_verify's results as name=value pairs, values shell-quoted, apart by
  * one space (status, domain, selector, identity, alg, temperror, testing,
- * reason, b, detail), and nothing for a message with none.  Exit 0 whatever the results; 64
- * usage, 66 no input, 70 dkim_verify or signing failed.
+ * reason, b, detail), and nothing for a message with none.  Exit 0
+ * whatever the results; 64 usage, 66 no input, 70 dkim_verify or signing
+ * failed.
  */
 #include "config.h"
 
