@@ -97,7 +97,7 @@ sign() {
 	shift
 	"$DK" sign -d example.org -s rsa -k "$T/rsa.pem" --time "$T0" "$@" \
 	    "$T/m" >"$T/$_o" 2>"$T/sign.err" ||
-	    { echo "cannot sign $_o: $(cat "$T/sign.err")" >&2; n=$((n + 1)); }
+	    { echo "# cannot sign $_o: $(cat "$T/sign.err")"; n=$((n + 1)); }
 }
 
 # v FILE [ARGS...]: verify as at $T0.
