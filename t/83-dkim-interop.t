@@ -106,8 +106,8 @@ is "$bad" 0 "every signer signed"
 for f in "$T"/s/*; do
 	sed 's/^and empty lines/and EMPTY lines/' "$f" >"$f.body"
 	sed 's/^Subject: interop/Subject: Interop/' "$f" >"$f.subject"
-	sed 's/^Hello  there, $/Hello there,/; s/^  with a folded/ with a  folded/' \
-	    "$f" >"$f.blanks"
+	sed 's/^Hello  there, $/Hello there,/
+	    s/^  with a folded/ with a  folded/' "$f" >"$f.blanks"
 done
 # want FILE: the verdict its signature calls for.
 want() {
@@ -166,7 +166,9 @@ if ! command -v opendkim-testmsg >/dev/null 2>&1; then
 	skip $(($(echo $FILES | wc -w) + 3)) \
 	    "opendkim-testmsg not installed (opendkim-tools)"
 elif ! unshare -m -n true 2>/dev/null; then
-	skip $(($(echo $FILES | wc -w) + 3)) "unshare -m -n not permitted here: opendkim-testmsg would ask the system resolver"
+	skip $(($(echo $FILES | wc -w) + 3)) "$(printf '%s %s' \
+	    "unshare -m -n not permitted here:" \
+	    "opendkim-testmsg would ask the system resolver")"
 else
 	run unshare -m -n sh -c '
 	    zone=$1 out=$2 dir=$3
