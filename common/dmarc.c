@@ -46,7 +46,7 @@ static const struct {
 	[DMARC_NORECORD] = { "norecord", "No DMARC record" },
 	[DMARC_NOFROM] = { "nofrom", "No From: domain found" },
 	[DMARC_TEMPERROR] = { "temperror", "Internal Policy Error" },
-	[DMARC_OFF] = { "off", "DMARC checking disabled" }
+	[DMARC_OFF] = { "off", "" }
 };
 
 const char *
@@ -481,20 +481,32 @@ fetch(struct dns *dns, const char *domain, struct dmarc_record *rec,
 	return F_ONE;
 }
 
-/* name, lower case, without a trailing dot; -1 when it does not fit. */
+/*
+ * name as DNS and the suffix list compare it: lower case, no trailing
+ * dot, Unicode labels (an RFC 6532 From) as A-labels.  -1 when it does
+ * not fit or is not UTF-8.
+ */
 static int
 lower(const char *name, char *buf, size_t size)
 {
+	char	tmp[NAME_BUF];
 	size_t	n = strlen(name), i;
+	int	utf8 = 0;
 
 	if (n > 0 && name[n - 1] == '.')
 		n--;
-	if (n == 0 || n >= size)
+	if (n == 0 || n >= size || n >= sizeof tmp)
 		return -1;
-	for (i = 0; i < n; i++)
-		buf[i] = name[i] >= 'A' && name[i] <= 'Z' ?
+	for (i = 0; i < n; i++) {
+		tmp[i] = name[i] >= 'A' && name[i] <= 'Z' ?
 		    name[i] + ('a' - 'A') : name[i];
-	buf[n] = '\0';
+		if ((unsigned char)name[i] >= 0x80)
+			utf8 = 1;
+	}
+	tmp[n] = '\0';
+	if (utf8)
+		return psl_ascii(tmp, buf, size);
+	memcpy(buf, tmp, n + 1);
 	return 0;
 }
 

@@ -4,6 +4,11 @@
  * public suffix list, alignment of the SPF and DKIM identifiers decided
  * here, and the policy to apply from libopendmarc, fed only what it cannot
  * get wrong (REFERENCES.md lists its traps), with pct sampling applied.
+ *
+ * Not thread-safe: libopendmarc keeps its settings and its suffix list in
+ * globals, so only one thread of a process may use this module.  Several
+ * dmarc_ctx in one process share them (the first dmarc_new sets the
+ * library up, the last dmarc_free shuts it down): give them one tld file.
  */
 #ifndef MX_DMARC_H
 #define MX_DMARC_H
@@ -29,7 +34,10 @@ enum dmarc_status {
 
 /* "accept", "reject", ... as Exim's dmarc_status. */
 const char	*dmarc_status_name(enum dmarc_status);
-/* Exim's dmarc_status_text: "Accept", "No DMARC record", ... */
+/*
+ * Exim's dmarc_status_text: "Accept", "No DMARC record", ...; "" for off,
+ * which Exim leaves without a text.
+ */
 const char	*dmarc_status_text(enum dmarc_status);
 
 /* p= and sp= values: the ASCII letters opendmarc's history uses. */
