@@ -152,7 +152,7 @@ number(const char *s, const char *e, int digits)
 static int
 uri(const char *s, const char *e, struct dmarc_uri *u)
 {
-	const char		*bang = NULL, *p;
+	const char		*bang = NULL, *p, *d;
 	unsigned long long	 n = 0, mul = 1;
 
 	for (p = s; p < e; p++) {
@@ -183,13 +183,14 @@ uri(const char *s, const char *e, struct dmarc_uri *u)
 		}
 		if (p == bang + 1)
 			return -1;
-		for (const char *d = bang + 1; d < p; d++) {
+		for (d = bang + 1; d < p; d++) {
 			if (*d < '0' || *d > '9')
 				return -1;
-			/* A limit beyond any message is no limit. */
-			if (n > ULLONG_MAX / 10 / mul)
-				n = ULLONG_MAX / 10 / mul;
-			n = n * 10 + (*d - '0');
+			/* A limit beyond any message is no limit: saturate. */
+			if (n > (ULLONG_MAX / mul - 9) / 10)
+				n = ULLONG_MAX / mul;
+			else
+				n = n * 10 + (*d - '0');
 		}
 		e = bang;
 		n *= mul;
@@ -257,18 +258,21 @@ fo_value(const char *s, const char *e, char *fo, size_t size)
 	return 0;
 }
 
-/* The tags of RFC 7489 6.3 that duplicates are looked for among. */
-static const char *const known[] = {
+/* The tags of RFC 7489 6.3, in the order of known[]. */
+enum tag {
+	TAG_V, TAG_P, TAG_SP, TAG_ADKIM, TAG_ASPF, TAG_PCT, TAG_FO, TAG_RF,
+	TAG_RI, TAG_RUA, TAG_RUF, NKNOWN
+};
+static const char *const known[NKNOWN] = {
 	"v", "p", "sp", "adkim", "aspf", "pct", "fo", "rf", "ri", "rua",
 	"ruf"
 };
-#define NKNOWN	(sizeof known / sizeof known[0])
 
 int
 dmarc_record_parse(const char *s, size_t len, struct dmarc_record *r,
     char *why, size_t whylen)
 {
-	const char	*e = s + len, *semi, *a, *b, *eq, *ns, *ne;
+	const char	*e = s + len, *semi, *a, *b, *eq, *ns, *ne, *c;
 	unsigned	 seen = 0;
 	int		 first = 1, pbad = 0, spbad = 0, rua_ok = 0, k;
 	long		 n;
@@ -307,7 +311,7 @@ dmarc_record_parse(const char *s, size_t len, struct dmarc_record *r,
 			say(why, whylen, "a tag name that is none");
 			return -1;
 		}
-		for (const char *c = ns; c < ne; c++)
+		for (c = ns; c < ne; c++)
 			if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' &&
 			    *c <= 'Z') || (*c >= '0' && *c <= '9') ||
 			    *c == '_')) {
@@ -324,10 +328,10 @@ dmarc_record_parse(const char *s, size_t len, struct dmarc_record *r,
 			}
 			first = 0;
 		}
-		for (k = 0; k < (int)NKNOWN; k++)
+		for (k = 0; k < NKNOWN; k++)
 			if (is_word(ns, ne, known[k]))
 				break;
-		if (k == (int)NKNOWN)
+		if (k == NKNOWN)
 			continue;	/* 6.3: unknown tags are ignored */
 		/* RFC 6376 3.2: a duplicate tag voids the list. */
 		if (seen & 1u << k) {
@@ -336,13 +340,13 @@ dmarc_record_parse(const char *s, size_t len, struct dmarc_record *r,
 		}
 		seen |= 1u << k;
 		switch (k) {
-		case 0:			/* v, first */
+		case TAG_V:		/* first: taken above */
 			break;
-		case 1:			/* p */
+		case TAG_P:
 			if ((r->p = policy_value(a, b)) == DMARC_P_UNSET)
 				pbad = 1;
 			break;
-		case 2:			/* sp */
+		case TAG_SP:
 			if ((r->sp = policy_value(a, b)) == DMARC_P_UNSET)
 				spbad = 1;
 			else
@@ -352,31 +356,31 @@ dmarc_record_parse(const char *s, size_t len, struct dmarc_record *r,
 		 * A bad value of an optional tag leaves its default: a typo
 		 * ("adkim=strict") must not void a published policy.
 		 */
-		case 3:			/* adkim */
-		case 4:			/* aspf */
+		case TAG_ADKIM:
+		case TAG_ASPF:
 			if (is_word(a, b, "r") || is_word(a, b, "s")) {
-				if (k == 3)
+				if (k == TAG_ADKIM)
 					r->adkim = *a | 0x20;
 				else
 					r->aspf = *a | 0x20;
 			}
 			break;
-		case 5:			/* pct */
+		case TAG_PCT:
 			if ((n = number(a, b, 3)) >= 0 && n <= 100)
 				r->pct = (int)n;
 			break;
-		case 6:			/* fo */
+		case TAG_FO:
 			if (fo_value(a, b, r->fo, sizeof r->fo) < 0)
 				snprintf(r->fo, sizeof r->fo, "0");
 			break;
-		case 8:			/* ri */
+		case TAG_RI:
 			if ((n = number(a, b, 9)) >= 0)
 				r->ri = n;
 			break;
-		case 9:			/* rua */
+		case TAG_RUA:
 			rua_ok = uri_list(a, b, r->rua, &r->nrua) > 0;
 			break;
-		case 10:		/* ruf */
+		case TAG_RUF:
 			uri_list(a, b, r->ruf, &r->nruf);
 			break;
 		}
@@ -385,7 +389,7 @@ dmarc_record_parse(const char *s, size_t len, struct dmarc_record *r,
 		say(why, whylen, "no v=DMARC1 tag first");
 		return -1;
 	}
-	if (!(seen & 1u << 1))
+	if (!(seen & 1u << TAG_P))
 		pbad = 1;
 	if (!pbad && !spbad) {
 		if (!r->sp_given)
@@ -393,7 +397,7 @@ dmarc_record_parse(const char *s, size_t len, struct dmarc_record *r,
 		return 0;
 	}
 	/* 6.6.3 step 6: with a valid rua= it reads as p=none. */
-	say(why, whylen, "%s", pbad ? (seen & 1u << 1 ?
+	say(why, whylen, "%s", pbad ? (seen & 1u << TAG_P ?
 	    "a bad p= value" : "no p= tag") : "a bad sp= value");
 	if (!rua_ok)
 		return -1;

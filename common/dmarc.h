@@ -99,9 +99,18 @@ struct dmarc_input {
 	int			 no_sampling;	/* apply p as published */
 };
 
+/*
+ * Exim's variables from a verdict, as Exim 4.96 sets them through
+ * libopendmarc: $dmarc_used_domain is record_domain when have_record (the
+ * organizational domain when the record came from there), else
+ * used_domain; $dmarc_domain_policy is the record's p (even when sp
+ * applies), empty without a record.
+ */
 struct dmarc_verdict {
 	enum dmarc_status	 status;
-	char			 used_domain[256];	/* the From domain */
+	char			 used_domain[256];	/* the From domain, as
+							   looked up (A-labels);
+							   "" for nofrom */
 	char			 record_domain[256];	/* where the record was */
 	char			 org_domain[256];	/* of the From domain */
 	int			 have_record;
@@ -112,7 +121,9 @@ struct dmarc_verdict {
 	const char		*dkim_domain;	/* the aligned pass, or NULL */
 	int			 disposition;	/* DMARC_P_ after pct */
 	int			 sampled_out;	/* pct lightened the policy */
-	int			 lib_policy;	/* libopendmarc's 14 to 18 */
+	int			 lib_policy;	/* libopendmarc's 14 to 18,
+						   13 for nofrom, before pct:
+						   the history's policy */
 	char			 reason[256];	/* for temperror, -v, A-R */
 };
 
