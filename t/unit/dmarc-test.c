@@ -473,6 +473,10 @@ test_records(void)
 	record_is("v=DMARC1; p=reject; rua=mailto:a@x.example!5", 0,
 	    "p=reject sp=reject adkim=r aspf=r pct=100 fo=0 ri=86400 "
 	    "rua=1:mailto:a@x.example ruf=0 limit=5");
+	record_is("v=DMARC1; p=reject; "
+	    "rua=mailto:a@x.example!99999999999999999999999t", 0,
+	    "p=reject sp=reject adkim=r aspf=r pct=100 fo=0 ri=86400 "
+	    "rua=1:mailto:a@x.example ruf=0 limit=18446742974197923840");
 	record_is("v=DMARC1; p=reject; rua=mailto:a@x.example!x, "
 	    "mailto:b@x.example", 0,
 	    "p=reject sp=reject adkim=r aspf=r pct=100 fo=0 ri=86400 "
