@@ -512,6 +512,7 @@ check(struct dns *d, const struct msg_case *m, struct dmarc_verdict *v)
 	struct dmarc_dkim	dk[3];
 	static char		spf_dom[256], dk_dom[3][256];
 	size_t			i;
+	int			r;
 
 	memset(&in, 0, sizeof in);
 	in.ip = "192.0.2.1";
@@ -523,8 +524,9 @@ check(struct dns *d, const struct msg_case *m, struct dmarc_verdict *v)
 
 		snprintf(word, sizeof word, "%.*s", (int)(c - m->spf),
 		    m->spf);
-		if ((in.spf = spf_result_parse(word)) < 0)
+		if ((r = spf_result_parse(word)) < 0)
 			abort();
+		in.spf = (enum spf_result)r;
 		snprintf(spf_dom, sizeof spf_dom, "%s", c + 1);
 		in.spf_domain = spf_dom;
 	}
