@@ -1086,7 +1086,7 @@ dmarc_forensic(struct buf *b, struct msg *m, struct dns *dns,
 	r.m = m, r.in = in, r.v = v, r.f = f;
 	r.reporter = reporter_of(f, host, sizeof host);
 	if (sender == NULL || *sender == '\0') {
-		snprintf(from, sizeof from, "mailer-daemon@%s", r.reporter);
+		snprintf(from, sizeof from, "postmaster@%s", r.reporter);
 		sender = from;
 	}
 	r.sender = sender;

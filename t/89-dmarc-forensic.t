@@ -88,8 +88,8 @@ field() {
 report --ruf mailto:forensic@a.example
 is "$?" 0 "a DMARC failure, fo=0, ruf= in the domain: a report (exit 0)"
 check >"$T/check" 2>&1
-is "$(field From)" "mailer-daemon@mx.example.net" \
-    "From: mailer-daemon at the reporter when no sender is given"
+is "$(field From)" "postmaster@mx.example.net" \
+    "From: postmaster at the reporter when no sender is given"
 is "$(field To)" "forensic@a.example" "To: the ruf= address"
 is "$(field Subject)" "DMARC failure report for a.example" "Subject"
 is "$(field Date)" "2023-11-14T22:13:20+00:00" "Date: the message's arrival"
