@@ -236,4 +236,73 @@ ext "mailto:@a.example" "1:" "no local part: refused"
 ext "mailto:f@" "1:" "no domain: refused"
 ext "mailto:f@a..example" "1:" "an empty label: refused"
 
+# --- a report written by dmarc-check itself ---------------------------------
+# SPF computed and a DKIM signature verified from one zone; the report
+# goes to standard output (--forensic -) or to a file.
+DC=$MX_BUILDDIR/tools/dmarc-check
+DK=$MX_BUILDDIR/t/unit/dkim-tool
+if [ ! -x "$DC" ]; then
+	skip 9 "tools/dmarc-check not built yet (it comes with wip-tool)"
+elif ! rsa_key "$T/k.pem" 1024; then
+	skip 9 "openssl cannot make keys"
+else
+	T0=1700000000
+	Z=$T/dc.zone
+	"$MX_SRCDIR/t/data/arc-zone" sel._domainkey.b.example="$T/k.pem" \
+	    sel._domainkey.a.example="$T/k.pem" >"$Z"
+	cat >>"$Z" <<'EOF'
+$ORIGIN a.example.
+_dmarc TXT "v=DMARC1;p=reject;fo=1;ruf=mailto:f@a.example,mailto:f@r.example!10k"
+@ TXT "v=spf1 ip4:192.0.2.0/24 -all"
+a.example._report._dmarc.r.example. TXT "v=DMARC1"
+EOF
+	printf 'From: a@a.example\nSubject: signed elsewhere\n\nbody\n' |
+	    "$DK" sign -d b.example -s sel -k "$T/k.pem" --time "$T0" \
+	    >"$T/dc.eml"
+	dc() {	# dc IP ARGS...: dmarc-check on $T/dc.eml from IP
+		_ip=$1
+		shift
+		"$DC" --dns-zone "$Z" --time "$T0" --reporter mx.example.net \
+		    --ip "$_ip" --mail-from x@a.example --helo mx.b.example \
+		    --accept '*' "$@" "$T/dc.eml"
+	}
+	dc 198.51.100.1 --forensic - >"$T/report" 2>"$T/err"
+	is "$?:$(cat "$T/err")" "0:" "dmarc-check --forensic -: exit 0"
+	MSG=$T/dc.eml check >"$T/check" 2>&1
+	is "$(field To)" "f@a.example, f@r.example" \
+	    "dmarc-check: to both ruf=, the outside one authorised"
+	is "$(field parts):$(field defects)" \
+	    "text/plain message/feedback-report text/rfc822-headers:0" \
+	    "dmarc-check: the report's three parts, no MIME defects"
+	is "$(field Authentication-Results)" "mx.example.net; dmarc=fail \
+(p=reject dis=reject) header.from=a.example; spf=fail \
+smtp.mailfrom=a.example; dkim=pass header.d=b.example header.s=sel" \
+	    "dmarc-check: SPF and DKIM as it computed them"
+	is "$(field headers)" same \
+	    "dmarc-check: the message's header, its signature included"
+	dc 192.0.2.1 --forensic "$T/r.eml" --forensic-sender d@example.net \
+	    >/dev/null 2>&1
+	is "$?:$(sed -n '1,/^$/s/^From: //p' "$T/r.eml")" "0:d@example.net" \
+	    "dmarc-check --forensic FILE --forensic-sender: From"
+	cp "$T/r.eml" "$T/report"
+	MSG=$T/dc.eml check >"$T/check" 2>&1
+	is "$(field Identity-Alignment)" spf \
+	    "fo=1 and SPF aligned, DKIM not: a report, alignment spf"
+	# RFC 7489 6.3: fo=1 reports a mechanism giving anything but an
+	# aligned pass, "none" (no signature) too.
+	printf 'From: a@a.example\nSubject: 2\n\nbody\n' >"$T/dc.eml"
+	dc 192.0.2.1 --forensic "$T/r.eml" >/dev/null 2>&1
+	cp "$T/r.eml" "$T/report"
+	MSG=$T/dc.eml check >"$T/check" 2>&1
+	is "$(field Authentication-Results)" "mx.example.net; dmarc=pass \
+(p=reject dis=none) header.from=a.example; spf=pass smtp.mailfrom=a.example" \
+	    "fo=1, SPF aligned and no signature: a report, no dkim= in its A-R"
+	printf 'From: a@a.example\nSubject: 3\n\nbody\n' |
+	    "$DK" sign -d a.example -s sel -k "$T/k.pem" --time "$T0" \
+	    >"$T/dc.eml"
+	dc 192.0.2.1 --forensic "$T/r.eml" >/dev/null 2>&1
+	is "$?:$(ls "$T/r.eml" 2>/dev/null)" "0:" \
+	    "fo=1, SPF and DKIM aligned: no report, the stale file removed"
+fi
+
 done_testing
