@@ -252,7 +252,7 @@ else
 	    sel._domainkey.a.example="$T/k.pem" >"$Z"
 	cat >>"$Z" <<'EOF'
 $ORIGIN a.example.
-_dmarc TXT "v=DMARC1;p=reject;fo=1;ruf=mailto:f@a.example,mailto:f@r.example!10k"
+_dmarc TXT "v=DMARC1;p=reject;fo=1;ruf=mailto:f@a.example,mailto:f@r.example!9k"
 @ TXT "v=spf1 ip4:192.0.2.0/24 -all"
 a.example._report._dmarc.r.example. TXT "v=DMARC1"
 EOF
