@@ -63,10 +63,13 @@ check_history(const char *s, size_t n)
 			abort();
 	while (p < e) {
 		l = line(&p, e, &len);
-		for (k = 0; once[k] != NULL; k++)
-			if (len > strlen(once[k]) && l[strlen(once[k])] == ' ' &&
-			    strncmp(l, once[k], strlen(once[k])) == 0)
+		for (k = 0; once[k] != NULL; k++) {
+			size_t	kl = strlen(once[k]);
+
+			if (len > kl && l[kl] == ' ' &&
+			    strncmp(l, once[k], kl) == 0)
 				seen[k]++;
+		}
 		if (strncmp(l, "arc_policy ", 11) != 0)
 			continue;
 		depth = quoted = 0;
