@@ -97,9 +97,9 @@ EOF
 printf 'From: a@a.example\nSubject: plain\n\nbody\n' >"$T/plain.eml"
 
 H=$T/history
-hist() {	# hist ARGS...: one record appended to $H
-	"$DT" history --history "$H" --reporter mx1.example --ip 192.0.2.1 \
-	    "$@" <"${MSG:-$T/plain.eml}"
+hist() {	# hist ARGS...: one record appended to $H ($IP, $REP, $MSG)
+	"$DT" history --history "$H" --reporter "${REP-mx1.example}" \
+	    --ip "${IP-192.0.2.1}" "$@" <"${MSG:-$T/plain.eml}"
 }
 ok "a pass, SPF and DKIM aligned" hist --job q1 --from a.example \
     --mfrom a.example --spf pass --spf-domain a.example \
@@ -114,18 +114,18 @@ ok "a reject, every kind of signature" hist --job q2 --from b.example \
 ok "a quarantine sampled out by pct: policy 17, action accept" hist \
     --job q3 --from c.example --spf fail --spf-domain c.example \
     --status none --p q --pct 0 --lib-policy 17 --disposition n
-ok "the null sender: mfrom is the HELO name SPF checked" hist --job q4 \
-    --from d.example --spf pass --spf-domain helo.d.example --helo \
-    --status quarantine --p q --ip 2001:db8::1
+IP=2001:db8::1 ok "the null sender: mfrom is the HELO name SPF checked" \
+    hist --job q4 --from d.example --spf pass --spf-domain helo.d.example \
+    --helo --status quarantine --p q
 MSG=$T/arc.eml ok "an ARC chain that passed" hist --job q5 \
     --from a.example --mfrom list.example --spf pass --spf-domain \
     list.example --status reject --p r --arc pass:2 --record-domain \
     a.example
 ok "a temporary ARC failure" hist --job q6 --from a.example \
     --mfrom a.example --status reject --p r --arc tempfail:0
-ok "values with blanks and line ends are kept on their line" hist \
+REP=$(printf 'mx1.ex\tample') ok \
+    "values with blanks and line ends are kept on their line" hist \
     --job "$(printf 'q7 x\njob forged')" \
-    --reporter "$(printf 'mx1.ex\tample')" \
     --from e.example --mfrom "$(printf 'e.example\nipaddr 6.6.6.6')" \
     --dkim "$(printf 'evil d\n:s el:pass')" --status accept --align-dkim
 i=0 many=
@@ -136,7 +136,7 @@ done
 # shellcheck disable=SC2086
 ok "300 signatures" hist --job q8 --from f.example --mfrom f.example \
     $many --status accept --align-dkim
-ok "no client address: no record" hist --job n1 --from g.example --ip ''
+IP= ok "no client address: no record" hist --job n1 --from g.example
 ok "no DMARC record: no record" hist --job n2 --from g.example --no-record
 is "$(grep -c '^job ' "$H")" 8 "8 records written, none for n1 and n2"
 is "$(awk '$1 == "job" && NR > 1 { print prev } { prev = $0 }' "$H" |

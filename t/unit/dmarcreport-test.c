@@ -41,32 +41,45 @@ static long	 opt_received = 1700000000, opt_pct = 100, opt_count;
 static long	 opt_lib_policy;
 static int	 opt_helo, opt_align_spf, opt_align_dkim, opt_no_record;
 
-enum { O_DKIM = 1, O_RUA, O_RUF };
+/* The string options' values, in strs[] order, after the others. */
+enum {
+	O_DKIM = 1, O_RUA, O_RUF,
+	S_IP, S_FROM, S_MFROM, S_SPF, S_SPF_DOMAIN,
+	S_STATUS, S_RECORD_DOMAIN, S_ORG, S_P, S_SP,
+	S_ADKIM, S_ASPF, S_FO, S_DISP, S_JOB,
+	S_REPORTER, S_ARC, S_HISTORY, S_SENDER, S_END
+};
+static char	**const strs[] = {
+	&opt_ip, &opt_from, &opt_mfrom, &opt_spf, &opt_spf_domain,
+	&opt_status, &opt_record_domain, &opt_org, &opt_p, &opt_sp,
+	&opt_adkim, &opt_aspf, &opt_fo, &opt_disp, &opt_job,
+	&opt_reporter, &opt_arc, &opt_history, &opt_sender
+};
 
 static struct poptOption options[] = {
-	{ "ip", '\0', POPT_ARG_STRING, &opt_ip, 0, "client", "IP" },
-	{ "from", '\0', POPT_ARG_STRING, &opt_from, 0, "From domain", "D" },
-	{ "mfrom", '\0', POPT_ARG_STRING, &opt_mfrom, 0, "MAIL FROM", "D" },
-	{ "spf", '\0', POPT_ARG_STRING, &opt_spf, 0, "SPF result", "R" },
-	{ "spf-domain", '\0', POPT_ARG_STRING, &opt_spf_domain, 0,
+	{ "ip", '\0', POPT_ARG_STRING, NULL, S_IP, "client", "IP" },
+	{ "from", '\0', POPT_ARG_STRING, NULL, S_FROM, "From domain", "D" },
+	{ "mfrom", '\0', POPT_ARG_STRING, NULL, S_MFROM, "MAIL FROM", "D" },
+	{ "spf", '\0', POPT_ARG_STRING, NULL, S_SPF, "SPF result", "R" },
+	{ "spf-domain", '\0', POPT_ARG_STRING, NULL, S_SPF_DOMAIN,
 	  "SPF domain", "D" },
 	{ "helo", '\0', POPT_ARG_NONE, &opt_helo, 0, "SPF checked HELO",
 	  NULL },
 	{ "dkim", '\0', POPT_ARG_STRING, NULL, O_DKIM, "a signature",
 	  "D:S:pass|fail|invalid|temperror" },
-	{ "status", '\0', POPT_ARG_STRING, &opt_status, 0, "verdict", "W" },
+	{ "status", '\0', POPT_ARG_STRING, NULL, S_STATUS, "verdict", "W" },
 	{ "no-record", '\0', POPT_ARG_NONE, &opt_no_record, 0, "no record",
 	  NULL },
-	{ "record-domain", '\0', POPT_ARG_STRING, &opt_record_domain, 0,
+	{ "record-domain", '\0', POPT_ARG_STRING, NULL, S_RECORD_DOMAIN,
 	  "where the record was", "D" },
-	{ "org-domain", '\0', POPT_ARG_STRING, &opt_org, 0, "org domain",
+	{ "org-domain", '\0', POPT_ARG_STRING, NULL, S_ORG, "org domain",
 	  "D" },
-	{ "p", '\0', POPT_ARG_STRING, &opt_p, 0, "p=", "n|q|r" },
-	{ "sp", '\0', POPT_ARG_STRING, &opt_sp, 0, "sp=", "n|q|r" },
-	{ "adkim", '\0', POPT_ARG_STRING, &opt_adkim, 0, "adkim=", "r|s" },
-	{ "aspf", '\0', POPT_ARG_STRING, &opt_aspf, 0, "aspf=", "r|s" },
+	{ "p", '\0', POPT_ARG_STRING, NULL, S_P, "p=", "n|q|r" },
+	{ "sp", '\0', POPT_ARG_STRING, NULL, S_SP, "sp=", "n|q|r" },
+	{ "adkim", '\0', POPT_ARG_STRING, NULL, S_ADKIM, "adkim=", "r|s" },
+	{ "aspf", '\0', POPT_ARG_STRING, NULL, S_ASPF, "aspf=", "r|s" },
 	{ "pct", '\0', POPT_ARG_LONG, &opt_pct, 0, "pct=", "N" },
-	{ "fo", '\0', POPT_ARG_STRING, &opt_fo, 0, "fo=", "LIST" },
+	{ "fo", '\0', POPT_ARG_STRING, NULL, S_FO, "fo=", "LIST" },
 	{ "rua", '\0', POPT_ARG_STRING, NULL, O_RUA, "rua= URI", "URI" },
 	{ "ruf", '\0', POPT_ARG_STRING, NULL, O_RUF, "ruf= URI, !bytes",
 	  "URI[!N]" },
@@ -76,18 +89,18 @@ static struct poptOption options[] = {
 	  NULL },
 	{ "lib-policy", '\0', POPT_ARG_LONG, &opt_lib_policy, 0,
 	  "libopendmarc's policy", "N" },
-	{ "disposition", '\0', POPT_ARG_STRING, &opt_disp, 0, "after pct",
+	{ "disposition", '\0', POPT_ARG_STRING, NULL, S_DISP, "after pct",
 	  "n|q|r" },
-	{ "job", '\0', POPT_ARG_STRING, &opt_job, 0, "job id", "ID" },
-	{ "reporter", '\0', POPT_ARG_STRING, &opt_reporter, 0, "reporter",
+	{ "job", '\0', POPT_ARG_STRING, NULL, S_JOB, "job id", "ID" },
+	{ "reporter", '\0', POPT_ARG_STRING, NULL, S_REPORTER, "reporter",
 	  "NAME" },
 	{ "received", '\0', POPT_ARG_LONG, &opt_received, 0, "time", "T" },
-	{ "arc", '\0', POPT_ARG_STRING, &opt_arc, 0, "ARC result",
+	{ "arc", '\0', POPT_ARG_STRING, NULL, S_ARC, "ARC result",
 	  "pass|fail|none|tempfail:N" },
-	{ "history", '\0', POPT_ARG_STRING, &opt_history, 0, "append to",
+	{ "history", '\0', POPT_ARG_STRING, NULL, S_HISTORY, "append to",
 	  "FILE" },
 	{ "count", '\0', POPT_ARG_LONG, &opt_count, 0, "records", "N" },
-	{ "sender", '\0', POPT_ARG_STRING, &opt_sender, 0, "report From",
+	{ "sender", '\0', POPT_ARG_STRING, NULL, S_SENDER, "report From",
 	  "ADDR" },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, dns_options, 0,
 	  "DNS options:", NULL },
@@ -164,6 +177,13 @@ onopt(poptContext pc, int val)
 	case O_RUF:
 		add_uri(v.rec.ruf, &v.rec.nruf, a);
 		break;
+	default:
+		/* popt would leak the copy an option given twice drops */
+		if (val >= S_IP && val < S_END) {
+			free(*strs[val - S_IP]);
+			*strs[val - S_IP] = (char *)a;
+			return;
+		}
 	}
 	free((char *)a);
 }
@@ -326,6 +346,8 @@ main(int argc, const char **argv)
 	msg_free(m);
 	for (i = 0; i < ndkim; i++)
 		free(dkimtext[i]);
+	for (i = 0; i < sizeof strs / sizeof strs[0]; i++)
+		free(*strs[i]);
 	poptFreeContext(pc);
 	return rc;
 }
