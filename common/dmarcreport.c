@@ -561,11 +561,13 @@ hist_open(const char *path, char *err, size_t errlen)
 	}
 	if (fd < 0)
 		return fail(err, errlen, -1, "cannot open", errno);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
 		e = errno;
 		close(fd);
-		if (S_ISREG(st.st_mode))
-			return fail(err, errlen, -1, "cannot open", e);
+		return fail(err, errlen, -1, "cannot open", e);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
 		snprintf(err, errlen, "not a regular file");
 		return -1;
 	}
