@@ -1028,9 +1028,13 @@ report_build(struct buf *b, const struct report *r, const struct dest *d,
 	    add_safe(b, in->ip, INET6_ADDRSTRLEN, hdr_ok) < 0 ||
 	    buf_addstr(b, " with a From domain of ") < 0 ||
 	    add_safe(b, v->used_domain, HIST_NAME, hdr_ok) < 0 ||
-	    bprintf(b, "\nfailed DMARC authentication as the domain's policy "
-	    "asks to hear of.\nSPF aligned: %s; DKIM aligned: %s.\n\n",
-	    v->align_spf ? "yes" : "no", v->align_dkim ? "yes" : "no") < 0)
+	    buf_addstr(b, "\nfailed a check that the domain's DMARC record "
+	    "asks reports of (fo=") < 0 ||
+	    add_safe(b, v->rec.fo[0] != '\0' ? v->rec.fo : "0", sizeof
+	    v->rec.fo, hist_ok) < 0 ||
+	    bprintf(b, ").\nDMARC: %s; SPF aligned: %s; DKIM aligned: %s.\n\n",
+	    dmarc_ar_word(v->status), v->align_spf ? "yes" : "no",
+	    v->align_dkim ? "yes" : "no") < 0)
 		return -1;
 	if (bprintf(b, "--%s\nContent-Type: message/feedback-report\n\n"
 	    "Feedback-Type: auth-failure\nUser-Agent: mxkit/%s\nVersion: 1\n"

@@ -63,6 +63,7 @@ say("report-type", m.get_param("report-type"))
 parts = m.get_payload()
 say("parts", " ".join(p.get_content_type() for p in parts))
 say("defects", len(m.defects) + sum(len(p.defects) for p in parts))
+say("text", " ".join(parts[0].get_payload().split()))
 fb = parts[1].get_payload()
 fb = fb[0] if isinstance(fb, list) else email.message_from_string(fb)
 for k in ("Feedback-Type", "User-Agent", "Version", "Auth-Failure",
@@ -103,6 +104,9 @@ is "$(field type):$(field report-type)" "multipart/report:feedback-report" \
 is "$(field parts)" "text/plain message/feedback-report text/rfc822-headers" \
     "three parts: text, feedback report, the message's header"
 is "$(field defects)" 0 "no MIME defects"
+is "$(field text)" "A message from 192.0.2.1 with a From domain of a.example \
+failed a check that the domain's DMARC record asks reports of (fo=0). \
+DMARC: fail; SPF aligned: no; DKIM aligned: no." "the text part"
 is "$(field Feedback-Type)" "auth-failure" "Feedback-Type: auth-failure"
 like "$(field User-Agent)" "^mxkit/[0-9]" "User-Agent: mxkit/VERSION"
 is "$(field Version)" 1 "Version: 1"
@@ -125,6 +129,8 @@ report --ruf mailto:forensic@a.example --sender dmarc-reports@example.net \
 check >"$T/check" 2>&1
 is "$(field From)" "dmarc-reports@example.net" "--sender: From"
 is "$(field Identity-Alignment)" dkim "Identity-Alignment: dkim"
+like "$(field text)" "\(fo=1\)\. DMARC: pass; SPF aligned: no; \
+DKIM aligned: yes\.$" "the text part: fo=1, DMARC passing"
 is "$(field Authentication-Results)" "mx.example.net; dmarc=pass \
 (p=reject dis=none) header.from=a.example; spf=softfail \
 smtp.helo=helo.b.example; dkim=fail header.d=b.example header.s=s1; \
