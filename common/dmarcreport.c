@@ -845,16 +845,42 @@ dmarc1(const char *s)
 }
 
 /*
+ * The ruf= of an authorising record (RFC 7489 7.1 step 8), read by the
+ * policy record's own parser.  0, or -1 when it has none.
+ */
+static int
+auth_ruf(const char *txt, struct dmarc_record *over)
+{
+	struct tvlist	 tl;
+	const struct tv	*t;
+	const char	*why;
+	char		 rec[1024], err[128];
+	int		 n;
+
+	if (tv_parse(txt, strlen(txt), &tl, &why) < 0 ||
+	    (t = tv_get(&tl, "ruf")) == NULL)
+		return -1;
+	n = snprintf(rec, sizeof rec, "v=DMARC1; p=none; ruf=%.*s",
+	    (int)t->vallen, t->val);
+	if (n < 0 || (size_t)n >= sizeof rec ||
+	    dmarc_record_parse(rec, (size_t)n, over, err, sizeof err) < 0 ||
+	    over->nruf == 0)
+		return -1;
+	return 0;
+}
+
+/*
  * RFC 7489 7.1: a destination outside the policy domain's organizational
  * domain takes reports only when it says so at
- * POLICY-DOMAIN._report._dmarc.DESTINATION.  A destination under the
- * organizational domain is taken as inside it (a private suffix below an
- * organizational domain would need the public suffix list here).  A DNS
- * failure authorises nothing: the report is a courtesy, not worth a retry.
+ * POLICY-DOMAIN._report._dmarc.DESTINATION, whose ruf=, if any, goes into
+ * *over.  A destination under the organizational domain is taken as
+ * inside it (a private suffix below an organizational domain would need
+ * the public suffix list here).  A DNS failure authorises nothing: the
+ * report is a courtesy, not worth a retry.
  */
 static int
 dest_allowed(struct dns *dns, const struct dmarc_verdict *v,
-    const struct dest *d)
+    const struct dest *d, struct dmarc_record *over)
 {
 	const char	*org = v->org_domain[0] != '\0' ? v->org_domain :
 			    v->used_domain;
@@ -865,6 +891,7 @@ dest_allowed(struct dns *dns, const struct dmarc_verdict *v,
 	size_t		 n, i;
 	int		 ok = 0;
 
+	over->nruf = 0;
 	if (within(d->domain, org))
 		return 1;
 	if (dns == NULL || (size_t)snprintf(name, sizeof name,
@@ -874,10 +901,62 @@ dest_allowed(struct dns *dns, const struct dmarc_verdict *v,
 	if (dns_txt(dns, name, &txt, &n, why, sizeof why) != DNS_OK)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (dmarc1(txt[i]))
-			ok = 1;
+		if (dmarc1(txt[i]) && !ok++ && auth_ruf(txt[i], over) < 0)
+			over->nruf = 0;
 	dns_txt_free(txt, n);
 	return ok;
+}
+
+/* Add a destination (its address not there yet) to d. */
+static void
+dest_put(struct dest *d, size_t *nd, const struct dest *s)
+{
+	size_t	i;
+
+	for (i = 0; i < *nd; i++)
+		if (strcasecmp(d[i].addr, s->addr) == 0)
+			return;
+	if (*nd == REPORT_DEST)
+		return;
+	d[*nd] = *s;
+	d[*nd].domain = d[*nd].addr + (s->domain - s->addr);
+	d[*nd].on = 1;
+	(*nd)++;
+}
+
+/*
+ * The destinations of ruf= URI u into d: its address, or those that the
+ * destination's authorising record names in its place, as long as they
+ * name the same host (RFC 7489 7.1: no loops, no indirect abuse).
+ */
+static void
+dest_add(struct dns *dns, const struct dmarc_verdict *v,
+    const struct dmarc_uri *u, struct dest *d, size_t *nd)
+{
+	struct dmarc_record	*over;
+	struct dest		 orig, o;
+	size_t			 i, added = 0;
+
+	memset(&orig, 0, sizeof orig);
+	if (mailto_addr(u->uri, &orig) < 0 ||
+	    (over = calloc(1, sizeof *over)) == NULL)
+		return;
+	if (dest_allowed(dns, v, &orig, over)) {
+		for (i = 0; i < over->nruf; i++) {
+			memset(&o, 0, sizeof o);
+			if (mailto_addr(over->ruf[i].uri, &o) < 0 ||
+			    strcmp(o.domain, orig.domain) != 0)
+				continue;
+			o.limit = over->ruf[i].limit;
+			dest_put(d, nd, &o);
+			added++;
+		}
+		if (added == 0) {
+			orig.limit = u->limit;
+			dest_put(d, nd, &orig);
+		}
+	}
+	free(over);
 }
 
 static const char *
@@ -1076,15 +1155,8 @@ dmarc_forensic(struct buf *b, struct msg *m, struct dns *dns,
 		return 0;
 	if (!fo_wants(in, v))
 		return 0;
-	for (i = 0; i < v->rec.nruf && i < DMARC_URI_MAX; i++) {
-		memset(&d[nd], 0, sizeof d[nd]);
-		if (mailto_addr(v->rec.ruf[i].uri, &d[nd]) < 0 ||
-		    !dest_allowed(dns, v, &d[nd]))
-			continue;
-		d[nd].limit = v->rec.ruf[i].limit;
-		d[nd].on = 1;
-		nd++;
-	}
+	for (i = 0; i < v->rec.nruf && i < DMARC_URI_MAX; i++)
+		dest_add(dns, v, &v->rec.ruf[i], d, &nd);
 	if (nd == 0)
 		return 0;
 

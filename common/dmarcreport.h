@@ -84,7 +84,8 @@ int	dmarc_history_append(const char *, const char *, size_t, char *,
  * signature that failed or is invalid, not a temperror; fo=s an SPF fail,
  * softfail or permerror.  A destination under the From domain's
  * organizational domain needs no authorisation; the look-up of another
- * failing authorises nothing (a report is not worth a retry).
+ * failing authorises nothing (a report is not worth a retry).  The ruf=
+ * of an authorising record replaces the URI when it names the same host.
  */
 int	dmarc_forensic(struct buf *, struct msg *, struct dns *,
 	    const struct dmarc_input *, const struct dmarc_verdict *,

@@ -2,7 +2,8 @@
 # DMARC failure reports (RFC 7489 7.3, RFC 6591): the whole report read
 # back by Python's email package and checked field by field; when fo=
 # asks for one (0, 1, d, s); ruf= size limits; destinations outside the
-# policy domain only when they agree to it in the DNS (RFC 7489 7.1);
+# policy domain only when they agree to it in the DNS, where they may
+# name other addresses of theirs (RFC 7489 7.1);
 # ruf= URIs that could add a recipient or a header refused.
 . "$MX_SRCDIR/t/lib.sh"
 
@@ -19,6 +20,9 @@ a.example._report._dmarc.spaced	TXT	"v = DMARC1 ; rua=mailto:x@y.example"
 a.example._report._dmarc.other	TXT	"v=spf1 -all"
 b.example._report._dmarc.wrongpolicy	TXT	"v=DMARC1"
 a.example._report._dmarc.brokendns	CNAME	nowhere.invalid.
+a.example._report._dmarc.over	TXT	"v=DMARC1; ruf=mailto:desk@over.example"
+a.example._report._dmarc.away	TXT	"v=DMARC1; ruf=mailto:x@b.example"
+a.example._report._dmarc.tiny	TXT	"v=DMARC1; ruf=mailto:f@tiny.example!99"
 EOF
 cat >"$T/msg" <<'EOF'
 Received: from mx.b.example (mx.b.example [192.0.2.1])
@@ -224,6 +228,12 @@ ext mailto:f@wrongpolicy.example "1:" \
 ext mailto:f@nowhere.example "1:" "outside, no record: not sent"
 ext mailto:f@brokendns.example "1:" \
     "outside, a CNAME leading out of the zone: not sent"
+ext mailto:f@over.example "0:desk@over.example" \
+    "outside, the authorising record's ruf= on the same host: in its place"
+ext mailto:f@away.example "0:f@away.example" \
+    "outside, the authorising record's ruf= on another host: not taken"
+ext mailto:f@tiny.example "1:" \
+    "outside, the authorising record's ruf= with its own !size: honoured"
 report --ruf mailto:f@nowhere.example --ruf mailto:g@a.example
 is "$?:$(to)" "0:g@a.example" \
     "an unauthorised destination costs the others nothing"
