@@ -70,6 +70,24 @@ same_rows() {
 	same "$T/got.$_t" "$T/want.$_t" "$_d"
 }
 
+# A lock that another process holds for ever: the writer gives up after
+# 10 s with 75.  Started first, so that its wait runs beside the rest.
+# The holder is one process, so that killing it lets the lock go.
+: >"$T/held"
+daemon "$PY" -c 'import fcntl, sys, time
+f = open(sys.argv[1], "a")
+fcntl.flock(f, fcntl.LOCK_EX)
+time.sleep(60)' "$T/held"
+holder=$!
+sleep 0.2
+(
+	t0=$(date +%s)
+	"$DT" history --history "$T/held" --job h1 --from a.example \
+	    --ip 192.0.2.1 --mfrom a.example </dev/null 2>"$T/held.err"
+	echo "$? $(($(date +%s) - t0))" >"$T/held.rc"
+) &
+heldwriter=$!
+
 start=$(date +%s%N)
 if ! mariadb_start; then
 	_result 1 "mariadbd starts on 127.0.0.1:$DB_PORT"
@@ -272,6 +290,17 @@ wait "$lockpid"
 wait "$wpid"
 is "$?:$(grep -c '^job l2$' "$L"):$(grep -c '^job l2$' "$L.rotated")" \
     "0:1:0" "renamed while the writer waited: the record goes to a new file"
+
+wait "$heldwriter"
+kill "$holder"
+wait "$holder"
+set -- $(cat "$T/held.rc")
+is "$1" 75 "a lock held for ever: exit 75 after $2 s"
+ok "a lock held for ever: given up after 10 s, not before" \
+    test "$2" -ge 9 -a "$2" -le 30
+like "$(cat "$T/held.err")" "locked by another process for 10 s$" \
+    "a lock held for ever: says so"
+is "$(wc -c <"$T/held")" 0 "a lock held for ever: nothing written"
 
 # --- durability: lock, one write, fdatasync, then the lock goes ------------
 # trace: the calls on the history, one letter each: D fsync of its
