@@ -8,7 +8,7 @@ need openssl
 rsa_key "$T/sel.key" || skip_all "openssl cannot make keys"
 {
 	cat <<'EOF'
-_dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:agg@example.com; ruf=mailto:fail@example.com; fo=1"
+_dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:agg@example.com; ruf=mailto:fail@example.com"
 example.com. 300 IN TXT "v=spf1 ip4:192.0.2.0/24 -all"
 _dmarc.example.org. 300 IN TXT "v=DMARC1; p=quarantine; pct=0"
 example.org. 300 IN TXT "v=spf1 ip4:192.0.2.0/24 -all"
@@ -311,21 +311,21 @@ is "$rc:$(val dmarc_status)" 1:reject "--history: the verdict as ever"
 like "$(cat "$T/hist")" "^job q1\$" "  a record, job q1"
 like "$(cat "$T/hist")" "^reporter mx.example.net\$" "  --reporter"
 like "$(cat "$T/hist")" "^from example.com\$" "  the From domain"
-run dmarc-check --spf pass --mail-from alice@example.com --history "$T/hist" \
-    $Z "$T/net.eml"
+run dmarc-check --spf pass --ip 192.0.2.7 --mail-from alice@example.com \
+    --history "$T/hist" $Z "$T/net.eml"
 is "$(grep -c '^job ' "$T/hist")" 1 "  no DMARC record, no history record"
-run dmarc-check --spf pass --mail-from alice@example.com --history "$T/hist" \
-    $Z "$T/com.eml" "$T/org.eml"
+run dmarc-check --spf pass --ip 192.0.2.7 --mail-from alice@example.com \
+    --history "$T/hist" $Z "$T/com.eml" "$T/org.eml"
 is "$(grep -c '^job ' "$T/hist")" 3 "  a batch: one record per message"
 is "$(grep '^job ' "$T/hist" | sort -u | wc -l | tr -d ' ')" 3 \
     "  each with its own job id"
 mkdir "$T/hdir"
-run dmarc-check --spf pass --mail-from alice@example.com --history "$T/hdir" \
-    $Z "$T/com.eml"
+run dmarc-check --spf pass --ip 192.0.2.7 --mail-from alice@example.com \
+    --history "$T/hdir" $Z "$T/com.eml"
 is "$rc:$out" 75: "  a history that cannot be appended to: 75, no verdict"
 one_line_error dmarc-check "  one line"
-run dmarc-check --spf pass --mail-from alice@example.com --history "$T/hdir" \
-    --add-header mx $Z "$T/com.eml"
+run dmarc-check --spf pass --ip 192.0.2.7 --mail-from alice@example.com \
+    --history "$T/hdir" --add-header mx $Z "$T/com.eml"
 is "$rc:$(wc -c <"$T/out" | tr -d ' ')" 75:0 \
     "  in filter mode: 75, nothing written"
 

@@ -706,6 +706,11 @@ log_history(struct msg *m, const struct dmarc_input *in,
 		buf_free(&b);
 		return MX_TEMPFAIL;
 	}
+	/* No DMARC record, or no client address: nothing to aggregate. */
+	if (b.len == 0) {
+		cli_info("%s: no history record", name);
+		return MX_OK;
+	}
 	rc = dmarc_history_append(history, b.p, b.len, err, sizeof err);
 	buf_free(&b);
 	if (rc != 0) {
@@ -800,9 +805,8 @@ one(const char *path, const char *prefix)
 	df.received = now;
 	df.mfrom_domain = f.mfrom_domain[0] ? f.mfrom_domain : NULL;
 	df.arc = arc_opt ? &arc : NULL;
-	/* Exim and opendmarc keep history only where a record was found. */
-	if (history != NULL && v.have_record && rc != MX_TEMPFAIL &&
-	    (rc = log_history(m, &in, &v, &df, name)) != MX_OK) {
+	if (history != NULL && rc != MX_TEMPFAIL &&
+	    log_history(m, &in, &v, &df, name) != MX_OK) {
 		rc = MX_TEMPFAIL;
 		goto out;
 	}
