@@ -28,13 +28,15 @@ msg alice@example.net >"$T/net.eml"
 printf '%s\n' "From: a@example.com" "From: b@example.com" "" "x" >"$T/two.eml"
 printf '%s\n' "From: undisclosed:;" "" "x" >"$T/group.eml"
 printf '%s\n' "Subject: none" "" "x" >"$T/nofrom.eml"
-# sign IN: IN with dkimpy's signature of example.com on top.
+# sign IN: IN with dkimpy's signature of example.com on top (dkimpy ends
+# its lines in CRLF, the message's are LF).
 sign() {
 	$PY -c 'import dkim, sys
 m = open(sys.argv[1], "rb").read()
 k = open(sys.argv[2], "rb").read()
 sys.stdout.buffer.write(dkim.sign(m, b"sel", b"example.com", k,
-    include_headers=[b"from", b"to", b"subject"]) + m)' "$1" "$T/sel.key"
+    include_headers=[b"from", b"to", b"subject"]) + m)' "$1" "$T/sel.key" |
+	    tr -d '\r'
 }
 sign "$T/com.eml" >"$T/signed.eml" || skip_all "dkimpy cannot sign"
 sed 's/^Noon?$/Noon!/' "$T/signed.eml" >"$T/tampered.eml"
