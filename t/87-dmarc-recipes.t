@@ -283,13 +283,13 @@ is "$rc:$err" 0: "postfix-filter: exit 0"
 is "$(tr '\n' ' ' <"$T/sm.argv")" \
     "-G -i -f alice@example.com -- bob@example.net " \
     "  sendmail gets -G -i and pipe's sender and recipient"
-is "$(sed -n 5p "$T/sm.in")" \
+is "$(sed -n 4p "$T/sm.in")" \
     "	dmarc=pass (p=reject dis=none) header.from=example.com" \
     "  the field, DMARC passing"
-sed 1,5d "$T/sm.in" >"$T/got"
+sed 1,4d "$T/sm.in" >"$T/got"
 same "$T/got" "$T/msg.eml" "  the message below it unchanged"
 postfix alice@example.com 192.0.2.99 "$T/msg.eml"
-is "$rc:$(sed -n 5p "$T/sm.in")" \
+is "$rc:$(sed -n 4p "$T/sm.in")" \
     "0:	dmarc=fail (p=reject dis=reject) header.from=example.com" \
     "postfix-filter: a failing message goes on with its field"
 postfix alice@example.com 192.0.2.7 "$T/big.eml"
@@ -345,7 +345,7 @@ like "$(cat "$T/pm/log")" "dmarc-check: cannot check dmarc of 'stdin'" \
 # --- Sieve: the wrapper and the script, with mxkit(7)'s configuration --------
 if command -v sieve-test >/dev/null && command -v setpriv >/dev/null &&
     id nobody >/dev/null 2>&1; then
-	mkdir -m 755 "$T/filter" "$T/home"
+	mkdir -m 755 "$T/filter" "$T/shome"
 	block man/mxkit.7 sieve-conf | paths >"$T/sieve.conf"
 	block $PAGE sieve-wrapper | paths >"$T/filter/dmarc-check"
 	chmod 755 "$T/filter/dmarc-check"
@@ -357,15 +357,15 @@ if command -v sieve-test >/dev/null && command -v setpriv >/dev/null &&
 		    >"$T/s-$m.eml"
 	done
 	chmod 644 "$T"/*.eml "$T"/*.conf "$T/dmarc.sieve"
-	chown nobody "$T/home"
-	deliver() {	# deliver IN: sieve-test into $T/home/mail
-		rm -rf "$T/home/mail"
+	chown nobody "$T/shome"
+	deliver() {	# deliver IN: sieve-test into $T/shome/mail
+		rm -rf "$T/shome/mail"
 		setpriv --reuid nobody --regid nogroup --clear-groups \
-		    env HOME="$T/home" sieve-test -c "$T/dovecot.conf" \
-		    -l "maildir:$T/home/mail" -e "$T/dmarc.sieve" "$1"
+		    env HOME="$T/shome" sieve-test -c "$T/dovecot.conf" \
+		    -l "maildir:$T/shome/mail" -e "$T/dmarc.sieve" "$1"
 	}
 	stored() {
-		cat "$T/home/mail/${1:+.$1/}"new/* 2>/dev/null
+		cat "$T/shome/mail/${1:+.$1/}"new/* 2>/dev/null
 	}
 	run deliver "$T/s-pass.eml"
 	like "$err" "stored mail into mailbox 'INBOX'" \
