@@ -34,10 +34,9 @@ fi
 # The tools must be reachable by the Exim user and by nobody (Sieve).
 chmod 755 "$T"
 TOOLS=$MX_BUILDDIR/tools
-PAGE=man/dmarc-check.1
 
 # --- example.com as the page publishes it, served by knot --------------------
-block $PAGE dns-zone >"$T/page.zone"
+block man/dmarc-check.1 dns-zone >"$T/page.zone"
 { zone_head example.com; cat "$T/page.zone"; } >"$T/example.com.zone"
 knot_start "$T/example.com.zone" example.com. 53 >&2 ||
     skip_all "knot does not serve on 127.0.0.1@53"
@@ -110,15 +109,15 @@ cp "$T/msg.eml" msg.eml
 dmarc-check --dns-zone "$T/page.zone" --ip 192.0.2.99 \
     --mail-from alice@example.com --add-header mx.example.net msg.eml |
     sed -n 1,4p >"$T/got"
-block $PAGE filter-field >"$T/want"
+block man/dmarc-check.1 filter-field >"$T/want"
 same "$T/got" "$T/want" "filter-field: the field for a failing message"
 dmarc-check --dns-zone "$T/page.zone" --ip 192.0.2.99 \
     --mail-from alice@example.com msg.eml >"$T/got"
-block $PAGE output-reject >"$T/want"
+block man/dmarc-check.1 output-reject >"$T/want"
 same "$T/got" "$T/want" "output-reject: the record"
 dmarc-check --dns-zone "$T/page.zone" --ip 192.0.2.7 \
     --mail-from alice@example.com --json msg.eml >"$T/got"
-block $PAGE output-json >"$T/want"
+block man/dmarc-check.1 output-json >"$T/want"
 same "$T/got" "$T/want" "output-json: the object for a pass"
 
 # --- README.md: the dmarc-check section --------------------------------------
@@ -132,7 +131,7 @@ same "$T/cons.got" "$T/cons.want" \
 cd "$T/od" || exit 1
 
 # --- the shell ---------------------------------------------------------------
-block $PAGE shell-verdict >"$T/sv.sh"
+block man/dmarc-check.1 shell-verdict >"$T/sv.sh"
 run sh "$T/sv.sh"
 is "$rc:$out" "0:reject for example.com (policy reject)" \
     "shell-verdict: the verdict through the resolver"
@@ -144,7 +143,7 @@ cd "$T" || exit 1
 mkdir -p "$T/home/Maildir/cur"
 cp "$T/fail.eml" "$T/home/Maildir/cur/1795000001.M1P1.mx:2,S"
 maildir() {
-	block $PAGE maildir-reject | sed 's/^\$ //' >"$T/md.sh"
+	block man/dmarc-check.1 maildir-reject | sed 's/^\$ //' >"$T/md.sh"
 	HOME=$T/home sh "$T/md.sh"
 }
 is "$(maildir)" \
@@ -165,7 +164,7 @@ cat >"$T/sm.in"
 EOF
 chmod 755 "$T/sendmail"
 mkdir -p "$T/spool" "$T/fr"
-block $PAGE forensic | paths >"$T/forensic.sh"
+block man/dmarc-check.1 forensic | paths >"$T/forensic.sh"
 cd "$T/fr" && cp "$T/msg.eml" msg.eml || exit 1
 run sh "$T/forensic.sh"
 is "$rc" 0 "forensic: the script runs"
@@ -206,7 +205,7 @@ acl_smtp_rcpt = accept
 acl_smtp_data = acl_check_data
 begin acl
 EOF
-	  block $PAGE exim-acl | paths; } >"$AX/conf"
+	  block man/dmarc-check.1 exim-acl | paths; } >"$AX/conf"
 }
 
 # smtp_in IP SENDER IN: IN through an SMTP session from IP; the replies
@@ -257,7 +256,7 @@ fi
 
 # --- Postfix: master.cf and the filter script, under the fake sendmail -------
 mkdir -p "$T/libexec" "$T/mc"
-block $PAGE postfix-master | paths >"$T/mc/master.cf"
+block man/dmarc-check.1 postfix-master | paths >"$T/mc/master.cf"
 svc=$(sed -n 's/.*content_filter=\([a-z]*\):dummy.*/\1/p' "$T/mc/master.cf")
 like "$(grep "^$svc " "$T/mc/master.cf")" "^$svc +unix .* pipe\$" \
     "postfix-master: content_filter names its pipe service"
@@ -276,7 +275,7 @@ postfix() {	# postfix SENDER IP IN: the filter as pipe(8) runs it
 	# shellcheck disable=SC2046
 	run sh -c 'exec "$@" <"$0"' "$3" $(pipe_argv "$1" "$2")
 }
-block $PAGE postfix-filter | paths >"$T/libexec/dmarc-check-filter"
+block man/dmarc-check.1 postfix-filter | paths >"$T/libexec/dmarc-check-filter"
 chmod 755 "$T/libexec/dmarc-check-filter"
 postfix alice@example.com 192.0.2.7 "$T/msg.eml"
 is "$rc:$err" 0: "postfix-filter: exit 0"
@@ -303,10 +302,10 @@ run env TMPDIR=/nonexistent sh -c 'exec "$@" <"$0"' "$T/msg.eml" \
 is "$rc" 75 "postfix-filter: no temporary file, 75"
 
 # --- procmail ----------------------------------------------------------------
-procmail_block() {	# procmail_block NAME IN, as t/67
+procmail_block() {	# procmail_block PAGE NAME IN, as t/67
 	rm -rf "$T/pm"
 	mkdir -p "$T/pm"
-	block $PAGE "$1" | paths >"$T/pm/recipe.rc"
+	block "$1" "$2" | paths >"$T/pm/recipe.rc"
 	cat >"$T/pm/rc" <<EOF
 MAILDIR=$T/pm
 DEFAULT=$T/pm/inbox/
@@ -316,26 +315,26 @@ INCLUDERC=$T/pm/recipe.rc
 :0
 \$DEFAULT
 EOF
-	procmail -m "$T/pm/rc" <"$2"
+	procmail -m "$T/pm/rc" <"$3"
 	rc=$?
 }
 one_in() {	# one_in DIR: the one message in maildir DIR
 	set -- "$T/pm/$1"/new/*
 	[ $# -eq 1 ] && [ -f "$1" ] && cat "$1"
 }
-procmail_block procmail-field "$T/pass.eml"
+procmail_block man/dmarc-check.1 procmail-field "$T/pass.eml"
 is "$rc:$(one_in inbox | sed -n 4p)" \
     "0:	dmarc=pass (p=reject dis=none) header.from=example.com" \
     "procmail-field: our results pass: the field, into the inbox"
-procmail_block procmail-field "$T/fail.eml"
+procmail_block man/dmarc-check.1 procmail-field "$T/fail.eml"
 is "$(one_in dmarc-failed | sed -n 4p)" \
     "	dmarc=fail (p=reject dis=reject) header.from=example.com" \
     "procmail-field: our SPF failed: dmarc-failed/"
 ok "  nothing in the inbox" test ! -d "$T/pm/inbox"
-procmail_block procmail-field "$T/forged.eml"
+procmail_block man/dmarc-check.1 procmail-field "$T/forged.eml"
 ok "procmail-field: a forged pass is not read: dmarc-failed/" \
     test -d "$T/pm/dmarc-failed"
-procmail_block procmail-field "$T/tempfail.eml"
+procmail_block man/dmarc-check.1 procmail-field "$T/tempfail.eml"
 one_in inbox >"$T/got"
 same "$T/got" "$T/tempfail.eml" \
     "procmail-field: the DNS failing (75): the message kept as it was"
@@ -347,9 +346,9 @@ if command -v sieve-test >/dev/null && command -v setpriv >/dev/null &&
     id nobody >/dev/null 2>&1; then
 	mkdir -m 755 "$T/filter" "$T/shome"
 	block man/mxkit.7 sieve-conf | paths >"$T/sieve.conf"
-	block $PAGE sieve-wrapper | paths >"$T/filter/dmarc-check"
+	block man/dmarc-check.1 sieve-wrapper | paths >"$T/filter/dmarc-check"
 	chmod 755 "$T/filter/dmarc-check"
-	block $PAGE sieve-script >"$T/dmarc.sieve"
+	block man/dmarc-check.1 sieve-script >"$T/dmarc.sieve"
 	printf '%s\n' "!include $T/sieve.conf" >"$T/dovecot.conf"
 	for m in pass fail tempfail; do
 		ours mx.example.org "$(echo "$m" | sed 's/tempfail/pass/')" \
