@@ -176,6 +176,8 @@ onopt(poptContext pc, int val)
 	if ((colon = strrchr(arg, ':')) == NULL)
 		cli_die(MX_USAGE, "bad --dkim '%s': want DOMAIN:RESULT", arg);
 	*colon = '\0';
+	if (ngiven == DKIM_GIVEN_MAX)
+		cli_die(MX_USAGE, "more than %d --dkim", DKIM_GIVEN_MAX);
 	g = &given[ngiven];
 	if ((r = dkim_word(colon + 1, &g->status, &g->temperror)) < 0) {
 		*colon = ':';
@@ -187,8 +189,6 @@ onopt(poptContext pc, int val)
 		cli_die(MX_USAGE, "bad --dkim '%s': not a domain", arg);
 	}
 	if (r == 0) {
-		if (ngiven == DKIM_GIVEN_MAX)
-			cli_die(MX_USAGE, "more than %d --dkim", DKIM_GIVEN_MAX);
 		snprintf(g->domain, sizeof g->domain, "%s", arg);
 		lower(g->domain);
 		ngiven++;
