@@ -78,7 +78,8 @@ static struct poptOption options[] = {
 	{ "job", '\0', POPT_ARG_STRING, &job, 0,
 	  "the history record's job id (a queue id; one message)", "ID" },
 	{ "reporter", '\0', POPT_ARG_STRING, &reporter, 0,
-	  "the history record's reporter (default: the host name)",
+	  "this host: the history's reporter, SPF's %{r} (default: the "
+	  "host name)",
 	  "NAME" },
 	{ "forensic", '\0', POPT_ARG_STRING, &forensic, 0,
 	  "write a failure report for ruf= to FILE, or - for standard "
@@ -795,9 +796,9 @@ one(const char *path, const char *prefix)
 	} else
 		rc = cli_list_match(accept_list, dmarc_status_name(v.status)) ?
 		    MX_OK : MX_REJECT;
-	cli_info("%s: dmarc=%s spf=%s signatures=%zu%s%s", name,
-	    dmarc_status_name(v.status), spf_result_name(f.spf.result),
-	    f.nsigs, arc_opt ? " arc=" : "",
+	cli_info("%s: dmarc=%s (%s) spf=%s signatures=%zu%s%s", name,
+	    dmarc_status_name(v.status), v.reason[0] ? v.reason : "-",
+	    spf_result_name(f.spf.result), f.nsigs, arc_opt ? " arc=" : "",
 	    arc_opt ? arc_state_name(arc.state) : "");
 	memset(&df, 0, sizeof df);
 	df.job = job;
