@@ -3,7 +3,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +15,6 @@
 #include "dns.h"
 #include "msg.h"
 #include "tagval.h"
-
-#define SKEW	300	/* seconds a t= may lie ahead of our clock */
 
 enum { F_AAR, F_AMS, F_AS };
 static const char *const fname[] = {
@@ -230,29 +227,10 @@ chain_incomplete(const struct chain *c, int *f)
 	return 0;
 }
 
-/* A domain name as d= may hold: dot-separated labels of letters, digits, - and _. */
 static int
 good_domain(const struct tv *t)
 {
-	size_t	i, lab = 0;
-
-	if (t->vallen == 0 || t->vallen > 253)
-		return 0;
-	for (i = 0; i < t->vallen; i++) {
-		unsigned char	ch = t->val[i];
-
-		if (ch == '.') {
-			if (lab == 0)
-				return 0;
-			lab = 0;
-			continue;
-		}
-		if (!isalnum(ch) && ch != '-' && ch != '_')
-			return 0;
-		if (++lab > 63)
-			return 0;
-	}
-	return lab > 0;
+	return dkim_domain_ok(t->val, t->vallen);
 }
 
 static int
@@ -261,30 +239,11 @@ good_selector(const struct tv *t)
 	return good_domain(t);
 }
 
-/*
- * Parsed keys by record text: a chain or a batch of messages uses a few
- * keys many times, and decoding one costs more than a verification.
- */
-#define KEY_CACHE	16
-
-static struct {
-	char			*txt;
-	struct dkim_pubkey	 k;
-} keys[KEY_CACHE];
-static unsigned	key_next;
-
 void
 arc_cache_free(void)
 {
-	size_t	i;
-
 	free(chain_room);
 	chain_room = NULL;
-	for (i = 0; i < KEY_CACHE; i++) {
-		free(keys[i].txt);
-		keys[i].txt = NULL;
-		dkim_pubkey_free(&keys[i].k);
-	}
 	dkim_cache_free();
 }
 
@@ -294,9 +253,8 @@ get_key(struct dns *dns, const struct tv *s, const struct tv *d,
     const char **why, int *temp)
 {
 	const struct dkim_pubkey	*found = NULL;
-	struct dkim_pubkey		 k;
 	char				 name[600], err[256], **txt;
-	size_t				 ntxt, i;
+	size_t				 ntxt;
 	enum dns_status			 st;
 
 	*temp = 0;
@@ -312,82 +270,18 @@ get_key(struct dns *dns, const struct tv *s, const struct tv *d,
 		*why = "no key";
 		return NULL;
 	}
-	for (i = 0; i < KEY_CACHE; i++)
-		if (keys[i].txt != NULL && strcmp(keys[i].txt, txt[0]) == 0) {
-			found = &keys[i].k;
-			break;
-		}
-	if (found == NULL) {
-		switch (dkim_key_parse(txt[0], strlen(txt[0]), &k, why)) {
-		case DKIM_KEY_OK:
-			i = key_next++ % KEY_CACHE;
-			free(keys[i].txt);
-			dkim_pubkey_free(&keys[i].k);
-			if ((keys[i].txt = strdup(txt[0])) == NULL) {
-				dkim_pubkey_free(&k);
-				*why = "out of memory";
-				break;
-			}
-			keys[i].k = k;
-			found = &keys[i].k;
-			break;
-		case DKIM_KEY_REVOKED:
-			*why = "key revoked";
-			break;
-		default:
-			*why = "bad key record";
-			break;
-		}
+	switch (dkim_key_cached(txt[0], &found, why)) {
+	case DKIM_KEY_OK:
+		break;
+	case DKIM_KEY_REVOKED:
+		*why = "key revoked";
+		break;
+	default:
+		*why = "bad key record";
+		break;
 	}
 	dns_txt_free(txt, ntxt);
 	return found;
-}
-
-/* t= and x= judged by now; NULL or what is wrong. */
-static const char *
-check_times(const struct tvlist *l, time_t now, int expiry)
-{
-	const struct tv	*t = tv_get(l, "t"), *x = tv_get(l, "x");
-	long long	 tv = -1, xv = -1;
-
-	if (t != NULL && (tv = tv_num(t)) < 0)
-		return "bad t=";
-	if (t != NULL && tv > (long long)now + SKEW)
-		return "t= in the future";
-	if (!expiry)
-		return NULL;
-	if (x != NULL && (xv = tv_num(x)) < 0)
-		return "bad x=";
-	if (x != NULL && t != NULL && xv <= tv)
-		return "x= not after t=";
-	if (x != NULL && xv < (long long)now)
-		return "signature expired";
-	return NULL;
-}
-
-/* c= of an AMS: 0 on success with the two forms, -1 if bad. */
-static int
-parse_c(const struct tv *c, int *hrel, int *brel)
-{
-	const char	*p = c->val, *slash;
-	size_t		 n = c->vallen, a;
-
-	*hrel = *brel = 0;
-	slash = memchr(p, '/', n);
-	a = slash ? (size_t)(slash - p) : n;
-	if (a == 7 && memcmp(p, "relaxed", 7) == 0)
-		*hrel = 1;
-	else if (!(a == 6 && memcmp(p, "simple", 6) == 0))
-		return -1;
-	if (slash == NULL)
-		return 0;
-	p = slash + 1;
-	n -= a + 1;
-	if (n == 7 && memcmp(p, "relaxed", 7) == 0)
-		*brel = 1;
-	else if (!(n == 6 && memcmp(p, "simple", 6) == 0))
-		return -1;
-	return 0;
 }
 
 /*
@@ -403,26 +297,14 @@ ams_canon(const struct tv *c, int *hrel, int *brel)
 	}
 	if (c->vallen == 0)
 		return -1;
-	return parse_c(c, hrel, brel);
+	return dkim_canon_parse(c->val, c->vallen, hrel, brel);
 }
 
-/*
- * Where the value of tag b lies within the raw field, with the whitespace
- * round it: RFC 6376 3.7 leaves all of it out of the hash.
- */
 static void
 b_span(const struct msg_hdr *h, const struct tv *b, size_t *off, size_t *len)
 {
-	size_t	start = (size_t)(b->val - h->raw), end = start + b->vallen;
-
-	while (start > 0 && h->raw[start - 1] != '=')
-		start--;
-	while (end < h->len && h->raw[end] != ';' && is_cfws(h->raw[end]))
-		end++;
-	*off = start;
-	*len = end - start;
+	dkim_b_span(h->raw, h->len, b->val, b->vallen, off, len);
 }
-
 
 /* One streaming pass over the body for every distinct body form. */
 static int
@@ -478,7 +360,7 @@ verify_ams(struct chain *c, int i, struct dns *dns, time_t now,
 		return "AMS signs an ARC-Seal";
 	if (lt != NULL && (limit = tv_num(lt)) < 0)
 		return "AMS bad l=";
-	if ((why = check_times(l, now, 1)) != NULL)
+	if ((why = dkim_check_times(l, now, 1)) != NULL)
 		return why;
 	if ((wlen = b64_decode(bht->val, bht->vallen, want, sizeof want)) != 32)
 		return "AMS bad bh=";
@@ -558,7 +440,7 @@ check_seal_tags(const struct tvlist *l, int i, time_t now)
 		return "cv";
 	if (i > 1 && !tv_is(cv, "pass"))
 		return "cv";
-	return check_times(l, now, 0);
+	return dkim_check_times(l, now, 0);
 }
 
 static const char *
@@ -734,180 +616,6 @@ arc_verify(struct msg *m, struct dns *dns, time_t now, struct arc_result *r)
 	return chain_verify(c, dns, now, r);
 }
 
-/* Header fields an AMS signs by default: RFC 6376 5.4.1's, and the MIME ones. */
-static const char *const default_sign[] = {
-	"from", "reply-to", "subject", "date", "to", "cc", "resent-date",
-	"resent-from", "resent-to", "resent-cc", "in-reply-to", "references",
-	"list-id", "list-help", "list-unsubscribe", "list-subscribe",
-	"list-post", "list-owner", "list-archive", "message-id",
-	"mime-version", "content-type", "content-transfer-encoding",
-	"dkim-signature", NULL
-};
-
-/* Every default field present, as often as present, and From once more. */
-static int
-default_headers(struct msg *m, struct buf *out)
-{
-	size_t	nh = msg_nhdrs(m), i, k;
-
-	for (k = 0; default_sign[k] != NULL; k++) {
-		size_t	len = strlen(default_sign[k]);
-
-		for (i = 0; i < nh; i++) {
-			const struct msg_hdr	*h = msg_hdr(m, i);
-
-			if (h->namelen != len ||
-			    strncasecmp(h->raw, default_sign[k], len) != 0)
-				continue;
-			if ((out->len > 0 && buf_add(out, ":", 1) < 0) ||
-			    buf_add(out, default_sign[k], len) < 0)
-				return -1;
-		}
-	}
-	if (out->len > 0 && buf_add(out, ":", 1) < 0)
-		return -1;
-	return buf_addstr(out, "from");
-}
-
-/*
- * A signature field (ARC-Seal, ARC-Message-Signature) laid out with its
- * tags in alphabetical order, lines folded before column 78.  b= stands
- * on a line of its own, so that the field signed (b= empty) and the field
- * written fold alike everywhere else and canonicalise alike.
- */
-struct tag {
-	const char	*name;
-	const char	*val;
-	int		 list;		/* a colon list that may break at colons */
-};
-
-static int
-tag_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct tag *)a)->name,
-	    ((const struct tag *)b)->name);
-}
-
-static int
-newline(struct buf *o, const char *eol, size_t *col)
-{
-	*col = 1;
-	return buf_addstr(o, eol) < 0 || buf_add(o, "\t", 1) < 0 ? -1 : 0;
-}
-
-/* One piece that may not break; a space or a fold before it. */
-static int
-piece(struct buf *o, const char *eol, size_t *col, const char *s, size_t n,
-    int space)
-{
-	if (*col > 1 && *col + space + n > 78) {
-		if (newline(o, eol, col) < 0)
-			return -1;
-	} else if (space) {
-		if (buf_add(o, " ", 1) < 0)
-			return -1;
-		(*col)++;
-	}
-	*col += n;
-	return buf_add(o, s, n);
-}
-
-static int
-layout(struct buf *o, const char *name, struct tag *t, size_t n,
-    const char *sig, const char *eol)
-{
-	size_t	col, i;
-
-	qsort(t, n, sizeof *t, tag_cmp);
-	if (buf_addstr(o, name) < 0 || buf_add(o, ":", 1) < 0)
-		return -1;
-	col = strlen(name) + 1;
-	for (i = 0; i < n; i++) {
-		const char	*semi = i + 1 < n ? ";" : "";
-		struct buf	 w = { 0 };
-		int		 rc = 0;
-
-		if (strcmp(t[i].name, "b") == 0) {
-			/*
-			 * Unbroken (a line stays far below 998 bytes): a
-			 * later seal hashes this field whole, and the ARC
-			 * suite's seals were made over an unbroken b=.
-			 */
-			if (newline(o, eol, &col) < 0 ||
-			    buf_addstr(o, "b=") < 0 || buf_addstr(o, sig) < 0 ||
-			    buf_addstr(o, semi) < 0 ||
-			    (*semi && newline(o, eol, &col) < 0))
-				return -1;
-			continue;
-		}
-		if (!t[i].list) {
-			rc = buf_addstr(&w, t[i].name) < 0 ||
-			    buf_add(&w, "=", 1) < 0 ||
-			    buf_addstr(&w, t[i].val) < 0 ||
-			    buf_addstr(&w, semi) < 0 ||
-			    piece(o, eol, &col, w.p, w.len, col > 1) < 0;
-			buf_free(&w);
-			if (rc)
-				return -1;
-			continue;
-		}
-		/* h=: breaks after its colons, never inside a name. */
-		{
-			const char	*p = t[i].val;
-			int		 first = 1;
-
-			do {
-				const char	*q = strchr(p, ':');
-				size_t		 m = q ? (size_t)(q - p + 1) :
-						    strlen(p);
-
-				w.len = 0;
-				rc = (first && (buf_addstr(&w, t[i].name) < 0 ||
-				    buf_add(&w, "=", 1) < 0)) ||
-				    buf_add(&w, p, m) < 0 ||
-				    ((q == NULL || q[1] == '\0') &&
-				    buf_addstr(&w, semi) < 0) ||
-				    piece(o, eol, &col, w.p, w.len,
-				    first && col > 1) < 0;
-				first = 0;
-				p += m;
-			} while (!rc && *p != '\0');
-			buf_free(&w);
-			if (rc)
-				return -1;
-		}
-	}
-	return buf_addstr(o, eol);
-}
-
-/*
- * Lay the field out with b= empty, hash what precedes it (pre, pre_len
- * bytes of canonical text) and the field, sign, and lay it out again with
- * the signature.  0, or -1 (out of memory, or signing failed).
- */
-static int
-sign_field(struct buf *out, const char *name, struct tag *t, size_t n,
-    const struct arc_signer *sg, struct buf *pre, const char *eol)
-{
-	struct buf	 unsigned_ = { 0 };
-	unsigned char	 md[32], sig[DKIM_SIG_MAX];
-	char		 b64[DKIM_SIG_MAX * 2];
-	size_t		 slen, keep = pre->len;
-	int		 rc = -1;
-
-	if (layout(&unsigned_, name, t, n, "", eol) < 0 ||
-	    canon_hdr(pre, 1, unsigned_.p, unsigned_.len, 0) < 0 ||
-	    EVP_Digest(pre->p, pre->len, md, NULL, EVP_sha256(), NULL) != 1 ||
-	    dkim_sign_hash(sg->key, sg->alg, md, sig, &slen) < 0)
-		goto out;
-	b64_encode(sig, slen, b64);
-	rc = layout(out, name, t, n, b64, eol);
-out:
-	pre->len = keep;
-	buf_free(&unsigned_);
-	return rc;
-}
-
 /* Gather our A-R fields: their results in order, and their arc= result. */
 static int
 our_results(struct msg *m, const char *id, const char *eol, struct buf *rest,
@@ -963,7 +671,7 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 	struct buf		 rest = { 0 }, hl = { 0 }, aar = { 0 },
 				 ams = { 0 }, as = { 0 }, data = { 0 },
 				 seal = { 0 };
-	struct tag		 t[10];
+	struct dkim_tag		 t[10];
 	size_t			 nt;
 	struct bh		 bh;
 	const struct bodyhash	*body;
@@ -1085,24 +793,24 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 
 	/* ARC-Message-Signature. */
 	if (sg->headers != NULL ? buf_addstr(&hl, sg->headers) < 0 :
-	    default_headers(m, &hl) < 0)
+	    dkim_default_headers(m, &hl) < 0)
 		goto nomem;
 	if (buf_add(&hl, "", 1) < 0)
 		goto nomem;
 	snprintf(xbuf, sizeof xbuf, "%lld", sg->expire);
 	nt = 0;
-	t[nt++] = (struct tag){ "a", dkim_alg_name(sg->alg), 0 };
-	t[nt++] = (struct tag){ "b", "", 0 };
-	t[nt++] = (struct tag){ "bh", bhb64, 0 };
-	t[nt++] = (struct tag){ "c", "relaxed/relaxed", 0 };
-	t[nt++] = (struct tag){ "d", sg->domain, 0 };
-	t[nt++] = (struct tag){ "h", hl.p, 1 };
-	t[nt++] = (struct tag){ "i", num, 0 };
-	t[nt++] = (struct tag){ "s", sg->selector, 0 };
+	t[nt++] = (struct dkim_tag){ "a", dkim_alg_name(sg->alg), 0 };
+	t[nt++] = (struct dkim_tag){ "b", "", 0 };
+	t[nt++] = (struct dkim_tag){ "bh", bhb64, 0 };
+	t[nt++] = (struct dkim_tag){ "c", "relaxed/relaxed", 0 };
+	t[nt++] = (struct dkim_tag){ "d", sg->domain, 0 };
+	t[nt++] = (struct dkim_tag){ "h", hl.p, 1 };
+	t[nt++] = (struct dkim_tag){ "i", num, 0 };
+	t[nt++] = (struct dkim_tag){ "s", sg->selector, 0 };
 	if (sg->timestamps)
-		t[nt++] = (struct tag){ "t", tbuf, 0 };
+		t[nt++] = (struct dkim_tag){ "t", tbuf, 0 };
 	if (sg->expire > 0)
-		t[nt++] = (struct tag){ "x", xbuf, 0 };
+		t[nt++] = (struct dkim_tag){ "x", xbuf, 0 };
 	/*
 	 * What the seal signs of the sets before ours (none when cv=fail),
 	 * taken while the chain's field numbers still hold; then our AAR
@@ -1115,8 +823,8 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 		goto nomem;
 	added = 1;
 	if (dkim_canon_headers(m, hl.p, hl.len - 1, 1, -1, &data) < 0 ||
-	    sign_field(&ams, "ARC-Message-Signature", t, nt, sg, &data,
-	    eol) < 0) {
+	    dkim_sign_field(&ams, "ARC-Message-Signature", t, nt, sg->key,
+	    sg->alg, 1, &data, eol) < 0) {
 		snprintf(why, whylen, "cannot sign the AMS");
 		goto out;
 	}
@@ -1126,15 +834,16 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 	    canon_hdr(&seal, 1, ams.p, ams.len, 1) < 0)
 		goto nomem;
 	nt = 0;
-	t[nt++] = (struct tag){ "a", dkim_alg_name(sg->alg), 0 };
-	t[nt++] = (struct tag){ "b", "", 0 };
-	t[nt++] = (struct tag){ "cv", cv, 0 };
-	t[nt++] = (struct tag){ "d", sg->domain, 0 };
-	t[nt++] = (struct tag){ "i", num, 0 };
-	t[nt++] = (struct tag){ "s", sg->selector, 0 };
+	t[nt++] = (struct dkim_tag){ "a", dkim_alg_name(sg->alg), 0 };
+	t[nt++] = (struct dkim_tag){ "b", "", 0 };
+	t[nt++] = (struct dkim_tag){ "cv", cv, 0 };
+	t[nt++] = (struct dkim_tag){ "d", sg->domain, 0 };
+	t[nt++] = (struct dkim_tag){ "i", num, 0 };
+	t[nt++] = (struct dkim_tag){ "s", sg->selector, 0 };
 	if (sg->timestamps)
-		t[nt++] = (struct tag){ "t", tbuf, 0 };
-	if (sign_field(&as, "ARC-Seal", t, nt, sg, &seal, eol) < 0) {
+		t[nt++] = (struct dkim_tag){ "t", tbuf, 0 };
+	if (dkim_sign_field(&as, "ARC-Seal", t, nt, sg->key, sg->alg, 1,
+	    &seal, eol) < 0) {
 		snprintf(why, whylen, "cannot sign the seal");
 		goto out;
 	}

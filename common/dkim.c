@@ -41,6 +41,99 @@ dkim_name_ok(const char *s)
 }
 
 int
+dkim_domain_ok(const char *p, size_t n)
+{
+	size_t	i, lab = 0;
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char	ch = p[i];
+
+		if (ch == '.') {
+			if (lab == 0)
+				return 0;
+			lab = 0;
+			continue;
+		}
+		if (!(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') &&
+		    !(ch >= '0' && ch <= '9') && ch != '-' && ch != '_')
+			return 0;
+		if (++lab > 63)
+			return 0;
+	}
+	return lab > 0;
+}
+
+static int
+canon_word(const char *p, size_t n, int *relaxed)
+{
+	if (n == 7 && memcmp(p, "relaxed", 7) == 0)
+		*relaxed = 1;
+	else if (n == 6 && memcmp(p, "simple", 6) == 0)
+		*relaxed = 0;
+	else
+		return -1;
+	return 0;
+}
+
+int
+dkim_canon_parse(const char *p, size_t n, int *hrel, int *brel)
+{
+	const char	*slash = memchr(p, '/', n);
+	size_t		 a = slash ? (size_t)(slash - p) : n;
+
+	*hrel = *brel = 0;
+	if (canon_word(p, a, hrel) < 0)
+		return -1;
+	if (slash == NULL)
+		return 0;
+	return canon_word(slash + 1, n - a - 1, brel);
+}
+
+const char *
+dkim_check_times(const struct tvlist *l, time_t now, int expiry)
+{
+	const struct tv	*t = tv_get(l, "t"), *x = tv_get(l, "x");
+	long long	 tv = -1, xv = -1;
+
+	if (t != NULL && (tv = tv_num(t)) < 0)
+		return "bad t=";
+	if (t != NULL && tv > (long long)now + DKIM_SKEW)
+		return "t= in the future";
+	if (!expiry)
+		return NULL;
+	if (x != NULL && (xv = tv_num(x)) < 0)
+		return "bad x=";
+	/* RFC 6376 3.5: x= MUST be greater than t=. */
+	if (x != NULL && t != NULL && xv <= tv)
+		return "x= not after t=";
+	if (x != NULL && xv < (long long)now)
+		return "signature expired";
+	return NULL;
+}
+
+static int
+is_cfws(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+void
+dkim_b_span(const char *raw, size_t len, const char *val, size_t vallen,
+    size_t *off, size_t *blen)
+{
+	size_t	start = (size_t)(val - raw), end = start + vallen;
+
+	while (start > 0 && raw[start - 1] != '=')
+		start--;
+	while (end < len && raw[end] != ';' && is_cfws((unsigned char)raw[end]))
+		end++;
+	*off = start;
+	*blen = end - start;
+}
+
+int
 dkim_alg_parse(const char *s, size_t n)
 {
 	if (n == 10 && memcmp(s, "rsa-sha256", 10) == 0)
@@ -192,6 +285,12 @@ dkim_key_parse(const char *rec, size_t len, struct dkim_pubkey *k,
 		dkim_pubkey_free(k);
 		return DKIM_KEY_SHORT;
 	}
+	/* Its signatures would not fit DKIM_SIG_MAX. */
+	if (k->alg == DKIM_RSA_SHA256 && EVP_PKEY_get_bits(k->pk) > DKIM_RSA_MAX) {
+		*why = "RSA key longer than 8192 bits";
+		dkim_pubkey_free(k);
+		return DKIM_KEY_BAD;
+	}
 	return DKIM_KEY_OK;
 }
 
@@ -200,6 +299,43 @@ dkim_pubkey_free(struct dkim_pubkey *k)
 {
 	EVP_PKEY_free(k->pk);
 	k->pk = NULL;
+}
+
+#define KEY_CACHE	16
+
+static struct {
+	char			*txt;
+	struct dkim_pubkey	 k;
+} keys[KEY_CACHE];
+static unsigned	key_next;
+
+enum dkim_key_status
+dkim_key_cached(const char *rec, const struct dkim_pubkey **kp,
+    const char **why)
+{
+	struct dkim_pubkey	k;
+	enum dkim_key_status	st;
+	size_t			i;
+
+	*kp = NULL;
+	for (i = 0; i < KEY_CACHE; i++)
+		if (keys[i].txt != NULL && strcmp(keys[i].txt, rec) == 0) {
+			*kp = &keys[i].k;
+			return DKIM_KEY_OK;
+		}
+	if ((st = dkim_key_parse(rec, strlen(rec), &k, why)) != DKIM_KEY_OK)
+		return st;
+	i = key_next++ % KEY_CACHE;
+	free(keys[i].txt);
+	dkim_pubkey_free(&keys[i].k);
+	if ((keys[i].txt = strdup(rec)) == NULL) {
+		dkim_pubkey_free(&k);
+		*why = "out of memory";
+		return DKIM_KEY_BAD;
+	}
+	keys[i].k = k;
+	*kp = &keys[i].k;
+	return DKIM_KEY_OK;
 }
 
 /*
@@ -528,13 +664,8 @@ fail:
 	return NULL;
 }
 
-/*
- * A key record, as opposed to another TXT record at the name (an SPF
- * record published there by mistake, a note): v=DKIM1 first, or no v=
- * and a p= (RFC 6376 3.6.1 makes v= optional).
- */
-static int
-is_key_record(const char *rec)
+int
+dkim_is_key_record(const char *rec)
 {
 	struct tvlist	 l;
 	const struct tv	*v;
@@ -623,7 +754,7 @@ dkim_key_check(struct dns *dns, const char *selector, const char *domain,
 	}
 	*why = '\0';
 	for (i = 0; i < ntxt; i++) {
-		if (!is_key_record(txt[i]))
+		if (!dkim_is_key_record(txt[i]))
 			continue;
 		nkey++;
 		c = check_one(txt[i], pk, r, sizeof r);
@@ -700,6 +831,11 @@ dkim_cache_free(void)
 		EVP_PKEY_CTX_free(ctxs[i].ctx);
 		ctxs[i].ctx = NULL;
 		ctxs[i].pk = NULL;
+	}
+	for (i = 0; i < KEY_CACHE; i++) {
+		free(keys[i].txt);
+		keys[i].txt = NULL;
+		dkim_pubkey_free(&keys[i].k);
 	}
 }
 
@@ -810,5 +946,163 @@ dkim_hash_headers(const struct msg *m, const char *hl, size_t hlen,
 out:
 	buf_free(&b);
 	buf_free(&s);
+	return rc;
+}
+
+/* Header fields signed by default: RFC 6376 5.4.1's, and the MIME ones. */
+static const char *const default_sign[] = {
+	"from", "reply-to", "subject", "date", "to", "cc", "resent-date",
+	"resent-from", "resent-to", "resent-cc", "in-reply-to", "references",
+	"list-id", "list-help", "list-unsubscribe", "list-subscribe",
+	"list-post", "list-owner", "list-archive", "message-id",
+	"mime-version", "content-type", "content-transfer-encoding",
+	"dkim-signature", NULL
+};
+
+/* Every default field present, as often as present, and From once more. */
+int
+dkim_default_headers(const struct msg *m, struct buf *out)
+{
+	size_t	nh = msg_nhdrs(m), i, k;
+
+	for (k = 0; default_sign[k] != NULL; k++) {
+		size_t	len = strlen(default_sign[k]);
+
+		for (i = 0; i < nh; i++) {
+			const struct msg_hdr	*h = msg_hdr(m, i);
+
+			if (h->namelen != len ||
+			    strncasecmp(h->raw, default_sign[k], len) != 0)
+				continue;
+			if ((out->len > 0 && buf_add(out, ":", 1) < 0) ||
+			    buf_add(out, default_sign[k], len) < 0)
+				return -1;
+		}
+	}
+	if (out->len > 0 && buf_add(out, ":", 1) < 0)
+		return -1;
+	return buf_addstr(out, "from");
+}
+
+static int
+tag_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct dkim_tag *)a)->name,
+	    ((const struct dkim_tag *)b)->name);
+}
+
+static int
+newline(struct buf *o, const char *eol, size_t *col)
+{
+	*col = 1;
+	return buf_addstr(o, eol) < 0 || buf_add(o, "\t", 1) < 0 ? -1 : 0;
+}
+
+/* One piece that may not break; a space or a fold before it. */
+static int
+piece(struct buf *o, const char *eol, size_t *col, const char *s, size_t n,
+    int space)
+{
+	if (*col > 1 && *col + space + n > 78) {
+		if (newline(o, eol, col) < 0)
+			return -1;
+	} else if (space) {
+		if (buf_add(o, " ", 1) < 0)
+			return -1;
+		(*col)++;
+	}
+	*col += n;
+	return buf_add(o, s, n);
+}
+
+int
+dkim_layout(struct buf *o, const char *name, struct dkim_tag *t, size_t n,
+    const char *sig, const char *eol)
+{
+	size_t	col, i;
+
+	qsort(t, n, sizeof *t, tag_cmp);
+	if (buf_addstr(o, name) < 0 || buf_add(o, ":", 1) < 0)
+		return -1;
+	col = strlen(name) + 1;
+	for (i = 0; i < n; i++) {
+		const char	*semi = i + 1 < n ? ";" : "";
+		struct buf	 w = { 0 };
+		int		 rc = 0;
+
+		if (strcmp(t[i].name, "b") == 0) {
+			/*
+			 * Unbroken (a line stays far below 998 bytes): a
+			 * later seal hashes this field whole, and the ARC
+			 * suite's seals were made over an unbroken b=.
+			 */
+			if (newline(o, eol, &col) < 0 ||
+			    buf_addstr(o, "b=") < 0 || buf_addstr(o, sig) < 0 ||
+			    buf_addstr(o, semi) < 0 ||
+			    (*semi && newline(o, eol, &col) < 0))
+				return -1;
+			continue;
+		}
+		if (!t[i].list) {
+			rc = buf_addstr(&w, t[i].name) < 0 ||
+			    buf_add(&w, "=", 1) < 0 ||
+			    buf_addstr(&w, t[i].val) < 0 ||
+			    buf_addstr(&w, semi) < 0 ||
+			    piece(o, eol, &col, w.p, w.len, col > 1) < 0;
+			buf_free(&w);
+			if (rc)
+				return -1;
+			continue;
+		}
+		/* h=: breaks after its colons, never inside a name. */
+		{
+			const char	*p = t[i].val;
+			int		 first = 1;
+
+			do {
+				const char	*q = strchr(p, ':');
+				size_t		 m = q ? (size_t)(q - p + 1) :
+						    strlen(p);
+
+				w.len = 0;
+				rc = (first && (buf_addstr(&w, t[i].name) < 0 ||
+				    buf_add(&w, "=", 1) < 0)) ||
+				    buf_add(&w, p, m) < 0 ||
+				    ((q == NULL || q[1] == '\0') &&
+				    buf_addstr(&w, semi) < 0) ||
+				    piece(o, eol, &col, w.p, w.len,
+				    first && col > 1) < 0;
+				first = 0;
+				p += m;
+			} while (!rc && *p != '\0');
+			buf_free(&w);
+			if (rc)
+				return -1;
+		}
+	}
+	return buf_addstr(o, eol);
+}
+
+int
+dkim_sign_field(struct buf *out, const char *name, struct dkim_tag *t,
+    size_t n, EVP_PKEY *key, int alg, int relaxed, struct buf *pre,
+    const char *eol)
+{
+	struct buf	 unsigned_ = { 0 };
+	unsigned char	 md[32], sig[DKIM_SIG_MAX];
+	char		 b64[DKIM_SIG_MAX * 2];
+	size_t		 slen, keep = pre->len;
+	int		 rc = -1;
+
+	if (dkim_layout(&unsigned_, name, t, n, "", eol) < 0 ||
+	    canon_hdr(pre, relaxed, unsigned_.p, unsigned_.len, 0) < 0 ||
+	    EVP_Digest(pre->p, pre->len, md, NULL, EVP_sha256(), NULL) != 1 ||
+	    dkim_sign_hash(key, alg, md, sig, &slen) < 0)
+		goto out;
+	b64_encode(sig, slen, b64);
+	rc = dkim_layout(out, name, t, n, b64, eol);
+out:
+	pre->len = keep;
+	buf_free(&unsigned_);
 	return rc;
 }

@@ -7,12 +7,16 @@
 #define MX_DKIM_H
 
 #include <stddef.h>
+#include <time.h>
 #include <openssl/evp.h>
 
 #include "canon.h"
 
 struct dns;
 struct msg;
+struct tvlist;
+
+#define DKIM_SKEW	300	/* seconds a t= may lie ahead of our clock */
 
 enum dkim_alg {
 	DKIM_RSA_SHA256,
@@ -30,6 +34,34 @@ enum dkim_alg {
  * it is: letters, digits, '.', '-' and '_', not empty.
  */
 int		 dkim_name_ok(const char *);
+
+/*
+ * Whether the n bytes at p are a domain name as d= and s= may hold:
+ * dot-separated labels of 1 to 63 letters, digits, '-' and '_', 253
+ * bytes at most.
+ */
+int		 dkim_domain_ok(const char *, size_t);
+
+/*
+ * A c= value, "header[/body]", each "simple" or "relaxed" (a missing
+ * body form is simple).  0 with the two forms, or -1.
+ */
+int		 dkim_canon_parse(const char *, size_t, int *, int *);
+
+/*
+ * t= and x= of a signature's tags judged by now: NULL, or what is wrong
+ * (t= in the future beyond DKIM_SKEW; with expiry, x= not after t= or
+ * past).
+ */
+const char	*dkim_check_times(const struct tvlist *, time_t, int);
+
+/*
+ * Where the value of the b= tag (val, vallen) lies within the raw field
+ * (raw, len), with the whitespace round it: RFC 6376 3.7 leaves all of it
+ * out of the hash.
+ */
+void		 dkim_b_span(const char *, size_t, const char *, size_t,
+		    size_t *, size_t *);
 
 /* The algorithm named by an a= value, or -1. */
 int		 dkim_alg_parse(const char *, size_t);
@@ -56,6 +88,22 @@ struct dkim_pubkey {
 enum dkim_key_status	dkim_key_parse(const char *, size_t,
 			    struct dkim_pubkey *, const char **);
 void			dkim_pubkey_free(struct dkim_pubkey *);
+
+/*
+ * dkim_key_parse through a cache of the last few keys by record text: a
+ * chain or a batch of messages uses a few keys many times, and decoding
+ * one costs more than a verification.  On DKIM_KEY_OK *k points into the
+ * cache, valid until the next call or dkim_cache_free.
+ */
+enum dkim_key_status	dkim_key_cached(const char *,
+			    const struct dkim_pubkey **, const char **);
+
+/*
+ * Whether a TXT record at a key's name is a key record, as opposed to
+ * another record published there (an SPF record by mistake, a note):
+ * v=DKIM1 first, or no v= and a p= (RFC 6376 3.6.1 makes v= optional).
+ */
+int			dkim_is_key_record(const char *);
 
 /*
  * Load a private key (PEM, RSA or Ed25519) from path.  Anything but a
@@ -130,7 +178,7 @@ const char	*dkim_check_name(enum dkim_check);
 /*
  * Sign or verify a SHA-256 hash of the canonical header data.  RSA
  * contexts are kept for the next call with the same key (they hold a
- * reference to it); dkim_cache_free lets them go.
+ * reference to it); dkim_cache_free lets them go, and the cached keys.
  */
 void	dkim_cache_free(void);
 int	dkim_sign_hash(EVP_PKEY *, int, const unsigned char *,
@@ -162,5 +210,38 @@ int	dkim_hash_headers(const struct msg *, const char *, size_t, int,
 /* The canonical text of those header fields alone, appended to b. */
 int	dkim_canon_headers(const struct msg *, const char *, size_t, int,
 	    long, struct buf *);
+
+/*
+ * The header fields signed by default, as an h= list: RFC 6376 5.4.1's
+ * and the MIME ones, each as often as the message has it, and "from"
+ * once more, so that a From added later breaks the signature.  Appended
+ * to b; 0 or -1.
+ */
+int	dkim_default_headers(const struct msg *, struct buf *);
+
+/*
+ * A signature field (DKIM-Signature, ARC-Seal, ARC-Message-Signature)
+ * laid out with its tags in alphabetical order, lines folded before
+ * column 78.  b= stands on a line of its own, so that the field signed
+ * (b= empty) and the field written fold alike everywhere else and
+ * canonicalise alike.
+ */
+struct dkim_tag {
+	const char	*name;
+	const char	*val;
+	int		 list;		/* a colon list that may break at colons */
+};
+
+/* The field name: tags (sorted in place), b= sig, lines ending in eol. */
+int	dkim_layout(struct buf *, const char *, struct dkim_tag *, size_t,
+	    const char *, const char *);
+/*
+ * Lay the field out with b= empty, append it (canonical, relaxed or
+ * simple) to what precedes it in pre, hash that, sign it with key (alg),
+ * and lay the field out into out with the signature.  pre is left as it
+ * came.  0, or -1 (out of memory, or signing failed).
+ */
+int	dkim_sign_field(struct buf *, const char *, struct dkim_tag *, size_t,
+	    EVP_PKEY *, int, int, struct buf *, const char *);
 
 #endif

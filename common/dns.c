@@ -46,7 +46,7 @@ struct poptOption dns_options[] = {
 };
 
 #define CACHE_SLOTS	1024		/* direct-mapped: a clash evicts */
-#define CACHE_BYTES	(1024 * 1024)	/* TXT bytes held at most */
+#define CACHE_BYTES	(1024 * 1024)	/* answer bytes held at most */
 #define CHAIN_MAX	8		/* CNAMEs followed at most */
 /*
  * The EDNS buffer size of DNS flag day 2020: no IP fragmentation on
@@ -64,8 +64,9 @@ struct entry {
 	size_t		 bytes;
 };
 
-/* The records of one answer as they are being gathered. */
-struct txtset {
+/* The records of one answer as they are being gathered, as text. */
+struct rrset {
+	ldns_rr_type	 type;		/* the type asked for */
 	char		**v;
 	size_t		 n;
 	size_t		 bytes;
@@ -637,18 +638,124 @@ dns_status_name(enum dns_status st)
 	return "permerror";
 }
 
+static const char *
+type_name(ldns_rr_type type)
+{
+	switch (type) {
+	case LDNS_RR_TYPE_A:	return "A";
+	case LDNS_RR_TYPE_AAAA:	return "AAAA";
+	case LDNS_RR_TYPE_MX:	return "MX";
+	case LDNS_RR_TYPE_PTR:	return "PTR";
+	default:		return "TXT";
+	}
+}
+
+static int
+rrset_push(struct rrset *set, char *s, size_t len)
+{
+	char	**v;
+
+	if ((v = reallocarray(set->v, set->n + 1, sizeof *v)) == NULL) {
+		free(s);
+		return -2;
+	}
+	set->v = v;
+	set->v[set->n++] = s;
+	set->bytes += len + 1;
+	return 0;
+}
+
 /*
- * Add one TXT record, its character-strings joined.  A record holding a
- * NUL cannot be a C string: it is counted and left out.  -1 when an rdata
- * field is not a character-string, -2 when out of memory.
+ * A domain name as SPF and a diagnostic want it: presentation form, lower
+ * case, without the final dot ("" for the root).  NULL out of memory.
+ */
+static char *
+dname_text(const ldns_rdf *f)
+{
+	char	*s, *p;
+	size_t	 len;
+
+	if ((s = ldns_rdf2str(f)) == NULL)
+		return NULL;
+	len = strlen(s);
+	if (len > 0 && s[len - 1] == '.' && (len < 2 || s[len - 2] != '\\'))
+		s[--len] = '\0';
+	for (p = s; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	return s;
+}
+
+/*
+ * Add an A, AAAA, MX or PTR record: the address as inet_ntop writes it,
+ * or the name as dname_text does.  An MX is kept as its preference (five
+ * digits, for sorting) and a blank before the name.
  */
 static int
-txtset_add(struct txtset *set, const ldns_rr *rr)
+rrset_add_other(struct rrset *set, const ldns_rr *rr)
 {
 	const ldns_rdf	*f;
-	char		*s, **v;
+	char		 buf[INET6_ADDRSTRLEN], *s, *name;
+	size_t		 len;
+	int		 af = AF_INET;
+	uint16_t	 pref;
+
+	switch (set->type) {
+	case LDNS_RR_TYPE_AAAA:
+		af = AF_INET6;
+		/* FALLTHROUGH */
+	case LDNS_RR_TYPE_A:
+		if (ldns_rr_rd_count(rr) != 1)
+			return -1;
+		f = ldns_rr_rdf(rr, 0);
+		if (ldns_rdf_size(f) != (af == AF_INET ? 4 : 16) ||
+		    inet_ntop(af, ldns_rdf_data(f), buf, sizeof buf) == NULL)
+			return -1;
+		if ((s = strdup(buf)) == NULL)
+			return -2;
+		break;
+	case LDNS_RR_TYPE_MX:
+		if (ldns_rr_rd_count(rr) != 2 ||
+		    ldns_rdf_size(ldns_rr_rdf(rr, 0)) != 2 ||
+		    ldns_rdf_get_type(ldns_rr_rdf(rr, 1)) != LDNS_RDF_TYPE_DNAME)
+			return -1;
+		pref = ldns_read_uint16(ldns_rdf_data(ldns_rr_rdf(rr, 0)));
+		if ((name = dname_text(ldns_rr_rdf(rr, 1))) == NULL)
+			return -2;
+		len = strlen(name) + 7;
+		if ((s = malloc(len)) == NULL) {
+			free(name);
+			return -2;
+		}
+		snprintf(s, len, "%05u %s", pref, name);
+		free(name);
+		break;
+	default:
+		if (ldns_rr_rd_count(rr) != 1 ||
+		    ldns_rdf_get_type(ldns_rr_rdf(rr, 0)) != LDNS_RDF_TYPE_DNAME)
+			return -1;
+		if ((s = dname_text(ldns_rr_rdf(rr, 0))) == NULL)
+			return -2;
+		break;
+	}
+	return rrset_push(set, s, strlen(s));
+}
+
+/*
+ * Add one record of the type asked.  A TXT record has its
+ * character-strings joined; one holding a NUL cannot be a C string: it is
+ * counted and left out.  -1 when an rdata field is not what the type
+ * holds, -2 when out of memory.
+ */
+static int
+rrset_add(struct rrset *set, const ldns_rr *rr)
+{
+	const ldns_rdf	*f;
+	char		*s;
 	size_t		 len = 0, i, k, off = 0;
 
+	if (set->type != LDNS_RR_TYPE_TXT)
+		return rrset_add_other(set, rr);
 	for (i = 0; i < ldns_rr_rd_count(rr); i++) {
 		f = ldns_rr_rdf(rr, i);
 		if (ldns_rdf_get_type(f) != LDNS_RDF_TYPE_STR ||
@@ -671,31 +778,26 @@ txtset_add(struct txtset *set, const ldns_rr *rr)
 		set->nul++;
 		return 0;
 	}
-	if ((v = reallocarray(set->v, set->n + 1, sizeof *v)) == NULL) {
-		free(s);
-		return -2;
-	}
-	set->v = v;
-	set->v[set->n++] = s;
-	set->bytes += len + 1;
-	return 0;
+	return rrset_push(set, s, len);
 }
 
 static enum dns_status
-add_failed(int rc, const char *from, char *err, size_t errlen)
+add_failed(int rc, ldns_rr_type type, const char *from, char *err,
+    size_t errlen)
 {
 	if (rc == -2) {
 		seterr(err, errlen, "out of memory");
 		return DNS_TEMPFAIL;
 	}
-	seterr(err, errlen, "malformed TXT record from %s", from);
+	seterr(err, errlen, "malformed %s record from %s", type_name(type),
+	    from);
 	return DNS_PERMFAIL;
 }
 
 static int
-is_txt(const ldns_rr *rr)
+is_type(const ldns_rr *rr, ldns_rr_type type)
 {
-	return ldns_rr_get_type(rr) == LDNS_RR_TYPE_TXT &&
+	return ldns_rr_get_type(rr) == type &&
 	    ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN;
 }
 
@@ -710,7 +812,7 @@ is_cname(const ldns_rr *rr)
 
 /* What the gathered records come to, once the owner's are all in. */
 static enum dns_status
-txtset_status(const struct txtset *set, char *err, size_t errlen)
+rrset_status(const struct rrset *set, char *err, size_t errlen)
 {
 	if (set->n > 0)
 		return DNS_OK;
@@ -718,7 +820,7 @@ txtset_status(const struct txtset *set, char *err, size_t errlen)
 		seterr(err, errlen, "malformed TXT record: a NUL byte inside");
 		return DNS_PERMFAIL;
 	}
-	seterr(err, errlen, "no TXT record");
+	seterr(err, errlen, "no %s record", type_name(set->type));
 	return DNS_NODATA;
 }
 
@@ -746,7 +848,7 @@ zone_lower_bound(const struct dns *d, const ldns_rdf *name)
 }
 
 static enum dns_status
-zone_txt(const struct dns *d, const ldns_rdf *qname, struct txtset *set,
+zone_query(const struct dns *d, const ldns_rdf *qname, struct rrset *set,
     char *err, size_t errlen)
 {
 	const ldns_rdf	*name = qname, *next;
@@ -758,9 +860,10 @@ zone_txt(const struct dns *d, const ldns_rdf *qname, struct txtset *set,
 		next = NULL;
 		for (i = lo; i < d->nrrs &&
 		    names_equal(ldns_rr_owner(d->rrs[i]), name); i++) {
-			if (is_txt(d->rrs[i]) &&
-			    (rc = txtset_add(set, d->rrs[i])) != 0)
-				return add_failed(rc, d->server, err, errlen);
+			if (is_type(d->rrs[i], set->type) &&
+			    (rc = rrset_add(set, d->rrs[i])) != 0)
+				return add_failed(rc, set->type, d->server, err,
+				    errlen);
 			if (is_cname(d->rrs[i]))
 				next = ldns_rr_rdf(d->rrs[i], 0);
 		}
@@ -772,12 +875,12 @@ zone_txt(const struct dns *d, const ldns_rdf *qname, struct txtset *set,
 			if (lo < d->nrrs &&
 			    ldns_dname_is_subdomain(ldns_rr_owner(d->rrs[lo]),
 			    name))
-				return txtset_status(set, err, errlen);
+				return rrset_status(set, err, errlen);
 			seterr(err, errlen, "no such name");
 			return DNS_NXDOMAIN;
 		}
 		if (set->n > 0 || set->nul > 0 || next == NULL)
-			return txtset_status(set, err, errlen);
+			return rrset_status(set, err, errlen);
 		if (hops == CHAIN_MAX)
 			return chain_too_long(err, errlen);
 		name = next;
@@ -846,7 +949,7 @@ send_within(struct dns *d, const ldns_pkt *q, ldns_pkt **a,
 
 /* The question of an answer is the one asked. */
 static int
-same_question(const ldns_pkt *a, const ldns_rdf *qname)
+same_question(const ldns_pkt *a, const ldns_rdf *qname, ldns_rr_type type)
 {
 	const ldns_rr_list	*qs = ldns_pkt_question(a);
 	const ldns_rr		*rr;
@@ -855,21 +958,21 @@ same_question(const ldns_pkt *a, const ldns_rdf *qname)
 		return 0;
 	rr = ldns_rr_list_rr(qs, 0);
 	return names_equal(ldns_rr_owner(rr), qname) &&
-	    ldns_rr_get_type(rr) == LDNS_RR_TYPE_TXT &&
+	    ldns_rr_get_type(rr) == type &&
 	    ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN;
 }
 
 /*
  * Whether every record of the answer section is one the question asked
- * for: TXT or CNAME in class IN at the name or along its CNAME chain
+ * for: its type or CNAME in class IN at the name or along its CNAME chain
  * (chain[0..n)), or the DNAME or RRSIG a resolver may put beside them.
  * Anything else (another class, type or owner) comes from a broken or
  * forged answer, which says nothing about the name: taking it as "no
  * record" would end an ARC chain for good.
  */
 static int
-answers_question(const ldns_rr_list *an, const ldns_rdf *const *chain,
-    size_t n)
+answers_question(const ldns_rr_list *an, ldns_rr_type type,
+    const ldns_rdf *const *chain, size_t n)
 {
 	const ldns_rr	*rr;
 	size_t		 i, k, nan = an != NULL ? ldns_rr_list_rr_count(an) : 0;
@@ -882,11 +985,11 @@ answers_question(const ldns_rr_list *an, const ldns_rdf *const *chain,
 		case LDNS_RR_TYPE_DNAME:
 		case LDNS_RR_TYPE_RRSIG:
 			continue;
-		case LDNS_RR_TYPE_TXT:
 		case LDNS_RR_TYPE_CNAME:
 			break;
 		default:
-			return 0;
+			if (ldns_rr_get_type(rr) != type)
+				return 0;
 		}
 		for (k = 0; k < n; k++)
 			if (names_equal(ldns_rr_owner(rr), chain[k]))
@@ -926,8 +1029,8 @@ is_referral(const ldns_pkt *a)
 }
 
 static enum dns_status
-packet_txt(const struct dns *d, const ldns_pkt *a, const ldns_rdf *qname,
-    struct txtset *set, char *err, size_t errlen)
+packet_query(const struct dns *d, const ldns_pkt *a, const ldns_rdf *qname,
+    struct rrset *set, char *err, size_t errlen)
 {
 	const ldns_rr_list	*an = ldns_pkt_answer(a);
 	const ldns_rdf		*name = qname, *next;
@@ -945,8 +1048,9 @@ packet_txt(const struct dns *d, const ldns_pkt *a, const ldns_rdf *qname,
 			rr = ldns_rr_list_rr(an, i);
 			if (!names_equal(ldns_rr_owner(rr), name))
 				continue;
-			if (is_txt(rr) && (rc = txtset_add(set, rr)) != 0)
-				return add_failed(rc, d->server, err, errlen);
+			if (is_type(rr, set->type) && (rc = rrset_add(set, rr)) != 0)
+				return add_failed(rc, set->type, d->server, err,
+				    errlen);
 			if (is_cname(rr))
 				next = ldns_rr_rdf(rr, 0);
 		}
@@ -956,7 +1060,7 @@ packet_txt(const struct dns *d, const ldns_pkt *a, const ldns_rdf *qname,
 			return chain_too_long(err, errlen);
 		name = next;
 	}
-	if (!answers_question(an, chain, nchain)) {
+	if (!answers_question(an, set->type, chain, nchain)) {
 		seterr(err, errlen, "an answer from %s with a record that does "
 		    "not answer the query", d->server);
 		return DNS_TEMPFAIL;
@@ -966,7 +1070,7 @@ packet_txt(const struct dns *d, const ldns_pkt *a, const ldns_rdf *qname,
 		    "resolver", d->server);
 		return DNS_TEMPFAIL;
 	}
-	return txtset_status(set, err, errlen);
+	return rrset_status(set, err, errlen);
 }
 
 /*
@@ -984,7 +1088,7 @@ packet_txt(const struct dns *d, const ldns_pkt *a, const ldns_rdf *qname,
  */
 static enum dns_status
 answer_status(const struct dns *d, const ldns_pkt *q, const ldns_pkt *a,
-    const ldns_rdf *qname, struct txtset *set, char *err, size_t errlen)
+    const ldns_rdf *qname, struct rrset *set, char *err, size_t errlen)
 {
 	ldns_lookup_table	*rc;
 	ldns_pkt_rcode		 rcode = ldns_pkt_get_rcode(a);
@@ -993,7 +1097,7 @@ answer_status(const struct dns *d, const ldns_pkt *q, const ldns_pkt *a,
 	if (!ldns_pkt_qr(a) || ldns_pkt_id(a) != ldns_pkt_id(q) ||
 	    ldns_pkt_get_opcode(a) != LDNS_PACKET_QUERY ||
 	    ((rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) &&
-	    !same_question(a, qname))) {
+	    !same_question(a, qname, set->type))) {
 		seterr(err, errlen, "an answer from %s that does not match "
 		    "the query", d->server);
 		return DNS_TEMPFAIL;
@@ -1004,7 +1108,7 @@ answer_status(const struct dns *d, const ldns_pkt *q, const ldns_pkt *a,
 	}
 	switch (rcode) {
 	case LDNS_RCODE_NOERROR:
-		return packet_txt(d, a, qname, set, err, errlen);
+		return packet_query(d, a, qname, set, err, errlen);
 	case LDNS_RCODE_NXDOMAIN:
 		seterr(err, errlen, "no such name");
 		return DNS_NXDOMAIN;
@@ -1017,7 +1121,7 @@ answer_status(const struct dns *d, const ldns_pkt *q, const ldns_pkt *a,
 }
 
 static enum dns_status
-resolve_txt(struct dns *d, const ldns_rdf *qname, struct txtset *set,
+resolve_query(struct dns *d, const ldns_rdf *qname, struct rrset *set,
     char *err, size_t errlen)
 {
 	struct timespec	 end;
@@ -1028,7 +1132,7 @@ resolve_txt(struct dns *d, const ldns_rdf *qname, struct txtset *set,
 	char		 why[128];
 
 	s = ldns_resolver_prepare_query_pkt(&q, d->res, qname,
-	    LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, LDNS_RD);
+	    set->type, LDNS_RR_CLASS_IN, LDNS_RD);
 	if (s != LDNS_STATUS_OK) {
 		seterr(err, errlen, "cannot make a query: %s",
 		    reason(s, why, sizeof why));
@@ -1093,58 +1197,73 @@ txt_copy(char **v, size_t n, char ***out)
 	return 0;
 }
 
-static struct entry *
-cache_slot(struct dns *d, const ldns_rdf *qname)
+/* The type, then the name in wire form: one key per question. */
+static size_t
+cache_key(const ldns_rdf *qname, ldns_rr_type type, uint8_t *key)
 {
-	return &d->cache[hash(ldns_rdf_data(qname), ldns_rdf_size(qname)) %
-	    CACHE_SLOTS];
+	key[0] = type >> 8;
+	key[1] = type & 0xff;
+	memcpy(key + 2, ldns_rdf_data(qname), ldns_rdf_size(qname));
+	return ldns_rdf_size(qname) + 2;
+}
+
+static struct entry *
+cache_slot(struct dns *d, const uint8_t *key, size_t keylen)
+{
+	return &d->cache[hash(key, keylen) % CACHE_SLOTS];
 }
 
 static int
-cache_hit(const struct entry *e, const ldns_rdf *qname)
+cache_hit(const struct entry *e, const uint8_t *key, size_t keylen)
 {
-	return e->key != NULL && e->keylen == ldns_rdf_size(qname) &&
-	    memcmp(e->key, ldns_rdf_data(qname), e->keylen) == 0;
+	return e->key != NULL && e->keylen == keylen &&
+	    memcmp(e->key, key, keylen) == 0;
 }
 
 /* Keep an answer, unless it would take the cache over its bytes. */
 static void
-cache_put(struct dns *d, const ldns_rdf *qname, enum dns_status st,
-    const struct txtset *set)
+cache_put(struct dns *d, const uint8_t *key, size_t keylen,
+    enum dns_status st, const struct rrset *set)
 {
-	struct entry	*e = cache_slot(d, qname);
-	size_t		 bytes = set->bytes + ldns_rdf_size(qname);
+	struct entry	*e = cache_slot(d, key, keylen);
+	size_t		 bytes = set->bytes + keylen;
 
 	entry_clear(d, e);
 	if (d->cached + bytes > CACHE_BYTES)
 		return;
-	if ((e->key = malloc(ldns_rdf_size(qname))) == NULL)
+	if ((e->key = malloc(keylen)) == NULL)
 		return;
 	if (set->n > 0 && txt_copy(set->v, set->n, &e->txt) != 0) {
 		free(e->key);
 		e->key = NULL;
 		return;
 	}
-	memcpy(e->key, ldns_rdf_data(qname), ldns_rdf_size(qname));
-	e->keylen = ldns_rdf_size(qname);
+	memcpy(e->key, key, keylen);
+	e->keylen = keylen;
 	e->st = st;
 	e->n = set->n;
 	e->bytes = bytes;
 	d->cached += bytes;
 }
 
-enum dns_status
-dns_txt(struct dns *d, const char *name, char ***txt, size_t *n, char *err,
-    size_t errlen)
+/*
+ * The records of one type at name, as text (see rrset_add), through the
+ * cache, from the zone file or the server.
+ */
+static enum dns_status
+dns_query(struct dns *d, const char *name, ldns_rr_type type, char ***out,
+    size_t *n, char *err, size_t errlen)
 {
-	struct txtset	 set = { NULL, 0, 0, 0 };
+	struct rrset	 set = { type, NULL, 0, 0, 0 };
 	struct entry	*e;
 	ldns_rdf	*qname = NULL;
 	ldns_status	 s;
 	enum dns_status	 st;
+	uint8_t		 key[LDNS_MAX_DOMAINLEN + 3];
+	size_t		 keylen;
 	char		 why[128];
 
-	*txt = NULL;
+	*out = NULL;
 	*n = 0;
 	if (name == NULL || *name == '\0')
 		s = LDNS_STATUS_DOMAINNAME_UNDERFLOW;
@@ -1157,35 +1276,123 @@ dns_txt(struct dns *d, const char *name, char ***txt, size_t *n, char *err,
 	}
 	/* The cache key, and the query: case does not matter in DNS. */
 	ldns_dname2canonical(qname);
-	e = cache_slot(d, qname);
+	keylen = cache_key(qname, type, key);
+	e = cache_slot(d, key, keylen);
 	if (d->broken[0] != '\0') {
 		seterr(err, errlen, "%s", d->broken);
 		st = DNS_TEMPFAIL;
 	} else if (d->zone != NULL)
-		st = zone_txt(d, qname, &set, err, errlen);
-	else if (cache_hit(e, qname)) {
+		st = zone_query(d, qname, &set, err, errlen);
+	else if (cache_hit(e, key, keylen)) {
 		st = e->st;
 		if (st == DNS_OK && txt_copy(e->txt, e->n, &set.v) == 0)
 			set.n = e->n;
 		else if (st == DNS_OK) {
 			seterr(err, errlen, "out of memory");
 			st = DNS_TEMPFAIL;
-		} else
-			seterr(err, errlen, st == DNS_NXDOMAIN ?
-			    "no such name" : "no TXT record");
+		} else if (st == DNS_NXDOMAIN)
+			seterr(err, errlen, "no such name");
+		else
+			seterr(err, errlen, "no %s record", type_name(type));
 	} else {
-		st = resolve_txt(d, qname, &set, err, errlen);
+		st = resolve_query(d, qname, &set, err, errlen);
 		if (st == DNS_OK || st == DNS_NXDOMAIN || st == DNS_NODATA)
-			cache_put(d, qname, st, &set);
+			cache_put(d, key, keylen, st, &set);
 	}
 	ldns_rdf_deep_free(qname);
 	if (st != DNS_OK) {
 		dns_txt_free(set.v, set.n);
 		return st;
 	}
-	*txt = set.v;
+	*out = set.v;
 	*n = set.n;
 	return st;
+}
+
+enum dns_status
+dns_txt(struct dns *d, const char *name, char ***txt, size_t *n, char *err,
+    size_t errlen)
+{
+	return dns_query(d, name, LDNS_RR_TYPE_TXT, txt, n, err, errlen);
+}
+
+enum dns_status
+dns_addr(struct dns *d, const char *name, int af, struct dns_addr **out,
+    size_t *n, char *err, size_t errlen)
+{
+	enum dns_status	  st;
+	char		**v;
+	size_t		  nv, i;
+
+	*out = NULL;
+	*n = 0;
+	st = dns_query(d, name, af == AF_INET6 ? LDNS_RR_TYPE_AAAA :
+	    LDNS_RR_TYPE_A, &v, &nv, err, errlen);
+	if (st != DNS_OK)
+		return st;
+	if ((*out = calloc(nv, sizeof **out)) == NULL) {
+		dns_txt_free(v, nv);
+		seterr(err, errlen, "out of memory");
+		return DNS_TEMPFAIL;
+	}
+	for (i = 0; i < nv; i++) {
+		(*out)[i].af = af == AF_INET6 ? AF_INET6 : AF_INET;
+		inet_pton((*out)[i].af, v[i], (*out)[i].a);
+	}
+	*n = nv;
+	dns_txt_free(v, nv);
+	return DNS_OK;
+}
+
+static int
+by_text(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+enum dns_status
+dns_mx(struct dns *d, const char *name, char ***names, size_t *n, char *err,
+    size_t errlen)
+{
+	enum dns_status	st;
+	size_t		i;
+
+	st = dns_query(d, name, LDNS_RR_TYPE_MX, names, n, err, errlen);
+	if (st != DNS_OK)
+		return st;
+	/* by preference; the five digits and the blank go */
+	qsort(*names, *n, sizeof **names, by_text);
+	for (i = 0; i < *n; i++)
+		memmove((*names)[i], (*names)[i] + 6, strlen((*names)[i] + 6) + 1);
+	return DNS_OK;
+}
+
+enum dns_status
+dns_ptr(struct dns *d, const char *ip, char ***names, size_t *n, char *err,
+    size_t errlen)
+{
+	unsigned char	a[16];
+	char		q[80], *p = q;
+	int		i;
+
+	*names = NULL;
+	*n = 0;
+	if (inet_pton(AF_INET, ip, a) == 1)
+		snprintf(q, sizeof q, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2],
+		    a[1], a[0]);
+	else if (inet_pton(AF_INET6, ip, a) == 1) {
+		for (i = 15; i >= 0; i--) {
+			*p++ = "0123456789abcdef"[a[i] & 0xf];
+			*p++ = '.';
+			*p++ = "0123456789abcdef"[a[i] >> 4];
+			*p++ = '.';
+		}
+		memcpy(p, "ip6.arpa", sizeof "ip6.arpa");
+	} else {
+		seterr(err, errlen, "bad address '%s'", ip);
+		return DNS_PERMFAIL;
+	}
+	return dns_query(d, q, LDNS_RR_TYPE_PTR, names, n, err, errlen);
 }
 
 int

@@ -1,5 +1,5 @@
 /*
- * dns: TXT lookups (and, for later tools, other types) through ldns.
+ * dns: TXT, A, AAAA, MX and PTR lookups through ldns.
  *
  * Three sources of answers: the system resolver (/etc/resolv.conf), one
  * server given as ADDR[@PORT] (--resolver), or a master file read once
@@ -48,7 +48,7 @@ struct dns;
  * truncated answer share it.  EDNS asks for answers up to 1232 bytes.
  *
  * A zone file is read once and answers from memory: NXDOMAIN for a name
- * that is neither an owner nor above one, NODATA for one without TXT,
+ * that is neither an owner nor above one, NODATA for one without the type,
  * CNAMEs followed within the file.  Relative names need $ORIGIN (or an
  * SOA before them): without, a name is taken as under the root, with a
  * warning (cli_warn) naming the file and the first such line.  A string
@@ -76,6 +76,34 @@ void		 dns_free(struct dns *);
 enum dns_status	 dns_txt(struct dns *, const char *, char ***, size_t *,
 		    char *, size_t);
 void		 dns_txt_free(char **, size_t);
+
+/* An address of an A or AAAA record, in network order. */
+struct dns_addr {
+	int		af;		/* AF_INET or AF_INET6 */
+	unsigned char	a[16];		/* 4 or 16 bytes used */
+};
+
+/*
+ * The A (af AF_INET) or AAAA (AF_INET6) records at name, from the same
+ * sources, with the same statuses, reasons and cache as dns_txt.  On
+ * DNS_OK, *addrs holds *n addresses (malloc'd: free it).
+ */
+enum dns_status	 dns_addr(struct dns *, const char *, int,
+		    struct dns_addr **, size_t *, char *, size_t);
+/*
+ * The exchanges of the MX records at name, by preference, lower case,
+ * without the final dot ("" for RFC 7505's null MX "."), as dns_txt
+ * gives TXT records (free with dns_txt_free).
+ */
+enum dns_status	 dns_mx(struct dns *, const char *, char ***, size_t *,
+		    char *, size_t);
+/*
+ * The names of the PTR records for the address ip (IPv4 or IPv6 text):
+ * asked at in-addr.arpa or ip6.arpa, given as dns_mx gives names.  An ip
+ * that is no address is DNS_PERMFAIL.
+ */
+enum dns_status	 dns_ptr(struct dns *, const char *, char ***, size_t *,
+		    char *, size_t);
 
 /* "ok", "nxdomain", "nodata", "temperror", "permerror". */
 const char	*dns_status_name(enum dns_status);

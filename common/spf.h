@@ -64,4 +64,32 @@ struct spf_response {
 int	spf_check(struct dns *, const struct spf_request *,
 	    struct spf_response *);
 
+/*
+ * For the fuzz harnesses (and check_host itself): an SPF record parsed,
+ * and a macro-string expanded.
+ *
+ * spf_record_is_spf: whether the TXT record s (len bytes) is an SPF
+ * record, "v=spf1" (any case) then a space or its end (RFC 7208 4.5).
+ *
+ * spf_record_parse: the terms of record s (len bytes, "v=spf1" first)
+ * into *out (free with spf_record_free); 0, -1 on a syntax error (RFC
+ * 7208 4.6: any one refuses the whole record) with a reason in err, -2
+ * out of memory.
+ *
+ * spf_macro_expand: the macro-string s (len bytes) expanded as RFC 7208 7
+ * says, for the check of domain (%{d}); exp allows what an explanation
+ * may hold (the letters c, r, t and blanks).  With req NULL only the
+ * syntax is checked (placeholders for the values); with req, the sender
+ * is postmaster@domain and %{p} looks up through dns (NULL: "unknown").
+ * *out is malloc'd; 0, -1 on a syntax error or an expansion over 8 KiB
+ * (err says which), -2 out of memory.
+ */
+struct spf_record;
+int	spf_record_is_spf(const char *, size_t);
+int	spf_record_parse(const char *, size_t, struct spf_record **, char *,
+	    size_t);
+void	spf_record_free(struct spf_record *);
+int	spf_macro_expand(struct dns *, const struct spf_request *,
+	    const char *, const char *, size_t, int, char **, char *, size_t);
+
 #endif

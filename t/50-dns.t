@@ -1,5 +1,6 @@
 #!/bin/sh
-# common/dns.c through t/unit/dns-test: TXT answers from a master file
+# common/dns.c through t/unit/dns-test: TXT answers (and A, AAAA, MX and
+# PTR ones) from a master file
 # (--dns-zone) and from a server (--resolver: knot on a loopback port,
 # serving the same file, must give the same answers), the failures a mail
 # tool keeps apart (temporary: defer; permanent: decide), timeouts, the
@@ -178,6 +179,55 @@ run "$DT" --dns-zone "$ZONE" a..b.example.org "$(printf '%070d' 0).org"
 is "$out" "a..b.example.org permerror
 $(printf '%070d' 0).org permerror" "a malformed name is a permanent failure"
 
+# A, AAAA, MX and PTR (for SPF): a zone file at the root, so that one file
+# holds names and reverse names, served below by knot too.
+cat >"$T/types.zone" <<'EOF'
+$ORIGIN .
+$TTL 300
+.			IN SOA	ns.example. hostmaster.example. 1 3600 600 86400 300
+.			IN NS	ns.example.
+ns.example.		IN A	127.0.0.1
+host.example.		IN A	192.0.2.10
+host.example.		IN A	192.0.2.11
+host.example.		IN AAAA	2001:db8::10
+host.example.		IN TXT	"v=spf1 a -all"
+txtonly.example.	IN TXT	"x"
+alias.example.		IN CNAME Host.Example.
+mx.example.		IN MX	20 Second.Example.
+mx.example.		IN MX	10 host.example.
+mx.example.		IN MX	30 alias.example.
+nullmx.example.		IN MX	0 .
+10.2.0.192.in-addr.arpa. IN PTR host.example.
+10.2.0.192.in-addr.arpa. IN PTR Other.Example.
+0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. IN PTR host.example.
+EOF
+TYPES="host.example/A alias.example/A host.example/AAAA txtonly.example/A
+nope.example/A txtonly.example/AAAA mx.example/MX host.example/MX
+nullmx.example/MX 192.0.2.10/PTR 2001:db8::10/PTR 192.0.2.99/PTR
+host.example/TXT"
+TYPES_OUT="host.example/A ok 192.0.2.10 192.0.2.11
+alias.example/A ok 192.0.2.10 192.0.2.11
+host.example/AAAA ok 2001:db8::10
+txtonly.example/A nodata
+nope.example/A nxdomain
+txtonly.example/AAAA nodata
+mx.example/MX ok host.example second.example alias.example
+host.example/MX nodata
+nullmx.example/MX ok ''
+192.0.2.10/PTR ok host.example other.example
+2001:db8::10/PTR ok host.example
+192.0.2.99/PTR nxdomain
+host.example/TXT ok 'v=spf1 a -all'"
+run "$DT" --dns-zone "$T/types.zone" $TYPES
+is "$rc:$out" "0:$TYPES_OUT" "zone: A, AAAA (a CNAME followed), MX by \
+preference, the null MX, PTR of IPv4 and IPv6, NXDOMAIN and NODATA apart"
+run "$DT" --dns-zone "$T/types.zone" --type PTR 192.0.2.300 host.example
+is "$rc:$out" "0:192.0.2.300 permerror
+host.example permerror" "zone: PTR of what is no address: permerror"
+like "$err" "bad address '192.0.2.300'" "  saying why"
+run "$DT" --type SPF host.example
+is "$rc:$out" 64: "--type SPF is refused: no such lookup here"
+
 # Bad options: usage errors, before any lookup.
 for r in dns.example 192.0.2.1@ 192.0.2.1@0 192.0.2.1@65536 \
     '192.0.2.1@ 53' 192.0.2.1@53x ::1@x @53 '[::1]@53' 192.0.2.300; do
@@ -244,6 +294,16 @@ bad arec temperror "with a record that does not answer the query"
 bad otherowner temperror "with a record that does not answer the query"
 bad truncated temperror "over TCP after a truncated answer"
 bad referral temperror "not a recursive resolver"
+# The type asked is checked in the answer: a TXT answer to an A query is
+# no answer, an A answer to one is.
+run "$DT" --timeout 2 --resolver "$BAD" fine.example/A arec.example/A \
+    servfail.example/MX 192.0.2.1/PTR
+is "$(printf '%s\n' "$out" | cut -d' ' -f1-2)" "fine.example/A temperror
+arec.example/A ok
+servfail.example/MX temperror
+192.0.2.1/PTR temperror" "a server's answers checked for the type asked"
+like "$err" "fine.example/A': an answer from $BAD with a record that does not \
+answer the query" "  a TXT answer to an A query: temperror, saying why"
 # A query that timed out does not fail the next one (ldns would mark the
 # server unreachable for good).
 t0=$(ms)
@@ -338,6 +398,30 @@ is "$((udp1 - udp0)):$((tcp1 - tcp0))" "11:1" \
 run "$DT" --resolver "$K" other.example
 is "$out" "other.example temperror" "knot: REFUSED (not its zone) is temporary"
 like "$err" "answered REFUSED" "  the reason says REFUSED"
+
+# knot serving the root zone above: the same A, AAAA, MX and PTR answers,
+# and the cache keeps one answer per name and type.
+kill "$KNOT_PID" 2>/dev/null
+wait "$KNOT_PID" 2>/dev/null
+ok "knot serves the types zone" knot_start "$T/types.zone" .
+K=127.0.0.1@$KNOT_PORT
+udp0=$(stat 'request-protocol\[udp4\]')
+run "$DT" --resolver "$K" $TYPES
+is "$out" "$TYPES_OUT" "knot: the same A, AAAA, MX and PTR answers"
+run "$DT" --resolver "$K" host.example/A Host.Example./A host.example/TXT \
+    HOST.example/TXT host.example/AAAA host.example/A nope.example/A \
+    nope.example/A
+is "$out" "host.example/A ok 192.0.2.10 192.0.2.11
+Host.Example./A ok 192.0.2.10 192.0.2.11
+host.example/TXT ok 'v=spf1 a -all'
+HOST.example/TXT ok 'v=spf1 a -all'
+host.example/AAAA ok 2001:db8::10
+host.example/A ok 192.0.2.10 192.0.2.11
+nope.example/A nxdomain
+nope.example/A nxdomain" "knot: a name asked for several types, each its own"
+udp1=$(stat 'request-protocol\[udp4\]')
+is "$((udp1 - udp0))" "$(($(echo $TYPES | wc -w) + 4))" \
+    "knot: one query per name and type, NXDOMAIN cached too"
 
 # The system resolver: /etc/resolv.conf pointing at knot on port 53, in
 # private network and mount namespaces.
