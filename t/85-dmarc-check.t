@@ -153,6 +153,14 @@ run dmarc-check --ip 198.51.100.7 --mail-from alice@example.com $Z \
 is "$rc:$(val spf_result):$(val dmarc_status)" 1:fail:reject \
     "SPF computed: fail, reject"
 like "$(val spf_smtp_comment)" . "  with an explanation"
+run dmarc-check --ip 192.0.2.7 --mail-from '<alice@example.com>' $Z \
+    "$T/com.eml"
+is "$(val spf_result):$(val spf_used_domain):$(val dmarc_status)" \
+    pass:example.com:accept "--mail-from in angle brackets"
+run dmarc-check --ip 192.0.2.7 --mail-from '<>' --helo example.com \
+    --add-header mx $Z "$T/com.eml"
+is "$(sed -n 2p "$T/out")" "	spf=pass smtp.helo=example.com;" \
+    "--mail-from '<>': the null sender, the HELO identity"
 run dmarc-check --ip '' --mail-from alice@example.com $Z "$T/com.eml"
 is "$(val spf_result):$(val dmarc_status)" none:reject \
     "--ip '': a local sender, SPF none"

@@ -922,6 +922,12 @@ main(int argc, const char **argv)
 		n++;
 	now = cli_time(cli_time_arg);
 	check_options(n);
+	/* MAIL FROM as the SMTP command has it: "<a@b>", "<>" the null. */
+	if (mail_from != NULL && mail_from[0] == '<' &&
+	    mail_from[strlen(mail_from) - 1] == '>') {
+		mail_from++;
+		mail_from[strlen(mail_from) - 1] = '\0';
+	}
 	if (reporter == NULL) {
 		if (gethostname(hostname, sizeof hostname - 1) < 0 ||
 		    hostname[0] == '\0')
