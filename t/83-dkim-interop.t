@@ -156,8 +156,10 @@ peer dkimpy "$T/dkimpy"
     >"$T/maildkim" 2>&1
 sed -i 's|^|./|' "$T/maildkim"
 noed=
-perl -MCrypt::PK::Ed25519 -e1 2>/dev/null ||
-    noed="this Mail::DKIM has no ed25519 (it needs libcryptx-perl)"
+# Debian 12's Mail::DKIM (1.20230212) has no ed25519-sha256 module: it
+# verifies RSA only, and calls an Ed25519 signature unsupported.
+perl -MMail::DKIM::Algorithm::ed25519_sha256 -e1 2>/dev/null ||
+    noed="this Mail::DKIM has no ed25519-sha256 (Mail::DKIM::Algorithm::ed25519_sha256)"
 peer Mail::DKIM "$T/maildkim" "$noed"
 
 # opendkim-testmsg, in namespaces of its own: its exit status is 0 for a
