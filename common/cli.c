@@ -388,6 +388,12 @@ cli_rec_int(struct cli_rec *r, const char *name, long long v)
 }
 
 void
+cli_rec_name(struct cli_rec *r, const char *name)
+{
+	rec_name(r, name);
+}
+
+void
 cli_rec_end(struct cli_rec *r)
 {
 	if (r->json)

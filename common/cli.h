@@ -89,6 +89,11 @@ void	cli_rec_str(struct cli_rec *, const char *, const char *);
 void	cli_rec_strn(struct cli_rec *, const char *, const char *, size_t);
 void	cli_rec_int(struct cli_rec *, const char *, long long);
 void	cli_rec_end(struct cli_rec *);
+/*
+ * With --json only: the name of a member whose value the caller then
+ * writes to the record's stream itself, as JSON (an array, an object).
+ */
+void	cli_rec_name(struct cli_rec *, const char *);
 
 /* Write s (n bytes) shell-quoted: bare when safe, else in single quotes. */
 void	cli_shell_quote(FILE *, const char *, size_t);

@@ -229,7 +229,7 @@ int	dkim_default_headers(const struct msg *, struct buf *);
 struct dkim_tag {
 	const char	*name;
 	const char	*val;
-	int		 list;		/* a colon list that may break at colons */
+	int		 list;		/* a colon list: breaks at colons */
 };
 
 /* The field name: tags (sorted in place), b= sig, lines ending in eol. */

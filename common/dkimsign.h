@@ -17,7 +17,7 @@ struct dkim_signer {
 	const char	*selector;	/* s= */
 	const char	*identity;	/* i=, or NULL for none */
 	EVP_PKEY	*key;
-	int		 alg;		/* DKIM_RSA_SHA256, DKIM_ED25519_SHA256 */
+	int		 alg;		/* a DKIM_ algorithm */
 	int		 hrel, brel;	/* c=: relaxed header, relaxed body */
 	const char	*headers;	/* h= list, or NULL for the default */
 	long long	 limit;		/* l=, or -1 for none */

@@ -53,7 +53,8 @@ dkim_vstatus_name(enum dkim_vstatus s)
 static int
 is_sig_field(const struct msg_hdr *h)
 {
-	return h->namelen == 14 && strncasecmp(h->raw, "DKIM-Signature", 14) == 0;
+	return h->namelen == 14 &&
+	    strncasecmp(h->raw, "DKIM-Signature", 14) == 0;
 }
 
 static void

@@ -51,6 +51,14 @@ const char	*dkim_vstatus_name(enum dkim_vstatus);
  * judge t= and x= by.  On return *sigs holds *n results in field order
  * (*n 0 and *sigs NULL for a message with no signature); free them with
  * free().  Returns 0, or -1 out of memory or when the body cannot be read.
+ *
+ * Each signature's tags are checked (RFC 6376 6.1.1), then one pass over
+ * the body hashes it once per distinct (body canonicalisation, l=) pair,
+ * then each signature takes its key (6.1.2: of several key records, any
+ * that verifies it), compares its body hash and checks its signature
+ * (6.1.3).  rsa-sha1 is invalid (RFC 8301), so is an RSA key under 1024
+ * or over 8192 bits.  Parsed keys are cached between calls (dkim.h):
+ * dkim_cache_free lets them go.
  */
 int	dkim_verify(struct msg *, struct dns *, time_t, struct dkim_sig **,
 	    size_t *);

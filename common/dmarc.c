@@ -46,7 +46,7 @@ static const struct {
 	[DMARC_NORECORD] = { "norecord", "No DMARC record" },
 	[DMARC_NOFROM] = { "nofrom", "No From: domain found" },
 	[DMARC_TEMPERROR] = { "temperror", "Internal Policy Error" },
-	[DMARC_OFF] = { "off", "DMARC checking disabled" }
+	[DMARC_OFF] = { "off", "" }
 };
 
 const char *
@@ -152,7 +152,7 @@ number(const char *s, const char *e, int digits)
 static int
 uri(const char *s, const char *e, struct dmarc_uri *u)
 {
-	const char		*bang = NULL, *p;
+	const char		*bang = NULL, *p, *d;
 	unsigned long long	 n = 0, mul = 1;
 
 	for (p = s; p < e; p++) {
@@ -183,13 +183,14 @@ uri(const char *s, const char *e, struct dmarc_uri *u)
 		}
 		if (p == bang + 1)
 			return -1;
-		for (const char *d = bang + 1; d < p; d++) {
+		for (d = bang + 1; d < p; d++) {
 			if (*d < '0' || *d > '9')
 				return -1;
-			/* A limit beyond any message is no limit. */
-			if (n > ULLONG_MAX / 10 / mul)
-				n = ULLONG_MAX / 10 / mul;
-			n = n * 10 + (*d - '0');
+			/* A limit beyond any message is no limit: saturate. */
+			if (n > (ULLONG_MAX / mul - 9) / 10)
+				n = ULLONG_MAX / mul;
+			else
+				n = n * 10 + (*d - '0');
 		}
 		e = bang;
 		n *= mul;
@@ -257,18 +258,21 @@ fo_value(const char *s, const char *e, char *fo, size_t size)
 	return 0;
 }
 
-/* The tags of RFC 7489 6.3 that duplicates are looked for among. */
-static const char *const known[] = {
+/* The tags of RFC 7489 6.3, in the order of known[]. */
+enum tag {
+	TAG_V, TAG_P, TAG_SP, TAG_ADKIM, TAG_ASPF, TAG_PCT, TAG_FO, TAG_RF,
+	TAG_RI, TAG_RUA, TAG_RUF, NKNOWN
+};
+static const char *const known[NKNOWN] = {
 	"v", "p", "sp", "adkim", "aspf", "pct", "fo", "rf", "ri", "rua",
 	"ruf"
 };
-#define NKNOWN	(sizeof known / sizeof known[0])
 
 int
 dmarc_record_parse(const char *s, size_t len, struct dmarc_record *r,
     char *why, size_t whylen)
 {
-	const char	*e = s + len, *semi, *a, *b, *eq, *ns, *ne;
+	const char	*e = s + len, *semi, *a, *b, *eq, *ns, *ne, *c;
 	unsigned	 seen = 0;
 	int		 first = 1, pbad = 0, spbad = 0, rua_ok = 0, k;
 	long		 n;
@@ -307,7 +311,7 @@ dmarc_record_parse(const char *s, size_t len, struct dmarc_record *r,
 			say(why, whylen, "a tag name that is none");
 			return -1;
 		}
-		for (const char *c = ns; c < ne; c++)
+		for (c = ns; c < ne; c++)
 			if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' &&
 			    *c <= 'Z') || (*c >= '0' && *c <= '9') ||
 			    *c == '_')) {
@@ -324,10 +328,10 @@ dmarc_record_parse(const char *s, size_t len, struct dmarc_record *r,
 			}
 			first = 0;
 		}
-		for (k = 0; k < (int)NKNOWN; k++)
+		for (k = 0; k < NKNOWN; k++)
 			if (is_word(ns, ne, known[k]))
 				break;
-		if (k == (int)NKNOWN)
+		if (k == NKNOWN)
 			continue;	/* 6.3: unknown tags are ignored */
 		/* RFC 6376 3.2: a duplicate tag voids the list. */
 		if (seen & 1u << k) {
@@ -336,13 +340,13 @@ dmarc_record_parse(const char *s, size_t len, struct dmarc_record *r,
 		}
 		seen |= 1u << k;
 		switch (k) {
-		case 0:			/* v, first */
+		case TAG_V:		/* first: taken above */
 			break;
-		case 1:			/* p */
+		case TAG_P:
 			if ((r->p = policy_value(a, b)) == DMARC_P_UNSET)
 				pbad = 1;
 			break;
-		case 2:			/* sp */
+		case TAG_SP:
 			if ((r->sp = policy_value(a, b)) == DMARC_P_UNSET)
 				spbad = 1;
 			else
@@ -352,31 +356,31 @@ dmarc_record_parse(const char *s, size_t len, struct dmarc_record *r,
 		 * A bad value of an optional tag leaves its default: a typo
 		 * ("adkim=strict") must not void a published policy.
 		 */
-		case 3:			/* adkim */
-		case 4:			/* aspf */
+		case TAG_ADKIM:
+		case TAG_ASPF:
 			if (is_word(a, b, "r") || is_word(a, b, "s")) {
-				if (k == 3)
+				if (k == TAG_ADKIM)
 					r->adkim = *a | 0x20;
 				else
 					r->aspf = *a | 0x20;
 			}
 			break;
-		case 5:			/* pct */
+		case TAG_PCT:
 			if ((n = number(a, b, 3)) >= 0 && n <= 100)
 				r->pct = (int)n;
 			break;
-		case 6:			/* fo */
+		case TAG_FO:
 			if (fo_value(a, b, r->fo, sizeof r->fo) < 0)
 				snprintf(r->fo, sizeof r->fo, "0");
 			break;
-		case 8:			/* ri */
+		case TAG_RI:
 			if ((n = number(a, b, 9)) >= 0)
 				r->ri = n;
 			break;
-		case 9:			/* rua */
+		case TAG_RUA:
 			rua_ok = uri_list(a, b, r->rua, &r->nrua) > 0;
 			break;
-		case 10:		/* ruf */
+		case TAG_RUF:
 			uri_list(a, b, r->ruf, &r->nruf);
 			break;
 		}
@@ -385,7 +389,7 @@ dmarc_record_parse(const char *s, size_t len, struct dmarc_record *r,
 		say(why, whylen, "no v=DMARC1 tag first");
 		return -1;
 	}
-	if (!(seen & 1u << 1))
+	if (!(seen & 1u << TAG_P))
 		pbad = 1;
 	if (!pbad && !spbad) {
 		if (!r->sp_given)
@@ -393,7 +397,7 @@ dmarc_record_parse(const char *s, size_t len, struct dmarc_record *r,
 		return 0;
 	}
 	/* 6.6.3 step 6: with a valid rua= it reads as p=none. */
-	say(why, whylen, "%s", pbad ? (seen & 1u << 1 ?
+	say(why, whylen, "%s", pbad ? (seen & 1u << TAG_P ?
 	    "a bad p= value" : "no p= tag") : "a bad sp= value");
 	if (!rua_ok)
 		return -1;
@@ -481,20 +485,32 @@ fetch(struct dns *dns, const char *domain, struct dmarc_record *rec,
 	return F_ONE;
 }
 
-/* name, lower case, without a trailing dot; -1 when it does not fit. */
+/*
+ * name as DNS and the suffix list compare it: lower case, no trailing
+ * dot, Unicode labels (an RFC 6532 From) as A-labels.  -1 when it does
+ * not fit or is not UTF-8.
+ */
 static int
 lower(const char *name, char *buf, size_t size)
 {
+	char	tmp[NAME_BUF];
 	size_t	n = strlen(name), i;
+	int	utf8 = 0;
 
 	if (n > 0 && name[n - 1] == '.')
 		n--;
-	if (n == 0 || n >= size)
+	if (n == 0 || n >= size || n >= sizeof tmp)
 		return -1;
-	for (i = 0; i < n; i++)
-		buf[i] = name[i] >= 'A' && name[i] <= 'Z' ?
+	for (i = 0; i < n; i++) {
+		tmp[i] = name[i] >= 'A' && name[i] <= 'Z' ?
 		    name[i] + ('a' - 'A') : name[i];
-	buf[n] = '\0';
+		if ((unsigned char)name[i] >= 0x80)
+			utf8 = 1;
+	}
+	tmp[n] = '\0';
+	if (utf8)
+		return psl_ascii(tmp, buf, size);
+	memcpy(buf, tmp, n + 1);
 	return 0;
 }
 
@@ -534,24 +550,22 @@ dmarc_new(const char *tld_file, char *err, size_t errlen, int *status)
 		*status = MX_TEMPFAIL;
 		return NULL;
 	}
-	/*
-	 * The library reads the list without a word when it is missing
-	 * or garbage; ours says why and refuses.
-	 */
+	/* The library reads a list without a word when it is missing. */
 	if ((ctx->psl = psl_load(path, err, errlen, status)) == NULL) {
 		free(ctx);
 		return NULL;
 	}
+	/*
+	 * It gets no list of its own: every identity it is given is the
+	 * From domain itself, which it aligns before it looks at any list,
+	 * and reading the list again would cost a message 4 ms.
+	 */
 	if (lib_users++ == 0) {
 		memset(&lib, 0, sizeof lib);
 		lib.tld_type = OPENDMARC_TLD_TYPE_MOZILLA;
-		if ((size_t)snprintf((char *)lib.tld_source_file,
-		    sizeof lib.tld_source_file, "%s", path) >=
-		    sizeof lib.tld_source_file ||
-		    opendmarc_policy_library_init(&lib) != DMARC_PARSE_OKAY) {
+		if (opendmarc_policy_library_init(&lib) != DMARC_PARSE_OKAY) {
 			lib_users--;
-			say(err, errlen, "cannot set up libopendmarc "
-			    "with the public suffix list");
+			say(err, errlen, "cannot set up libopendmarc");
 			*status = MX_SOFTWARE;
 			psl_free(ctx->psl);
 			free(ctx);

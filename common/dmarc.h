@@ -4,6 +4,11 @@
  * public suffix list, alignment of the SPF and DKIM identifiers decided
  * here, and the policy to apply from libopendmarc, fed only what it cannot
  * get wrong (REFERENCES.md lists its traps), with pct sampling applied.
+ *
+ * Not thread-safe: libopendmarc keeps its settings and its suffix list in
+ * globals, so only one thread of a process may use this module.  Several
+ * dmarc_ctx in one process share them (the first dmarc_new sets the
+ * library up, the last dmarc_free shuts it down): give them one tld file.
  */
 #ifndef MX_DMARC_H
 #define MX_DMARC_H
@@ -29,7 +34,10 @@ enum dmarc_status {
 
 /* "accept", "reject", ... as Exim's dmarc_status. */
 const char	*dmarc_status_name(enum dmarc_status);
-/* Exim's dmarc_status_text: "Accept", "No DMARC record", ... */
+/*
+ * Exim's dmarc_status_text: "Accept", "No DMARC record", ...; "" for off,
+ * which Exim leaves without a text.
+ */
 const char	*dmarc_status_text(enum dmarc_status);
 
 /* p= and sp= values: the ASCII letters opendmarc's history uses. */
@@ -91,9 +99,18 @@ struct dmarc_input {
 	int			 no_sampling;	/* apply p as published */
 };
 
+/*
+ * Exim's variables from a verdict, as Exim 4.96 sets them through
+ * libopendmarc: $dmarc_used_domain is record_domain when have_record (the
+ * organizational domain when the record came from there), else
+ * used_domain; $dmarc_domain_policy is the record's p (even when sp
+ * applies), empty without a record.
+ */
 struct dmarc_verdict {
 	enum dmarc_status	 status;
-	char			 used_domain[256];	/* the From domain */
+	char			 used_domain[256];	/* the From domain, as
+							   looked up (A-labels);
+							   "" for nofrom */
 	char			 record_domain[256];	/* where the record was */
 	char			 org_domain[256];	/* of the From domain */
 	int			 have_record;
@@ -104,7 +121,9 @@ struct dmarc_verdict {
 	const char		*dkim_domain;	/* the aligned pass, or NULL */
 	int			 disposition;	/* DMARC_P_ after pct */
 	int			 sampled_out;	/* pct lightened the policy */
-	int			 lib_policy;	/* libopendmarc's 14 to 18 */
+	int			 lib_policy;	/* libopendmarc's 14 to 18,
+						   13 for nofrom, before pct:
+						   the history's policy */
 	char			 reason[256];	/* for temperror, -v, A-R */
 };
 
@@ -112,7 +131,8 @@ struct dmarc_ctx;
 
 /*
  * Load the public suffix list (tld_file, or PSL_DEFAULT for NULL) and set
- * libopendmarc up with it.  NULL with a reason and *status as psl_load
+ * libopendmarc up (without the list: it is only ever asked to align the
+ * From domain with itself).  NULL with a reason and *status as psl_load
  * says (MX_SOFTWARE when the library refuses).
  */
 struct dmarc_ctx	*dmarc_new(const char *, char *, size_t, int *);

@@ -34,6 +34,14 @@ struct dmarc_facts {
  * arc_policy forms that do not crash it, a selector for every dkim line,
  * 255 signatures at most).  m gives the ARC instances' d=, s= and client
  * address for arc_policy.  0, or -1 out of memory.
+ *
+ * Nothing is appended when the verdict found no DMARC record (as Exim and
+ * the milter keep history) or the input has no client address (the
+ * importer would skip the record).  For the null sender (mfrom_domain
+ * NULL) the mfrom line holds the HELO name SPF checked, else the From
+ * domain, since the importer skips a record without one.  A byte of a
+ * value that could cut or forge a line (a blank, a control, beyond ASCII)
+ * is written as '_'.
  */
 int	dmarc_history_format(struct buf *, struct msg *,
 	    const struct dmarc_input *, const struct dmarc_verdict *,
@@ -46,6 +54,14 @@ int	dmarc_history_format(struct buf *, struct msg *,
  * file is created mode 0644 when missing.  0, or MX_CANTCREAT / MX_IOERR
  * with a reason in err; on failure nothing of the record stays in the
  * file (a short write is cut back).
+ *
+ * Rotation: once it holds the lock, the writer checks that path still
+ * names the file it opened, and opens it anew when not, so a job that
+ * renames the history and then takes its lock once has every record
+ * written to the old file.  The lock is waited for 10 s at most, then
+ * MX_TEMPFAIL; so is a file renamed under us 100 times.  A FIFO, a
+ * directory or anything else that is not a regular file is MX_CANTCREAT
+ * at once.  len 0 appends nothing and returns 0.
  */
 int	dmarc_history_append(const char *, const char *, size_t, char *,
 	    size_t);
@@ -61,6 +77,15 @@ int	dmarc_history_append(const char *, const char *, size_t, char *,
  * reported at all.  Returns 1 when a report was built, 0 when there is
  * nothing to send (no failure fo= reports, no ruf=, no URI left), -1 out
  * of memory or when the body cannot be read.
+ *
+ * The sender is the last argument, or postmaster@ the reporter when NULL.
+ * Only a mailto: URI holding one plain local@domain is taken (%-escapes
+ * decoded, a query left out), since it goes into To:.  fo=d counts a DKIM
+ * signature that failed or is invalid, not a temperror; fo=s an SPF fail,
+ * softfail or permerror.  A destination under the From domain's
+ * organizational domain needs no authorisation; the look-up of another
+ * failing authorises nothing (a report is not worth a retry).  The ruf=
+ * of an authorising record replaces the URI when it names the same host.
  */
 int	dmarc_forensic(struct buf *, struct msg *, struct dns *,
 	    const struct dmarc_input *, const struct dmarc_verdict *,

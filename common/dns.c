@@ -717,7 +717,8 @@ rrset_add_other(struct rrset *set, const ldns_rr *rr)
 	case LDNS_RR_TYPE_MX:
 		if (ldns_rr_rd_count(rr) != 2 ||
 		    ldns_rdf_size(ldns_rr_rdf(rr, 0)) != 2 ||
-		    ldns_rdf_get_type(ldns_rr_rdf(rr, 1)) != LDNS_RDF_TYPE_DNAME)
+		    ldns_rdf_get_type(ldns_rr_rdf(rr, 1)) !=
+		    LDNS_RDF_TYPE_DNAME)
 			return -1;
 		pref = ldns_read_uint16(ldns_rdf_data(ldns_rr_rdf(rr, 0)));
 		if ((name = dname_text(ldns_rr_rdf(rr, 1))) == NULL)
@@ -732,7 +733,8 @@ rrset_add_other(struct rrset *set, const ldns_rr *rr)
 		break;
 	default:
 		if (ldns_rr_rd_count(rr) != 1 ||
-		    ldns_rdf_get_type(ldns_rr_rdf(rr, 0)) != LDNS_RDF_TYPE_DNAME)
+		    ldns_rdf_get_type(ldns_rr_rdf(rr, 0)) !=
+		    LDNS_RDF_TYPE_DNAME)
 			return -1;
 		if ((s = dname_text(ldns_rr_rdf(rr, 0))) == NULL)
 			return -2;
@@ -1048,7 +1050,8 @@ packet_query(const struct dns *d, const ldns_pkt *a, const ldns_rdf *qname,
 			rr = ldns_rr_list_rr(an, i);
 			if (!names_equal(ldns_rr_owner(rr), name))
 				continue;
-			if (is_type(rr, set->type) && (rc = rrset_add(set, rr)) != 0)
+			if (is_type(rr, set->type) &&
+			    (rc = rrset_add(set, rr)) != 0)
 				return add_failed(rc, set->type, d->server, err,
 				    errlen);
 			if (is_cname(rr))
@@ -1354,16 +1357,19 @@ enum dns_status
 dns_mx(struct dns *d, const char *name, char ***names, size_t *n, char *err,
     size_t errlen)
 {
-	enum dns_status	st;
-	size_t		i;
+	enum dns_status	 st;
+	size_t		 i;
+	char		*p;
 
 	st = dns_query(d, name, LDNS_RR_TYPE_MX, names, n, err, errlen);
 	if (st != DNS_OK)
 		return st;
 	/* by preference; the five digits and the blank go */
 	qsort(*names, *n, sizeof **names, by_text);
-	for (i = 0; i < *n; i++)
-		memmove((*names)[i], (*names)[i] + 6, strlen((*names)[i] + 6) + 1);
+	for (i = 0; i < *n; i++) {
+		p = (*names)[i];
+		memmove(p, p + 6, strlen(p + 6) + 1);
+	}
 	return DNS_OK;
 }
 

@@ -210,19 +210,16 @@ punycode(const char *s, size_t n, char *out, size_t size)
 	return (int)o;
 }
 
-/*
- * The ASCII form of a rule with Unicode labels, kept beside the list;
- * -1 out of memory.  A label that cannot be encoded leaves the rule in
- * its Unicode form only.
- */
-static int
-enter_idn(struct psl *l, const char *s, size_t n, unsigned flags)
+int
+psl_ascii(const char *s, char *buf, size_t size)
 {
-	char		 buf[NAME_MAX_LEN + 1], lab[LABEL_MAX_LEN + 1];
-	const char	*p = s, *e = s + n, *dot;
+	char		 lab[LABEL_MAX_LEN + 1];
+	const char	*p = s, *e = s + strlen(s), *dot;
 	size_t		 o = 0, k;
 	int		 r;
 
+	if (size == 0)
+		return -1;
 	while (p < e) {
 		if ((dot = memchr(p, '.', e - p)) == NULL)
 			dot = e;
@@ -230,19 +227,35 @@ enter_idn(struct psl *l, const char *s, size_t n, unsigned flags)
 			;
 		if (p + k == dot) {
 			if (dot - p > LABEL_MAX_LEN)
-				return 0;
+				return -1;
 			memcpy(lab, p, dot - p);
 			r = (int)(dot - p);
 		} else if ((r = punycode(p, dot - p, lab, sizeof lab)) < 0)
-			return 0;
-		if (o + r + 1 > sizeof buf - 1)
-			return 0;
+			return -1;
+		if (o + r + 1 >= size)
+			return -1;
 		memcpy(buf + o, lab, r);
 		o += r;
 		if (dot < e)
 			buf[o++] = '.';
 		p = dot + 1;
 	}
+	buf[o] = '\0';
+	return 0;
+}
+
+/*
+ * The ASCII form of a rule with Unicode labels, kept beside the list;
+ * -1 out of memory.  A rule that cannot be encoded stays in its Unicode
+ * form only.
+ */
+static int
+enter_idn(struct psl *l, const char *rule, unsigned flags)
+{
+	char	buf[NAME_MAX_LEN + 1];
+
+	if (psl_ascii(rule, buf, sizeof buf) < 0)
+		return 0;
 	if (l->nidn == l->idncap) {
 		size_t	 cap = l->idncap ? 2 * l->idncap : 512;
 		char	**v = reallocarray(l->idn, cap, sizeof *v);
@@ -252,9 +265,9 @@ enter_idn(struct psl *l, const char *s, size_t n, unsigned flags)
 		l->idn = v;
 		l->idncap = cap;
 	}
-	if ((l->idn[l->nidn] = strndup(buf, o)) == NULL)
+	if ((l->idn[l->nidn] = strdup(buf)) == NULL)
 		return -1;
-	enter(l, l->idn[l->nidn], o, flags);
+	enter(l, l->idn[l->nidn], strlen(buf), flags);
 	l->nidn++;
 	return 0;
 }
@@ -357,7 +370,7 @@ parse(struct psl *l, size_t n, char *err, size_t errlen)
 			if ((unsigned char)r[i] >= 0x80)
 				break;
 		if (i < (size_t)(re - r) &&
-		    enter_idn(l, r, re - r, flags) < 0)
+		    enter_idn(l, r, flags) < 0)
 			return -1;
 		if (l->nrule * 2 > l->nslot && grow(l, l->nrule * 2) < 0)
 			return -1;

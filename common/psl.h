@@ -32,4 +32,13 @@ int	psl_org_domain(const struct psl *, const char *, char *, size_t);
 /* Whether name is itself a public suffix. */
 int	psl_is_suffix(const struct psl *, const char *);
 
+/*
+ * name with each label that is not ASCII written as an A-label ("xn--",
+ * RFC 3492 Punycode), the form DNS and the list's rules are compared in;
+ * labels are taken as they are (no Unicode case folding or
+ * normalization).  0 with it in buf, -1 for bytes that are not UTF-8 or
+ * a result that does not fit.
+ */
+int	psl_ascii(const char *, char *, size_t);
+
 #endif

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "dns.h"
 #include "spf.h"
@@ -22,6 +24,8 @@
 #define PTR_MAX		10
 /* RFC 7208 7.3: an expanded name is cut from the left to this length. */
 #define NAME_MAX_LEN	253
+/* RFC 7208 4.6.4: a check's time, at least 20 s. */
+#define TIME_LIMIT	20
 /* What a macro may expand to: beyond it the record is refused. */
 #define EXPAND_MAX	8192
 
@@ -65,7 +69,11 @@ struct ctx {
 	int				 pdone;
 	char				*why;		/* = res->reason */
 	size_t				 whylen;
-	char				*exp;		/* the fail explanation */
+	char				*exp;		/* fail's explanation */
+	int				 nomem;		/* out of memory once */
+	struct timespec			 end;		/* the time limit */
+	int				 limit;		/* it, in seconds */
+	int				 late;		/* it has passed */
 };
 
 struct buf {
@@ -176,7 +184,8 @@ is_unreserved(int ch)
 	return isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~';
 }
 
-static int validate_ptr(struct ctx *, const char *, char *, size_t);
+static int validate_ptr(struct ctx *, const char *, char *, size_t, int);
+static void time_limit(struct ctx *, int);
 
 /*
  * The value of macro letter l (lower case) for c, in out.  Without c
@@ -216,7 +225,7 @@ macro_value(struct ctx *c, const char *domain, int l, char *out, size_t len)
 		/* RFC 7208 7.3: looked up once, for the first domain */
 		if (!c->pdone && c->dns != NULL) {
 			c->pdone = 1;
-			validate_ptr(c, domain, c->valid, sizeof c->valid);
+			validate_ptr(c, domain, c->valid, sizeof c->valid, 0);
 		}
 		snprintf(out, len, "%s", c->valid[0] != '\0' ? c->valid :
 		    "unknown");
@@ -386,7 +395,8 @@ expand(struct ctx *c, const char *domain, const char *s, size_t len, int exp,
 		while (p < e && is_delim(*p)) {
 			size_t	dl = strlen(delims);
 
-			if (strchr(delims, *p) == NULL && dl < sizeof delims - 1) {
+			if (strchr(delims, *p) == NULL &&
+			    dl < sizeof delims - 1) {
 				delims[dl] = *p;
 				delims[dl + 1] = '\0';
 			}
@@ -473,7 +483,7 @@ take_cidr(const char *arg, size_t *len, int *c4, int *c6)
 	int	 v;
 
 	*c4 = *c6 = -1;
-	for (d = n; d > 0 && arg[d - 1] >= '0' && arg[d - 1] <= '9'; d--)
+	for (d = n; d > 0 && isdigit((unsigned char)arg[d - 1]); d--)
 		;
 	if (d == n || d == 0 || arg[d - 1] != '/')
 		return 0;
@@ -482,7 +492,7 @@ take_cidr(const char *arg, size_t *len, int *c4, int *c6)
 			return -1;
 		*c6 = v;
 		n = d - 2;
-		for (d = n; d > 0 && arg[d - 1] >= '0' && arg[d - 1] <= '9'; d--)
+		for (d = n; d > 0 && isdigit((unsigned char)arg[d - 1]); d--)
 			;
 		if (d == n || d == 0 || arg[d - 1] != '/') {
 			*len = n;
@@ -494,6 +504,19 @@ take_cidr(const char *arg, size_t *len, int *c4, int *c6)
 	*c4 = v;
 	*len = d - 1;
 	return 0;
+}
+
+/* Whether arg (malloc'd, freed here) is a valid macro-string: 0 or -1. */
+static int
+spec_valid(char *arg, char *err, size_t errlen)
+{
+	struct buf	b = { NULL, 0, 0, 0, 0 };
+	int		rc;
+
+	rc = expand(NULL, "", arg, strlen(arg), 0, &b, err, errlen);
+	free(b.s);
+	free(arg);
+	return rc;
 }
 
 void
@@ -574,15 +597,7 @@ parse_term(struct spf_record *r, const char *s, size_t len, char *err,
 			return 0;
 		}
 		/* RFC 7208 6: an unknown modifier is ignored, if well formed */
-		{
-			struct buf	b = { NULL, 0, 0, 0, 0 };
-			int		rc = expand(NULL, "", arg, strlen(arg), 0,
-					    &b, err, errlen);
-
-			free(b.s);
-			free((char *)arg);
-			return rc;
-		}
+		return spec_valid((char *)arg, err, errlen);
 	}
 	if (len > 0 && strchr("+-~?", s[0]) != NULL) {
 		t.qual = s[0] == '+' ? SPF_PASS : s[0] == '-' ? SPF_FAIL :
@@ -750,6 +765,7 @@ spf_macro_expand(struct dns *dns, const struct spf_request *req,
 		snprintf(c.local, sizeof c.local, "postmaster");
 		snprintf(c.sdomain, sizeof c.sdomain, "%s", domain);
 		c.helo = req->helo;
+		time_limit(&c, req->time_limit);
 		cp = &c;
 	}
 	rc = expand(cp, domain, s, len, exp, &b, err, errlen);
@@ -834,6 +850,34 @@ why(struct ctx *c, const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * RFC 7208 4.6.4: past the time limit a check is a temperror.  Asked
+ * before each lookup; a query under way has its own timeout.
+ */
+static int
+late(struct ctx *c)
+{
+	struct timespec	now;
+
+	if (c->late)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec < c->end.tv_sec || (now.tv_sec == c->end.tv_sec &&
+	    now.tv_nsec < c->end.tv_nsec))
+		return 0;
+	c->late = 1;
+	why(c, "the check took more than %d s", c->limit);
+	return 1;
+}
+
+static void
+time_limit(struct ctx *c, int limit)
+{
+	c->limit = limit > 0 ? limit : TIME_LIMIT;
+	clock_gettime(CLOCK_MONOTONIC, &c->end);
+	c->end.tv_sec += c->limit;
+}
+
 /* Count a void answer (RFC 7208 4.6.4); -1 past the limit. */
 static int
 count_void(struct ctx *c, enum dns_status st, const char *name)
@@ -863,6 +907,8 @@ addr_match(struct ctx *c, const char *name, int cidr4, int cidr6, int isvoid)
 
 	if (bits < 0)
 		bits = c->af == AF_INET ? 32 : 128;
+	if (late(c))
+		return -1;
 	st = dns_addr(c->dns, name, c->af, &a, &n, err, sizeof err);
 	if (st == DNS_TEMPFAIL) {
 		why(c, "lookup of '%s' failed: %s", name, err);
@@ -881,19 +927,25 @@ addr_match(struct ctx *c, const char *name, int cidr4, int cidr6, int isvoid)
  * the client back (the first PTR_MAX); the one equal to target, or else
  * under it, or else any (for %{p}), and whether one under
  * target was found.  A DNS failure is no match.  The chosen name goes to
- * valid.
+ * valid.  For the ptr mechanism (term set), no PTR record is a void
+ * lookup: -2 past the limit.
  */
 static int
-validate_ptr(struct ctx *c, const char *target, char *valid, size_t vlen)
+validate_ptr(struct ctx *c, const char *target, char *valid, size_t vlen,
+    int term)
 {
 	char		**names, ip[INET6_ADDRSTRLEN], err[256];
 	size_t		  n, i, tl = strlen(target), nl;
 	int		  best = 0, rank;
+	enum dns_status	  st;
 
 	inet_ntop(c->af, c->ip, ip, sizeof ip);
-	if (dns_ptr(c->dns, ip, &names, &n, err, sizeof err) != DNS_OK)
+	st = dns_ptr(c->dns, ip, &names, &n, err, sizeof err);
+	if (term && count_void(c, st, ip) != 0)
+		return -2;
+	if (st != DNS_OK)
 		return 0;
-	for (i = 0; i < n && i < PTR_MAX; i++) {
+	for (i = 0; i < n && i < PTR_MAX && !late(c); i++) {
 		nl = strlen(names[i]);
 		if (strcasecmp(names[i], target) == 0)
 			rank = 3;
@@ -982,6 +1034,8 @@ term_match(struct ctx *c, const struct spf_term *t, const char *domain)
 	    t->mech == M_PTR || t->mech == M_EXISTS) {
 		if (count_lookup(c, mech_names[t->mech]) != 0)
 			return -1 - SPF_PERMERROR;
+		if (late(c))
+			return -1 - SPF_TEMPERROR;
 		if ((rc = target(c, t, t->spec, domain, &name)) != 0)
 			return rc == -2 ? -100 : -1 - SPF_PERMERROR;
 	}
@@ -1041,9 +1095,11 @@ term_match(struct ctx *c, const struct spf_term *t, const char *domain)
 		dns_txt_free(mx, n);
 		return hit == -1 ? -1 - SPF_TEMPERROR : hit;
 	case M_PTR:
-		rc = validate_ptr(c, name, err, sizeof err);
+		rc = validate_ptr(c, name, err, sizeof err, 1);
 		free(name);
-		return rc;
+		if (c->late)
+			return -1 - SPF_TEMPERROR;
+		return rc == -2 ? -1 - SPF_PERMERROR : rc;
 	case M_EXISTS:
 		/* RFC 7208 5.7: an A query, whatever the client's family */
 		st = dns_addr(c->dns, name, AF_INET, &a, &n, err, sizeof err);
@@ -1072,7 +1128,7 @@ explain(struct ctx *c, const struct spf_record *r, const char *domain)
 	struct buf	  b = { NULL, 0, 0, 0, 0 };
 	char		  whysave[256];
 
-	if (r->exp == NULL || c->include > 0)
+	if (r->exp == NULL || c->include > 0 || late(c))
 		return;
 	snprintf(whysave, sizeof whysave, "%s", c->why);
 	if (target(c, NULL, r->exp, domain, &name) != 0) {
@@ -1114,6 +1170,8 @@ check_host(struct ctx *c, const char *domain, int nested)
 		why(c, "'%s' is no domain name", domain);
 		return SPF_NONE;
 	}
+	if (late(c))
+		return SPF_TEMPERROR;
 	st = dns_txt(c->dns, domain, &txt, &n, err, sizeof err);
 	if (st == DNS_TEMPFAIL) {
 		why(c, "lookup of TXT '%s' failed: %s", domain, err);
@@ -1147,6 +1205,7 @@ check_host(struct ctx *c, const char *domain, int nested)
 	dns_txt_free(txt, n);
 	if (rc == -2) {
 		why(c, "out of memory");
+		c->nomem = 1;
 		return SPF_TEMPERROR;
 	}
 	if (rc != 0) {
@@ -1157,6 +1216,7 @@ check_host(struct ctx *c, const char *domain, int nested)
 		m = term_match(c, &r->t[i], domain);
 		if (m == -100) {
 			why(c, "out of memory");
+			c->nomem = 1;
 			res = SPF_TEMPERROR;
 			goto out;
 		}
@@ -1180,6 +1240,7 @@ check_host(struct ctx *c, const char *domain, int nested)
 			goto out;
 		}
 		if ((rc = target(c, NULL, r->redirect, domain, &name)) != 0) {
+			c->nomem |= rc == -2;
 			res = rc == -2 ? SPF_TEMPERROR : SPF_PERMERROR;
 			goto out;
 		}
@@ -1269,6 +1330,7 @@ spf_check(struct dns *dns, const struct spf_request *req,
 	c.req = req;
 	c.why = res->reason;
 	c.whylen = sizeof res->reason;
+	time_limit(&c, req->time_limit);
 	res->result = SPF_NONE;
 	if (req->ip != NULL && inet_pton(AF_INET, req->ip, c.ip) == 1)
 		c.af = AF_INET;
@@ -1333,5 +1395,9 @@ spf_check(struct dns *dns, const struct spf_request *req,
 		}
 	}
 	free(c.exp);
+	if (c.nomem) {
+		errno = ENOMEM;
+		return -1;
+	}
 	return 0;
 }

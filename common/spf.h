@@ -35,6 +35,9 @@ struct spf_request {
 	const char	*helo;		/* HELO/EHLO name, or NULL */
 	const char	*receiver;	/* %{r}, or NULL for "unknown" */
 	time_t		 now;		/* %{t} */
+	int		 time_limit;	/* seconds for the whole check, 0 for
+					   20 (RFC 7208 4.6.4): past it, no
+					   more lookups and a temperror */
 };
 
 struct spf_response {

@@ -97,7 +97,7 @@ sign() {
 	shift
 	"$DK" sign -d example.org -s rsa -k "$T/rsa.pem" --time "$T0" "$@" \
 	    "$T/m" >"$T/$_o" 2>"$T/sign.err" ||
-	    { echo "cannot sign $_o: $(cat "$T/sign.err")" >&2; n=$((n + 1)); }
+	    { echo "# cannot sign $_o: $(cat "$T/sign.err")"; n=$((n + 1)); }
 }
 
 # v FILE [ARGS...]: verify as at $T0.
@@ -123,7 +123,9 @@ one() {
 # The good cases: every algorithm, canonicalisation and key form.
 sign rr -c relaxed/relaxed
 one rr "pass  0" "rsa-sha256 relaxed/relaxed"
-like "$out" "^status=pass domain=example.org selector=rsa identity=@example.org alg=rsa-sha256 temperror=0 testing=0 reason='' b=[A-Za-z0-9+/]{15} detail=''$" "  the whole line"
+line="^status=pass domain=example.org selector=rsa identity=@example.org"
+line="$line alg=rsa-sha256 temperror=0 testing=0 reason=''"
+like "$out" "$line b=[A-Za-z0-9+/]{15} detail=''\$" "  the whole line"
 sign ss -c simple/simple
 one ss "pass  0" "rsa-sha256 simple/simple"
 sign rs -c relaxed/simple
@@ -268,7 +270,7 @@ one sstar "pass  0" "key s=*"
 sign kdsa -s kdsa
 one kdsa "invalid pubkey_syntax 0" "key k=dsa" "unknown key type"
 sign kmis -s kmis
-one kmis "invalid pubkey_syntax 0" "an Ed25519 key for an rsa-sha256 signature" \
+one kmis "invalid pubkey_syntax 0" "an Ed25519 key, an rsa-sha256 signature" \
     "key type does not match a="
 sign strict -s strict -i '@mail.example.org'
 one strict "invalid pubkey_syntax 0" "key t=s, i= a subdomain" \
@@ -318,7 +320,9 @@ sign two-a -c simple/simple
 "$DK" sign -d example.org -s ed -k "$T/ed.pem" "$T/two-a" >"$T/two"
 sed -i 's/^Hello  body\./Hello body./' "$T/two"
 v two
-is "$rc:$(printf '%s\n' "$out" | sed 's/ domain=.* alg=\([^ ]*\).* reason=\([^ ]*\).*/ \1 \2/')" \
+short=$(printf '%s\n' "$out" |
+    sed 's/ domain=.* alg=\([^ ]*\).* reason=\([^ ]*\).*/ \1 \2/')
+is "$rc:$short" \
     "0:status=pass ed25519-sha256 ''
 status=fail rsa-sha256 bodyhash_mismatch" \
     "two signatures, relaxed and simple, blanks changed: pass then fail"
@@ -338,9 +342,24 @@ done
 v many
 is "$(printf '%s\n' "$out" | grep -c '^status=pass ')" 32 \
     "33 signatures: the first 32 pass"
-is "$(printf '%s\n' "$out" | sed -n '33s/.* domain=\([^ ]*\) .*detail=/\1 /p')" \
+is "$(printf '%s\n' "$out" |
+    sed -n '33s/.* domain=\([^ ]*\) .*detail=/\1 /p')" \
     "example.org 'more signatures than are verified'" \
     "  the 33rd invalid, unverified, its domain still given"
+
+# h= of 100,000 names over 25,000 fields: each name finds its field by a
+# search, not by a scan of all (which took 6 s here).
+$PY -c 'import base64, hashlib, sys
+bh = base64.b64encode(hashlib.sha256(b"body\r\n").digest()).decode()
+h = "from:" + ":".join("z%d" % (i % 1000) for i in range(100000))
+sys.stdout.write("DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=rsa;"
+    " bh=%s; b=AAAA; h=%s\n" % (bh, h))
+sys.stdout.write("".join("X%d: y\n" % i for i in range(25000)))
+sys.stdout.write("From: a@example.org\n\nbody\n")' >"$T/wide"
+t0=$(date +%s%N)
+one wide "fail signature_incorrect 0" "an h= of 100,000 names, 25,000 fields"
+t=$((($(date +%s%N) - t0) / 1000000))
+ok "  in $t ms (under 3 s)" test "$t" -lt 3000
 
 # DNS failures: temperror; a bad answer that is permanent is not.
 daemon "$PY" "$DATA/dns-badserver.py" "$T/bad.port"

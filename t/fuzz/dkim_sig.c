@@ -167,7 +167,8 @@ terminated(const char *s, size_t size)
 static int
 is_sig(const struct msg_hdr *h)
 {
-	return h->namelen == 14 && strncasecmp(h->raw, "DKIM-Signature", 14) == 0;
+	return h->namelen == 14 &&
+	    strncasecmp(h->raw, "DKIM-Signature", 14) == 0;
 }
 
 static size_t

@@ -2,8 +2,9 @@
  * Fuzz SPF record parsing on the whole input, as a TXT record.  A record
  * is parsed only when it starts "v=spf1" and a space or its end; parsing
  * the same bytes twice gives the same answer; a syntax error always has a
- * reason; and a record taken stays taken with a term of its own ("all")
- * added, and with an unknown well-formed modifier added.
+ * reason; a record taken stays taken with a term of its own ("all")
+ * added, and with an unknown well-formed modifier added; and each of its
+ * prefixes that ends before a space is taken too (terms stand alone).
  */
 #include "config.h"
 
@@ -48,6 +49,9 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t n)
 		abort();
 	if (rc != 0 || memchr(s, '\0', n) != NULL)
 		return 0;
+	for (k = 6; k < n; k++)
+		if (s[k] == ' ' && parse(s, k, err, sizeof err) != 0)
+			abort();
 	if ((more = malloc(n + 32)) == NULL)
 		abort();
 	memcpy(more, s, n);

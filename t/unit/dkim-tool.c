@@ -10,8 +10,9 @@
  * top; verify prints one line per signature, in field order, of
  * dkim_verify's results as name=value pairs, values shell-quoted, apart by
  * one space (status, domain, selector, identity, alg, temperror, testing,
- * reason, b, detail), and nothing for a message with none.  Exit 0 whatever the results; 64
- * usage, 66 no input, 70 dkim_verify or signing failed.
+ * reason, b, detail), and nothing for a message with none.  Exit 0
+ * whatever the results; 64 usage, 66 no input, 70 dkim_verify or signing
+ * failed.
  */
 #include "config.h"
 
@@ -27,25 +28,25 @@
 #include "dns.h"
 #include "msg.h"
 
-static char	*domain, *selector, *keyfile, *canon = "relaxed/relaxed",
+static char	*domain, *selector, *keyfile, *canon,
 		*identity, *headers, *limit, *expire;
 static int	 timestamps;
 static const char *tags[16];
 static size_t	 ntags;
 
 static struct poptOption options[] = {
-	{ "domain", 'd', POPT_ARG_STRING, &domain, 0, "sign: d=", "DOMAIN" },
-	{ "selector", 's', POPT_ARG_STRING, &selector, 0, "sign: s=",
+	{ "domain", 'd', POPT_ARG_STRING, NULL, 2, "sign: d=", "DOMAIN" },
+	{ "selector", 's', POPT_ARG_STRING, NULL, 3, "sign: s=",
 	  "SELECTOR" },
-	{ "key", 'k', POPT_ARG_STRING, &keyfile, 0, "sign: the private key",
+	{ "key", 'k', POPT_ARG_STRING, NULL, 4, "sign: the private key",
 	  "FILE" },
-	{ "canon", 'c', POPT_ARG_STRING, &canon, 0,
+	{ "canon", 'c', POPT_ARG_STRING, NULL, 5,
 	  "sign: c= (default relaxed/relaxed)", "CANON" },
-	{ "identity", 'i', POPT_ARG_STRING, &identity, 0, "sign: i=", "ID" },
-	{ "headers", 'h', POPT_ARG_STRING, &headers, 0, "sign: h=", "LIST" },
-	{ "limit", 'l', POPT_ARG_STRING, &limit, 0, "sign: l=", "N" },
+	{ "identity", 'i', POPT_ARG_STRING, NULL, 6, "sign: i=", "ID" },
+	{ "headers", 'h', POPT_ARG_STRING, NULL, 7, "sign: h=", "LIST" },
+	{ "limit", 'l', POPT_ARG_STRING, NULL, 8, "sign: l=", "N" },
 	{ "timestamp", 'T', POPT_ARG_NONE, &timestamps, 0, "sign: t=", NULL },
-	{ "expire", 'x', POPT_ARG_STRING, &expire, 0, "sign: x=", "X" },
+	{ "expire", 'x', POPT_ARG_STRING, NULL, 9, "sign: x=", "X" },
 	{ "tag", '\0', POPT_ARG_STRING, NULL, 1,
 	  "sign: set a tag, or leave one out (NAME alone)", "NAME=VALUE" },
 	{ "time", '\0', POPT_ARG_STRING, NULL, CLI_OPT_TIME,
@@ -75,7 +76,10 @@ sign(struct msg *m, time_t now)
 	sg.selector = selector;
 	sg.identity = identity;
 	sg.headers = headers;
-	if (dkim_canon_parse(canon, strlen(canon), &sg.hrel, &sg.brel) < 0)
+	if (canon == NULL)
+		canon = strdup("relaxed/relaxed");
+	if (canon == NULL ||
+	    dkim_canon_parse(canon, strlen(canon), &sg.hrel, &sg.brel) < 0)
 		cli_die(MX_USAGE, "bad canonicalization '%s'", canon);
 	sg.limit = limit != NULL ? cli_num("--limit", limit, 0,
 	    999999999L) : -1;
@@ -132,14 +136,25 @@ verify(struct msg *m, time_t now)
 	return 0;
 }
 
+/* The string options by val: the last one given counts. */
+static char	**const slot[] = {
+	[2] = &domain, [3] = &selector, [4] = &keyfile, [5] = &canon,
+	[6] = &identity, [7] = &headers, [8] = &limit, [9] = &expire
+};
+
 static void
 onopt(poptContext pc, int val)
 {
-	(void)val;
-	if (ntags == sizeof tags / sizeof tags[0])
-		cli_die(MX_USAGE, "too many --tag");
-	/* popt's copy: kept till exit. */
-	tags[ntags++] = poptGetOptArg(pc);
+	if (val == 1) {
+		if (ntags == sizeof tags / sizeof tags[0])
+			cli_die(MX_USAGE, "too many --tag");
+		/* popt's copy: kept till exit. */
+		tags[ntags++] = poptGetOptArg(pc);
+		return;
+	}
+	/* An earlier copy is let go, not lost: a test may repeat -s. */
+	free(*slot[val]);
+	*slot[val] = poptGetOptArg(pc);
 }
 
 int

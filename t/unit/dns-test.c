@@ -8,10 +8,11 @@
  * shell-quoted, in the order given (TXT: the strings joined; A and AAAA:
  * the address; MX: the exchange, by preference; PTR: NAME is an address,
  * the names follow).  NAME/TYPE asks that name for that type instead, so
- * that one run (one cache) can ask one name for several types.  A temporary or permanent failure also
- * gets its reason on stderr.  Exit 0 once every name is looked up; when
- * the options are bad, the diagnostic and 64 (bad address or timeout), 65
- * (zone file syntax) or 66 (zone file missing).
+ * that one run (one cache) can ask one name for several types.  A
+ * temporary or permanent failure also gets its reason on stderr.  Exit 0
+ * once every name is looked up; when the options are bad, the diagnostic
+ * and 64 (bad address or timeout), 65 (zone file syntax) or 66 (zone file
+ * missing).
  */
 #include "config.h"
 

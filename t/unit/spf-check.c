@@ -3,7 +3,7 @@
  *
  *	spf-check [--resolver ADDR[@PORT] | --dns-zone FILE] [--timeout N]
  *	    --ip IP --mail-from ADDR [--helo NAME] [--receiver NAME]
- *	    [--time T]
+ *	    [--time T] [--time-limit SECS]
  *
  * Prints spf_result, spf_used_domain, spf_header_comment and
  * spf_smtp_comment, one line each, shell-quoted as the tools print them,
@@ -21,7 +21,7 @@
 #include "dns.h"
 #include "spf.h"
 
-static char	*ip, *mail_from, *helo, *receiver;
+static char	*ip, *mail_from, *helo, *receiver, *limit;
 
 static struct poptOption options[] = {
 	{ "ip", '\0', POPT_ARG_STRING, &ip, 0,
@@ -34,6 +34,8 @@ static struct poptOption options[] = {
 	  "this host's name, for %{r} and the comments", "NAME" },
 	{ "time", '\0', POPT_ARG_STRING, NULL, CLI_OPT_TIME,
 	  "the time for %{t} (seconds since the epoch)", "T" },
+	{ "time-limit", '\0', POPT_ARG_STRING, &limit, 0,
+	  "give up with temperror after this long (default 20)", "SECS" },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, dns_options, 0,
 	  "DNS options:", NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
@@ -63,6 +65,8 @@ main(int argc, const char **argv)
 	req.helo = helo;
 	req.receiver = receiver;
 	req.now = cli_time(cli_time_arg);
+	if (limit != NULL)
+		req.time_limit = cli_num("--time-limit", limit, 1, 86400);
 	if ((d = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout, err,
 	    sizeof err)) == NULL) {
 		rc = dns_new_status(errno);

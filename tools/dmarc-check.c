@@ -1,0 +1,969 @@
+/*
+ * dmarc-check: the DMARC verdict (RFC 7489) for arriving messages, with
+ * SPF and DKIM computed here or taken as given, reported under Exim's
+ * names or added as an Authentication-Results field; the history record
+ * for opendmarc-import and the failure report on request.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "arc.h"
+#include "authres.h"
+#include "canon.h"
+#include "cli.h"
+#include "dkim.h"
+#include "dkimverify.h"
+#include "dmarc.h"
+#include "dmarcreport.h"
+#include "dns.h"
+#include "msg.h"
+#include "psl.h"
+#include "spf.h"
+
+#define OPT_DKIM	1
+#define DKIM_GIVEN_MAX	DKIM_VERIFY_MAX
+
+static char	*accept_list = "accept:none:norecord:nofrom:off",
+		*add_header, *remote_ip, *mail_from, *helo, *spf_opt,
+		*authserv_id, *tld_file, *history, *job, *reporter,
+		*forensic, *forensic_sender;
+static int	 no_sampling, disable, arc_opt, with_filename, no_filename;
+static time_t	 now;
+
+static struct poptOption options[] = {
+	{ "ip", '\0', POPT_ARG_STRING, &remote_ip, 0,
+	  "the SMTP client's address", "ADDR" },
+	{ "mail-from", '\0', POPT_ARG_STRING, &mail_from, 0,
+	  "the envelope sender ('' for the null sender)", "ADDR" },
+	{ "helo", '\0', POPT_ARG_STRING, &helo, 0,
+	  "the client's HELO or EHLO name", "NAME" },
+	{ "spf", '\0', POPT_ARG_STRING, &spf_opt, 0,
+	  "take this SPF result instead of computing it", "RESULT" },
+	{ "dkim", '\0', POPT_ARG_STRING, NULL, OPT_DKIM,
+	  "take this result of a signature of DOMAIN instead of verifying "
+	  "(repeat for each)", "DOMAIN:RESULT" },
+	{ "authserv-id", '\0', POPT_ARG_STRING, &authserv_id, 0,
+	  "take SPF and DKIM from our Authentication-Results fields of this "
+	  "authserv-id", "ID" },
+	{ "accept", '\0', POPT_ARG_STRING, &accept_list, 0,
+	  "exit 0 when dmarc_status is in this Exim list (default "
+	  "accept:none:norecord:nofrom:off)", "LIST" },
+	{ "disable", '\0', POPT_ARG_NONE, &disable, 0,
+	  "no DMARC check: dmarc_status is off", NULL },
+	{ "no-sampling", '\0', POPT_ARG_NONE, &no_sampling, 0,
+	  "apply the policy as published, whatever pct= says", NULL },
+	{ "tld-file", '\0', POPT_ARG_STRING, &tld_file, 0,
+	  "the public suffix list (default " PSL_DEFAULT ")", "FILE" },
+	{ "add-header", '\0', POPT_ARG_STRING, &add_header, 0,
+	  "filter: write the message with an Authentication-Results field "
+	  "of this authserv-id on top", "AUTHSERV-ID" },
+	{ "arc", '\0', POPT_ARG_NONE, &arc_opt, 0,
+	  "validate the ARC chain too (reported, never applied)", NULL },
+	{ "history", '\0', POPT_ARG_STRING, &history, 0,
+	  "append a record for opendmarc-import to FILE", "FILE" },
+	{ "job", '\0', POPT_ARG_STRING, &job, 0,
+	  "the history record's job id (a queue id; one message)", "ID" },
+	{ "reporter", '\0', POPT_ARG_STRING, &reporter, 0,
+	  "this host: the history's reporter, SPF's %{r} (default: the "
+	  "host name)",
+	  "NAME" },
+	{ "forensic", '\0', POPT_ARG_STRING, &forensic, 0,
+	  "write a failure report for ruf= to FILE, or - for standard "
+	  "output (one message)", "FILE" },
+	{ "forensic-sender", '\0', POPT_ARG_STRING, &forensic_sender, 0,
+	  "the failure report's From (default postmaster@ the reporter)",
+	  "ADDR" },
+	{ "time", '\0', POPT_ARG_STRING, NULL, CLI_OPT_TIME,
+	  "judge as at this time (seconds since the epoch)", "T" },
+	{ "with-filename", 'H', POPT_ARG_NONE, &with_filename, 0,
+	  "start each result with its file name, even for one file", NULL },
+	{ "no-filename", '\0', POPT_ARG_NONE, &no_filename, 0,
+	  "no file names before the results, even for several files", NULL },
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, dns_options, 0,
+	  "DNS options:", NULL },
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
+	  "Common options:", NULL },
+	POPT_TABLEEND
+};
+
+/* --dkim facts, in the order given. */
+static struct given {
+	char			 domain[256];
+	enum dkim_vstatus	 status;
+	int			 temperror;
+}		 given[DKIM_GIVEN_MAX];
+static size_t	 ngiven;
+static int	 dkim_opt;
+
+static struct dns	*dns;
+static struct dmarc_ctx	*dctx;
+static enum spf_result	 spf_given;
+static char		 hostname[256];
+
+/* What we judge a message by: SPF and DKIM, whoever found them. */
+struct facts {
+	struct spf_response	 spf;
+	int			 spf_have;	/* spf holds a result */
+	char			 spf_domain[256];
+	int			 spf_helo;
+	char			 mfrom[600];	/* for smtp.mailfrom */
+	char			 mfrom_domain[256];
+	struct dkim_sig		*sigs;		/* dkim_verify's, or ours */
+	size_t			 nsigs;
+	struct dmarc_dkim	*dd;
+};
+
+static void
+lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s += 'a' - 'A';
+}
+
+/* A DKIM result word as --dkim and an A-R field give it; -1 unknown. */
+static int
+dkim_word(const char *w, enum dkim_vstatus *st, int *temp)
+{
+	*temp = 0;
+	if (strcasecmp(w, "pass") == 0)
+		*st = DKIM_VPASS;
+	else if (strcasecmp(w, "fail") == 0)
+		*st = DKIM_VFAIL;
+	else if (strcasecmp(w, "invalid") == 0 ||
+	    strcasecmp(w, "permerror") == 0 ||
+	    strcasecmp(w, "neutral") == 0 || strcasecmp(w, "policy") == 0)
+		*st = DKIM_VINVALID;
+	else if (strcasecmp(w, "temperror") == 0) {
+		*st = DKIM_VINVALID;
+		*temp = 1;
+	} else if (strcasecmp(w, "none") == 0)
+		return 1;
+	else
+		return -1;
+	return 0;
+}
+
+static void
+onopt(poptContext pc, int val)
+{
+	struct given	*g;
+	char		*arg, *colon;
+	int		 r;
+
+	if (val != OPT_DKIM)
+		return;
+	arg = poptGetOptArg(pc);
+	dkim_opt = 1;
+	/* "none" alone: no signature at all. */
+	if (strcasecmp(arg, "none") == 0) {
+		free(arg);
+		return;
+	}
+	if ((colon = strrchr(arg, ':')) == NULL)
+		cli_die(MX_USAGE, "bad --dkim '%s': want DOMAIN:RESULT", arg);
+	*colon = '\0';
+	if (ngiven == DKIM_GIVEN_MAX)
+		cli_die(MX_USAGE, "more than %d --dkim", DKIM_GIVEN_MAX);
+	g = &given[ngiven];
+	if ((r = dkim_word(colon + 1, &g->status, &g->temperror)) < 0) {
+		*colon = ':';
+		cli_die(MX_USAGE, "bad --dkim '%s': the result is one of pass, "
+		    "fail, invalid, temperror, permerror, none", arg);
+	}
+	if (!dkim_name_ok(arg) || strlen(arg) >= sizeof g->domain) {
+		*colon = ':';
+		cli_die(MX_USAGE, "bad --dkim '%s': not a domain", arg);
+	}
+	if (r == 0) {
+		snprintf(g->domain, sizeof g->domain, "%s", arg);
+		lower(g->domain);
+		ngiven++;
+	}
+	free(arg);
+}
+
+/* The domain of an envelope address or of smtp.mailfrom's value. */
+static void
+env_domain(const char *a, char *buf, size_t size)
+{
+	if (strchr(a, '@') != NULL) {
+		if (addr_domain(a, buf, size) != 0)
+			buf[0] = '\0';
+		return;
+	}
+	/* RFC 8601 2.7.2: smtp.mailfrom may be the domain alone. */
+	snprintf(buf, size, "%s", a);
+	lower(buf);
+}
+
+/*
+ * --authserv-id: the topmost Authentication-Results field of ours with
+ * spf= or dkim= gives both.  Fields of other authserv-ids are the
+ * sender's word, never taken.  1 when one was found.
+ */
+static int
+from_authres(struct msg *m, struct facts *f, int want_spf, int want_dkim,
+    const char *name)
+{
+	const struct msg_hdr	*h;
+	struct authres		 ar;
+	const char		*v, *p;
+	size_t			 i, k, len;
+	int			 found = 0;
+
+	for (i = 0; !found &&
+	    (h = msg_find(m, "Authentication-Results", i)) != NULL; i++) {
+		v = msg_hdr_value(h, &len);
+		if (authres_parse(v, len, &ar) != 0 ||
+		    !authres_is_ours(&ar, authserv_id)) {
+			authres_free(&ar);
+			continue;
+		}
+		for (k = 0; k < ar.nres; k++) {
+			const struct ar_result	*r = &ar.res[k];
+			struct dkim_sig		*s;
+			enum dkim_vstatus	 st;
+			int			 temp;
+
+			if (strcmp(r->method, "spf") == 0 && want_spf &&
+			    !f->spf_have && r->result != NULL) {
+				found = 1;
+				if (spf_result_parse(r->result) < 0) {
+					cli_warn("unknown spf result '%s' in "
+					    "'%s', taken as permerror",
+					    r->result, name);
+					f->spf.result = SPF_PERMERROR;
+				} else
+					f->spf.result =
+					    spf_result_parse(r->result);
+				f->spf_have = 1;
+				if ((p = ar_prop_get(r, "smtp", "mailfrom")) !=
+				    NULL) {
+					snprintf(f->mfrom, sizeof f->mfrom,
+					    "%s", p);
+					env_domain(p, f->spf_domain,
+					    sizeof f->spf_domain);
+					snprintf(f->mfrom_domain,
+					    sizeof f->mfrom_domain, "%s",
+					    f->spf_domain);
+				} else if ((p = ar_prop_get(r, "smtp",
+				    "helo")) != NULL) {
+					snprintf(f->spf_domain,
+					    sizeof f->spf_domain, "%s", p);
+					lower(f->spf_domain);
+					f->spf_helo = 1;
+				}
+			}
+			if (strcmp(r->method, "dkim") != 0 || !want_dkim ||
+			    r->result == NULL)
+				continue;
+			found = 1;
+			if (dkim_word(r->result, &st, &temp) != 0)
+				continue;
+			if ((p = ar_prop_get(r, "header", "d")) == NULL &&
+			    (p = ar_prop_get(r, "header", "i")) != NULL &&
+			    strchr(p, '@') != NULL)
+				p = strchr(p, '@') + 1;
+			if (p == NULL || f->nsigs == 255)
+				continue;
+			if ((s = reallocarray(f->sigs, f->nsigs + 1,
+			    sizeof *s)) == NULL) {
+				authres_free(&ar);
+				return -1;
+			}
+			f->sigs = s;
+			s = &f->sigs[f->nsigs++];
+			memset(s, 0, sizeof *s);
+			s->status = st;
+			s->temperror = temp;
+			s->alg = -1;
+			snprintf(s->domain, sizeof s->domain, "%s", p);
+			lower(s->domain);
+			if ((p = ar_prop_get(r, "header", "s")) != NULL)
+				snprintf(s->selector, sizeof s->selector,
+				    "%s", p);
+			if ((p = ar_prop_get(r, "header", "b")) != NULL)
+				snprintf(s->b, sizeof s->b, "%s", p);
+		}
+		authres_free(&ar);
+	}
+	return found;
+}
+
+/* SPF and DKIM for m: given, from our A-R fields, or computed here. */
+static int
+get_facts(struct msg *m, struct facts *f, const char *name)
+{
+	struct spf_request	 rq;
+	size_t			 i;
+
+	memset(f, 0, sizeof *f);
+	if (mail_from != NULL) {
+		snprintf(f->mfrom, sizeof f->mfrom, "%s", mail_from);
+		if (addr_domain(mail_from, f->mfrom_domain,
+		    sizeof f->mfrom_domain) != 0)
+			f->mfrom_domain[0] = '\0';
+	}
+	if (dkim_opt) {
+		if (ngiven > 0 && (f->sigs = calloc(ngiven,
+		    sizeof *f->sigs)) == NULL)
+			return -1;
+		for (i = 0; i < ngiven; i++) {
+			f->sigs[i].status = given[i].status;
+			f->sigs[i].temperror = given[i].temperror;
+			f->sigs[i].alg = -1;
+			memcpy(f->sigs[i].domain, given[i].domain,
+			    sizeof f->sigs[i].domain);
+		}
+		f->nsigs = ngiven;
+	}
+	if (spf_opt != NULL) {
+		f->spf.result = spf_given;
+		f->spf_have = 1;
+		/* RFC 7208 2.4: the null sender's identity is the HELO. */
+		if (f->mfrom_domain[0] != '\0')
+			snprintf(f->spf_domain, sizeof f->spf_domain, "%s",
+			    f->mfrom_domain);
+		else if (helo != NULL && mail_from != NULL &&
+		    *mail_from == '\0') {
+			snprintf(f->spf_domain, sizeof f->spf_domain, "%s",
+			    helo);
+			lower(f->spf_domain);
+			f->spf_helo = 1;
+		}
+	}
+	if (authserv_id != NULL && (spf_opt == NULL || !dkim_opt) &&
+	    from_authres(m, f, spf_opt == NULL, !dkim_opt, name) < 0)
+		return -1;
+	if (authserv_id != NULL) {
+		/* Ours said nothing of it: there was nothing. */
+		f->spf_have = 1;
+	} else if (spf_opt == NULL && *remote_ip == '\0') {
+		/* No client (a local submission): no SPF to check. */
+		f->spf_have = 1;
+	} else if (spf_opt == NULL) {
+		memset(&rq, 0, sizeof rq);
+		rq.ip = remote_ip;
+		rq.mail_from = mail_from;
+		rq.helo = helo;
+		rq.receiver = reporter;
+		rq.now = now;
+		if (spf_check(dns, &rq, &f->spf) < 0) {
+			cli_warn("cannot check spf for '%s': %s", name,
+			    f->spf.reason[0] ? f->spf.reason :
+			    "out of memory");
+			return -1;
+		}
+		f->spf_have = 1;
+		snprintf(f->spf_domain, sizeof f->spf_domain, "%s",
+		    f->spf.domain);
+		f->spf_helo = f->spf.helo;
+	}
+	if (!dkim_opt && authserv_id == NULL &&
+	    dkim_verify(m, dns, now, &f->sigs, &f->nsigs) < 0) {
+		cli_warn("cannot verify dkim of '%s': out of memory or a "
+		    "read error", name);
+		return -1;
+	}
+	if (f->nsigs > 0 && (f->dd = calloc(f->nsigs, sizeof *f->dd)) ==
+	    NULL)
+		return -1;
+	for (i = 0; i < f->nsigs; i++) {
+		f->dd[i].domain = f->sigs[i].domain;
+		f->dd[i].selector = f->sigs[i].selector[0] ?
+		    f->sigs[i].selector : NULL;
+		f->dd[i].status = f->sigs[i].status;
+		f->dd[i].temperror = f->sigs[i].temperror;
+	}
+	return 0;
+}
+
+static void
+facts_free(struct facts *f)
+{
+	free(f->sigs);
+	free(f->dd);
+}
+
+/* The From domain, or NULL with why: exactly one From with one address. */
+static const char *
+from_domain(struct msg *m, char *buf, size_t size, const char **why)
+{
+	const struct msg_hdr	*h;
+	const char		*v;
+	size_t			 len;
+
+	if ((h = msg_find(m, "From", 0)) == NULL) {
+		*why = "no From field";
+		return NULL;
+	}
+	if (msg_find(m, "From", 1) != NULL) {
+		*why = "several From fields";
+		return NULL;
+	}
+	v = msg_hdr_value(h, &len);
+	return addr_from_domain(v, len, buf, size, why) == 0 ? buf : NULL;
+}
+
+/* An RFC 8601 value: bare when it can be, else a quoted-string. */
+static int
+ar_value(struct buf *b, const char *v)
+{
+	const char	*p;
+	int		 bare = *v != '\0';
+
+	/* A dot-atom or an addr-spec of atext is a pvalue as it is. */
+	for (p = v; *p != '\0' && bare; p++)
+		bare = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-/=?^_`{|}~.@",
+		    *p) != NULL;
+	if (bare && strchr(v, '@') == strrchr(v, '@'))
+		return buf_addstr(b, v);
+	if (buf_addstr(b, "\"") < 0)
+		return -1;
+	for (p = v; *p != '\0'; p++)
+		if (((*p == '"' || *p == '\\') && buf_addstr(b, "\\") < 0) ||
+		    buf_add(b, p, 1) < 0)
+			return -1;
+	return buf_addstr(b, "\"");
+}
+
+static const char *
+dkim_ar_word(const struct dkim_sig *s)
+{
+	if (s->status == DKIM_VPASS)
+		return "pass";
+	if (s->status == DKIM_VFAIL)
+		return "fail";
+	return s->temperror ? "temperror" : "permerror";
+}
+
+/* RFC 7489 11.2: dmarc= and its policy comment, as opendmarc writes it. */
+static int
+ar_dmarc(struct buf *b, const struct dmarc_verdict *v, const char *why)
+{
+	const char	*res;
+	int		 bad;
+
+	switch (v->status) {
+	case DMARC_ACCEPT:
+		res = "pass";
+		break;
+	case DMARC_REJECT:
+	case DMARC_QUARANTINE:
+	case DMARC_NONE:
+		res = "fail";
+		break;
+	case DMARC_NORECORD:
+		res = "none";
+		break;
+	case DMARC_NOFROM:
+		res = "permerror";
+		break;
+	default:
+		res = "temperror";
+		break;
+	}
+	bad = buf_addstr(b, "dmarc=") < 0 || buf_addstr(b, res) < 0;
+	if (!bad && v->have_record && v->status != DMARC_NOFROM)
+		bad = buf_addstr(b, " (p=") < 0 ||
+		    buf_addstr(b, dmarc_policy_name(v->policy)) < 0 ||
+		    buf_addstr(b, " dis=") < 0 ||
+		    buf_addstr(b, v->status == DMARC_ACCEPT ? "none" :
+		    dmarc_policy_name(v->disposition)) < 0 ||
+		    buf_addstr(b, ")") < 0;
+	else if (!bad && v->status == DMARC_NOFROM)
+		bad = buf_addstr(b, " (") < 0 || buf_addstr(b, why) < 0 ||
+		    buf_addstr(b, ")") < 0;
+	if (!bad && v->used_domain[0] != '\0')
+		bad = buf_addstr(b, " header.from=") < 0 ||
+		    ar_value(b, v->used_domain) < 0;
+	return bad ? -1 : 0;
+}
+
+/* The Authentication-Results field of --add-header, folded per result. */
+static int
+ar_field(struct buf *b, const char *eol, const struct facts *f,
+    const struct dmarc_verdict *v, const char *why,
+    const struct arc_result *arc)
+{
+	size_t	i;
+	int	bad;
+
+	bad = buf_addstr(b, "Authentication-Results: ") < 0 ||
+	    buf_addstr(b, add_header) < 0 || buf_addstr(b, ";") < 0 ||
+	    buf_addstr(b, eol) < 0 || buf_addstr(b, "\tspf=") < 0 ||
+	    buf_addstr(b, spf_result_name(f->spf.result)) < 0;
+	if (!bad && f->spf_helo && f->spf_domain[0] != '\0')
+		bad = buf_addstr(b, " smtp.helo=") < 0 ||
+		    ar_value(b, f->spf_domain) < 0;
+	else if (!bad && f->mfrom[0] != '\0')
+		bad = buf_addstr(b, " smtp.mailfrom=") < 0 ||
+		    ar_value(b, f->mfrom) < 0;
+	else if (!bad && f->spf_domain[0] != '\0')
+		bad = buf_addstr(b, " smtp.mailfrom=") < 0 ||
+		    ar_value(b, f->spf_domain) < 0;
+	if (!bad && f->nsigs == 0)
+		bad = buf_addstr(b, ";") < 0 || buf_addstr(b, eol) < 0 ||
+		    buf_addstr(b, "\tdkim=none") < 0;
+	for (i = 0; !bad && i < f->nsigs; i++) {
+		const struct dkim_sig	*s = &f->sigs[i];
+
+		bad = buf_addstr(b, ";") < 0 || buf_addstr(b, eol) < 0 ||
+		    buf_addstr(b, "\tdkim=") < 0 ||
+		    buf_addstr(b, dkim_ar_word(s)) < 0;
+		if (!bad && s->domain[0] != '\0')
+			bad = buf_addstr(b, " header.d=") < 0 ||
+			    ar_value(b, s->domain) < 0;
+		if (!bad && s->selector[0] != '\0')
+			bad = buf_addstr(b, " header.s=") < 0 ||
+			    ar_value(b, s->selector) < 0;
+		if (!bad && s->b[0] != '\0')
+			bad = buf_addstr(b, " header.b=") < 0 ||
+			    ar_value(b, s->b) < 0;
+	}
+	if (!bad && v->status != DMARC_OFF)
+		bad = buf_addstr(b, ";") < 0 || buf_addstr(b, eol) < 0 ||
+		    buf_addstr(b, "\t") < 0 || ar_dmarc(b, v, why) < 0;
+	if (!bad && arc != NULL)
+		bad = buf_addstr(b, ";") < 0 || buf_addstr(b, eol) < 0 ||
+		    buf_addstr(b, "\tarc=") < 0 ||
+		    buf_addstr(b, arc_state_name(arc->state)) < 0;
+	return bad || buf_addstr(b, eol) < 0 ? -1 : 0;
+}
+
+/* The name=value record (or JSON object) of one message. */
+static void
+record(const char *prefix, const struct facts *f,
+    const struct dmarc_verdict *v, const struct arc_result *arc)
+{
+	struct cli_rec	 rec;
+	struct buf	 st = { 0 }, dom = { 0 };
+	size_t		 i;
+
+	for (i = 0; i < f->nsigs; i++)
+		if ((i > 0 && (buf_addstr(&st, ":") < 0 ||
+		    buf_addstr(&dom, ":") < 0)) ||
+		    buf_addstr(&st, dkim_vstatus_name(f->sigs[i].status)) < 0 ||
+		    buf_addstr(&dom, f->sigs[i].domain) < 0)
+			cli_die(MX_SOFTWARE, "out of memory");
+	cli_rec_begin(&rec, stdout, prefix);
+	cli_rec_str(&rec, "dmarc_status", dmarc_status_name(v->status));
+	cli_rec_str(&rec, "dmarc_status_text", dmarc_status_text(v->status));
+	cli_rec_str(&rec, "dmarc_used_domain", v->used_domain);
+	cli_rec_str(&rec, "dmarc_domain_policy", v->have_record ?
+	    dmarc_policy_name(v->policy) : "");
+	cli_rec_str(&rec, "dmarc_alignment_spf", v->align_spf ? "yes" : "no");
+	cli_rec_str(&rec, "dmarc_alignment_dkim", v->align_dkim ? "yes" :
+	    "no");
+	cli_rec_str(&rec, "spf_result", spf_result_name(f->spf.result));
+	cli_rec_str(&rec, "spf_header_comment", f->spf.header_comment);
+	cli_rec_str(&rec, "spf_smtp_comment", f->spf.smtp_comment);
+	cli_rec_str(&rec, "spf_used_domain", f->spf_domain);
+	cli_rec_strn(&rec, "dkim_verify_status", f->nsigs ? st.p : "none",
+	    f->nsigs ? st.len : 4);
+	cli_rec_strn(&rec, "dkim_domains", f->nsigs ? dom.p : "", dom.len);
+	if (arc != NULL)
+		cli_rec_str(&rec, "arc_state", arc_state_name(arc->state));
+	/* The signatures one by one, as objects, where JSON can say it. */
+	if (rec.json) {
+		cli_rec_name(&rec, "dkim");
+		putc('[', stdout);
+		for (i = 0; i < f->nsigs; i++) {
+			const struct dkim_sig	*s = &f->sigs[i];
+
+			fputs(i ? ",{\"domain\":" : "{\"domain\":", stdout);
+			cli_json_string(stdout, s->domain, strlen(s->domain));
+			fputs(",\"selector\":", stdout);
+			cli_json_string(stdout, s->selector,
+			    strlen(s->selector));
+			fputs(",\"status\":", stdout);
+			cli_json_string(stdout, dkim_vstatus_name(s->status),
+			    strlen(dkim_vstatus_name(s->status)));
+			fprintf(stdout, ",\"temperror\":%s,\"reason\":",
+			    s->temperror ? "true" : "false");
+			cli_json_string(stdout, s->reason, strlen(s->reason));
+			putc('}', stdout);
+		}
+		putc(']', stdout);
+	}
+	cli_rec_end(&rec);
+	buf_free(&st);
+	buf_free(&dom);
+}
+
+/*
+ * Write b to path as a whole or not at all: a temporary file beside it,
+ * synced, renamed over it, the directory synced.  0 or MX_CANTCREAT.
+ */
+static int
+write_file(const char *path, const struct buf *b, char *err, size_t errlen)
+{
+	char		 tmp[PATH_MAX], dir[PATH_MAX];
+	const char	*slash = strrchr(path, '/');
+	size_t		 off = 0;
+	ssize_t		 w;
+	int		 fd, dfd;
+
+	if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp ||
+	    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) +
+	    (slash == path) : 1, slash ? path : ".") >= (int)sizeof dir) {
+		snprintf(err, errlen, "name too long");
+		return MX_CANTCREAT;
+	}
+	if ((fd = mkstemp(tmp)) < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return MX_CANTCREAT;
+	}
+	while (off < b->len) {
+		if ((w = write(fd, b->p + off, b->len - off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		off += w;
+	}
+	if (off < b->len || fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return MX_CANTCREAT;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		unlink(tmp);
+		return MX_CANTCREAT;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    fsync(dfd) < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return MX_CANTCREAT;
+	}
+	close(dfd);
+	return MX_OK;
+}
+
+/* --forensic: the report, when the verdict and fo= call for one. */
+static int
+report(struct msg *m, const struct dmarc_input *in,
+    const struct dmarc_verdict *v, const struct dmarc_facts *df,
+    const char *name)
+{
+	struct buf	 b = { 0 };
+	char		 err[256];
+	int		 r, rc = MX_OK;
+
+	if ((r = dmarc_forensic(&b, m, dns, in, v, df, forensic_sender)) < 0) {
+		cli_warn("cannot build a failure report on '%s': out of "
+		    "memory or a read error", name);
+		rc = MX_SOFTWARE;
+	} else if (r == 0) {
+		cli_info("%s: no failure report to send", name);
+		/* No stale report left to be sent again. */
+		if (strcmp(forensic, "-") != 0 && unlink(forensic) < 0 &&
+		    errno != ENOENT) {
+			cli_warn("cannot remove '%s': %s", forensic,
+			    strerror(errno));
+			rc = MX_CANTCREAT;
+		}
+	} else if (strcmp(forensic, "-") == 0) {
+		if (fwrite(b.p, 1, b.len, stdout) != b.len)
+			rc = MX_IOERR;
+	} else if ((rc = write_file(forensic, &b, err, sizeof err)) != 0)
+		cli_warn("cannot write '%s': %s", forensic, err);
+	buf_free(&b);
+	return rc;
+}
+
+/* --history: the record, in one locked write. */
+static int
+log_history(struct msg *m, const struct dmarc_input *in,
+    const struct dmarc_verdict *v, const struct dmarc_facts *df,
+    const char *name)
+{
+	struct buf	 b = { 0 };
+	char		 err[512];
+	int		 rc;
+
+	if (dmarc_history_format(&b, m, in, v, df) < 0) {
+		cli_warn("cannot write history of '%s': out of memory", name);
+		buf_free(&b);
+		return MX_TEMPFAIL;
+	}
+	/* No DMARC record, or no client address: nothing to aggregate. */
+	if (b.len == 0) {
+		cli_info("%s: no history record", name);
+		return MX_OK;
+	}
+	rc = dmarc_history_append(history, b.p, b.len, err, sizeof err);
+	buf_free(&b);
+	if (rc != 0) {
+		cli_warn("cannot append to history '%s': %s", history, err);
+		/* The record is owed: the MTA keeps the message, retries. */
+		return MX_TEMPFAIL;
+	}
+	return MX_OK;
+}
+
+static int
+one(const char *path, const char *prefix)
+{
+	char			 shown[CLI_SHOWN_NAME];
+	const char		*name = strcmp(path, "-") == 0 ? "stdin" :
+				    cli_show(path, strlen(path), CLI_SHOW_NAME,
+				    shown, sizeof shown);
+	struct msg		*m;
+	struct facts		 f;
+	struct dmarc_input	 in;
+	struct dmarc_verdict	 v;
+	struct dmarc_facts	 df;
+	struct arc_result	 arc;
+	struct buf		 field = { 0 };
+	const char		*why = "";
+	char			 err[256], fdom[256];
+	int			 rc;
+
+	if ((m = msg_new(MSG_MEM_DEFAULT)) == NULL)
+		cli_die(add_header ? MX_TEMPFAIL : MX_SOFTWARE,
+		    "out of memory");
+	if ((rc = msg_read_path(m, path, err, sizeof err)) != 0) {
+		cli_warn("cannot read '%s': %s", name, err);
+		msg_free(m);
+		/* A filter that cannot read its message now may later. */
+		return add_header ? cli_filter_status(rc, 0) : rc;
+	}
+	if (get_facts(m, &f, name) < 0) {
+		facts_free(&f);
+		msg_free(m);
+		return add_header ? MX_TEMPFAIL : MX_SOFTWARE;
+	}
+	memset(&in, 0, sizeof in);
+	in.ip = remote_ip != NULL && *remote_ip != '\0' ? remote_ip : NULL;
+	in.from_domain = from_domain(m, fdom, sizeof fdom, &why);
+	in.spf = f.spf.result;
+	in.spf_domain = f.spf_domain[0] ? f.spf_domain : NULL;
+	in.spf_helo = f.spf_helo;
+	in.dkim = f.dd;
+	in.ndkim = f.nsigs;
+	in.no_sampling = no_sampling;
+	memset(&v, 0, sizeof v);
+	if (disable)
+		v.status = DMARC_OFF;
+	else if (dmarc_check(dctx, dns, &in, &v) < 0) {
+		cli_warn("cannot check dmarc of '%s': %s", name,
+		    v.reason[0] ? v.reason : "out of memory");
+		rc = add_header ? MX_TEMPFAIL : MX_SOFTWARE;
+		goto out;
+	}
+	if (v.status == DMARC_NOFROM)
+		cli_warn("no From domain in '%s': %s", name, why);
+	if (arc_opt && arc_verify(m, dns, now, &arc) < 0) {
+		cli_warn("cannot validate the arc chain of '%s': %s", name,
+		    arc.reason[0] ? arc.reason : "out of memory");
+		rc = add_header ? MX_TEMPFAIL : MX_IOERR;
+		goto out;
+	}
+	/* No verdict now; a retry later may give one. */
+	if (arc_opt && arc.tempfail) {
+		cli_warn("cannot validate the arc chain of '%s': %s", name,
+		    arc.reason);
+		rc = MX_TEMPFAIL;
+		goto out;
+	}
+	if (v.status == DMARC_TEMPERROR) {
+		cli_warn("cannot check dmarc of '%s': %s", name, v.reason);
+		rc = MX_TEMPFAIL;
+		/* Nothing decided: a filter keeps the message for a retry. */
+		if (add_header)
+			goto out;
+	} else
+		rc = cli_list_match(accept_list, dmarc_status_name(v.status)) ?
+		    MX_OK : MX_REJECT;
+	cli_info("%s: dmarc=%s (%s) spf=%s signatures=%zu%s%s", name,
+	    dmarc_status_name(v.status), v.reason[0] ? v.reason : "-",
+	    spf_result_name(f.spf.result), f.nsigs, arc_opt ? " arc=" : "",
+	    arc_opt ? arc_state_name(arc.state) : "");
+	memset(&df, 0, sizeof df);
+	df.job = job;
+	df.reporter = reporter;
+	df.received = now;
+	df.mfrom_domain = f.mfrom_domain[0] ? f.mfrom_domain : NULL;
+	df.arc = arc_opt ? &arc : NULL;
+	if (history != NULL && rc != MX_TEMPFAIL &&
+	    log_history(m, &in, &v, &df, name) != MX_OK) {
+		rc = MX_TEMPFAIL;
+		goto out;
+	}
+	if (forensic != NULL && !disable && rc != MX_TEMPFAIL) {
+		int	r = report(m, &in, &v, &df, name);
+
+		if (r != MX_OK) {
+			rc = add_header ? MX_TEMPFAIL : r;
+			goto out;
+		}
+	}
+	if (add_header) {
+		if (ar_field(&field, msg_crlf(m) ? "\r\n" : "\n", &f, &v, why,
+		    arc_opt ? &arc : NULL) < 0 ||
+		    msg_prepend(m, field.p, field.len) < 0) {
+			cli_warn("cannot add a field to '%s': out of memory",
+			    name);
+			rc = MX_TEMPFAIL;
+		} else if (msg_write(m, 1, err, sizeof err) != 0) {
+			/* A full disk or a closed pipe: no fault of the
+			   message. */
+			cli_warn("cannot write '%s': %s", name, err);
+			rc = MX_TEMPFAIL;
+		} else
+			rc = MX_OK;
+	} else if (forensic == NULL || strcmp(forensic, "-") != 0)
+		record(prefix, &f, &v, arc_opt ? &arc : NULL);
+out:
+	buf_free(&field);
+	facts_free(&f);
+	msg_free(m);
+	return rc;
+}
+
+static void
+check_options(int n)
+{
+	static const char *const	 words[] = { "accept", "reject",
+					    "quarantine", "none", "norecord",
+					    "nofrom", "temperror", "off",
+					    NULL };
+	char		 err[256];
+	unsigned char	 ip[16];
+	int		 r;
+
+	if (cli_list_check(accept_list, words, err, sizeof err) != 0)
+		cli_die(MX_USAGE, "bad --accept '%s': %s", accept_list, err);
+	if (add_header != NULL && n > 1)
+		cli_die(MX_USAGE, "--add-header takes one message");
+	if (add_header != NULL && !authres_token_ok(add_header))
+		cli_die(MX_USAGE, "bad authserv-id '%s'", add_header);
+	if (authserv_id != NULL && !authres_token_ok(authserv_id))
+		cli_die(MX_USAGE, "bad authserv-id '%s'", authserv_id);
+	/*
+	 * What the SMTP client said is taken as it is, however odd (SPF
+	 * judges it); an address must be one, or '' for a local sender.
+	 */
+	if (remote_ip != NULL && *remote_ip != '\0' &&
+	    inet_pton(AF_INET, remote_ip, ip) != 1 &&
+	    inet_pton(AF_INET6, remote_ip, ip) != 1)
+		cli_die(MX_USAGE, "bad address '%s'", remote_ip);
+	if (spf_opt != NULL) {
+		if ((r = spf_result_parse(spf_opt)) < 0)
+			cli_die(MX_USAGE, "bad --spf '%s': one of none, "
+			    "neutral, pass, fail, softfail, temperror, "
+			    "permerror", spf_opt);
+		spf_given = r;
+	}
+	/* SPF computed here needs the SMTP facts it judges. */
+	if (spf_opt == NULL && authserv_id == NULL &&
+	    (remote_ip == NULL || mail_from == NULL))
+		cli_die(MX_USAGE, "give --ip and --mail-from for SPF (or "
+		    "--spf, or --authserv-id)");
+	if (with_filename && no_filename)
+		cli_die(MX_USAGE, "-H and --no-filename exclude each other");
+	if (job != NULL && (n > 1 || history == NULL))
+		cli_die(MX_USAGE, "--job goes with --history and one message");
+	if (forensic != NULL && n > 1)
+		cli_die(MX_USAGE, "--forensic takes one message");
+	if (forensic != NULL && *forensic == '\0')
+		cli_die(MX_USAGE, "bad --forensic '': give a file, or -");
+	if (forensic != NULL && add_header != NULL &&
+	    strcmp(forensic, "-") == 0)
+		cli_die(MX_USAGE, "--forensic - and --add-header would both "
+		    "write to standard output");
+	if (forensic_sender != NULL && forensic == NULL)
+		cli_die(MX_USAGE, "--forensic-sender goes with --forensic");
+	if (disable && (forensic != NULL || history != NULL ||
+	    tld_file != NULL || no_sampling))
+		cli_die(MX_USAGE, "--disable takes no --forensic, --history, "
+		    "--tld-file or --no-sampling");
+	if (history != NULL && *history == '\0')
+		cli_die(MX_USAGE, "bad --history '': give a file");
+	if (reporter != NULL && (!dkim_name_ok(reporter) ||
+	    strlen(reporter) > 253))
+		cli_die(MX_USAGE, "bad --reporter '%s': not a host name",
+		    reporter);
+}
+
+int
+main(int argc, const char **argv)
+{
+	static char	 sender[600];
+	poptContext	 pc;
+	const char	**args;
+	char		 err[256];
+	int		 n = 0, i, rc = MX_OK, worst = MX_OK;
+
+	pc = cli_parse(argc, argv, options, "[FILE...]", onopt);
+	args = poptGetArgs(pc);
+	while (args != NULL && args[n] != NULL)
+		n++;
+	now = cli_time(cli_time_arg);
+	check_options(n);
+	/* MAIL FROM as the SMTP command has it: "<a@b>", "<>" the null. */
+	if (mail_from != NULL && mail_from[0] == '<' &&
+	    mail_from[strlen(mail_from) - 1] == '>') {
+		mail_from++;
+		mail_from[strlen(mail_from) - 1] = '\0';
+	}
+	if (reporter == NULL) {
+		if (gethostname(hostname, sizeof hostname - 1) < 0 ||
+		    hostname[0] == '\0')
+			snprintf(hostname, sizeof hostname, "localhost");
+		reporter = hostname;
+	}
+	if (forensic != NULL && forensic_sender == NULL) {
+		snprintf(sender, sizeof sender, "postmaster@%s", reporter);
+		forensic_sender = sender;
+	}
+	if ((dns = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout,
+	    err, sizeof err)) == NULL) {
+		rc = dns_new_status(errno);
+		cli_die(add_header ? cli_filter_status(rc, 1) : rc, "%s",
+		    err);
+	}
+	if (!disable && (dctx = dmarc_new(tld_file, err, sizeof err, &rc)) ==
+	    NULL)
+		cli_die(add_header ? cli_filter_status(rc, 1) : rc, "%s",
+		    err);
+	if (n == 0)
+		worst = one("-", with_filename ? "stdin" : NULL);
+	for (i = 0; i < n; i++) {
+		rc = one(args[i], (n > 1 || with_filename) && !no_filename ?
+		    args[i] : NULL);
+		/* Several files: the worst outcome, as grep reports. */
+		if (rc > worst)
+			worst = rc;
+	}
+	poptFreeContext(pc);
+	if (dctx != NULL)
+		dmarc_free(dctx);
+	dns_free(dns);
+	arc_cache_free();
+	rc = cli_flush_stdout();
+	if (add_header != NULL)
+		rc = cli_filter_status(rc, 0);
+	return rc > worst ? rc : worst;
+}
