@@ -45,7 +45,8 @@ struct poptOption dns_options[] = {
 	POPT_TABLEEND
 };
 
-#define CACHE_SLOTS	1024		/* direct-mapped: a clash evicts */
+#define CACHE_SLOTS	1024
+#define CACHE_WAYS	4		/* slots a name may take, from its hash on */
 #define CACHE_BYTES	(1024 * 1024)	/* answer bytes held at most */
 #define CHAIN_MAX	8		/* CNAMEs followed at most */
 /*
@@ -1210,12 +1211,6 @@ cache_key(const ldns_rdf *qname, ldns_rr_type type, uint8_t *key)
 	return ldns_rdf_size(qname) + 2;
 }
 
-static struct entry *
-cache_slot(struct dns *d, const uint8_t *key, size_t keylen)
-{
-	return &d->cache[hash(key, keylen) % CACHE_SLOTS];
-}
-
 static int
 cache_hit(const struct entry *e, const uint8_t *key, size_t keylen)
 {
@@ -1223,12 +1218,39 @@ cache_hit(const struct entry *e, const uint8_t *key, size_t keylen)
 	    memcmp(e->key, key, keylen) == 0;
 }
 
+/*
+ * The entry holding key, or NULL; *put gets where to keep its answer.  A
+ * key may sit in any of the CACHE_WAYS slots from its hash on, so that
+ * two names a batch asks for every message do not evict each other for
+ * every message, as they would in one slot: the first empty one of
+ * those, or the first of them when all are taken.
+ */
+static struct entry *
+cache_find(struct dns *d, const uint8_t *key, size_t keylen,
+    struct entry **put)
+{
+	size_t		 h = hash(key, keylen) % CACHE_SLOTS;
+	struct entry	*e;
+
+	*put = NULL;
+	for (size_t i = 0; i < CACHE_WAYS; i++) {
+		e = &d->cache[(h + i) % CACHE_SLOTS];
+		if (cache_hit(e, key, keylen))
+			return e;
+		if (e->key == NULL && *put == NULL)
+			*put = e;
+	}
+	if (*put == NULL)
+		*put = &d->cache[h];
+	return NULL;
+}
+
 /* Keep an answer, unless it would take the cache over its bytes. */
 static void
-cache_put(struct dns *d, const uint8_t *key, size_t keylen,
+cache_put(struct dns *d, struct entry *e, const uint8_t *key,
+    size_t keylen,
     enum dns_status st, const struct rrset *set)
 {
-	struct entry	*e = cache_slot(d, key, keylen);
 	size_t		 bytes = set->bytes + keylen;
 
 	entry_clear(d, e);
@@ -1258,7 +1280,7 @@ dns_query(struct dns *d, const char *name, ldns_rr_type type, char ***out,
     size_t *n, char *err, size_t errlen)
 {
 	struct rrset	 set = { type, NULL, 0, 0, 0 };
-	struct entry	*e;
+	struct entry	*e, *put;
 	ldns_rdf	*qname = NULL;
 	ldns_status	 s;
 	enum dns_status	 st;
@@ -1280,13 +1302,13 @@ dns_query(struct dns *d, const char *name, ldns_rr_type type, char ***out,
 	/* The cache key, and the query: case does not matter in DNS. */
 	ldns_dname2canonical(qname);
 	keylen = cache_key(qname, type, key);
-	e = cache_slot(d, key, keylen);
+	e = cache_find(d, key, keylen, &put);
 	if (d->broken[0] != '\0') {
 		seterr(err, errlen, "%s", d->broken);
 		st = DNS_TEMPFAIL;
 	} else if (d->zone != NULL)
 		st = zone_query(d, qname, &set, err, errlen);
-	else if (cache_hit(e, key, keylen)) {
+	else if (e != NULL) {
 		st = e->st;
 		if (st == DNS_OK && txt_copy(e->txt, e->n, &set.v) == 0)
 			set.n = e->n;
@@ -1300,7 +1322,7 @@ dns_query(struct dns *d, const char *name, ldns_rr_type type, char ***out,
 	} else {
 		st = resolve_query(d, qname, &set, err, errlen);
 		if (st == DNS_OK || st == DNS_NXDOMAIN || st == DNS_NODATA)
-			cache_put(d, key, keylen, st, &set);
+			cache_put(d, put, key, keylen, st, &set);
 	}
 	ldns_rdf_deep_free(qname);
 	if (st != DNS_OK) {
