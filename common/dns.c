@@ -1248,8 +1248,7 @@ cache_find(struct dns *d, const uint8_t *key, size_t keylen,
 /* Keep an answer, unless it would take the cache over its bytes. */
 static void
 cache_put(struct dns *d, struct entry *e, const uint8_t *key,
-    size_t keylen,
-    enum dns_status st, const struct rrset *set)
+    size_t keylen, enum dns_status st, const struct rrset *set)
 {
 	size_t		 bytes = set->bytes + keylen;
 
