@@ -483,6 +483,18 @@ run cron "$T/dbpass" "$T/mx1/h"
 is "$rc:$(sql 'SELECT COUNT(*) FROM messages'):$(ls "$T/mx1")" "0:8:" \
     "the next run loads the kept file and the new one, and removes both"
 
+# An importer that fails without a word: the file kept, and a line says so.
+printf '#!/bin/sh\nexit 3\n' >"$T/mute-importer"
+chmod 755 "$T/mute-importer"
+writer mx1.example "$T/mx1/h" k3 2
+run "$CRON" -i "$T/mute-importer" "$T/mx1/h"
+is "$rc" 75 "an importer failing silently: exit 75"
+like "$err" "^dmarc-history-cron: cannot load '$T/mx1/h\.[0-9]+\.[0-9]+': \
+$T/mute-importer exited 3\$" "an importer failing silently: named, with its status"
+run "$CRON" -d 'opendmarc x' -i "$T/mute-importer" "$T/mx1/h"
+is "$rc:$err" "64:dmarc-history-cron: a database option holds a blank or a \
+wildcard: 'opendmarc x'" "a database option with a blank: 64, said"
+
 # --- scripts/psl-update -----------------------------------------------------
 PSLU=$MX_SRCDIR/scripts/psl-update
 mkdir "$T/www" "$T/psl"
@@ -516,6 +528,9 @@ P=$T/psl/list.dat
 run "$PSLU"
 is "$rc:$err" "64:usage: psl-update [-u url] [-m min-rules] file" \
     "psl-update: no file: the usage line, exit 64"
+run "$PSLU" -u "file://$T/www/a list.dat" "$P"
+like "$rc:$err" "^64:psl-update: cannot download 'file://$T/www/a list.dat': \
+curl: \\(3\\)" "psl-update: a URL curl cannot read: 64, not a retry"
 run "$PSLU" -m 3 -u "file://$T/www/list.dat" "$P"
 is "$rc:$err" "0:" "psl-update from a file:// URL: exit 0"
 same "$P" "$T/www/list.dat" "psl-update: the list in place"
