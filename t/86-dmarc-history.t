@@ -490,7 +490,8 @@ writer mx1.example "$T/mx1/h" k3 2
 run "$CRON" -i "$T/mute-importer" "$T/mx1/h"
 is "$rc" 75 "an importer failing silently: exit 75"
 like "$err" "^dmarc-history-cron: cannot load '$T/mx1/h\.[0-9]+\.[0-9]+': \
-$T/mute-importer exited 3\$" "an importer failing silently: named, with its status"
+$T/mute-importer exited 3\$" \
+    "an importer failing silently: named, with its status"
 run "$CRON" -d 'opendmarc x' -i "$T/mute-importer" "$T/mx1/h"
 is "$rc:$err" "64:dmarc-history-cron: a database option holds a blank or a \
 wildcard: 'opendmarc x'" "a database option with a blank: 64, said"
