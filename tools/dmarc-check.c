@@ -7,11 +7,9 @@
 #include "config.h"
 
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,57 +293,23 @@ record(const char *prefix, const struct dmarcfacts *f,
 	buf_free(&dom);
 }
 
-/*
- * Write b to path as a whole or not at all: a temporary file beside it,
- * synced, renamed over it, the directory synced.  0 or MX_CANTCREAT.
- */
+/* The report to --forensic FILE, whole or not at all. */
 static int
-write_file(const char *path, const struct buf *b, char *err, size_t errlen)
+write_report(const struct buf *b, char *err, size_t errlen)
 {
-	char		 tmp[PATH_MAX], dir[PATH_MAX];
-	const char	*slash = strrchr(path, '/');
-	size_t		 off = 0;
-	ssize_t		 w;
-	int		 fd, dfd;
+	char		 dir[PATH_MAX];
+	const char	*slash = strrchr(forensic, '/');
 
-	if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp ||
-	    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) +
-	    (slash == path) : 1, slash ? path : ".") >= (int)sizeof dir) {
-		snprintf(err, errlen, "name too long");
+	if (slash == NULL)
+		return msg_write_bytes(".", forensic, b->p, b->len, err,
+		    errlen);
+	if (snprintf(dir, sizeof dir, "%.*s", (int)(slash - forensic) +
+	    (slash == forensic), forensic) >= (int)sizeof dir) {
+		snprintf(err, errlen, "cannot write '%s': name too long",
+		    forensic);
 		return MX_CANTCREAT;
 	}
-	if ((fd = mkstemp(tmp)) < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		return MX_CANTCREAT;
-	}
-	while (off < b->len) {
-		if ((w = write(fd, b->p + off, b->len - off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		off += w;
-	}
-	if (off < b->len || fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return MX_CANTCREAT;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		unlink(tmp);
-		return MX_CANTCREAT;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    fsync(dfd) < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		if (dfd >= 0)
-			close(dfd);
-		return MX_CANTCREAT;
-	}
-	close(dfd);
-	return MX_OK;
+	return msg_write_bytes(dir, slash + 1, b->p, b->len, err, errlen);
 }
 
 /* --forensic: the report, when the verdict and fo= call for one. */
@@ -355,7 +319,7 @@ report(struct msg *m, const struct dmarc_input *in,
     const char *name)
 {
 	struct buf	 b = { 0 };
-	char		 err[256];
+	char		 err[PATH_MAX + 128];
 	int		 r, rc = MX_OK;
 
 	if ((r = dmarc_forensic(&b, m, dns, in, v, df, forensic_sender)) < 0) {
@@ -374,8 +338,10 @@ report(struct msg *m, const struct dmarc_input *in,
 	} else if (strcmp(forensic, "-") == 0) {
 		if (fwrite(b.p, 1, b.len, stdout) != b.len)
 			rc = MX_IOERR;
-	} else if ((rc = write_file(forensic, &b, err, sizeof err)) != 0)
-		cli_warn("cannot write '%s': %s", forensic, err);
+	} else if (write_report(&b, err, sizeof err) != 0) {
+		cli_warn("%s", err);
+		rc = MX_CANTCREAT;
+	}
 	buf_free(&b);
 	return rc;
 }
