@@ -63,12 +63,15 @@ static void
 spf_of(const struct ar_result *r, struct dmarcfacts *f)
 {
 	const char	*p;
+	int		 res;
 
-	if ((f->spf.result = spf_result_parse(r->result)) < 0) {
+	/* An int: the enum may be unsigned, where -1 would never be < 0. */
+	if ((res = spf_result_parse(r->result)) < 0) {
 		snprintf(f->spf_unknown, sizeof f->spf_unknown, "%s",
 		    r->result);
-		f->spf.result = SPF_PERMERROR;
+		res = SPF_PERMERROR;
 	}
+	f->spf.result = res;
 	f->spf_have = 1;
 	if ((p = ar_prop_get(r, "smtp", "mailfrom")) != NULL) {
 		snprintf(f->mfrom, sizeof f->mfrom, "%s", p);
