@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "authres.h"
+#include "canon.h"
 
 enum {
 	P_OK,		/* parsed, or skipped as garbage */
@@ -487,4 +488,26 @@ authres_token_ok(const char *s)
 		    strchr("()<>@,;:\\\"/[]?=", *s) != NULL)
 			return 0;
 	return 1;
+}
+
+int
+authres_add_value(struct buf *b, const char *v)
+{
+	const char	*p;
+	int		 bare = *v != '\0';
+
+	/* A dot-atom or an addr-spec of atext is a pvalue as it is. */
+	for (p = v; *p != '\0' && bare; p++)
+		bare = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-/=?^_`{|}~.@",
+		    *p) != NULL;
+	if (bare && strchr(v, '@') == strrchr(v, '@'))
+		return buf_addstr(b, v);
+	if (buf_addstr(b, "\"") < 0)
+		return -1;
+	for (p = v; *p != '\0'; p++)
+		if (((*p == '"' || *p == '\\') && buf_addstr(b, "\\") < 0) ||
+		    buf_add(b, p, 1) < 0)
+			return -1;
+	return buf_addstr(b, "\"");
 }

@@ -1,5 +1,6 @@
 /*
- * authres: Authentication-Results fields (RFC 8601), parsed and built.
+ * authres: Authentication-Results fields (RFC 8601), parsed and built
+ * (the values; dmarcfacts.c builds whole fields).
  *
  * The parser is lenient where the wild is: comments anywhere CFWS may be,
  * a missing authserv-id (the field is then kept with authserv_id NULL),
@@ -84,5 +85,13 @@ int	authres_is_ours(const struct authres *, const char *);
  * blanks, controls or tspecials), as an authserv-id or a value must be.
  */
 int	authres_token_ok(const char *);
+
+struct buf;
+/*
+ * Add v to b as an RFC 8601 value: bare when it is a dot-atom or an
+ * addr-spec of atext (one '@'), else a quoted-string with '"' and '\'
+ * escaped.  0, or -1 out of memory.
+ */
+int	authres_add_value(struct buf *, const char *);
 
 #endif

@@ -597,6 +597,9 @@ struct reason {
 	size_t	 errlen;
 };
 
+static int	batch_add(struct msg_batch *, struct msg *, const void *,
+		    size_t, const char *, const char *, char *, size_t);
+
 /* msg_batch_commit's fail() for a batch of one: keep the reason. */
 static void
 last_reason(void *arg, const char *why)
@@ -617,6 +620,22 @@ msg_write_file(struct msg *m, const char *dir, const char *name, char *err,
 	if ((b = msg_batch_new(dir, err, errlen)) == NULL)
 		return MX_CANTCREAT;
 	if ((rc = msg_batch_add(b, m, name, NULL, err, errlen)) == 0)
+		rc = msg_batch_commit(b, last_reason, &r);
+	msg_batch_free(b);
+	return rc;
+}
+
+int
+msg_write_bytes(const char *dir, const char *name, const void *p, size_t len,
+    char *err, size_t errlen)
+{
+	struct msg_batch	*b;
+	struct reason		 r = { err, errlen };
+	int			 rc;
+
+	if ((b = msg_batch_new(dir, err, errlen)) == NULL)
+		return MX_CANTCREAT;
+	if ((rc = batch_add(b, NULL, p, len, name, NULL, err, errlen)) == 0)
 		rc = msg_batch_commit(b, last_reason, &r);
 	msg_batch_free(b);
 	return rc;
@@ -881,9 +900,13 @@ msg_copy(struct msg *m, size_t *len)
 	return buf;
 }
 
-int
-msg_batch_add(struct msg_batch *b, struct msg *m, const char *name,
-    const char *src, char *err, size_t errlen)
+/*
+ * msg_batch_add() of the message m, or of the bytes p, len when m is NULL:
+ * those are written by the caller's thread, and need not outlive the call.
+ */
+static int
+batch_add(struct msg_batch *b, struct msg *m, const void *p, size_t len,
+    const char *name, const char *src, char *err, size_t errlen)
 {
 	struct bfile	*f, **g;
 	sigset_t	 old;
@@ -922,7 +945,7 @@ msg_batch_add(struct msg_batch *b, struct msg *m, const char *name,
 
 	if (b->n > 1 && !b->threaded && !atomic_load(&b->dying))
 		(void)writer_start(b);
-	if (b->threaded && msg_size(m) <= BATCH_COPY_MAX &&
+	if (m != NULL && b->threaded && msg_size(m) <= BATCH_COPY_MAX &&
 	    (f->buf = msg_copy(m, &f->len)) != NULL) {
 		pthread_mutex_lock(&b->mu);
 		while (b->queued > 0 && b->queued + f->len > BATCH_QUEUE_MAX)
@@ -937,7 +960,15 @@ msg_batch_add(struct msg_batch *b, struct msg *m, const char *name,
 		pthread_mutex_unlock(&b->mu);
 		return 0;
 	}
+	if (m == NULL) {
+		f->buf = (char *)p;
+		f->len = len;
+	}
 	file_write(b, f, m, 1);
+	if (m == NULL) {
+		f->buf = NULL;
+		f->len = 0;
+	}
 	if (f->status != 0) {
 		batch_reason(f, f->err, err, errlen);
 		e = f->status;
@@ -957,6 +988,13 @@ fail:
 		free(f);
 	}
 	return MX_CANTCREAT;
+}
+
+int
+msg_batch_add(struct msg_batch *b, struct msg *m, const char *name,
+    const char *src, char *err, size_t errlen)
+{
+	return batch_add(b, m, NULL, 0, name, src, err, errlen);
 }
 
 /* Whether a file's data is on disk: fsync through a descriptor of its own. */

@@ -94,6 +94,12 @@ int	msg_read_path(struct msg *, const char *, char *, size_t);
  */
 int	msg_write_file(struct msg *, const char *, const char *, char *,
 	    size_t);
+/*
+ * msg_write_file() for any bytes (a report, not a message read here):
+ * dir/name holds all of p, len or, as before, what it held.
+ */
+int	msg_write_bytes(const char *, const char *, const void *, size_t,
+	    char *, size_t);
 
 /*
  * A batch of messages written to files in one directory, made durable

@@ -7,11 +7,9 @@
 #include "config.h"
 
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +26,7 @@
 #include "dkim.h"
 #include "dkimverify.h"
 #include "dmarc.h"
+#include "dmarcfacts.h"
 #include "dmarcreport.h"
 #include "dns.h"
 #include "msg.h"
@@ -114,50 +113,6 @@ static struct dmarc_ctx	*dctx;
 static enum spf_result	 spf_given;
 static char		 hostname[256];
 
-/* What we judge a message by: SPF and DKIM, whoever found them. */
-struct facts {
-	struct spf_response	 spf;
-	int			 spf_have;	/* spf holds a result */
-	char			 spf_domain[256];
-	int			 spf_helo;
-	char			 mfrom[600];	/* for smtp.mailfrom */
-	char			 mfrom_domain[256];
-	struct dkim_sig		*sigs;		/* dkim_verify's, or ours */
-	size_t			 nsigs;
-	struct dmarc_dkim	*dd;
-};
-
-static void
-lower(char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s >= 'A' && *s <= 'Z')
-			*s += 'a' - 'A';
-}
-
-/* A DKIM result word as --dkim and an A-R field give it; -1 unknown. */
-static int
-dkim_word(const char *w, enum dkim_vstatus *st, int *temp)
-{
-	*temp = 0;
-	if (strcasecmp(w, "pass") == 0)
-		*st = DKIM_VPASS;
-	else if (strcasecmp(w, "fail") == 0)
-		*st = DKIM_VFAIL;
-	else if (strcasecmp(w, "invalid") == 0 ||
-	    strcasecmp(w, "permerror") == 0 ||
-	    strcasecmp(w, "neutral") == 0 || strcasecmp(w, "policy") == 0)
-		*st = DKIM_VINVALID;
-	else if (strcasecmp(w, "temperror") == 0) {
-		*st = DKIM_VINVALID;
-		*temp = 1;
-	} else if (strcasecmp(w, "none") == 0)
-		return 1;
-	else
-		return -1;
-	return 0;
-}
-
 static void
 onopt(poptContext pc, int val)
 {
@@ -180,7 +135,8 @@ onopt(poptContext pc, int val)
 	if (ngiven == DKIM_GIVEN_MAX)
 		cli_die(MX_USAGE, "more than %d --dkim", DKIM_GIVEN_MAX);
 	g = &given[ngiven];
-	if ((r = dkim_word(colon + 1, &g->status, &g->temperror)) < 0) {
+	if ((r = dmarcfacts_dkim_word(colon + 1, &g->status,
+	    &g->temperror)) < 0) {
 		*colon = ':';
 		cli_die(MX_USAGE, "bad --dkim '%s': the result is one of pass, "
 		    "fail, invalid, temperror, permerror, none", arg);
@@ -190,124 +146,15 @@ onopt(poptContext pc, int val)
 		cli_die(MX_USAGE, "bad --dkim '%s': not a domain", arg);
 	}
 	if (r == 0) {
-		snprintf(g->domain, sizeof g->domain, "%s", arg);
-		lower(g->domain);
+		dmarcfacts_domain(g->domain, sizeof g->domain, arg);
 		ngiven++;
 	}
 	free(arg);
 }
 
-/* The domain of an envelope address or of smtp.mailfrom's value. */
-static void
-env_domain(const char *a, char *buf, size_t size)
-{
-	if (strchr(a, '@') != NULL) {
-		if (addr_domain(a, buf, size) != 0)
-			buf[0] = '\0';
-		return;
-	}
-	/* RFC 8601 2.7.2: smtp.mailfrom may be the domain alone. */
-	snprintf(buf, size, "%s", a);
-	lower(buf);
-}
-
-/*
- * --authserv-id: the topmost Authentication-Results field of ours with
- * spf= or dkim= gives both.  Fields of other authserv-ids are the
- * sender's word, never taken.  1 when one was found.
- */
-static int
-from_authres(struct msg *m, struct facts *f, int want_spf, int want_dkim,
-    const char *name)
-{
-	const struct msg_hdr	*h;
-	struct authres		 ar;
-	const char		*v, *p;
-	size_t			 i, k, len;
-	int			 found = 0;
-
-	for (i = 0; !found &&
-	    (h = msg_find(m, "Authentication-Results", i)) != NULL; i++) {
-		v = msg_hdr_value(h, &len);
-		if (authres_parse(v, len, &ar) != 0 ||
-		    !authres_is_ours(&ar, authserv_id)) {
-			authres_free(&ar);
-			continue;
-		}
-		for (k = 0; k < ar.nres; k++) {
-			const struct ar_result	*r = &ar.res[k];
-			struct dkim_sig		*s;
-			enum dkim_vstatus	 st;
-			int			 temp;
-
-			if (strcmp(r->method, "spf") == 0 && want_spf &&
-			    !f->spf_have && r->result != NULL) {
-				found = 1;
-				if (spf_result_parse(r->result) < 0) {
-					cli_warn("unknown spf result '%s' in "
-					    "'%s', taken as permerror",
-					    r->result, name);
-					f->spf.result = SPF_PERMERROR;
-				} else
-					f->spf.result =
-					    spf_result_parse(r->result);
-				f->spf_have = 1;
-				if ((p = ar_prop_get(r, "smtp", "mailfrom")) !=
-				    NULL) {
-					snprintf(f->mfrom, sizeof f->mfrom,
-					    "%s", p);
-					env_domain(p, f->spf_domain,
-					    sizeof f->spf_domain);
-					snprintf(f->mfrom_domain,
-					    sizeof f->mfrom_domain, "%s",
-					    f->spf_domain);
-				} else if ((p = ar_prop_get(r, "smtp",
-				    "helo")) != NULL) {
-					snprintf(f->spf_domain,
-					    sizeof f->spf_domain, "%s", p);
-					lower(f->spf_domain);
-					f->spf_helo = 1;
-				}
-			}
-			if (strcmp(r->method, "dkim") != 0 || !want_dkim ||
-			    r->result == NULL)
-				continue;
-			found = 1;
-			if (dkim_word(r->result, &st, &temp) != 0)
-				continue;
-			if ((p = ar_prop_get(r, "header", "d")) == NULL &&
-			    (p = ar_prop_get(r, "header", "i")) != NULL &&
-			    strchr(p, '@') != NULL)
-				p = strchr(p, '@') + 1;
-			if (p == NULL || f->nsigs == 255)
-				continue;
-			if ((s = reallocarray(f->sigs, f->nsigs + 1,
-			    sizeof *s)) == NULL) {
-				authres_free(&ar);
-				return -1;
-			}
-			f->sigs = s;
-			s = &f->sigs[f->nsigs++];
-			memset(s, 0, sizeof *s);
-			s->status = st;
-			s->temperror = temp;
-			s->alg = -1;
-			snprintf(s->domain, sizeof s->domain, "%s", p);
-			lower(s->domain);
-			if ((p = ar_prop_get(r, "header", "s")) != NULL)
-				snprintf(s->selector, sizeof s->selector,
-				    "%s", p);
-			if ((p = ar_prop_get(r, "header", "b")) != NULL)
-				snprintf(s->b, sizeof s->b, "%s", p);
-		}
-		authres_free(&ar);
-	}
-	return found;
-}
-
 /* SPF and DKIM for m: given, from our A-R fields, or computed here. */
 static int
-get_facts(struct msg *m, struct facts *f, const char *name)
+get_facts(struct msg *m, struct dmarcfacts *f, const char *name)
 {
 	struct spf_request	 rq;
 	size_t			 i;
@@ -341,15 +188,18 @@ get_facts(struct msg *m, struct facts *f, const char *name)
 			    f->mfrom_domain);
 		else if (helo != NULL && mail_from != NULL &&
 		    *mail_from == '\0') {
-			snprintf(f->spf_domain, sizeof f->spf_domain, "%s",
+			dmarcfacts_domain(f->spf_domain, sizeof f->spf_domain,
 			    helo);
-			lower(f->spf_domain);
 			f->spf_helo = 1;
 		}
 	}
 	if (authserv_id != NULL && (spf_opt == NULL || !dkim_opt) &&
-	    from_authres(m, f, spf_opt == NULL, !dkim_opt, name) < 0)
+	    dmarcfacts_from_authres(m, authserv_id, f, spf_opt == NULL,
+	    !dkim_opt) < 0)
 		return -1;
+	if (f->spf_unknown[0] != '\0')
+		cli_warn("unknown spf result '%s' in '%s', taken as permerror",
+		    f->spf_unknown, name);
 	if (authserv_id != NULL) {
 		/* Ours said nothing of it: there was nothing. */
 		f->spf_have = 1;
@@ -380,176 +230,12 @@ get_facts(struct msg *m, struct facts *f, const char *name)
 		    "read error", name);
 		return -1;
 	}
-	if (f->nsigs > 0 && (f->dd = calloc(f->nsigs, sizeof *f->dd)) ==
-	    NULL)
-		return -1;
-	for (i = 0; i < f->nsigs; i++) {
-		f->dd[i].domain = f->sigs[i].domain;
-		f->dd[i].selector = f->sigs[i].selector[0] ?
-		    f->sigs[i].selector : NULL;
-		f->dd[i].status = f->sigs[i].status;
-		f->dd[i].temperror = f->sigs[i].temperror;
-	}
-	return 0;
-}
-
-static void
-facts_free(struct facts *f)
-{
-	free(f->sigs);
-	free(f->dd);
-}
-
-/* The From domain, or NULL with why: exactly one From with one address. */
-static const char *
-from_domain(struct msg *m, char *buf, size_t size, const char **why)
-{
-	const struct msg_hdr	*h;
-	const char		*v;
-	size_t			 len;
-
-	if ((h = msg_find(m, "From", 0)) == NULL) {
-		*why = "no From field";
-		return NULL;
-	}
-	if (msg_find(m, "From", 1) != NULL) {
-		*why = "several From fields";
-		return NULL;
-	}
-	v = msg_hdr_value(h, &len);
-	return addr_from_domain(v, len, buf, size, why) == 0 ? buf : NULL;
-}
-
-/* An RFC 8601 value: bare when it can be, else a quoted-string. */
-static int
-ar_value(struct buf *b, const char *v)
-{
-	const char	*p;
-	int		 bare = *v != '\0';
-
-	/* A dot-atom or an addr-spec of atext is a pvalue as it is. */
-	for (p = v; *p != '\0' && bare; p++)
-		bare = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-/=?^_`{|}~.@",
-		    *p) != NULL;
-	if (bare && strchr(v, '@') == strrchr(v, '@'))
-		return buf_addstr(b, v);
-	if (buf_addstr(b, "\"") < 0)
-		return -1;
-	for (p = v; *p != '\0'; p++)
-		if (((*p == '"' || *p == '\\') && buf_addstr(b, "\\") < 0) ||
-		    buf_add(b, p, 1) < 0)
-			return -1;
-	return buf_addstr(b, "\"");
-}
-
-static const char *
-dkim_ar_word(const struct dkim_sig *s)
-{
-	if (s->status == DKIM_VPASS)
-		return "pass";
-	if (s->status == DKIM_VFAIL)
-		return "fail";
-	return s->temperror ? "temperror" : "permerror";
-}
-
-/* RFC 7489 11.2: dmarc= and its policy comment, as opendmarc writes it. */
-static int
-ar_dmarc(struct buf *b, const struct dmarc_verdict *v, const char *why)
-{
-	const char	*res;
-	int		 bad;
-
-	switch (v->status) {
-	case DMARC_ACCEPT:
-		res = "pass";
-		break;
-	case DMARC_REJECT:
-	case DMARC_QUARANTINE:
-	case DMARC_NONE:
-		res = "fail";
-		break;
-	case DMARC_NORECORD:
-		res = "none";
-		break;
-	case DMARC_NOFROM:
-		res = "permerror";
-		break;
-	default:
-		res = "temperror";
-		break;
-	}
-	bad = buf_addstr(b, "dmarc=") < 0 || buf_addstr(b, res) < 0;
-	if (!bad && v->have_record && v->status != DMARC_NOFROM)
-		bad = buf_addstr(b, " (p=") < 0 ||
-		    buf_addstr(b, dmarc_policy_name(v->policy)) < 0 ||
-		    buf_addstr(b, " dis=") < 0 ||
-		    buf_addstr(b, v->status == DMARC_ACCEPT ? "none" :
-		    dmarc_policy_name(v->disposition)) < 0 ||
-		    buf_addstr(b, ")") < 0;
-	else if (!bad && v->status == DMARC_NOFROM)
-		bad = buf_addstr(b, " (") < 0 || buf_addstr(b, why) < 0 ||
-		    buf_addstr(b, ")") < 0;
-	if (!bad && v->used_domain[0] != '\0')
-		bad = buf_addstr(b, " header.from=") < 0 ||
-		    ar_value(b, v->used_domain) < 0;
-	return bad ? -1 : 0;
-}
-
-/* The Authentication-Results field of --add-header, folded per result. */
-static int
-ar_field(struct buf *b, const char *eol, const struct facts *f,
-    const struct dmarc_verdict *v, const char *why,
-    const struct arc_result *arc)
-{
-	size_t	i;
-	int	bad;
-
-	bad = buf_addstr(b, "Authentication-Results: ") < 0 ||
-	    buf_addstr(b, add_header) < 0 || buf_addstr(b, ";") < 0 ||
-	    buf_addstr(b, eol) < 0 || buf_addstr(b, "\tspf=") < 0 ||
-	    buf_addstr(b, spf_result_name(f->spf.result)) < 0;
-	if (!bad && f->spf_helo && f->spf_domain[0] != '\0')
-		bad = buf_addstr(b, " smtp.helo=") < 0 ||
-		    ar_value(b, f->spf_domain) < 0;
-	else if (!bad && f->mfrom[0] != '\0')
-		bad = buf_addstr(b, " smtp.mailfrom=") < 0 ||
-		    ar_value(b, f->mfrom) < 0;
-	else if (!bad && f->spf_domain[0] != '\0')
-		bad = buf_addstr(b, " smtp.mailfrom=") < 0 ||
-		    ar_value(b, f->spf_domain) < 0;
-	if (!bad && f->nsigs == 0)
-		bad = buf_addstr(b, ";") < 0 || buf_addstr(b, eol) < 0 ||
-		    buf_addstr(b, "\tdkim=none") < 0;
-	for (i = 0; !bad && i < f->nsigs; i++) {
-		const struct dkim_sig	*s = &f->sigs[i];
-
-		bad = buf_addstr(b, ";") < 0 || buf_addstr(b, eol) < 0 ||
-		    buf_addstr(b, "\tdkim=") < 0 ||
-		    buf_addstr(b, dkim_ar_word(s)) < 0;
-		if (!bad && s->domain[0] != '\0')
-			bad = buf_addstr(b, " header.d=") < 0 ||
-			    ar_value(b, s->domain) < 0;
-		if (!bad && s->selector[0] != '\0')
-			bad = buf_addstr(b, " header.s=") < 0 ||
-			    ar_value(b, s->selector) < 0;
-		if (!bad && s->b[0] != '\0')
-			bad = buf_addstr(b, " header.b=") < 0 ||
-			    ar_value(b, s->b) < 0;
-	}
-	if (!bad && v->status != DMARC_OFF)
-		bad = buf_addstr(b, ";") < 0 || buf_addstr(b, eol) < 0 ||
-		    buf_addstr(b, "\t") < 0 || ar_dmarc(b, v, why) < 0;
-	if (!bad && arc != NULL)
-		bad = buf_addstr(b, ";") < 0 || buf_addstr(b, eol) < 0 ||
-		    buf_addstr(b, "\tarc=") < 0 ||
-		    buf_addstr(b, arc_state_name(arc->state)) < 0;
-	return bad || buf_addstr(b, eol) < 0 ? -1 : 0;
+	return dmarcfacts_dkim(f);
 }
 
 /* The name=value record (or JSON object) of one message. */
 static void
-record(const char *prefix, const struct facts *f,
+record(const char *prefix, const struct dmarcfacts *f,
     const struct dmarc_verdict *v, const struct arc_result *arc)
 {
 	struct cli_rec	 rec;
@@ -607,57 +293,23 @@ record(const char *prefix, const struct facts *f,
 	buf_free(&dom);
 }
 
-/*
- * Write b to path as a whole or not at all: a temporary file beside it,
- * synced, renamed over it, the directory synced.  0 or MX_CANTCREAT.
- */
+/* The report to --forensic FILE, whole or not at all. */
 static int
-write_file(const char *path, const struct buf *b, char *err, size_t errlen)
+write_report(const struct buf *b, char *err, size_t errlen)
 {
-	char		 tmp[PATH_MAX], dir[PATH_MAX];
-	const char	*slash = strrchr(path, '/');
-	size_t		 off = 0;
-	ssize_t		 w;
-	int		 fd, dfd;
+	char		 dir[PATH_MAX];
+	const char	*slash = strrchr(forensic, '/');
 
-	if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp ||
-	    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) +
-	    (slash == path) : 1, slash ? path : ".") >= (int)sizeof dir) {
-		snprintf(err, errlen, "name too long");
+	if (slash == NULL)
+		return msg_write_bytes(".", forensic, b->p, b->len, err,
+		    errlen);
+	if (snprintf(dir, sizeof dir, "%.*s", (int)(slash - forensic) +
+	    (slash == forensic), forensic) >= (int)sizeof dir) {
+		snprintf(err, errlen, "cannot write '%s': name too long",
+		    forensic);
 		return MX_CANTCREAT;
 	}
-	if ((fd = mkstemp(tmp)) < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		return MX_CANTCREAT;
-	}
-	while (off < b->len) {
-		if ((w = write(fd, b->p + off, b->len - off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		off += w;
-	}
-	if (off < b->len || fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return MX_CANTCREAT;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		unlink(tmp);
-		return MX_CANTCREAT;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    fsync(dfd) < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		if (dfd >= 0)
-			close(dfd);
-		return MX_CANTCREAT;
-	}
-	close(dfd);
-	return MX_OK;
+	return msg_write_bytes(dir, slash + 1, b->p, b->len, err, errlen);
 }
 
 /* --forensic: the report, when the verdict and fo= call for one. */
@@ -667,7 +319,7 @@ report(struct msg *m, const struct dmarc_input *in,
     const char *name)
 {
 	struct buf	 b = { 0 };
-	char		 err[256];
+	char		 err[PATH_MAX + 128];
 	int		 r, rc = MX_OK;
 
 	if ((r = dmarc_forensic(&b, m, dns, in, v, df, forensic_sender)) < 0) {
@@ -686,8 +338,10 @@ report(struct msg *m, const struct dmarc_input *in,
 	} else if (strcmp(forensic, "-") == 0) {
 		if (fwrite(b.p, 1, b.len, stdout) != b.len)
 			rc = MX_IOERR;
-	} else if ((rc = write_file(forensic, &b, err, sizeof err)) != 0)
-		cli_warn("cannot write '%s': %s", forensic, err);
+	} else if (write_report(&b, err, sizeof err) != 0) {
+		cli_warn("%s", err);
+		rc = MX_CANTCREAT;
+	}
 	buf_free(&b);
 	return rc;
 }
@@ -730,7 +384,7 @@ one(const char *path, const char *prefix)
 				    cli_show(path, strlen(path), CLI_SHOW_NAME,
 				    shown, sizeof shown);
 	struct msg		*m;
-	struct facts		 f;
+	struct dmarcfacts		 f;
 	struct dmarc_input	 in;
 	struct dmarc_verdict	 v;
 	struct dmarc_facts	 df;
@@ -750,13 +404,13 @@ one(const char *path, const char *prefix)
 		return add_header ? cli_filter_status(rc, 0) : rc;
 	}
 	if (get_facts(m, &f, name) < 0) {
-		facts_free(&f);
+		dmarcfacts_free(&f);
 		msg_free(m);
 		return add_header ? MX_TEMPFAIL : MX_SOFTWARE;
 	}
 	memset(&in, 0, sizeof in);
 	in.ip = remote_ip != NULL && *remote_ip != '\0' ? remote_ip : NULL;
-	in.from_domain = from_domain(m, fdom, sizeof fdom, &why);
+	in.from_domain = dmarcfacts_from_domain(m, fdom, sizeof fdom, &why);
 	in.spf = f.spf.result;
 	in.spf_domain = f.spf_domain[0] ? f.spf_domain : NULL;
 	in.spf_helo = f.spf_helo;
@@ -820,8 +474,8 @@ one(const char *path, const char *prefix)
 		}
 	}
 	if (add_header) {
-		if (ar_field(&field, msg_crlf(m) ? "\r\n" : "\n", &f, &v, why,
-		    arc_opt ? &arc : NULL) < 0 ||
+		if (dmarcfacts_ar_field(&field, msg_crlf(m) ? "\r\n" : "\n",
+		    add_header, &f, &v, why, arc_opt ? &arc : NULL) < 0 ||
 		    msg_prepend(m, field.p, field.len) < 0) {
 			cli_warn("cannot add a field to '%s': out of memory",
 			    name);
@@ -837,7 +491,7 @@ one(const char *path, const char *prefix)
 		record(prefix, &f, &v, arc_opt ? &arc : NULL);
 out:
 	buf_free(&field);
-	facts_free(&f);
+	dmarcfacts_free(&f);
 	msg_free(m);
 	return rc;
 }
