@@ -414,5 +414,13 @@ addr_domain(const char *s, char *buf, size_t size)
 	t = domain(&x, buf, size, &bad);
 	if (bad || t != T_END)
 		return -1;
+	/*
+	 * What the lexer let through as folding (a line end, a blank inside
+	 * the name) is no part of an envelope domain, which a client sends
+	 * on one line: such an address is none.
+	 */
+	for (const char *p = buf; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return -1;
 	return 0;
 }

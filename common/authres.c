@@ -494,20 +494,33 @@ int
 authres_add_value(struct buf *b, const char *v)
 {
 	const char	*p;
-	int		 bare = *v != '\0';
 
-	/* A dot-atom or an addr-spec of atext is a pvalue as it is. */
-	for (p = v; *p != '\0' && bare; p++)
-		bare = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-/=?^_`{|}~.@",
-		    *p) != NULL;
-	if (bare && strchr(v, '@') == strrchr(v, '@'))
+	/*
+	 * A token (RFC 2045, as RFC 8601 2.2 says) is a value as it is, and
+	 * so is an addr-spec of token characters and one '@'; anything else
+	 * is quoted.  A control byte (a line end from a client's MAIL FROM)
+	 * would end the field or forge another: it becomes '_'.
+	 */
+	if (authres_token_ok(v))
 		return buf_addstr(b, v);
+	if ((p = strchr(v, '@')) != NULL && p != v && p[1] != '\0' &&
+	    strchr(p + 1, '@') == NULL) {
+		char	 local[512];
+		size_t	 n = (size_t)(p - v);
+
+		if (n < sizeof local) {
+			memcpy(local, v, n);
+			local[n] = '\0';
+			if (authres_token_ok(local) && authres_token_ok(p + 1))
+				return buf_addstr(b, v);
+		}
+	}
 	if (buf_addstr(b, "\"") < 0)
 		return -1;
 	for (p = v; *p != '\0'; p++)
 		if (((*p == '"' || *p == '\\') && buf_addstr(b, "\\") < 0) ||
-		    buf_add(b, p, 1) < 0)
+		    buf_add(b, (unsigned char)*p < 0x20 || *p == 0x7f ? "_" :
+		    p, 1) < 0)
 			return -1;
 	return buf_addstr(b, "\"");
 }

@@ -88,9 +88,11 @@ int	authres_token_ok(const char *);
 
 struct buf;
 /*
- * Add v to b as an RFC 8601 value: bare when it is a dot-atom or an
- * addr-spec of atext (one '@'), else a quoted-string with '"' and '\'
- * escaped.  0, or -1 out of memory.
+ * Add v to b as an RFC 8601 value: bare when it is an RFC 2045 token, or
+ * two tokens joined by one '@', else a quoted-string with '"' and '\'
+ * escaped (a base64 header.b= with '/' or '=' is quoted).  A control byte
+ * becomes '_', so that no value can end the field or start another.  0,
+ * or -1 out of memory.
  */
 int	authres_add_value(struct buf *, const char *);
 

@@ -125,9 +125,15 @@ dmarcfacts_from_authres(const struct msg *m, const char *id,
 	struct authres		 ar;
 	const char		*v;
 	size_t			 i, k, len;
-	int			 found = 0;
+	int			 found = 0, dkim_here;
 
-	for (i = 0; !found &&
+	/*
+	 * spf= from the topmost field of ours that has one, and dkim= from
+	 * the topmost that has any: an MTA whose SPF check and DKIM check
+	 * each write a field (Postfix with a milter for each) leaves them
+	 * apart.
+	 */
+	for (i = 0; (want_spf || want_dkim) &&
 	    (h = msg_find(m, "Authentication-Results", i)) != NULL; i++) {
 		v = msg_hdr_value(h, &len);
 		if (authres_parse(v, len, &ar) != 0 ||
@@ -135,6 +141,7 @@ dmarcfacts_from_authres(const struct msg *m, const char *id,
 			authres_free(&ar);
 			continue;
 		}
+		dkim_here = 0;
 		for (k = 0; k < ar.nres; k++) {
 			const struct ar_result	*r = &ar.res[k];
 
@@ -147,13 +154,17 @@ dmarcfacts_from_authres(const struct msg *m, const char *id,
 			}
 			if (strcmp(r->method, "dkim") != 0 || !want_dkim)
 				continue;
-			found = 1;
+			found = dkim_here = 1;
 			if (dkim_of(r, f) < 0) {
 				authres_free(&ar);
 				return -1;
 			}
 		}
 		authres_free(&ar);
+		if (f->spf_have)
+			want_spf = 0;
+		if (dkim_here)
+			want_dkim = 0;
 	}
 	return found;
 }

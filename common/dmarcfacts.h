@@ -51,9 +51,11 @@ void	dmarcfacts_env_domain(const char *, char *, size_t);
 int	dmarcfacts_dkim_word(const char *, enum dkim_vstatus *, int *);
 
 /*
- * SPF (when want_spf and f has none yet) and DKIM (when want_dkim) from
- * the topmost Authentication-Results field of authserv-id id that has
- * spf= or dkim=.  Fields of other authserv-ids are the sender's word,
+ * SPF (when want_spf and f has none yet) from the topmost
+ * Authentication-Results field of authserv-id id that has spf=, and DKIM
+ * (when want_dkim) from the topmost that has dkim=, which may be another
+ * field: an MTA whose SPF and DKIM checks each write one leaves them
+ * apart.  Fields of other authserv-ids are the sender's word,
  * never taken.  spf= gives the result and smtp.mailfrom (the identity
  * and mfrom) or smtp.helo; a result word unknown is permerror, with the
  * word in spf_unknown for the caller to warn.  Each dkim= with

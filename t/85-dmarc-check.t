@@ -135,12 +135,16 @@ run dmarc-check --spf fail --disable $Z "$T/com.eml"
 is "$rc:$(val dmarc_status):$(val spf_result)" 0:off:fail \
     "--disable: off, exit 0, SPF still reported"
 
+# Not accepted by default: a reader sees the first of several addresses,
+# which may be a p=reject domain's beside the spoofer's own.
 for f in two group nofrom; do
 	run dmarc-check --spf pass $Z "$T/$f.eml"
-	is "$rc:$(val dmarc_status):$(val dmarc_used_domain)" "0:nofrom:''" \
-	    "$f.eml: nofrom, exit 0"
+	is "$rc:$(val dmarc_status):$(val dmarc_used_domain)" "1:nofrom:''" \
+	    "$f.eml: nofrom, exit 1 by default"
 	one_line_error dmarc-check "  a one-line warning"
 done
+run dmarc-check --spf pass --accept accept:nofrom $Z "$T/two.eml"
+is "$rc" 0 "nofrom in --accept accept:nofrom: exit 0"
 run dmarc-check --spf pass --accept accept $Z "$T/two.eml"
 is "$rc" 1 "nofrom is not in --accept accept: exit 1"
 
@@ -304,6 +308,10 @@ is "$rc" 66 "a missing zone file: 66"
 run dmarc-check --spf pass --tld-file "$T/nopsl" $Z "$T/com.eml"
 is "$rc" 66 "a missing --tld-file: 66"
 one_line_error dmarc-check "  one line"
+run dmarc-check --spf pass --tld-file "$T/nopsl" --add-header mx $Z \
+    "$T/com.eml"
+is "$rc:$(wc -c <"$T/out" | tr -d ' ')" 75:0 \
+    "  in filter mode: 75 (not the message's fault), nothing written"
 printf '%s\n' com >"$T/psl"
 run dmarc-check --spf pass --mail-from alice@example.com --tld-file "$T/psl" \
     $Z "$T/com.eml"
@@ -362,6 +370,20 @@ run dmarc-check --ip 198.51.100.7 --mail-from alice@example.com \
     --forensic "$T/nodir/rep" --add-header mx $Z "$T/com.eml"
 is "$rc:$(wc -c <"$T/out" | tr -d ' ')" 75:0 \
     "  in filter mode: 75, nothing written"
+mkfifo "$T/fifo"
+ln -s /dev/null "$T/null"
+for f in fifo null; do
+	run dmarc-check --ip 192.0.2.7 --mail-from alice@example.com \
+	    --forensic "$T/$f" $Z "$T/com.eml"
+	is "$rc:$err" \
+	    "73:dmarc-check: cannot write '$T/$f': not a regular file" \
+	    "  --forensic $f (not a regular file): 73, one line, no verdict"
+	ok "  and $f left as it was" test ! -f "$T/$f" -a -e "$T/$f"
+done
+run dmarc-check --ip 198.51.100.7 --mail-from alice@example.com \
+    --forensic "$T/fifo" --add-header mx $Z "$T/com.eml"
+is "$rc:$(wc -c <"$T/out" | tr -d ' ')" 75:0 \
+    "  a FIFO in filter mode: 75, nothing written"
 
 # --- --arc -------------------------------------------------------------------
 run dmarc-check --spf pass --mail-from alice@example.com --arc $Z "$T/com.eml"

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -36,7 +37,7 @@
 #define OPT_DKIM	1
 #define DKIM_GIVEN_MAX	DKIM_VERIFY_MAX
 
-static char	*accept_list = "accept:none:norecord:nofrom:off",
+static char	*accept_list = "accept:none:norecord:off",
 		*add_header, *remote_ip, *mail_from, *helo, *spf_opt,
 		*authserv_id, *tld_file, *history, *job, *reporter,
 		*forensic, *forensic_sender;
@@ -60,7 +61,7 @@ static struct poptOption options[] = {
 	  "authserv-id", "ID" },
 	{ "accept", '\0', POPT_ARG_STRING, &accept_list, 0,
 	  "exit 0 when dmarc_status is in this Exim list (default "
-	  "accept:none:norecord:nofrom:off)", "LIST" },
+	  "accept:none:norecord:off)", "LIST" },
 	{ "disable", '\0', POPT_ARG_NONE, &disable, 0,
 	  "no DMARC check: dmarc_status is off", NULL },
 	{ "no-sampling", '\0', POPT_ARG_NONE, &no_sampling, 0,
@@ -293,6 +294,20 @@ record(const char *prefix, const struct dmarcfacts *f,
 	buf_free(&dom);
 }
 
+/*
+ * Whether --forensic FILE may be replaced or removed: missing, or a
+ * regular file.  The report takes its place by rename and a stale one is
+ * removed, so a device, a FIFO or a link there would be destroyed.
+ */
+static int
+forensic_ok(void)
+{
+	struct stat	st;
+
+	return lstat(forensic, &st) < 0 ? errno == ENOENT :
+	    S_ISREG(st.st_mode);
+}
+
 /* The report to --forensic FILE, whole or not at all. */
 static int
 write_report(const struct buf *b, char *err, size_t errlen)
@@ -300,6 +315,11 @@ write_report(const struct buf *b, char *err, size_t errlen)
 	char		 dir[PATH_MAX];
 	const char	*slash = strrchr(forensic, '/');
 
+	if (!forensic_ok()) {
+		snprintf(err, errlen, "cannot write '%s': not a regular file",
+		    forensic);
+		return MX_CANTCREAT;
+	}
 	if (slash == NULL)
 		return msg_write_bytes(".", forensic, b->p, b->len, err,
 		    errlen);
@@ -329,8 +349,8 @@ report(struct msg *m, const struct dmarc_input *in,
 	} else if (r == 0) {
 		cli_info("%s: no failure report to send", name);
 		/* No stale report left to be sent again. */
-		if (strcmp(forensic, "-") != 0 && unlink(forensic) < 0 &&
-		    errno != ENOENT) {
+		if (strcmp(forensic, "-") != 0 && forensic_ok() &&
+		    unlink(forensic) < 0 && errno != ENOENT) {
 			cli_warn("cannot remove '%s': %s", forensic,
 			    strerror(errno));
 			rc = MX_CANTCREAT;
@@ -559,6 +579,10 @@ check_options(int n)
 	    strlen(reporter) > 253))
 		cli_die(MX_USAGE, "bad --reporter '%s': not a host name",
 		    reporter);
+	/* Before a message is judged, so that its verdict is not lost. */
+	if (forensic != NULL && strcmp(forensic, "-") != 0 && !forensic_ok())
+		cli_die(add_header != NULL ? MX_TEMPFAIL : MX_CANTCREAT,
+		    "cannot write '%s': not a regular file", forensic);
 }
 
 int
@@ -598,10 +622,14 @@ main(int argc, const char **argv)
 		cli_die(add_header ? cli_filter_status(rc, 1) : rc, "%s",
 		    err);
 	}
+	/*
+	 * A suffix list missing or broken (a package upgrade under way) is no
+	 * fault of the message: a filter defers it, as Postfix would bounce
+	 * a 66, for every message, until the list is back.
+	 */
 	if (!disable && (dctx = dmarc_new(tld_file, err, sizeof err, &rc)) ==
 	    NULL)
-		cli_die(add_header ? cli_filter_status(rc, 1) : rc, "%s",
-		    err);
+		cli_die(add_header ? MX_TEMPFAIL : rc, "%s", err);
 	if (n == 0)
 		worst = one("-", with_filename ? "stdin" : NULL);
 	for (i = 0; i < n; i++) {

@@ -101,7 +101,8 @@ test_field(void)
 	static const char	 want[] =
 	    "Authentication-Results: mx.example.net;\r\n"
 	    "\tspf=fail smtp.mailfrom=\"odd user@example.com\";\r\n"
-	    "\tdkim=pass header.d=example.com header.s=sel header.b=Ab+/cD;\r\n"
+	    "\tdkim=pass header.d=example.com header.s=sel "
+	    "header.b=\"Ab+/cD\";\r\n"
 	    "\tdkim=temperror header.d=b.example;\r\n"
 	    "\tdmarc=fail (p=reject dis=reject) header.from=example.com;\r\n"
 	    "\tarc=pass\r\n";
@@ -183,6 +184,54 @@ static const char forged[] =
     "From: a@example.com\n"
     "\n"
     "body\n";
+
+/* SPF and DKIM each in a field of ours, as two milters write them. */
+static const char apart[] =
+    "Authentication-Results: mx.example.net; spf=fail "
+    "smtp.mailfrom=a@example.org\n"
+    "Authentication-Results: mx.example.net; none\n"
+    "Authentication-Results: mx.example.net;\n"
+    "\tdkim=pass header.d=example.com header.s=s1\n"
+    "Authentication-Results: mx.example.net; spf=pass "
+    "smtp.mailfrom=b@example.com;\n"
+    "\tdkim=pass header.d=older.example\n"
+    "From: a@example.com\n"
+    "\n"
+    "body\n";
+
+static void
+test_apart(void)
+{
+	struct dmarcfacts	 f;
+	struct buf		 b = { 0 };
+	struct msg		*m;
+
+	m = message(apart);
+	memset(&f, 0, sizeof f);
+	ok(dmarcfacts_from_authres(m, "mx.example.net", &f, 1, 1) == 1 &&
+	    f.spf_have && f.spf.result == SPF_FAIL &&
+	    strcmp(f.spf_domain, "example.org") == 0 && f.nsigs == 1 &&
+	    strcmp(f.sigs[0].domain, "example.com") == 0 &&
+	    f.sigs[0].status == DKIM_VPASS,
+	    "reader: spf= and dkim= from two fields of ours, each the "
+	    "topmost that has it, the older ones not read");
+	dmarcfacts_free(&f);
+	msg_free(m);
+
+	ok(authres_add_value(&b, "a\r\nX-Injected: yes\n@example.com") == 0 &&
+	    buf_add(&b, "", 1) == 0 &&
+	    strcmp(b.p, "\"a__X-Injected: yes_@example.com\"") == 0,
+	    "value: line ends and controls become _, inside quotes");
+	b.len = 0;
+	ok(authres_add_value(&b, "user+tag@example.com") == 0 &&
+	    buf_add(&b, "", 1) == 0 &&
+	    strcmp(b.p, "user+tag@example.com") == 0,
+	    "value: an address of tokens is bare");
+	b.len = 0;
+	ok(authres_add_value(&b, "a=b") == 0 && buf_add(&b, "", 1) == 0 &&
+	    strcmp(b.p, "\"a=b\"") == 0, "value: '=' (a tspecial) is quoted");
+	buf_free(&b);
+}
 
 static void
 test_reader(void)
@@ -312,6 +361,7 @@ main(void)
 	test_value();
 	test_field();
 	test_reader();
+	test_apart();
 	test_from();
 	test_write();
 	return done_testing();
