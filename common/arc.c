@@ -28,15 +28,9 @@ struct arcset {
 	struct tvlist	 tv[3];		/* AMS and AS tags (AAR unused) */
 };
 
-struct bh {
-	int		 relaxed;
-	long long	 limit;
-	struct bodyhash	 h;
-};
-
 struct chain {
 	struct msg	*m;
-	struct bh	 bh[ARC_MAX];	/* body hashes, one per distinct form */
+	struct bodyhash	 bh[ARC_MAX];	/* body hashes, one per distinct form */
 	int		 nbh;		/* of them, those computed */
 	struct arcset	 set[ARC_MAX + 1];
 	int		 n;		/* highest instance */
@@ -306,31 +300,10 @@ b_span(const struct msg_hdr *h, const struct tv *b, size_t *off, size_t *len)
 	dkim_b_span(h->raw, h->len, b->val, b->vallen, off, len);
 }
 
-/* One streaming pass over the body for every distinct body form. */
-static int
-body_hashes(struct msg *m, struct bh *bh, int nbh)
-{
-	char	buf[65536];
-	ssize_t	got;
-	int	k;
-
-	if (msg_body_rewind(m) < 0)
-		return -1;
-	while ((got = msg_body_read(m, buf, sizeof buf)) > 0)
-		for (k = 0; k < nbh; k++)
-			bodyhash_feed(&bh[k].h, buf, (size_t)got);
-	if (got < 0)
-		return -1;
-	for (k = 0; k < nbh; k++)
-		if (bodyhash_final(&bh[k].h) < 0)
-			return -1;
-	return 0;
-}
-
 /* Check one AMS; NULL when it verifies, else the failed check. */
 static const char *
 verify_ams(struct chain *c, int i, struct dns *dns, time_t now,
-    struct bh *bh, int nbh, int *temp)
+    struct bodyhash *bh, int nbh, int *temp)
 {
 	const struct tvlist	*l = &c->set[i].tv[F_AMS];
 	const struct msg_hdr	*h = msg_hdr(c->m, c->set[i].idx[F_AMS]);
@@ -371,7 +344,7 @@ verify_ams(struct chain *c, int i, struct dns *dns, time_t now,
 			break;
 	if (k == nbh)
 		return "AMS body hash not computed";
-	if (memcmp(bh[k].h.md, want, 32) != 0)
+	if (memcmp(bh[k].md, want, 32) != 0)
 		return "AMS body hash miscompare";
 	b_span(h, b, &boff, &blen);
 	if (dkim_hash_headers(c->m, hl->val, hl->vallen, hrel, h->raw, h->len,
@@ -498,7 +471,7 @@ static int
 chain_verify(struct chain *c, struct dns *dns, time_t now,
     struct arc_result *r)
 {
-	struct bh	*bh = c->bh;	/* 200 KB: off the stack */
+	struct bodyhash	*bh = c->bh;	/* 200 KB: off the stack */
 	const char	*why;
 	int		 nbh = 0, i, f, k, temp, rc = 0;
 
@@ -547,15 +520,13 @@ chain_verify(struct chain *c, struct dns *dns, time_t now,
 				break;
 		if (k < nbh)
 			continue;
-		bh[nbh].relaxed = brel;
-		bh[nbh].limit = limit;
-		if (bodyhash_init(&bh[nbh].h, brel, limit) < 0) {
+		if (bodyhash_init(&bh[nbh], brel, limit) < 0) {
 			rc = -1;
 			goto out;
 		}
 		nbh++;
 	}
-	if (body_hashes(c->m, bh, nbh) < 0) {
+	if (dkim_body_hashes(c->m, bh, nbh) < 0) {
 		snprintf(r->reason, sizeof r->reason, "cannot read the body");
 		rc = -1;
 		goto out;
@@ -593,7 +564,7 @@ out:
 	if (r->state != ARC_PASS)
 		r->oldest_pass = 0;
 	for (k = 0; k < nbh; k++)
-		bodyhash_free(&bh[k].h);
+		bodyhash_free(&bh[k]);
 	return rc;
 }
 
@@ -673,7 +644,7 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 				 seal = { 0 };
 	struct dkim_tag		 t[10];
 	size_t			 nt;
-	struct bh		 bh;
+	struct bodyhash		 bh;
 	const struct bodyhash	*body;
 	char			 arc[32], tbuf[32], num[32], xbuf[32];
 	const char		*eol = msg_crlf(m) ? "\r\n" : "\n", *cv;
@@ -775,19 +746,17 @@ arc_seal(struct msg *m, const struct arc_signer *sg, struct dns *dns,
 		if (c->bh[i].relaxed && c->bh[i].limit < 0)
 			break;
 	if (i < c->nbh)
-		body = &c->bh[i].h;
+		body = &c->bh[i];
 	else {
-		bh.relaxed = 1;
-		bh.limit = -1;
-		if (bodyhash_init(&bh.h, 1, -1) < 0)
+		if (bodyhash_init(&bh, 1, -1) < 0)
 			goto nomem;
-		i = body_hashes(m, &bh, 1);
-		bodyhash_free(&bh.h);
+		i = dkim_body_hashes(m, &bh, 1);
+		bodyhash_free(&bh);
 		if (i < 0) {
 			snprintf(why, whylen, "cannot read the body");
 			goto out;
 		}
-		body = &bh.h;
+		body = &bh;
 	}
 	b64_encode(body->md, body->mdlen, bhb64);
 

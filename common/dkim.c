@@ -1159,3 +1159,25 @@ out:
 	buf_free(&unsigned_);
 	return rc;
 }
+
+int
+dkim_body_hashes(struct msg *m, struct bodyhash *h, int n)
+{
+	char	buf[65536];
+	ssize_t	got;
+	int	k;
+
+	if (n == 0)
+		return 0;
+	if (msg_body_rewind(m) < 0)
+		return -1;
+	while ((got = msg_body_read(m, buf, sizeof buf)) > 0)
+		for (k = 0; k < n; k++)
+			bodyhash_feed(&h[k], buf, (size_t)got);
+	if (got < 0)
+		return -1;
+	for (k = 0; k < n; k++)
+		if (bodyhash_final(&h[k]) < 0)
+			return -1;
+	return 0;
+}

@@ -244,4 +244,12 @@ int	dkim_layout(struct buf *, const char *, struct dkim_tag *, size_t,
 int	dkim_sign_field(struct buf *, const char *, struct dkim_tag *, size_t,
 	    EVP_PKEY *, int, int, struct buf *, const char *);
 
+/*
+ * One streaming pass over the body of m feeding the n body hashes of h
+ * (each started with bodyhash_init: one per distinct canonicalisation
+ * and l= that the signatures ask for), then each closed.  0, or -1 when
+ * the body cannot be read or a hash fails.
+ */
+int	dkim_body_hashes(struct msg *, struct bodyhash *, int);
+
 #endif

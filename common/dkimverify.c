@@ -37,12 +37,6 @@ struct vsig {
 	char		 name[600];	/* selector._domainkey.domain */
 };
 
-struct bhash {
-	int		 relaxed;
-	long long	 limit;
-	struct bodyhash	 h;
-};
-
 const char *
 dkim_vstatus_name(enum dkim_vstatus s)
 {
@@ -240,29 +234,6 @@ invalid(struct dkim_sig *out, const char *reason, const char *detail)
 		snprintf(out->detail, sizeof out->detail, "%s", detail);
 }
 
-/* One pass over the body for every distinct form the signatures ask for. */
-static int
-body_pass(struct msg *m, struct bhash *bh, int nbh)
-{
-	char	buf[65536];
-	ssize_t	got;
-	int	k;
-
-	if (nbh == 0)
-		return 0;
-	if (msg_body_rewind(m) < 0)
-		return -1;
-	while ((got = msg_body_read(m, buf, sizeof buf)) > 0)
-		for (k = 0; k < nbh; k++)
-			bodyhash_feed(&bh[k].h, buf, (size_t)got);
-	if (got < 0)
-		return -1;
-	for (k = 0; k < nbh; k++)
-		if (bodyhash_final(&bh[k].h) < 0)
-			return -1;
-	return 0;
-}
-
 /*
  * One key record against one signature: NULL when the key may check it
  * (in *kp), else why not and the reason word in *word.
@@ -295,7 +266,7 @@ usable_key(const char *rec, const struct vsig *v,
  * hash is in bh.  0, or -1 out of memory.
  */
 static int
-verify_one(struct msg *m, struct dns *dns, struct vsig *v, struct bhash *bh,
+verify_one(struct msg *m, struct dns *dns, struct vsig *v, struct bodyhash *bh,
     struct dkim_sig *out)
 {
 	const struct dkim_pubkey	*key;
@@ -337,11 +308,11 @@ verify_one(struct msg *m, struct dns *dns, struct vsig *v, struct bhash *bh,
 			continue;
 		}
 		/* The body first: a changed body says most. */
-		if (v->limit >= 0 && bh[v->bh].h.done < v->limit) {
+		if (v->limit >= 0 && bh[v->bh].done < v->limit) {
 			invalid(out, "", "body shorter than l=");
 			goto out;
 		}
-		if (memcmp(bh[v->bh].h.md, v->want, 32) != 0) {
+		if (memcmp(bh[v->bh].md, v->want, 32) != 0) {
 			out->status = DKIM_VFAIL;
 			snprintf(out->reason, sizeof out->reason,
 			    "bodyhash_mismatch");
@@ -393,7 +364,7 @@ dkim_verify(struct msg *m, struct dns *dns, time_t now,
 {
 	struct dkim_sig	*out = NULL;
 	struct vsig	*v = NULL;
-	struct bhash	 bh[DKIM_VERIFY_MAX];
+	struct bodyhash	 bh[DKIM_VERIFY_MAX];
 	const char	*why;
 	size_t		 nh = msg_nhdrs(m), i, n = 0, nv;
 	int		 nbh = 0, k, rc = -1;
@@ -438,15 +409,13 @@ dkim_verify(struct msg *m, struct dns *dns, time_t now,
 			    bh[k].limit == v[i].limit)
 				break;
 		if (k == nbh) {
-			if (bodyhash_init(&bh[k].h, v[i].brel, v[i].limit) < 0)
+			if (bodyhash_init(&bh[k], v[i].brel, v[i].limit) < 0)
 				goto out;
-			bh[k].relaxed = v[i].brel;
-			bh[k].limit = v[i].limit;
 			nbh++;
 		}
 		v[i].bh = k;
 	}
-	if (body_pass(m, bh, nbh) < 0)
+	if (dkim_body_hashes(m, bh, nbh) < 0)
 		goto out;
 	for (i = 0; i < nv; i++)
 		if (v[i].good && verify_one(m, dns, &v[i], bh, &out[i]) < 0)
@@ -457,7 +426,7 @@ dkim_verify(struct msg *m, struct dns *dns, time_t now,
 	rc = 0;
 out:
 	for (k = 0; k < nbh; k++)
-		bodyhash_free(&bh[k].h);
+		bodyhash_free(&bh[k]);
 	free(v);
 	free(out);
 	return rc;
