@@ -105,6 +105,34 @@ enum dns_status	 dns_mx(struct dns *, const char *, char ***, size_t *,
 enum dns_status	 dns_ptr(struct dns *, const char *, char ***, size_t *,
 		    char *, size_t);
 
+/*
+ * Raw queries, for the DNSSEC validator (common/dnssec.h).  flags:
+ * DNS_Q_DNSSEC sets the DO bit (records come with their RRSIGs, NSECs and
+ * NSEC3s) and the CD bit (a validating resolver hands over even what it
+ * holds bogus, so that we decide); DNS_Q_AD asks without CD and keeps the
+ * AD bit, for --trust-ad.  The query goes to the same servers, within the
+ * same timeout, with the same TCP retry after truncation, and the answer
+ * is checked the same way (id, question, QR) as for dns_txt.
+ *
+ * DNS_OK with *pkt set (the caller frees it with ldns_pkt_free) for a
+ * NOERROR or NXDOMAIN answer: the caller reads the sections.  DNS_TEMPFAIL
+ * with err for no answer, a malformed or mismatched one, SERVFAIL, REFUSED
+ * and the like (*pkt NULL); the rcode of a SERVFAIL is kept in *rcode when
+ * rcode is not NULL (LDNS_RCODE_NOERROR otherwise).  Nothing is cached.
+ * From a zone file (dns_is_zone), the answer is made from the file's
+ * records: the records of the type at the name along CNAMEs, RRSIGs the
+ * file holds for them, no denial records; AA set, AD never.
+ */
+#define DNS_Q_DNSSEC	0x1
+#define DNS_Q_AD	0x2
+struct ldns_struct_pkt;
+enum dns_status	 dns_packet(struct dns *, const char *, int, int,
+		    struct ldns_struct_pkt **, int *, char *, size_t);
+/* Whether answers come from a --dns-zone file rather than a server. */
+int		 dns_is_zone(const struct dns *);
+/* The server answers come from ("127.0.0.1@5300"), for diagnostics. */
+const char	*dns_server(const struct dns *);
+
 /* "ok", "nxdomain", "nodata", "temperror", "permerror". */
 const char	*dns_status_name(enum dns_status);
 

@@ -1,0 +1,100 @@
+/*
+ * smtp: the client side of an SMTP session (RFC 5321), for tlsa-check and
+ * smtp-probe: connect within a time, read replies (multi-line, bounded),
+ * send commands, EHLO keywords, STARTTLS (RFC 3207).  The connection is
+ * plain until common/tls puts TLS on it; reads and writes then go through
+ * it.  Every wait is bounded by the connection's timeout.
+ */
+#ifndef MX_SMTP_H
+#define MX_SMTP_H
+
+#include <stddef.h>
+#include <openssl/ssl.h>
+
+#include "dns.h"
+
+#define SMTP_LINE_MAX	4096	/* a longer reply line is an error */
+#define SMTP_LINES_MAX	512	/* a reply of more lines is an error */
+
+struct smtp {
+	int		 fd;		/* -1 when closed */
+	SSL		*ssl;		/* set by tls_start */
+	int		 timeout;	/* seconds, each wait */
+	char		 peer[64];	/* "127.0.0.1:25", "[::1]:25" */
+	char		 buf[SMTP_LINE_MAX + 2];
+	size_t		 pos, len;	/* unread bytes are buf[pos..len) */
+};
+
+/*
+ * Why a step failed, for the exit code and the report: the peer's doing
+ * (refused, closed, a malformed or negative reply) or time.
+ */
+enum smtp_fail {
+	SMTP_OK = 0,
+	SMTP_TIMEOUT,		/* no connection or no reply within timeout */
+	SMTP_REFUSED,		/* connection refused or unreachable */
+	SMTP_CLOSED,		/* the peer closed or reset the connection */
+	SMTP_PROTOCOL,		/* a malformed reply: bad code, too long */
+	SMTP_REPLY,		/* a well-formed reply with an unwanted code */
+	SMTP_NOTLS,		/* STARTTLS not offered */
+	SMTP_TLS,		/* the TLS handshake failed (common/tls) */
+	SMTP_LOCAL		/* our own fault: socket(), memory */
+};
+
+struct smtp_reply {
+	int		 code;		/* 3 digits */
+	char		**lines;	/* text after "NNN-" or "NNN ", no CRLF */
+	size_t		 nlines;
+};
+
+/*
+ * Connect to addr:port within timeout seconds (non-blocking connect, then
+ * poll).  Returns SMTP_OK with s ready, or the failure with err.
+ */
+enum smtp_fail	 smtp_connect(struct smtp *, const struct dns_addr *, int,
+		    int, char *, size_t);
+/* Close the connection (and its TLS, without waiting for the peer's). */
+void		 smtp_close(struct smtp *);
+
+/*
+ * Read one reply.  Every line must be NNN followed by '-' (more follow),
+ * ' ' or the end of the line (the last), with the same code throughout; a
+ * bare LF ends a line as CRLF does.  SMTP_PROTOCOL for anything else, for
+ * a line over SMTP_LINE_MAX or a reply over SMTP_LINES_MAX lines.  Free
+ * the reply with smtp_reply_free.
+ */
+enum smtp_fail	 smtp_read(struct smtp *, struct smtp_reply *, char *,
+		    size_t);
+void		 smtp_reply_free(struct smtp_reply *);
+/* Send one command line; CRLF is added. */
+enum smtp_fail	 smtp_send(struct smtp *, const char *, char *, size_t);
+
+/*
+ * One reply line (without its line end) taken apart: the code, whether
+ * more lines follow, the text.  -1 when it is no reply line.  Pure: the
+ * fuzz harness calls it.
+ */
+int		 smtp_parse_line(const char *, size_t, int *, int *,
+		    const char **);
+
+/*
+ * In an EHLO reply, the line of keyword (case-insensitive; the first line,
+ * the greeting, is not a keyword): its parameters after the keyword and a
+ * blank ("" when none), or NULL when not offered.
+ */
+const char	*smtp_ehlo_param(const struct smtp_reply *, const char *);
+
+/*
+ * The session up to TLS: read the banner (220), EHLO helo (250), check
+ * STARTTLS is offered, send STARTTLS, read its 220.  The banner and EHLO
+ * reply are returned when the pointers are not NULL (free them).  After
+ * SMTP_OK, call tls_start.
+ */
+enum smtp_fail	 smtp_starttls(struct smtp *, const char *,
+		    struct smtp_reply *, struct smtp_reply *, char *, size_t);
+
+/* "ok", "timeout", "refused", "closed", "protocol", "reply", "notls",
+   "tls", "local": words of the report. */
+const char	*smtp_fail_name(enum smtp_fail);
+
+#endif
