@@ -277,6 +277,153 @@ is "$(field sec)" bogus "a wrong trust anchor for the zone: bogus"
 like "$(field reason)" "no DNSKEY of 'test' matches its trust anchor" \
     "says so"
 
+# -- the anchor file ----------------------------------------------------
+run "$L" --resolver "$R" --anchor "$T/none.key" www.test A
+is "$rc" 66 "a missing anchor file: 66"
+one_line_error dnssec-lookup "in one line"
+echo 'test. IN A 127.0.0.1' >"$T/a.key"
+run "$L" --resolver "$R" --anchor "$T/a.key" www.test A
+is "$rc" 65 "an anchor file with no DNSKEY or DS in it: 65"
+like "$err" "line 1: no DNSKEY or DS record" "names the line"
+printf '; nothing\n\n' >"$T/empty.key"
+run "$L" --resolver "$R" --anchor "$T/empty.key" www.test A
+is "$rc $err" "65 dnssec-lookup: bad trust anchor file '$T/empty.key': no DNSKEY or DS record in it" \
+    "an anchor file with comments only: 65"
+printf 'test. IN DNSKEY 257 3 13 !!!\n' >"$T/bad.key"
+run "$L" --resolver "$R" --anchor "$T/bad.key" www.test A
+is "$rc" 65 "a DNSKEY that cannot be read: 65"
+mkfifo "$T/fifo.key"
+run "$L" --resolver "$R" --anchor "$T/fifo.key" www.test A
+is "$rc" 66 "a FIFO for anchor file is refused at once: 66"
+
+# -- a zone file ---------------------------------------------------------
+cat >"$T/file.zone" <<'EOF2'
+$ORIGIN test.
+@ 300 IN SOA ns.test. h.test. 1 3600 600 86400 300
+www 300 IN A 127.0.0.3
+EOF2
+run "$L" --dns-zone "$T/file.zone" --anchor "$ANCHOR" www.test A
+is "$(field status) $(field sec) $(field rr)" "ok insecure 127.0.0.3" \
+    "answers from a zone file are insecure"
+run "$L" --dns-zone "$T/file.zone" --trust-ad www.test A
+is "$(field status) $(field sec)" "ok secure" "or secure with --trust-ad"
+run "$L" --dns-zone "$T/file.zone" --trust-ad nope.test A
+is "$(field status) $(field sec)" "nxdomain secure" "a name not in the file"
+
+# -- a resolver in front: unbound, validating ----------------------------
+unbound_start() {
+	UDIR=$T/unbound
+	mkdir -p "$UDIR" || return 1
+	UPORT=$(free_port)
+	{
+		cat <<EOF2
+server:
+    interface: 127.0.0.1
+    port: $UPORT
+    do-ip6: no
+    do-daemonize: no
+    username: ""
+    chroot: ""
+    directory: "$UDIR"
+    pidfile: "$UDIR/pid"
+    use-syslog: no
+    logfile: ""
+    verbosity: 0
+    num-threads: 1
+    do-not-query-localhost: no
+    qname-minimisation: no
+    trust-anchor-file: "$ANCHOR"
+    local-zone: "test." nodefault
+    module-config: "validator iterator"
+remote-control:
+    control-enable: no
+EOF2
+		for z in test n3.test rsa.test oo.test bad.test nd.test \
+		    old.test ins.test u.oo.test; do
+			printf 'stub-zone:\n    name: "%s."\n' "$z"
+			printf '    stub-addr: 127.0.0.1@%s\n' "$KNOT_PORT"
+		done
+	} >"$UDIR/unbound.conf"
+	daemon /usr/sbin/unbound -d -c "$UDIR/unbound.conf" 2>"$UDIR/log"
+	wait_port "$UPORT"
+}
+if [ -x /usr/sbin/unbound ] && unbound_start; then
+	U=127.0.0.1@$UPORT
+	for c in www.test:A:ok:secure mx.ins.test:A:ok:insecure \
+	    badsig.n3.test:A:ok:bogus mx.bad.test:A:ok:bogus \
+	    nope.n3.test:A:nxdomain:secure alias.test:A:ok:secure \
+	    x.w.n3.test:TXT:ok:secure; do
+		n=${c%%:*} rest=${c#*:}
+		t=${rest%%:*} rest=${rest#*:}
+		want="${rest%%:*} ${rest#*:}"
+		run "$L" --resolver "$U" --trust-ad "$n" "$t"
+		is "$(field status) $(field sec)" "$want" \
+		    "unbound's AD bit (--trust-ad): $n $t $want"
+		run "$L" --resolver "$U" --anchor "$ANCHOR" "$n" "$t"
+		is "$(field status) $(field sec)" "$want" \
+		    "our validation through unbound (CD): $n $t $want"
+	done
+	run "$L" --resolver "$U" --trust-ad badsig.n3.test A
+	like "$(field reason)" "SERVFAIL" "bogus: a SERVFAIL that CD answers"
+	is "$(field rr)" 127.0.0.7 "with the record it holds bogus"
+	run "$L" --resolver "$U" --trust-ad mx.n3.test A
+	is "$(field signer)" n3.test "the signer from the answer's RRSIG"
+	like "$(field expires)" "^$EXP_EPOCH\$" "its expiration"
+else
+	skip 18 "unbound does not run: $(tail -n 1 "$T/unbound/log" 2>/dev/null)"
+fi
+run "$L" --resolver "$R" --trust-ad www.test A
+is "$(field status) $(field sec)" "ok insecure" \
+    "--trust-ad with a server that does not validate: insecure"
+
+# -- a resolver that fails -----------------------------------------------
+# elapsed COMMAND...: run it, $ms the milliseconds it took
+elapsed() {
+	_t0=$(date +%s%N)
+	run "$@"
+	ms=$(( ($(date +%s%N) - _t0) / 1000000 ))
+}
+elapsed "$L" --resolver "127.0.0.1@$(dead_udp_port)" --timeout 1 \
+    --anchor "$ANCHOR" www.test A
+is "$rc $(field status) $(field sec)" "0 temperror bogus" \
+    "no server: temperror (and never secure or insecure)"
+like "$(field reason)" "no answer from 127.0.0.1@[0-9]+ within 1 s" "says so"
+ok "within the timeout ($ms ms)" [ "$ms" -lt 2500 ]
+daemon $PY "$MX_SRCDIR/t/data/dns-badserver.py" "$T/bad.port"
+_i=0
+while [ ! -s "$T/bad.port" ] && [ "$_i" -lt 50 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+B=127.0.0.1@$(cat "$T/bad.port")
+for f in garbage short cut servfail formerr badid othername chaos \
+    otherowner status truncated referral silent; do
+	elapsed "$L" --resolver "$B" --timeout 1 --anchor "$ANCHOR" "$f.test" A
+	is "$rc $(field status)" "0 temperror" "a server that answers $f: temperror"
+done
+ok "the silent one within the timeout ($ms ms)" [ "$ms" -lt 2500 ]
+run "$L" --resolver "$B" --timeout 1 --anchor "$ANCHOR" --trust-ad \
+    garbage.test A
+is "$(field status)" temperror "garbage with --trust-ad: temperror"
+
+# The whole lookup, every query of its chain, within one timeout: each
+# answer 400 ms late, and five queries to make from cold.
+daemon $PY "$MX_SRCDIR/t/data/dns-delay.py" "$T/delay.port" "$KNOT_PORT" 400
+_i=0
+while [ ! -s "$T/delay.port" ] && [ "$_i" -lt 50 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+D=127.0.0.1@$(cat "$T/delay.port")
+elapsed "$L" --resolver "$D" --timeout 5 --anchor "$ANCHOR" mx.n3.test A
+is "$(field status) $(field sec)" "ok secure" \
+    "through the slow path, with time enough: secure ($ms ms)"
+slow=$ms
+elapsed "$L" --resolver "$D" --timeout 1 --anchor "$ANCHOR" mx.n3.test A
+is "$(field status)" temperror "with --timeout 1: temperror"
+ok "after about 1 s ($ms ms), not the $slow ms of the chain" \
+    test "$ms" -lt 1700 -a "$slow" -gt 1200
+
 # -- drill -S agrees -----------------------------------------------------
 # drill's status: 0 a chain chased to the anchor, 29 no trusted key on
 # the way (an unsigned delegation), 35 a signature that does not verify.
