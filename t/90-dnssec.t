@@ -424,6 +424,44 @@ is "$(field status)" temperror "with --timeout 1: temperror"
 ok "after about 1 s ($ms ms), not the $slow ms of the chain" \
     test "$ms" -lt 1700 -a "$slow" -gt 1200
 
+# -- one answer judged without a query (dnssec_judge, the fuzz entry) ----
+# The fuzz corpus: knot's answers to t/90's kind of queries, with the
+# signer's DNSKEY set in the additional section, judged at JUDGED.
+C=$MX_SRCDIR/t/fuzz/corpus/dns_answer
+JUDGED=1800000000
+for c in www_test-A:ok:secure nope_test-A:nxdomain:secure \
+    ns_test-AAAA:nodata:secure mx_sec_test-A:ok:secure \
+    foo_sec_test-TXT:ok:secure mx_sec_test-AAAA:nodata:secure \
+    _25__tcp_mx_sec_test-TLSA:ok:secure sec_test-DS:ok:secure \
+    test-DNSKEY:ok:secure alias_test-A:ok:secure mx_n3_test-A:ok:secure \
+    nope_n3_test-A:nxdomain:secure mx_n3_test-AAAA:nodata:secure \
+    x_w_n3_test-TXT:ok:secure x_w_n3_test-A:nodata:secure \
+    _tcp_mx_n3_test-TXT:nodata:secure mx_ins_test-A:temperror:bogus; do
+	f=${c%%:*} want=$(echo "${c#*:}" | tr : ' ')
+	run "$L" --judge "$C/$f" --time "$JUDGED"
+	is "$(field status) $(field sec)" "$want" "judged: $f $want"
+done
+run "$L" --judge "$C/www_test-A" --time 2100000000
+like "$(field sec) $(field reason)" "^bogus RRSIG for 'www.test' A expired" \
+    "judged after the signatures expire: bogus"
+# one bit of the A record's signature flipped
+$PY - "$C/www_test-A" "$T/flipped" <<'EOF2'
+import sys
+import dns.message
+import dns.rdatatype
+m = dns.message.from_wire(open(sys.argv[1], "rb").read())
+for rrset in m.answer:
+    if rrset.rdtype == dns.rdatatype.RRSIG:
+        sig = rrset[0]
+        flipped = bytes([sig.signature[0] ^ 1]) + sig.signature[1:]
+        rrset.remove(sig)
+        rrset.add(sig.replace(signature=flipped))
+open(sys.argv[2], "wb").write(m.to_wire())
+EOF2
+run "$L" --judge "$T/flipped" --time "$JUDGED"
+like "$(field sec) $(field reason)" "^bogus RRSIG for 'www.test' A does not verify" \
+    "judged with one bit of the signature flipped: bogus"
+
 # -- drill -S agrees -----------------------------------------------------
 # drill's status: 0 a chain chased to the anchor, 29 no trusted key on
 # the way (an unsigned delegation), 35 a signature that does not verify.
