@@ -585,6 +585,40 @@ enum proof {
 	PROOF_NXDOMAIN		/* no such name */
 };
 
+/*
+ * A record of the parent side of a delegation (NS without SOA) or at a
+ * DNAME: its zone holds nothing below it, so it proves nothing of a name
+ * there (RFC 6840 4.1, RFC 5155 8.3).
+ */
+static int
+is_cut_or_dname(const ldns_rr *rr)
+{
+	return (has_type(rr, LDNS_RR_TYPE_NS) &&
+	    !has_type(rr, LDNS_RR_TYPE_SOA)) ||
+	    has_type(rr, LDNS_RR_TYPE_DNAME);
+}
+
+/*
+ * What the denial record at the name asked says: no type there.  The
+ * parent's record at a delegation (NS, no SOA) says that for DS only, and
+ * then that the delegation is unsigned; the child's apex record (SOA)
+ * says nothing of the DS, which is the parent's (RFC 6840 4.4).
+ */
+static enum proof
+nodata_at(const ldns_rr *at, ldns_rr_type type)
+{
+	int	cut = has_type(at, LDNS_RR_TYPE_NS) &&
+		    !has_type(at, LDNS_RR_TYPE_SOA);
+
+	if (has_type(at, type) || (type != LDNS_RR_TYPE_DS &&
+	    has_type(at, LDNS_RR_TYPE_CNAME)))
+		return PROOF_NONE;
+	if (type == LDNS_RR_TYPE_DS)
+		return has_type(at, LDNS_RR_TYPE_SOA) ? PROOF_NONE : cut ?
+		    PROOF_CUT : PROOF_NODATA;
+	return cut ? PROOF_NONE : PROOF_NODATA;
+}
+
 /* The NSEC covering name, not at it: owner < name < next. */
 static const ldns_rr *
 nsec_cover(const ldns_rr_list *nsecs, const ldns_rdf *name)
@@ -676,17 +710,13 @@ nsec_proof(const ldns_rr_list *nsecs, const ldns_rdf *qname,
 	const ldns_rdf	*next;
 	int		 ce;
 
-	if (!nx && (at = nsec_at(nsecs, qname)) != NULL) {
-		if (has_type(at, type) || (type != LDNS_RR_TYPE_DS &&
-		    has_type(at, LDNS_RR_TYPE_CNAME)))
-			return PROOF_NONE;
-		/* the parent's NSEC at a delegation: NS, no SOA, no DS */
-		if (type == LDNS_RR_TYPE_DS && has_type(at, LDNS_RR_TYPE_NS) &&
-		    !has_type(at, LDNS_RR_TYPE_SOA))
-			return PROOF_CUT;
-		return PROOF_NODATA;
-	}
+	if (!nx && (at = nsec_at(nsecs, qname)) != NULL)
+		return nodata_at(at, type);
 	if ((cov = nsec_cover(nsecs, qname)) == NULL)
+		return PROOF_NONE;
+	/* a delegation's NSEC covers its child's names, and proves nothing */
+	if (ldns_dname_is_subdomain(qname, ldns_rr_owner(cov)) &&
+	    is_cut_or_dname(cov))
 		return PROOF_NONE;
 	next = ldns_rr_rdf(cov, 0);
 	/* an empty non-terminal: a name below qname follows it */
@@ -750,16 +780,20 @@ static int
 nsec3_encloser(const ldns_rr_list *nsec3s, const ldns_rdf *qname,
     const ldns_rdf *zone, const ldns_rr **nc)
 {
+	const ldns_rr	*at;
 	ldns_rdf	*ce, *next;
-	int		 n, found;
+	int		 n;
 
 	for (n = labels(qname) - 1; n >= labels(zone); n--) {
 		if ((ce = suffix(qname, n)) == NULL)
 			return -1;
-		found = nsec3_find(nsec3s, ce, zone, 1) != NULL;
+		at = nsec3_find(nsec3s, ce, zone, 1);
 		ldns_rdf_deep_free(ce);
-		if (!found)
+		if (at == NULL)
 			continue;
+		/* 8.3: not a delegation's nor a DNAME's */
+		if (is_cut_or_dname(at))
+			return -1;
 		if ((next = suffix(qname, n + 1)) == NULL)
 			return -1;
 		*nc = nsec3_find(nsec3s, next, zone, 0);
@@ -778,15 +812,8 @@ nsec3_proof(const ldns_rr_list *nsec3s, const ldns_rdf *qname,
 	ldns_rdf	*w;
 	int		 ce;
 
-	if (!nx && (at = nsec3_find(nsec3s, qname, zone, 1)) != NULL) {
-		if (has_type(at, type) || (type != LDNS_RR_TYPE_DS &&
-		    has_type(at, LDNS_RR_TYPE_CNAME)))
-			return PROOF_NONE;
-		if (type == LDNS_RR_TYPE_DS && has_type(at, LDNS_RR_TYPE_NS) &&
-		    !has_type(at, LDNS_RR_TYPE_SOA))
-			return PROOF_CUT;
-		return PROOF_NODATA;
-	}
+	if (!nx && (at = nsec3_find(nsec3s, qname, zone, 1)) != NULL)
+		return nodata_at(at, type);
 	if ((ce = nsec3_encloser(nsec3s, qname, zone, &nc)) < 0)
 		return PROOF_NONE;
 	/* 8.6: no DS, under an opt-out span: an unsigned delegation maybe */
@@ -1701,8 +1728,8 @@ dnssec_judge(const uint8_t *wire, size_t len, time_t t,
 	ans->status = lookup_validated(&v, qname, ldns_rr_get_type(q), p,
 	    ans);
 	p = NULL;
-	settle(ans);
 out:
+	settle(ans);
 	ldns_rdf_deep_free(qname);
 	ldns_rr_list_free(keys);
 	ldns_pkt_free(p);
