@@ -1349,6 +1349,58 @@ cname_at(const ldns_pkt *p, const ldns_rdf *owner)
 	return NULL;
 }
 
+/* The DNAME in p's answer over name (its owner a proper ancestor), or NULL. */
+static const ldns_rr *
+dname_over(const ldns_pkt *p, const ldns_rdf *name)
+{
+	const ldns_rr_list	*an = ldns_pkt_answer(p);
+	const ldns_rr		*rr, *best = NULL;
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+		rr = ldns_rr_list_rr(an, i);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNAME &&
+		    ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+		    ldns_rr_rd_count(rr) == 1 &&
+		    ldns_dname_is_subdomain(name, ldns_rr_owner(rr)) &&
+		    (best == NULL || labels(ldns_rr_owner(rr)) >
+		    labels(ldns_rr_owner(best))))
+			best = rr;
+	}
+	return best;
+}
+
+/*
+ * RFC 6672 2.2: name with the DNAME's owner at its end replaced by its
+ * target; NULL when that is too long a name (or out of memory).
+ */
+static ldns_rdf *
+dname_synth(const ldns_rdf *name, const ldns_rr *dn)
+{
+	ldns_rdf	*out = NULL, *l;
+	int		 k = labels(name) - labels(ldns_rr_owner(dn)), i;
+
+	for (i = 0; i < k; i++) {
+		if ((l = ldns_dname_label(name, i)) == NULL)
+			goto fail;
+		if (out == NULL)
+			out = l;
+		else {
+			if (ldns_dname_cat(out, l) != LDNS_STATUS_OK) {
+				ldns_rdf_deep_free(l);
+				goto fail;
+			}
+			ldns_rdf_deep_free(l);
+		}
+	}
+	if (out == NULL || ldns_dname_cat(out, ldns_rr_rdf(dn, 0)) !=
+	    LDNS_STATUS_OK || ldns_rdf_size(out) > LDNS_MAX_DOMAINLEN)
+		goto fail;
+	return out;
+fail:
+	ldns_rdf_deep_free(out);
+	return NULL;
+}
+
 /* Fold a verdict into the answer. */
 static void
 fold(struct dnssec_answer *ans, const struct verdict *vd, time_t *expires)
@@ -1371,8 +1423,9 @@ lookup_validated(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
     ldns_pkt *first, struct dnssec_answer *ans)
 {
 	ldns_pkt	*p = NULL;
-	ldns_rdf	*cur = NULL;
-	const ldns_rdf	*target;
+	ldns_rdf	*cur = NULL, *next;
+	const ldns_rdf	*target = NULL;
+	const ldns_rr	*dn;
 	struct verdict	 vd;
 	enum proof	 proof;
 	enum dns_status	 st;
@@ -1404,8 +1457,9 @@ lookup_validated(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
 			goto out;
 		}
 		fresh = 1;
-		while (cur != NULL && (target = cname_at(p, cur)) != NULL &&
-		    type != LDNS_RR_TYPE_CNAME) {
+		while (type != LDNS_RR_TYPE_CNAME &&
+		    ((dn = dname_over(p, cur)) != NULL ||
+		    (target = cname_at(p, cur)) != NULL)) {
 			if (hops++ == CHAIN_MAX) {
 				snprintf(ans->reason, sizeof ans->reason,
 				    "more than %d CNAMEs in a row", CHAIN_MAX);
@@ -1413,13 +1467,27 @@ lookup_validated(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
 				goto out;
 			}
 			memset(&vd, 0, sizeof vd);
-			if (validate_rrset(v, p, cur, LDNS_RR_TYPE_CNAME, &vd,
-			    why, sizeof why) != 0)
+			/*
+			 * RFC 6672 5.3.1: the CNAME a server makes from a
+			 * DNAME is unsigned; the signed DNAME says where the
+			 * name leads, and we make the CNAME ourselves.
+			 */
+			if (validate_rrset(v, p, dn != NULL ? ldns_rr_owner(dn) :
+			    cur, dn != NULL ? LDNS_RR_TYPE_DNAME :
+			    LDNS_RR_TYPE_CNAME, &vd, why, sizeof why) != 0)
 				goto tempfail;
 			ans->chain_sec = worse(ans->chain_sec, vd.sec);
 			fold(ans, &vd, &expires);
+			next = dn != NULL ? dname_synth(cur, dn) :
+			    ldns_rdf_clone(target);
+			if (next == NULL && dn != NULL) {
+				snprintf(ans->reason, sizeof ans->reason,
+				    "a DNAME makes too long a name of it");
+				st = DNS_PERMFAIL;
+				goto out;
+			}
 			ldns_rdf_deep_free(cur);
-			if ((cur = ldns_rdf_clone(target)) == NULL)
+			if ((cur = next) == NULL)
 				goto nomem;
 			ldns_dname2canonical(cur);
 			if (names_push(ans, cur))
