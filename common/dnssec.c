@@ -62,20 +62,6 @@ struct verdict {
 	char		 reason[256];
 };
 
-static void
-seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-	int	save = errno;
-
-	if (err == NULL || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	errno = save;
-}
-
 /* Worse of two statuses: bogus over insecure over secure. */
 static enum dnssec_sec
 worse(enum dnssec_sec a, enum dnssec_sec b)
@@ -289,16 +275,16 @@ query(struct dnssec *v, const ldns_rdf *name, ldns_rr_type type, int flags,
 
 	*pkt = NULL;
 	if (v->dns == NULL) {
-		seterr(err, errlen, "no resolver to ask");
+		snprintf(err, errlen, "no resolver to ask");
 		return DNS_TEMPFAIL;
 	}
 	if (++v->queries > QUERIES_MAX) {
-		seterr(err, errlen, "more than %d queries for one lookup",
+		snprintf(err, errlen, "more than %d queries for one lookup",
 		    QUERIES_MAX);
 		return DNS_TEMPFAIL;
 	}
 	if ((text = ldns_rdf2str(name)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		return DNS_TEMPFAIL;
 	}
 	st = dns_packet(v->dns, text, type, flags, pkt, rcode, err, errlen);
@@ -499,7 +485,7 @@ zone_keys(struct dnssec *v, struct zone *z, const ldns_rr_list *trust,
 	}
 	if (query(v, z->name, LDNS_RR_TYPE_DNSKEY, DNS_Q_DNSSEC, &p, NULL,
 	    why, sizeof why) != DNS_OK) {
-		seterr(err, errlen, "DNSKEY of '%s': %s", zn, why);
+		snprintf(err, errlen, "DNSKEY of '%.80s': %.160s", zn, why);
 		return -1;
 	}
 	if ((keys = pick(ldns_pkt_answer(p), z->name, LDNS_RR_TYPE_DNSKEY,
@@ -559,7 +545,7 @@ nomem:
 	ldns_rr_list_free(keys);
 	ldns_rr_list_free(sigs);
 	ldns_pkt_free(p);
-	seterr(err, errlen, "out of memory");
+	snprintf(err, errlen, "out of memory");
 	return -1;
 }
 
@@ -952,7 +938,7 @@ prove_denial(struct dnssec *v, const ldns_pkt *p, const ldns_rdf *qname,
 	    LDNS_RR_TYPE_NSEC : LDNS_RR_TYPE_NSEC3;
 	sigs = pick(auth, NULL, LDNS_RR_TYPE_RRSIG, dt);
 	if (nsecs == NULL || nsec3s == NULL || sigs == NULL) {
-		seterr(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		rc = -1;
 		goto done;
 	}
@@ -1038,23 +1024,23 @@ step(struct dnssec *v, struct zone *z, const ldns_rdf *name,
 	show(name, n, sizeof n);
 	if (query(v, name, LDNS_RR_TYPE_DS, DNS_Q_DNSSEC, &p, NULL, why,
 	    sizeof why) != DNS_OK) {
-		seterr(err, errlen, "DS of '%s': %s", n, why);
+		snprintf(err, errlen, "DS of '%.80s': %.160s", n, why);
 		return -1;
 	}
 	if (is_referral(p)) {
-		seterr(err, errlen, "DS of '%s': a referral from %s: not a "
-		    "recursive resolver", n, server(v));
+		snprintf(err, errlen, "DS of '%.80s': a referral from %.64s: "
+		    "not a recursive resolver", n, server(v));
 		goto done;
 	}
 	if ((ds = pick(ldns_pkt_answer(p), name, LDNS_RR_TYPE_DS, 0)) ==
 	    NULL || (sigs = pick(ldns_pkt_answer(p), name,
 	    LDNS_RR_TYPE_RRSIG, LDNS_RR_TYPE_DS)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
 	if (ldns_rr_list_rr_count(ds) > 0) {
 		if ((c = zone_add(v, name, 1)) == NULL) {
-			seterr(err, errlen, "out of memory");
+			snprintf(err, errlen, "out of memory");
 			goto done;
 		}
 		vd.expires = z->expires;
@@ -1081,7 +1067,7 @@ step(struct dnssec *v, struct zone *z, const ldns_rdf *name,
 	case PROOF_NODATA:
 		*next = z;
 		if ((c = zone_add(v, name, 0)) == NULL) {
-			seterr(err, errlen, "out of memory");
+			snprintf(err, errlen, "out of memory");
 			rc = -1;
 		}
 		goto done;
@@ -1089,7 +1075,7 @@ step(struct dnssec *v, struct zone *z, const ldns_rdf *name,
 		break;
 	}
 	if ((c = zone_add(v, name, 1)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		rc = -1;
 		goto done;
 	}
@@ -1195,7 +1181,7 @@ walk(struct dnssec *v, const ldns_rdf *target, struct zone **zp, char *err,
 	*zp = z;
 	return 0;
 nomem:
-	seterr(err, errlen, "out of memory");
+	snprintf(err, errlen, "out of memory");
 	return -1;
 }
 
@@ -1221,7 +1207,7 @@ validate_rrset(struct dnssec *v, const ldns_pkt *p, const ldns_rdf *owner,
 	if ((set = pick(ldns_pkt_answer(p), owner, type, 0)) == NULL ||
 	    (sigs = pick(ldns_pkt_answer(p), owner, LDNS_RR_TYPE_RRSIG,
 	    type)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
 	signer = signer_of(sigs, owner);
@@ -1250,7 +1236,7 @@ validate_rrset(struct dnssec *v, const ldns_pkt *p, const ldns_rdf *owner,
 	/* a wildcard answer: no closer match may exist */
 	if ((nsecs = pick(auth, NULL, LDNS_RR_TYPE_NSEC, 0)) == NULL ||
 	    (nsec3s = pick(auth, NULL, LDNS_RR_TYPE_NSEC3, 0)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		rc = -1;
 		goto done;
 	}
@@ -1861,7 +1847,7 @@ anchors_read(struct dnssec *v, const char *path, char *err, size_t errlen)
 	}
 	if ((fp = fdopen(fd, "r")) == NULL) {
 		save = errno;
-		seterr(err, errlen, "cannot open trust anchor file '%s': %s",
+		snprintf(err, errlen, "cannot open trust anchor file '%s': %s",
 		    name, strerror(errno));
 		close(fd);
 		errno = save;
@@ -1878,7 +1864,7 @@ anchors_read(struct dnssec *v, const char *path, char *err, size_t errlen)
 		if (s != LDNS_STATUS_OK) {
 			if (ferror(fp))
 				break;
-			seterr(err, errlen, "bad trust anchor file '%s' line "
+			snprintf(err, errlen, "bad trust anchor file '%s' line "
 			    "%d: %s", name, line, ldns_get_errorstr_by_id(s));
 			errno = EBADMSG;
 			goto out;
@@ -1886,7 +1872,7 @@ anchors_read(struct dnssec *v, const char *path, char *err, size_t errlen)
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_DNSKEY &&
 		    ldns_rr_get_type(rr) != LDNS_RR_TYPE_DS) {
 			ldns_rr_free(rr);
-			seterr(err, errlen, "bad trust anchor file '%s' line "
+			snprintf(err, errlen, "bad trust anchor file '%s' line "
 			    "%d: no DNSKEY or DS record", name, line);
 			errno = EBADMSG;
 			goto out;
@@ -1899,13 +1885,13 @@ anchors_read(struct dnssec *v, const char *path, char *err, size_t errlen)
 	}
 	if (ferror(fp)) {
 		save = errno;
-		seterr(err, errlen, "cannot read trust anchor file '%s': %s",
+		snprintf(err, errlen, "cannot read trust anchor file '%s': %s",
 		    name, strerror(errno));
 		errno = save != 0 ? save : EIO;
 		goto out;
 	}
 	if (ldns_rr_list_rr_count(v->anchors) == 0) {
-		seterr(err, errlen, "bad trust anchor file '%s': no DNSKEY or "
+		snprintf(err, errlen, "bad trust anchor file '%s': no DNSKEY or "
 		    "DS record in it", name);
 		errno = EBADMSG;
 		goto out;
@@ -1913,7 +1899,7 @@ anchors_read(struct dnssec *v, const char *path, char *err, size_t errlen)
 	rc = 0;
 	goto out;
 nomem:
-	seterr(err, errlen, "out of memory");
+	snprintf(err, errlen, "out of memory");
 	errno = ENOMEM;
 out:
 	save = errno;
@@ -1934,7 +1920,7 @@ dnssec_new(struct dns *dns, const char *anchor_file, int trust_ad, time_t t,
 	int		 save;
 
 	if ((v = calloc(1, sizeof *v)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
