@@ -85,6 +85,7 @@ serve 11 ee.crt ee bad-tls
 serve 12 ee.crt ee implicit
 serve 14 ta-full.pem ta normal
 serve 16 ee.crt ee silent-tls
+serve 17 ee.crt ee inject
 if [ -n "$FT" ]; then
 	serve 4 exp.crt exp normal
 	serve 13 exp-ta-chain.pem exp-ta normal
@@ -100,7 +101,7 @@ socket.create_connection((sys.argv[1], int(sys.argv[2])), 0.2).close()' \
 	done
 	return 1
 }
-for n in 2 3 5 6 7 8 9 10 11 12 14 16; do
+for n in 2 3 5 6 7 8 9 10 11 12 14 16 17; do
 	up "$n" || { diag "server 127.0.0.$n did not come up"; exit 1; }
 done
 
@@ -193,6 +194,10 @@ like "$out" "unusable='1 usage 1 \(PKIX-EE\) is not for SMTP'" \
     "and why, by name"
 is "$(field verified) $(field verify_text)" "0 no usable TLSA record" \
     "usages 0 and 1 only: no DANE, though the certificate matches them"
+tc 2 --sni mx.ee.test --all-records --tlsa "0 0 1 $(der "$C/ee.crt" sha256)" \
+    --tlsa "1 1 1 $EE311"
+is "$(field verified) $(field verify_text)" "0 no usable TLSA record" \
+    "tls_start itself leaves out usages 0 and 1 (OpenSSL would take them)"
 SHORT=$(echo "$EE311" | cut -c1-62)
 tc 2 --sni mx.ee.test --tlsa "3 1 1 $SHORT" --tlsa "3 1 2 $EE311" \
     --tlsa "3 1 0 00$(fullkey "$C/ee.crt")" --tlsa "3 2 1 $EE311" \
@@ -263,6 +268,10 @@ is "$rc $(field fail) $(field ehlo)" "1 notls 250" "no STARTTLS: notls"
 tc 10
 is "$rc $(field fail)" "1 reply" "a 554 banner: reply"
 like "$(field error)" "^banner: 554 5.7.1 no service here" "with the reply"
+tc 17
+is "$rc $(field fail)" "1 protocol" \
+    "a reply sent after the 220 to STARTTLS, before TLS: protocol"
+like "$(field error)" "bytes after the 220" "and why"
 tc 11
 is "$rc $(field fail)" "1 tls" "bytes that are no TLS: tls"
 like "$(field error)" "^TLS handshake: .*wrong version number" \
