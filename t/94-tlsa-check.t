@@ -1,0 +1,174 @@
+#!/bin/sh
+# tlsa-check: every option and every error path of the command line.
+# generate against the openssl pipelines that give each record's data
+# (3 1 1, 3 1 2, 2 0 1, 3 0 1, 3 1 0, a chain, a public key), and
+# --from-server against a live STARTTLS server; the checks against the
+# offline test bed (scripts/dane-testbed.sh): each option seen to act, the
+# exit statuses, and the usage, file and DNS errors as one-line
+# diagnostics with the status of the man page.
+. "${MX_SRCDIR:-.}/t/lib.sh"
+
+need openssl
+
+# --- certificates: a root, an intermediate, leaves of two key types ---------
+cd "$T" || exit 1
+ext() {	# ext FILE LINE...
+	_f=$1
+	shift
+	printf '%s\n' "$@" >"$_f"
+}
+ext ca.ext basicConstraints=critical,CA:true keyUsage=critical,keyCertSign
+ext leaf.ext basicConstraints=CA:false subjectAltName=DNS:MX.Example.ORG
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout root.key -subj /CN=root -days 30 -out root.pem \
+    -addext basicConstraints=critical,CA:true 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout int.key -subj /CN=int 2>/dev/null |
+    openssl x509 -req -CA root.pem -CAkey root.key -set_serial 2 -days 30 \
+    -extfile ca.ext -out int.pem 2>/dev/null
+openssl req -new -newkey rsa:2048 -nodes -keyout leaf.key \
+    -subj /CN=mx.example.org 2>/dev/null |
+    openssl x509 -req -CA int.pem -CAkey int.key -set_serial 3 -days 30 \
+    -extfile leaf.ext -out leaf.pem 2>/dev/null
+cat leaf.pem int.pem root.pem >chain.pem
+openssl pkey -in leaf.key -pubout -out leaf.pub 2>/dev/null
+[ -s chain.pem ] && [ -s leaf.pub ] || { echo "openssl failed" >&2; exit 1; }
+
+upper() {
+	tr a-f A-F
+}
+# The pipelines of the issue and of RFC 6698's examples.
+spki256=$(openssl x509 -in leaf.pem -noout -pubkey |
+    openssl pkey -pubin -outform DER | sha256sum | cut -d ' ' -f 1 | upper)
+spki512=$(openssl x509 -in leaf.pem -noout -pubkey |
+    openssl pkey -pubin -outform DER | sha512sum | cut -d ' ' -f 1 | upper)
+spkifull=$(openssl x509 -in leaf.pem -noout -pubkey |
+    openssl pkey -pubin -outform DER | od -An -v -tx1 | tr -d ' \n' | upper)
+cert256=$(openssl x509 -in leaf.pem -outform DER | sha256sum |
+    cut -d ' ' -f 1 | upper)
+int256=$(openssl x509 -in int.pem -outform DER | sha256sum |
+    cut -d ' ' -f 1 | upper)
+root256=$(openssl x509 -in root.pem -outform DER | sha256sum |
+    cut -d ' ' -f 1 | upper)
+O=_25._tcp.mx.example.org.
+
+# --- generate: each record against its pipeline -----------------------------
+run tlsa-check generate --host mx.example.org leaf.pem
+is "$rc:$out" "0:$O IN TLSA 3 1 1 $spki256" \
+    "generate 3 1 1: SHA-256 of the DER SubjectPublicKeyInfo"
+run tlsa-check generate --host mx.example.org --mtype 2 leaf.pem
+is "$rc:$out" "0:$O IN TLSA 3 1 2 $spki512" \
+    "generate 3 1 2: SHA-512 of the DER SubjectPublicKeyInfo"
+run tlsa-check generate --host mx.example.org --selector 0 leaf.pem
+is "$rc:$out" "0:$O IN TLSA 3 0 1 $cert256" \
+    "generate 3 0 1: SHA-256 of the DER certificate"
+run tlsa-check generate --host mx.example.org --mtype 0 leaf.pem
+is "$rc:$out" "0:$O IN TLSA 3 1 0 $spkifull" \
+    "generate 3 1 0: the DER SubjectPublicKeyInfo itself"
+run tlsa-check generate --host mx.example.org int.pem
+is "$rc:$out" "0:$O IN TLSA 2 0 1 $int256" \
+    "generate: a CA certificate gives 2 0 1, the DER certificate's SHA-256"
+run tlsa-check generate --host mx.example.org chain.pem
+is "$rc:$out" "0:$O IN TLSA 3 1 1 $spki256
+$O IN TLSA 2 0 1 $int256
+$O IN TLSA 2 0 1 $root256" \
+    "generate: a chain gives a record per certificate as its kind says"
+run tlsa-check generate --host mx.example.org --usage 3 chain.pem
+is "$rc:$out" "0:$O IN TLSA 3 1 1 $spki256" \
+    "generate --usage 3: a chain's server certificate only"
+run tlsa-check generate --host mx.example.org --usage 2 chain.pem
+is "$rc:$out" "0:$O IN TLSA 2 0 1 $int256
+$O IN TLSA 2 0 1 $root256" \
+    "generate --usage 2: a chain's CA certificates only"
+run tlsa-check generate --host mx.example.org --usage 2 --selector 1 int.pem
+is "$rc:$out" "0:$O IN TLSA 2 1 1 $(openssl x509 -in int.pem -noout -pubkey |
+    openssl pkey -pubin -outform DER | sha256sum | cut -d ' ' -f 1 | upper)" \
+    "generate 2 1 1: the CA's public key"
+run tlsa-check generate --host mx.example.org leaf.pub
+is "$rc:$out" "0:$O IN TLSA 3 1 1 $spki256" \
+    "generate: a public key file gives 3 1 1, as its certificate does"
+run tlsa-check generate --host mx.example.org --mtype 2 leaf.pub
+is "$rc:$out" "0:$O IN TLSA 3 1 2 $spki512" "generate: a public key, 3 1 2"
+run tlsa-check generate --host mx.example.org --selector 0 leaf.pub
+is "$rc" 64 "generate: selector 0 from a public key alone is 64"
+one_line_error tlsa-check "generate: selector 0 from a key: one line"
+
+# --- generate: the owner ------------------------------------------------------
+run tlsa-check generate leaf.pem
+is "$out" "$O IN TLSA 3 1 1 $spki256" \
+    "generate: the owner from the certificate's name, lower case"
+run tlsa-check generate --host MX.Example.ORG. --port 2525 leaf.pem
+is "$out" "_2525._tcp.mx.example.org. IN TLSA 3 1 1 $spki256" \
+    "generate --host --port: the owner, lower case, one final dot"
+run tlsa-check generate int.pem
+is "$rc" 64 "generate: a CA certificate names no host: --host needed (64)"
+like "$err" "needs --host" "generate: the diagnostic says --host is needed"
+run tlsa-check generate leaf.pub
+is "$rc" 64 "generate: a public key names no host: 64"
+run sh -c 'tlsa-check generate --host mx.example.org <leaf.pem'
+is "$rc:$out" "0:$O IN TLSA 3 1 1 $spki256" \
+    "generate: no CERT reads standard input"
+run sh -c 'cat int.pem | tlsa-check generate --host mx.example.org leaf.pem -'
+is "$rc:$out" "0:$O IN TLSA 3 1 1 $spki256
+$O IN TLSA 2 0 1 $int256" "generate: '-' is standard input, files in order"
+run tlsa-check generate --json --host mx.example.org chain.pem
+is "$rc" 0 "generate --json: exit 0"
+is "$(printf '%s\n' "$out" | $PY -c 'import json, sys
+for l in sys.stdin:
+    o = json.loads(l)
+    print(o["owner"], o["usage"], o["selector"], o["mtype"], o["data"])')" \
+    "$O 3 1 1 $spki256
+$O 2 0 1 $int256
+$O 2 0 1 $root256" "generate --json: one object per record, the same data"
+run tlsa-check generate --host mx.example.org --usage 1 leaf.pem
+is "$rc:$out" "0:$O IN TLSA 1 1 1 $spki256" \
+    "generate --usage 1: made, as asked"
+like "$err" "^tlsa-check: usage 1 \(PKIX-EE\) is not for SMTP" \
+    "generate --usage 1: with a warning that SMTP clients ignore it"
+run tlsa-check generate -v --host mx.example.org leaf.pem
+like "$err" "certificate 1: .*mx.example.org" \
+    "generate -v: names each certificate on standard error"
+
+# --- generate: bad files and bad options -------------------------------------
+run tlsa-check generate --host h.example nosuch.pem
+is "$rc" 66 "generate: a missing file is 66"
+one_line_error tlsa-check "generate: missing file: one line"
+like "$err" "nosuch.pem" "generate: the diagnostic names the file"
+mkfifo fifo
+run timeout 5 tlsa-check generate --host h.example fifo
+is "$rc" 66 "generate: a FIFO is refused at once (66), not waited on"
+run tlsa-check generate --host h.example .
+is "$rc" 66 "generate: a directory is 66"
+printf '%s\n' '-----BEGIN CERTIFICATE-----' 'MIIBkjCCATegAwIBAgIB' \
+    '-----END CERTIFICATE-----' >bad.pem
+run tlsa-check generate --host h.example bad.pem
+is "$rc" 65 "generate: a malformed certificate is 65"
+one_line_error tlsa-check "generate: malformed certificate: one line"
+: >empty.pem
+run tlsa-check generate --host h.example empty.pem
+is "$rc" 65 "generate: a file with no certificate or key is 65"
+run tlsa-check generate --host h.example leaf.key
+is "$rc" 65 "generate: a private key is refused (65)"
+one_line_error tlsa-check "generate: private key: one line"
+run sh -c 'tlsa-check generate --host h.example </dev/null'
+is "$rc" 65 "generate: nothing on standard input is 65"
+for bad in "--usage 4" "--usage -1" "--selector 2" "--mtype 3" "--port 0" \
+    "--port 65536" "--port x" "--mtype 01x"; do
+	# shellcheck disable=SC2086 # the option and its value
+	run tlsa-check generate --host h.example $bad leaf.pem
+	is "$rc:$out" "64:" "generate $bad: usage error, nothing written"
+done
+run tlsa-check generate --host 'a b' leaf.pem
+is "$rc" 64 "generate: a host name with a blank is 64"
+run tlsa-check generate --from-server 127.0.0.1:1 leaf.pem
+is "$rc" 64 "generate: --from-server and a CERT exclude each other"
+run tlsa-check generate --bogus
+is "$rc" 64 "generate: an unknown option is 64"
+one_line_error tlsa-check "generate: unknown option: one line"
+run closed_pipe tlsa-check generate --host h.example leaf.pem
+is "$rc" 74 "generate: a write error is 74"
+run tlsa-check generate --help
+like "$out" "--from-server=HOST" "generate --help: the options of generate"
+is "$rc" 0 "generate --help: exit 0"
+
+done_testing
