@@ -171,4 +171,51 @@ run tlsa-check generate --help
 like "$out" "--from-server=HOST" "generate --help: the options of generate"
 is "$rc" 0 "generate --help: exit 0"
 
+# --- generate --from-server: the chain a live server sends ------------------
+cat leaf.pem int.pem >served.pem
+PORT=$(free_port)
+daemon $PY "$MX_SRCDIR/scripts/smtp-tls-server" --listen "127.0.0.1:$PORT" \
+    --cert served.pem --key leaf.key
+wait_port "$PORT" || { echo "smtp-tls-server did not start" >&2; exit 1; }
+run tlsa-check generate --from-server "127.0.0.1:$PORT" --host mx.example.org
+is "$rc:$out" "0:_$PORT._tcp.mx.example.org. IN TLSA 3 1 1 $spki256
+_$PORT._tcp.mx.example.org. IN TLSA 2 0 1 $int256" \
+    "generate --from-server: the records of the chain it sends, its port"
+run tlsa-check generate --from-server "127.0.0.1:$PORT"
+is "$rc:$out" "0:_$PORT._tcp.mx.example.org. IN TLSA 3 1 1 $spki256
+_$PORT._tcp.mx.example.org. IN TLSA 2 0 1 $int256" \
+    "generate --from-server ADDR: the owner from the certificate's name"
+run tlsa-check generate --from-server "127.0.0.1:$PORT" --port 25 --usage 3
+is "$rc:$out" "0:$O IN TLSA 3 1 1 $spki256" \
+    "generate --from-server --port --usage: the owner's port, the leaf only"
+printf '%s\n' '$ORIGIN example.org.' 'mx A 127.0.0.1' >zone
+run tlsa-check generate --dns-zone zone --from-server "mx.example.org:$PORT" \
+    --selector 0 --usage 3
+is "$rc:$out" "0:_$PORT._tcp.mx.example.org. IN TLSA 3 0 1 $cert256" \
+    "generate --from-server HOST: its address looked up, 3 0 1"
+run tlsa-check generate --dns-zone zone --from-server "nx.example.org:$PORT"
+is "$rc" 69 "generate --from-server: a name with no address is 69"
+one_line_error tlsa-check "generate --from-server: no address: one line"
+run tlsa-check generate --resolver "127.0.0.1@$(dead_udp_port)" --timeout 1 \
+    --from-server "mx.example.org:$PORT"
+is "$rc" 75 "generate --from-server: a resolver that never answers is 75"
+DEAD=$(free_port)
+run tlsa-check generate --from-server "127.0.0.1:$DEAD" --host h.example
+is "$rc:$out" "69:" "generate --from-server: connection refused is 69"
+like "$err" "^tlsa-check: cannot connect to '127.0.0.1'" \
+    "generate --from-server: refused: the diagnostic says so"
+for mode in no-starttls silent close-in-handshake garbage; do
+	P=$(free_port)
+	daemon $PY "$MX_SRCDIR/scripts/smtp-tls-server" --mode "$mode" \
+	    --listen "127.0.0.1:$P" --cert served.pem --key leaf.key
+	wait_port "$P" || { echo "smtp-tls-server did not start" >&2; exit 1; }
+	s=$(date +%s)
+	run tlsa-check generate --timeout 1 --from-server "127.0.0.1:$P" \
+	    --host h.example
+	took=$(($(date +%s) - s))
+	is "$rc:$out" "69:" "generate --from-server: a $mode server is 69"
+	ok "generate --from-server: a $mode server takes no more than the \
+timeout ($took s)" [ "$took" -le 3 ]
+done
+
 done_testing
