@@ -218,4 +218,204 @@ for mode in no-starttls silent close-in-handshake garbage; do
 timeout ($took s)" [ "$took" -le 3 ]
 done
 
+# --- check: usage, file and resolver errors, before any lookup --------------
+for bad in "--port 0" "--port 65536" "--jobs 0" "--jobs 257" "--warn-days x" \
+    "--warn-days -1" "--time 12ab" "--timeout 0" "--resolver nonsense" \
+    "--host mx.example:0" "--host mx.example:x"; do
+	# shellcheck disable=SC2086 # the option and its value
+	run tlsa-check $bad ee.test
+	is "$rc:$out" "64:" "check $bad: usage error, nothing written"
+done
+run tlsa-check --host mx.ee.test ee.test
+is "$rc" 64 "check: --host takes no DOMAIN (64)"
+one_line_error tlsa-check "check: --host with a DOMAIN: one line"
+run tlsa-check --anchor root.pem --trust-ad ee.test
+is "$rc" 64 "check: --anchor and --trust-ad exclude each other (64)"
+run tlsa-check --helo 'a b' ee.test
+is "$rc" 64 "check: an EHLO name with a blank is 64"
+run tlsa-check 'a b'
+is "$rc:$out" "64:" "check: a domain with a blank is 64"
+like "$err" "^tlsa-check: bad domain 'a b'$" "check: the diagnostic names it"
+run tlsa-check ''
+is "$rc" 64 "check: an empty domain is 64"
+run tlsa-check --bogus ee.test
+is "$rc" 64 "check: an unknown option is 64"
+one_line_error tlsa-check "check: unknown option: one line"
+run tlsa-check --anchor nosuch.key ee.test
+is "$rc:$out" "66:" "check: a missing anchor file is 66, before any check"
+one_line_error tlsa-check "check: missing anchor: one line"
+run tlsa-check --anchor leaf.pem ee.test
+is "$rc:$out" "65:" "check: an anchor file with no DNSKEY or DS is 65"
+one_line_error tlsa-check "check: malformed anchor: one line"
+run tlsa-check --dns-zone nosuch.zone ee.test
+is "$rc:$out" "66:" "check: a missing zone file is 66"
+printf '"unclosed\n' >bad.zone
+run tlsa-check --dns-zone bad.zone ee.test
+is "$rc:$out" "65:" "check: a zone file with a syntax error is 65"
+run tlsa-check --usage
+is "$rc" 0 "check: --usage is the short usage message"
+like "$out" "--warn-days" "check --usage: lists the options"
+run tlsa-check --help
+like "$out" "--trust-ad" "check --help: the check options"
+
+# --- check: against the offline test bed ---------------------------------------
+for c in knotd kdig ldns-signzone ldns-keygen ldns-key2ds exim4; do
+	if ! PATH=$PATH:/usr/sbin command -v "$c" >/dev/null; then
+		skip 1 "the test bed needs $c"
+		done_testing
+	fi
+done
+. "$MX_SRCDIR/scripts/dane-testbed.sh"
+# Exim reads its keys and writes its log as its own user.
+chmod 755 "$T"
+testbed_make "$T/bed" && testbed_start "$T/bed" ||
+    { echo "the test bed did not come up" >&2; exit 1; }
+B="--resolver $TB_DNS --anchor $TB_ANCHOR --port $TB_PORT"
+
+# shellcheck disable=SC2086 # $B: the bed's options
+run tlsa-check $B ee.test
+is "$rc" 0 "check: a DANE-EE match is 0"
+is "$(printf '%s\n' "$out" | head -n 1)" \
+    "ee.test: verified: a DANE sender can deliver to 1 of 1 host" \
+    "check: the first line is the domain's verdict"
+like "$out" "tlsa _${TB_PORT}._tcp.mx.ee.test: ok, secure" \
+    "check --port: the TLSA name has that port"
+ok "check: no chain and no warning without -v and --warn-days" \
+    [ "$(printf '%s\n' "$out" | grep -c -e 'cert 0:' -e 'warning:')" -eq 0 ]
+# shellcheck disable=SC2086
+run tlsa-check $B --json ee.test
+is "$rc" 0 "check --json: exit 0"
+is "$(printf '%s\n' "$out" | $PY -c 'import json, sys
+o = json.loads(sys.stdin.read())
+h = o["hosts"][0]
+a = h["addresses"][0]
+print(o["domain"], o["verdict"], o["status"], h["tls_out_tlsa_usage"],
+      h["tls_out_dane"], a["depth"], a["matched"][:5],
+      [l["dnssec"] for l in h["lookups"]])')" \
+    "ee.test verified 0 8 yes 0 3 1 1 ['secure', 'secure', 'secure']" \
+    "check --json: one object: verdict, usage mask, depth, matched, dnssec"
+# shellcheck disable=SC2086
+run tlsa-check $B ee.test digest.test
+is "$rc" 1 "check: two domains, one mismatch: 1"
+is "$(printf '%s\n' "$out" | grep '^[^ ]' | cut -d : -f 1-2)" \
+    "ee.test: verified
+digest.test: mismatch" "check: one report per domain, in order"
+printf '%s\n' digest.test '# a comment' '' ee.test >domains
+# shellcheck disable=SC2086
+run sh -c "tlsa-check $B <domains"
+is "$rc:$(printf '%s\n' "$out" | grep '^[^ ]' | cut -d : -f 1-2)" \
+    "1:digest.test: mismatch
+ee.test: verified" "check: domains on standard input, comments skipped"
+# shellcheck disable=SC2086
+run sh -c "tlsa-check $B ee.test - <domains"
+is "$(printf '%s\n' "$out" | grep -c '^[^ ]')" 3 \
+    "check: '-' among the domains is standard input"
+cut -d ' ' -f 1 "$TB_DIR/cases" >all
+# shellcheck disable=SC2086
+run sh -c "tlsa-check $B --jobs 1 <all"
+one=$out
+one_rc=$rc
+# shellcheck disable=SC2086
+run sh -c "tlsa-check $B --jobs 16 <all"
+is "$rc" "$one_rc" "check --jobs 16: the status of --jobs 1"
+ok "check --jobs 16: the same reports in the same order as --jobs 1" \
+    [ "$out" = "$one" ]
+is "$(printf '%s\n' "$out" | grep '^[^ ]' | cut -d : -f 1)" \
+    "$(cat all)" "check --jobs: every domain of the input, in input order"
+# shellcheck disable=SC2086
+run tlsa-check $B --host mx.ee.test
+is "$rc" 0 "check --host: one host, verified"
+like "$(printf '%s\n' "$out" | sed -n 2p)" "^  host mx.ee.test, port $TB_PORT:" \
+    "check --host: no MX preference, the port"
+# shellcheck disable=SC2086
+run tlsa-check $B nexthop.test
+is "$rc" 0 "check: a DANE-TA leaf naming only the next-hop domain passes"
+# shellcheck disable=SC2086
+run tlsa-check $B --host mx.nexthop.test
+is "$rc" 1 "check --host: the same host alone fails: no next-hop domain"
+run tlsa-check --resolver "$TB_DNS" --anchor "$TB_ANCHOR" \
+    --host "mx.ee.test:$TB_PORT"
+is "$rc" 0 "check --host HOST:PORT: the port from the host"
+run tlsa-check --resolver "$TB_DNS" --anchor "$TB_ANCHOR" ee.test
+is "$rc" 1 "check: without --port, port 25, where nothing listens: 1"
+like "$out" "tlsa _25._tcp.mx.ee.test: nxdomain, secure" \
+    "check: without --port the TLSA name is at _25._tcp"
+# shellcheck disable=SC2086
+run tlsa-check $B -v ee.test
+like "$out" "cert 0: subject CN=mx.ee.test" "check -v: the chain"
+# shellcheck disable=SC2086
+run tlsa-check $B --warn-days 36500 ee.test
+is "$rc" 0 "check --warn-days: warnings only, still 0"
+like "$out" "warning: the certificate 'CN=mx.ee.test' expires" \
+    "check --warn-days: a certificate expiring within N days is a warning"
+like "$out" "warning: the RRSIG of the tlsa lookup" \
+    "check --warn-days: an RRSIG expiring within N days is a warning"
+# shellcheck disable=SC2086
+run tlsa-check $B --time 2100000000 ee.test
+is "$rc:$(printf '%s\n' "$out" | head -n 1)" "1:ee.test: bogus" \
+    "check --time: after the signatures expire, bogus: 1"
+# shellcheck disable=SC2086
+run tlsa-check $B --helo client.example.net ee.test
+is "$rc" 0 "check --helo: a good EHLO name"
+(cd "$T" && ldns-keygen -a ECDSAP256SHA256 -k test >other-anchor) &&
+    mv "$T/$(cat "$T/other-anchor").key" "$T/other.key"
+run tlsa-check --resolver "$TB_DNS" --anchor "$T/other.key" \
+    --port "$TB_PORT" ee.test
+is "$rc:$(printf '%s\n' "$out" | head -n 1)" "1:ee.test: bogus" \
+    "check --anchor: another key for test. makes the zone bogus"
+run tlsa-check --resolver "$TB_DNS" --trust-ad --port "$TB_PORT" ee.test
+is "$rc:$(printf '%s\n' "$out" | head -n 1 | cut -d : -f 1-2)" \
+    "1:ee.test: insecure" \
+    "check --trust-ad: a server that does not validate sets no AD: insecure"
+if [ -x /usr/sbin/unbound ]; then
+	U=$(free_port)
+	printf '%s\n' server: "	interface: 127.0.0.1@$U" "	port: $U" \
+	    '	chroot: ""' '	username: ""' "	directory: \"$T\"" \
+	    '	pidfile: ""' '	use-syslog: no' '	do-daemonize: no' \
+	    '	do-not-query-localhost: no' \
+	    "	trust-anchor-file: \"$TB_ANCHOR\"" \
+	    '	local-zone: "test." nodefault' '	verbosity: 0' \
+	    stub-zone: '	name: "test."' "	stub-addr: 127.0.0.1@$TB_DNS_PORT" \
+	    remote-control: '	control-enable: no' >unbound.conf
+	daemon /usr/sbin/unbound -d -c unbound.conf 2>/dev/null
+	i=0
+	until kdig @127.0.0.1 -p "$U" +timeout=1 +retry=0 +short SOA test. \
+	    2>/dev/null | grep -q .; do
+		i=$((i + 1))
+		[ "$i" -lt 50 ] || break
+		sleep 0.1
+	done
+	run tlsa-check --resolver "127.0.0.1@$U" --trust-ad --port "$TB_PORT" \
+	    ee.test bogussig.test
+	is "$rc:$(printf '%s\n' "$out" | grep '^[^ ]' | cut -d : -f 1-2)" \
+	    "1:ee.test: verified
+bogussig.test: bogus" \
+	    "check --trust-ad: unbound validating: secure and bogus as it says"
+else
+	skip 1 "unbound not installed"
+fi
+s=$(date +%s)
+run tlsa-check --resolver "127.0.0.1@$(dead_udp_port)" --timeout 1 \
+    --anchor "$TB_ANCHOR" ee.test
+took=$(($(date +%s) - s))
+is "$rc:$(printf '%s\n' "$out" | head -n 1)" "75:ee.test: tempfail" \
+    "check: a resolver that never answers is 75"
+ok "check --timeout 1: a silent resolver costs no more ($took s)" \
+    [ "$took" -le 3 ]
+# shellcheck disable=SC2086
+run sh -c "tlsa-check $B <."
+is "$rc" 74 "check: standard input that cannot be read is 74"
+one_line_error tlsa-check "check: unreadable standard input: one line"
+# shellcheck disable=SC2086
+run closed_pipe tlsa-check $B ee.test
+is "$rc" 74 "check: a write error is 74"
+
+# --- generate --from-server against the bed's Exim --------------------------
+run tlsa-check generate --from-server "127.0.0.2:$TB_PORT" --host mx.ee.test
+is "$rc:$(printf '%s\n' "$out" | head -n 1)" \
+    "0:_$TB_PORT._tcp.mx.ee.test. IN TLSA 3 1 1 $(openssl x509 \
+    -in "$TB_DIR/pki/ee.crt" -noout -pubkey | openssl pkey -pubin \
+    -outform DER | sha256sum | cut -d ' ' -f 1 | upper)" \
+    "generate --from-server: Exim's chain gives the record the bed publishes"
+
 done_testing
