@@ -300,6 +300,16 @@ is "$rc" 1 "check: two domains, one mismatch: 1"
 is "$(printf '%s\n' "$out" | grep '^[^ ]' | cut -d : -f 1-2)" \
     "ee.test: verified
 digest.test: mismatch" "check: one report per domain, in order"
+# knot refuses a name outside its zones: a temporary failure, which a
+# domain found wrong outranks (a retry cannot mend it).
+# shellcheck disable=SC2086
+run tlsa-check $B ee.test elsewhere.example
+is "$rc:$(printf '%s\n' "$out" | grep '^[^ ]' | cut -d : -f 1-2)" \
+    "75:ee.test: verified
+elsewhere.example: tempfail" "check: a verified domain and a DNS failure: 75"
+# shellcheck disable=SC2086
+run tlsa-check $B elsewhere.example digest.test
+is "$rc" 1 "check: a DNS failure and a mismatch: 1 outranks 75"
 printf '%s\n' digest.test '# a comment' '' ee.test >domains
 # shellcheck disable=SC2086
 run sh -c "tlsa-check $B <domains"
