@@ -31,6 +31,8 @@
 #define JOBS_MAX	256
 #define STDIN_MAX	(1024 * 1024)	/* a PEM chain is a few kB */
 
+static const char *stdin_only[] = { "-", NULL };
+
 static char	*host_opt, *port_opt, *anchor, *warn_opt, *jobs_opt,
 		*helo_opt, *usage_opt, *selector_opt, *mtype_opt,
 		*from_server;
@@ -68,10 +70,11 @@ static struct poptOption check_options[] = {
 /* popt takes the first match: this --usage comes before the common one. */
 static struct poptOption gen_options[] = {
 	{ "host", '\0', POPT_ARG_STRING, &host_opt, 0,
-	  "the owner's host name (default the server's, or the "
+	  "the owner's host name (default the server's name, or the "
 	  "certificate's first name)", "HOST" },
 	{ "port", '\0', POPT_ARG_STRING, &port_opt, 0,
-	  "the owner's port (default 25)", "PORT" },
+	  "the owner's port (default that of --from-server, else 25)",
+	  "PORT" },
 	{ "usage", '\0', POPT_ARG_STRING, &usage_opt, 0,
 	  "certificate usage (default 3, 2 for a CA certificate)", "U" },
 	{ "selector", '\0', POPT_ARG_STRING, &selector_opt, 0,
@@ -100,6 +103,16 @@ name_ok(const char *s)
 		if (*s <= ' ' || *s >= 0x7f || *s == '/' || *s == '\\')
 			return 0;
 	return 1;
+}
+
+/* An address is no host name for an owner or a certificate. */
+static int
+literal(const char *s)
+{
+	unsigned char	a[16];
+
+	return inet_pton(AF_INET, s, a) == 1 ? AF_INET :
+	    inet_pton(AF_INET6, s, a) == 1 ? AF_INET6 : 0;
 }
 
 /* HOST[:PORT] into host (a copy to free) and *port, usage error if bad. */
@@ -141,25 +154,6 @@ worse(int a, int b)
 	return a > b ? a : b;
 }
 
-/* The resolver and anchors are the user's to fix: say so before any check. */
-static void
-check_setup(const struct dane_cfg *cfg)
-{
-	struct dns	*dns;
-	struct dnssec	*sec;
-	char		 err[512];
-
-	if ((dns = dns_new(cfg->resolver, cfg->zone, cfg->timeout, err,
-	    sizeof err)) == NULL)
-		cli_die(dns_new_status(errno), "%s", err);
-	if ((sec = dnssec_new(dns, cfg->anchor, cfg->trust_ad, cfg->now, err,
-	    sizeof err)) == NULL)
-		cli_die(errno == EBADMSG ? MX_DATAERR : errno == ENOMEM ?
-		    MX_SOFTWARE : MX_NOINPUT, "%s", err);
-	dnssec_free(sec);
-	dns_free(dns);
-}
-
 static int
 check(int argc, const char **argv)
 {
@@ -168,7 +162,7 @@ check(int argc, const char **argv)
 	struct dane_domain d;
 	poptContext	 pc;
 	const char	**args;
-	char		*host = NULL, err[256], shown[CLI_SHOWN_NAME];
+	char		*host = NULL, err[512], shown[CLI_SHOWN_NAME];
 	int		 n = 0, i, rc, worst = MX_OK, hport = 0;
 
 	pc = cli_parse(argc, argv, check_options, "[DOMAIN...]", NULL);
@@ -206,7 +200,9 @@ check(int argc, const char **argv)
 			cli_die(MX_USAGE, "bad domain '%s'", cli_show(args[i],
 			    strlen(args[i]), CLI_SHOW_NAME, shown,
 			    sizeof shown));
-	check_setup(&cfg);
+	/* The resolver and anchor are the user's to fix: before any check. */
+	if ((rc = dane_init(&cfg, err, sizeof err)) != 0)
+		cli_die(rc, "%s", err);
 	if ((cfg.ctx = tls_ctx_new(err, sizeof err)) == NULL)
 		cli_die(MX_SOFTWARE, "cannot make a TLS context: %s", err);
 
@@ -215,7 +211,7 @@ check(int argc, const char **argv)
 		print_domain(NULL, &d);
 		dane_domain_free(&d);
 	} else if (n == 0)
-		args = (const char *[]){ "-", NULL }, n = 1;
+		args = stdin_only, n = 1;
 	for (i = 0; host == NULL && i < n; i++) {
 		if (strcmp(args[i], "-") == 0) {
 			if ((rc = dane_check_stream(&cfg, 0, print_domain,
@@ -245,7 +241,8 @@ check(int argc, const char **argv)
  * gives a TLS session, 75 when its addresses cannot be looked up now.
  */
 static STACK_OF(X509) *
-server_chain(const char *host, int port, int *status)
+server_chain(const char *host, int port, int *status, char *why,
+    size_t whylen)
 {
 	struct dns_addr	 lit, *addrs = NULL, *a4 = NULL, *a6 = NULL;
 	struct dns	*dns;
@@ -256,15 +253,12 @@ server_chain(const char *host, int port, int *status)
 	enum dns_status	 st4 = DNS_OK, st6 = DNS_OK;
 	size_t		 n = 0, n4 = 0, n6 = 0, i;
 	char		 err[256], err6[256], helo[256];
-	int		 literal;
 
 	if ((dns = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout,
 	    err, sizeof err)) == NULL)
 		cli_die(dns_new_status(errno), "%s", err);
-	literal = inet_pton(AF_INET, host, lit.a) == 1 ? AF_INET :
-	    inet_pton(AF_INET6, host, lit.a) == 1 ? AF_INET6 : 0;
-	if (literal) {
-		lit.af = literal;
+	if ((lit.af = literal(host)) != 0) {
+		inet_pton(lit.af, host, lit.a);
 		addrs = &lit;
 		n = 1;
 	} else {
@@ -274,7 +268,7 @@ server_chain(const char *host, int port, int *status)
 		if (n4 + n6 == 0) {
 			*status = st4 == DNS_TEMPFAIL || st6 == DNS_TEMPFAIL ?
 			    MX_TEMPFAIL : MX_UNAVAILABLE;
-			cli_warn("cannot look up '%s': %s", host,
+			snprintf(why, whylen, "cannot look up '%s': %s", host,
 			    st4 != DNS_OK ? err : err6);
 			goto done;
 		}
@@ -295,18 +289,23 @@ server_chain(const char *host, int port, int *status)
 		memset(&info, 0, sizeof info);
 		if (smtp_connect(&s, &addrs[i], port, dns_opt_timeout, err,
 		    sizeof err) != SMTP_OK) {
-			cli_warn("cannot connect to '%s': %s", host, err);
+			snprintf(why, whylen, "cannot connect to '%s': %s",
+			    host, err);
+			cli_info("%s", why);
 			continue;
 		}
 		if (smtp_starttls(&s, helo, NULL, NULL, err, sizeof err) ==
-		    SMTP_OK && tls_start(ctx, &s, NULL, literal ? host_opt :
+		    SMTP_OK && tls_start(ctx, &s, NULL, lit.af ? host_opt :
 		    host, &info, err, sizeof err) == SMTP_OK &&
 		    info.chain != NULL && sk_X509_num(info.chain) > 0) {
 			chain = X509_chain_up_ref(info.chain);
 			*status = MX_OK;
-		} else
-			cli_warn("cannot start TLS with '%s' at %s: %s", host,
-			    s.peer, err[0] ? err : "no certificate");
+		} else {
+			snprintf(why, whylen, "cannot start TLS with '%s' at "
+			    "%s: %s", host, s.peer, err[0] ? err :
+			    "no certificate");
+			cli_info("%s", why);
+		}
 		tls_info_free(&info);
 		smtp_close(&s);
 	}
@@ -486,9 +485,12 @@ generate(int argc, const char **argv)
 			cli_die(MX_USAGE, "--from-server takes no CERT");
 		sport = port;
 		shost = host_port("--from-server", from_server, &sport);
-		if ((certs = server_chain(shost, sport, &rc)) == NULL)
-			cli_die(rc, "no chain from '%s'", from_server);
-		if (owner(&g, host_opt ? host_opt : shost, port, NULL) < 0)
+		if ((certs = server_chain(shost, sport, &rc, err,
+		    sizeof err)) == NULL)
+			cli_die(rc, "%s", err);
+		/* The records are for the service asked, unless told. */
+		if (owner(&g, host_opt ? host_opt : literal(shost) ? NULL :
+		    shost, port_opt ? port : sport, certs) < 0)
 			cli_die(MX_USAGE, "generate needs --host");
 		rc = emit_chain(&g, certs, shost);
 		sk_X509_pop_free(certs, X509_free);
@@ -497,7 +499,7 @@ generate(int argc, const char **argv)
 		return rc != MX_OK ? rc : cli_flush_stdout();
 	}
 	if (n == 0)
-		args = (const char *[]){ "-", NULL }, n = 1;
+		args = stdin_only, n = 1;
 	for (i = 0; i < n && rc == MX_OK; i++) {
 		certs = NULL;
 		key = NULL;
