@@ -132,10 +132,15 @@ print_domain(void *arg, const struct dane_domain *d)
 	fflush(stdout);
 }
 
-/* A check whose outcome is worse: 1 outranks 75, which outranks 0. */
+/*
+ * The worse of two outcomes: an input that cannot be read first, then a
+ * domain found wrong (a retry cannot mend it), then a DNS failure (75).
+ */
 static int
 worse(int a, int b)
 {
+	if (a == MX_IOERR || b == MX_IOERR)
+		return MX_IOERR;
 	if (a == MX_REJECT || b == MX_REJECT)
 		return MX_REJECT;
 	return a > b ? a : b;
@@ -212,8 +217,7 @@ check(int argc, const char **argv)
 			print_domain(NULL, &d);
 			dane_domain_free(&d);
 		}
-		worst = rc == MX_IOERR || worst == MX_IOERR ? MX_IOERR :
-		    worse(worst, rc);
+		worst = worse(worst, rc);
 	}
 	free(host);
 	SSL_CTX_free(cfg.ctx);
