@@ -272,6 +272,13 @@ now(const struct dnssec *v)
 	return v->now != 0 ? v->now : time(NULL);
 }
 
+/* Where answers come from, for a reason. */
+static const char *
+server(const struct dnssec *v)
+{
+	return v->dns != NULL ? dns_server(v->dns) : "the answer judged";
+}
+
 /* One query of the current lookup, within its bounds. */
 static enum dns_status
 query(struct dnssec *v, const ldns_rdf *name, ldns_rr_type type, int flags,
@@ -1036,7 +1043,7 @@ step(struct dnssec *v, struct zone *z, const ldns_rdf *name,
 	}
 	if (is_referral(p)) {
 		seterr(err, errlen, "DS of '%s': a referral from %s: not a "
-		    "recursive resolver", n, dns_server(v->dns));
+		    "recursive resolver", n, server(v));
 		goto done;
 	}
 	if ((ds = pick(ldns_pkt_answer(p), name, LDNS_RR_TYPE_DS, 0)) ==
@@ -1392,7 +1399,7 @@ lookup_validated(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
 		if (is_referral(p)) {
 			snprintf(ans->reason, sizeof ans->reason, "a referral "
 			    "from %s: not a recursive resolver",
-			    dns_server(v->dns));
+			    server(v));
 			st = DNS_TEMPFAIL;
 			goto out;
 		}
@@ -1509,10 +1516,10 @@ lookup_trusted(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
 			ans->sec = DNSSEC_BOGUS;
 			snprintf(ans->reason, sizeof ans->reason, "%s answers "
 			    "SERVFAIL, and with CD set: it holds the answer "
-			    "bogus", dns_server(v->dns));
+			    "bogus", server(v));
 		} else
 			snprintf(why, sizeof why, "%s answered SERVFAIL",
-			    dns_server(v->dns));
+			    server(v));
 	}
 	if (st != DNS_OK) {
 		snprintf(ans->reason, sizeof ans->reason, "%s", why);
@@ -1525,7 +1532,7 @@ lookup_trusted(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
 		if (ans->sec == DNSSEC_INSECURE)
 			snprintf(ans->reason, sizeof ans->reason, zone ?
 			    "answers from a zone file are not validated" :
-			    "%s did not set the AD bit", dns_server(v->dns));
+			    "%s did not set the AD bit", server(v));
 	}
 	ans->chain_sec = ans->sec;
 	if ((cur = ldns_rdf_clone(qname)) == NULL || names_push(ans, cur))

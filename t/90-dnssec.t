@@ -462,6 +462,46 @@ run "$L" --judge "$T/flipped" --time "$JUDGED"
 like "$(field sec) $(field reason)" "^bogus RRSIG for 'www.test' A does not verify" \
     "judged with one bit of the signature flipped: bogus"
 
+# strip IN OUT N: the answer IN without the Nth RRset of its authority
+# section (counting from 1), and the RRSIGs over it, into OUT
+strip() {
+	$PY - "$@" <<'EOF2'
+import sys
+import dns.message
+import dns.rdatatype
+m = dns.message.from_wire(open(sys.argv[1], "rb").read())
+plain = [r for r in m.authority if r.rdtype != dns.rdatatype.RRSIG]
+gone = plain[int(sys.argv[3]) - 1]
+m.authority = [r for r in m.authority if r.name != gone.name or
+               (r.rdtype != gone.rdtype and r.covers != gone.rdtype)]
+open(sys.argv[2], "wb").write(m.to_wire())
+EOF2
+}
+strip "$C/x_w_n3_test-TXT" "$T/w3" 1
+run "$L" --judge "$T/w3" --time "$JUDGED"
+is "$(field sec) $(field reason)" "bogus 'x.w.n3.test' TXT from a wildcard, without the proof that no closer name exists" \
+    "an NSEC3 wildcard answer without its NSEC3: bogus"
+strip "$C/foo_sec_test-TXT" "$T/w1" 1
+run "$L" --judge "$T/w1" --time "$JUDGED"
+is "$(field sec)" bogus "an NSEC wildcard answer without its NSEC: bogus"
+# the authority sections: the SOA, then the two NSEC (NSEC3) records of
+# the proof, one for the name, one for the wildcard
+strip "$C/nope_test-A" "$T/nx" 1
+run "$L" --judge "$T/nx" --time "$JUDGED"
+is "$(field status) $(field sec)" "nxdomain secure" \
+    "without the SOA, which proves nothing: still secure"
+for n in 2 3; do
+	strip "$C/nope_test-A" "$T/nx" "$n"
+	run "$L" --judge "$T/nx" --time "$JUDGED"
+	is "$(field status) $(field sec) $(field reason)" \
+	    "nxdomain bogus the NSEC records of 'test' do not prove that 'nope.test' does not exist" \
+	    "NSEC nxdomain without NSEC $n of the proof: bogus"
+	strip "$C/nope_n3_test-A" "$T/nx3" "$n"
+	run "$L" --judge "$T/nx3" --time "$JUDGED"
+	is "$(field status) $(field sec)" "nxdomain bogus" \
+	    "NSEC3 nxdomain without NSEC3 $n of the proof: bogus"
+done
+
 # -- drill -S agrees -----------------------------------------------------
 # drill's status: 0 a chain chased to the anchor, 29 no trusted key on
 # the way (an unsigned delegation), 35 a signature that does not verify.
