@@ -168,6 +168,8 @@ run tc --json tlsains.test
 is "$(j '[l["what"] + ":" + l["dnssec"] for l in d["hosts"][0]["lookups"]]')" \
     "a:secure aaaa:secure tlsa:insecure" \
     "tlsains.test: addresses secure, the TLSA insecure"
+is "$(j '[t["usable"] for t in d["hosts"][0]["tlsa"]]')/$(j 'd["hosts"][0]["tlsa"][0]["why"]')" \
+    "false/not DNSSEC-secure" "tlsains.test: an insecure record is no usable one"
 
 # Bogus TLSA (a signature edited, an RRSIG gone): no connection at all.
 for dom in bogussig.test nosig.test; do
@@ -231,16 +233,22 @@ is "$?/$(grep -c '^[a-z.]*: verified' "$T/out")" 0/3 "stdin: 0 when all pass"
 		printf '@ MX 10 mx%s\nmx%s A 127.0.0.3%s\n' "$n" "$n" "$n"
 		printf '_%s._tcp.mx%s TLSA 3 1 1 %s\n' "$TB_PORT" "$n" "$HOST"
 	done
+	# a domain without delay, for the order of the output
+	printf '$ORIGIN fast.test.\n@ MX 10 mx\nmx A 127.0.0.35\n'
+	printf '_%s._tcp.mx TLSA 3 1 1 %s\n' "$TB_PORT" "$HOST"
 } >"$T/par.zone"
 for n in 1 2 3 4; do
 	daemon $PY "$MX_SRCDIR/scripts/smtp-tls-server" \
 	    --listen "127.0.0.3$n:$TB_PORT" --cert "$PKI/host.pem" \
 	    --key "$PKI/host.key" --delay 1
 done
+daemon $PY "$MX_SRCDIR/scripts/smtp-tls-server" \
+    --listen "127.0.0.35:$TB_PORT" --cert "$PKI/host.pem" \
+    --key "$PKI/host.key"
 $PY - "$TB_PORT" <<'EOF' || echo "# a slow server did not come up"
 import socket, sys, time
 end = time.time() + 5
-for n in range(1, 5):
+for n in range(1, 6):
     while True:
         try:
             socket.create_connection(("127.0.0.3%d" % n, int(sys.argv[1])),
@@ -264,5 +272,11 @@ ok "par.test: one host waited its second" awk -v s="$one" \
     'BEGIN { exit !(s >= 0.9) }'
 ok "par.test: the domain took under 2 s, not the 4 s of the sum" \
     awk -v s="$wall" 'BEGIN { exit !(s < 2) }'
+
+# Two domains at once from stdin: the slow one first, printed first.
+printf '%s\n' par.test fast.test | tlsa-check --dns-zone "$T/par.zone" \
+    --trust-ad --port "$TB_PORT" --timeout 5 --jobs 2 >"$T/out"
+is "$?/$(sed 's/: .*//' "$T/out" | grep -v '^ ' | tr '\n' ' ')" \
+    "0/par.test fast.test " "stdin: the slow domain's report first"
 
 done_testing
