@@ -25,6 +25,8 @@
 
 /* Host threads of one domain at once; more hosts wait for a free one. */
 #define HOST_THREADS	16
+/* A host's lookups: A, AAAA, TLSA at the expanded name, at the original. */
+#define HOST_LOOKUPS	4
 /* A line of the stream longer than this is no domain name. */
 #define STREAM_LINE_MAX	1024
 
@@ -181,8 +183,9 @@ lookup_set(struct dane_lookup *l, const char *what, const char *name,
 }
 
 /*
- * Look up type at name and keep the lookup in the host's list.  The
- * answer is the caller's to free.
+ * Look up type at name and keep the lookup in the host's list, which has
+ * room for HOST_LOOKUPS, so that a pointer to one stays good.  The answer
+ * is the caller's to free.
  */
 static struct dane_lookup *
 host_lookup(struct dane_host *h, struct resolver *r, const char *what,
@@ -192,10 +195,8 @@ host_lookup(struct dane_host *h, struct resolver *r, const char *what,
 
 	memset(a, 0, sizeof *a);
 	dnssec_lookup(r->sec, name, type, a);
-	l = reallocarray(h->lookups, h->nlookups + 1, sizeof *l);
-	if (l == NULL)
+	if (h->nlookups >= HOST_LOOKUPS)
 		return NULL;
-	h->lookups = l;
 	l = &h->lookups[h->nlookups++];
 	lookup_set(l, what, name, a);
 	return l;
@@ -473,6 +474,26 @@ warnings(const struct dane_cfg *cfg, struct dane_host *h)
 	}
 }
 
+/* Why there is no DANE for a host with no TLSA or an insecure lookup. */
+static void
+insecure_why(const struct dane_host *h, enum dane_verdict v, char *buf,
+    size_t size)
+{
+	size_t	i;
+
+	snprintf(buf, size, "no TLSA records, no DANE");
+	if (v != DANE_INSECURE)
+		return;
+	for (i = 0; i < h->nlookups; i++)
+		if (h->lookups[i].sec == DNSSEC_INSECURE) {
+			snprintf(buf, size, "the %s lookup of '%s' is "
+			    "insecure, no DANE", h->lookups[i].what,
+			    h->lookups[i].name);
+			return;
+		}
+	snprintf(buf, size, "an insecure lookup, no DANE");
+}
+
 /*
  * Connect to every address: with DANE when usable records were found
  * (RFC 7672 3), else opportunistic TLS, which is what a sender does then,
@@ -487,9 +508,9 @@ sessions(const struct dane_cfg *cfg, struct dane_host *h,
 	struct tlsa	**usable = NULL;
 	const char	*names[1];
 	size_t		 i, n = 0, connected = 0, tls = 0, ok = 0, bad = 0;
-	size_t		 mism = 0;
+	size_t		 mism = 0, plain = 0;
 	struct dane_addr *first_bad = NULL;
-	char		*conn;
+	char		*conn, why[512];
 
 	if (v == DANE_VERIFIED) {
 		if ((usable = calloc(h->ntlsa, sizeof *usable)) == NULL) {
@@ -528,6 +549,9 @@ sessions(const struct dane_cfg *cfg, struct dane_host *h,
 		connected++;
 		if (a->fail != SMTP_OK) {
 			bad++;
+			/* without TLSA a sender goes on in clear text */
+			if (a->fail == SMTP_NOTLS || a->fail == SMTP_TLS)
+				plain++;
 			continue;
 		}
 		tls++;
@@ -582,10 +606,14 @@ sessions(const struct dane_cfg *cfg, struct dane_host *h,
 			    "delivers here with TLS, unauthenticated");
 		break;
 	default:
-		verdict(h, v, 1, "%s: a sender delivers here %s", v ==
-		    DANE_NO_TLSA ? "no TLSA records" : "no DANE, the DNS is "
-		    "not DNSSEC-secure", tls > 0 ? "with unauthenticated TLS" :
-		    "in clear text");
+		insecure_why(h, v, why, sizeof why);
+		if (tls + plain == 0)
+			verdict(h, v, 0, "%s, and no address gets as far as "
+			    "STARTTLS: a sender defers delivery here", why);
+		else
+			verdict(h, v, 1, "%s: a sender delivers here %s", why,
+			    tls > 0 ? "with unauthenticated TLS" :
+			    "in clear text");
 		break;
 	}
 }
@@ -601,6 +629,10 @@ check_host(const struct dane_cfg *cfg, struct dane_host *h,
 	const struct dnssec_answer *chain;
 
 	h->verdict = DANE_TEMPFAIL;
+	if ((h->lookups = calloc(HOST_LOOKUPS, sizeof *h->lookups)) == NULL) {
+		verdict(h, DANE_TEMPFAIL, 0, "out of memory");
+		return;
+	}
 	if (resolver_open(cfg, &r, err, sizeof err) != 0) {
 		verdict(h, DANE_TEMPFAIL, 0, "%s", err);
 		return;
