@@ -29,7 +29,9 @@ struct dane_cfg {
 	int		 port;		/* 25 */
 	const char	*helo;		/* EHLO name */
 	int		 warn_days;	/* 0: no warnings */
-	int		 jobs;		/* connections at once, at least 1 */
+	int		 jobs;		/* dane_check_stream's domains at once,
+					   at least 1 (a domain's hosts are
+					   checked all at once, up to 16) */
 	SSL_CTX		*ctx;
 };
 
@@ -61,8 +63,14 @@ struct dane_lookup {
 struct dane_addr {
 	char		 text[64];	/* "192.0.2.1", "2001:db8::1" */
 	struct dns_addr	 addr;
+	int		 tried;		/* 0: no connection was tried (a
+					   bogus or failed lookup) */
 	enum smtp_fail	 fail;		/* SMTP_OK: a TLS session was up */
 	char		 error[256];
+	/*
+	 * tls.matched is an index into the host's tlsa[] (not into the
+	 * usable records tls_start was given), or -1.
+	 */
 	struct tls_info	 tls;
 	double		 seconds;	/* connect to the end of the handshake */
 };
@@ -105,7 +113,19 @@ struct dane_domain {
 	enum dane_verdict verdict;	/* the worst host's */
 	int		 status;	/* exit status: 0, 1 or 75 */
 	char		 error[256];	/* when no host could be named */
+	/* --warn-days for the MX lookup's RRSIG, malformed MX records */
+	char		**warnings;
+	size_t		 nwarnings;
 };
+
+/*
+ * Check once what every check opens again: the resolver (--resolver,
+ * --dns-zone) and the trust anchor, so that a tool can refuse them before
+ * any check.  0, or the exit status (MX_USAGE for a bad address, MX_NOINPUT
+ * for an anchor or zone file that cannot be read, MX_DATAERR for one that
+ * is malformed) with the reason in err.
+ */
+int	dane_init(const struct dane_cfg *, char *, size_t);
 
 /*
  * Check domain: its MX hosts (the domain itself when it has no MX, RFC 5321
