@@ -63,6 +63,10 @@ struct dane_addr {
 	struct dns_addr	 addr;
 	enum smtp_fail	 fail;		/* SMTP_OK: a TLS session was up */
 	char		 error[256];
+	/*
+	 * tls.matched is an index into the host's tlsa[] (not into the
+	 * usable records tls_start was given), or -1.
+	 */
 	struct tls_info	 tls;
 	double		 seconds;	/* connect to the end of the handshake */
 };
@@ -105,7 +109,19 @@ struct dane_domain {
 	enum dane_verdict verdict;	/* the worst host's */
 	int		 status;	/* exit status: 0, 1 or 75 */
 	char		 error[256];	/* when no host could be named */
+	/* --warn-days for the MX lookup's RRSIG, malformed MX records */
+	char		**warnings;
+	size_t		 nwarnings;
 };
+
+/*
+ * Check once what every check opens again: the resolver (--resolver,
+ * --dns-zone) and the trust anchor, so that a tool can refuse them before
+ * any check.  0, or the exit status (MX_USAGE for a bad address, MX_NOINPUT
+ * for an anchor or zone file that cannot be read, MX_DATAERR for one that
+ * is malformed) with the reason in err.
+ */
+int	dane_init(const struct dane_cfg *, char *, size_t);
 
 /*
  * Check domain: its MX hosts (the domain itself when it has no MX, RFC 5321

@@ -86,6 +86,8 @@ struct dns {
 
 	struct entry	 cache[CACHE_SLOTS];
 	size_t		 cached;
+
+	struct timespec	 deadline;	/* no query beyond (0: none) */
 };
 
 static void
@@ -1124,15 +1126,67 @@ answer_status(const struct dns *d, const ldns_pkt *q, const ldns_pkt *a,
 	}
 }
 
+/* When a query must be over: its timeout, or the deadline when sooner. */
+static void
+query_end(const struct dns *d, struct timespec *end)
+{
+	clock_gettime(CLOCK_MONOTONIC, end);
+	end->tv_sec += d->timeout;
+	if (d->deadline.tv_sec != 0 && (d->deadline.tv_sec < end->tv_sec ||
+	    (d->deadline.tv_sec == end->tv_sec &&
+	    d->deadline.tv_nsec < end->tv_nsec)))
+		*end = d->deadline;
+}
+
+/*
+ * Send q and take its answer into *a, asking again over TCP when it comes
+ * truncated, all within the time query_end gives.  DNS_OK, or
+ * DNS_TEMPFAIL with the reason in err (*a NULL).
+ */
+static enum dns_status
+exchange(struct dns *d, const ldns_pkt *q, ldns_pkt **a, char *err,
+    size_t errlen)
+{
+	struct timespec	 end;
+	ldns_status	 s;
+	const char	*over = "";
+	char		 why[128];
+
+	query_end(d, &end);
+	ldns_resolver_set_usevc(d->res, false);
+	s = send_within(d, q, a, &end, UDP_TRIES, 1);
+	if (s == LDNS_STATUS_OK && *a != NULL && ldns_pkt_tc(*a)) {
+		/* RFC 7766 5: truncated over UDP, asked again over TCP */
+		ldns_pkt_free(*a);
+		ldns_resolver_set_usevc(d->res, true);
+		s = send_within(d, q, a, &end, 1, 2);
+		ldns_resolver_set_usevc(d->res, false);
+		over = " over TCP after a truncated answer";
+	}
+	if (s == LDNS_STATUS_OK && *a != NULL)
+		return DNS_OK;
+	if (*a != NULL)
+		ldns_pkt_free(*a);
+	*a = NULL;
+	if (wire_error(s))
+		seterr(err, errlen, "a malformed answer from %s%s: %s",
+		    d->server, over, reason(s, why, sizeof why));
+	else if (s == LDNS_STATUS_NETWORK_ERR || s == LDNS_STATUS_OK)
+		seterr(err, errlen, "no answer from %s%s within %d s",
+		    d->server, over, d->timeout);
+	else
+		seterr(err, errlen, "no answer from %s%s: %s", d->server,
+		    over, reason(s, why, sizeof why));
+	return DNS_TEMPFAIL;
+}
+
 static enum dns_status
 resolve_query(struct dns *d, const ldns_rdf *qname, struct rrset *set,
     char *err, size_t errlen)
 {
-	struct timespec	 end;
 	ldns_pkt	*q = NULL, *a = NULL;
 	ldns_status	 s;
 	enum dns_status	 st;
-	const char	*over = "";
 	char		 why[128];
 
 	s = ldns_resolver_prepare_query_pkt(&q, d->res, qname,
@@ -1142,33 +1196,9 @@ resolve_query(struct dns *d, const ldns_rdf *qname, struct rrset *set,
 		    reason(s, why, sizeof why));
 		return DNS_TEMPFAIL;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += d->timeout;
-	ldns_resolver_set_usevc(d->res, false);
-	s = send_within(d, q, &a, &end, UDP_TRIES, 1);
-	if (s == LDNS_STATUS_OK && a != NULL && ldns_pkt_tc(a)) {
-		/* RFC 7766 5: truncated over UDP, asked again over TCP */
-		ldns_pkt_free(a);
-		ldns_resolver_set_usevc(d->res, true);
-		s = send_within(d, q, &a, &end, 1, 2);
-		ldns_resolver_set_usevc(d->res, false);
-		over = " over TCP after a truncated answer";
-	}
-	if (s == LDNS_STATUS_OK && a != NULL)
+	st = exchange(d, q, &a, err, errlen);
+	if (st == DNS_OK)
 		st = answer_status(d, q, a, qname, set, err, errlen);
-	else if (wire_error(s)) {
-		seterr(err, errlen, "a malformed answer from %s%s: %s",
-		    d->server, over, reason(s, why, sizeof why));
-		st = DNS_TEMPFAIL;
-	} else if (s == LDNS_STATUS_NETWORK_ERR || s == LDNS_STATUS_OK) {
-		seterr(err, errlen, "no answer from %s%s within %d s",
-		    d->server, over, d->timeout);
-		st = DNS_TEMPFAIL;
-	} else {
-		seterr(err, errlen, "no answer from %s%s: %s", d->server,
-		    over, reason(s, why, sizeof why));
-		st = DNS_TEMPFAIL;
-	}
 	ldns_pkt_free(q);
 	if (a != NULL)
 		ldns_pkt_free(a);
@@ -1420,6 +1450,196 @@ dns_ptr(struct dns *d, const char *ip, char ***names, size_t *n, char *err,
 		return DNS_PERMFAIL;
 	}
 	return dns_query(d, q, LDNS_RR_TYPE_PTR, names, n, err, errlen);
+}
+
+/*
+ * The answer to a raw query, from the zone file: the records of type at
+ * qname and along its CNAMEs, with the RRSIGs the file holds for them.
+ */
+static enum dns_status
+zone_packet(const struct dns *d, const ldns_rdf *qname, ldns_rr_type type,
+    ldns_pkt **pkt, char *err, size_t errlen)
+{
+	const ldns_rdf	*name = qname, *next;
+	ldns_pkt	*p;
+	ldns_rr		*q, *rr, *c;
+	ldns_rr_type	 t, covered;
+	size_t		 lo, i;
+	int		 found;
+
+	if ((p = ldns_pkt_new()) == NULL || (q = ldns_rr_new()) == NULL)
+		goto nomem;
+	ldns_rr_set_owner(q, ldns_rdf_clone(qname));
+	ldns_rr_set_type(q, type);
+	ldns_rr_set_class(q, LDNS_RR_CLASS_IN);
+	ldns_rr_set_question(q, true);
+	if (ldns_rr_owner(q) == NULL ||
+	    !ldns_pkt_push_rr(p, LDNS_SECTION_QUESTION, q)) {
+		ldns_rr_free(q);
+		goto nomem;
+	}
+	ldns_pkt_set_qr(p, true);
+	ldns_pkt_set_aa(p, true);
+	for (int hops = 0;; hops++) {
+		lo = zone_lower_bound(d, name);
+		next = NULL;
+		found = 0;
+		for (i = lo; i < d->nrrs &&
+		    names_equal(ldns_rr_owner(d->rrs[i]), name); i++) {
+			rr = d->rrs[i];
+			t = ldns_rr_get_type(rr);
+			covered = t == LDNS_RR_TYPE_RRSIG &&
+			    ldns_rr_rrsig_typecovered(rr) != NULL ?
+			    ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr)) : 0;
+			if (t != type && !is_cname(rr) && covered != type &&
+			    covered != LDNS_RR_TYPE_CNAME)
+				continue;
+			if ((c = ldns_rr_clone(rr)) == NULL ||
+			    !ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, c)) {
+				ldns_rr_free(c);
+				goto nomem;
+			}
+			if (t == type)
+				found = 1;
+			else if (is_cname(rr))
+				next = ldns_rr_rdf(rr, 0);
+		}
+		/* as zone_query: an empty non-terminal exists */
+		if (i == lo && !(lo < d->nrrs && ldns_dname_is_subdomain(
+		    ldns_rr_owner(d->rrs[lo]), name))) {
+			ldns_pkt_set_rcode(p, LDNS_RCODE_NXDOMAIN);
+			break;
+		}
+		if (found || next == NULL || type == LDNS_RR_TYPE_CNAME)
+			break;
+		if (hops == CHAIN_MAX) {
+			ldns_pkt_free(p);
+			return chain_too_long(err, errlen);
+		}
+		name = next;
+	}
+	*pkt = p;
+	return DNS_OK;
+nomem:
+	ldns_pkt_free(p);
+	seterr(err, errlen, "out of memory");
+	return DNS_TEMPFAIL;
+}
+
+/* dns_packet's checks of an answer, as answer_status's for dns_txt. */
+static enum dns_status
+packet_status(const struct dns *d, const ldns_pkt *q, const ldns_pkt *a,
+    const ldns_rdf *qname, ldns_rr_type type, int *rcodep, char *err,
+    size_t errlen)
+{
+	ldns_lookup_table	*rc;
+	ldns_pkt_rcode		 rcode = ldns_pkt_get_rcode(a);
+
+	if (!ldns_pkt_qr(a) || ldns_pkt_id(a) != ldns_pkt_id(q) ||
+	    ldns_pkt_get_opcode(a) != LDNS_PACKET_QUERY ||
+	    ((rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) &&
+	    !same_question(a, qname, type))) {
+		seterr(err, errlen, "an answer from %s that does not match "
+		    "the query", d->server);
+		return DNS_TEMPFAIL;
+	}
+	if (ldns_pkt_tc(a)) {
+		seterr(err, errlen, "a truncated answer from %s", d->server);
+		return DNS_TEMPFAIL;
+	}
+	if (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN)
+		return DNS_OK;
+	if (rcodep != NULL)
+		*rcodep = rcode;
+	rc = ldns_lookup_by_id(ldns_rcodes, rcode);
+	seterr(err, errlen, "%s answered %s", d->server,
+	    rc != NULL ? rc->name : "an unknown rcode");
+	return DNS_TEMPFAIL;
+}
+
+enum dns_status
+dns_packet(struct dns *d, const char *name, int type, int flags,
+    ldns_pkt **pkt, int *rcode, char *err, size_t errlen)
+{
+	ldns_rdf	*qname = NULL;
+	ldns_pkt	*q = NULL, *a = NULL;
+	ldns_status	 s;
+	enum dns_status	 st;
+	char		 why[128];
+
+	*pkt = NULL;
+	if (rcode != NULL)
+		*rcode = LDNS_RCODE_NOERROR;
+	if (name == NULL || *name == '\0')
+		s = LDNS_STATUS_DOMAINNAME_UNDERFLOW;
+	else
+		s = ldns_str2rdf_dname(&qname, name);
+	if (s != LDNS_STATUS_OK) {
+		seterr(err, errlen, "bad domain name: %s",
+		    reason(s, why, sizeof why));
+		return DNS_PERMFAIL;
+	}
+	ldns_dname2canonical(qname);
+	if (d->broken[0] != '\0') {
+		seterr(err, errlen, "%s", d->broken);
+		st = DNS_TEMPFAIL;
+	} else if (d->zone != NULL)
+		st = zone_packet(d, qname, type, pkt, err, errlen);
+	else if ((s = ldns_resolver_prepare_query_pkt(&q, d->res, qname,
+	    type, LDNS_RR_CLASS_IN, LDNS_RD)) != LDNS_STATUS_OK) {
+		seterr(err, errlen, "cannot make a query: %s",
+		    reason(s, why, sizeof why));
+		st = DNS_TEMPFAIL;
+	} else {
+		/*
+		 * DO for the RRSIGs and denials.  CD so that a validating
+		 * resolver hands over what it finds bogus, for us to judge;
+		 * for --trust-ad, AD instead (RFC 6840 5.7) so that it says
+		 * what it found secure.
+		 */
+		if (flags & (DNS_Q_DNSSEC | DNS_Q_AD))
+			ldns_pkt_set_edns_do(q, true);
+		if (flags & DNS_Q_DNSSEC)
+			ldns_pkt_set_cd(q, true);
+		else if (flags & DNS_Q_AD)
+			ldns_pkt_set_ad(q, true);
+		st = exchange(d, q, &a, err, errlen);
+		if (st == DNS_OK)
+			st = packet_status(d, q, a, qname, type, rcode, err,
+			    errlen);
+		if (st == DNS_OK) {
+			*pkt = a;
+			a = NULL;
+		}
+	}
+	if (q != NULL)
+		ldns_pkt_free(q);
+	if (a != NULL)
+		ldns_pkt_free(a);
+	ldns_rdf_deep_free(qname);
+	return st;
+}
+
+int
+dns_is_zone(const struct dns *d)
+{
+	return d->zone != NULL;
+}
+
+const char *
+dns_server(const struct dns *d)
+{
+	return d->server;
+}
+
+void
+dns_deadline(struct dns *d, int on)
+{
+	memset(&d->deadline, 0, sizeof d->deadline);
+	if (on) {
+		clock_gettime(CLOCK_MONOTONIC, &d->deadline);
+		d->deadline.tv_sec += d->timeout;
+	}
 }
 
 int

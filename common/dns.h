@@ -132,6 +132,14 @@ enum dns_status	 dns_packet(struct dns *, const char *, int, int,
 int		 dns_is_zone(const struct dns *);
 /* The server answers come from ("127.0.0.1@5300"), for diagnostics. */
 const char	*dns_server(const struct dns *);
+/*
+ * With on set, every query that follows, of any kind, ends by the time
+ * the timeout runs out counted from now, whatever is left of its own
+ * timeout; with on 0, each query has the whole timeout again.
+ * dnssec_lookup sets it, so that one validated lookup, every query of its
+ * chain included, takes no longer than the timeout.
+ */
+void		 dns_deadline(struct dns *, int);
 
 /* "ok", "nxdomain", "nodata", "temperror", "permerror". */
 const char	*dns_status_name(enum dns_status);

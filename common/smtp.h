@@ -8,6 +8,7 @@
 #ifndef MX_SMTP_H
 #define MX_SMTP_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <openssl/ssl.h>
 
@@ -87,11 +88,33 @@ const char	*smtp_ehlo_param(const struct smtp_reply *, const char *);
 /*
  * The session up to TLS: read the banner (220), EHLO helo (250), check
  * STARTTLS is offered, send STARTTLS, read its 220.  The banner and EHLO
- * reply are returned when the pointers are not NULL (free them).  After
- * SMTP_OK, call tls_start.
+ * reply are returned when the pointers are not NULL (free them), also on
+ * failure as far as they came (an EHLO reply without STARTTLS), empty
+ * when not.  After SMTP_OK, call tls_start.  Bytes the server sent after
+ * its 220 to STARTTLS, before TLS, are SMTP_PROTOCOL.
  */
 enum smtp_fail	 smtp_starttls(struct smtp *, const char *,
 		    struct smtp_reply *, struct smtp_reply *, char *, size_t);
+
+/*
+ * For common/tls.c, which drives OpenSSL on the same non-blocking socket.
+ * smtp_deadline: now plus the timeout, on the monotonic clock, in seconds;
+ * smtp_wait: poll fd for events until then: 1 ready, 0 time is up, -1
+ * poll failed.  smtp_sigpipe_block and _unblock go around an OpenSSL call
+ * that may write, so that a peer gone away is EPIPE, not SIGPIPE (this
+ * thread only).  smtp_ssl_fail: the failure of an OpenSSL call r on ssl
+ * as SMTP_CLOSED (the peer closed or reset, also mid-record) or SMTP_TLS,
+ * the reason prefixed with what; it clears the thread's error queue.
+ */
+struct smtp_sigpipe {
+	sigset_t	 old;
+	int		 pending;
+};
+double		 smtp_deadline(const struct smtp *);
+int		 smtp_wait(int, short, double);
+void		 smtp_sigpipe_block(struct smtp_sigpipe *);
+void		 smtp_sigpipe_unblock(struct smtp_sigpipe *);
+enum smtp_fail	 smtp_ssl_fail(SSL *, int, const char *, char *, size_t);
 
 /* "ok", "timeout", "refused", "closed", "protocol", "reply", "notls",
    "tls", "local": words of the report. */

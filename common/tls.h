@@ -71,6 +71,7 @@ enum smtp_fail	 tls_start(SSL_CTX *, struct smtp *, const struct tls_dane *,
 		    const char *, struct tls_info *, char *, size_t);
 void		 tls_info_free(struct tls_info *);
 
+/* "none", "good", "revoked", "unknown", "invalid". */
 const char	*tls_ocsp_name(enum tls_ocsp);
 
 #endif

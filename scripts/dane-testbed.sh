@@ -1,0 +1,536 @@
+# scripts/dane-testbed.sh: an offline DANE test bed for tlsa-check's tests,
+# the demo and the bench.  A POSIX sh library: source it, then
+#	testbed_make DIR	files only: PKI, DNSSEC keys, signed zones,
+#				DIR/anchor.key, DIR/cases, DIR/hosts
+#	testbed_start DIR	knot and the SMTP servers, as children of the
+#				calling shell (PID 1 here does not reap)
+#	tlsa-check --resolver "$TB_DNS" --anchor "$TB_ANCHOR" \
+#	    --port "$TB_PORT" ee.test
+#	testbed_stop		kill and wait for them (safe in an EXIT trap)
+#
+# The signed zone test. holds one case per child name (ee.test is a signed
+# child zone with a DS; insecure.test and _tcp.mx.tlsains.test are
+# delegated without one).  Every MX host has an address of its own,
+# 127.0.0.N (N from 2), and every SMTP server listens on the one port
+# TB_PORT, so the TLSA records sit at _TB_PORT._tcp.HOST.  The port is
+# picked by testbed_make and written into the zones; testbed_start signs
+# again at another port only when that one has been taken meanwhile.
+#
+# DIR/cases: one line per case, `DOMAIN STATUS VERDICT...`: the exit
+# status of `tlsa-check DOMAIN` and the dane_verdict_name of each MX host
+# in preference order.  DIR/hosts: `HOST STATUS VERDICT` for `tlsa-check
+# --host HOST`.  DIR/servers: `ADDR HOST SERVER CHAIN KEY` for each MX
+# host (SERVER: exim, a mode of scripts/smtp-tls-server, or none).
+#
+# After testbed_start: TB_DIR, TB_DNS (127.0.0.1@PORT, for --resolver),
+# TB_DNS_PORT, TB_ANCHOR, TB_PORT, TB_PIDS.  When t/lib.sh is sourced,
+# the daemons are also in its list, so its EXIT trap stops them.
+#
+# Needs openssl, ldns-keygen, ldns-key2ds, ldns-signzone (ldnsutils),
+# knotd and kdig (knot, knot-dnsutils), exim4 (exim4-daemon-heavy) and
+# /usr/bin/python3.  TB_SRCDIR names the source tree (default $MX_SRCDIR,
+# else .): scripts/smtp-tls-server is taken from there when it exists,
+# else Exim serves every case.
+
+TB_SRCDIR=${TB_SRCDIR:-${MX_SRCDIR:-.}}
+_tb_py=/usr/bin/python3
+_tb_knotd=${KNOTD:-/usr/sbin/knotd}
+_tb_kdig=${KDIG:-$(command -v kdig || echo /usr/bin/kdig)}
+_tb_exim=${EXIM:-/usr/sbin/exim4}
+TB_PIDS=
+
+# The certificates' and signatures' lifetimes: valid from 2025 to 2036,
+# so that a test may pin the clock anywhere in between.
+_tb_inception=20250101000000
+_tb_expiration=20360101000000
+
+_tb_free_port() {
+	$_tb_py -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# _tb_free_on_all PORT ADDR...: whether PORT is free on every address.
+_tb_free_on_all() {
+	$_tb_py - "$@" <<'EOF'
+import socket, sys
+port = int(sys.argv[1])
+for a in sys.argv[2:]:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind((a, port))
+    except OSError:
+        sys.exit(1)
+    s.close()
+EOF
+}
+
+# --- PKI ------------------------------------------------------------------
+
+_tb_ec() {	# _tb_ec KEYFILE
+	openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null |
+	    openssl pkey -out "$1" 2>/dev/null
+}
+
+# _tb_ca NAME SUBJECT [ISSUER]: a CA certificate, self-signed or issued by
+# ISSUER.
+_tb_ca() {
+	_tb_ec "$1.key" || return 1
+	printf '%s\n' 'basicConstraints=critical,CA:true' \
+	    'keyUsage=critical,keyCertSign,cRLSign' \
+	    'subjectKeyIdentifier=hash' >"$1.ext"
+	if [ -z "${3-}" ]; then
+		openssl req -new -x509 -key "$1.key" -subj "$2" -days 4000 \
+		    \
+		    -addext 'basicConstraints=critical,CA:true' \
+		    -addext 'keyUsage=critical,keyCertSign,cRLSign' \
+		    -out "$1.crt" 2>/dev/null
+	else
+		openssl req -new -key "$1.key" -subj "$2" \
+		    2>/dev/null |
+		    openssl x509 -req -CA "$3.crt" -CAkey "$3.key" \
+		    -set_serial "0x$(openssl rand -hex 8)" -days 4000 \
+		    -extfile "$1.ext" -out "$1.crt" 2>/dev/null
+	fi
+}
+
+# _tb_leaf NAME CN SAN [START END]: a server certificate issued by the
+# intermediate CA "int", with NAME.pem the chain a server sends (leaf,
+# then int).  START and END (YYYYMMDDhhmmssZ) give dates in the past.
+_tb_leaf() {
+	_tb_ec "$1.key" || return 1
+	printf '%s\n' 'basicConstraints=critical,CA:false' \
+	    'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' \
+	    "subjectAltName=$3" >"$1.ext"
+	openssl req -new -key "$1.key" -subj "/CN=$2" \
+	    -out "$1.csr" 2>/dev/null || return 1
+	if [ -z "${4-}" ]; then
+		openssl x509 -req -in "$1.csr" -CA int.crt -CAkey int.key \
+		    -set_serial "0x$(openssl rand -hex 8)" -days 3650 \
+		    -extfile "$1.ext" -out "$1.crt" 2>/dev/null || return 1
+	else
+		# openssl x509 takes no dates of its own: openssl ca does.
+		mkdir -p ca.db && : >ca.db/index && echo 01 >ca.db/serial
+		cat >ca.db/conf <<EOF
+[ca]
+default_ca = bed
+[bed]
+database = ca.db/index
+serial = ca.db/serial
+new_certs_dir = ca.db
+default_md = sha256
+policy = any
+unique_subject = no
+[any]
+commonName = supplied
+EOF
+		openssl ca -batch -config ca.db/conf -cert int.crt \
+		    -keyfile int.key -startdate "$4" -enddate "$5" \
+		    -extfile "$1.ext" -notext -in "$1.csr" -out "$1.crt" \
+		    2>/dev/null || return 1
+	fi
+	cat "$1.crt" int.crt >"$1.pem"
+}
+
+# TLSA association data, lower-case hex.
+_tb_spki256() {	# 3 1 1 / 2 1 1 of a certificate
+	openssl x509 -in "$1" -noout -pubkey |
+	    openssl pkey -pubin -outform DER | sha256sum | cut -d ' ' -f 1
+}
+
+_tb_cert256() {	# 3 0 1 / 2 0 1
+	openssl x509 -in "$1" -outform DER | sha256sum | cut -d ' ' -f 1
+}
+
+_tb_pki() {	# in DIR/pki
+	_tb_ca root "/CN=mxkit test root CA" &&
+	_tb_ca int "/CN=mxkit test intermediate CA" root &&
+	_tb_leaf ee mx.ee.test DNS:mx.ee.test &&
+	_tb_leaf ta mx.ta.test DNS:mx.ta.test &&
+	# A DANE-TA leaf naming neither the TLSA base domain nor the domain.
+	_tb_leaf taname wrong.example DNS:wrong.example &&
+	_tb_leaf host mx.example DNS:mx.example &&
+	# A key whose digest is published where the server shows another.
+	_tb_ec other.key &&
+	_tb_leaf expired mx.expired.test DNS:mx.expired.test \
+	    20250101000000Z 20250201000000Z &&
+	# A DANE-TA leaf that names the next-hop domain only (RFC 7672
+	# 3.2.2): it passes when the MX lookup was secure.
+	_tb_leaf nexthop nexthop.test DNS:nexthop.test
+}
+
+# --- The cases --------------------------------------------------------------
+# _tb_table: one line per MX host: ADDR HOST SERVER CERT.  SERVER is exim
+# for the cases Exim serves, else a mode of smtp-tls-server, or none.
+
+_tb_table() {
+	cat <<'EOF'
+127.0.0.2	mx.ee.test	exim	ee
+127.0.0.3	mx.ta.test	exim	ta
+127.0.0.4	mx.taname.test	normal	taname
+127.0.0.5	mx.digest.test	normal	host
+127.0.0.6	mx.bogussig.test	normal	host
+127.0.0.7	mx.insecure.test	normal	host
+127.0.0.8	mx.tlsains.test	normal	host
+127.0.0.9	mx.nosig.test	normal	host
+127.0.0.10	mx.pkix.test	normal	host
+127.0.0.11	real.cname.test	normal	host
+127.0.0.12	mx.expired.test	normal	expired
+127.0.0.13	mx1.multi.test	normal	host
+127.0.0.14	mx2.multi.test	normal	host
+127.0.0.15	mx.nexthop.test	normal	nexthop
+127.0.0.16	mx.badlen.test	normal	host
+127.0.0.17	mx.refused.test	none	host
+127.0.0.18	mx.nostarttls.test	no-starttls	host
+127.0.0.19	nomx.test	normal	host
+EOF
+}
+
+_tb_cases() {
+	cat <<'EOF'
+ee.test 0 verified
+ta.test 0 verified
+taname.test 1 mismatch
+digest.test 1 mismatch
+bogussig.test 1 bogus
+insecure.test 1 insecure
+tlsains.test 1 insecure
+nosig.test 1 bogus
+pkix.test 1 unusable
+cname.test 0 verified
+expired.test 0 verified
+multi.test 1 verified mismatch
+nexthop.test 0 verified
+badlen.test 1 unusable
+refused.test 1 unreachable
+nostarttls.test 1 tls-failed
+nomx.test 0 verified
+EOF
+}
+
+# With --host the TLSA base domain is the host and there is no next-hop
+# domain to match: the next-hop leaf fails there.
+_tb_hostcases() {
+	cat <<'EOF'
+mx.ee.test 0 verified
+mx.ta.test 0 verified
+mx.nexthop.test 1 mismatch
+EOF
+}
+
+# --- DNS --------------------------------------------------------------------
+
+_tb_soa() {	# _tb_soa ORIGIN
+	# shellcheck disable=SC2016 # $ORIGIN and $TTL are the zone file's
+	printf '$ORIGIN %s.\n$TTL 300\n' "$1"
+	printf '@\tSOA\tns.test. hostmaster.test. 1 3600 600 86400 300\n'
+	printf '@\tNS\tns.test.\n'
+}
+
+# _tb_zones PORT: the zone files for SMTP port PORT, signed (in DIR/dns).
+_tb_zones() {
+	_p=$1
+	_host=$(_tb_spki256 ../pki/host.crt)
+	_other=$(openssl pkey -in ../pki/other.key -pubout -outform DER |
+	    sha256sum | cut -d ' ' -f 1)
+	_int=$(_tb_cert256 ../pki/int.crt)
+	_root=$(_tb_cert256 ../pki/root.crt)
+	{
+		_tb_soa ee.test
+		printf '@\tMX\t10 mx\nmx\tA\t127.0.0.2\n'
+		printf '_%s._tcp.mx\tTLSA\t3 1 1 %s\n' "$_p" \
+		    "$(_tb_spki256 ../pki/ee.crt)"
+	} >ee.test.zone
+	{
+		_tb_soa insecure.test
+		printf '@\tMX\t10 mx\nmx\tA\t127.0.0.7\n'
+		printf '_%s._tcp.mx\tTLSA\t3 1 1 %s\n' "$_p" "$_host"
+	} >insecure.test.zone
+	{
+		_tb_soa _tcp.mx.tlsains.test
+		printf '_%s\tTLSA\t3 1 1 %s\n' "$_p" "$_host"
+	} >tlsains.zone
+	{
+		_tb_soa test
+		printf 'ns\tA\t127.0.0.1\n'
+		printf 'ee\tNS\tns.test.\n'
+		ldns-key2ds -n -2 "$_tb_eeksk.key" | sed 's/^[^	 ]*/ee/'
+		_t="_$_p._tcp"
+		cat <<EOF
+ta	MX	10 mx.ta
+mx.ta	A	127.0.0.3
+$_t.mx.ta	TLSA	2 0 1 $_int
+taname	MX	10 mx.taname
+mx.taname	A	127.0.0.4
+$_t.mx.taname	TLSA	2 0 1 $_int
+digest	MX	10 mx.digest
+mx.digest	A	127.0.0.5
+$_t.mx.digest	TLSA	3 1 1 $_other
+bogussig	MX	10 mx.bogussig
+mx.bogussig	A	127.0.0.6
+$_t.mx.bogussig	TLSA	3 1 1 $_host
+insecure	NS	ns.test.
+tlsains	MX	10 mx.tlsains
+mx.tlsains	A	127.0.0.8
+_tcp.mx.tlsains	NS	ns.test.
+nosig	MX	10 mx.nosig
+mx.nosig	A	127.0.0.9
+$_t.mx.nosig	TLSA	3 1 1 $_host
+pkix	MX	10 mx.pkix
+mx.pkix	A	127.0.0.10
+$_t.mx.pkix	TLSA	0 0 1 $_root
+$_t.mx.pkix	TLSA	1 1 1 $_host
+cname	MX	10 mx.cname
+mx.cname	CNAME	real.cname
+real.cname	A	127.0.0.11
+$_t.real.cname	TLSA	3 1 1 $_host
+$_t.mx.cname	TLSA	3 1 1 $_other
+expired	MX	10 mx.expired
+mx.expired	A	127.0.0.12
+$_t.mx.expired	TLSA	3 1 1 $(_tb_spki256 ../pki/expired.crt)
+multi	MX	10 mx1.multi
+multi	MX	20 mx2.multi
+mx1.multi	A	127.0.0.13
+mx2.multi	A	127.0.0.14
+$_t.mx1.multi	TLSA	3 1 1 $_host
+$_t.mx2.multi	TLSA	3 1 1 $_other
+nexthop	MX	10 mx.nexthop
+mx.nexthop	A	127.0.0.15
+$_t.mx.nexthop	TLSA	2 0 1 $_int
+badlen	MX	10 mx.badlen
+mx.badlen	A	127.0.0.16
+$_t.mx.badlen	TLSA	3 1 1 $(printf %.62s "$_host")
+refused	MX	10 mx.refused
+mx.refused	A	127.0.0.17
+$_t.mx.refused	TLSA	3 1 1 $_host
+nostarttls	MX	10 mx.nostarttls
+mx.nostarttls	A	127.0.0.18
+$_t.mx.nostarttls	TLSA	3 1 1 $_host
+nomx	A	127.0.0.19
+$_t.nomx	TLSA	3 1 1 $_host
+EOF
+	} >test.zone
+	ldns-signzone -n -i $_tb_inception -e $_tb_expiration \
+	    -f ee.test.signed ee.test.zone "$_tb_eeksk" "$_tb_eezsk" &&
+	ldns-signzone -i $_tb_inception -e $_tb_expiration \
+	    -f test.signed test.zone "$_tb_ksk" "$_tb_zsk" || return 1
+	# A signature edited after signing (a bogus TLSA), and a TLSA RRset
+	# whose RRSIG is gone (bogus too: the zone is signed).
+	awk -v b="$_t.mx.bogussig.test." -v n="$_t.mx.nosig.test." '
+	$1 == n && $4 == "RRSIG" && $5 == "TLSA" { next }
+	$1 == b && $4 == "RRSIG" && $5 == "TLSA" {
+		c = substr($NF, 20, 1)
+		$NF = substr($NF, 1, 19) (c == "A" ? "B" : "A") substr($NF, 21)
+	}
+	{ print }' test.signed >test.signed.new &&
+	mv test.signed.new test.signed
+}
+
+_tb_keys() {	# in DIR/dns
+	_tb_ksk=$(ldns-keygen -a ECDSAP256SHA256 -k test) &&
+	_tb_zsk=$(ldns-keygen -a ECDSAP256SHA256 test) &&
+	_tb_eeksk=$(ldns-keygen -a ECDSAP256SHA256 -k ee.test) &&
+	_tb_eezsk=$(ldns-keygen -a ECDSAP256SHA256 ee.test) || return 1
+	printf '%s %s %s %s\n' "$_tb_ksk" "$_tb_zsk" "$_tb_eeksk" \
+	    "$_tb_eezsk" >keys
+}
+
+# _tb_sign DIR PORT: zones for PORT, the servers' files, the port noted.
+_tb_sign() {
+	(cd "$1/dns" && read -r _tb_ksk _tb_zsk _tb_eeksk _tb_eezsk <keys &&
+	    _tb_zones "$2") || return 1
+	echo "$2" >"$1/port"
+}
+
+testbed_make() {	# testbed_make DIR
+	mkdir -p "$1/pki" "$1/dns" || return 1
+	_tb_d=$(cd "$1" && pwd)
+	(cd "$_tb_d/pki" && _tb_pki) ||
+	    { echo "testbed: cannot make the certificates" >&2; return 1; }
+	(cd "$_tb_d/dns" && _tb_keys) ||
+	    { echo "testbed: cannot make the DNSSEC keys" >&2; return 1; }
+	cp "$_tb_d/dns/$(cut -d ' ' -f 1 "$_tb_d/dns/keys").key" \
+	    "$_tb_d/anchor.key"
+	_tb_table >"$_tb_d/servers"
+	_tb_cases >"$_tb_d/cases"
+	_tb_hostcases >"$_tb_d/hosts"
+	_tb_sign "$_tb_d" "$(_tb_free_port)" ||
+	    { echo "testbed: cannot sign the zones" >&2; return 1; }
+}
+
+# --- Servers ------------------------------------------------------------------
+
+_tb_spawn() {	# _tb_spawn COMMAND...: a child, in TB_PIDS (and lib.sh's)
+	"$@" &
+	TB_PIDS="$TB_PIDS $!"
+	_pids="${_pids-} $!"
+}
+
+_tb_knot_conf() {	# _tb_knot_conf DIR PORT
+	cat <<EOF
+server:
+    rundir: "$1/knot"
+    user: $(id -un):$(id -gn)
+    listen: 127.0.0.1@$2
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+control:
+    listen: "$1/knot/knot.sock"
+log:
+  - target: stderr
+    any: warning
+database:
+    storage: "$1/knot"
+template:
+  - id: default
+    zonefile-sync: -1
+    zonefile-load: whole
+    journal-content: none
+zone:
+  - domain: test.
+    file: "$1/dns/test.signed"
+  - domain: ee.test.
+    file: "$1/dns/ee.test.signed"
+  - domain: insecure.test.
+    file: "$1/dns/insecure.test.zone"
+  - domain: _tcp.mx.tlsains.test.
+    file: "$1/dns/tlsains.zone"
+EOF
+}
+
+_tb_knot() {	# _tb_knot DIR: knot up at a free port, TB_DNS_PORT
+	for _tb_try in 1 2 3; do
+		TB_DNS_PORT=$(_tb_free_port)
+		rm -rf "$1/knot" && mkdir -p "$1/knot" || return 1
+		_tb_knot_conf "$1" "$TB_DNS_PORT" >"$1/knot/knot.conf"
+		_tb_spawn "$_tb_knotd" -c "$1/knot/knot.conf" \
+		    2>>"$1/knot/log"
+		_tb_kpid=$!
+		_k=0
+		while [ "$_k" -lt 50 ]; do
+			kill -0 "$_tb_kpid" 2>/dev/null || break
+			[ -n "$("$_tb_kdig" @127.0.0.1 -p "$TB_DNS_PORT" +tcp \
+			    +timeout=1 +retry=0 +short SOA test. 2>/dev/null)" ] &&
+			    [ -n "$("$_tb_kdig" @127.0.0.1 -p "$TB_DNS_PORT" \
+			    +timeout=1 +retry=0 +short SOA ee.test. \
+			    2>/dev/null)" ] &&
+			    return 0
+			sleep 0.1
+			_k=$((_k + 1))
+		done
+		kill "$_tb_kpid" 2>/dev/null
+		wait "$_tb_kpid" 2>/dev/null
+	done
+	echo "testbed: knot did not come up: $(tail -n 1 "$1/knot/log")" >&2
+	return 1
+}
+
+# _tb_exim_conf DIR PORT ADDR...: one Exim for the hosts it serves, each
+# address with its own certificate chain, picked by the address the client
+# reached.
+_tb_exim_conf() {
+	_d=$1
+	_p=$2
+	shift 2
+	_l=$1
+	for _a; do
+		_l="$_l ; $_a"
+	done
+	_l=${_l#"$1 ; "}
+	_nostarttls=$(awk '$3 == "no-starttls" { print $1 }' "$_d/servers")
+	cat <<EOF
+primary_hostname = bed.test
+spool_directory = $_d/exim/spool
+log_file_path = $_d/exim/%slog
+local_interfaces = <; $_l
+keep_environment =
+daemon_smtp_ports = $_p
+host_lookup =
+rfc1413_hosts =
+tls_advertise_hosts = \${if eq{\$received_ip_address}{$_nostarttls}{}{*}}
+tls_certificate = $_d/exim/\$received_ip_address.pem
+tls_privatekey = $_d/exim/\$received_ip_address.key
+acl_smtp_rcpt = refuse
+begin acl
+refuse:
+  deny message = this is a test bed
+begin routers
+begin transports
+EOF
+}
+
+_tb_exim() {	# _tb_exim DIR PORT ADDR...
+	_d=$1
+	_p=$2
+	rm -rf "$_d/exim" && mkdir -p "$_d/exim/spool" || return 1
+	shift 2
+	for _a; do
+		_c=$(awk -v a="$_a" '$1 == a { print $4 }' "$_d/servers")
+		cp "$_d/pki/$_c.pem" "$_d/exim/$_a.pem"
+		cp "$_d/pki/$_c.key" "$_d/exim/$_a.key"
+	done
+	# Exim takes a -C file only from root, and reads the keys and
+	# writes its log as its own user.
+	_tb_exim_conf "$_d" "$_p" "$@" >"$_d/exim/conf"
+	chown -R Debian-exim "$_d/exim" 2>/dev/null
+	chown root "$_d/exim/conf" 2>/dev/null
+	_tb_spawn "$_tb_exim" -C "$_d/exim/conf" -bdf -oP "$_d/exim/pid" \
+	    2>>"$_d/exim/stderr"
+}
+
+# _tb_wait_smtp PORT ADDR...: up to 5 s for a 220 banner at each.
+_tb_wait_smtp() {
+	$_tb_py - "$@" <<'EOF'
+import socket, sys, time
+port = int(sys.argv[1])
+end = time.time() + 5
+for a in sys.argv[2:]:
+    while True:
+        try:
+            s = socket.create_connection((a, port), 1)
+            s.settimeout(1)
+            if s.recv(512).startswith(b"220"):
+                s.close()
+                break
+            s.close()
+        except OSError:
+            pass
+        if time.time() > end:
+            print(a)
+            sys.exit(1)
+        time.sleep(0.05)
+EOF
+}
+
+testbed_start() {	# testbed_start DIR
+	TB_DIR=$(cd "$1" && pwd) || return 1
+	TB_ANCHOR=$TB_DIR/anchor.key
+	TB_PORT=$(cat "$TB_DIR/port") || return 1
+	_tb_all=$(awk '$3 != "none" { print $1 }' "$TB_DIR/servers")
+	if ! _tb_free_on_all "$TB_PORT" $_tb_all; then
+		TB_PORT=$(_tb_free_port)
+		_tb_sign "$TB_DIR" "$TB_PORT" || return 1
+	fi
+	_tb_knot "$TB_DIR" || { testbed_stop; return 1; }
+	TB_DNS=127.0.0.1@$TB_DNS_PORT
+	_tb_exim "$TB_DIR" "$TB_PORT" $_tb_all || { testbed_stop; return 1; }
+	if ! _tb_down=$(_tb_wait_smtp "$TB_PORT" $_tb_all); then
+		echo "testbed: no SMTP server on $_tb_down port $TB_PORT" >&2
+		testbed_stop
+		return 1
+	fi
+	export TB_DIR TB_DNS TB_DNS_PORT TB_ANCHOR TB_PORT
+}
+
+testbed_stop() {
+	for _tb_p in $TB_PIDS; do
+		kill "$_tb_p" 2>/dev/null
+	done
+	for _tb_p in $TB_PIDS; do
+		wait "$_tb_p" 2>/dev/null
+	done
+	TB_PIDS=
+}

@@ -1,0 +1,186 @@
+#!/bin/sh
+# The displays of tlsa-check(1) and of the README's tlsa-check section, run
+# as printed: the records generate makes against the openssl pipeline, the
+# checks against the offline test bed, the crontab line with
+# scripts/tlsa-check-cron; and the cron script itself against the bed:
+# first run, no change, a key rollover that forgot its record, a mail that
+# cannot be sent, a DNS failure, the lock, its usage errors.  Only paths
+# change in the printed text (/etc/..., /var/lib/..., /tmp/... go to $T);
+# the cron job finds, first on its PATH, a tlsa-check that asks the bed
+# (its resolver, anchor and port) and a sendmail that keeps the mail.
+. "${MX_SRCDIR:-.}/t/lib.sh"
+
+need openssl
+PATH=$PATH:/usr/sbin
+for c in knotd kdig ldns-signzone ldns-keygen ldns-key2ds exim4 flock; do
+	need "$c"
+done
+
+# Exim reads its keys and writes its log as its own user.
+chmod 755 "$T"
+W=$T/w
+mkdir -p "$W" "$T/etc/ssl"
+ln -s "$MX_SRCDIR/scripts" "$W/scripts"
+cp "$MX_SRCDIR/scripts/demo-data/mx.example.org.pem" "$T/etc/ssl/"
+SUBST="s, /tmp/bed, $T/bed,g; s, /tmp/tlsa-bed, $T/tlsa-bed,g
+s, /etc/ssl/, $T/etc/ssl/,g; s, /var/lib/mxkit/, $T/var/,g
+s, /etc/mxkit/, $T/etc/,g"
+
+# console NAME <DISPLAY: run a console display in $W, each "$ command"
+# with its continuation lines in one shell, and compare what each prints
+# with the lines shown under it.  A bed the display leaves up is stopped.
+console() {
+	_c=$T/console/$1
+	mkdir -p "$_c"
+	sed "$SUBST" | awk -v d="$_c" '
+	function done_cmd() {
+		printf "} >\"%s/%d.out\" 2>\"%s/%d.err\"\n", d, n, d, n >run
+		cont = 0
+	}
+	BEGIN {
+		run = d "/run.sh"
+		print "trap \"command -v testbed_stop >/dev/null && " \
+		    "testbed_stop\" EXIT" >run
+	}
+	# A line ending in a backslash or a pipe goes on on the next.
+	cont { print >run; print >cmd; if (!/[\\|]$/) done_cmd(); next }
+	/^\$ / {
+		n++
+		cmd = d "/" n ".cmd"; out = d "/" n ".want"
+		printf "" >out
+		print "{ " substr($0, 3) >run; print substr($0, 3) >cmd
+		if (/[\\|]$/) cont = 1; else done_cmd()
+		next
+	}
+	{ print >out }
+	'
+	(cd "$W" && sh "$_c/run.sh")
+	_i=1
+	while [ -f "$_c/$_i.cmd" ]; do
+		_what="$1: $(head -n 1 "$_c/$_i.cmd" | cut -c 1-50)"
+		same "$_c/$_i.out" "$_c/$_i.want" "$_what: output as shown"
+		is "$(cat "$_c/$_i.err")" "" "$_what: no diagnostic"
+		_i=$((_i + 1))
+	done
+}
+
+# --- The displays ----------------------------------------------------------
+block man/tlsa-check.1 generate >"$T/display"
+console man-generate <"$T/display"
+block man/tlsa-check.1 openssl-311 >"$T/display"
+console man-openssl-311 <"$T/display"
+block README.md tlsa-generate >"$T/display"
+console readme-generate <"$T/display"
+block man/tlsa-check.1 bed >"$T/display"
+console man-bed <"$T/display"
+block README.md tlsa-bed >"$T/display"
+console readme-bed <"$T/display"
+
+# --- The crontab line, against the bed ------------------------------------------
+. "$MX_SRCDIR/scripts/dane-testbed.sh"
+testbed_make "$T/bed" && testbed_start "$T/bed" ||
+    { echo "the test bed did not come up" >&2; exit 1; }
+mkdir -p "$T/bin" "$T/var" "$T/mail"
+# What the cron job finds first on its PATH: tlsa-check asking the bed, a
+# sendmail that keeps each mail (and fails when told to).
+printf '%s\n' '#!/bin/sh' \
+    "exec $MX_BUILDDIR/tools/tlsa-check \$(cat $T/bedopts) \"\$@\"" \
+    >"$T/bin/tlsa-check"
+printf '%s\n' "--resolver $TB_DNS --anchor $TB_ANCHOR --port $TB_PORT" \
+    >"$T/bedopts"
+printf '%s\n' '#!/bin/sh' "[ -f $T/mail/fail ] && exit 75" \
+    "n=\$(ls $T/mail | wc -l)" \
+    "{ echo \"ARGS: \$*\"; cat; } >$T/mail/\$((n + 1))" >"$T/bin/sendmail"
+chmod +x "$T/bin/tlsa-check" "$T/bin/sendmail"
+cp "$MX_SRCDIR/scripts/tlsa-check-cron" "$T/bin/"
+printf '%s\n' '# the domains we watch' ee.test '' multi.test >"$T/etc/tlsa-domains"
+
+block man/tlsa-check.1 crontab >"$T/crontab"
+cron_job() {	# the command of the crontab line, as cron runs it
+	(cd "$T" && env -i HOME="$T" SHELL=/bin/sh LOGNAME=root \
+	    PATH="$T/bin:/usr/bin:/bin" \
+	    sh -c "$(sed "$SUBST" "$T/crontab" | cut -d ' ' -f 6-)")
+}
+cron() {	# the script as a user runs it, with the bed's tlsa-check
+	env PATH="$T/bin:$PATH" tlsa-check-cron "$@"
+}
+mails() {
+	ls "$T/mail" | grep -c '^[0-9]'
+}
+run cron_job
+is "$rc:$err" "0:" "crontab: the first run exits 0, silently"
+is "$(mails)" 1 "crontab: the first run mails what it found"
+like "$(cat "$T/mail/1")" "^ARGS: -oi -- postmaster" \
+    "crontab: the mail goes to -m's address"
+is "$(sed -n '/^ee.test: new/p; /^multi.test: new/p' "$T/mail/1")" \
+    "ee.test: new, now verified
+multi.test: new, now mismatch" "crontab: a line per domain: was, now"
+like "$(cat "$T/mail/1")" "note: no usable TLSA record matches" \
+    "crontab: the mail has the text report"
+ok "crontab: the last report of each domain kept as JSON" \
+    $PY -c 'import json, sys
+for f in sys.argv[1:]:
+    json.load(open(f))' "$T/var/tlsa/ee.test.json" "$T/var/tlsa/multi.test.json"
+run cron_job
+is "$rc:$(mails)" "0:1" "crontab: nothing changed, no mail"
+
+# The time a session took and the days a warning counts down change at
+# every run: no mail for them.
+run cron -d "$T/var/w" "$T/etc/tlsa-domains" \
+    --warn-days 36500 --time 1800000000
+is "$rc:$(mails)" "0:2" "cron --warn-days: the first run mails"
+run cron -d "$T/var/w" "$T/etc/tlsa-domains" \
+    --warn-days 36500 --time 1800086400
+is "$rc:$(mails)" "0:2" "cron --warn-days: a day later, the same: no mail"
+
+# A rollover that forgot its record: ee.test's server shows another key.
+cp "$TB_DIR/pki/host.pem" "$TB_DIR/exim/127.0.0.2.pem"
+cp "$TB_DIR/pki/host.key" "$TB_DIR/exim/127.0.0.2.key"
+: >"$T/mail/fail"
+run cron_job
+is "$rc" 75 "crontab: a mail that cannot be sent is 75"
+one_line_error tlsa-check-cron "crontab: mail failure: one line"
+rm "$T/mail/fail"
+like "$(cat "$T/var/tlsa/ee.test.json")" '"verdict":"verified"' \
+    "crontab: the report kept is not replaced while the mail is not sent"
+run cron_job
+is "$rc:$(mails)" "0:3" "crontab: the change, mailed by the next run"
+is "$(sed -n '/, now /p' "$T/mail/3")" "ee.test: verified, now mismatch" \
+    "crontab: the domain that changed, only it"
+like "$(cat "$T/mail/3")" "would match 3 1 1 " \
+    "crontab: the record that would match, ready to publish"
+run cron_job
+is "$rc:$(mails)" "0:3" "crontab: mailed once"
+
+# A DNS failure mails nobody and keeps the last reports.
+printf '%s\n' "--resolver 127.0.0.1@$(dead_udp_port) --timeout 1" \
+    "--anchor $TB_ANCHOR --port $TB_PORT" >"$T/bedopts"
+run cron_job
+is "$rc:$(mails)" "0:3" "crontab: a DNS failure is no change: no mail"
+like "$(cat "$T/var/tlsa/ee.test.json")" '"verdict":"mismatch"' \
+    "crontab: the last report kept through a DNS failure"
+
+# --- The cron script's errors ----------------------------------------------------
+run cron
+is "$rc" 64 "cron: no arguments: 64"
+run cron "$T/etc/tlsa-domains"
+is "$rc" 64 "cron: no -d: 64"
+run cron -d "$T/var/tlsa" "$T/nosuch"
+is "$rc" 66 "cron: a missing domains file: 66"
+one_line_error tlsa-check-cron "cron: missing domains file: one line"
+run cron -d "$T/etc/tlsa-domains/x" "$T/etc/tlsa-domains"
+is "$rc" 73 "cron: a state directory that cannot be made: 73"
+run cron -d "$T/var/tlsa" -m '-oX' "$T/etc/tlsa-domains"
+is "$rc" 64 "cron: an address that sendmail would take as an option: 64"
+run cron -d "$T/var/tlsa" "$T/etc/tlsa-domains" --jobs 0
+is "$rc" 64 "cron: tlsa-check's usage error is the script's status"
+flock "$T/var/tlsa/.lock" sleep 3 &
+lockpid=$!
+sleep 0.3
+run cron -d "$T/var/tlsa" "$T/etc/tlsa-domains"
+is "$rc" 75 "cron: another run holding the lock: 75"
+like "$err" "another run holds" "cron: the lock: says so"
+kill "$lockpid" 2>/dev/null
+wait "$lockpid" 2>/dev/null
+
+done_testing
