@@ -321,6 +321,7 @@ session(const struct dane_cfg *cfg, struct dane_host *h, struct dane_addr *a,
 
 	memset(&s, 0, sizeof s);
 	s.fd = -1;
+	a->tried = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	a->fail = smtp_connect(&s, &a->addr, h->port, cfg->timeout, a->error,
 	    sizeof a->error);

@@ -61,6 +61,8 @@ struct dane_lookup {
 struct dane_addr {
 	char		 text[64];	/* "192.0.2.1", "2001:db8::1" */
 	struct dns_addr	 addr;
+	int		 tried;		/* 0: no connection was tried (a
+					   bogus or failed lookup) */
 	enum smtp_fail	 fail;		/* SMTP_OK: a TLS session was up */
 	char		 error[256];
 	/*

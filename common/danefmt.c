@@ -101,6 +101,10 @@ text_addr(FILE *fp, const struct dane_host *h, const struct dane_addr *a,
 	const struct tlsa	*t;
 
 	fprintf(fp, "    address %s: ", a->text);
+	if (!a->tried) {
+		fputs("not connected\n", fp);
+		return;
+	}
 	if (a->fail != SMTP_OK) {
 		fprintf(fp, "%s: %s\n", smtp_fail_name(a->fail), a->error);
 		return;
@@ -291,14 +295,14 @@ static void
 json_addr(FILE *fp, const struct dane_host *h, const struct dane_addr *a)
 {
 	const struct tlsa	*t;
-	int			 up = a->fail == SMTP_OK;
+	int			 up = a->tried && a->fail == SMTP_OK;
 
 	fputc('{', fp);
 	json_str(fp, "address", a->text);
 	fputc(',', fp);
-	json_str(fp, "fail", smtp_fail_name(a->fail));
+	json_str(fp, "fail", a->tried ? smtp_fail_name(a->fail) : NULL);
 	fputc(',', fp);
-	json_str(fp, "error", a->error);
+	json_str(fp, "error", a->tried ? a->error : NULL);
 	fputc(',', fp);
 	json_str(fp, "version", up ? a->tls.version : NULL);
 	fputc(',', fp);

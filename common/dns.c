@@ -1526,6 +1526,35 @@ nomem:
 	return DNS_TEMPFAIL;
 }
 
+/*
+ * Whether the answer section holds only what answers qname and type, as
+ * answers_question says, along the CNAMEs it holds from qname on.
+ */
+static int
+packet_answers(const ldns_pkt *a, const ldns_rdf *qname, ldns_rr_type type)
+{
+	const ldns_rr_list	*an = ldns_pkt_answer(a);
+	const ldns_rdf		*chain[CHAIN_MAX + 2], *next;
+	const ldns_rr		*rr;
+	size_t			 n = 0, i, nan = an != NULL ?
+				    ldns_rr_list_rr_count(an) : 0;
+
+	chain[n++] = qname;
+	while (n < CHAIN_MAX + 2 && type != LDNS_RR_TYPE_CNAME) {
+		next = NULL;
+		for (i = 0; i < nan && next == NULL; i++) {
+			rr = ldns_rr_list_rr(an, i);
+			if (is_cname(rr) && names_equal(ldns_rr_owner(rr),
+			    chain[n - 1]))
+				next = ldns_rr_rdf(rr, 0);
+		}
+		if (next == NULL)
+			break;
+		chain[n++] = next;
+	}
+	return answers_question(an, type, chain, n);
+}
+
 /* dns_packet's checks of an answer, as answer_status's for dns_txt. */
 static enum dns_status
 packet_status(const struct dns *d, const ldns_pkt *q, const ldns_pkt *a,
@@ -1545,6 +1574,12 @@ packet_status(const struct dns *d, const ldns_pkt *q, const ldns_pkt *a,
 	}
 	if (ldns_pkt_tc(a)) {
 		seterr(err, errlen, "a truncated answer from %s", d->server);
+		return DNS_TEMPFAIL;
+	}
+	if ((rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) &&
+	    !packet_answers(a, qname, type)) {
+		seterr(err, errlen, "an answer from %s with a record that does "
+		    "not answer the query", d->server);
 		return DNS_TEMPFAIL;
 	}
 	if (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN)

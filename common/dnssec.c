@@ -272,6 +272,13 @@ now(const struct dnssec *v)
 	return v->now != 0 ? v->now : time(NULL);
 }
 
+/* Where answers come from, for a reason. */
+static const char *
+server(const struct dnssec *v)
+{
+	return v->dns != NULL ? dns_server(v->dns) : "the answer judged";
+}
+
 /* One query of the current lookup, within its bounds. */
 static enum dns_status
 query(struct dnssec *v, const ldns_rdf *name, ldns_rr_type type, int flags,
@@ -281,6 +288,10 @@ query(struct dnssec *v, const ldns_rdf *name, ldns_rr_type type, int flags,
 	char		*text;
 
 	*pkt = NULL;
+	if (v->dns == NULL) {
+		seterr(err, errlen, "no resolver to ask");
+		return DNS_TEMPFAIL;
+	}
 	if (++v->queries > QUERIES_MAX) {
 		seterr(err, errlen, "more than %d queries for one lookup",
 		    QUERIES_MAX);
@@ -581,6 +592,40 @@ enum proof {
 	PROOF_NXDOMAIN		/* no such name */
 };
 
+/*
+ * A record of the parent side of a delegation (NS without SOA) or at a
+ * DNAME: its zone holds nothing below it, so it proves nothing of a name
+ * there (RFC 6840 4.1, RFC 5155 8.3).
+ */
+static int
+is_cut_or_dname(const ldns_rr *rr)
+{
+	return (has_type(rr, LDNS_RR_TYPE_NS) &&
+	    !has_type(rr, LDNS_RR_TYPE_SOA)) ||
+	    has_type(rr, LDNS_RR_TYPE_DNAME);
+}
+
+/*
+ * What the denial record at the name asked says: no type there.  The
+ * parent's record at a delegation (NS, no SOA) says that for DS only, and
+ * then that the delegation is unsigned; the child's apex record (SOA)
+ * says nothing of the DS, which is the parent's (RFC 6840 4.4).
+ */
+static enum proof
+nodata_at(const ldns_rr *at, ldns_rr_type type)
+{
+	int	cut = has_type(at, LDNS_RR_TYPE_NS) &&
+		    !has_type(at, LDNS_RR_TYPE_SOA);
+
+	if (has_type(at, type) || (type != LDNS_RR_TYPE_DS &&
+	    has_type(at, LDNS_RR_TYPE_CNAME)))
+		return PROOF_NONE;
+	if (type == LDNS_RR_TYPE_DS)
+		return has_type(at, LDNS_RR_TYPE_SOA) ? PROOF_NONE : cut ?
+		    PROOF_CUT : PROOF_NODATA;
+	return cut ? PROOF_NONE : PROOF_NODATA;
+}
+
 /* The NSEC covering name, not at it: owner < name < next. */
 static const ldns_rr *
 nsec_cover(const ldns_rr_list *nsecs, const ldns_rdf *name)
@@ -672,17 +717,13 @@ nsec_proof(const ldns_rr_list *nsecs, const ldns_rdf *qname,
 	const ldns_rdf	*next;
 	int		 ce;
 
-	if (!nx && (at = nsec_at(nsecs, qname)) != NULL) {
-		if (has_type(at, type) || (type != LDNS_RR_TYPE_DS &&
-		    has_type(at, LDNS_RR_TYPE_CNAME)))
-			return PROOF_NONE;
-		/* the parent's NSEC at a delegation: NS, no SOA, no DS */
-		if (type == LDNS_RR_TYPE_DS && has_type(at, LDNS_RR_TYPE_NS) &&
-		    !has_type(at, LDNS_RR_TYPE_SOA))
-			return PROOF_CUT;
-		return PROOF_NODATA;
-	}
+	if (!nx && (at = nsec_at(nsecs, qname)) != NULL)
+		return nodata_at(at, type);
 	if ((cov = nsec_cover(nsecs, qname)) == NULL)
+		return PROOF_NONE;
+	/* a delegation's NSEC covers its child's names, and proves nothing */
+	if (ldns_dname_is_subdomain(qname, ldns_rr_owner(cov)) &&
+	    is_cut_or_dname(cov))
 		return PROOF_NONE;
 	next = ldns_rr_rdf(cov, 0);
 	/* an empty non-terminal: a name below qname follows it */
@@ -746,16 +787,20 @@ static int
 nsec3_encloser(const ldns_rr_list *nsec3s, const ldns_rdf *qname,
     const ldns_rdf *zone, const ldns_rr **nc)
 {
+	const ldns_rr	*at;
 	ldns_rdf	*ce, *next;
-	int		 n, found;
+	int		 n;
 
 	for (n = labels(qname) - 1; n >= labels(zone); n--) {
 		if ((ce = suffix(qname, n)) == NULL)
 			return -1;
-		found = nsec3_find(nsec3s, ce, zone, 1) != NULL;
+		at = nsec3_find(nsec3s, ce, zone, 1);
 		ldns_rdf_deep_free(ce);
-		if (!found)
+		if (at == NULL)
 			continue;
+		/* 8.3: not a delegation's nor a DNAME's */
+		if (is_cut_or_dname(at))
+			return -1;
 		if ((next = suffix(qname, n + 1)) == NULL)
 			return -1;
 		*nc = nsec3_find(nsec3s, next, zone, 0);
@@ -774,15 +819,8 @@ nsec3_proof(const ldns_rr_list *nsec3s, const ldns_rdf *qname,
 	ldns_rdf	*w;
 	int		 ce;
 
-	if (!nx && (at = nsec3_find(nsec3s, qname, zone, 1)) != NULL) {
-		if (has_type(at, type) || (type != LDNS_RR_TYPE_DS &&
-		    has_type(at, LDNS_RR_TYPE_CNAME)))
-			return PROOF_NONE;
-		if (type == LDNS_RR_TYPE_DS && has_type(at, LDNS_RR_TYPE_NS) &&
-		    !has_type(at, LDNS_RR_TYPE_SOA))
-			return PROOF_CUT;
-		return PROOF_NODATA;
-	}
+	if (!nx && (at = nsec3_find(nsec3s, qname, zone, 1)) != NULL)
+		return nodata_at(at, type);
 	if ((ce = nsec3_encloser(nsec3s, qname, zone, &nc)) < 0)
 		return PROOF_NONE;
 	/* 8.6: no DS, under an opt-out span: an unsigned delegation maybe */
@@ -1005,7 +1043,7 @@ step(struct dnssec *v, struct zone *z, const ldns_rdf *name,
 	}
 	if (is_referral(p)) {
 		seterr(err, errlen, "DS of '%s': a referral from %s: not a "
-		    "recursive resolver", n, dns_server(v->dns));
+		    "recursive resolver", n, server(v));
 		goto done;
 	}
 	if ((ds = pick(ldns_pkt_answer(p), name, LDNS_RR_TYPE_DS, 0)) ==
@@ -1324,13 +1362,13 @@ fold(struct dnssec_answer *ans, const struct verdict *vd, time_t *expires)
 }
 
 /*
- * The validated lookup: ask, follow the CNAMEs (asking again where the
- * server did not), validate each CNAME, then the records or the denial
- * at the end of the chain.
+ * The validated lookup: ask (or take first, the answer already had),
+ * follow the CNAMEs (asking again where the server did not), validate
+ * each CNAME, then the records or the denial at the end of the chain.
  */
 static enum dns_status
 lookup_validated(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
-    struct dnssec_answer *ans)
+    ldns_pkt *first, struct dnssec_answer *ans)
 {
 	ldns_pkt	*p = NULL;
 	ldns_rdf	*cur = NULL;
@@ -1347,8 +1385,13 @@ lookup_validated(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
 	if ((cur = ldns_rdf_clone(qname)) == NULL || names_push(ans, cur))
 		goto nomem;
 	for (;;) {
-		st = query(v, cur, type, DNS_Q_DNSSEC, &p, NULL, why,
-		    sizeof why);
+		if (first != NULL) {
+			p = first;
+			first = NULL;
+			st = DNS_OK;
+		} else
+			st = query(v, cur, type, DNS_Q_DNSSEC, &p, NULL, why,
+			    sizeof why);
 		if (st != DNS_OK) {
 			snprintf(ans->reason, sizeof ans->reason, "%s", why);
 			goto out;
@@ -1356,7 +1399,7 @@ lookup_validated(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
 		if (is_referral(p)) {
 			snprintf(ans->reason, sizeof ans->reason, "a referral "
 			    "from %s: not a recursive resolver",
-			    dns_server(v->dns));
+			    server(v));
 			st = DNS_TEMPFAIL;
 			goto out;
 		}
@@ -1473,10 +1516,10 @@ lookup_trusted(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
 			ans->sec = DNSSEC_BOGUS;
 			snprintf(ans->reason, sizeof ans->reason, "%s answers "
 			    "SERVFAIL, and with CD set: it holds the answer "
-			    "bogus", dns_server(v->dns));
+			    "bogus", server(v));
 		} else
 			snprintf(why, sizeof why, "%s answered SERVFAIL",
-			    dns_server(v->dns));
+			    server(v));
 	}
 	if (st != DNS_OK) {
 		snprintf(ans->reason, sizeof ans->reason, "%s", why);
@@ -1489,7 +1532,7 @@ lookup_trusted(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
 		if (ans->sec == DNSSEC_INSECURE)
 			snprintf(ans->reason, sizeof ans->reason, zone ?
 			    "answers from a zone file are not validated" :
-			    "%s did not set the AD bit", dns_server(v->dns));
+			    "%s did not set the AD bit", server(v));
 	}
 	ans->chain_sec = ans->sec;
 	if ((cur = ldns_rdf_clone(qname)) == NULL || names_push(ans, cur))
@@ -1527,6 +1570,24 @@ out:
 	ldns_rdf_deep_free(cur);
 	ldns_pkt_free(p);
 	return st;
+}
+
+/*
+ * Settle the outcome of a lookup: nothing of a failure or of what is not
+ * secure may pass for secure.
+ */
+static void
+settle(struct dnssec_answer *ans)
+{
+	if (ans->status != DNS_OK && ans->status != DNS_NXDOMAIN &&
+	    ans->status != DNS_NODATA) {
+		ans->sec = DNSSEC_BOGUS;
+		ans->chain_sec = DNSSEC_BOGUS;
+	}
+	if (ans->sec != DNSSEC_SECURE) {
+		ans->expires = 0;
+		ans->signer[0] = '\0';
+	}
 }
 
 static int
@@ -1603,19 +1664,9 @@ dnssec_lookup(struct dnssec *v, const char *name, int type,
 	if (v->trust_ad || dns_is_zone(v->dns))
 		ans->status = lookup_trusted(v, qname, type, ans);
 	else
-		ans->status = lookup_validated(v, qname, type, ans);
+		ans->status = lookup_validated(v, qname, type, NULL, ans);
 	dns_deadline(v->dns, 0);
-	if (ans->status != DNS_OK && ans->status != DNS_NXDOMAIN &&
-	    ans->status != DNS_NODATA) {
-		ans->sec = DNSSEC_BOGUS;
-		ans->chain_sec = DNSSEC_BOGUS;
-		ans->expires = 0;
-		ans->signer[0] = '\0';
-	}
-	if (ans->sec != DNSSEC_SECURE) {
-		ans->expires = 0;
-		ans->signer[0] = '\0';
-	}
+	settle(ans);
 	/* answers are kept; failures are not */
 	if (ans->status != DNS_TEMPFAIL) {
 		c = &v->answers[v->nextanswer];
@@ -1635,6 +1686,65 @@ dnssec_lookup(struct dnssec *v, const char *name, int type,
 		}
 	}
 	ldns_rdf_deep_free(qname);
+	return ans->status;
+}
+
+enum dns_status
+dnssec_judge(const uint8_t *wire, size_t len, time_t t,
+    struct dnssec_answer *ans)
+{
+	struct dnssec	 v;
+	struct zone	*z;
+	ldns_pkt	*p = NULL;
+	ldns_rr_list	*keys = NULL;
+	const ldns_rr	*q, *k;
+	ldns_rdf	*qname = NULL;
+	size_t		 i;
+
+	memset(ans, 0, sizeof *ans);
+	memset(&v, 0, sizeof v);
+	v.now = t;
+	ans->status = DNS_TEMPFAIL;
+	if (ldns_wire2pkt(&p, wire, len) != LDNS_STATUS_OK) {
+		snprintf(ans->reason, sizeof ans->reason, "a malformed answer");
+		goto out;
+	}
+	if (ldns_rr_list_rr_count(ldns_pkt_question(p)) != 1 ||
+	    (keys = pick(ldns_pkt_additional(p), NULL, LDNS_RR_TYPE_DNSKEY,
+	    0)) == NULL || (v.anchors = ldns_rr_list_new()) == NULL) {
+		snprintf(ans->reason, sizeof ans->reason, "no question");
+		goto out;
+	}
+	q = ldns_rr_list_rr(ldns_pkt_question(p), 0);
+	if ((qname = ldns_rdf_clone(ldns_rr_owner(q))) == NULL)
+		goto out;
+	ldns_dname2canonical(qname);
+	/* each owner's keys, a zone validated already */
+	for (i = 0; i < ldns_rr_list_rr_count(keys); i++) {
+		k = ldns_rr_list_rr(keys, i);
+		if ((z = zone_find(&v, ldns_rr_owner(k))) == NULL) {
+			if ((z = zone_add(&v, ldns_rr_owner(k), 1)) == NULL ||
+			    (z->keys = ldns_rr_list_new()) == NULL)
+				goto out;
+			z->sec = DNSSEC_SECURE;
+		}
+		if (!ldns_rr_list_push_rr(z->keys, ldns_rr_clone(k)) ||
+		    !ldns_rr_list_push_rr(v.anchors, ldns_rr_clone(k)))
+			goto out;
+	}
+	ans->status = lookup_validated(&v, qname, ldns_rr_get_type(q), p,
+	    ans);
+	p = NULL;
+out:
+	settle(ans);
+	ldns_rdf_deep_free(qname);
+	ldns_rr_list_free(keys);
+	ldns_pkt_free(p);
+	for (i = 0; i < v.nzones; i++)
+		zone_clear(&v.zones[i]);
+	free(v.zones);
+	if (v.anchors != NULL)
+		ldns_rr_list_deep_free(v.anchors);
 	return ans->status;
 }
 

@@ -115,6 +115,18 @@ enum dns_status	 dnssec_lookup(struct dnssec *, const char *, int,
 		    struct dnssec_answer *);
 void		 dnssec_answer_free(struct dnssec_answer *);
 
+/*
+ * The validation of one answer, without a query: for the fuzz harness and
+ * for tests.  wire is a DNS answer (len bytes) to the one question it
+ * holds; the DNSKEY records of its additional section are taken as keys
+ * validated already, of the zones they are at (their owners), which are
+ * also the only trust anchors.  What the validation would have to ask
+ * (a DS, a CNAME's target the answer lacks) fails with DNS_TEMPFAIL.
+ * Signatures are judged at time t.  As dnssec_lookup otherwise.
+ */
+enum dns_status	 dnssec_judge(const uint8_t *, size_t, time_t,
+		    struct dnssec_answer *);
+
 /* "secure", "insecure", "bogus": the words of the text and JSON output. */
 const char	*dnssec_sec_name(enum dnssec_sec);
 

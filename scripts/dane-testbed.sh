@@ -28,7 +28,8 @@
 #
 # Needs openssl, ldns-keygen, ldns-key2ds, ldns-signzone (ldnsutils),
 # knotd and kdig (knot, knot-dnsutils), exim4 (exim4-daemon-heavy) and
-# /usr/bin/python3.  TB_SRCDIR names the source tree (default $MX_SRCDIR,
+# /usr/bin/python3, and root (Exim takes a -C file from root only).
+# TB_SRCDIR names the source tree (default $MX_SRCDIR,
 # else .): scripts/smtp-tls-server is taken from there when it exists,
 # else Exim serves every case.
 
@@ -231,85 +232,85 @@ _tb_soa() {	# _tb_soa ORIGIN
 
 # _tb_zones PORT: the zone files for SMTP port PORT, signed (in DIR/dns).
 _tb_zones() {
-	_p=$1
-	_host=$(_tb_spki256 ../pki/host.crt)
-	_other=$(openssl pkey -in ../pki/other.key -pubout -outform DER |
+	_tb_p=$1
+	_tb_host=$(_tb_spki256 ../pki/host.crt)
+	_tb_other=$(openssl pkey -in ../pki/other.key -pubout -outform DER |
 	    sha256sum | cut -d ' ' -f 1)
-	_int=$(_tb_cert256 ../pki/int.crt)
-	_root=$(_tb_cert256 ../pki/root.crt)
+	_tb_int=$(_tb_cert256 ../pki/int.crt)
+	_tb_root=$(_tb_cert256 ../pki/root.crt)
 	{
 		_tb_soa ee.test
 		printf '@\tMX\t10 mx\nmx\tA\t127.0.0.2\n'
-		printf '_%s._tcp.mx\tTLSA\t3 1 1 %s\n' "$_p" \
+		printf '_%s._tcp.mx\tTLSA\t3 1 1 %s\n' "$_tb_p" \
 		    "$(_tb_spki256 ../pki/ee.crt)"
 	} >ee.test.zone
 	{
 		_tb_soa insecure.test
 		printf '@\tMX\t10 mx\nmx\tA\t127.0.0.7\n'
-		printf '_%s._tcp.mx\tTLSA\t3 1 1 %s\n' "$_p" "$_host"
+		printf '_%s._tcp.mx\tTLSA\t3 1 1 %s\n' "$_tb_p" "$_tb_host"
 	} >insecure.test.zone
 	{
 		_tb_soa _tcp.mx.tlsains.test
-		printf '_%s\tTLSA\t3 1 1 %s\n' "$_p" "$_host"
+		printf '_%s\tTLSA\t3 1 1 %s\n' "$_tb_p" "$_tb_host"
 	} >tlsains.zone
 	{
 		_tb_soa test
 		printf 'ns\tA\t127.0.0.1\n'
 		printf 'ee\tNS\tns.test.\n'
 		ldns-key2ds -n -2 "$_tb_eeksk.key" | sed 's/^[^	 ]*/ee/'
-		_t="_$_p._tcp"
+		_tb_t="_$_tb_p._tcp"
 		cat <<EOF
 ta	MX	10 mx.ta
 mx.ta	A	127.0.0.3
-$_t.mx.ta	TLSA	2 0 1 $_int
+$_tb_t.mx.ta	TLSA	2 0 1 $_tb_int
 taname	MX	10 mx.taname
 mx.taname	A	127.0.0.4
-$_t.mx.taname	TLSA	2 0 1 $_int
+$_tb_t.mx.taname	TLSA	2 0 1 $_tb_int
 digest	MX	10 mx.digest
 mx.digest	A	127.0.0.5
-$_t.mx.digest	TLSA	3 1 1 $_other
+$_tb_t.mx.digest	TLSA	3 1 1 $_tb_other
 bogussig	MX	10 mx.bogussig
 mx.bogussig	A	127.0.0.6
-$_t.mx.bogussig	TLSA	3 1 1 $_host
+$_tb_t.mx.bogussig	TLSA	3 1 1 $_tb_host
 insecure	NS	ns.test.
 tlsains	MX	10 mx.tlsains
 mx.tlsains	A	127.0.0.8
 _tcp.mx.tlsains	NS	ns.test.
 nosig	MX	10 mx.nosig
 mx.nosig	A	127.0.0.9
-$_t.mx.nosig	TLSA	3 1 1 $_host
+$_tb_t.mx.nosig	TLSA	3 1 1 $_tb_host
 pkix	MX	10 mx.pkix
 mx.pkix	A	127.0.0.10
-$_t.mx.pkix	TLSA	0 0 1 $_root
-$_t.mx.pkix	TLSA	1 1 1 $_host
+$_tb_t.mx.pkix	TLSA	0 0 1 $_tb_root
+$_tb_t.mx.pkix	TLSA	1 1 1 $_tb_host
 cname	MX	10 mx.cname
 mx.cname	CNAME	real.cname
 real.cname	A	127.0.0.11
-$_t.real.cname	TLSA	3 1 1 $_host
-$_t.mx.cname	TLSA	3 1 1 $_other
+$_tb_t.real.cname	TLSA	3 1 1 $_tb_host
+$_tb_t.mx.cname	TLSA	3 1 1 $_tb_other
 expired	MX	10 mx.expired
 mx.expired	A	127.0.0.12
-$_t.mx.expired	TLSA	3 1 1 $(_tb_spki256 ../pki/expired.crt)
+$_tb_t.mx.expired	TLSA	3 1 1 $(_tb_spki256 ../pki/expired.crt)
 multi	MX	10 mx1.multi
 multi	MX	20 mx2.multi
 mx1.multi	A	127.0.0.13
 mx2.multi	A	127.0.0.14
-$_t.mx1.multi	TLSA	3 1 1 $_host
-$_t.mx2.multi	TLSA	3 1 1 $_other
+$_tb_t.mx1.multi	TLSA	3 1 1 $_tb_host
+$_tb_t.mx2.multi	TLSA	3 1 1 $_tb_other
 nexthop	MX	10 mx.nexthop
 mx.nexthop	A	127.0.0.15
-$_t.mx.nexthop	TLSA	2 0 1 $_int
+$_tb_t.mx.nexthop	TLSA	2 0 1 $_tb_int
 badlen	MX	10 mx.badlen
 mx.badlen	A	127.0.0.16
-$_t.mx.badlen	TLSA	3 1 1 $(printf %.62s "$_host")
+$_tb_t.mx.badlen	TLSA	3 1 1 $(printf %.62s "$_tb_host")
 refused	MX	10 mx.refused
 mx.refused	A	127.0.0.17
-$_t.mx.refused	TLSA	3 1 1 $_host
+$_tb_t.mx.refused	TLSA	3 1 1 $_tb_host
 nostarttls	MX	10 mx.nostarttls
 mx.nostarttls	A	127.0.0.18
-$_t.mx.nostarttls	TLSA	3 1 1 $_host
+$_tb_t.mx.nostarttls	TLSA	3 1 1 $_tb_host
 nomx	A	127.0.0.19
-$_t.nomx	TLSA	3 1 1 $_host
+$_tb_t.nomx	TLSA	3 1 1 $_tb_host
 EOF
 	} >test.zone
 	ldns-signzone -n -i $_tb_inception -e $_tb_expiration \
@@ -318,7 +319,7 @@ EOF
 	    -f test.signed test.zone "$_tb_ksk" "$_tb_zsk" || return 1
 	# A signature edited after signing (a bogus TLSA), and a TLSA RRset
 	# whose RRSIG is gone (bogus too: the zone is signed).
-	awk -v b="$_t.mx.bogussig.test." -v n="$_t.mx.nosig.test." '
+	awk -v b="$_tb_t.mx.bogussig.test." -v n="$_tb_t.mx.nosig.test." '
 	$1 == n && $4 == "RRSIG" && $5 == "TLSA" { next }
 	$1 == b && $4 == "RRSIG" && $5 == "TLSA" {
 		c = substr($NF, 20, 1)
@@ -409,17 +410,18 @@ _tb_knot() {	# _tb_knot DIR: knot up at a free port, TB_DNS_PORT
 		_tb_spawn "$_tb_knotd" -c "$1/knot/knot.conf" \
 		    2>>"$1/knot/log"
 		_tb_kpid=$!
-		_k=0
-		while [ "$_k" -lt 50 ]; do
+		_tb_k=0
+		while [ "$_tb_k" -lt 50 ]; do
 			kill -0 "$_tb_kpid" 2>/dev/null || break
-			[ -n "$("$_tb_kdig" @127.0.0.1 -p "$TB_DNS_PORT" +tcp \
-			    +timeout=1 +retry=0 +short SOA test. 2>/dev/null)" ] &&
+			[ -n "$("$_tb_kdig" @127.0.0.1 -p "$TB_DNS_PORT" \
+			    +tcp +timeout=1 +retry=0 +short SOA test. \
+			    2>/dev/null)" ] &&
 			    [ -n "$("$_tb_kdig" @127.0.0.1 -p "$TB_DNS_PORT" \
 			    +timeout=1 +retry=0 +short SOA ee.test. \
 			    2>/dev/null)" ] &&
 			    return 0
 			sleep 0.1
-			_k=$((_k + 1))
+			_tb_k=$((_tb_k + 1))
 		done
 		kill "$_tb_kpid" 2>/dev/null
 		wait "$_tb_kpid" 2>/dev/null
@@ -432,27 +434,27 @@ _tb_knot() {	# _tb_knot DIR: knot up at a free port, TB_DNS_PORT
 # address with its own certificate chain, picked by the address the client
 # reached.
 _tb_exim_conf() {
-	_d=$1
-	_p=$2
+	_tb_d=$1
+	_tb_p=$2
 	shift 2
-	_l=$1
-	for _a; do
-		_l="$_l ; $_a"
-	done
-	_l=${_l#"$1 ; "}
-	_nostarttls=$(awk '$3 == "no-starttls" { print $1 }' "$_d/servers")
+	_tb_l=$(printf '%s ; ' "$@")
+	_tb_nost=$(awk '$3 == "no-starttls" { print $1 }' "$_tb_d/servers")
 	cat <<EOF
 primary_hostname = bed.test
-spool_directory = $_d/exim/spool
-log_file_path = $_d/exim/%slog
-local_interfaces = <; $_l
+# Its own user could not reach the keys and the log in a test's private
+# directory (mode 700).
+exim_user = root
+exim_group = root
+spool_directory = $_tb_d/exim/spool
+log_file_path = $_tb_d/exim/%slog
+local_interfaces = <; ${_tb_l% ; }
 keep_environment =
-daemon_smtp_ports = $_p
+daemon_smtp_ports = $_tb_p
 host_lookup =
 rfc1413_hosts =
-tls_advertise_hosts = \${if eq{\$received_ip_address}{$_nostarttls}{}{*}}
-tls_certificate = $_d/exim/\$received_ip_address.pem
-tls_privatekey = $_d/exim/\$received_ip_address.key
+tls_advertise_hosts = \${if eq{\$received_ip_address}{$_tb_nost}{}{*}}
+tls_certificate = $_tb_d/exim/\$received_ip_address.pem
+tls_privatekey = $_tb_d/exim/\$received_ip_address.key
 acl_smtp_rcpt = refuse
 begin acl
 refuse:
@@ -463,22 +465,19 @@ EOF
 }
 
 _tb_exim() {	# _tb_exim DIR PORT ADDR...
-	_d=$1
-	_p=$2
-	rm -rf "$_d/exim" && mkdir -p "$_d/exim/spool" || return 1
+	_tb_d=$1
+	_tb_p=$2
+	rm -rf "$_tb_d/exim" && mkdir -p "$_tb_d/exim/spool" || return 1
 	shift 2
-	for _a; do
-		_c=$(awk -v a="$_a" '$1 == a { print $4 }' "$_d/servers")
-		cp "$_d/pki/$_c.pem" "$_d/exim/$_a.pem"
-		cp "$_d/pki/$_c.key" "$_d/exim/$_a.key"
+	for _tb_a; do
+		_tb_c=$(awk -v a="$_tb_a" '$1 == a { print $4 }' \
+		    "$_tb_d/servers")
+		cp "$_tb_d/pki/$_tb_c.pem" "$_tb_d/exim/$_tb_a.pem"
+		cp "$_tb_d/pki/$_tb_c.key" "$_tb_d/exim/$_tb_a.key"
 	done
-	# Exim takes a -C file only from root, and reads the keys and
-	# writes its log as its own user.
-	_tb_exim_conf "$_d" "$_p" "$@" >"$_d/exim/conf"
-	chown -R Debian-exim "$_d/exim" 2>/dev/null
-	chown root "$_d/exim/conf" 2>/dev/null
-	_tb_spawn "$_tb_exim" -C "$_d/exim/conf" -bdf -oP "$_d/exim/pid" \
-	    2>>"$_d/exim/stderr"
+	_tb_exim_conf "$_tb_d" "$_tb_p" "$@" >"$_tb_d/exim/conf"
+	_tb_spawn "$_tb_exim" -C "$_tb_d/exim/conf" -bdf -oP "$_tb_d/exim/pid" \
+	    2>>"$_tb_d/exim/stderr"
 }
 
 # _tb_wait_smtp PORT ADDR...: up to 5 s for a 220 banner at each.
@@ -523,6 +522,61 @@ testbed_start() {	# testbed_start DIR
 		return 1
 	fi
 	export TB_DIR TB_DNS TB_DNS_PORT TB_ANCHOR TB_PORT
+}
+
+# testbed_resolver [PORT]: a validating unbound on 127.0.0.1 at PORT (a
+# free one by default), trusting the bed's anchor and asking knot for
+# test.; sets TB_VALIDATOR (ADDR@PORT).  At port 53 it is the resolver
+# for tools that read /etc/resolv.conf (posttls-finger, ldns-dane), in a
+# network namespace of their own.
+testbed_resolver() {
+	_tb_vport=${1:-$(_tb_free_port)}
+	_tb_u=$TB_DIR/unbound
+	rm -rf "$_tb_u" && mkdir -p "$_tb_u" || return 1
+	# No cache: a test that edits a zone and reloads knot sees it at once.
+	cat >"$_tb_u/unbound.conf" <<EOF
+server:
+    interface: 127.0.0.1
+    port: $_tb_vport
+    do-ip6: no
+    do-daemonize: no
+    username: ""
+    chroot: ""
+    directory: "$_tb_u"
+    pidfile: ""
+    use-syslog: no
+    logfile: ""
+    verbosity: 0
+    val-log-level: 2
+    access-control: 127.0.0.0/8 allow
+    do-not-query-localhost: no
+    trust-anchor-file: "$TB_ANCHOR"
+    local-zone: "test." nodefault
+    qname-minimisation: no
+    cache-max-ttl: 0
+    cache-max-negative-ttl: 0
+remote-control:
+    control-enable: no
+stub-zone:
+    name: "test."
+    stub-addr: 127.0.0.1@$TB_DNS_PORT
+EOF
+	_tb_spawn /usr/sbin/unbound -d -c "$_tb_u/unbound.conf" 2>>"$_tb_u/log"
+	_tb_upid=$!
+	_tb_k=0
+	while [ "$_tb_k" -lt 50 ]; do
+		kill -0 "$_tb_upid" 2>/dev/null || break
+		if "$_tb_kdig" @127.0.0.1 -p "$_tb_vport" +timeout=1 +retry=0 \
+		    +dnssec SOA test. 2>/dev/null | grep -q 'Flags:.* ad;'; then
+			TB_VALIDATOR=127.0.0.1@$_tb_vport
+			export TB_VALIDATOR
+			return 0
+		fi
+		sleep 0.1
+		_tb_k=$((_tb_k + 1))
+	done
+	echo "testbed: unbound did not come up: $(tail -n 1 "$_tb_u/log")" >&2
+	return 1
 }
 
 testbed_stop() {

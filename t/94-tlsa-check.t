@@ -258,7 +258,7 @@ like "$out" "--warn-days" "check --usage: lists the options"
 run tlsa-check --help
 like "$out" "--trust-ad" "check --help: the check options"
 
-# --- check: against the offline test bed ---------------------------------------
+# --- check: against the offline test bed -----------------------------------
 for c in knotd kdig ldns-signzone ldns-keygen ldns-key2ds exim4; do
 	if ! PATH=$PATH:/usr/sbin command -v "$c" >/dev/null; then
 		skip 1 "the test bed needs $c"
@@ -300,6 +300,16 @@ is "$rc" 1 "check: two domains, one mismatch: 1"
 is "$(printf '%s\n' "$out" | grep '^[^ ]' | cut -d : -f 1-2)" \
     "ee.test: verified
 digest.test: mismatch" "check: one report per domain, in order"
+# knot refuses a name outside its zones: a temporary failure, which a
+# domain found wrong outranks (a retry cannot mend it).
+# shellcheck disable=SC2086
+run tlsa-check $B ee.test elsewhere.example
+is "$rc:$(printf '%s\n' "$out" | grep '^[^ ]' | cut -d : -f 1-2)" \
+    "75:ee.test: verified
+elsewhere.example: tempfail" "check: a verified domain and a DNS failure: 75"
+# shellcheck disable=SC2086
+run tlsa-check $B elsewhere.example digest.test
+is "$rc" 1 "check: a DNS failure and a mismatch: 1 outranks 75"
 printf '%s\n' digest.test '# a comment' '' ee.test >domains
 # shellcheck disable=SC2086
 run sh -c "tlsa-check $B <domains"
@@ -325,7 +335,8 @@ is "$(printf '%s\n' "$out" | grep '^[^ ]' | cut -d : -f 1)" \
 # shellcheck disable=SC2086
 run tlsa-check $B --host mx.ee.test
 is "$rc" 0 "check --host: one host, verified"
-like "$(printf '%s\n' "$out" | sed -n 2p)" "^  host mx.ee.test, port $TB_PORT:" \
+like "$(printf '%s\n' "$out" | sed -n 2p)" \
+    "^  host mx.ee.test, port $TB_PORT:" \
     "check --host: no MX preference, the port"
 # shellcheck disable=SC2086
 run tlsa-check $B nexthop.test
@@ -369,14 +380,14 @@ is "$rc:$(printf '%s\n' "$out" | head -n 1 | cut -d : -f 1-2)" \
     "check --trust-ad: a server that does not validate sets no AD: insecure"
 if [ -x /usr/sbin/unbound ]; then
 	U=$(free_port)
-	printf '%s\n' server: "	interface: 127.0.0.1@$U" "	port: $U" \
-	    '	chroot: ""' '	username: ""' "	directory: \"$T\"" \
-	    '	pidfile: ""' '	use-syslog: no' '	do-daemonize: no' \
-	    '	do-not-query-localhost: no' \
-	    "	trust-anchor-file: \"$TB_ANCHOR\"" \
-	    '	local-zone: "test." nodefault' '	verbosity: 0' \
-	    stub-zone: '	name: "test."' "	stub-addr: 127.0.0.1@$TB_DNS_PORT" \
-	    remote-control: '	control-enable: no' >unbound.conf
+	printf '%s\n' server: "  interface: 127.0.0.1@$U" "  port: $U" \
+	    '  chroot: ""' '  username: ""' "  directory: \"$T\"" \
+	    '  pidfile: ""' '  use-syslog: no' '  do-daemonize: no' \
+	    '  do-not-query-localhost: no' \
+	    "  trust-anchor-file: \"$TB_ANCHOR\"" \
+	    '  local-zone: "test." nodefault' '  verbosity: 0' \
+	    stub-zone: '  name: "test."' "  stub-addr: 127.0.0.1@$TB_DNS_PORT" \
+	    remote-control: '  control-enable: no' >unbound.conf
 	daemon /usr/sbin/unbound -d -c unbound.conf 2>/dev/null
 	i=0
 	until kdig @127.0.0.1 -p "$U" +timeout=1 +retry=0 +short SOA test. \

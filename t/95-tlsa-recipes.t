@@ -76,7 +76,7 @@ console man-bed <"$T/display"
 block README.md tlsa-bed >"$T/display"
 console readme-bed <"$T/display"
 
-# --- The crontab line, against the bed ------------------------------------------
+# --- The crontab line, against the bed ---------------------------------------
 . "$MX_SRCDIR/scripts/dane-testbed.sh"
 testbed_make "$T/bed" && testbed_start "$T/bed" ||
     { echo "the test bed did not come up" >&2; exit 1; }
@@ -93,7 +93,8 @@ printf '%s\n' '#!/bin/sh' "[ -f $T/mail/fail ] && exit 75" \
     "{ echo \"ARGS: \$*\"; cat; } >$T/mail/\$((n + 1))" >"$T/bin/sendmail"
 chmod +x "$T/bin/tlsa-check" "$T/bin/sendmail"
 cp "$MX_SRCDIR/scripts/tlsa-check-cron" "$T/bin/"
-printf '%s\n' '# the domains we watch' ee.test '' multi.test >"$T/etc/tlsa-domains"
+printf '%s\n' '# the domains we watch' ee.test '' multi.test \
+    >"$T/etc/tlsa-domains"
 
 block man/tlsa-check.1 crontab >"$T/crontab"
 cron_job() {	# the command of the crontab line, as cron runs it
@@ -160,7 +161,7 @@ is "$rc:$(mails)" "0:3" "crontab: a DNS failure is no change: no mail"
 like "$(cat "$T/var/tlsa/ee.test.json")" '"verdict":"mismatch"' \
     "crontab: the last report kept through a DNS failure"
 
-# --- The cron script's errors ----------------------------------------------------
+# --- The cron script's errors ------------------------------------------------
 run cron
 is "$rc" 64 "cron: no arguments: 64"
 run cron "$T/etc/tlsa-domains"

@@ -5,9 +5,6 @@
  */
 #include "config.h"
 
-#include <sys/socket.h>
-#include <arpa/inet.h>
-
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -23,9 +20,9 @@
 #include "danefmt.h"
 #include "dns.h"
 #include "dnssec.h"
-#include "smtp.h"
 #include "tls.h"
 #include "tlsa.h"
+#include "tlsagen.h"
 
 #define JOBS_DEFAULT	8
 #define JOBS_MAX	256
@@ -105,16 +102,6 @@ name_ok(const char *s)
 	return 1;
 }
 
-/* An address is no host name for an owner or a certificate. */
-static int
-literal(const char *s)
-{
-	unsigned char	a[16];
-
-	return inet_pton(AF_INET, s, a) == 1 ? AF_INET :
-	    inet_pton(AF_INET6, s, a) == 1 ? AF_INET6 : 0;
-}
-
 /* HOST[:PORT] into host (a copy to free) and *port, usage error if bad. */
 static char *
 host_port(const char *opt, const char *arg, int *port)
@@ -145,10 +132,15 @@ print_domain(void *arg, const struct dane_domain *d)
 	fflush(stdout);
 }
 
-/* A check whose outcome is worse: 1 outranks 75, which outranks 0. */
+/*
+ * The worse of two outcomes: an input that cannot be read first, then a
+ * domain found wrong (a retry cannot mend it), then a DNS failure (75).
+ */
 static int
 worse(int a, int b)
 {
+	if (a == MX_IOERR || b == MX_IOERR)
+		return MX_IOERR;
 	if (a == MX_REJECT || b == MX_REJECT)
 		return MX_REJECT;
 	return a > b ? a : b;
@@ -225,96 +217,13 @@ check(int argc, const char **argv)
 			print_domain(NULL, &d);
 			dane_domain_free(&d);
 		}
-		worst = rc == MX_IOERR || worst == MX_IOERR ? MX_IOERR :
-		    worse(worst, rc);
+		worst = worse(worst, rc);
 	}
 	free(host);
 	SSL_CTX_free(cfg.ctx);
 	poptFreeContext(pc);
 	rc = cli_flush_stdout();
 	return rc != MX_OK ? rc : worst;
-}
-
-/*
- * The chain a server sends after STARTTLS, taken without verifying it:
- * its records are what is to be published.  69 when no address of host
- * gives a TLS session, 75 when its addresses cannot be looked up now.
- */
-static STACK_OF(X509) *
-server_chain(const char *host, int port, int *status, char *why,
-    size_t whylen)
-{
-	struct dns_addr	 lit, *addrs = NULL, *a4 = NULL, *a6 = NULL;
-	struct dns	*dns;
-	struct smtp	 s;
-	struct tls_info	 info;
-	STACK_OF(X509)	*chain = NULL;
-	SSL_CTX		*ctx;
-	enum dns_status	 st4 = DNS_OK, st6 = DNS_OK;
-	size_t		 n = 0, n4 = 0, n6 = 0, i;
-	char		 err[256], err6[256], helo[256];
-
-	if ((dns = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout,
-	    err, sizeof err)) == NULL)
-		cli_die(dns_new_status(errno), "%s", err);
-	if ((lit.af = literal(host)) != 0) {
-		inet_pton(lit.af, host, lit.a);
-		addrs = &lit;
-		n = 1;
-	} else {
-		st4 = dns_addr(dns, host, AF_INET, &a4, &n4, err, sizeof err);
-		st6 = dns_addr(dns, host, AF_INET6, &a6, &n6, err6,
-		    sizeof err6);
-		if (n4 + n6 == 0) {
-			*status = st4 == DNS_TEMPFAIL || st6 == DNS_TEMPFAIL ?
-			    MX_TEMPFAIL : MX_UNAVAILABLE;
-			snprintf(why, whylen, "cannot look up '%s': %s", host,
-			    st4 != DNS_OK ? err : err6);
-			goto done;
-		}
-		if ((addrs = reallocarray(a4, n4 + n6, sizeof *addrs)) ==
-		    NULL)
-			cli_die(MX_SOFTWARE, "out of memory");
-		a4 = addrs;
-		if (n6 > 0)
-			memcpy(addrs + n4, a6, n6 * sizeof *addrs);
-		n = n4 + n6;
-	}
-	if ((ctx = tls_ctx_new(err, sizeof err)) == NULL)
-		cli_die(MX_SOFTWARE, "cannot make a TLS context: %s", err);
-	if (gethostname(helo, sizeof helo) != 0 || !name_ok(helo))
-		snprintf(helo, sizeof helo, "localhost");
-	*status = MX_UNAVAILABLE;
-	for (i = 0; i < n && chain == NULL; i++) {
-		memset(&info, 0, sizeof info);
-		if (smtp_connect(&s, &addrs[i], port, dns_opt_timeout, err,
-		    sizeof err) != SMTP_OK) {
-			snprintf(why, whylen, "cannot connect to '%s': %s",
-			    host, err);
-			cli_info("%s", why);
-			continue;
-		}
-		if (smtp_starttls(&s, helo, NULL, NULL, err, sizeof err) ==
-		    SMTP_OK && tls_start(ctx, &s, NULL, lit.af ? host_opt :
-		    host, &info, err, sizeof err) == SMTP_OK &&
-		    info.chain != NULL && sk_X509_num(info.chain) > 0) {
-			chain = X509_chain_up_ref(info.chain);
-			*status = MX_OK;
-		} else {
-			snprintf(why, whylen, "cannot start TLS with '%s' at "
-			    "%s: %s", host, s.peer, err[0] ? err :
-			    "no certificate");
-			cli_info("%s", why);
-		}
-		tls_info_free(&info);
-		smtp_close(&s);
-	}
-	SSL_CTX_free(ctx);
-done:
-	free(a4);
-	free(a6);
-	dns_free(dns);
-	return chain;
 }
 
 /* Standard input whole, for cert_load_mem. */
@@ -333,8 +242,7 @@ load_stdin(STACK_OF(X509) **certs, EVP_PKEY **key, char *err, size_t len)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			snprintf(err, len, "cannot read 'stdin': %s",
-			    strerror(errno));
+			snprintf(err, len, "%s", strerror(errno));
 			free(buf);
 			return MX_IOERR;
 		}
@@ -347,122 +255,95 @@ load_stdin(STACK_OF(X509) **certs, EVP_PKEY **key, char *err, size_t len)
 	return rc == 0 ? MX_OK : MX_DATAERR;
 }
 
-struct gen {
-	char	 owner[512];
-	int	 usage, selector, mtype;	/* -1: by the kind */
-};
-
+/*
+ * The records of one file or server.  The owner's host: --host, else the
+ * name of --from-server, else the first name of the server's certificate.
+ */
 static int
-emit(const struct gen *g, X509 *cert, EVP_PKEY *key, int usage,
-    const char *what)
+emit(const struct tlsagen *g, STACK_OF(X509) *certs, EVP_PKEY *key,
+    const char *host, int port, const char *name)
 {
-	struct tlsa	*t;
-	struct cli_rec	 rec;
-	char		*text, err[256];
-	int		 sel = g->selector >= 0 ? g->selector :
-			    usage == TLSA_DANE_TA || usage == TLSA_PKIX_TA ?
-			    TLSA_SEL_CERT : TLSA_SEL_SPKI;
-	int		 mt = g->mtype >= 0 ? g->mtype : TLSA_MT_SHA256;
+	struct tlsagen_rec	*recs;
+	struct cli_rec		 rec;
+	char			 owner[512], err[256], *h = NULL, *text;
+	int			 i, n;
 
-	if ((t = tlsa_make(cert, key, usage, sel, mt, err, sizeof err)) ==
-	    NULL) {
-		cli_warn("cannot make a record for %s: %s", what, err);
-		return MX_USAGE;
-	}
-	if (!cli_json)
-		tlsa_print(stdout, g->owner, t);
-	else if ((text = tlsa_text(t)) != NULL) {
+	if (host == NULL && certs != NULL && sk_X509_num(certs) > 0)
+		host = h = tlsagen_host(sk_X509_value(certs, 0));
+	if (host == NULL || tlsagen_owner(owner, sizeof owner, host,
+	    port) < 0)
+		cli_die(MX_USAGE, "generate needs --host: no host name for "
+		    "'%s'", name);
+	free(h);
+	if ((n = tlsagen_make(g, certs, key, &recs, err, sizeof err)) < 0)
+		cli_die(errno == ENOMEM ? MX_SOFTWARE : MX_USAGE,
+		    "cannot make records for '%s': %s", name, err);
+	for (i = 0; i < n; i++) {
+		cli_info("%s: certificate %d: %s", name, recs[i].index + 1,
+		    recs[i].subject);
+		if (!cli_json) {
+			tlsa_print(stdout, owner, recs[i].tlsa);
+			continue;
+		}
+		if ((text = tlsa_text(recs[i].tlsa)) == NULL)
+			cli_die(MX_SOFTWARE, "out of memory");
 		cli_rec_begin(&rec, stdout, NULL);
-		cli_rec_str(&rec, "owner", g->owner);
-		cli_rec_int(&rec, "usage", t->usage);
-		cli_rec_int(&rec, "selector", t->selector);
-		cli_rec_int(&rec, "mtype", t->mtype);
+		cli_rec_str(&rec, "owner", owner);
+		cli_rec_int(&rec, "usage", recs[i].tlsa->usage);
+		cli_rec_int(&rec, "selector", recs[i].tlsa->selector);
+		cli_rec_int(&rec, "mtype", recs[i].tlsa->mtype);
 		/* "U S M HEX": the hex is the fourth word. */
 		cli_rec_str(&rec, "data", strrchr(text, ' ') + 1);
-		cli_rec_str(&rec, "for", what);
+		cli_rec_str(&rec, "subject", recs[i].subject);
 		cli_rec_end(&rec);
 		free(text);
 	}
-	free(t);
+	tlsagen_free(recs, n);
 	return MX_OK;
 }
 
-/*
- * A record per certificate as its kind says: 3 1 1 for a server's own,
- * 2 0 1 for a CA's.  An explicit usage picks the certificates it suits:
- * the leaf (the first) for 1 and 3, the CAs for 0 and 2.
- */
+/* --from-server: the chain the server sends, and its records. */
 static int
-emit_chain(const struct gen *g, STACK_OF(X509) *certs, const char *name)
+from(const struct tlsagen *g, const char *arg, int port)
 {
-	struct cert_facts f;
-	char		 what[600];
-	int		 i, n = sk_X509_num(certs), ca, u, rc, done = 0;
+	STACK_OF(X509)	*chain;
+	struct dns	*dns;
+	SSL_CTX		*ctx;
+	char		*host, helo[256], err[512];
+	int		 sport = port_opt ? port : 25, rc, addr;
 
-	for (i = 0; i < n; i++) {
-		if (cert_facts(sk_X509_value(certs, i), &f) < 0)
-			cli_die(MX_SOFTWARE, "out of memory");
-		ca = f.is_ca;
-		snprintf(what, sizeof what, "%s %s", name, f.subject);
-		cert_facts_free(&f);
-		u = g->usage >= 0 ? g->usage : ca ? TLSA_DANE_TA :
-		    TLSA_DANE_EE;
-		if (n > 1 && g->usage >= 0 && ((u & 1) ? i > 0 : !ca && i == 0))
-			continue;
-		cli_info("%s: certificate %d: %s", name, i + 1, what);
-		if ((rc = emit(g, sk_X509_value(certs, i), NULL, u, what)) !=
-		    MX_OK)
-			return rc;
-		done++;
-	}
-	if (done == 0) {
-		cli_warn("no certificate in '%s' for usage %d", name,
-		    g->usage);
-		return MX_USAGE;
-	}
-	return MX_OK;
-}
-
-/* The owner's host: --host, the server's name, or the leaf's first name. */
-static int
-owner(struct gen *g, const char *host, int port, STACK_OF(X509) *certs)
-{
-	struct cert_facts f = { 0 };
-	char		  h[256];
-	size_t		  n;
-
-	if (host == NULL && certs != NULL && sk_X509_num(certs) > 0) {
-		if (cert_facts(sk_X509_value(certs, 0), &f) < 0)
-			cli_die(MX_SOFTWARE, "out of memory");
-		if (!f.is_ca && f.nnames > 0 && name_ok(f.names[0]) &&
-		    f.names[0][0] != '*')
-			host = f.names[0];
-	}
-	if (host == NULL) {
-		cert_facts_free(&f);
-		return -1;
-	}
-	snprintf(h, sizeof h, "%s", host);
-	cert_facts_free(&f);
-	if ((n = strlen(h)) > 0 && h[n - 1] == '.')
-		h[n - 1] = '\0';
-	for (n = 0; h[n]; n++)
-		if (h[n] >= 'A' && h[n] <= 'Z')
-			h[n] += 'a' - 'A';
-	snprintf(g->owner, sizeof g->owner, "_%d._tcp.%s.", port, h);
-	return 0;
+	host = host_port("--from-server", arg, &sport);
+	if ((dns = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout,
+	    err, sizeof err)) == NULL)
+		cli_die(dns_new_status(errno), "%s", err);
+	if ((ctx = tls_ctx_new(err, sizeof err)) == NULL)
+		cli_die(MX_SOFTWARE, "cannot make a TLS context: %s", err);
+	if (gethostname(helo, sizeof helo) != 0 || !name_ok(helo))
+		snprintf(helo, sizeof helo, "localhost");
+	addr = tlsagen_owner(err, sizeof err, host, 25) < 0;
+	if ((chain = tlsagen_fetch(ctx, dns, host, sport, helo, addr ?
+	    host_opt : host, dns_opt_timeout, &rc, err, sizeof err)) == NULL)
+		cli_die(rc, "%s", err);
+	/* The records are for the service asked, unless told otherwise. */
+	rc = emit(g, chain, NULL, host_opt ? host_opt : addr ? NULL : host,
+	    port_opt ? port : sport, host);
+	sk_X509_pop_free(chain, X509_free);
+	SSL_CTX_free(ctx);
+	dns_free(dns);
+	free(host);
+	return rc;
 }
 
 static int
 generate(int argc, const char **argv)
 {
-	struct gen	 g;
+	struct tlsagen	 g;
 	poptContext	 pc;
 	const char	**args, *name;
 	STACK_OF(X509)	*certs;
 	EVP_PKEY	*key;
-	char		*shost = NULL, err[512], shown[CLI_SHOWN_NAME];
-	int		 n = 0, i, rc = MX_OK, port, sport;
+	char		 err[512], shown[CLI_SHOWN_NAME];
+	int		 n = 0, i, rc = MX_OK, port;
 
 	pc = cli_parse(argc, argv, gen_options, "generate [CERT...]", NULL);
 	args = poptGetArgs(pc);
@@ -479,28 +360,13 @@ generate(int argc, const char **argv)
 	if (g.usage == TLSA_PKIX_TA || g.usage == TLSA_PKIX_EE)
 		cli_warn("usage %d (%s) is not for SMTP: RFC 7672 clients "
 		    "ignore it", g.usage, tlsa_usage_name(g.usage));
-
-	if (from_server != NULL) {
-		if (n > 0)
-			cli_die(MX_USAGE, "--from-server takes no CERT");
-		sport = port;
-		shost = host_port("--from-server", from_server, &sport);
-		if ((certs = server_chain(shost, sport, &rc, err,
-		    sizeof err)) == NULL)
-			cli_die(rc, "%s", err);
-		/* The records are for the service asked, unless told. */
-		if (owner(&g, host_opt ? host_opt : literal(shost) ? NULL :
-		    shost, port_opt ? port : sport, certs) < 0)
-			cli_die(MX_USAGE, "generate needs --host");
-		rc = emit_chain(&g, certs, shost);
-		sk_X509_pop_free(certs, X509_free);
-		free(shost);
-		poptFreeContext(pc);
-		return rc != MX_OK ? rc : cli_flush_stdout();
-	}
-	if (n == 0)
+	if (from_server != NULL && n > 0)
+		cli_die(MX_USAGE, "--from-server takes no CERT");
+	if (from_server != NULL)
+		rc = from(&g, from_server, port);
+	if (from_server == NULL && n == 0)
 		args = stdin_only, n = 1;
-	for (i = 0; i < n && rc == MX_OK; i++) {
+	for (i = 0; from_server == NULL && i < n; i++) {
 		certs = NULL;
 		key = NULL;
 		if (strcmp(args[i], "-") == 0) {
@@ -517,23 +383,12 @@ generate(int argc, const char **argv)
 				cli_die(rc, "cannot read certificates from "
 				    "'%s': %s", name, err);
 		}
-		if (owner(&g, host_opt, port, certs) < 0)
-			cli_die(MX_USAGE, "generate needs --host: no host "
-			    "name in '%s'", name);
-		if (certs != NULL)
-			rc = emit_chain(&g, certs, name);
-		else {
-			/* A key alone: the server's own, selector 1 only. */
-			rc = emit(&g, NULL, key, g.usage >= 0 ? g.usage :
-			    TLSA_DANE_EE, name);
-		}
+		rc = emit(&g, certs, key, host_opt, port, name);
 		sk_X509_pop_free(certs, X509_free);
 		EVP_PKEY_free(key);
 	}
 	poptFreeContext(pc);
-	if (rc != MX_OK)
-		return rc;
-	return cli_flush_stdout();
+	return rc != MX_OK ? rc : cli_flush_stdout();
 }
 
 int

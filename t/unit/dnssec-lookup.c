@@ -4,13 +4,16 @@
  *
  *	dnssec-lookup [--resolver A@P | --dns-zone F] [--timeout N]
  *	    [--anchor FILE] [--trust-ad] [--time T] NAME TYPE
+ *	dnssec-lookup --judge FILE [--time T]
  *
  * Prints, as name=value lines: status= (dns_status_name), sec=
  * (dnssec_sec_name), chain_sec=, names= (the CNAME chain, blank
  * separated), one rr= line per record (its RDATA in presentation form),
  * expires= (epoch, 0 when not secure), signer=, reason=.  Exits 0 whatever
  * the outcome; 64 for a usage error, 66 or 65 when the anchor file is
- * missing or bad.
+ * missing or bad.  With --judge, no query: FILE is an answer in wire form
+ * judged by dnssec_judge (its additional section's DNSKEYs the keys), as
+ * the fuzz harness t/fuzz/dns_answer.c does; 66 when it cannot be read.
  */
 #include "config.h"
 
@@ -19,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ldns/ldns.h>
 
@@ -27,6 +31,7 @@
 #include "dnssec.h"
 
 static char	*opt_anchor;
+static char	*opt_judge;
 static int	 opt_trust_ad;
 
 static struct poptOption options[] = {
@@ -35,6 +40,9 @@ static struct poptOption options[] = {
 	  DNSSEC_ROOT_ANCHOR ")", "FILE" },
 	{ "trust-ad", '\0', POPT_ARG_NONE, &opt_trust_ad, 0,
 	  "trust the AD bit of a validating resolver instead", NULL },
+	{ "judge", '\0', POPT_ARG_STRING, &opt_judge, 0,
+	  "judge the answer in this file (wire form) without a query",
+	  "FILE" },
 	{ "time", '\0', POPT_ARG_STRING, NULL, CLI_OPT_TIME,
 	  "judge signatures at this time (seconds since the epoch)", "T" },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, dns_options, 0,
@@ -88,6 +96,82 @@ rdata_text(int type, const uint8_t *rd, size_t len)
 	return out;
 }
 
+/* The outcome, as name=value lines. */
+static int
+print(const struct dnssec_answer *ans, int type)
+{
+	struct cli_rec	 rec;
+	char		*names = NULL, *t;
+	size_t		 len = 0, i;
+
+	for (i = 0; i < ans->nnames; i++) {
+		if ((t = realloc(names, len + strlen(ans->names[i]) + 2)) ==
+		    NULL)
+			cli_die(MX_SOFTWARE, "out of memory");
+		names = t;
+		len += (size_t)sprintf(names + len, "%s%s", i > 0 ? " " : "",
+		    ans->names[i]);
+	}
+	cli_rec_begin(&rec, stdout, NULL);
+	cli_rec_str(&rec, "status", dns_status_name(ans->status));
+	cli_rec_str(&rec, "sec", dnssec_sec_name(ans->sec));
+	cli_rec_str(&rec, "chain_sec", dnssec_sec_name(ans->chain_sec));
+	cli_rec_str(&rec, "names", names != NULL ? names : "");
+	for (i = 0; i < ans->nrr; i++) {
+		if ((t = rdata_text(type, ans->rdata[i], ans->rdlen[i])) == NULL)
+			cli_die(MX_SOFTWARE, "out of memory");
+		cli_rec_str(&rec, "rr", t);
+		free(t);
+	}
+	cli_rec_int(&rec, "expires", (long long)ans->expires);
+	cli_rec_str(&rec, "signer", ans->signer);
+	cli_rec_str(&rec, "reason", ans->reason);
+	cli_rec_end(&rec);
+	free(names);
+	return 0;
+}
+
+/* --judge FILE: the answer in the file, through dnssec_judge. */
+static int
+judge(const char *path, time_t t, poptContext pc)
+{
+	struct dnssec_answer	 ans;
+	const ldns_rr_list	*q;
+	ldns_pkt		*p = NULL;
+	uint8_t			*buf = NULL;
+	size_t			 len = 0;
+	char			 err[512];
+	int			 fd, status, type = LDNS_RR_TYPE_A;
+	ssize_t			 got;
+
+	if (poptPeekArg(pc) != NULL)
+		cli_die(MX_USAGE, "usage: dnssec-lookup --judge FILE");
+	if ((fd = cli_open_regular(path, "answer file", err, sizeof err,
+	    &status)) < 0)
+		cli_die(status, "%s", err);
+	do {
+		if ((buf = realloc(buf, len + 65536)) == NULL)
+			cli_die(MX_SOFTWARE, "out of memory");
+		got = read(fd, buf + len, 65536);
+		if (got > 0)
+			len += (size_t)got;
+	} while (got > 0);
+	if (got < 0)
+		cli_die(MX_NOINPUT, "cannot read '%s'", path);
+	close(fd);
+	dnssec_judge(buf, len, t, &ans);
+	/* the type of the question, for the records' text */
+	if (ldns_wire2pkt(&p, buf, len) == LDNS_STATUS_OK &&
+	    (q = ldns_pkt_question(p)) != NULL && ldns_rr_list_rr_count(q) == 1)
+		type = ldns_rr_get_type(ldns_rr_list_rr(q, 0));
+	ldns_pkt_free(p);
+	free(buf);
+	print(&ans, type);
+	dnssec_answer_free(&ans);
+	poptFreeContext(pc);
+	return cli_flush_stdout();
+}
+
 int
 main(int argc, const char **argv)
 {
@@ -95,13 +179,13 @@ main(int argc, const char **argv)
 	struct dns		*d;
 	struct dnssec		*v;
 	struct dnssec_answer	 ans;
-	struct cli_rec		 rec;
 	const char		*name, *tname;
-	char			 err[512], *names = NULL, *t;
-	size_t			 len = 0, i;
+	char			 err[512];
 	int			 type, rc;
 
 	pc = cli_parse(argc, argv, options, "NAME TYPE", NULL);
+	if (opt_judge != NULL)
+		return judge(opt_judge, cli_time(cli_time_arg), pc);
 	name = poptGetArg(pc);
 	tname = poptGetArg(pc);
 	if (name == NULL || tname == NULL || poptPeekArg(pc) != NULL)
@@ -118,30 +202,7 @@ main(int argc, const char **argv)
 		cli_die(rc, "%s", err);
 	}
 	dnssec_lookup(v, name, type, &ans);
-	for (i = 0; i < ans.nnames; i++) {
-		if ((t = realloc(names, len + strlen(ans.names[i]) + 2)) ==
-		    NULL)
-			cli_die(MX_SOFTWARE, "out of memory");
-		names = t;
-		len += (size_t)sprintf(names + len, "%s%s", i > 0 ? " " : "",
-		    ans.names[i]);
-	}
-	cli_rec_begin(&rec, stdout, NULL);
-	cli_rec_str(&rec, "status", dns_status_name(ans.status));
-	cli_rec_str(&rec, "sec", dnssec_sec_name(ans.sec));
-	cli_rec_str(&rec, "chain_sec", dnssec_sec_name(ans.chain_sec));
-	cli_rec_str(&rec, "names", names != NULL ? names : "");
-	for (i = 0; i < ans.nrr; i++) {
-		if ((t = rdata_text(type, ans.rdata[i], ans.rdlen[i])) == NULL)
-			cli_die(MX_SOFTWARE, "out of memory");
-		cli_rec_str(&rec, "rr", t);
-		free(t);
-	}
-	cli_rec_int(&rec, "expires", (long long)ans.expires);
-	cli_rec_str(&rec, "signer", ans.signer);
-	cli_rec_str(&rec, "reason", ans.reason);
-	cli_rec_end(&rec);
-	free(names);
+	print(&ans, type);
 	dnssec_answer_free(&ans);
 	dnssec_free(v);
 	dns_free(d);

@@ -1,0 +1,523 @@
+#!/bin/sh
+# DNSSEC validated in process (common/dnssec.c) through t/unit/dnssec-lookup,
+# against zones signed with ldns-signzone and served by knot: NSEC, NSEC3 and
+# NSEC3 opt-out; ECDSAP256SHA256, ED25519 and RSASHA256; secure, insecure
+# and bogus answers, records and denials; every bogus shape (a signature
+# edited, one removed, one expired or not yet valid, one by a key not in the
+# zone, a DS that names no key, a denial missing); unsigned delegations;
+# CNAMEs across zones; the trust-ad mode behind a real unbound; a resolver
+# that times out or answers garbage (temperror, within --timeout).  drill -S
+# agrees on the secure, insecure and bogus cases.
+. "${MX_SRCDIR:-.}/t/lib.sh"
+. "$MX_SRCDIR/t/knot.sh"
+
+need_knot
+need ldns-keygen ldns-signzone ldns-key2ds drill
+
+L=$MX_BUILDDIR/t/unit/dnssec-lookup
+Z=$T/zones
+mkdir "$Z" || exit 1
+EXP=20360101000000
+EXP_EPOCH=2082758400
+TLSA=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+
+# key ZONE ALG [-k]: a new key of the zone, its base name (under $Z)
+key() {
+	(cd "$Z" && ldns-keygen -a "$2" ${3:+"$3"} "$1")
+}
+
+# head ZONE: the head of a master file for ZONE
+head_of() {
+	printf '$ORIGIN %s.\n$TTL 300\n' "$1"
+	printf '@ IN SOA ns.test. h.test. 1 3600 600 86400 300\n'
+	printf '@ IN NS ns.test.\n'
+}
+
+# sign ZONE KSK ZSK [ldns-signzone options]: $Z/ZONE.signed
+sign() {
+	_zone=$1 _ksk=$2 _zsk=$3
+	shift 3
+	(cd "$Z" && ldns-signzone -e "$EXP" "$@" -f "$_zone.signed" \
+	    "$_zone.zone" "$_ksk" "$_zsk") || return 1
+}
+
+# The children first: their DS go into test.
+head_of n3.test >"$Z/n3.test.zone"
+cat >>"$Z/n3.test.zone" <<EOF
+mx IN A 127.0.0.2
+_25._tcp.mx IN TLSA 3 1 1 $TLSA
+*.w IN TXT "wild"
+badsig IN A 127.0.0.7
+nosig IN A 127.0.0.8
+EOF
+N3K=$(key n3.test ED25519 -k) && N3Z=$(key n3.test ED25519) &&
+    sign n3.test "$N3K" "$N3Z" -n -s beef -t 1 || exit 1
+# a signature edited after signing; one removed
+awk -F '\t' 'BEGIN { OFS = "\t" }
+$1 == "badsig.n3.test." && $4 == "RRSIG" && $5 ~ /^A / {
+	n = split($5, f, " "); s = f[n]
+	c = substr(s, 20, 1); c = c == "A" ? "B" : "A"
+	f[n] = substr(s, 1, 19) c substr(s, 21); $5 = f[1]
+	for (i = 2; i <= n; i++) $5 = $5 " " f[i]
+}
+!($1 == "nosig.n3.test." && $4 == "RRSIG" && $5 ~ /^A /)' \
+    "$Z/n3.test.signed" >"$Z/n3.test.edited" || exit 1
+
+head_of rsa.test >"$Z/rsa.test.zone"
+cat >>"$Z/rsa.test.zone" <<'EOF'
+mx IN A 127.0.0.9
+wk IN A 127.0.0.10
+* IN TXT "wild rsa"
+EOF
+RK=$(key rsa.test RSASHA256 -k) && RZ=$(key rsa.test RSASHA256) &&
+    sign rsa.test "$RK" "$RZ" || exit 1
+# wk's signature made by a key that is not in the zone
+OK2=$(key rsa.test RSASHA256 -k) && OZ2=$(key rsa.test RSASHA256) &&
+    cp "$Z/rsa.test.zone" "$Z/rsa2.test.zone" &&
+    (cd "$Z" && ldns-signzone -e "$EXP" -f rsa2.signed -o rsa.test \
+    rsa2.test.zone "$OK2" "$OZ2") || exit 1
+awk -F '\t' 'NR == FNR { if ($1 == "wk.rsa.test." && $4 == "RRSIG" &&
+	$5 ~ /^A /) foreign = $0; next }
+$1 == "wk.rsa.test." && $4 == "RRSIG" && $5 ~ /^A / { print foreign; next }
+{ print }' "$Z/rsa2.signed" "$Z/rsa.test.signed" >"$Z/rsa.test.edited" ||
+    exit 1
+
+head_of oo.test >"$Z/oo.test.zone"
+cat >>"$Z/oo.test.zone" <<'EOF'
+mx IN A 127.0.0.5
+u IN NS ns.test.
+EOF
+OK=$(key oo.test ECDSAP256SHA256 -k) && OZ=$(key oo.test ECDSAP256SHA256) &&
+    sign oo.test "$OK" "$OZ" -n -p -t 0 || exit 1
+# ldns-signzone -p gives u an NSEC3 still: none, as RFC 5155 6 allows
+$PY "$MX_SRCDIR/t/data/dnssec-optout.py" "$Z/oo.test.signed" oo.test \
+    "$Z/$OZ" || exit 1
+
+head_of bad.test >"$Z/bad.test.zone"
+echo 'mx IN A 127.0.0.11' >>"$Z/bad.test.zone"
+BK=$(key bad.test ECDSAP256SHA256 -k) && BZ=$(key bad.test ECDSAP256SHA256) &&
+    sign bad.test "$BK" "$BZ" || exit 1
+# the DS test. publishes: of a key bad.test does not have
+STRAY=$(key bad.test ECDSAP256SHA256 -k) || exit 1
+
+head_of nd.test >"$Z/nd.test.zone"
+echo 'mx IN A 127.0.0.12' >>"$Z/nd.test.zone"
+NK=$(key nd.test ECDSAP256SHA256 -k) && NZ=$(key nd.test ECDSAP256SHA256) &&
+    sign nd.test "$NK" "$NZ" || exit 1
+# its denials gone: NSEC records and their signatures
+awk -F '\t' '$4 != "NSEC" && !($4 == "RRSIG" && $5 ~ /^NSEC /)' \
+    "$Z/nd.test.signed" >"$Z/nd.test.edited" || exit 1
+
+head_of old.test >"$Z/old.test.zone"
+echo 'mx IN A 127.0.0.13' >>"$Z/old.test.zone"
+OLK=$(key old.test ECDSAP256SHA256 -k) &&
+    OLZ=$(key old.test ECDSAP256SHA256) &&
+    (cd "$Z" && ldns-signzone -i 20200101000000 -e 20210101000000 \
+    -f old.test.signed old.test.zone "$OLK" "$OLZ") || exit 1
+
+head_of ins.test >"$Z/ins.test.zone"
+cat >>"$Z/ins.test.zone" <<'EOF'
+mx IN A 127.0.0.4
+mx2 IN CNAME mx.n3.test.
+EOF
+head_of u.oo.test >"$Z/u.oo.test.zone"
+echo 'mx IN A 127.0.0.6' >>"$Z/u.oo.test.zone"
+
+head_of test >"$Z/test.zone"
+cat >>"$Z/test.zone" <<'EOF'
+ns IN A 127.0.0.1
+www IN A 127.0.0.3
+www IN TXT "www"
+a.b.c IN A 127.0.0.14
+alias IN CNAME mx.n3.test.
+alias2 IN CNAME badsig.n3.test.
+alias3 IN CNAME mx.ins.test.
+ins IN NS ns.test.
+n3 IN NS ns.test.
+rsa IN NS ns.test.
+oo IN NS ns.test.
+bad IN NS ns.test.
+nd IN NS ns.test.
+old IN NS ns.test.
+EOF
+for k in "$N3K" "$RK" "$OK" "$STRAY" "$NK" "$OLK"; do
+	(cd "$Z" && ldns-key2ds -n -2 "$k.key") >>"$Z/test.zone" || exit 1
+done
+TK=$(key test ECDSAP256SHA256 -k) && TZ=$(key test ECDSAP256SHA256) &&
+    sign test "$TK" "$TZ" || exit 1
+ANCHOR=$Z/$TK.key
+
+# knot serving every zone on one port
+knot_zones() {
+	KNOT_DIR=$T/knot
+	mkdir -p "$KNOT_DIR" || return 1
+	KNOT_PORT=$(free_port)
+	{
+		_knot_conf "$KNOT_DIR" "$KNOT_PORT" "$Z/test.signed" test
+		for z in n3.test:n3.test.edited rsa.test:rsa.test.edited \
+		    oo.test:oo.test.signed bad.test:bad.test.signed \
+		    nd.test:nd.test.edited old.test:old.test.signed \
+		    ins.test:ins.test.zone u.oo.test:u.oo.test.zone; do
+			printf '  - domain: "%s"\n    file: "%s"\n' \
+			    "${z%%:*}" "$Z/${z#*:}"
+			printf '    zonefile-sync: -1\n'
+			printf '    zonefile-load: whole\n'
+			printf '    journal-content: none\n'
+		done
+	} >"$KNOT_DIR/knot.conf"
+	daemon "$KNOTD" -c "$KNOT_DIR/knot.conf" 2>>"$KNOT_DIR/log"
+	KNOT_PID=$!
+	for z in test n3.test rsa.test oo.test bad.test nd.test old.test \
+	    ins.test u.oo.test; do
+		_knot_wait "$z" || return 1
+	done
+}
+if ! ok "knot serves the zones" knot_zones; then
+	diag "$(cat "$T/knot/log")"
+	done_testing
+fi
+R=127.0.0.1@$KNOT_PORT
+
+# field NAME: the value of a name=value line of $out, as the shell reads
+# it (the last line of that name, for rr)
+field() {
+	eval "$(printf '%s\n' "$out" | sed -n "s/^$1=/_v=/p" | tail -n 1)"
+	printf '%s\n' "$_v"
+}
+
+# check DESC NAME TYPE STATUS SEC [LOOKUP OPTIONS...]
+check() {
+	_d=$1 _name=$2 _type=$3 _st=$4 _sec=$5
+	shift 5
+	run "$L" --resolver "$R" --anchor "$ANCHOR" "$@" "$_name" "$_type"
+	is "$(field status) $(field sec) $rc" "$_st $_sec 0" "$_d"
+}
+
+# -- secure --------------------------------------------------------------
+check "NSEC zone: an A record is secure" www.test A ok secure
+is "$(field rr)" 127.0.0.3 "its address"
+is "$(field signer) $(field expires)" "test $EXP_EPOCH" \
+    "its signer, and the expiration of the chain's earliest RRSIG"
+is "$(field reason)" "" "no reason when secure"
+check "NSEC: no AAAA is a secure nodata" www.test AAAA nodata secure
+check "NSEC: no such name is a secure nxdomain" nope.test A nxdomain secure
+check "NSEC: an empty non-terminal is a secure nodata" c.test A nodata secure
+check "NSEC3 child, ED25519: secure through the DS" mx.n3.test A ok secure
+is "$(field signer)" n3.test "signed by the child"
+check "the TLSA record" _25._tcp.mx.n3.test TLSA ok secure
+is "$(field rr)" "3 1 1 $TLSA" "as presentation text"
+check "NSEC3: no AAAA is a secure nodata" mx.n3.test AAAA nodata secure
+check "NSEC3: no such name is a secure nxdomain" nope.n3.test A \
+    nxdomain secure
+check "NSEC3: an empty non-terminal is a secure nodata" _tcp.mx.n3.test \
+    TXT nodata secure
+check "NSEC3: a wildcard answer, with its proof" x.w.n3.test TXT ok secure
+is "$(field rr)" '"wild"' "the wildcard's record"
+check "NSEC3: a wildcard without the type is a secure nodata" x.w.n3.test \
+    A nodata secure
+check "RSASHA256 child with NSEC" mx.rsa.test A ok secure
+check "NSEC: a wildcard answer, with its proof" any.rsa.test TXT ok secure
+check "a CNAME into a child zone" alias.test A ok secure
+is "$(field names) $(field chain_sec)" "alias.test mx.n3.test secure" \
+    "the chain, secure"
+check "the DS set itself" n3.test DS ok secure
+check "the DNSKEY set itself" n3.test DNSKEY ok secure
+check "NSEC3 opt-out zone: a signed name" mx.oo.test A ok secure
+run "$L" --resolver "$R" --anchor "$Z/$TK.ds" www.test A
+is "$(field sec)" secure "a DS record as trust anchor"
+
+# -- insecure ------------------------------------------------------------
+check "an unsigned delegation (NSEC, no DS)" mx.ins.test A ok insecure
+is "$(field reason)" "no DS for 'ins.test': an unsigned delegation" \
+    "the reason names the delegation"
+is "$(field expires) $(field signer)" "0 " "no expiration, no signer"
+check "no such name in an unsigned zone" nope.ins.test A nxdomain insecure
+check "an unsigned delegation under NSEC3 opt-out" mx.u.oo.test A ok insecure
+is "$(field reason)" "no DS for 'u.oo.test' (NSEC3 opt-out)" \
+    "the reason says opt-out"
+check "no such name under an opt-out span" nope.oo.test A nxdomain insecure
+check "a secure CNAME into an unsigned zone" alias3.test A ok insecure
+is "$(field chain_sec)" secure "the CNAME itself is secure"
+check "an unsigned CNAME into a signed zone" mx2.ins.test A ok insecure
+is "$(field chain_sec)" insecure "the CNAME is insecure"
+echo 'example. IN DS 1 13 2 0011223344556677889900112233445566778899001122334455667788990011' \
+    >"$T/other.ds"
+run "$L" --resolver "$R" --anchor "$T/other.ds" www.test A
+is "$(field sec) $(field reason)" "insecure no trust anchor for 'test'" \
+    "no anchor above the zone: insecure"
+
+# -- bogus ---------------------------------------------------------------
+check "a signature edited after signing" badsig.n3.test A ok bogus
+like "$(field reason)" "does not verify" "says it does not verify"
+is "$(field rr)" 127.0.0.7 "the record is still reported"
+check "a signature removed" nosig.n3.test A ok bogus
+like "$(field reason)" "^no RRSIG for A 'nosig.n3.test'" "says none is there"
+check "a signature by a key not in the zone" wk.rsa.test A ok bogus
+check "a DS that names no key of the child" mx.bad.test A ok bogus
+is "$(field reason)" "no DNSKEY of 'bad.test' matches its DS" "says so"
+check "a denial without NSEC records" nope.nd.test A nxdomain bogus
+check "a record beside it is still secure" mx.nd.test A ok secure
+check "an expired signature" mx.old.test A ok bogus
+like "$(field reason)" "expired 2021-01-01" "says when it expired"
+check "signatures judged after they expire (--time)" www.test A ok bogus \
+    --time 2100000000
+like "$(field reason)" "expired 2036-01-01" "the chain's expiration"
+check "signatures judged before they start" www.test A ok bogus \
+    --time 1000000000
+like "$(field reason)" "not valid before" "says so"
+check "a secure CNAME to a bogus record" alias2.test A ok bogus
+is "$(field chain_sec)" secure "the chain is secure, the end is not"
+run "$L" --resolver "$R" --anchor "$Z/$N3K.key" mx.rsa.test A
+is "$(field sec)" insecure "an anchor of another zone says nothing of it"
+run "$L" --resolver "$R" --anchor "$Z/$OK2.key" mx.rsa.test A
+is "$(field sec)" bogus "an anchor for the zone that is none of its keys"
+(cd "$Z" && ldns-keygen -a ECDSAP256SHA256 -k test) >"$T/wrong" || exit 1
+run "$L" --resolver "$R" --anchor "$Z/$(cat "$T/wrong").key" www.test A
+is "$(field sec)" bogus "a wrong trust anchor for the zone: bogus"
+like "$(field reason)" "no DNSKEY of 'test' matches its trust anchor" \
+    "says so"
+
+# -- the anchor file ----------------------------------------------------
+run "$L" --resolver "$R" --anchor "$T/none.key" www.test A
+is "$rc" 66 "a missing anchor file: 66"
+one_line_error dnssec-lookup "in one line"
+echo 'test. IN A 127.0.0.1' >"$T/a.key"
+run "$L" --resolver "$R" --anchor "$T/a.key" www.test A
+is "$rc" 65 "an anchor file with no DNSKEY or DS in it: 65"
+like "$err" "line 1: no DNSKEY or DS record" "names the line"
+printf '; nothing\n\n' >"$T/empty.key"
+run "$L" --resolver "$R" --anchor "$T/empty.key" www.test A
+is "$rc $err" "65 dnssec-lookup: bad trust anchor file '$T/empty.key': no DNSKEY or DS record in it" \
+    "an anchor file with comments only: 65"
+printf 'test. IN DNSKEY 257 3 13 !!!\n' >"$T/bad.key"
+run "$L" --resolver "$R" --anchor "$T/bad.key" www.test A
+is "$rc" 65 "a DNSKEY that cannot be read: 65"
+mkfifo "$T/fifo.key"
+run "$L" --resolver "$R" --anchor "$T/fifo.key" www.test A
+is "$rc" 66 "a FIFO for anchor file is refused at once: 66"
+
+# -- a zone file ---------------------------------------------------------
+cat >"$T/file.zone" <<'EOF2'
+$ORIGIN test.
+@ 300 IN SOA ns.test. h.test. 1 3600 600 86400 300
+www 300 IN A 127.0.0.3
+EOF2
+run "$L" --dns-zone "$T/file.zone" --anchor "$ANCHOR" www.test A
+is "$(field status) $(field sec) $(field rr)" "ok insecure 127.0.0.3" \
+    "answers from a zone file are insecure"
+run "$L" --dns-zone "$T/file.zone" --trust-ad www.test A
+is "$(field status) $(field sec)" "ok secure" "or secure with --trust-ad"
+run "$L" --dns-zone "$T/file.zone" --trust-ad nope.test A
+is "$(field status) $(field sec)" "nxdomain secure" "a name not in the file"
+
+# -- a resolver in front: unbound, validating ----------------------------
+unbound_start() {
+	UDIR=$T/unbound
+	mkdir -p "$UDIR" || return 1
+	UPORT=$(free_port)
+	{
+		cat <<EOF2
+server:
+    interface: 127.0.0.1
+    port: $UPORT
+    do-ip6: no
+    do-daemonize: no
+    username: ""
+    chroot: ""
+    directory: "$UDIR"
+    pidfile: "$UDIR/pid"
+    use-syslog: no
+    logfile: ""
+    verbosity: 0
+    num-threads: 1
+    do-not-query-localhost: no
+    qname-minimisation: no
+    trust-anchor-file: "$ANCHOR"
+    local-zone: "test." nodefault
+    module-config: "validator iterator"
+remote-control:
+    control-enable: no
+EOF2
+		for z in test n3.test rsa.test oo.test bad.test nd.test \
+		    old.test ins.test u.oo.test; do
+			printf 'stub-zone:\n    name: "%s."\n' "$z"
+			printf '    stub-addr: 127.0.0.1@%s\n' "$KNOT_PORT"
+		done
+	} >"$UDIR/unbound.conf"
+	daemon /usr/sbin/unbound -d -c "$UDIR/unbound.conf" 2>"$UDIR/log"
+	wait_port "$UPORT"
+}
+if [ -x /usr/sbin/unbound ] && unbound_start; then
+	U=127.0.0.1@$UPORT
+	for c in www.test:A:ok:secure mx.ins.test:A:ok:insecure \
+	    badsig.n3.test:A:ok:bogus mx.bad.test:A:ok:bogus \
+	    nope.n3.test:A:nxdomain:secure alias.test:A:ok:secure \
+	    x.w.n3.test:TXT:ok:secure; do
+		n=${c%%:*} rest=${c#*:}
+		t=${rest%%:*} rest=${rest#*:}
+		want="${rest%%:*} ${rest#*:}"
+		run "$L" --resolver "$U" --trust-ad "$n" "$t"
+		is "$(field status) $(field sec)" "$want" \
+		    "unbound's AD bit (--trust-ad): $n $t $want"
+		run "$L" --resolver "$U" --anchor "$ANCHOR" "$n" "$t"
+		is "$(field status) $(field sec)" "$want" \
+		    "our validation through unbound (CD): $n $t $want"
+	done
+	run "$L" --resolver "$U" --trust-ad badsig.n3.test A
+	like "$(field reason)" "SERVFAIL" "bogus: a SERVFAIL that CD answers"
+	is "$(field rr)" 127.0.0.7 "with the record it holds bogus"
+	run "$L" --resolver "$U" --trust-ad mx.n3.test A
+	is "$(field signer)" n3.test "the signer from the answer's RRSIG"
+	like "$(field expires)" "^$EXP_EPOCH\$" "its expiration"
+else
+	skip 18 "unbound does not run: $(tail -n 1 "$T/unbound/log" 2>/dev/null)"
+fi
+run "$L" --resolver "$R" --trust-ad www.test A
+is "$(field status) $(field sec)" "ok insecure" \
+    "--trust-ad with a server that does not validate: insecure"
+
+# -- a resolver that fails -----------------------------------------------
+# elapsed COMMAND...: run it, $ms the milliseconds it took
+elapsed() {
+	_t0=$(date +%s%N)
+	run "$@"
+	ms=$(( ($(date +%s%N) - _t0) / 1000000 ))
+}
+elapsed "$L" --resolver "127.0.0.1@$(dead_udp_port)" --timeout 1 \
+    --anchor "$ANCHOR" www.test A
+is "$rc $(field status) $(field sec)" "0 temperror bogus" \
+    "no server: temperror (and never secure or insecure)"
+like "$(field reason)" "no answer from 127.0.0.1@[0-9]+ within 1 s" "says so"
+ok "within the timeout ($ms ms)" [ "$ms" -lt 2500 ]
+daemon $PY "$MX_SRCDIR/t/data/dns-badserver.py" "$T/bad.port"
+_i=0
+while [ ! -s "$T/bad.port" ] && [ "$_i" -lt 50 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+B=127.0.0.1@$(cat "$T/bad.port")
+for f in garbage short cut servfail formerr badid othername chaos \
+    otherowner status truncated referral silent; do
+	elapsed "$L" --resolver "$B" --timeout 1 --anchor "$ANCHOR" "$f.test" A
+	is "$rc $(field status)" "0 temperror" "a server that answers $f: temperror"
+done
+ok "the silent one within the timeout ($ms ms)" [ "$ms" -lt 2500 ]
+run "$L" --resolver "$B" --timeout 1 --anchor "$ANCHOR" --trust-ad \
+    garbage.test A
+is "$(field status)" temperror "garbage with --trust-ad: temperror"
+
+# The whole lookup, every query of its chain, within one timeout: each
+# answer 400 ms late, and five queries to make from cold.
+daemon $PY "$MX_SRCDIR/t/data/dns-delay.py" "$T/delay.port" "$KNOT_PORT" 400
+_i=0
+while [ ! -s "$T/delay.port" ] && [ "$_i" -lt 50 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+D=127.0.0.1@$(cat "$T/delay.port")
+elapsed "$L" --resolver "$D" --timeout 5 --anchor "$ANCHOR" mx.n3.test A
+is "$(field status) $(field sec)" "ok secure" \
+    "through the slow path, with time enough: secure ($ms ms)"
+slow=$ms
+elapsed "$L" --resolver "$D" --timeout 1 --anchor "$ANCHOR" mx.n3.test A
+is "$(field status)" temperror "with --timeout 1: temperror"
+ok "after about 1 s ($ms ms), not the $slow ms of the chain" \
+    test "$ms" -lt 1700 -a "$slow" -gt 1200
+
+# -- one answer judged without a query (dnssec_judge, the fuzz entry) ----
+# The fuzz corpus: knot's answers to t/90's kind of queries, with the
+# signer's DNSKEY set in the additional section, judged at JUDGED.
+C=$MX_SRCDIR/t/fuzz/corpus/dns_answer
+JUDGED=1800000000
+for c in www_test-A:ok:secure nope_test-A:nxdomain:secure \
+    ns_test-AAAA:nodata:secure mx_sec_test-A:ok:secure \
+    foo_sec_test-TXT:ok:secure mx_sec_test-AAAA:nodata:secure \
+    _25__tcp_mx_sec_test-TLSA:ok:secure sec_test-DS:ok:secure \
+    test-DNSKEY:ok:secure alias_test-A:ok:secure mx_n3_test-A:ok:secure \
+    nope_n3_test-A:nxdomain:secure mx_n3_test-AAAA:nodata:secure \
+    x_w_n3_test-TXT:ok:secure x_w_n3_test-A:nodata:secure \
+    _tcp_mx_n3_test-TXT:nodata:secure mx_ins_test-A:temperror:bogus; do
+	f=${c%%:*} want=$(echo "${c#*:}" | tr : ' ')
+	run "$L" --judge "$C/$f" --time "$JUDGED"
+	is "$(field status) $(field sec)" "$want" "judged: $f $want"
+done
+run "$L" --judge "$C/www_test-A" --time 2100000000
+like "$(field sec) $(field reason)" "^bogus RRSIG for 'www.test' A expired" \
+    "judged after the signatures expire: bogus"
+# one bit of the A record's signature flipped
+$PY - "$C/www_test-A" "$T/flipped" <<'EOF2'
+import sys
+import dns.message
+import dns.rdatatype
+m = dns.message.from_wire(open(sys.argv[1], "rb").read())
+for rrset in m.answer:
+    if rrset.rdtype == dns.rdatatype.RRSIG:
+        sig = rrset[0]
+        flipped = bytes([sig.signature[0] ^ 1]) + sig.signature[1:]
+        rrset.remove(sig)
+        rrset.add(sig.replace(signature=flipped))
+open(sys.argv[2], "wb").write(m.to_wire())
+EOF2
+run "$L" --judge "$T/flipped" --time "$JUDGED"
+like "$(field sec) $(field reason)" "^bogus RRSIG for 'www.test' A does not verify" \
+    "judged with one bit of the signature flipped: bogus"
+
+# strip IN OUT N: the answer IN without the Nth RRset of its authority
+# section (counting from 1), and the RRSIGs over it, into OUT
+strip() {
+	$PY - "$@" <<'EOF2'
+import sys
+import dns.message
+import dns.rdatatype
+m = dns.message.from_wire(open(sys.argv[1], "rb").read())
+plain = [r for r in m.authority if r.rdtype != dns.rdatatype.RRSIG]
+gone = plain[int(sys.argv[3]) - 1]
+m.authority = [r for r in m.authority if r.name != gone.name or
+               (r.rdtype != gone.rdtype and r.covers != gone.rdtype)]
+open(sys.argv[2], "wb").write(m.to_wire())
+EOF2
+}
+strip "$C/x_w_n3_test-TXT" "$T/w3" 1
+run "$L" --judge "$T/w3" --time "$JUDGED"
+is "$(field sec) $(field reason)" "bogus 'x.w.n3.test' TXT from a wildcard, without the proof that no closer name exists" \
+    "an NSEC3 wildcard answer without its NSEC3: bogus"
+strip "$C/foo_sec_test-TXT" "$T/w1" 1
+run "$L" --judge "$T/w1" --time "$JUDGED"
+is "$(field sec)" bogus "an NSEC wildcard answer without its NSEC: bogus"
+# the authority sections: the SOA, then the two NSEC (NSEC3) records of
+# the proof, one for the name, one for the wildcard
+strip "$C/nope_test-A" "$T/nx" 1
+run "$L" --judge "$T/nx" --time "$JUDGED"
+is "$(field status) $(field sec)" "nxdomain secure" \
+    "without the SOA, which proves nothing: still secure"
+for n in 2 3; do
+	strip "$C/nope_test-A" "$T/nx" "$n"
+	run "$L" --judge "$T/nx" --time "$JUDGED"
+	is "$(field status) $(field sec) $(field reason)" \
+	    "nxdomain bogus the NSEC records of 'test' do not prove that 'nope.test' does not exist" \
+	    "NSEC nxdomain without NSEC $n of the proof: bogus"
+	strip "$C/nope_n3_test-A" "$T/nx3" "$n"
+	run "$L" --judge "$T/nx3" --time "$JUDGED"
+	is "$(field status) $(field sec)" "nxdomain bogus" \
+	    "NSEC3 nxdomain without NSEC3 $n of the proof: bogus"
+done
+
+# -- drill -S agrees -----------------------------------------------------
+# drill's status: 0 a chain chased to the anchor, 29 no trusted key on
+# the way (an unsigned delegation), 35 a signature that does not verify.
+# A DS that names no key of the child is also 29 to drill, which does not
+# tell it from no DS at all; RFC 4035 5.2 makes it bogus, and so do we.
+for c in www.test:A:0:secure mx.n3.test:A:0:secure \
+    _25._tcp.mx.n3.test:TLSA:0:secure mx.ins.test:A:29:insecure \
+    badsig.n3.test:A:35:bogus mx.bad.test:A:29:bogus; do
+	n=${c%%:*} rest=${c#*:}
+	t=${rest%%:*} rest=${rest#*:}
+	dwant=${rest%%:*} want=${rest#*:}
+	drill -p "$KNOT_PORT" -k "$ANCHOR" -S "$n" "$t" @127.0.0.1 \
+	    >"$T/drill" 2>&1
+	d=$?
+	run "$L" --resolver "$R" --anchor "$ANCHOR" "$n" "$t"
+	is "$d $(field sec)" "$dwant $want" "drill -S and we agree on $n $t"
+done
+
+done_testing
