@@ -25,6 +25,8 @@
 
 /* Host threads of one domain at once; more hosts wait for a free one. */
 #define HOST_THREADS	16
+/* A host's lookups: A, AAAA, TLSA at the expanded name, at the original. */
+#define HOST_LOOKUPS	4
 /* A line of the stream longer than this is no domain name. */
 #define STREAM_LINE_MAX	1024
 
@@ -181,8 +183,9 @@ lookup_set(struct dane_lookup *l, const char *what, const char *name,
 }
 
 /*
- * Look up type at name and keep the lookup in the host's list.  The
- * answer is the caller's to free.
+ * Look up type at name and keep the lookup in the host's list, which has
+ * room for HOST_LOOKUPS, so that a pointer to one stays good.  The answer
+ * is the caller's to free.
  */
 static struct dane_lookup *
 host_lookup(struct dane_host *h, struct resolver *r, const char *what,
@@ -192,10 +195,8 @@ host_lookup(struct dane_host *h, struct resolver *r, const char *what,
 
 	memset(a, 0, sizeof *a);
 	dnssec_lookup(r->sec, name, type, a);
-	l = reallocarray(h->lookups, h->nlookups + 1, sizeof *l);
-	if (l == NULL)
+	if (h->nlookups >= HOST_LOOKUPS)
 		return NULL;
-	h->lookups = l;
 	l = &h->lookups[h->nlookups++];
 	lookup_set(l, what, name, a);
 	return l;
@@ -601,6 +602,10 @@ check_host(const struct dane_cfg *cfg, struct dane_host *h,
 	const struct dnssec_answer *chain;
 
 	h->verdict = DANE_TEMPFAIL;
+	if ((h->lookups = calloc(HOST_LOOKUPS, sizeof *h->lookups)) == NULL) {
+		verdict(h, DANE_TEMPFAIL, 0, "out of memory");
+		return;
+	}
 	if (resolver_open(cfg, &r, err, sizeof err) != 0) {
 		verdict(h, DANE_TEMPFAIL, 0, "%s", err);
 		return;
