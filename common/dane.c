@@ -39,7 +39,7 @@ struct hostrun {
 	const struct dane_cfg	*cfg;
 	struct dane_host	*hosts;
 	size_t			 nhosts;
-	const char		*nexthop;	/* NULL unless the MX was secure */
+	const char		*nexthop;	/* NULL: MX not secure */
 	pthread_mutex_t		 mu;
 	size_t			 next;
 };
@@ -283,7 +283,8 @@ tlsa_keep(struct dane_host *h, const struct dnssec_answer *a)
 		if ((t = tlsa_from_rdata(a->rdata[i], a->rdlen[i], why,
 		    sizeof why)) == NULL) {
 			line_add(&h->warnings, &h->nwarnings, "a TLSA record "
-			    "of %zu bytes cannot be read: %s", a->rdlen[i], why);
+			    "of %zu bytes cannot be read: %s", a->rdlen[i],
+			    why);
 			continue;
 		}
 		h->tlsa[h->ntlsa] = t;
@@ -1055,8 +1056,8 @@ slot_check(struct slot *s)
 {
 	if (s->name == NULL) {
 		domain_init(&s->d, "");
-		domain_error(&s->d, DANE_UNREACHABLE, "line %lu is too long for "
-		    "a domain name", s->lineno);
+		domain_error(&s->d, DANE_UNREACHABLE, "line %lu is too long "
+		    "for a domain name", s->lineno);
 	} else
 		dane_check_domain(s->st->cfg, s->name, &s->d);
 }

@@ -88,8 +88,8 @@ text_chain(FILE *fp, const struct dane_addr *a)
 			continue;
 		cert_time(f.not_after, when, sizeof when);
 		hex(spki, f.spki_sha256, sizeof f.spki_sha256);
-		fprintf(fp, "      cert %d: subject %s; issuer %s; notAfter %s; "
-		    "spki sha256 %s\n", i, f.subject, f.issuer, when, spki);
+		fprintf(fp, "      cert %d: subject %s; issuer %s; notAfter "
+		    "%s; spki sha256 %s\n", i, f.subject, f.issuer, when, spki);
 		cert_facts_free(&f);
 	}
 }

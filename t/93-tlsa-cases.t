@@ -17,16 +17,19 @@ testbed_start "$T/bed" >"$T/bed.log" 2>&1 ||
 PKI=$TB_DIR/pki
 
 tc() {
-	tlsa-check --resolver "$TB_DNS" --anchor "$TB_ANCHOR" --port "$TB_PORT" \
-	    --timeout 5 "$@"
+	tlsa-check --resolver "$TB_DNS" --anchor "$TB_ANCHOR" \
+	    --port "$TB_PORT" --timeout 5 "$@"
 }
 
-# j EXPR: EXPR (Python, over d, the JSON object in $T/out) printed; lists
-# are joined by blanks, None is "null", booleans are true/false.
+# j EXPR: EXPR (Python, over d, the JSON object in $T/out; h its first
+# host, a that host's first address) printed; lists are joined by blanks,
+# None is "null", booleans are true/false.
 j() {
 	$PY - "$1" "$T/out" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[2]))
+h = d["hosts"][0] if d["hosts"] else {}
+a = h["addresses"][0] if h.get("addresses") else {}
 def show(v):
     if v is None:
         return "null"
@@ -72,26 +75,26 @@ while read -r dom want verdicts; do
 done <"$TB_DIR/cases"
 while read -r host want verdict; do
 	run tc --json --host "$host"
-	is "$rc/$(j 'd["hosts"][0]["verdict"]')" "$want/$verdict" \
+	is "$rc/$(j 'h["verdict"]')" "$want/$verdict" \
 	    "--host $host: $verdict, exit $want"
 done <"$TB_DIR/hosts"
 
 # DANE-EE: SNI the MX host, 3 1 1 of the leaf at depth 0, mask 8.
 run tc --json ee.test
-is "$(j 'd["mx"]["dnssec"]')/$(j '[l["dnssec"] for l in d["hosts"][0]["lookups"]]')" \
+is "$(j 'd["mx"]["dnssec"]')/$(j '[l["dnssec"] for l in h["lookups"]]')" \
     "secure/secure secure secure" "ee.test: every lookup secure"
-is "$(j 'd["hosts"][0]["sni"]')" mx.ee.test "ee.test: SNI is the MX host"
-is "$(j 'd["hosts"][0]["addresses"][0]["matched"]')" "3 1 1 $EE" \
+is "$(j 'h["sni"]')" mx.ee.test "ee.test: SNI is the MX host"
+is "$(j 'a["matched"]')" "3 1 1 $EE" \
     "ee.test: the leaf's 3 1 1 matched"
-is "$(j 'd["hosts"][0]["addresses"][0]["depth"]')" 0 "ee.test: at depth 0"
-is "$(j 'd["hosts"][0]["tls_out_tlsa_usage"]')/$(j 'd["hosts"][0]["tls_out_dane"]')" \
+is "$(j 'a["depth"]')" 0 "ee.test: at depth 0"
+is "$(j 'h["tls_out_tlsa_usage"]')/$(j 'h["tls_out_dane"]')" \
     "8/yes" "ee.test: tls_out_tlsa_usage 8, tls_out_dane yes"
-is "$(j 'd["hosts"][0]["addresses"][0]["chain"][0]["spki_sha256"]')" \
+is "$(j 'a["chain"][0]["spki_sha256"]')" \
     "$(spki ee)" "ee.test: the leaf's SPKI digest as openssl has it"
-is "$(j 'd["hosts"][0]["addresses"][0]["chain"][0]["notAfter"]')" \
+is "$(j 'a["chain"][0]["notAfter"]')" \
     "$(not_after ee)" "ee.test: the leaf's notAfter as openssl has it"
-is "$(j 'd["hosts"][0]["deliverable"]')" true "ee.test: deliverable"
-like "$(j 'd["hosts"][0]["addresses"][0]["version"]')" '^TLSv1\.[23]$' \
+is "$(j 'h["deliverable"]')" true "ee.test: deliverable"
+like "$(j 'a["version"]')" '^TLSv1\.[23]$' \
     "ee.test: the TLS version"
 run tc ee.test
 like "$out" "    sni mx\.ee\.test" "ee.test: text names the SNI"
@@ -102,37 +105,37 @@ like "$out" "tls_out_tlsa_usage=8 tls_out_dane=yes" \
 
 # DANE-TA: the issuer's 2 0 1 at depth 1, the name checked, mask 4.
 run tc --json ta.test
-is "$(j 'd["hosts"][0]["addresses"][0]["matched"]')" "2 0 1 $INT" \
+is "$(j 'a["matched"]')" "2 0 1 $INT" \
     "ta.test: the intermediate's 2 0 1 matched"
-is "$(j 'd["hosts"][0]["addresses"][0]["depth"]')" 1 "ta.test: at depth 1"
-is "$(j 'd["hosts"][0]["addresses"][0]["peername"]')" mx.ta.test \
+is "$(j 'a["depth"]')" 1 "ta.test: at depth 1"
+is "$(j 'a["peername"]')" mx.ta.test \
     "ta.test: the name that matched is the TLSA base domain"
-is "$(j 'd["hosts"][0]["tls_out_tlsa_usage"]')/$(j 'd["hosts"][0]["tls_out_dane"]')" \
+is "$(j 'h["tls_out_tlsa_usage"]')/$(j 'h["tls_out_dane"]')" \
     "4/yes" "ta.test: tls_out_tlsa_usage 4, tls_out_dane yes"
 
 # DANE-TA, the leaf names only the next-hop domain: it passes over a
 # secure MX lookup (RFC 7672 3.2.2), not with --host.
 run tc --json nexthop.test
-is "$(j 'd["hosts"][0]["addresses"][0]["peername"]')" nexthop.test \
+is "$(j 'a["peername"]')" nexthop.test \
     "nexthop.test: the next-hop domain matched"
 run tc --json --host mx.nexthop.test
-is "$(j 'd["hosts"][0]["addresses"][0]["verified"]')/$(j 'd["hosts"][0]["tls_out_dane"]')" \
+is "$(j 'a["verified"]')/$(j 'h["tls_out_dane"]')" \
     "false/no" "--host mx.nexthop.test: no next-hop domain, no match"
 
 # DANE-TA, a leaf naming neither: the digest matches, the name does not;
 # no rollover is suggested for a record that is published already.
 run tc --json taname.test
-is "$(j 'd["hosts"][0]["addresses"][0]["verified"]')/$(j 'd["hosts"][0]["would_match"]')" \
+is "$(j 'a["verified"]')/$(j 'h["would_match"]')" \
     "false/" "taname.test: not verified, no record would do better"
-like "$(j 'd["hosts"][0]["warnings"]')" "names neither the TLSA base domain" \
+like "$(j 'h["warnings"]')" "names neither the TLSA base domain" \
     "taname.test: the warning says the name failed"
-is "$(j 'd["hosts"][0]["tls_out_tlsa_usage"]')" 4 "taname.test: mask 4"
+is "$(j 'h["tls_out_tlsa_usage"]')" 4 "taname.test: mask 4"
 
 # A digest that no longer matches: the record that would is named.
 run tc --json digest.test
-is "$(j 'd["hosts"][0]["would_match"]')" "3 1 1 $HOST" \
+is "$(j 'h["would_match"]')" "3 1 1 $HOST" \
     "digest.test: the record that would match after a rollover"
-is "$(j 'd["hosts"][0]["tls_out_dane"]')/$(j 'd["hosts"][0]["deliverable"]')" \
+is "$(j 'h["tls_out_dane"]')/$(j 'h["deliverable"]')" \
     "no/false" "digest.test: no DANE, a DANE sender defers"
 run tc digest.test
 like "$out" "would match 3 1 1 $HOST" "digest.test: text names it too"
@@ -140,67 +143,69 @@ like "$out" "would match 3 1 1 $HOST" "digest.test: text names it too"
 # A CNAME to the MX host: the TLSA at the expanded name first, and the
 # expanded name as SNI (RFC 7672 2.2.2).
 run tc --json cname.test
-is "$(j 'd["hosts"][0]["lookups"][0]["owner"]')" real.cname.test \
+is "$(j 'h["lookups"][0]["owner"]')" real.cname.test \
     "cname.test: the address lookup followed the CNAME"
-is "$(j 'd["hosts"][0]["sni"]')" real.cname.test \
+is "$(j 'h["sni"]')" real.cname.test \
     "cname.test: SNI is the expanded name"
-is "$(j 'd["hosts"][0]["addresses"][0]["matched"]')" "3 1 1 $HOST" \
+is "$(j 'a["matched"]')" "3 1 1 $HOST" \
     "cname.test: the record at the expanded name matched"
 
 # Usages 0 and 1 only, and a SHA-256 of 31 bytes: TLS without
 # authentication, no DANE mask.
 run tc --json pkix.test
-is "$(j '[t["usable"] for t in d["hosts"][0]["tlsa"]]')" "false false" \
+is "$(j '[t["usable"] for t in h["tlsa"]]')" "false false" \
     "pkix.test: usages 0 and 1 are unusable"
-is "$(j 'd["hosts"][0]["tls_out_tlsa_usage"]')/$(j 'd["hosts"][0]["sni"]')/$(j 'd["hosts"][0]["deliverable"]')" \
+is "$(j 'h["tls_out_tlsa_usage"]')/$(j 'h["sni"]')/$(j 'h["deliverable"]')" \
     "0/null/true" "pkix.test: no DANE, no SNI, delivered over TLS"
 run tc --json badlen.test
-like "$(j 'd["hosts"][0]["tlsa"][0]["why"]')" 31 \
+like "$(j 'h["tlsa"][0]["why"]')" 31 \
     "badlen.test: the record's 31 bytes named"
 
 # Insecure: the domain's zone unsigned; the TLSA under an unsigned cut.
 run tc --json insecure.test
-is "$(j 'd["mx"]["dnssec"]')/$(j 'd["hosts"][0]["tls_out_tlsa_usage"]')" \
+is "$(j 'd["mx"]["dnssec"]')/$(j 'h["tls_out_tlsa_usage"]')" \
     "insecure/0" "insecure.test: the MX lookup is insecure, no DANE"
 run tc --json tlsains.test
-is "$(j '[l["what"] + ":" + l["dnssec"] for l in d["hosts"][0]["lookups"]]')" \
+is "$(j '[l["what"] + ":" + l["dnssec"] for l in h["lookups"]]')" \
     "a:secure aaaa:secure tlsa:insecure" \
     "tlsains.test: addresses secure, the TLSA insecure"
-is "$(j '[t["usable"] for t in d["hosts"][0]["tlsa"]]')/$(j 'd["hosts"][0]["tlsa"][0]["why"]')" \
-    "false/not DNSSEC-secure" "tlsains.test: an insecure record is no usable one"
+is "$(j '[t["usable"] for t in h["tlsa"]]')/$(j 'h["tlsa"][0]["why"]')" \
+    "false/not DNSSEC-secure" \
+    "tlsains.test: an insecure record is no usable one"
 
 # Bogus TLSA (a signature edited, an RRSIG gone): no connection at all.
 for dom in bogussig.test nosig.test; do
 	run tc --json "$dom"
-	is "$(j 'd["hosts"][0]["lookups"][-1]["dnssec"]')/$(j '[a["fail"] for a in d["hosts"][0]["addresses"]]')" \
+	is "$(j 'h["lookups"][-1]["dnssec"]')/$(j '[x["fail"] for x in
+	    h["addresses"]]')" \
 	    "bogus/null" "$dom: the TLSA lookup is bogus, no connection tried"
 done
 
 # DANE-EE takes an expired leaf (RFC 7672 3.1.1); --warn-days tells.
 run tc --json expired.test
-is "$(j 'd["hosts"][0]["addresses"][0]["chain"][0]["notAfter"]')" \
+is "$(j 'a["chain"][0]["notAfter"]')" \
     2025-02-01T00:00:00Z "expired.test: the notAfter reported"
-is "$(j 'd["hosts"][0]["warnings"]')" "" "expired.test: no warning without --warn-days"
+is "$(j 'h["warnings"]')" "" "expired.test: no warning without --warn-days"
 run tc --json --warn-days 1 expired.test
 is "$rc" 0 "expired.test --warn-days 1: still 0"
-like "$(j 'd["hosts"][0]["warnings"]')" \
+like "$(j 'h["warnings"]')" \
     "certificate 'CN=mx.expired.test' expired 2025-02-01T00:00:00Z" \
     "expired.test --warn-days 1: the expiry is a warning"
 
 # RRSIGs: the bed's expire 2036-01-01; judged from mid-December 2035.
 run tc --json --warn-days 30 --time "$(date -u -d 2035-12-15 +%s)" ee.test
-like "$(j 'd["hosts"][0]["warnings"]')" \
-    "RRSIG of the tlsa lookup of '_${TB_PORT}\._tcp\.mx\.ee\.test' expires 2036-01-01T00:00:00Z, in 17 days" \
+like "$(j 'h["warnings"]')" "RRSIG of the tlsa lookup of \
+'_${TB_PORT}\._tcp\.mx\.ee\.test' expires 2036-01-01T00:00:00Z, in 17 days" \
     "--warn-days 30: the TLSA's RRSIG expiry is a warning"
 like "$(j 'd["warnings"]')" "RRSIG of the mx lookup of 'ee.test' expires" \
     "--warn-days 30: so is the MX lookup's"
 
 # Refused, no STARTTLS, several hosts, no MX.
 run tc --json refused.test
-is "$(j 'd["hosts"][0]["addresses"][0]["fail"]')" refused \
+is "$(j 'a["fail"]')" refused \
     "refused.test: the connection was refused"
 run tc --json nostarttls.test
-is "$(j 'd["hosts"][0]["addresses"][0]["fail"]')/$(j 'd["hosts"][0]["deliverable"]')" \
+is "$(j 'a["fail"]')/$(j 'h["deliverable"]')" \
     "notls/false" "nostarttls.test: no STARTTLS, a DANE sender defers"
 run tc --json multi.test
 is "$(j '[h["name"] + ":" + str(h["pref"]) for h in d["hosts"]]')" \
@@ -208,7 +213,7 @@ is "$(j '[h["name"] + ":" + str(h["pref"]) for h in d["hosts"]]')" \
 is "$(j '[h["deliverable"] for h in d["hosts"]]')" "true false" \
     "multi.test: one host deliverable"
 run tc --json nomx.test
-is "$(j 'd["mx"]["status"]')/$(j 'd["hosts"][0]["name"]')/$(j 'd["hosts"][0]["pref"]')" \
+is "$(j 'd["mx"]["status"]')/$(j 'h["name"]')/$(j 'h["pref"]')" \
     "nodata/nomx.test/0" "nomx.test: no MX, the domain itself"
 
 # Many domains on stdin: output in input order, the worst status.
@@ -217,7 +222,8 @@ printf '%s\n' '# comment' ee.test '' digest.test ta.test refused.test \
 run tc --json --jobs 3 <"$T/list"
 is "$rc" 1 "stdin: exit 1 (digest.test, refused.test)"
 is "$($PY -c 'import json, sys
-print(" ".join(json.loads(l)["domain"] for l in open(sys.argv[1])))' "$T/out")" \
+print(" ".join(json.loads(l)["domain"]
+               for l in open(sys.argv[1])))' "$T/out")" \
     "ee.test digest.test ta.test refused.test nomx.test expired.test" \
     "stdin: one object per domain, in input order"
 printf '%s\n' ee.test ta.test nomx.test | tc --jobs 2 >"$T/out"
@@ -272,7 +278,7 @@ run tlsa-check --dns-zone "$T/par.zone" --trust-ad --port "$TB_PORT" \
 s1=$(date +%s.%N)
 is "$rc/$(j '[h["verdict"] for h in d["hosts"]]')" \
     "0/verified verified verified verified" "par.test: four hosts verified"
-one=$(j 'd["hosts"][0]["addresses"][0]["seconds"]')
+one=$(j 'a["seconds"]')
 wall=$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.2f", b - a }')
 diag "par.test: $wall s for four hosts; one took $one s"
 ok "par.test: one host waited its second" awk -v s="$one" \
@@ -290,16 +296,17 @@ is "$?/$(sed 's/: .*//' "$T/out" | grep -v '^ ' | tr '\n' ' ')" \
 # past a server that never answers (bounded by --timeout).
 run tlsa-check --dns-zone "$T/par.zone" --trust-ad --port "$TB_PORT" \
     --timeout 5 --json plain.test
-is "$rc/$(j 'd["hosts"][0]["verdict"]')/$(j 'd["hosts"][0]["deliverable"]')" \
+is "$rc/$(j 'h["verdict"]')/$(j 'h["deliverable"]')" \
     "1/no-tlsa/true" "plain.test: no TLSA, no STARTTLS: deliverable"
-like "$(j 'd["hosts"][0]["note"]')" "in clear text" \
+like "$(j 'h["note"]')" "in clear text" \
     "plain.test: the note says in clear text"
 run tlsa-check --dns-zone "$T/par.zone" --trust-ad --port "$TB_PORT" \
     --timeout 1 --json silent.test
-is "$rc/$(j 'd["hosts"][0]["verdict"]')/$(j 'd["hosts"][0]["deliverable"]')/$(j 'd["hosts"][0]["addresses"][0]["fail"]')" \
-    "1/no-tlsa/false/timeout" "silent.test: no TLSA, a silent server: not deliverable"
+is "$rc/$(j 'h["verdict"]')/$(j 'h["deliverable"]')/$(j 'a["fail"]')" \
+    "1/no-tlsa/false/timeout" \
+    "silent.test: no TLSA, a silent server: not deliverable"
 ok "silent.test: within the 1 s timeout" awk \
-    -v s="$(j 'd["hosts"][0]["addresses"][0]["seconds"]')" \
+    -v s="$(j 'a["seconds"]')" \
     'BEGIN { exit !(s >= 0.9 && s < 1.5) }'
 
 done_testing
