@@ -32,7 +32,7 @@ struct dane_cfg {
 	int		 jobs;		/* dane_check_stream's domains at once,
 					   at least 1 (a domain's hosts are
 					   checked all at once, up to 16) */
-	SSL_CTX		*ctx;		/* tls_ctx_new's, shared by the threads */
+	SSL_CTX		*ctx;		/* tls_ctx_new's, for all threads */
 };
 
 /* What a host is, from best to worst as the exit status reads them. */
