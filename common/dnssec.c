@@ -316,6 +316,10 @@ verify_rrset(struct dnssec *v, const ldns_rr_list *rrset,
 		if (!same_name(ldns_rr_rrsig_signame(sig), z->name))
 			continue;
 		bysigner++;
+		/* RFC 4035 5.3.1: more labels than the owner has is no RRSIG */
+		if (ldns_rdf2native_int8(ldns_rr_rrsig_labels(sig)) >
+		    labels(owner) - (ldns_dname_is_wildcard(owner) ? 1 : 0))
+			continue;
 		s = ldns_verify_rrsig_keylist_time(rrset, sig, z->keys,
 		    now(v), NULL);
 		if (s != LDNS_STATUS_OK) {
@@ -384,11 +388,13 @@ ds_usable(const ldns_rr *ds)
 	    (dig == LDNS_SHA1 || dig == LDNS_SHA256 || dig == LDNS_SHA384);
 }
 
+/* RFC 4034 2.1.1, 2.1.2: a zone key, protocol 3, of an algorithm we have. */
 static int
 key_usable(const ldns_rr *key)
 {
 	return ldns_rr_rd_count(key) == 4 &&
 	    (ldns_rdf2native_int16(ldns_rr_rdf(key, 0)) & LDNS_KEY_ZONE_KEY) &&
+	    ldns_rdf2native_int8(ldns_rr_rdf(key, 1)) == 3 &&
 	    ldns_key_algo_supported(ldns_rdf2native_int8(ldns_rr_rdf(key,
 	    2)));
 }
