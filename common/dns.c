@@ -1072,7 +1072,8 @@ packet_query(const struct dns *d, const ldns_pkt *a, const ldns_rdf *qname,
 		    "not answer the query", d->server);
 		return DNS_TEMPFAIL;
 	}
-	if (set->n == 0 && set->nul == 0 && name == qname && dns_is_referral(a)) {
+	if (set->n == 0 && set->nul == 0 && name == qname &&
+	    dns_is_referral(a)) {
 		seterr(err, errlen, "a referral from %s: not a recursive "
 		    "resolver", d->server);
 		return DNS_TEMPFAIL;

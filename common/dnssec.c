@@ -457,8 +457,8 @@ zone_keys(struct dnssec *v, struct zone *z, const ldns_rr_list *trust,
 	if (usable == 0) {
 		/* RFC 4035 5.2: as if there were no DS at all */
 		z->sec = DNSSEC_INSECURE;
-		snprintf(z->reason, sizeof z->reason, "no DS for '%.180s' of an "
-		    "algorithm and digest that can be checked", zn);
+		snprintf(z->reason, sizeof z->reason, "no DS for '%.180s' of "
+		    "an algorithm and digest that can be checked", zn);
 		return 0;
 	}
 	if (query(v, z->name, LDNS_RR_TYPE_DNSKEY, DNS_Q_DNSSEC, &p, NULL,
@@ -1436,9 +1436,10 @@ lookup_validated(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
 			 * DNAME is unsigned; the signed DNAME says where the
 			 * name leads, and we make the CNAME ourselves.
 			 */
-			if (validate_rrset(v, p, dn != NULL ? ldns_rr_owner(dn) :
-			    cur, dn != NULL ? LDNS_RR_TYPE_DNAME :
-			    LDNS_RR_TYPE_CNAME, &vd, why, sizeof why) != 0)
+			if (validate_rrset(v, p, dn != NULL ?
+			    ldns_rr_owner(dn) : cur, dn != NULL ?
+			    LDNS_RR_TYPE_DNAME : LDNS_RR_TYPE_CNAME, &vd, why,
+			    sizeof why) != 0)
 				goto tempfail;
 			ans->chain_sec = worse(ans->chain_sec, vd.sec);
 			fold(ans, &vd, &expires);
@@ -1869,8 +1870,8 @@ anchors_read(struct dnssec *v, const char *path, char *err, size_t errlen)
 		goto out;
 	}
 	if (ldns_rr_list_rr_count(v->anchors) == 0) {
-		snprintf(err, errlen, "bad trust anchor file '%s': no DNSKEY or "
-		    "DS record in it", name);
+		snprintf(err, errlen, "bad trust anchor file '%s': no DNSKEY "
+		    "or DS record in it", name);
 		errno = EBADMSG;
 		goto out;
 	}

@@ -246,8 +246,7 @@ check "a secure CNAME into an unsigned zone" alias3.test A ok insecure
 is "$(field chain_sec)" secure "the CNAME itself is secure"
 check "an unsigned CNAME into a signed zone" mx2.ins.test A ok insecure
 is "$(field chain_sec)" insecure "the CNAME is insecure"
-echo 'example. IN DS 1 13 2 0011223344556677889900112233445566778899001122334455667788990011' \
-    >"$T/other.ds"
+printf 'example. IN DS 1 13 2 %s\n' "$TLSA" >"$T/other.ds"
 run "$L" --resolver "$R" --anchor "$T/other.ds" www.test A
 is "$(field sec) $(field reason)" "insecure no trust anchor for 'test'" \
     "no anchor above the zone: insecure"
@@ -293,8 +292,8 @@ is "$rc" 65 "an anchor file with no DNSKEY or DS in it: 65"
 like "$err" "line 1: no DNSKEY or DS record" "names the line"
 printf '; nothing\n\n' >"$T/empty.key"
 run "$L" --resolver "$R" --anchor "$T/empty.key" www.test A
-is "$rc $err" "65 dnssec-lookup: bad trust anchor file '$T/empty.key': no DNSKEY or DS record in it" \
-    "an anchor file with comments only: 65"
+is "$rc $err" "65 dnssec-lookup: bad trust anchor file '$T/empty.key':\
+ no DNSKEY or DS record in it" "an anchor file with comments only: 65"
 printf 'test. IN DNSKEY 257 3 13 !!!\n' >"$T/bad.key"
 run "$L" --resolver "$R" --anchor "$T/bad.key" www.test A
 is "$rc" 65 "a DNSKEY that cannot be read: 65"
@@ -376,7 +375,8 @@ if [ -x /usr/sbin/unbound ] && unbound_start; then
 	is "$(field signer)" n3.test "the signer from the answer's RRSIG"
 	like "$(field expires)" "^$EXP_EPOCH\$" "its expiration"
 else
-	skip 18 "unbound does not run: $(tail -n 1 "$T/unbound/log" 2>/dev/null)"
+	skip 18 "unbound does not run: $(tail -n 1 "$T/unbound/log" \
+	    2>/dev/null)"
 fi
 run "$L" --resolver "$R" --trust-ad www.test A
 is "$(field status) $(field sec)" "ok insecure" \
@@ -409,7 +409,8 @@ B=127.0.0.1@$(port_in "$T/bad.port")
 for f in garbage short cut servfail formerr badid othername chaos \
     otherowner status truncated referral silent; do
 	elapsed "$L" --resolver "$B" --timeout 1 --anchor "$ANCHOR" "$f.test" A
-	is "$rc $(field status)" "0 temperror" "a server that answers $f: temperror"
+	is "$rc $(field status)" "0 temperror" \
+	    "a server that answers $f: temperror"
 done
 ok "the silent one within the timeout ($ms ms)" [ "$ms" -lt 2500 ]
 run "$L" --resolver "$B" --timeout 1 --anchor "$ANCHOR" --trust-ad \
@@ -464,7 +465,8 @@ for rrset in m.answer:
 open(sys.argv[2], "wb").write(m.to_wire())
 EOF2
 run "$L" --judge "$T/flipped" --time "$JUDGED"
-like "$(field sec) $(field reason)" "^bogus RRSIG for 'www.test' A does not verify" \
+like "$(field sec) $(field reason)" \
+    "^bogus RRSIG for 'www.test' A does not verify" \
     "judged with one bit of the signature flipped: bogus"
 
 # strip IN OUT N: the answer IN without the Nth RRset of its authority
@@ -484,7 +486,8 @@ EOF2
 }
 strip "$C/x_w_n3_test-TXT" "$T/w3" 1
 run "$L" --judge "$T/w3" --time "$JUDGED"
-is "$(field sec) $(field reason)" "bogus 'x.w.n3.test' TXT from a wildcard, without the proof that no closer name exists" \
+is "$(field sec) $(field reason)" "bogus 'x.w.n3.test' TXT from a\
+ wildcard, without the proof that no closer name exists" \
     "an NSEC3 wildcard answer without its NSEC3: bogus"
 strip "$C/foo_sec_test-TXT" "$T/w1" 1
 run "$L" --judge "$T/w1" --time "$JUDGED"
@@ -499,7 +502,8 @@ for n in 2 3; do
 	strip "$C/nope_test-A" "$T/nx" "$n"
 	run "$L" --judge "$T/nx" --time "$JUDGED"
 	is "$(field status) $(field sec) $(field reason)" \
-	    "nxdomain bogus the NSEC records of 'test' do not prove that 'nope.test' does not exist" \
+	    "nxdomain bogus the NSEC records of 'test' do not prove that\
+ 'nope.test' does not exist" \
 	    "NSEC nxdomain without NSEC $n of the proof: bogus"
 	strip "$C/nope_n3_test-A" "$T/nx3" "$n"
 	run "$L" --judge "$T/nx3" --time "$JUDGED"

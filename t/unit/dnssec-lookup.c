@@ -118,7 +118,8 @@ print(const struct dnssec_answer *ans, int type)
 	cli_rec_str(&rec, "chain_sec", dnssec_sec_name(ans->chain_sec));
 	cli_rec_str(&rec, "names", names != NULL ? names : "");
 	for (i = 0; i < ans->nrr; i++) {
-		if ((t = rdata_text(type, ans->rdata[i], ans->rdlen[i])) == NULL)
+		if ((t = rdata_text(type, ans->rdata[i], ans->rdlen[i])) ==
+		    NULL)
 			cli_die(MX_SOFTWARE, "out of memory");
 		cli_rec_str(&rec, "rr", t);
 		free(t);
