@@ -115,11 +115,19 @@ OLK=$(key old.test ECDSAP256SHA256 -k) &&
     (cd "$Z" && ldns-signzone -i 20200101000000 -e 20210101000000 \
     -f old.test.signed old.test.zone "$OLK" "$OLZ") || exit 1
 
+# NSEC3 at more iterations than RFC 9276 lets a validator spend
+head_of it.test >"$Z/it.test.zone"
+echo 'mx IN A 127.0.0.15' >>"$Z/it.test.zone"
+IK=$(key it.test ECDSAP256SHA256 -k) && IZ=$(key it.test ECDSAP256SHA256) &&
+    sign it.test "$IK" "$IZ" -n -t 151 2>/dev/null || exit 1
+
 head_of ins.test >"$Z/ins.test.zone"
 cat >>"$Z/ins.test.zone" <<'EOF'
 mx IN A 127.0.0.4
 mx2 IN CNAME mx.n3.test.
 EOF
+head_of alg.test >"$Z/alg.test.zone"
+echo 'mx IN A 127.0.0.16' >>"$Z/alg.test.zone"
 head_of u.oo.test >"$Z/u.oo.test.zone"
 echo 'mx IN A 127.0.0.6' >>"$Z/u.oo.test.zone"
 
@@ -140,8 +148,13 @@ oo IN NS ns.test.
 bad IN NS ns.test.
 nd IN NS ns.test.
 old IN NS ns.test.
+it IN NS ns.test.
+alg IN NS ns.test.
+alg IN DS 12345 253 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+loop1 IN CNAME loop2.test.
+loop2 IN CNAME loop1.test.
 EOF
-for k in "$N3K" "$RK" "$OK" "$STRAY" "$NK" "$OLK"; do
+for k in "$N3K" "$RK" "$OK" "$STRAY" "$NK" "$OLK" "$IK"; do
 	(cd "$Z" && ldns-key2ds -n -2 "$k.key") >>"$Z/test.zone" || exit 1
 done
 TK=$(key test ECDSAP256SHA256 -k) && TZ=$(key test ECDSAP256SHA256) &&
@@ -158,6 +171,7 @@ knot_zones() {
 		for z in n3.test:n3.test.edited rsa.test:rsa.test.edited \
 		    oo.test:oo.test.signed bad.test:bad.test.signed \
 		    nd.test:nd.test.edited old.test:old.test.signed \
+		    it.test:it.test.signed alg.test:alg.test.zone \
 		    ins.test:ins.test.zone u.oo.test:u.oo.test.zone; do
 			printf '  - domain: "%s"\n    file: "%s"\n' \
 			    "${z%%:*}" "$Z/${z#*:}"
@@ -169,7 +183,7 @@ knot_zones() {
 	daemon "$KNOTD" -c "$KNOT_DIR/knot.conf" 2>>"$KNOT_DIR/log"
 	KNOT_PID=$!
 	for z in test n3.test rsa.test oo.test bad.test nd.test old.test \
-	    ins.test u.oo.test; do
+	    it.test alg.test ins.test u.oo.test; do
 		_knot_wait "$z" || return 1
 	done
 }
@@ -251,6 +265,14 @@ run "$L" --resolver "$R" --anchor "$T/other.ds" www.test A
 is "$(field sec) $(field reason)" "insecure no trust anchor for 'test'" \
     "no anchor above the zone: insecure"
 
+check "a zone whose NSEC3 take 151 iterations: a record is secure" \
+    mx.it.test A ok secure
+check "its denials are insecure" nope.it.test A nxdomain insecure
+like "$(field reason)" "151 iterations" "the reason says why"
+check "a DS of an algorithm no validator knows: insecure" mx.alg.test A \
+    ok insecure
+like "$(field reason)" "^no DS for 'alg.test' of an algorithm" "says so"
+
 # -- bogus ---------------------------------------------------------------
 check "a signature edited after signing" badsig.n3.test A ok bogus
 like "$(field reason)" "does not verify" "says it does not verify"
@@ -270,6 +292,8 @@ like "$(field reason)" "expired 2036-01-01" "the chain's expiration"
 check "signatures judged before they start" www.test A ok bogus \
     --time 1000000000
 like "$(field reason)" "not valid before" "says so"
+check "a CNAME loop" loop1.test A permerror bogus
+like "$(field reason)" "more than 8 CNAMEs" "says so"
 check "a secure CNAME to a bogus record" alias2.test A ok bogus
 is "$(field chain_sec)" secure "the chain is secure, the end is not"
 run "$L" --resolver "$R" --anchor "$Z/$N3K.key" mx.rsa.test A
@@ -344,7 +368,7 @@ remote-control:
     control-enable: no
 EOF2
 		for z in test n3.test rsa.test oo.test bad.test nd.test \
-		    old.test ins.test u.oo.test; do
+		    old.test it.test alg.test ins.test u.oo.test; do
 			printf 'stub-zone:\n    name: "%s."\n' "$z"
 			printf '    stub-addr: 127.0.0.1@%s\n' "$KNOT_PORT"
 		done
