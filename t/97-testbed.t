@@ -249,6 +249,8 @@ isnt "$?" 0 "testbed_stop: no DNS server left"
 # Something else takes the port on one address: the bed moves, signed again.
 "$_tb_py" -c 'import socket, sys, time
 s = socket.socket()
+# The server of the bed has just left it in TIME_WAIT.
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.9", int(sys.argv[1])))
 s.listen()
 open(sys.argv[2], "w").close()
