@@ -5,7 +5,9 @@
 # the bed's anchor; they read /etc/resolv.conf only, so the whole test
 # runs in a network and mount namespace of its own with a resolv.conf
 # bind-mounted there.  ldns-dane speaks no STARTTLS: it talks to the
-# bed's implicit-TLS servers (testbed_implicit).  The verdicts agree on
+# bed's implicit-TLS servers (testbed_implicit).  tlsa-check runs twice:
+# validating in process, and with --trust-ad behind the same unbound.
+# The verdicts agree on
 # every case, or the test names the case and why (man/tlsa-check.1,
 # STANDARDS).
 if [ -z "${MX_NETNS-}" ] && unshare -nm true 2>/dev/null; then
@@ -98,10 +100,16 @@ ldns() {
 }
 KDIG=${KDIG:-kdig}
 
-# ours ARGS...: tlsa-check's exit status and verdicts, "STATUS V...".
+# ours ARGS...: tlsa-check's exit status and verdicts, "STATUS V...",
+# validating in process; with --trust-ad, trusting unbound's AD bit.
 ours() {
-	tlsa-check --resolver "$TB_DNS" --anchor "$TB_ANCHOR" --port "$P" \
-	    --timeout 3 --json "$@" >"$T/ours.json" 2>"$T/ours.err"
+	if [ "$1" = --trust-ad ]; then
+		set -- --resolver 127.0.0.1 "$@"
+	else
+		set -- --resolver "$TB_DNS" --anchor "$TB_ANCHOR" "$@"
+	fi
+	tlsa-check --port "$P" --timeout 3 --json "$@" \
+	    >"$T/ours.json" 2>"$T/ours.err"
 	_rc=$?
 	printf '%s %s\n' "$_rc" "$($PY -c 'import json, sys
 d = json.load(open(sys.argv[1]))
@@ -175,6 +183,8 @@ EOF
 	done
 	if [ -n "$have_ours" ]; then
 		is "$(ours "$dom")" "$st $want" "tlsa-check $dom: $st $want"
+		is "$(ours --trust-ad "$dom")" "$st $want" \
+		    "tlsa-check --trust-ad $dom behind unbound: $st $want"
 	fi
 done <"$B/cases"
 
