@@ -7,9 +7,8 @@
 # bind-mounted there.  ldns-dane speaks no STARTTLS: it talks to the
 # bed's implicit-TLS servers (testbed_implicit).  tlsa-check runs twice:
 # validating in process, and with --trust-ad behind the same unbound.
-# The verdicts agree on
-# every case, or the test names the case and why (man/tlsa-check.1,
-# STANDARDS).
+# The verdicts agree on every case, or the test names the case and why
+# (man/tlsa-check.1, STANDARDS).
 if [ -z "${MX_NETNS-}" ] && unshare -nm true 2>/dev/null; then
 	MX_NETNS=1 exec unshare -nm sh "$0" "$@"
 fi
