@@ -130,7 +130,8 @@ like "$(field version)" '^TLSv1\.[23]$' "a TLS version reported"
 like "$(field cipher)" '^TLS_|^ECDHE' "a cipher reported"
 is "$(field tls_ehlo) $(field tls_starttls) $(field quit)" "250 0 221" \
     "EHLO and QUIT read back through TLS, no STARTTLS offered again"
-for rec in "3 1 2 $(spki "$C/ee.crt" sha512)" "3 0 1 $(der "$C/ee.crt" sha256)" \
+for rec in "3 1 2 $(spki "$C/ee.crt" sha512)" \
+    "3 0 1 $(der "$C/ee.crt" sha256)" \
     "3 0 2 $(der "$C/ee.crt" sha512)" "3 1 0 $(fullkey "$C/ee.crt")"; do
 	tc 2 --sni mx.ee.test --tlsa "$rec"
 	is "$(field verified) $(field depth)" "1 0" \
@@ -204,12 +205,15 @@ SHORT=$(echo "$EE311" | cut -c1-62)
 tc 2 --sni mx.ee.test --tlsa "3 1 1 $SHORT" --tlsa "3 1 2 $EE311" \
     --tlsa "3 1 0 00$(fullkey "$C/ee.crt")" --tlsa "3 2 1 $EE311" \
     --tlsa "3 1 3 $EE311"
-like "$out" "unusable='0 SHA-256 data of 31 bytes'" "3 1 1 of 31 bytes: unusable"
-like "$out" "unusable='1 SHA-512 data of 32 bytes'" "3 1 2 of 32 bytes: unusable"
+like "$out" "unusable='0 SHA-256 data of 31 bytes'" \
+    "3 1 1 of 31 bytes: unusable"
+like "$out" "unusable='1 SHA-512 data of 32 bytes'" \
+    "3 1 2 of 32 bytes: unusable"
 like "$out" "unusable='2 full key data of [0-9]+ bytes that is none'" \
     "3 1 0 that is no key: unusable"
 like "$out" "unusable='3 selector 2 is unknown'" "selector 2: unusable"
-like "$out" "unusable='4 matching type 3 is unknown'" "matching type 3: unusable"
+like "$out" "unusable='4 matching type 3 is unknown'" \
+    "matching type 3: unusable"
 is "$(field verified)" 0 "wrong lengths only: not verified"
 tc 2 --sni mx.ee.test --tlsa "3 1 1 $SHORT" --tlsa "3 1 1 $EE311"
 is "$(field verified) $(field matched)" "1 1" \
@@ -239,7 +243,8 @@ openssl genpkey -algorithm ED25519 -out "$C/ed.key" 2>/dev/null
 openssl req -x509 -new -key "$C/ed.key" -days 30 -subj /CN=Mixed.Case.TEST \
     -out "$C/ed.crt" 2>/dev/null
 "$CF" "$C/ta-full.pem" >"$T/cf"
-is "$(grep -c ' subject=' "$T/cf")" 3 "a chain file: every certificate, in order"
+is "$(grep -c ' subject=' "$T/cf")" 3 \
+    "a chain file: every certificate, in order"
 i=0
 for f in ta int root; do
 	f=$C/$f.crt
@@ -247,7 +252,7 @@ for f in ta int root; do
 	    "$(openssl x509 -in "$f" -noout -subject -nameopt RFC2253 |
 	    sed 's/^subject=//')|$(openssl x509 -in "$f" -noout -issuer \
 	    -nameopt RFC2253 | sed 's/^issuer=//')" \
-	    "certificate $i: subject and issuer as openssl x509 -nameopt RFC2253"
+	    "certificate $i: subject and issuer as openssl x509 -nameopt"
 	for w in before:start after:end; do
 		is "$(cf "$T/cf" "not${w%:*}" $i)" "$(date -u -d \
 		    "$(openssl x509 -in "$f" -noout "-${w#*:}date" |
@@ -266,7 +271,8 @@ is "$(cf "$T/cf" ca 0)$(cf "$T/cf" ca 1)$(cf "$T/cf" ca 2)" 011 \
     "CA:TRUE for the intermediate and the root only"
 is "$(cf "$T/cf" self_signed 0)$(cf "$T/cf" self_signed 2)" 01 \
     "self-signed: the root"
-is "$(cf "$T/cf" names 0)|$(cf "$T/cf" key 0)" "mx.ta.test mx2.ta.test|ec p-256" \
+is "$(cf "$T/cf" names 0)|$(cf "$T/cf" key 0)" \
+    "mx.ta.test mx2.ta.test|ec p-256" \
     "names from subjectAltName; the key"
 "$CF" "$C/ed.crt" >"$T/cf"
 is "$(cf "$T/cf" names)|$(cf "$T/cf" key)" "mixed.case.test|ed25519" \
@@ -298,7 +304,8 @@ for c in "$T/none:66:No such file" "$T/fifo:66:not a regular file" \
 	w=${c#*:}
 	run "$CF" "$f"
 	is "$rc" "${w%%:*}" "$(basename "$f"): exit ${w%%:*}"
-	like "$err" "^cert-facts: cannot (open|use) certificate file '$f': .*${w#*:}" \
+	like "$err" \
+	    "^cert-facts: cannot (open|use) certificate file '$f': .*${w#*:}" \
 	    "$(basename "$f"): one line, the file and why"
 done
 
@@ -328,7 +335,8 @@ is "$rc $(field fail)" "1 timeout" "a handshake that never ends: timeout"
 ok "within --timeout 1 (${el} s)" test "$el" -lt 3
 like "$(field error)" "TLS handshake" "the step named"
 secs run "$TC" --timeout 1 127.0.0.12 "$P"
-is "$rc $(field fail)" "1 timeout" "an implicit-TLS server spoken SMTP to: timeout"
+is "$rc $(field fail)" "1 timeout" \
+    "an implicit-TLS server spoken SMTP to: timeout"
 ok "within --timeout 1 (${el} s)" test "$el" -lt 3
 secs run "$TC" --timeout 1 127.0.0.18 "$P"
 is "$rc $(field fail)" "1 timeout" "a banner line every 0.2 s, never ending"
