@@ -36,7 +36,8 @@ print(eval(sys.argv[1]))' "$1" "$T/out"
 # --- generate: malformed certificate files ----------------------------------
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -keyout key.pem -subj /CN=mx.example.org -days 30 -out cert.pem \
-    2>/dev/null || { echo "Bail out! openssl cannot make a certificate"; exit 1; }
+    2>/dev/null ||
+    { echo "Bail out! openssl cannot make a certificate"; exit 1; }
 openssl x509 -in cert.pem -outform DER -out cert.der
 echo 'this is no certificate' >text.pem
 : >empty.pem
@@ -157,10 +158,12 @@ no_tls() {
 }
 for d in bogussig.test nosig.test; do
 	run tc --resolver "$TB_DNS" --json "$d"
-	is "$rc:$(j 'd["hosts"][0]["verdict"]'):$(j 'd["hosts"][0]["deliverable"]')" \
-	    "1:bogus:False" "$d: bogus, 1, not deliverable"
-	is "$(j 'd["hosts"][0]["addresses"][0]["fail"]'):$(j 'd["hosts"][0]["tls_out_dane"]')" \
-	    "None:no" "$d: no connection made, no DANE"
+	is "$rc:$(j 'd["hosts"][0]["verdict"]'):$(j \
+	    'd["hosts"][0]["deliverable"]')" "1:bogus:False" \
+	    "$d: bogus, 1, not deliverable"
+	is "$(j 'd["hosts"][0]["addresses"][0]["fail"]'):$(j \
+	    'd["hosts"][0]["tls_out_dane"]')" "None:no" \
+	    "$d: no connection made, no DANE"
 	run tc --resolver "$TB_DNS" "$d"
 	like "$out" "note: .*bogus.*skips this host" "$d: the note says skipped"
 	ok "$d: no TLS session reported, unauthenticated or not" no_tls
@@ -220,7 +223,8 @@ proxy 52 servfail
 run tc --resolver "$R" --timeout 2 ee.test
 is "$rc:$(printf '%s\n' "$out" | head -n 1 | cut -d : -f 1-2)" \
     "75:ee.test: tempfail" "SERVFAIL for the TLSA query: 75"
-like "$out" "note: tlsa lookup of '_${TB_PORT}._tcp.mx.ee.test' failed .*retries" \
+like "$out" \
+    "note: tlsa lookup of '_${TB_PORT}._tcp.mx.ee.test' failed .*retries" \
     "SERVFAIL for the TLSA query: the note names the lookup"
 unproxy
 
