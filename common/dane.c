@@ -474,6 +474,26 @@ warnings(const struct dane_cfg *cfg, struct dane_host *h)
 	}
 }
 
+/* Why there is no DANE for a host with no TLSA or an insecure lookup. */
+static void
+insecure_why(const struct dane_host *h, enum dane_verdict v, char *buf,
+    size_t size)
+{
+	size_t	i;
+
+	snprintf(buf, size, "no TLSA records, no DANE");
+	if (v != DANE_INSECURE)
+		return;
+	for (i = 0; i < h->nlookups; i++)
+		if (h->lookups[i].sec == DNSSEC_INSECURE) {
+			snprintf(buf, size, "the %s lookup of '%s' is "
+			    "insecure, no DANE", h->lookups[i].what,
+			    h->lookups[i].name);
+			return;
+		}
+	snprintf(buf, size, "an insecure lookup, no DANE");
+}
+
 /*
  * Connect to every address: with DANE when usable records were found
  * (RFC 7672 3), else opportunistic TLS, which is what a sender does then,
@@ -488,9 +508,9 @@ sessions(const struct dane_cfg *cfg, struct dane_host *h,
 	struct tlsa	**usable = NULL;
 	const char	*names[1];
 	size_t		 i, n = 0, connected = 0, tls = 0, ok = 0, bad = 0;
-	size_t		 mism = 0;
+	size_t		 mism = 0, plain = 0;
 	struct dane_addr *first_bad = NULL;
-	char		*conn;
+	char		*conn, why[512];
 
 	if (v == DANE_VERIFIED) {
 		if ((usable = calloc(h->ntlsa, sizeof *usable)) == NULL) {
@@ -529,6 +549,9 @@ sessions(const struct dane_cfg *cfg, struct dane_host *h,
 		connected++;
 		if (a->fail != SMTP_OK) {
 			bad++;
+			/* without TLSA a sender goes on in clear text */
+			if (a->fail == SMTP_NOTLS || a->fail == SMTP_TLS)
+				plain++;
 			continue;
 		}
 		tls++;
@@ -583,10 +606,14 @@ sessions(const struct dane_cfg *cfg, struct dane_host *h,
 			    "delivers here with TLS, unauthenticated");
 		break;
 	default:
-		verdict(h, v, 1, "%s: a sender delivers here %s", v ==
-		    DANE_NO_TLSA ? "no TLSA records" : "no DANE, the DNS is "
-		    "not DNSSEC-secure", tls > 0 ? "with unauthenticated TLS" :
-		    "in clear text");
+		insecure_why(h, v, why, sizeof why);
+		if (tls + plain == 0)
+			verdict(h, v, 0, "%s, and no address gets as far as "
+			    "STARTTLS: a sender defers delivery here", why);
+		else
+			verdict(h, v, 1, "%s: a sender delivers here %s", why,
+			    tls > 0 ? "with unauthenticated TLS" :
+			    "in clear text");
 		break;
 	}
 }

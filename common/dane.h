@@ -29,7 +29,9 @@ struct dane_cfg {
 	int		 port;		/* 25 */
 	const char	*helo;		/* EHLO name */
 	int		 warn_days;	/* 0: no warnings */
-	int		 jobs;		/* connections at once, at least 1 */
+	int		 jobs;		/* dane_check_stream's domains at once,
+					   at least 1 (a domain's hosts are
+					   checked all at once, up to 16) */
 	SSL_CTX		*ctx;
 };
 

@@ -1301,6 +1301,30 @@ cache_put(struct dns *d, struct entry *e, const uint8_t *key,
 }
 
 /*
+ * The name to ask, in lower case (the cache key, and the query: case does
+ * not matter in DNS), or NULL with the reason in err.
+ */
+static ldns_rdf *
+query_name(const char *name, char *err, size_t errlen)
+{
+	ldns_rdf	*qname = NULL;
+	ldns_status	 s;
+	char		 why[128];
+
+	if (name == NULL || *name == '\0')
+		s = LDNS_STATUS_DOMAINNAME_UNDERFLOW;
+	else
+		s = ldns_str2rdf_dname(&qname, name);
+	if (s != LDNS_STATUS_OK) {
+		seterr(err, errlen, "bad domain name: %s",
+		    reason(s, why, sizeof why));
+		return NULL;
+	}
+	ldns_dname2canonical(qname);
+	return qname;
+}
+
+/*
  * The records of one type at name, as text (see rrset_add), through the
  * cache, from the zone file or the server.
  */
@@ -1311,25 +1335,14 @@ dns_query(struct dns *d, const char *name, ldns_rr_type type, char ***out,
 	struct rrset	 set = { type, NULL, 0, 0, 0 };
 	struct entry	*e, *put;
 	ldns_rdf	*qname = NULL;
-	ldns_status	 s;
 	enum dns_status	 st;
 	uint8_t		 key[LDNS_MAX_DOMAINLEN + 3];
 	size_t		 keylen;
-	char		 why[128];
 
 	*out = NULL;
 	*n = 0;
-	if (name == NULL || *name == '\0')
-		s = LDNS_STATUS_DOMAINNAME_UNDERFLOW;
-	else
-		s = ldns_str2rdf_dname(&qname, name);
-	if (s != LDNS_STATUS_OK) {
-		seterr(err, errlen, "bad domain name: %s",
-		    reason(s, why, sizeof why));
+	if ((qname = query_name(name, err, errlen)) == NULL)
 		return DNS_PERMFAIL;
-	}
-	/* The cache key, and the query: case does not matter in DNS. */
-	ldns_dname2canonical(qname);
 	keylen = cache_key(qname, type, key);
 	e = cache_find(d, key, keylen, &put);
 	if (d->broken[0] != '\0') {
@@ -1605,16 +1618,8 @@ dns_packet(struct dns *d, const char *name, int type, int flags,
 	*pkt = NULL;
 	if (rcode != NULL)
 		*rcode = LDNS_RCODE_NOERROR;
-	if (name == NULL || *name == '\0')
-		s = LDNS_STATUS_DOMAINNAME_UNDERFLOW;
-	else
-		s = ldns_str2rdf_dname(&qname, name);
-	if (s != LDNS_STATUS_OK) {
-		seterr(err, errlen, "bad domain name: %s",
-		    reason(s, why, sizeof why));
+	if ((qname = query_name(name, err, errlen)) == NULL)
 		return DNS_PERMFAIL;
-	}
-	ldns_dname2canonical(qname);
 	if (d->broken[0] != '\0') {
 		seterr(err, errlen, "%s", d->broken);
 		st = DNS_TEMPFAIL;

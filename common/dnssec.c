@@ -62,20 +62,6 @@ struct verdict {
 	char		 reason[256];
 };
 
-static void
-seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-	int	save = errno;
-
-	if (err == NULL || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	errno = save;
-}
-
 /* Worse of two statuses: bogus over insecure over secure. */
 static enum dnssec_sec
 worse(enum dnssec_sec a, enum dnssec_sec b)
@@ -289,16 +275,16 @@ query(struct dnssec *v, const ldns_rdf *name, ldns_rr_type type, int flags,
 
 	*pkt = NULL;
 	if (v->dns == NULL) {
-		seterr(err, errlen, "no resolver to ask");
+		snprintf(err, errlen, "no resolver to ask");
 		return DNS_TEMPFAIL;
 	}
 	if (++v->queries > QUERIES_MAX) {
-		seterr(err, errlen, "more than %d queries for one lookup",
+		snprintf(err, errlen, "more than %d queries for one lookup",
 		    QUERIES_MAX);
 		return DNS_TEMPFAIL;
 	}
 	if ((text = ldns_rdf2str(name)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		return DNS_TEMPFAIL;
 	}
 	st = dns_packet(v->dns, text, type, flags, pkt, rcode, err, errlen);
@@ -499,7 +485,7 @@ zone_keys(struct dnssec *v, struct zone *z, const ldns_rr_list *trust,
 	}
 	if (query(v, z->name, LDNS_RR_TYPE_DNSKEY, DNS_Q_DNSSEC, &p, NULL,
 	    why, sizeof why) != DNS_OK) {
-		seterr(err, errlen, "DNSKEY of '%s': %s", zn, why);
+		snprintf(err, errlen, "DNSKEY of '%.80s': %.160s", zn, why);
 		return -1;
 	}
 	if ((keys = pick(ldns_pkt_answer(p), z->name, LDNS_RR_TYPE_DNSKEY,
@@ -559,7 +545,7 @@ nomem:
 	ldns_rr_list_free(keys);
 	ldns_rr_list_free(sigs);
 	ldns_pkt_free(p);
-	seterr(err, errlen, "out of memory");
+	snprintf(err, errlen, "out of memory");
 	return -1;
 }
 
@@ -952,7 +938,7 @@ prove_denial(struct dnssec *v, const ldns_pkt *p, const ldns_rdf *qname,
 	    LDNS_RR_TYPE_NSEC : LDNS_RR_TYPE_NSEC3;
 	sigs = pick(auth, NULL, LDNS_RR_TYPE_RRSIG, dt);
 	if (nsecs == NULL || nsec3s == NULL || sigs == NULL) {
-		seterr(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		rc = -1;
 		goto done;
 	}
@@ -1038,23 +1024,23 @@ step(struct dnssec *v, struct zone *z, const ldns_rdf *name,
 	show(name, n, sizeof n);
 	if (query(v, name, LDNS_RR_TYPE_DS, DNS_Q_DNSSEC, &p, NULL, why,
 	    sizeof why) != DNS_OK) {
-		seterr(err, errlen, "DS of '%s': %s", n, why);
+		snprintf(err, errlen, "DS of '%.80s': %.160s", n, why);
 		return -1;
 	}
 	if (is_referral(p)) {
-		seterr(err, errlen, "DS of '%s': a referral from %s: not a "
-		    "recursive resolver", n, server(v));
+		snprintf(err, errlen, "DS of '%.80s': a referral from %.64s: "
+		    "not a recursive resolver", n, server(v));
 		goto done;
 	}
 	if ((ds = pick(ldns_pkt_answer(p), name, LDNS_RR_TYPE_DS, 0)) ==
 	    NULL || (sigs = pick(ldns_pkt_answer(p), name,
 	    LDNS_RR_TYPE_RRSIG, LDNS_RR_TYPE_DS)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
 	if (ldns_rr_list_rr_count(ds) > 0) {
 		if ((c = zone_add(v, name, 1)) == NULL) {
-			seterr(err, errlen, "out of memory");
+			snprintf(err, errlen, "out of memory");
 			goto done;
 		}
 		vd.expires = z->expires;
@@ -1081,7 +1067,7 @@ step(struct dnssec *v, struct zone *z, const ldns_rdf *name,
 	case PROOF_NODATA:
 		*next = z;
 		if ((c = zone_add(v, name, 0)) == NULL) {
-			seterr(err, errlen, "out of memory");
+			snprintf(err, errlen, "out of memory");
 			rc = -1;
 		}
 		goto done;
@@ -1089,7 +1075,7 @@ step(struct dnssec *v, struct zone *z, const ldns_rdf *name,
 		break;
 	}
 	if ((c = zone_add(v, name, 1)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		rc = -1;
 		goto done;
 	}
@@ -1195,7 +1181,7 @@ walk(struct dnssec *v, const ldns_rdf *target, struct zone **zp, char *err,
 	*zp = z;
 	return 0;
 nomem:
-	seterr(err, errlen, "out of memory");
+	snprintf(err, errlen, "out of memory");
 	return -1;
 }
 
@@ -1221,7 +1207,7 @@ validate_rrset(struct dnssec *v, const ldns_pkt *p, const ldns_rdf *owner,
 	if ((set = pick(ldns_pkt_answer(p), owner, type, 0)) == NULL ||
 	    (sigs = pick(ldns_pkt_answer(p), owner, LDNS_RR_TYPE_RRSIG,
 	    type)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
 	signer = signer_of(sigs, owner);
@@ -1250,7 +1236,7 @@ validate_rrset(struct dnssec *v, const ldns_pkt *p, const ldns_rdf *owner,
 	/* a wildcard answer: no closer match may exist */
 	if ((nsecs = pick(auth, NULL, LDNS_RR_TYPE_NSEC, 0)) == NULL ||
 	    (nsec3s = pick(auth, NULL, LDNS_RR_TYPE_NSEC3, 0)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		rc = -1;
 		goto done;
 	}
@@ -1349,6 +1335,58 @@ cname_at(const ldns_pkt *p, const ldns_rdf *owner)
 	return NULL;
 }
 
+/* The DNAME in p's answer over name (its owner a proper ancestor), or NULL. */
+static const ldns_rr *
+dname_over(const ldns_pkt *p, const ldns_rdf *name)
+{
+	const ldns_rr_list	*an = ldns_pkt_answer(p);
+	const ldns_rr		*rr, *best = NULL;
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+		rr = ldns_rr_list_rr(an, i);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNAME &&
+		    ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+		    ldns_rr_rd_count(rr) == 1 &&
+		    ldns_dname_is_subdomain(name, ldns_rr_owner(rr)) &&
+		    (best == NULL || labels(ldns_rr_owner(rr)) >
+		    labels(ldns_rr_owner(best))))
+			best = rr;
+	}
+	return best;
+}
+
+/*
+ * RFC 6672 2.2: name with the DNAME's owner at its end replaced by its
+ * target; NULL when that is too long a name (or out of memory).
+ */
+static ldns_rdf *
+dname_synth(const ldns_rdf *name, const ldns_rr *dn)
+{
+	ldns_rdf	*out = NULL, *l;
+	int		 k = labels(name) - labels(ldns_rr_owner(dn)), i;
+
+	for (i = 0; i < k; i++) {
+		if ((l = ldns_dname_label(name, i)) == NULL)
+			goto fail;
+		if (out == NULL)
+			out = l;
+		else {
+			if (ldns_dname_cat(out, l) != LDNS_STATUS_OK) {
+				ldns_rdf_deep_free(l);
+				goto fail;
+			}
+			ldns_rdf_deep_free(l);
+		}
+	}
+	if (out == NULL || ldns_dname_cat(out, ldns_rr_rdf(dn, 0)) !=
+	    LDNS_STATUS_OK || ldns_rdf_size(out) > LDNS_MAX_DOMAINLEN)
+		goto fail;
+	return out;
+fail:
+	ldns_rdf_deep_free(out);
+	return NULL;
+}
+
 /* Fold a verdict into the answer. */
 static void
 fold(struct dnssec_answer *ans, const struct verdict *vd, time_t *expires)
@@ -1371,8 +1409,9 @@ lookup_validated(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
     ldns_pkt *first, struct dnssec_answer *ans)
 {
 	ldns_pkt	*p = NULL;
-	ldns_rdf	*cur = NULL;
-	const ldns_rdf	*target;
+	ldns_rdf	*cur = NULL, *next;
+	const ldns_rdf	*target = NULL;
+	const ldns_rr	*dn;
 	struct verdict	 vd;
 	enum proof	 proof;
 	enum dns_status	 st;
@@ -1404,8 +1443,9 @@ lookup_validated(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
 			goto out;
 		}
 		fresh = 1;
-		while (cur != NULL && (target = cname_at(p, cur)) != NULL &&
-		    type != LDNS_RR_TYPE_CNAME) {
+		while (type != LDNS_RR_TYPE_CNAME &&
+		    ((dn = dname_over(p, cur)) != NULL ||
+		    (target = cname_at(p, cur)) != NULL)) {
 			if (hops++ == CHAIN_MAX) {
 				snprintf(ans->reason, sizeof ans->reason,
 				    "more than %d CNAMEs in a row", CHAIN_MAX);
@@ -1413,13 +1453,27 @@ lookup_validated(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
 				goto out;
 			}
 			memset(&vd, 0, sizeof vd);
-			if (validate_rrset(v, p, cur, LDNS_RR_TYPE_CNAME, &vd,
-			    why, sizeof why) != 0)
+			/*
+			 * RFC 6672 5.3.1: the CNAME a server makes from a
+			 * DNAME is unsigned; the signed DNAME says where the
+			 * name leads, and we make the CNAME ourselves.
+			 */
+			if (validate_rrset(v, p, dn != NULL ? ldns_rr_owner(dn) :
+			    cur, dn != NULL ? LDNS_RR_TYPE_DNAME :
+			    LDNS_RR_TYPE_CNAME, &vd, why, sizeof why) != 0)
 				goto tempfail;
 			ans->chain_sec = worse(ans->chain_sec, vd.sec);
 			fold(ans, &vd, &expires);
+			next = dn != NULL ? dname_synth(cur, dn) :
+			    ldns_rdf_clone(target);
+			if (next == NULL && dn != NULL) {
+				snprintf(ans->reason, sizeof ans->reason,
+				    "a DNAME makes too long a name of it");
+				st = DNS_PERMFAIL;
+				goto out;
+			}
 			ldns_rdf_deep_free(cur);
-			if ((cur = ldns_rdf_clone(target)) == NULL)
+			if ((cur = next) == NULL)
 				goto nomem;
 			ldns_dname2canonical(cur);
 			if (names_push(ans, cur))
@@ -1793,7 +1847,7 @@ anchors_read(struct dnssec *v, const char *path, char *err, size_t errlen)
 	}
 	if ((fp = fdopen(fd, "r")) == NULL) {
 		save = errno;
-		seterr(err, errlen, "cannot open trust anchor file '%s': %s",
+		snprintf(err, errlen, "cannot open trust anchor file '%s': %s",
 		    name, strerror(errno));
 		close(fd);
 		errno = save;
@@ -1810,7 +1864,7 @@ anchors_read(struct dnssec *v, const char *path, char *err, size_t errlen)
 		if (s != LDNS_STATUS_OK) {
 			if (ferror(fp))
 				break;
-			seterr(err, errlen, "bad trust anchor file '%s' line "
+			snprintf(err, errlen, "bad trust anchor file '%s' line "
 			    "%d: %s", name, line, ldns_get_errorstr_by_id(s));
 			errno = EBADMSG;
 			goto out;
@@ -1818,7 +1872,7 @@ anchors_read(struct dnssec *v, const char *path, char *err, size_t errlen)
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_DNSKEY &&
 		    ldns_rr_get_type(rr) != LDNS_RR_TYPE_DS) {
 			ldns_rr_free(rr);
-			seterr(err, errlen, "bad trust anchor file '%s' line "
+			snprintf(err, errlen, "bad trust anchor file '%s' line "
 			    "%d: no DNSKEY or DS record", name, line);
 			errno = EBADMSG;
 			goto out;
@@ -1831,13 +1885,13 @@ anchors_read(struct dnssec *v, const char *path, char *err, size_t errlen)
 	}
 	if (ferror(fp)) {
 		save = errno;
-		seterr(err, errlen, "cannot read trust anchor file '%s': %s",
+		snprintf(err, errlen, "cannot read trust anchor file '%s': %s",
 		    name, strerror(errno));
 		errno = save != 0 ? save : EIO;
 		goto out;
 	}
 	if (ldns_rr_list_rr_count(v->anchors) == 0) {
-		seterr(err, errlen, "bad trust anchor file '%s': no DNSKEY or "
+		snprintf(err, errlen, "bad trust anchor file '%s': no DNSKEY or "
 		    "DS record in it", name);
 		errno = EBADMSG;
 		goto out;
@@ -1845,7 +1899,7 @@ anchors_read(struct dnssec *v, const char *path, char *err, size_t errlen)
 	rc = 0;
 	goto out;
 nomem:
-	seterr(err, errlen, "out of memory");
+	snprintf(err, errlen, "out of memory");
 	errno = ENOMEM;
 out:
 	save = errno;
@@ -1866,7 +1920,7 @@ dnssec_new(struct dns *dns, const char *anchor_file, int trust_ad, time_t t,
 	int		 save;
 
 	if ((v = calloc(1, sizeof *v)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}

@@ -132,6 +132,7 @@ a.b.c IN A 127.0.0.14
 alias IN CNAME mx.n3.test.
 alias2 IN CNAME badsig.n3.test.
 alias3 IN CNAME mx.ins.test.
+dn IN DNAME n3.test.
 ins IN NS ns.test.
 n3 IN NS ns.test.
 rsa IN NS ns.test.
@@ -220,6 +221,11 @@ check "NSEC: a wildcard answer, with its proof" any.rsa.test TXT ok secure
 check "a CNAME into a child zone" alias.test A ok secure
 is "$(field names) $(field chain_sec)" "alias.test mx.n3.test secure" \
     "the chain, secure"
+check "a DNAME into a child zone (the CNAME made of it unsigned)" \
+    mx.dn.test A ok secure
+is "$(field names) $(field rr)" "mx.dn.test mx.n3.test 127.0.0.2" \
+    "the name it leads to, and its record"
+check "a DNAME to a name that does not exist" nope.dn.test A nxdomain secure
 check "the DS set itself" n3.test DS ok secure
 check "the DNSKEY set itself" n3.test DNSKEY ok secure
 check "NSEC3 opt-out zone: a signed name" mx.oo.test A ok secure

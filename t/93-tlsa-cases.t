@@ -10,8 +10,6 @@ need knotd kdig ldns-signzone ldns-keygen openssl
 [ -x "$MX_BUILDDIR/tools/tlsa-check" ] || skip_all "tlsa-check not built"
 . "$MX_SRCDIR/scripts/dane-testbed.sh"
 
-# Exim reads its keys and writes its log as its own user.
-chmod 755 "$T"
 testbed_make "$T/bed" >"$T/bed.log" 2>&1 ||
     { cat "$T/bed.log"; echo "Bail out! no test bed"; exit 1; }
 testbed_start "$T/bed" >"$T/bed.log" 2>&1 ||
@@ -236,6 +234,9 @@ is "$?/$(grep -c '^[a-z.]*: verified' "$T/out")" 0/3 "stdin: 0 when all pass"
 	# a domain without delay, for the order of the output
 	printf '$ORIGIN fast.test.\n@ MX 10 mx\nmx A 127.0.0.35\n'
 	printf '_%s._tcp.mx TLSA 3 1 1 %s\n' "$TB_PORT" "$HOST"
+	# no TLSA: a server that never speaks, one without STARTTLS
+	printf '$ORIGIN silent.test.\n@ MX 10 mx\nmx A 127.0.0.36\n'
+	printf '$ORIGIN plain.test.\n@ MX 10 mx\nmx A 127.0.0.37\n'
 } >"$T/par.zone"
 for n in 1 2 3 4; do
 	daemon $PY "$MX_SRCDIR/scripts/smtp-tls-server" \
@@ -245,10 +246,16 @@ done
 daemon $PY "$MX_SRCDIR/scripts/smtp-tls-server" \
     --listen "127.0.0.35:$TB_PORT" --cert "$PKI/host.pem" \
     --key "$PKI/host.key"
+daemon $PY "$MX_SRCDIR/scripts/smtp-tls-server" \
+    --listen "127.0.0.36:$TB_PORT" --cert "$PKI/host.pem" \
+    --key "$PKI/host.key" --mode silent
+daemon $PY "$MX_SRCDIR/scripts/smtp-tls-server" \
+    --listen "127.0.0.37:$TB_PORT" --cert "$PKI/host.pem" \
+    --key "$PKI/host.key" --mode no-starttls
 $PY - "$TB_PORT" <<'EOF' || echo "# a slow server did not come up"
 import socket, sys, time
 end = time.time() + 5
-for n in range(1, 6):
+for n in range(1, 8):
     while True:
         try:
             socket.create_connection(("127.0.0.3%d" % n, int(sys.argv[1])),
@@ -278,5 +285,21 @@ printf '%s\n' par.test fast.test | tlsa-check --dns-zone "$T/par.zone" \
     --trust-ad --port "$TB_PORT" --timeout 5 --jobs 2 >"$T/out"
 is "$?/$(sed 's/: .*//' "$T/out" | grep -v '^ ' | tr '\n' ' ')" \
     "0/par.test fast.test " "stdin: the slow domain's report first"
+
+# Without TLSA a sender goes on in clear text without STARTTLS, but not
+# past a server that never answers (bounded by --timeout).
+run tlsa-check --dns-zone "$T/par.zone" --trust-ad --port "$TB_PORT" \
+    --timeout 5 --json plain.test
+is "$rc/$(j 'd["hosts"][0]["verdict"]')/$(j 'd["hosts"][0]["deliverable"]')" \
+    "1/no-tlsa/true" "plain.test: no TLSA, no STARTTLS: deliverable"
+like "$(j 'd["hosts"][0]["note"]')" "in clear text" \
+    "plain.test: the note says in clear text"
+run tlsa-check --dns-zone "$T/par.zone" --trust-ad --port "$TB_PORT" \
+    --timeout 1 --json silent.test
+is "$rc/$(j 'd["hosts"][0]["verdict"]')/$(j 'd["hosts"][0]["deliverable"]')/$(j 'd["hosts"][0]["addresses"][0]["fail"]')" \
+    "1/no-tlsa/false/timeout" "silent.test: no TLSA, a silent server: not deliverable"
+ok "silent.test: within the 1 s timeout" awk \
+    -v s="$(j 'd["hosts"][0]["addresses"][0]["seconds"]')" \
+    'BEGIN { exit !(s >= 0.9 && s < 1.5) }'
 
 done_testing

@@ -16,8 +16,6 @@ for c in knotd kdig ldns-signzone ldns-keygen ldns-key2ds exim4 flock; do
 	need "$c"
 done
 
-# Exim reads its keys and writes its log as its own user.
-chmod 755 "$T"
 W=$T/w
 mkdir -p "$W" "$T/etc/ssl"
 ln -s "$MX_SRCDIR/scripts" "$W/scripts"

@@ -157,7 +157,8 @@ check(int argc, const char **argv)
 	char		*host = NULL, err[512], shown[CLI_SHOWN_NAME];
 	int		 n = 0, i, rc, worst = MX_OK, hport = 0;
 
-	pc = cli_parse(argc, argv, check_options, "[DOMAIN...]", NULL);
+	pc = cli_parse(argc, argv, check_options,
+	    "[DOMAIN...]  (making records: tlsa-check generate --help)", NULL);
 	args = poptGetArgs(pc);
 	while (args != NULL && args[n] != NULL)
 		n++;

@@ -3,13 +3,16 @@
  * common/tls.c, for t/91 and the test bed.
  *
  *	tls-client [--timeout N] [--helo NAME] [--sni NAME]
- *	    [--tlsa 'U S M HEX']... [--name NAME]... [--implicit] ADDR PORT
+ *	    [--tlsa 'U S M HEX']... [--name NAME]... [--all-records]
+ *	    [--implicit] ADDR PORT
  *
  * Connects to ADDR (an IPv4 or IPv6 literal) at PORT, reads the banner,
  * EHLO, STARTTLS (or TLS at once with --implicit), the handshake; then,
  * over TLS, EHLO again and QUIT.  With --tlsa records, DANE verification
  * with base domain --sni and further DANE-TA names --name; records
- * tlsa_usable refuses are left out, as a sending MTA leaves them out.
+ * tlsa_usable refuses are left out, as a sending MTA leaves them out
+ * (--all-records gives tls_start every record, to show that it leaves
+ * out usages 0 and 1 itself).
  * Prints name=value lines: fail (smtp_fail_name), error, version,
  * cipher, bits, verified, depth, matched (index into the --tlsa records
  * given, or -1), peername, verify_error and verify_text, ocsp, the
@@ -32,7 +35,7 @@
 #include "tlsa.h"
 
 static char	*timeout_arg, *helo = "tls-client.test", *sni;
-static int	 implicit;
+static int	 implicit, all_records;
 static char	**tlsa_args, **names;
 static size_t	 ntlsa_args, nnames;
 
@@ -49,6 +52,8 @@ static struct poptOption options[] = {
 	  "a TLSA record to verify with (DANE)", "'U S M HEX'" },
 	{ "name", '\0', POPT_ARG_STRING, NULL, OPT_NAME,
 	  "a further reference identifier for DANE-TA", "NAME" },
+	{ "all-records", '\0', POPT_ARG_NONE, &all_records, 0,
+	  "give tls_start the unusable records too", NULL },
 	{ "implicit", '\0', POPT_ARG_NONE, &implicit, 0,
 	  "TLS on connect, no SMTP before it", NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
@@ -144,13 +149,14 @@ main(int argc, const char **argv)
 			    sizeof err)) == NULL)
 				cli_die(MX_USAGE, "bad --tlsa '%s': %s",
 				    tlsa_args[i], err);
-			if (tlsa_usable(recs[i], why, sizeof why)) {
-				index[nusable] = (int)i;
-				usable[nusable++] = recs[i];
-			} else {
+			if (!tlsa_usable(recs[i], why, sizeof why)) {
 				snprintf(line, sizeof line, "%zu %s", i, why);
 				cli_rec_str(&rec, "unusable", line);
+				if (!all_records)
+					continue;
 			}
+			index[nusable] = (int)i;
+			usable[nusable++] = recs[i];
 		}
 		dane.base = sni;
 		dane.names = (const char *const *)names;
