@@ -193,12 +193,17 @@ main(int argc, const char **argv)
 	if ((type = ldns_get_rr_type_by_name(tname)) == 0)
 		cli_die(MX_USAGE, "bad type '%s'", tname);
 	if ((d = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout, err,
-	    sizeof err)) == NULL)
-		cli_die(dns_new_status(errno), "%s", err);
+	    sizeof err)) == NULL) {
+		rc = dns_new_status(errno);
+		poptFreeContext(pc);
+		cli_die(rc, "%s", err);
+	}
 	if ((v = dnssec_new(d, opt_anchor, opt_trust_ad,
 	    cli_time(cli_time_arg), err, sizeof err)) == NULL) {
 		rc = errno == EBADMSG ? MX_DATAERR : errno == ENOMEM ?
 		    MX_SOFTWARE : MX_NOINPUT;
+		dns_free(d);
+		poptFreeContext(pc);
 		cli_die(rc, "%s", err);
 	}
 	dnssec_lookup(v, name, type, &ans);
