@@ -35,7 +35,7 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* OpenSSL's reason for the last error, for a message, then the queue cleared. */
+/* OpenSSL's reason for the last error, then the queue cleared. */
 static const char *
 ssl_reason(char *buf, size_t size)
 {

@@ -1010,15 +1010,16 @@ answers_question(const ldns_rr_list *an, ldns_rr_type type,
  * referral: the server is authoritative for a parent zone and does not
  * recurse.  Not NODATA: the name was never asked where it lives.
  */
-static int
-is_referral(const ldns_pkt *a)
+int
+dns_is_referral(const ldns_pkt *a)
 {
 	const ldns_rr_list	*auth = ldns_pkt_authority(a);
 	size_t			 i, nauth = auth != NULL ?
 				    ldns_rr_list_rr_count(auth) : 0;
 	int			 ns = 0;
 
-	if (ldns_pkt_aa(a) || ldns_pkt_ancount(a) > 0)
+	if (ldns_pkt_get_rcode(a) != LDNS_RCODE_NOERROR || ldns_pkt_aa(a) ||
+	    ldns_pkt_ancount(a) > 0)
 		return 0;
 	for (i = 0; i < nauth; i++)
 		switch (ldns_rr_get_type(ldns_rr_list_rr(auth, i))) {
@@ -1071,12 +1072,48 @@ packet_query(const struct dns *d, const ldns_pkt *a, const ldns_rdf *qname,
 		    "not answer the query", d->server);
 		return DNS_TEMPFAIL;
 	}
-	if (set->n == 0 && set->nul == 0 && name == qname && is_referral(a)) {
+	if (set->n == 0 && set->nul == 0 && name == qname &&
+	    dns_is_referral(a)) {
 		seterr(err, errlen, "a referral from %s: not a recursive "
 		    "resolver", d->server);
 		return DNS_TEMPFAIL;
 	}
 	return rrset_status(set, err, errlen);
+}
+
+/*
+ * The checks of every answer: it is the reply to q (ldns takes any
+ * datagram to its socket), not truncated, NOERROR or NXDOMAIN.  DNS_OK,
+ * or DNS_TEMPFAIL with err (and a SERVFAIL's rcode in *rcodep).
+ */
+static enum dns_status
+packet_status(const struct dns *d, const ldns_pkt *q, const ldns_pkt *a,
+    const ldns_rdf *qname, ldns_rr_type type, int *rcodep, char *err,
+    size_t errlen)
+{
+	ldns_lookup_table	*rc;
+	ldns_pkt_rcode		 rcode = ldns_pkt_get_rcode(a);
+
+	if (!ldns_pkt_qr(a) || ldns_pkt_id(a) != ldns_pkt_id(q) ||
+	    ldns_pkt_get_opcode(a) != LDNS_PACKET_QUERY ||
+	    ((rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) &&
+	    !same_question(a, qname, type))) {
+		seterr(err, errlen, "an answer from %s that does not match "
+		    "the query", d->server);
+		return DNS_TEMPFAIL;
+	}
+	if (ldns_pkt_tc(a)) {
+		seterr(err, errlen, "a truncated answer from %s", d->server);
+		return DNS_TEMPFAIL;
+	}
+	if (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN)
+		return DNS_OK;
+	if (rcodep != NULL)
+		*rcodep = rcode;
+	rc = ldns_lookup_by_id(ldns_rcodes, rcode);
+	seterr(err, errlen, "%s answered %s", d->server,
+	    rc != NULL ? rc->name : "an unknown rcode");
+	return DNS_TEMPFAIL;
 }
 
 /*
@@ -1096,34 +1133,15 @@ static enum dns_status
 answer_status(const struct dns *d, const ldns_pkt *q, const ldns_pkt *a,
     const ldns_rdf *qname, struct rrset *set, char *err, size_t errlen)
 {
-	ldns_lookup_table	*rc;
-	ldns_pkt_rcode		 rcode = ldns_pkt_get_rcode(a);
+	enum dns_status	st;
 
-	/* ldns takes any datagram to its socket: check it is the reply */
-	if (!ldns_pkt_qr(a) || ldns_pkt_id(a) != ldns_pkt_id(q) ||
-	    ldns_pkt_get_opcode(a) != LDNS_PACKET_QUERY ||
-	    ((rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) &&
-	    !same_question(a, qname, set->type))) {
-		seterr(err, errlen, "an answer from %s that does not match "
-		    "the query", d->server);
-		return DNS_TEMPFAIL;
-	}
-	if (ldns_pkt_tc(a)) {
-		seterr(err, errlen, "a truncated answer from %s", d->server);
-		return DNS_TEMPFAIL;
-	}
-	switch (rcode) {
-	case LDNS_RCODE_NOERROR:
+	if ((st = packet_status(d, q, a, qname, set->type, NULL, err,
+	    errlen)) != DNS_OK)
+		return st;
+	if (ldns_pkt_get_rcode(a) == LDNS_RCODE_NOERROR)
 		return packet_query(d, a, qname, set, err, errlen);
-	case LDNS_RCODE_NXDOMAIN:
-		seterr(err, errlen, "no such name");
-		return DNS_NXDOMAIN;
-	default:
-		rc = ldns_lookup_by_id(ldns_rcodes, rcode);
-		seterr(err, errlen, "%s answered %s", d->server,
-		    rc != NULL ? rc->name : "an unknown rcode");
-		return DNS_TEMPFAIL;
-	}
+	seterr(err, errlen, "no such name");
+	return DNS_NXDOMAIN;
 }
 
 /* When a query must be over: its timeout, or the deadline when sooner. */
@@ -1568,43 +1586,6 @@ packet_answers(const ldns_pkt *a, const ldns_rdf *qname, ldns_rr_type type)
 	return answers_question(an, type, chain, n);
 }
 
-/* dns_packet's checks of an answer, as answer_status's for dns_txt. */
-static enum dns_status
-packet_status(const struct dns *d, const ldns_pkt *q, const ldns_pkt *a,
-    const ldns_rdf *qname, ldns_rr_type type, int *rcodep, char *err,
-    size_t errlen)
-{
-	ldns_lookup_table	*rc;
-	ldns_pkt_rcode		 rcode = ldns_pkt_get_rcode(a);
-
-	if (!ldns_pkt_qr(a) || ldns_pkt_id(a) != ldns_pkt_id(q) ||
-	    ldns_pkt_get_opcode(a) != LDNS_PACKET_QUERY ||
-	    ((rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) &&
-	    !same_question(a, qname, type))) {
-		seterr(err, errlen, "an answer from %s that does not match "
-		    "the query", d->server);
-		return DNS_TEMPFAIL;
-	}
-	if (ldns_pkt_tc(a)) {
-		seterr(err, errlen, "a truncated answer from %s", d->server);
-		return DNS_TEMPFAIL;
-	}
-	if ((rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) &&
-	    !packet_answers(a, qname, type)) {
-		seterr(err, errlen, "an answer from %s with a record that does "
-		    "not answer the query", d->server);
-		return DNS_TEMPFAIL;
-	}
-	if (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN)
-		return DNS_OK;
-	if (rcodep != NULL)
-		*rcodep = rcode;
-	rc = ldns_lookup_by_id(ldns_rcodes, rcode);
-	seterr(err, errlen, "%s answered %s", d->server,
-	    rc != NULL ? rc->name : "an unknown rcode");
-	return DNS_TEMPFAIL;
-}
-
 enum dns_status
 dns_packet(struct dns *d, const char *name, int type, int flags,
     ldns_pkt **pkt, int *rcode, char *err, size_t errlen)
@@ -1647,6 +1628,11 @@ dns_packet(struct dns *d, const char *name, int type, int flags,
 		if (st == DNS_OK)
 			st = packet_status(d, q, a, qname, type, rcode, err,
 			    errlen);
+		if (st == DNS_OK && !packet_answers(a, qname, type)) {
+			seterr(err, errlen, "an answer from %s with a record "
+			    "that does not answer the query", d->server);
+			st = DNS_TEMPFAIL;
+		}
 		if (st == DNS_OK) {
 			*pkt = a;
 			a = NULL;

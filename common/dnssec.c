@@ -293,34 +293,6 @@ query(struct dnssec *v, const ldns_rdf *name, ldns_rr_type type, int flags,
 }
 
 /*
- * A NOERROR answer with nothing in it but NS records and no SOA is a
- * referral: the server does not recurse, and holds not the zone asked.
- */
-static int
-is_referral(const ldns_pkt *p)
-{
-	const ldns_rr_list	*auth = ldns_pkt_authority(p);
-	size_t			 i, n = auth != NULL ?
-				    ldns_rr_list_rr_count(auth) : 0;
-	int			 ns = 0;
-
-	if (ldns_pkt_get_rcode(p) != LDNS_RCODE_NOERROR || ldns_pkt_aa(p) ||
-	    ldns_pkt_ancount(p) > 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		switch (ldns_rr_get_type(ldns_rr_list_rr(auth, i))) {
-		case LDNS_RR_TYPE_SOA:
-			return 0;
-		case LDNS_RR_TYPE_NS:
-			ns = 1;
-			break;
-		default:
-			break;
-		}
-	return ns;
-}
-
-/*
  * Verify rrset (owner, type) with sigs against the keys of zone z: one
  * RRSIG by z that verifies at the time judged by is enough (RFC 4035
  * 5.3).  vd->expires is lowered to the latest expiration among those
@@ -344,6 +316,10 @@ verify_rrset(struct dnssec *v, const ldns_rr_list *rrset,
 		if (!same_name(ldns_rr_rrsig_signame(sig), z->name))
 			continue;
 		bysigner++;
+		/* RFC 4035 5.3.1: more labels than the owner has is no RRSIG */
+		if (ldns_rdf2native_int8(ldns_rr_rrsig_labels(sig)) >
+		    labels(owner) - (ldns_dname_is_wildcard(owner) ? 1 : 0))
+			continue;
 		s = ldns_verify_rrsig_keylist_time(rrset, sig, z->keys,
 		    now(v), NULL);
 		if (s != LDNS_STATUS_OK) {
@@ -412,11 +388,13 @@ ds_usable(const ldns_rr *ds)
 	    (dig == LDNS_SHA1 || dig == LDNS_SHA256 || dig == LDNS_SHA384);
 }
 
+/* RFC 4034 2.1.1, 2.1.2: a zone key, protocol 3, of an algorithm we have. */
 static int
 key_usable(const ldns_rr *key)
 {
 	return ldns_rr_rd_count(key) == 4 &&
 	    (ldns_rdf2native_int16(ldns_rr_rdf(key, 0)) & LDNS_KEY_ZONE_KEY) &&
+	    ldns_rdf2native_int8(ldns_rr_rdf(key, 1)) == 3 &&
 	    ldns_key_algo_supported(ldns_rdf2native_int8(ldns_rr_rdf(key,
 	    2)));
 }
@@ -479,8 +457,8 @@ zone_keys(struct dnssec *v, struct zone *z, const ldns_rr_list *trust,
 	if (usable == 0) {
 		/* RFC 4035 5.2: as if there were no DS at all */
 		z->sec = DNSSEC_INSECURE;
-		snprintf(z->reason, sizeof z->reason, "no DS for '%.180s' of an "
-		    "algorithm and digest that can be checked", zn);
+		snprintf(z->reason, sizeof z->reason, "no DS for '%.180s' of "
+		    "an algorithm and digest that can be checked", zn);
 		return 0;
 	}
 	if (query(v, z->name, LDNS_RR_TYPE_DNSKEY, DNS_Q_DNSSEC, &p, NULL,
@@ -1027,7 +1005,7 @@ step(struct dnssec *v, struct zone *z, const ldns_rdf *name,
 		snprintf(err, errlen, "DS of '%.80s': %.160s", n, why);
 		return -1;
 	}
-	if (is_referral(p)) {
+	if (dns_is_referral(p)) {
 		snprintf(err, errlen, "DS of '%.80s': a referral from %.64s: "
 		    "not a recursive resolver", n, server(v));
 		goto done;
@@ -1435,7 +1413,7 @@ lookup_validated(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
 			snprintf(ans->reason, sizeof ans->reason, "%s", why);
 			goto out;
 		}
-		if (is_referral(p)) {
+		if (dns_is_referral(p)) {
 			snprintf(ans->reason, sizeof ans->reason, "a referral "
 			    "from %s: not a recursive resolver",
 			    server(v));
@@ -1458,9 +1436,10 @@ lookup_validated(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
 			 * DNAME is unsigned; the signed DNAME says where the
 			 * name leads, and we make the CNAME ourselves.
 			 */
-			if (validate_rrset(v, p, dn != NULL ? ldns_rr_owner(dn) :
-			    cur, dn != NULL ? LDNS_RR_TYPE_DNAME :
-			    LDNS_RR_TYPE_CNAME, &vd, why, sizeof why) != 0)
+			if (validate_rrset(v, p, dn != NULL ?
+			    ldns_rr_owner(dn) : cur, dn != NULL ?
+			    LDNS_RR_TYPE_DNAME : LDNS_RR_TYPE_CNAME, &vd, why,
+			    sizeof why) != 0)
 				goto tempfail;
 			ans->chain_sec = worse(ans->chain_sec, vd.sec);
 			fold(ans, &vd, &expires);
@@ -1891,8 +1870,8 @@ anchors_read(struct dnssec *v, const char *path, char *err, size_t errlen)
 		goto out;
 	}
 	if (ldns_rr_list_rr_count(v->anchors) == 0) {
-		snprintf(err, errlen, "bad trust anchor file '%s': no DNSKEY or "
-		    "DS record in it", name);
+		snprintf(err, errlen, "bad trust anchor file '%s': no DNSKEY "
+		    "or DS record in it", name);
 		errno = EBADMSG;
 		goto out;
 	}

@@ -16,6 +16,15 @@
  * DS exists there.  Validated key sets are cached per zone for the life of
  * the struct, answers per name and type.
  *
+ * Also insecure, as RFC 4035 5.2, RFC 5155 and RFC 9276 allow: a DS set
+ * none of whose algorithms or digests ldns can check; a name under an
+ * NSEC3 opt-out span (no DS, or no such name); a zone whose NSEC3 records
+ * take more than 150 iterations.  A DNAME is validated and followed, the
+ * CNAME a server makes of it left aside.  One lookup, every query of its
+ * chain included, takes no longer than the dns timeout (dns_deadline) and
+ * 48 queries; past either it is a temporary failure.  Cached answers keep
+ * no TTL: a struct is for one run.
+ *
  * With trust_ad the validation is the resolver's: an answer is secure when
  * it has the AD bit, insecure when not; a SERVFAIL that the same query with
  * CD set answers is bogus, one it does not is a temporary failure.  From a

@@ -6,6 +6,8 @@
 #				calling shell (PID 1 here does not reap)
 #	tlsa-check --resolver "$TB_DNS" --anchor "$TB_ANCHOR" \
 #	    --port "$TB_PORT" ee.test
+#	testbed_resolver [PORT]	a validating unbound in front of knot
+#	testbed_implicit	implicit-TLS twins of the servers (ldns-dane)
 #	testbed_stop		kill and wait for them (safe in an EXIT trap)
 #
 # The signed zone test. holds one case per child name (ee.test is a signed
@@ -19,8 +21,11 @@
 # DIR/cases: one line per case, `DOMAIN STATUS VERDICT...`: the exit
 # status of `tlsa-check DOMAIN` and the dane_verdict_name of each MX host
 # in preference order.  DIR/hosts: `HOST STATUS VERDICT` for `tlsa-check
-# --host HOST`.  DIR/servers: `ADDR HOST SERVER CHAIN KEY` for each MX
-# host (SERVER: exim, a mode of scripts/smtp-tls-server, or none).
+# --host HOST`.  DIR/servers: `ADDR HOST SERVER CERT` for each MX host
+# (SERVER: exim, a mode of scripts/smtp-tls-server, or none; the chain it
+# sends is DIR/pki/CERT.pem, the leaf CERT.crt, its key CERT.key).
+# DIR/pki also holds root.crt, int.crt (the CAs) and other.key (a key no
+# server has).
 #
 # After testbed_start: TB_DIR, TB_DNS (127.0.0.1@PORT, for --resolver),
 # TB_DNS_PORT, TB_ANCHOR, TB_PORT, TB_PIDS.  When t/lib.sh is sourced,
@@ -71,8 +76,8 @@ EOF
 # --- PKI ------------------------------------------------------------------
 
 _tb_ec() {	# _tb_ec KEYFILE
-	openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null |
-	    openssl pkey -out "$1" 2>/dev/null
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	    -out "$1" 2>/dev/null
 }
 
 # _tb_ca NAME SUBJECT [ISSUER]: a CA certificate, self-signed or issued by
@@ -145,10 +150,12 @@ _tb_cert256() {	# 3 0 1 / 2 0 1
 	openssl x509 -in "$1" -outform DER | sha256sum | cut -d ' ' -f 1
 }
 
+# The leaves are made two at a time (openssl starts slowly); 1 if any
+# could not be made.
 _tb_pki() {	# in DIR/pki
 	_tb_ca root "/CN=mxkit test root CA" &&
-	_tb_ca int "/CN=mxkit test intermediate CA" root &&
-	_tb_leaf ee mx.ee.test DNS:mx.ee.test &&
+	_tb_ca int "/CN=mxkit test intermediate CA" root || return 1
+	_tb_leaf ee mx.ee.test DNS:mx.ee.test & _tb_j=$!
 	_tb_leaf ta mx.ta.test DNS:mx.ta.test &&
 	# A DANE-TA leaf naming neither the TLSA base domain nor the domain.
 	_tb_leaf taname wrong.example DNS:wrong.example &&
@@ -159,10 +166,29 @@ _tb_pki() {	# in DIR/pki
 	    20250101000000Z 20250201000000Z &&
 	# A DANE-TA leaf that names the next-hop domain only (RFC 7672
 	# 3.2.2): it passes when the MX lookup was secure.
-	_tb_leaf nexthop nexthop.test DNS:nexthop.test
+	_tb_leaf nexthop nexthop.test DNS:nexthop.test &&
+	wait "$_tb_j"
 }
 
 # --- The cases --------------------------------------------------------------
+# ee	DANE-EE 3 1 1 of the leaf, in the signed child zone ee.test (DS)
+# ta	DANE-TA 2 0 1 of the intermediate, the leaf names mx.ta.test
+# taname	the same, the leaf names wrong.example only
+# digest	3 1 1 of a key the server does not have
+# bogussig	the TLSA's RRSIG edited after signing
+# insecure	the domain in a child zone delegated without DS
+# tlsains	MX and address secure, the TLSA under an unsigned delegation
+# nosig	the TLSA without its RRSIG
+# pkix	usages 0 and 1 only
+# cname	the MX host a CNAME: 3 1 1 at the target matches, the record
+#	at the original name does not (RFC 7672 2.2.2: the target first)
+# expired	an expired leaf under 3 1 1
+# multi	two MX hosts, the second one's 3 1 1 does not match
+# nexthop	DANE-TA, the leaf names the domain only (3.2.2)
+# badlen	3 1 1 of 31 bytes: unusable
+# refused	no server at the MX host's address
+# nostarttls	a server that offers no STARTTLS
+# nomx	no MX: the domain is its own host
 # _tb_table: one line per MX host: ADDR HOST SERVER CERT.  SERVER is exim
 # (Debian's Exim 4.96 serves the cases that pass, where a real MTA counts
 # most), else a mode of smtp-tls-server, or none.
@@ -349,9 +375,14 @@ _tb_sign() {
 testbed_make() {	# testbed_make DIR
 	mkdir -p "$1/pki" "$1/dns" || return 1
 	_tb_d=$(cd "$1" && pwd)
-	(cd "$_tb_d/pki" && _tb_pki) ||
-	    { echo "testbed: cannot make the certificates" >&2; return 1; }
-	(cd "$_tb_d/dns" && _tb_keys) ||
+	# The keys meanwhile: independent, and as slow.
+	(cd "$_tb_d/dns" && _tb_keys) & _tb_kj=$!
+	if ! (cd "$_tb_d/pki" && _tb_pki); then
+		wait "$_tb_kj"
+		echo "testbed: cannot make the certificates" >&2
+		return 1
+	fi
+	wait "$_tb_kj" ||
 	    { echo "testbed: cannot make the DNSSEC keys" >&2; return 1; }
 	cp "$_tb_d/dns/$(cut -d ' ' -f 1 "$_tb_d/dns/keys").key" \
 	    "$_tb_d/anchor.key"

@@ -115,11 +115,19 @@ OLK=$(key old.test ECDSAP256SHA256 -k) &&
     (cd "$Z" && ldns-signzone -i 20200101000000 -e 20210101000000 \
     -f old.test.signed old.test.zone "$OLK" "$OLZ") || exit 1
 
+# NSEC3 at more iterations than RFC 9276 lets a validator spend
+head_of it.test >"$Z/it.test.zone"
+echo 'mx IN A 127.0.0.15' >>"$Z/it.test.zone"
+IK=$(key it.test ECDSAP256SHA256 -k) && IZ=$(key it.test ECDSAP256SHA256) &&
+    sign it.test "$IK" "$IZ" -n -t 151 2>/dev/null || exit 1
+
 head_of ins.test >"$Z/ins.test.zone"
 cat >>"$Z/ins.test.zone" <<'EOF'
 mx IN A 127.0.0.4
 mx2 IN CNAME mx.n3.test.
 EOF
+head_of alg.test >"$Z/alg.test.zone"
+echo 'mx IN A 127.0.0.16' >>"$Z/alg.test.zone"
 head_of u.oo.test >"$Z/u.oo.test.zone"
 echo 'mx IN A 127.0.0.6' >>"$Z/u.oo.test.zone"
 
@@ -140,8 +148,13 @@ oo IN NS ns.test.
 bad IN NS ns.test.
 nd IN NS ns.test.
 old IN NS ns.test.
+it IN NS ns.test.
+alg IN NS ns.test.
+alg IN DS 12345 253 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+loop1 IN CNAME loop2.test.
+loop2 IN CNAME loop1.test.
 EOF
-for k in "$N3K" "$RK" "$OK" "$STRAY" "$NK" "$OLK"; do
+for k in "$N3K" "$RK" "$OK" "$STRAY" "$NK" "$OLK" "$IK"; do
 	(cd "$Z" && ldns-key2ds -n -2 "$k.key") >>"$Z/test.zone" || exit 1
 done
 TK=$(key test ECDSAP256SHA256 -k) && TZ=$(key test ECDSAP256SHA256) &&
@@ -158,6 +171,7 @@ knot_zones() {
 		for z in n3.test:n3.test.edited rsa.test:rsa.test.edited \
 		    oo.test:oo.test.signed bad.test:bad.test.signed \
 		    nd.test:nd.test.edited old.test:old.test.signed \
+		    it.test:it.test.signed alg.test:alg.test.zone \
 		    ins.test:ins.test.zone u.oo.test:u.oo.test.zone; do
 			printf '  - domain: "%s"\n    file: "%s"\n' \
 			    "${z%%:*}" "$Z/${z#*:}"
@@ -169,7 +183,7 @@ knot_zones() {
 	daemon "$KNOTD" -c "$KNOT_DIR/knot.conf" 2>>"$KNOT_DIR/log"
 	KNOT_PID=$!
 	for z in test n3.test rsa.test oo.test bad.test nd.test old.test \
-	    ins.test u.oo.test; do
+	    it.test alg.test ins.test u.oo.test; do
 		_knot_wait "$z" || return 1
 	done
 }
@@ -246,11 +260,18 @@ check "a secure CNAME into an unsigned zone" alias3.test A ok insecure
 is "$(field chain_sec)" secure "the CNAME itself is secure"
 check "an unsigned CNAME into a signed zone" mx2.ins.test A ok insecure
 is "$(field chain_sec)" insecure "the CNAME is insecure"
-echo 'example. IN DS 1 13 2 0011223344556677889900112233445566778899001122334455667788990011' \
-    >"$T/other.ds"
+printf 'example. IN DS 1 13 2 %s\n' "$TLSA" >"$T/other.ds"
 run "$L" --resolver "$R" --anchor "$T/other.ds" www.test A
 is "$(field sec) $(field reason)" "insecure no trust anchor for 'test'" \
     "no anchor above the zone: insecure"
+
+check "a zone whose NSEC3 take 151 iterations: a record is secure" \
+    mx.it.test A ok secure
+check "its denials are insecure" nope.it.test A nxdomain insecure
+like "$(field reason)" "151 iterations" "the reason says why"
+check "a DS of an algorithm no validator knows: insecure" mx.alg.test A \
+    ok insecure
+like "$(field reason)" "^no DS for 'alg.test' of an algorithm" "says so"
 
 # -- bogus ---------------------------------------------------------------
 check "a signature edited after signing" badsig.n3.test A ok bogus
@@ -271,6 +292,8 @@ like "$(field reason)" "expired 2036-01-01" "the chain's expiration"
 check "signatures judged before they start" www.test A ok bogus \
     --time 1000000000
 like "$(field reason)" "not valid before" "says so"
+check "a CNAME loop" loop1.test A permerror bogus
+like "$(field reason)" "more than 8 CNAMEs" "says so"
 check "a secure CNAME to a bogus record" alias2.test A ok bogus
 is "$(field chain_sec)" secure "the chain is secure, the end is not"
 run "$L" --resolver "$R" --anchor "$Z/$N3K.key" mx.rsa.test A
@@ -293,8 +316,8 @@ is "$rc" 65 "an anchor file with no DNSKEY or DS in it: 65"
 like "$err" "line 1: no DNSKEY or DS record" "names the line"
 printf '; nothing\n\n' >"$T/empty.key"
 run "$L" --resolver "$R" --anchor "$T/empty.key" www.test A
-is "$rc $err" "65 dnssec-lookup: bad trust anchor file '$T/empty.key': no DNSKEY or DS record in it" \
-    "an anchor file with comments only: 65"
+is "$rc $err" "65 dnssec-lookup: bad trust anchor file '$T/empty.key':\
+ no DNSKEY or DS record in it" "an anchor file with comments only: 65"
 printf 'test. IN DNSKEY 257 3 13 !!!\n' >"$T/bad.key"
 run "$L" --resolver "$R" --anchor "$T/bad.key" www.test A
 is "$rc" 65 "a DNSKEY that cannot be read: 65"
@@ -345,7 +368,7 @@ remote-control:
     control-enable: no
 EOF2
 		for z in test n3.test rsa.test oo.test bad.test nd.test \
-		    old.test ins.test u.oo.test; do
+		    old.test it.test alg.test ins.test u.oo.test; do
 			printf 'stub-zone:\n    name: "%s."\n' "$z"
 			printf '    stub-addr: 127.0.0.1@%s\n' "$KNOT_PORT"
 		done
@@ -376,7 +399,8 @@ if [ -x /usr/sbin/unbound ] && unbound_start; then
 	is "$(field signer)" n3.test "the signer from the answer's RRSIG"
 	like "$(field expires)" "^$EXP_EPOCH\$" "its expiration"
 else
-	skip 18 "unbound does not run: $(tail -n 1 "$T/unbound/log" 2>/dev/null)"
+	skip 18 "unbound does not run: $(tail -n 1 "$T/unbound/log" \
+	    2>/dev/null)"
 fi
 run "$L" --resolver "$R" --trust-ad www.test A
 is "$(field status) $(field sec)" "ok insecure" \
@@ -395,17 +419,22 @@ is "$rc $(field status) $(field sec)" "0 temperror bogus" \
     "no server: temperror (and never secure or insecure)"
 like "$(field reason)" "no answer from 127.0.0.1@[0-9]+ within 1 s" "says so"
 ok "within the timeout ($ms ms)" [ "$ms" -lt 2500 ]
+# port_in FILE: the port a server writes to FILE, once it is there
+port_in() {
+	_i=0
+	while [ ! -s "$1" ] && [ "$_i" -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	cat "$1"
+}
 daemon $PY "$MX_SRCDIR/t/data/dns-badserver.py" "$T/bad.port"
-_i=0
-while [ ! -s "$T/bad.port" ] && [ "$_i" -lt 50 ]; do
-	sleep 0.1
-	_i=$((_i + 1))
-done
-B=127.0.0.1@$(cat "$T/bad.port")
+B=127.0.0.1@$(port_in "$T/bad.port")
 for f in garbage short cut servfail formerr badid othername chaos \
     otherowner status truncated referral silent; do
 	elapsed "$L" --resolver "$B" --timeout 1 --anchor "$ANCHOR" "$f.test" A
-	is "$rc $(field status)" "0 temperror" "a server that answers $f: temperror"
+	is "$rc $(field status)" "0 temperror" \
+	    "a server that answers $f: temperror"
 done
 ok "the silent one within the timeout ($ms ms)" [ "$ms" -lt 2500 ]
 run "$L" --resolver "$B" --timeout 1 --anchor "$ANCHOR" --trust-ad \
@@ -413,14 +442,9 @@ run "$L" --resolver "$B" --timeout 1 --anchor "$ANCHOR" --trust-ad \
 is "$(field status)" temperror "garbage with --trust-ad: temperror"
 
 # The whole lookup, every query of its chain, within one timeout: each
-# answer 400 ms late, and five queries to make from cold.
+# answer 400 ms late, and four queries to make from cold.
 daemon $PY "$MX_SRCDIR/t/data/dns-delay.py" "$T/delay.port" "$KNOT_PORT" 400
-_i=0
-while [ ! -s "$T/delay.port" ] && [ "$_i" -lt 50 ]; do
-	sleep 0.1
-	_i=$((_i + 1))
-done
-D=127.0.0.1@$(cat "$T/delay.port")
+D=127.0.0.1@$(port_in "$T/delay.port")
 elapsed "$L" --resolver "$D" --timeout 5 --anchor "$ANCHOR" mx.n3.test A
 is "$(field status) $(field sec)" "ok secure" \
     "through the slow path, with time enough: secure ($ms ms)"
@@ -465,7 +489,8 @@ for rrset in m.answer:
 open(sys.argv[2], "wb").write(m.to_wire())
 EOF2
 run "$L" --judge "$T/flipped" --time "$JUDGED"
-like "$(field sec) $(field reason)" "^bogus RRSIG for 'www.test' A does not verify" \
+like "$(field sec) $(field reason)" \
+    "^bogus RRSIG for 'www.test' A does not verify" \
     "judged with one bit of the signature flipped: bogus"
 
 # strip IN OUT N: the answer IN without the Nth RRset of its authority
@@ -485,7 +510,8 @@ EOF2
 }
 strip "$C/x_w_n3_test-TXT" "$T/w3" 1
 run "$L" --judge "$T/w3" --time "$JUDGED"
-is "$(field sec) $(field reason)" "bogus 'x.w.n3.test' TXT from a wildcard, without the proof that no closer name exists" \
+is "$(field sec) $(field reason)" "bogus 'x.w.n3.test' TXT from a\
+ wildcard, without the proof that no closer name exists" \
     "an NSEC3 wildcard answer without its NSEC3: bogus"
 strip "$C/foo_sec_test-TXT" "$T/w1" 1
 run "$L" --judge "$T/w1" --time "$JUDGED"
@@ -500,7 +526,8 @@ for n in 2 3; do
 	strip "$C/nope_test-A" "$T/nx" "$n"
 	run "$L" --judge "$T/nx" --time "$JUDGED"
 	is "$(field status) $(field sec) $(field reason)" \
-	    "nxdomain bogus the NSEC records of 'test' do not prove that 'nope.test' does not exist" \
+	    "nxdomain bogus the NSEC records of 'test' do not prove that\
+ 'nope.test' does not exist" \
 	    "NSEC nxdomain without NSEC $n of the proof: bogus"
 	strip "$C/nope_n3_test-A" "$T/nx3" "$n"
 	run "$L" --judge "$T/nx3" --time "$JUDGED"

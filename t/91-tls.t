@@ -86,6 +86,8 @@ serve 12 ee.crt ee implicit
 serve 14 ta-full.pem ta normal
 serve 16 ee.crt ee silent-tls
 serve 17 ee.crt ee inject
+serve 18 ee.crt ee drip
+daemon "$SRV" --listen "[::1]:$P" --cert "$C/ee.crt" --key "$C/ee.key"
 if [ -n "$FT" ]; then
 	serve 4 exp.crt exp normal
 	serve 13 exp-ta-chain.pem exp-ta normal
@@ -101,7 +103,7 @@ socket.create_connection((sys.argv[1], int(sys.argv[2])), 0.2).close()' \
 	done
 	return 1
 }
-for n in 2 3 5 6 7 8 9 10 11 12 14 16 17; do
+for n in 2 3 5 6 7 8 9 10 11 12 14 16 17 18; do
 	up "$n" || { diag "server 127.0.0.$n did not come up"; exit 1; }
 done
 
@@ -128,7 +130,8 @@ like "$(field version)" '^TLSv1\.[23]$' "a TLS version reported"
 like "$(field cipher)" '^TLS_|^ECDHE' "a cipher reported"
 is "$(field tls_ehlo) $(field tls_starttls) $(field quit)" "250 0 221" \
     "EHLO and QUIT read back through TLS, no STARTTLS offered again"
-for rec in "3 1 2 $(spki "$C/ee.crt" sha512)" "3 0 1 $(der "$C/ee.crt" sha256)" \
+for rec in "3 1 2 $(spki "$C/ee.crt" sha512)" \
+    "3 0 1 $(der "$C/ee.crt" sha256)" \
     "3 0 2 $(der "$C/ee.crt" sha512)" "3 1 0 $(fullkey "$C/ee.crt")"; do
 	tc 2 --sni mx.ee.test --tlsa "$rec"
 	is "$(field verified) $(field depth)" "1 0" \
@@ -202,12 +205,15 @@ SHORT=$(echo "$EE311" | cut -c1-62)
 tc 2 --sni mx.ee.test --tlsa "3 1 1 $SHORT" --tlsa "3 1 2 $EE311" \
     --tlsa "3 1 0 00$(fullkey "$C/ee.crt")" --tlsa "3 2 1 $EE311" \
     --tlsa "3 1 3 $EE311"
-like "$out" "unusable='0 SHA-256 data of 31 bytes'" "3 1 1 of 31 bytes: unusable"
-like "$out" "unusable='1 SHA-512 data of 32 bytes'" "3 1 2 of 32 bytes: unusable"
+like "$out" "unusable='0 SHA-256 data of 31 bytes'" \
+    "3 1 1 of 31 bytes: unusable"
+like "$out" "unusable='1 SHA-512 data of 32 bytes'" \
+    "3 1 2 of 32 bytes: unusable"
 like "$out" "unusable='2 full key data of [0-9]+ bytes that is none'" \
     "3 1 0 that is no key: unusable"
 like "$out" "unusable='3 selector 2 is unknown'" "selector 2: unusable"
-like "$out" "unusable='4 matching type 3 is unknown'" "matching type 3: unusable"
+like "$out" "unusable='4 matching type 3 is unknown'" \
+    "matching type 3: unusable"
 is "$(field verified)" 0 "wrong lengths only: not verified"
 tc 2 --sni mx.ee.test --tlsa "3 1 1 $SHORT" --tlsa "3 1 1 $EE311"
 is "$(field verified) $(field matched)" "1 1" \
@@ -228,10 +234,87 @@ for d in 0 1; do
 	    "chain depth $d: subject, issuer, notAfter, SPKI as openssl x509"
 done
 
+# --- certificate files: cert_load, cert_facts, tlsa_make ---------------
+CF=$MX_BUILDDIR/t/unit/cert-facts
+cf() {	# cf FILE NAME [INDEX]: NAME of certificate INDEX (0) of FILE
+	sed -n "s/^${3:-0} $2=//p" "$T/cf" | head -n 1
+}
+openssl genpkey -algorithm ED25519 -out "$C/ed.key" 2>/dev/null
+openssl req -x509 -new -key "$C/ed.key" -days 30 -subj /CN=Mixed.Case.TEST \
+    -out "$C/ed.crt" 2>/dev/null
+"$CF" "$C/ta-full.pem" >"$T/cf"
+is "$(grep -c ' subject=' "$T/cf")" 3 \
+    "a chain file: every certificate, in order"
+i=0
+for f in ta int root; do
+	f=$C/$f.crt
+	is "$(cf "$T/cf" subject $i)|$(cf "$T/cf" issuer $i)" \
+	    "$(openssl x509 -in "$f" -noout -subject -nameopt RFC2253 |
+	    sed 's/^subject=//')|$(openssl x509 -in "$f" -noout -issuer \
+	    -nameopt RFC2253 | sed 's/^issuer=//')" \
+	    "certificate $i: subject and issuer as openssl x509 -nameopt"
+	for w in before:start after:end; do
+		is "$(cf "$T/cf" "not${w%:*}" $i)" "$(date -u -d \
+		    "$(openssl x509 -in "$f" -noout "-${w#*:}date" |
+		    cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ)" \
+		    "certificate $i: not${w%:*} as openssl x509 -${w#*:}date"
+	done
+	is "$(cf "$T/cf" spki_sha256 $i) $(cf "$T/cf" cert_sha256 $i)" \
+	    "$(spki "$f" sha256) $(der "$f" sha256)" \
+	    "certificate $i: SPKI and certificate SHA-256"
+	is "$(sed -n "s/^$i tlsa=3 1 2 //p" "$T/cf")" \
+	    "$(spki "$f" sha512 | tr a-f A-F)" \
+	    "certificate $i: 3 1 2 is the SHA-512 of the DER SPKI"
+	i=$((i + 1))
+done
+is "$(cf "$T/cf" ca 0)$(cf "$T/cf" ca 1)$(cf "$T/cf" ca 2)" 011 \
+    "CA:TRUE for the intermediate and the root only"
+is "$(cf "$T/cf" self_signed 0)$(cf "$T/cf" self_signed 2)" 01 \
+    "self-signed: the root"
+is "$(cf "$T/cf" names 0)|$(cf "$T/cf" key 0)" \
+    "mx.ta.test mx2.ta.test|ec p-256" \
+    "names from subjectAltName; the key"
+"$CF" "$C/ed.crt" >"$T/cf"
+is "$(cf "$T/cf" names)|$(cf "$T/cf" key)" "mixed.case.test|ed25519" \
+    "no subjectAltName: the CN, in lower case; an Ed25519 key"
+openssl x509 -in "$C/ta.crt" -noout -pubkey >"$C/ta.pub"
+run "$CF" "$C/ta.pub"
+is "$rc $(printf '%s\n' "$out" | sed -n 's/^0 tlsa=3 1 1 //p')" \
+    "0 $(echo "$TA311" | tr a-f A-F)" "a public key file: its 3 1 1"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 \
+    -out "$C/rsa.key" 2>/dev/null
+openssl rsa -in "$C/rsa.key" -RSAPublicKey_out -out "$C/rsa.pub" 2>/dev/null
+run "$CF" "$C/rsa.pub"
+is "$rc $(printf '%s\n' "$out" | sed -n 's/^0 tlsa=3 1 1 //p')" \
+    "0 $(openssl pkey -in "$C/rsa.key" -pubout -outform DER |
+    openssl dgst -sha256 -r | cut -d' ' -f1 | tr a-f A-F)" \
+    "an RSA PUBLIC KEY (PKCS#1) file: the 3 1 1 of its SPKI"
+mkfifo "$T/fifo"
+sed '3s/./!/' "$C/ee.crt" >"$T/badb64"
+{ sed -n 1,4p "$C/ee.crt"; echo '-----END CERTIFICATE-----'; } >"$T/cut"
+cat "$C/ee.crt" "$C/ta.pub" >"$T/both"
+echo hello >"$T/nopem"
+for c in "$T/none:66:No such file" "$T/fifo:66:not a regular file" \
+    "$T:66:not a regular file" "$C/ee.key:65:holds a private key" \
+    "$T/nopem:65:no certificate or public key" \
+    "$T/badb64:65:PEM object 1 is malformed" \
+    "$T/cut:65:certificate 1 is malformed" \
+    "$T/both:65:certificates and a public key"; do
+	f=${c%%:*}
+	w=${c#*:}
+	run "$CF" "$f"
+	is "$rc" "${w%%:*}" "$(basename "$f"): exit ${w%%:*}"
+	like "$err" \
+	    "^cert-facts: cannot (open|use) certificate file '$f': .*${w#*:}" \
+	    "$(basename "$f"): one line, the file and why"
+done
+
 # --- without DANE: opportunistic TLS, PKIX's word -----------------------
 tc 3 --sni mx.ta.test
 is "$rc $(field fail) $(field verified) $(field verify_error)" "0 ok 0 20" \
     "no records: the session is up, PKIX cannot find the issuer (20)"
+run "$TC" --timeout 3 --sni mx.ee.test --tlsa "3 1 1 $EE311" ::1 "$P"
+is "$rc $(field fail) $(field verified)" "0 ok 1" "over IPv6 (::1)"
 tc 12 --implicit --sni mx.ee.test --tlsa "3 1 1 $EE311"
 is "$rc $(field verified)" "0 1" "implicit TLS (--implicit): verified"
 
@@ -252,8 +335,13 @@ is "$rc $(field fail)" "1 timeout" "a handshake that never ends: timeout"
 ok "within --timeout 1 (${el} s)" test "$el" -lt 3
 like "$(field error)" "TLS handshake" "the step named"
 secs run "$TC" --timeout 1 127.0.0.12 "$P"
-is "$rc $(field fail)" "1 timeout" "an implicit-TLS server spoken SMTP to: timeout"
+is "$rc $(field fail)" "1 timeout" \
+    "an implicit-TLS server spoken SMTP to: timeout"
 ok "within --timeout 1 (${el} s)" test "$el" -lt 3
+secs run "$TC" --timeout 1 127.0.0.18 "$P"
+is "$rc $(field fail)" "1 timeout" "a banner line every 0.2 s, never ending"
+ok "the whole reply within --timeout 1, not each line (${el} s)" \
+    test "$el" -lt 3
 tc 6
 is "$rc $(field fail)" "1 closed" "closed in the handshake: closed"
 tc 8

@@ -36,7 +36,8 @@ print(eval(sys.argv[1]))' "$1" "$T/out"
 # --- generate: malformed certificate files ----------------------------------
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -keyout key.pem -subj /CN=mx.example.org -days 30 -out cert.pem \
-    2>/dev/null || { echo "Bail out! openssl cannot make a certificate"; exit 1; }
+    2>/dev/null ||
+    { echo "Bail out! openssl cannot make a certificate"; exit 1; }
 openssl x509 -in cert.pem -outform DER -out cert.der
 echo 'this is no certificate' >text.pem
 : >empty.pem
@@ -140,7 +141,7 @@ for t in 1 3; do
 	like "$(addr_line)" "^timeout: " \
 	    "silent server, --timeout $t: the address timed out"
 	ok "silent server, --timeout $t: gives up after $took s" \
-	    within "$(($t - 1)).8" "$(($t + 1)).5"
+	    within "$((t - 1)).8" "$((t + 1)).5"
 done
 unserve
 
@@ -152,16 +153,20 @@ like "$(addr_line)" "^protocol: " "garbage banner: a protocol error"
 unserve
 
 # Bogus answers: the host is skipped, never a downgrade to plain TLS.
+no_tls() {
+	! printf '%s\n' "$out" | grep -q 'TLSv\|unauthenticated'
+}
 for d in bogussig.test nosig.test; do
 	run tc --resolver "$TB_DNS" --json "$d"
-	is "$rc:$(j 'd["hosts"][0]["verdict"]'):$(j 'd["hosts"][0]["deliverable"]')" \
-	    "1:bogus:False" "$d: bogus, 1, not deliverable"
-	is "$(j 'd["hosts"][0]["addresses"][0]["fail"]'):$(j 'd["hosts"][0]["tls_out_dane"]')" \
-	    "None:no" "$d: no connection made, no DANE"
+	is "$rc:$(j 'd["hosts"][0]["verdict"]'):$(j \
+	    'd["hosts"][0]["deliverable"]')" "1:bogus:False" \
+	    "$d: bogus, 1, not deliverable"
+	is "$(j 'd["hosts"][0]["addresses"][0]["fail"]'):$(j \
+	    'd["hosts"][0]["tls_out_dane"]')" "None:no" \
+	    "$d: no connection made, no DANE"
 	run tc --resolver "$TB_DNS" "$d"
 	like "$out" "note: .*bogus.*skips this host" "$d: the note says skipped"
-	ok "$d: no TLS session reported, unauthenticated or not" \
-	    eval '! printf "%s\n" "$out" | grep -q "TLSv\|unauthenticated"'
+	ok "$d: no TLS session reported, unauthenticated or not" no_tls
 done
 
 # --- resolvers that fail --------------------------------------------------
@@ -218,7 +223,8 @@ proxy 52 servfail
 run tc --resolver "$R" --timeout 2 ee.test
 is "$rc:$(printf '%s\n' "$out" | head -n 1 | cut -d : -f 1-2)" \
     "75:ee.test: tempfail" "SERVFAIL for the TLSA query: 75"
-like "$out" "note: tlsa lookup of '_${TB_PORT}._tcp.mx.ee.test' failed .*retries" \
+like "$out" \
+    "note: tlsa lookup of '_${TB_PORT}._tcp.mx.ee.test' failed .*retries" \
     "SERVFAIL for the TLSA query: the note names the lookup"
 unproxy
 

@@ -249,12 +249,18 @@ isnt "$?" 0 "testbed_stop: no DNS server left"
 # Something else takes the port on one address: the bed moves, signed again.
 "$_tb_py" -c 'import socket, sys, time
 s = socket.socket()
+# The server of the bed has just left it in TIME_WAIT.
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.9", int(sys.argv[1])))
 s.listen()
-time.sleep(60)' "$P" &
-squat=$!
-_pids="$_pids $squat"
-sleep 0.3
+open(sys.argv[2], "w").close()
+time.sleep(60)' "$P" "$T/squatting" &
+_pids="$_pids $!"
+i=0
+while [ ! -e "$T/squatting" ] && [ "$i" -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
 ok "testbed_start with the port taken" testbed_start "$B"
 isnt "$TB_PORT" "$P" "it moved to another port"
 is "$(drill_rc "$(tl mx.ee.test)" TLSA)" 0 "the TLSA is signed at the new one"

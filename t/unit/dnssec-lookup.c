@@ -118,7 +118,8 @@ print(const struct dnssec_answer *ans, int type)
 	cli_rec_str(&rec, "chain_sec", dnssec_sec_name(ans->chain_sec));
 	cli_rec_str(&rec, "names", names != NULL ? names : "");
 	for (i = 0; i < ans->nrr; i++) {
-		if ((t = rdata_text(type, ans->rdata[i], ans->rdlen[i])) == NULL)
+		if ((t = rdata_text(type, ans->rdata[i], ans->rdlen[i])) ==
+		    NULL)
 			cli_die(MX_SOFTWARE, "out of memory");
 		cli_rec_str(&rec, "rr", t);
 		free(t);
@@ -193,12 +194,17 @@ main(int argc, const char **argv)
 	if ((type = ldns_get_rr_type_by_name(tname)) == 0)
 		cli_die(MX_USAGE, "bad type '%s'", tname);
 	if ((d = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout, err,
-	    sizeof err)) == NULL)
-		cli_die(dns_new_status(errno), "%s", err);
+	    sizeof err)) == NULL) {
+		rc = dns_new_status(errno);
+		poptFreeContext(pc);
+		cli_die(rc, "%s", err);
+	}
 	if ((v = dnssec_new(d, opt_anchor, opt_trust_ad,
 	    cli_time(cli_time_arg), err, sizeof err)) == NULL) {
 		rc = errno == EBADMSG ? MX_DATAERR : errno == ENOMEM ?
 		    MX_SOFTWARE : MX_NOINPUT;
+		dns_free(d);
+		poptFreeContext(pc);
 		cli_die(rc, "%s", err);
 	}
 	dnssec_lookup(v, name, type, &ans);
