@@ -246,6 +246,22 @@ check "NSEC3 opt-out zone: a signed name" mx.oo.test A ok secure
 run "$L" --resolver "$R" --anchor "$Z/$TK.ds" www.test A
 is "$(field sec)" secure "a DS record as trust anchor"
 
+# -- what one validator keeps ------------------------------------------
+# queries: how many queries knot has answered so far
+queries() {
+	knot_ctl stats 2>/dev/null | awk -F '= ' '/request-protocol/ {
+	    n += $2 } END { print n + 0 }'
+}
+q0=$(queries)
+run "$L" --resolver "$R" --anchor "$ANCHOR" mx.rsa.test A
+q1=$(queries)
+run "$L" --resolver "$R" --anchor "$ANCHOR" mx.rsa.test A \
+    _25._tcp.mx.rsa.test TLSA mx.rsa.test A
+q2=$(queries)
+is "$((q1 - q0)) $((q2 - q1))" "4 5" "a cold lookup asks 4 queries; two\
+ more in the same zone ask 1 more, and the same one again none"
+is "$(printf '%s\n' "$out" | grep -c '^status=')" 3 "three outcomes"
+
 # -- insecure ------------------------------------------------------------
 check "an unsigned delegation (NSEC, no DS)" mx.ins.test A ok insecure
 is "$(field reason)" "no DS for 'ins.test': an unsigned delegation" \

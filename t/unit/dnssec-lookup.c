@@ -3,13 +3,15 @@
  * tests of every owner (t/90-dnssec.t first).
  *
  *	dnssec-lookup [--resolver A@P | --dns-zone F] [--timeout N]
- *	    [--anchor FILE] [--trust-ad] [--time T] NAME TYPE
+ *	    [--anchor FILE] [--trust-ad] [--time T] NAME TYPE [NAME TYPE]...
  *	dnssec-lookup --judge FILE [--time T]
  *
  * Prints, as name=value lines: status= (dns_status_name), sec=
  * (dnssec_sec_name), chain_sec=, names= (the CNAME chain, blank
  * separated), one rr= line per record (its RDATA in presentation form),
- * expires= (epoch, 0 when not secure), signer=, reason=.  Exits 0 whatever
+ * expires= (epoch, 0 when not secure), signer=, reason=; further NAME
+ * TYPE pairs are looked up in turn by the same validator (its caches), each
+ * printed the same way after the one before.  Exits 0 whatever
  * the outcome; 64 for a usage error, 66 or 65 when the anchor file is
  * missing or bad.  With --judge, no query: FILE is an answer in wire form
  * judged by dnssec_judge (its additional section's DNSKEYs the keys), as
@@ -180,19 +182,20 @@ main(int argc, const char **argv)
 	struct dns		*d;
 	struct dnssec		*v;
 	struct dnssec_answer	 ans;
-	const char		*name, *tname;
+	const char		**args;
 	char			 err[512];
-	int			 type, rc;
+	int			 type, rc, i, n;
 
-	pc = cli_parse(argc, argv, options, "NAME TYPE", NULL);
+	pc = cli_parse(argc, argv, options, "NAME TYPE [NAME TYPE]...", NULL);
 	if (opt_judge != NULL)
 		return judge(opt_judge, cli_time(cli_time_arg), pc);
-	name = poptGetArg(pc);
-	tname = poptGetArg(pc);
-	if (name == NULL || tname == NULL || poptPeekArg(pc) != NULL)
-		cli_die(MX_USAGE, "usage: dnssec-lookup [options] NAME TYPE");
-	if ((type = ldns_get_rr_type_by_name(tname)) == 0)
-		cli_die(MX_USAGE, "bad type '%s'", tname);
+	args = poptGetArgs(pc);
+	for (n = 0; args != NULL && args[n] != NULL; n++)
+		if (n % 2 == 1 && ldns_get_rr_type_by_name(args[n]) == 0)
+			cli_die(MX_USAGE, "bad type '%s'", args[n]);
+	if (n == 0 || n % 2 != 0)
+		cli_die(MX_USAGE, "usage: dnssec-lookup [options] NAME TYPE "
+		    "[NAME TYPE]...");
 	if ((d = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout, err,
 	    sizeof err)) == NULL) {
 		rc = dns_new_status(errno);
@@ -207,9 +210,12 @@ main(int argc, const char **argv)
 		poptFreeContext(pc);
 		cli_die(rc, "%s", err);
 	}
-	dnssec_lookup(v, name, type, &ans);
-	print(&ans, type);
-	dnssec_answer_free(&ans);
+	for (i = 0; i < n; i += 2) {
+		type = ldns_get_rr_type_by_name(args[i + 1]);
+		dnssec_lookup(v, args[i], type, &ans);
+		print(&ans, type);
+		dnssec_answer_free(&ans);
+	}
 	dnssec_free(v);
 	dns_free(d);
 	poptFreeContext(pc);
