@@ -34,15 +34,14 @@
 # Needs openssl, ldns-keygen, ldns-key2ds, ldns-signzone (ldnsutils),
 # knotd and kdig (knot, knot-dnsutils), exim4 (exim4-daemon-heavy) and
 # /usr/bin/python3, and root (Exim takes a -C file from root only).
-# scripts/smtp-tls-server is taken from TB_SRCDIR (the source tree:
-# default $MX_SRCDIR, else .).
+# scripts/smtp-tls-server is taken from TB_SRCDIR, the source tree
+# (default $MX_SRCDIR); without it Exim serves every case (a server
+# without STARTTLS included) and testbed_implicit fails.
 
-TB_SRCDIR=${TB_SRCDIR:-${MX_SRCDIR:-.}}
 _tb_py=/usr/bin/python3
 _tb_knotd=${KNOTD:-/usr/sbin/knotd}
 _tb_kdig=${KDIG:-$(command -v kdig || echo /usr/bin/kdig)}
 _tb_exim=${EXIM:-/usr/sbin/exim4}
-_tb_srv=$TB_SRCDIR/scripts/smtp-tls-server
 TB_PIDS=
 
 # The certificates' and signatures' lifetimes: valid from 2025 to 2036,
@@ -470,6 +469,7 @@ _tb_exim_conf() {
 	_tb_p=$2
 	shift 2
 	_tb_l=$(printf '%s ; ' "$@")
+	_tb_nost=$(awk '$3 == "no-starttls" { print $1 }' "$_tb_d/servers")
 	cat <<EOF
 primary_hostname = bed.test
 # Its own user could not reach the keys and the log in a test's private
@@ -483,7 +483,7 @@ keep_environment =
 daemon_smtp_ports = $_tb_p
 host_lookup =
 rfc1413_hosts =
-tls_advertise_hosts = *
+tls_advertise_hosts = \${if eq{\$received_ip_address}{$_tb_nost}{}{*}}
 tls_certificate = $_tb_d/exim/\$received_ip_address.pem
 tls_privatekey = $_tb_d/exim/\$received_ip_address.key
 acl_smtp_rcpt = refuse
@@ -562,9 +562,16 @@ testbed_start() {	# testbed_start DIR
 	fi
 	_tb_knot "$TB_DIR" || { testbed_stop; return 1; }
 	TB_DNS=127.0.0.1@$TB_DNS_PORT
-	_tb_exim "$TB_DIR" "$TB_PORT" $(awk '$3 == "exim" { print $1 }' \
+	_tb_srv=${TB_SRCDIR:-${MX_SRCDIR:-.}}/scripts/smtp-tls-server
+	if [ -x "$_tb_srv" ]; then
+		_tb_ex='$3 == "exim"'
+	else
+		_tb_ex='$3 != "none"'
+	fi
+	_tb_exim "$TB_DIR" "$TB_PORT" $(awk "$_tb_ex { print \$1 }" \
 	    "$TB_DIR/servers") || { testbed_stop; return 1; }
-	_tb_servers "$TB_DIR" 0 '$3 != "exim" && $3 != "none"'
+	[ -x "$_tb_srv" ] &&
+	    _tb_servers "$TB_DIR" 0 '$3 != "exim" && $3 != "none"'
 	if ! _tb_down=$(_tb_wait_smtp "$TB_PORT" $_tb_all); then
 		echo "testbed: no SMTP server on $_tb_down port $TB_PORT" >&2
 		testbed_stop
@@ -632,6 +639,10 @@ EOF
 # TLS on connect for each host with a STARTTLS server, at 127.1.0.N for
 # 127.0.0.N, at the same port with the same chain.
 testbed_implicit() {
+	if [ ! -x "$_tb_srv" ]; then
+		echo "testbed: no smtp-tls-server at '$_tb_srv'" >&2
+		return 1
+	fi
 	_tb_servers "$TB_DIR" 1 '$3 != "none" && $3 != "no-starttls"'
 	if ! _tb_down=$(_tb_wait_smtp "-$TB_PORT" \
 	    $(awk '{ print $1 }' "$TB_DIR/servers.1")); then
