@@ -32,6 +32,9 @@ struct cert_facts {
 int	cert_facts(X509 *, struct cert_facts *);
 void	cert_facts_free(struct cert_facts *);
 
+/* An ASN.1 time (UTCTime or GeneralizedTime) as time_t, 0 when bad. */
+time_t	cert_asn1_time(const ASN1_TIME *);
+
 /* notAfter as "2036-01-01T00:00:00Z" into buf (21 bytes at least). */
 void	cert_time(time_t, char *, size_t);
 
