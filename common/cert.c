@@ -351,7 +351,7 @@ int
 cert_load(const char *path, STACK_OF(X509) **certs, EVP_PKEY **pubkey,
     char *err, size_t errlen, int *status)
 {
-	char	*buf = NULL, *nb, why[256], shown[CLI_SHOWN_NAME];
+	char	*buf = NULL, *nb;
 	size_t	 len = 0, size = 0;
 	ssize_t	 n;
 	int	 fd;
@@ -361,20 +361,17 @@ cert_load(const char *path, STACK_OF(X509) **certs, EVP_PKEY **pubkey,
 	if ((fd = cli_open_regular(path, "certificate file", err, errlen,
 	    status)) == -1)
 		return -1;
-	cli_show(path, strlen(path), CLI_SHOW_NAME, shown, sizeof shown);
 	for (;;) {
 		if (len == size) {
 			if (size > CERT_FILE_MAX) {
-				cli_errf(err, errlen, "cannot use certificate "
-				    "file '%s': over %d bytes", shown,
-				    CERT_FILE_MAX);
+				cli_errf(err, errlen, "over %d bytes: no "
+				    "certificate file", CERT_FILE_MAX);
 				*status = MX_DATAERR;
 				goto bad;
 			}
 			size = size ? size * 2 : 16384;
 			if ((nb = realloc(buf, size)) == NULL) {
-				cli_errf(err, errlen, "cannot read certificate "
-				    "file '%s': out of memory", shown);
+				cli_errf(err, errlen, "out of memory");
 				*status = MX_SOFTWARE;
 				goto bad;
 			}
@@ -385,8 +382,7 @@ cert_load(const char *path, STACK_OF(X509) **certs, EVP_PKEY **pubkey,
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			cli_errf(err, errlen, "cannot read certificate file "
-			    "'%s': %s", shown, strerror(errno));
+			cli_errf(err, errlen, "read: %s", strerror(errno));
 			*status = MX_IOERR;
 			goto bad;
 		}
@@ -394,9 +390,7 @@ cert_load(const char *path, STACK_OF(X509) **certs, EVP_PKEY **pubkey,
 	}
 	close(fd);
 	fd = -1;
-	if (cert_load_mem(buf, len, certs, pubkey, why, sizeof why) == -1) {
-		cli_errf(err, errlen, "cannot use certificate file '%s': %s",
-		    shown, why);
+	if (cert_load_mem(buf, len, certs, pubkey, err, errlen) == -1) {
 		*status = MX_DATAERR;
 		goto bad;
 	}
