@@ -533,10 +533,13 @@ static enum smtp_fail
 command(struct smtp *s, const char *cmd, char *err, size_t errlen)
 {
 	enum smtp_fail	 f;
-	char		 e[256];
+	char		 e[256], shown[256];
 
+	/* The command as cli_show renders it: an EHLO name may hold
+	   anything, a line end included. */
 	if ((f = smtp_send(s, cmd, e, sizeof e)) != SMTP_OK)
-		cli_errf(err, errlen, "%s: %s", cmd, e);
+		cli_errf(err, errlen, "%s: %s", cli_show(cmd, strlen(cmd), 60,
+		    shown, sizeof shown), e);
 	return f;
 }
 
