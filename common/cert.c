@@ -2,7 +2,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,18 +22,6 @@
 #define CERT_FILE_MAX	(1024 * 1024)	/* a chain is a few kB */
 #define CERT_OBJS_MAX	64		/* PEM objects in one file */
 
-static void
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* OpenSSL's reason for the last error, then the queue cleared. */
 static const char *
 ssl_reason(char *buf, size_t size)
@@ -48,8 +35,8 @@ ssl_reason(char *buf, size_t size)
 	return buf;
 }
 
-static time_t
-asn1_time(const ASN1_TIME *t)
+time_t
+cert_asn1_time(const ASN1_TIME *t)
 {
 	struct tm	 tm;
 
@@ -194,8 +181,8 @@ cert_facts(X509 *x, struct cert_facts *f)
 	    sizeof f->subject) == -1 || name_text(X509_get_issuer_name(x),
 	    f->issuer, sizeof f->issuer) == -1)
 		goto nomem;
-	f->not_before = asn1_time(X509_get0_notBefore(x));
-	f->not_after = asn1_time(X509_get0_notAfter(x));
+	f->not_before = cert_asn1_time(X509_get0_notBefore(x));
+	f->not_after = cert_asn1_time(X509_get0_notAfter(x));
 	xf = X509_get_extension_flags(x);
 	f->is_ca = (xf & EXFLAG_BCONS) && (xf & EXFLAG_CA);
 	f->self_signed = X509_self_signed(x, 1) == 1;
@@ -255,14 +242,14 @@ cert_load_mem(const char *buf, size_t len, STACK_OF(X509) **certs,
 	*certs = NULL;
 	*pubkey = NULL;
 	if (len > CERT_FILE_MAX) {
-		fail(err, errlen, "over %d bytes: no certificate file",
+		cli_errf(err, errlen, "over %d bytes: no certificate file",
 		    CERT_FILE_MAX);
 		return -1;
 	}
 	ERR_clear_error();
 	if ((b = BIO_new_mem_buf(buf, (int)len)) == NULL ||
 	    (sk = sk_X509_new_null()) == NULL) {
-		fail(err, errlen, "out of memory");
+		cli_errf(err, errlen, "out of memory");
 		goto bad;
 	}
 	for (;;) {
@@ -271,20 +258,20 @@ cert_load_mem(const char *buf, size_t len, STACK_OF(X509) **certs,
 			if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
 			    ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
 				break;
-			fail(err, errlen, "PEM object %d is malformed: %s",
+			cli_errf(err, errlen, "PEM object %d is malformed: %s",
 			    nobj + 1, ssl_reason(why, sizeof why));
 			goto bad;
 		}
 		nobj++;
 		p = data;
 		if (is_private(name)) {
-			fail(err, errlen, "holds a private key (PEM object "
+			cli_errf(err, errlen, "holds a private key (PEM object "
 			    "%d): give the certificate or public key only",
 			    nobj);
 			goto bad;
 		}
 		if (nobj > CERT_OBJS_MAX) {
-			fail(err, errlen, "over %d PEM objects",
+			cli_errf(err, errlen, "over %d PEM objects",
 			    CERT_OBJS_MAX);
 			goto bad;
 		}
@@ -294,7 +281,7 @@ cert_load_mem(const char *buf, size_t len, STACK_OF(X509) **certs,
 			x = d2i_X509(NULL, &p, n);
 			if (x == NULL || p != data + n) {
 				X509_free(x);
-				fail(err, errlen, "certificate %d is "
+				cli_errf(err, errlen, "certificate %d is "
 				    "malformed: %s", ncert,
 				    x == NULL ? ssl_reason(why, sizeof why) :
 				    "bytes after its end");
@@ -302,20 +289,22 @@ cert_load_mem(const char *buf, size_t len, STACK_OF(X509) **certs,
 			}
 			if (!sk_X509_push(sk, x)) {
 				X509_free(x);
-				fail(err, errlen, "out of memory");
+				cli_errf(err, errlen, "out of memory");
 				goto bad;
 			}
 		} else if (strcmp(name, "PUBLIC KEY") == 0 ||
 		    strcmp(name, "RSA PUBLIC KEY") == 0) {
 			if (key != NULL) {
-				fail(err, errlen, "more than one public key");
+				cli_errf(err, errlen,
+				    "more than one public key");
 				goto bad;
 			}
 			key = name[0] == 'R' ?
 			    d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, n) :
 			    d2i_PUBKEY(NULL, &p, n);
 			if (key == NULL || p != data + n) {
-				fail(err, errlen, "public key is malformed: %s",
+				cli_errf(err, errlen,
+				    "public key is malformed: %s",
 				    key == NULL ? ssl_reason(why, sizeof why) :
 				    "bytes after its end");
 				goto bad;
@@ -330,12 +319,13 @@ cert_load_mem(const char *buf, size_t len, STACK_OF(X509) **certs,
 	}
 	ERR_clear_error();
 	if (ncert > 0 && key != NULL) {
-		fail(err, errlen, "certificates and a public key: give one or "
+		cli_errf(err, errlen,
+		    "certificates and a public key: give one or "
 		    "the other");
 		goto bad;
 	}
 	if (ncert == 0 && key == NULL) {
-		fail(err, errlen, "no certificate or public key");
+		cli_errf(err, errlen, "no certificate or public key");
 		goto bad;
 	}
 	BIO_free(b);
@@ -361,7 +351,7 @@ int
 cert_load(const char *path, STACK_OF(X509) **certs, EVP_PKEY **pubkey,
     char *err, size_t errlen, int *status)
 {
-	char	*buf = NULL, *nb, why[256], shown[CLI_SHOWN_NAME];
+	char	*buf = NULL, *nb;
 	size_t	 len = 0, size = 0;
 	ssize_t	 n;
 	int	 fd;
@@ -371,20 +361,17 @@ cert_load(const char *path, STACK_OF(X509) **certs, EVP_PKEY **pubkey,
 	if ((fd = cli_open_regular(path, "certificate file", err, errlen,
 	    status)) == -1)
 		return -1;
-	cli_show(path, strlen(path), CLI_SHOW_NAME, shown, sizeof shown);
 	for (;;) {
 		if (len == size) {
 			if (size > CERT_FILE_MAX) {
-				fail(err, errlen, "cannot use certificate "
-				    "file '%s': over %d bytes", shown,
-				    CERT_FILE_MAX);
+				cli_errf(err, errlen, "over %d bytes: no "
+				    "certificate file", CERT_FILE_MAX);
 				*status = MX_DATAERR;
 				goto bad;
 			}
 			size = size ? size * 2 : 16384;
 			if ((nb = realloc(buf, size)) == NULL) {
-				fail(err, errlen, "cannot read certificate "
-				    "file '%s': out of memory", shown);
+				cli_errf(err, errlen, "out of memory");
 				*status = MX_SOFTWARE;
 				goto bad;
 			}
@@ -395,8 +382,7 @@ cert_load(const char *path, STACK_OF(X509) **certs, EVP_PKEY **pubkey,
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			fail(err, errlen, "cannot read certificate file "
-			    "'%s': %s", shown, strerror(errno));
+			cli_errf(err, errlen, "read: %s", strerror(errno));
 			*status = MX_IOERR;
 			goto bad;
 		}
@@ -404,9 +390,7 @@ cert_load(const char *path, STACK_OF(X509) **certs, EVP_PKEY **pubkey,
 	}
 	close(fd);
 	fd = -1;
-	if (cert_load_mem(buf, len, certs, pubkey, why, sizeof why) == -1) {
-		fail(err, errlen, "cannot use certificate file '%s': %s",
-		    shown, why);
+	if (cert_load_mem(buf, len, certs, pubkey, err, errlen) == -1) {
 		*status = MX_DATAERR;
 		goto bad;
 	}

@@ -32,6 +32,9 @@ struct cert_facts {
 int	cert_facts(X509 *, struct cert_facts *);
 void	cert_facts_free(struct cert_facts *);
 
+/* An ASN.1 time (UTCTime or GeneralizedTime) as time_t, 0 when bad. */
+time_t	cert_asn1_time(const ASN1_TIME *);
+
 /* notAfter as "2036-01-01T00:00:00Z" into buf (21 bytes at least). */
 void	cert_time(time_t, char *, size_t);
 
@@ -40,10 +43,10 @@ void	cert_time(time_t, char *, size_t);
  * key ("PUBLIC KEY", "RSA PUBLIC KEY").  On success 0 and either *certs
  * (a stack in file order, free with sk_X509_pop_free(..., X509_free)) or
  * *pubkey (free with EVP_PKEY_free), the other NULL.  On failure -1, err
- * one line naming the file and what is wrong, whole as a diagnostic
- * wants it ("cannot use certificate file 'c.pem': certificate 2 is
- * malformed: ...", as cli_open_regular words it), and *status the exit
- * code:
+ * one line naming what is wrong ("no certificate or public key",
+ * "certificate 2 is malformed: ..."; for MX_NOINPUT it is
+ * cli_open_regular's whole message, which names the file), and *status
+ * the exit code:
  * MX_NOINPUT for a file that cannot be opened or is no regular file,
  * MX_DATAERR for one that holds no valid PEM object of those kinds or a
  * malformed one, MX_IOERR for a read error.  A private key in the file is
@@ -51,11 +54,7 @@ void	cert_time(time_t, char *, size_t);
  */
 int	cert_load(const char *, STACK_OF(X509) **, EVP_PKEY **, char *, size_t,
 	    int *);
-/*
- * The same from memory, for the fuzz harness and for chains from a server;
- * err is the reason alone ("no certificate or public key", "certificate
- * 2 is malformed: ...").
- */
+/* The same from memory, for the fuzz harness and for chains from a server. */
 int	cert_load_mem(const char *, size_t, STACK_OF(X509) **, EVP_PKEY **,
 	    char *, size_t);
 

@@ -751,3 +751,15 @@ cli_show(const char *s, size_t n, size_t max, char *buf, size_t size)
 	buf[o] = '\0';
 	return buf;
 }
+
+void
+cli_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}

@@ -204,4 +204,12 @@ int	cli_flush_stdout(void);
  */
 int	cli_filter_status(int, int);
 
+/*
+ * printf into err (errlen bytes, always NUL-terminated, cut short to fit)
+ * for a reason returned up the stack; nothing when err is NULL or errlen
+ * 0.
+ */
+void	cli_errf(char *, size_t, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+
 #endif

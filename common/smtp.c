@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,18 +19,6 @@
 
 #include "cli.h"
 #include "smtp.h"
-
-static void
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static double
 now(void)
@@ -144,7 +131,7 @@ smtp_connect(struct smtp *s, const struct dns_addr *a, int port,
 	deadline = smtp_deadline(s);
 	if ((s->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1) {
-		fail(err, errlen, "socket: %s", strerror(errno));
+		cli_errf(err, errlen, "socket: %s", strerror(errno));
 		return SMTP_LOCAL;
 	}
 	if (connect(s->fd, (struct sockaddr *)&ss, sslen) == -1) {
@@ -153,8 +140,12 @@ smtp_connect(struct smtp *s, const struct dns_addr *a, int port,
 			goto refused;
 		}
 		if ((r = smtp_wait(s->fd, POLLOUT, deadline)) <= 0) {
-			fail(err, errlen, r == 0 ? "no connection within "
-			    "%d s" : "poll: %s", s->timeout, strerror(errno));
+			if (r == 0)
+				cli_errf(err, errlen, "no connection within "
+				    "%d s", s->timeout);
+			else
+				cli_errf(err, errlen, "poll: %s",
+				    strerror(errno));
 			smtp_close(s);
 			return r == 0 ? SMTP_TIMEOUT : SMTP_LOCAL;
 		}
@@ -166,7 +157,7 @@ smtp_connect(struct smtp *s, const struct dns_addr *a, int port,
 	}
 	return SMTP_OK;
 refused:
-	fail(err, errlen, "connect: %s", strerror(e));
+	cli_errf(err, errlen, "connect: %s", strerror(e));
 	smtp_close(s);
 	if (e == ETIMEDOUT)
 		return SMTP_TIMEOUT;
@@ -210,17 +201,18 @@ smtp_ssl_fail(SSL *ssl, int r, const char *what, char *err, size_t errlen)
 	se = SSL_get_error(ssl, r);
 	e = ERR_peek_last_error();
 	if (se == SSL_ERROR_ZERO_RETURN) {
-		fail(err, errlen, "%s: the peer closed TLS", what);
+		cli_errf(err, errlen, "%s: the peer closed TLS", what);
 		return SMTP_CLOSED;
 	}
 	if (se == SSL_ERROR_SYSCALL && e == 0) {
-		fail(err, errlen, "%s: %s", what, en == 0 ?
+		cli_errf(err, errlen, "%s: %s", what, en == 0 ?
 		    "the peer closed the connection" : strerror(en));
 		return SMTP_CLOSED;
 	}
 	if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
 	    ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
-		fail(err, errlen, "%s: the peer closed the connection", what);
+		cli_errf(err, errlen,
+		    "%s: the peer closed the connection", what);
 		ERR_clear_error();
 		return SMTP_CLOSED;
 	}
@@ -228,7 +220,7 @@ smtp_ssl_fail(SSL *ssl, int r, const char *what, char *err, size_t errlen)
 		snprintf(buf, sizeof buf, "error %d", se);
 	else
 		ERR_error_string_n(e, buf, sizeof buf);
-	fail(err, errlen, "%s: %s", what, buf);
+	cli_errf(err, errlen, "%s: %s", what, buf);
 	ERR_clear_error();
 	return SMTP_TLS;
 }
@@ -268,24 +260,26 @@ fill(struct smtp *s, double deadline, char *err, size_t errlen)
 				return SMTP_OK;
 			}
 			if (n == 0) {
-				fail(err, errlen, "the peer closed the "
+				cli_errf(err, errlen, "the peer closed the "
 				    "connection");
 				return SMTP_CLOSED;
 			}
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				fail(err, errlen, "read: %s", strerror(errno));
+				cli_errf(err, errlen,
+				    "read: %s", strerror(errno));
 				return SMTP_CLOSED;
 			}
 			ev = POLLIN;
 		}
 		if ((r = smtp_wait(s->fd, ev, deadline)) == 0) {
-			fail(err, errlen, "no reply within %d s", s->timeout);
+			cli_errf(err, errlen,
+			    "no reply within %d s", s->timeout);
 			return SMTP_TIMEOUT;
 		}
 		if (r == -1) {
-			fail(err, errlen, "poll: %s", strerror(errno));
+			cli_errf(err, errlen, "poll: %s", strerror(errno));
 			return SMTP_LOCAL;
 		}
 	}
@@ -324,7 +318,7 @@ get_line(struct smtp *s, double deadline, const char **line, size_t *n,
 			return f;
 	}
 toolong:
-	fail(err, errlen, "a reply line over %d bytes", SMTP_LINE_MAX);
+	cli_errf(err, errlen, "a reply line over %d bytes", SMTP_LINE_MAX);
 	return SMTP_PROTOCOL;
 }
 
@@ -372,7 +366,7 @@ smtp_read(struct smtp *s, struct smtp_reply *r, char *err, size_t errlen)
 
 	memset(r, 0, sizeof *r);
 	if (s->fd == -1) {
-		fail(err, errlen, "no connection");
+		cli_errf(err, errlen, "no connection");
 		return SMTP_LOCAL;
 	}
 	/* The whole reply within the timeout, not each line: a peer that
@@ -384,7 +378,7 @@ smtp_read(struct smtp *s, struct smtp_reply *r, char *err, size_t errlen)
 			goto bad;
 		if (smtp_parse_line(line, n, &code, &more, &text) == -1 ||
 		    (r->nlines > 0 && code != r->code)) {
-			fail(err, errlen, "%s: '%s'", r->nlines > 0 &&
+			cli_errf(err, errlen, "%s: '%s'", r->nlines > 0 &&
 			    smtp_parse_line(line, n, &code, &more, &text) == 0 ?
 			    "a reply line of another code" : "no reply line",
 			    cli_show(line, n, 40, shown, sizeof shown));
@@ -392,7 +386,7 @@ smtp_read(struct smtp *s, struct smtp_reply *r, char *err, size_t errlen)
 			goto bad;
 		}
 		if (r->nlines == SMTP_LINES_MAX) {
-			fail(err, errlen, "a reply of over %d lines",
+			cli_errf(err, errlen, "a reply of over %d lines",
 			    SMTP_LINES_MAX);
 			f = SMTP_PROTOCOL;
 			goto bad;
@@ -409,7 +403,7 @@ smtp_read(struct smtp *s, struct smtp_reply *r, char *err, size_t errlen)
 	} while (more);
 	return SMTP_OK;
 nomem:
-	fail(err, errlen, "out of memory");
+	cli_errf(err, errlen, "out of memory");
 	f = SMTP_LOCAL;
 bad:
 	smtp_reply_free(r);
@@ -428,12 +422,13 @@ smtp_send(struct smtp *s, const char *cmd, char *err, size_t errlen)
 	int			 r;
 
 	if (s->fd == -1) {
-		fail(err, errlen, "no connection");
+		cli_errf(err, errlen, "no connection");
 		return SMTP_LOCAL;
 	}
 	n = strlen(cmd);
 	if (n > SMTP_LINE_MAX || strpbrk(cmd, "\r\n") != NULL) {
-		fail(err, errlen, "a command over %d bytes or with a line end",
+		cli_errf(err, errlen,
+		    "a command over %d bytes or with a line end",
 		    SMTP_LINE_MAX);
 		return SMTP_LOCAL;
 	}
@@ -471,14 +466,19 @@ smtp_send(struct smtp *s, const char *cmd, char *err, size_t errlen)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				fail(err, errlen, "write: %s", strerror(errno));
+				cli_errf(err, errlen,
+				    "write: %s", strerror(errno));
 				return SMTP_CLOSED;
 			}
 			ev = POLLOUT;
 		}
 		if ((r = smtp_wait(s->fd, ev, deadline)) <= 0) {
-			fail(err, errlen, r == 0 ? "cannot send within %d s" :
-			    "poll: %s", s->timeout, strerror(errno));
+			if (r == 0)
+				cli_errf(err, errlen, "cannot send within "
+				    "%d s", s->timeout);
+			else
+				cli_errf(err, errlen, "poll: %s",
+				    strerror(errno));
 			return r == 0 ? SMTP_TIMEOUT : SMTP_LOCAL;
 		}
 	}
@@ -516,11 +516,11 @@ expect(struct smtp *s, const char *step, int code, struct smtp_reply *r,
 	char		 e[256], shown[128];
 
 	if ((f = smtp_read(s, r, e, sizeof e)) != SMTP_OK) {
-		fail(err, errlen, "%s: %s", step, e);
+		cli_errf(err, errlen, "%s: %s", step, e);
 		return f;
 	}
 	if (r->code != code) {
-		fail(err, errlen, "%s: %d %s", step, r->code,
+		cli_errf(err, errlen, "%s: %d %s", step, r->code,
 		    cli_show(r->lines[0], strlen(r->lines[0]), 80, shown,
 		    sizeof shown));
 		smtp_reply_free(r);
@@ -533,10 +533,13 @@ static enum smtp_fail
 command(struct smtp *s, const char *cmd, char *err, size_t errlen)
 {
 	enum smtp_fail	 f;
-	char		 e[256];
+	char		 e[256], shown[256];
 
+	/* The command as cli_show renders it: an EHLO name may hold
+	   anything, a line end included. */
 	if ((f = smtp_send(s, cmd, e, sizeof e)) != SMTP_OK)
-		fail(err, errlen, "%s: %s", cmd, e);
+		cli_errf(err, errlen, "%s: %s", cli_show(cmd, strlen(cmd), 60,
+		    shown, sizeof shown), e);
 	return f;
 }
 
@@ -556,7 +559,7 @@ smtp_starttls(struct smtp *s, const char *helo, struct smtp_reply *banner,
 	if ((f = expect(s, "banner", 220, &b, err, errlen)) != SMTP_OK)
 		return f;
 	if ((size_t)snprintf(cmd, sizeof cmd, "EHLO %s", helo) >= sizeof cmd) {
-		fail(err, errlen, "EHLO name too long");
+		cli_errf(err, errlen, "EHLO name too long");
 		f = SMTP_LOCAL;
 		goto out;
 	}
@@ -564,7 +567,7 @@ smtp_starttls(struct smtp *s, const char *helo, struct smtp_reply *banner,
 	    (f = expect(s, "EHLO", 250, &e, err, errlen)) != SMTP_OK)
 		goto out;
 	if (smtp_ehlo_param(&e, "STARTTLS") == NULL) {
-		fail(err, errlen, "STARTTLS is not offered");
+		cli_errf(err, errlen, "STARTTLS is not offered");
 		f = SMTP_NOTLS;
 		goto out;
 	}
@@ -578,7 +581,7 @@ smtp_starttls(struct smtp *s, const char *helo, struct smtp_reply *banner,
 	 * other way round): no server may send them.
 	 */
 	if (s->pos < s->len) {
-		fail(err, errlen, "STARTTLS: bytes after the 220 reply, "
+		cli_errf(err, errlen, "STARTTLS: bytes after the 220 reply, "
 		    "before TLS");
 		f = SMTP_PROTOCOL;
 		goto out;

@@ -3,7 +3,9 @@
  * smtp-probe: connect within a time, read replies (multi-line, bounded),
  * send commands, EHLO keywords, STARTTLS (RFC 3207).  The connection is
  * plain until common/tls puts TLS on it; reads and writes then go through
- * it.  Every wait is bounded by the connection's timeout.
+ * it.  Every step is bounded by the connection's timeout as a whole: the
+ * connect, each reply however many lines it has or however slowly they
+ * come, each command sent, the TLS handshake.
  */
 #ifndef MX_SMTP_H
 #define MX_SMTP_H
@@ -61,19 +63,25 @@ void		 smtp_close(struct smtp *);
  * Read one reply.  Every line must be NNN followed by '-' (more follow),
  * ' ' or the end of the line (the last), with the same code throughout; a
  * bare LF ends a line as CRLF does.  SMTP_PROTOCOL for anything else, for
- * a line over SMTP_LINE_MAX or a reply over SMTP_LINES_MAX lines.  Free
- * the reply with smtp_reply_free.
+ * a line over SMTP_LINE_MAX or a reply over SMTP_LINES_MAX lines (found
+ * as soon as the limit is passed, without reading the rest), and for a
+ * NUL in a line.  SMTP_TIMEOUT when the whole reply has not come within
+ * s->timeout.  Free the reply with smtp_reply_free (also safe after a
+ * failure, when it is empty).
  */
 enum smtp_fail	 smtp_read(struct smtp *, struct smtp_reply *, char *,
 		    size_t);
 void		 smtp_reply_free(struct smtp_reply *);
-/* Send one command line; CRLF is added. */
+/* Send one command line; CRLF is added.  A command over SMTP_LINE_MAX or
+   with a CR or LF in it is SMTP_LOCAL, not sent. */
 enum smtp_fail	 smtp_send(struct smtp *, const char *, char *, size_t);
 
 /*
  * One reply line (without its line end) taken apart: the code, whether
- * more lines follow, the text.  -1 when it is no reply line.  Pure: the
- * fuzz harness calls it.
+ * more lines follow, the text.  -1 when it is no reply line (RFC 5321
+ * 4.2: 2yz to 5yz with y from 0 to 5, then ' ', '-' or the end; no NUL).
+ * The text points into the line and runs to its end, line + n: it is not
+ * NUL-terminated.  Pure: the fuzz harness calls it.
  */
 int		 smtp_parse_line(const char *, size_t, int *, int *,
 		    const char **);

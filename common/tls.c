@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,32 +13,24 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include "cert.h"
+#include "cli.h"
 #include "smtp.h"
 #include "tls.h"
 #include "tlsa.h"
 
-static void
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 SSL_CTX *
 tls_ctx_new(char *err, size_t errlen)
 {
-	SSL_CTX	*ctx;
+	SSL_CTX		*ctx;
+	const char	*why;
 
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
 	    SSL_CTX_dane_enable(ctx) <= 0) {
-		fail(err, errlen, "cannot make a TLS context: %s",
-		    ERR_reason_error_string(ERR_peek_last_error()));
+		why = ERR_reason_error_string(ERR_peek_last_error());
+		cli_errf(err, errlen, "cannot make a TLS context: %s",
+		    why != NULL ? why : "out of memory");
 		SSL_CTX_free(ctx);
 		ERR_clear_error();
 		return NULL;
@@ -54,16 +45,6 @@ tls_ctx_new(char *err, size_t errlen)
 	if (SSL_CTX_set_default_verify_paths(ctx) != 1)
 		ERR_clear_error();
 	return ctx;
-}
-
-static time_t
-asn1_gentime(const ASN1_GENERALIZEDTIME *t)
-{
-	struct tm	 tm;
-
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return timegm(&tm);
 }
 
 /*
@@ -116,7 +97,7 @@ ocsp_status(SSL *ssl, STACK_OF(X509) *chain, time_t *next)
 	    &nextupd) != 1 ||
 	    OCSP_check_validity(thisupd, nextupd, 300, -1) != 1)
 		goto out;
-	*next = asn1_gentime(nextupd);
+	*next = cert_asn1_time(nextupd);
 	switch (status) {
 	case V_OCSP_CERTSTATUS_GOOD:
 		st = TLS_OCSP_GOOD;
@@ -146,7 +127,8 @@ dane_setup(SSL *ssl, const struct tls_dane *dane, char *err, size_t errlen)
 
 	if (SSL_dane_enable(ssl, dane->base) <= 0 ||
 	    SSL_set_tlsext_host_name(ssl, dane->base) != 1) {
-		fail(err, errlen, "cannot enable DANE for '%s'", dane->base);
+		cli_errf(err, errlen,
+		    "cannot enable DANE for '%s'", dane->base);
 		return -1;
 	}
 	/* RFC 7672 3.1.1: no name check for DANE-EE (OpenSSL's default
@@ -154,7 +136,7 @@ dane_setup(SSL *ssl, const struct tls_dane *dane, char *err, size_t errlen)
 	SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
 	for (i = 0; i < dane->nnames; i++)
 		if (SSL_add1_host(ssl, dane->names[i]) != 1) {
-			fail(err, errlen, "cannot add the name '%s'",
+			cli_errf(err, errlen, "cannot add the name '%s'",
 			    dane->names[i]);
 			return -1;
 		}
@@ -239,7 +221,7 @@ tls_start(SSL_CTX *ctx, struct smtp *s, const struct tls_dane *dane,
 	info->matched = -1;
 	info->dane = dane != NULL;
 	if (s->fd == -1 || s->ssl != NULL) {
-		fail(err, errlen, s->fd == -1 ? "no connection" :
+		cli_errf(err, errlen, s->fd == -1 ? "no connection" :
 		    "TLS is already up");
 		return SMTP_LOCAL;
 	}
@@ -247,7 +229,7 @@ tls_start(SSL_CTX *ctx, struct smtp *s, const struct tls_dane *dane,
 	ERR_clear_error();
 	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, s->fd) != 1 ||
 	    SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp) != 1) {
-		fail(err, errlen, "cannot start TLS: out of memory");
+		cli_errf(err, errlen, "cannot start TLS: out of memory");
 		f = SMTP_LOCAL;
 		goto bad;
 	}
@@ -258,7 +240,7 @@ tls_start(SSL_CTX *ctx, struct smtp *s, const struct tls_dane *dane,
 		}
 	} else if (sni != NULL && (SSL_set_tlsext_host_name(ssl, sni) != 1 ||
 	    SSL_set1_host(ssl, sni) != 1)) {
-		fail(err, errlen, "cannot set the server name '%s'", sni);
+		cli_errf(err, errlen, "cannot set the server name '%s'", sni);
 		f = SMTP_LOCAL;
 		goto bad;
 	}
@@ -283,13 +265,13 @@ tls_start(SSL_CTX *ctx, struct smtp *s, const struct tls_dane *dane,
 			goto bad;
 		}
 		if ((r = smtp_wait(s->fd, ev, deadline)) == 0) {
-			fail(err, errlen, "TLS handshake: not done within "
+			cli_errf(err, errlen, "TLS handshake: not done within "
 			    "%d s", s->timeout);
 			f = SMTP_TIMEOUT;
 			goto bad;
 		}
 		if (r == -1) {
-			fail(err, errlen, "poll: %s", strerror(errno));
+			cli_errf(err, errlen, "poll: %s", strerror(errno));
 			f = SMTP_LOCAL;
 			goto bad;
 		}

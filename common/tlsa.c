@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,19 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "cli.h"
 #include "tlsa.h"
-
-static void
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static struct tlsa *
 tlsa_new(int usage, int selector, int mtype, const uint8_t *data,
@@ -32,7 +20,7 @@ tlsa_new(int usage, int selector, int mtype, const uint8_t *data,
 	struct tlsa	*t;
 
 	if ((t = malloc(sizeof *t + len)) == NULL) {
-		fail(err, errlen, "out of memory");
+		cli_errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	t->usage = usage;
@@ -48,11 +36,11 @@ struct tlsa *
 tlsa_from_rdata(const uint8_t *rd, size_t n, char *err, size_t errlen)
 {
 	if (n < 4) {
-		fail(err, errlen, "TLSA RDATA of %zu bytes: no data", n);
+		cli_errf(err, errlen, "TLSA RDATA of %zu bytes: no data", n);
 		return NULL;
 	}
 	if (n - 3 > TLSA_DATA_MAX) {
-		fail(err, errlen, "TLSA RDATA of %zu bytes", n);
+		cli_errf(err, errlen, "TLSA RDATA of %zu bytes", n);
 		return NULL;
 	}
 	return tlsa_new(rd[0], rd[1], rd[2], rd + 3, n - 3, err, errlen);
@@ -90,7 +78,7 @@ field(const char **sp, const char *what, char *err, size_t errlen)
 		n++;
 	}
 	if (n == 0 || n > 3 || v > 255 || !blank(*s)) {
-		fail(err, errlen, "no %s (a number from 0 to 255)", what);
+		cli_errf(err, errlen, "no %s (a number from 0 to 255)", what);
 		return -1;
 	}
 	*sp = s;
@@ -113,19 +101,20 @@ tlsa_parse(const char *s, char *err, size_t errlen)
 		if (blank(*p))
 			continue;
 		if (hexval(*p) == -1) {
-			fail(err, errlen, "'%c' in the certificate data: hex "
+			cli_errf(err, errlen,
+			    "'%c' in the certificate data: hex "
 			    "digits only", *p >= 0x21 && *p < 0x7f ? *p : '?');
 			return NULL;
 		}
 		nhex++;
 	}
 	if (nhex == 0 || nhex % 2 != 0) {
-		fail(err, errlen, nhex == 0 ? "no certificate data" :
+		cli_errf(err, errlen, nhex == 0 ? "no certificate data" :
 		    "an odd number of hex digits in the certificate data");
 		return NULL;
 	}
 	if (nhex / 2 > TLSA_DATA_MAX) {
-		fail(err, errlen, "certificate data over %d bytes",
+		cli_errf(err, errlen, "certificate data over %d bytes",
 		    TLSA_DATA_MAX);
 		return NULL;
 	}
@@ -167,32 +156,34 @@ tlsa_usable(const struct tlsa *t, char *why, size_t whylen)
 
 	/* RFC 7672 3.1.3: PKIX-TA and PKIX-EE are not for SMTP. */
 	if (t->usage != TLSA_DANE_TA && t->usage != TLSA_DANE_EE) {
-		fail(why, whylen, t->usage <= TLSA_PKIX_EE ?
+		cli_errf(why, whylen, t->usage <= TLSA_PKIX_EE ?
 		    "usage %d (%s) is not for SMTP" : "usage %d is unknown",
 		    t->usage, tlsa_usage_name(t->usage));
 		return 0;
 	}
 	if (t->selector > TLSA_SEL_SPKI) {
-		fail(why, whylen, "selector %d is unknown", t->selector);
+		cli_errf(why, whylen, "selector %d is unknown", t->selector);
 		return 0;
 	}
 	switch (t->mtype) {
 	case TLSA_MT_SHA256:
 		if (t->len != 32) {
-			fail(why, whylen, "SHA-256 data of %zu bytes", t->len);
+			cli_errf(why, whylen,
+			    "SHA-256 data of %zu bytes", t->len);
 			return 0;
 		}
 		return 1;
 	case TLSA_MT_SHA512:
 		if (t->len != 64) {
-			fail(why, whylen, "SHA-512 data of %zu bytes", t->len);
+			cli_errf(why, whylen,
+			    "SHA-512 data of %zu bytes", t->len);
 			return 0;
 		}
 		return 1;
 	case TLSA_MT_FULL:
 		break;
 	default:
-		fail(why, whylen, "matching type %d is unknown", t->mtype);
+		cli_errf(why, whylen, "matching type %d is unknown", t->mtype);
 		return 0;
 	}
 	/* A full certificate or key must be one, all of the data. */
@@ -207,7 +198,7 @@ tlsa_usable(const struct tlsa *t, char *why, size_t whylen)
 	}
 	ERR_clear_error();
 	if (!ok)
-		fail(why, whylen, "full %s data of %zu bytes that is none",
+		cli_errf(why, whylen, "full %s data of %zu bytes that is none",
 		    t->selector == TLSA_SEL_CERT ? "certificate" : "key",
 		    t->len);
 	return ok;
@@ -224,19 +215,21 @@ tlsa_make(X509 *cert, EVP_PKEY *key, int usage, int selector, int mtype,
 
 	if (usage < 0 || usage > 3 || selector < 0 || selector > 1 ||
 	    mtype < 0 || mtype > 2) {
-		fail(err, errlen, "no such record: %d %d %d", usage, selector,
+		cli_errf(err, errlen,
+		    "no such record: %d %d %d", usage, selector,
 		    mtype);
 		return NULL;
 	}
 	if (cert != NULL)
 		key = X509_get0_pubkey(cert);
 	if (selector == TLSA_SEL_CERT && cert == NULL) {
-		fail(err, errlen, "selector 0 needs a certificate, not a key "
+		cli_errf(err, errlen,
+		    "selector 0 needs a certificate, not a key "
 		    "alone");
 		return NULL;
 	}
 	if (key == NULL && cert == NULL) {
-		fail(err, errlen, "no certificate or key");
+		cli_errf(err, errlen, "no certificate or key");
 		return NULL;
 	}
 	ERR_clear_error();
@@ -247,7 +240,7 @@ tlsa_make(X509 *cert, EVP_PKEY *key, int usage, int selector, int mtype,
 	else
 		n = i2d_PUBKEY(key, &der);
 	if (n <= 0) {
-		fail(err, errlen, "cannot encode the %s",
+		cli_errf(err, errlen, "cannot encode the %s",
 		    selector == TLSA_SEL_CERT ? "certificate" : "public key");
 		goto out;
 	}
@@ -257,7 +250,7 @@ tlsa_make(X509 *cert, EVP_PKEY *key, int usage, int selector, int mtype,
 	}
 	if (EVP_Digest(der, n, md, &mdlen, mtype == TLSA_MT_SHA256 ?
 	    EVP_sha256() : EVP_sha512(), NULL) != 1) {
-		fail(err, errlen, "cannot digest the %s",
+		cli_errf(err, errlen, "cannot digest the %s",
 		    selector == TLSA_SEL_CERT ? "certificate" : "public key");
 		goto out;
 	}

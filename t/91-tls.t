@@ -360,6 +360,13 @@ tc 17
 is "$rc $(field fail)" "1 protocol" \
     "a reply sent after the 220 to STARTTLS, before TLS: protocol"
 like "$(field error)" "bytes after the 220" "and why"
+tc 2 --helo "$(printf 'a.test\r\nMAIL FROM:<x@a.test>')"
+is "$rc $(field fail)" "1 local" \
+    "an EHLO name with a line end: local, nothing smuggled to the server"
+like "$(field error)" '^EHLO a\.test\\x0d\\x0aMAIL FROM:<x@a\.test>: ' \
+    "the command named, on one line, its line end shown"
+tc 2 --helo "$(printf '%0300d' 0)"
+is "$rc $(field fail)" "1 local" "an EHLO name too long: local"
 tc 11
 is "$rc $(field fail)" "1 tls" "bytes that are no TLS: tls"
 like "$(field error)" "^TLS handshake: .*wrong version number" \

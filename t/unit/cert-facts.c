@@ -64,15 +64,19 @@ main(int argc, const char **argv)
 	EVP_PKEY		*key;
 	struct cert_facts	 f;
 	const char		*path;
-	char			 err[2048], when[32];
+	char			 err[CLI_SHOWN_NAME + 256], when[32];
 	size_t			 k;
 	int			 i, status;
 
 	pc = cli_parse(argc, argv, options, "FILE", NULL);
 	if ((path = poptGetArg(pc)) == NULL || poptPeekArg(pc) != NULL)
 		cli_die(MX_USAGE, "usage: cert-facts FILE");
-	if (cert_load(path, &certs, &key, err, sizeof err, &status) == -1)
-		cli_die(status, "%s", err);
+	if (cert_load(path, &certs, &key, err, sizeof err, &status) == -1) {
+		if (status == MX_NOINPUT)
+			cli_die(status, "%s", err);
+		cli_die(status, "cannot use certificate file '%s': %s", path,
+		    err);
+	}
 	for (i = 0; certs != NULL && i < sk_X509_num(certs); i++) {
 		x = sk_X509_value(certs, i);
 		if (cert_facts(x, &f) == -1)
