@@ -127,9 +127,7 @@ text_addr(FILE *fp, const struct dane_host *h, const struct dane_addr *a,
 	if (verbose)
 		fprintf(fp, ", %.3f s", a->seconds);
 	fputc('\n', fp);
-	/* the chain is what to look at when it did not verify */
-	if (verbose || !a->tls.verified)
-		text_chain(fp, a);
+	text_chain(fp, a);
 }
 
 static void
