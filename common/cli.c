@@ -223,6 +223,18 @@ shell_safe(const char *s, size_t n)
 	return 1;
 }
 
+int
+cli_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 void
 cli_shell_quote(FILE *fp, const char *s, size_t n)
 {

@@ -95,6 +95,9 @@ void	cli_rec_end(struct cli_rec *);
  */
 void	cli_rec_name(struct cli_rec *, const char *);
 
+/* The value of a hex digit (either case), or -1 for any other byte. */
+int	cli_hexval(int);
+
 /* Write s (n bytes) shell-quoted: bare when safe, else in single quotes. */
 void	cli_shell_quote(FILE *, const char *, size_t);
 /*

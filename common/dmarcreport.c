@@ -745,18 +745,6 @@ fo_wants(const struct dmarc_input *in, const struct dmarc_verdict *v)
 }
 
 static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 atext(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -781,8 +769,8 @@ mailto_addr(const char *uri, struct dest *d)
 	for (p = uri + 7; *p != '\0' && *p != '?'; p++) {
 		c = (unsigned char)*p;
 		if (c == '%') {
-			if ((hi = hexval((unsigned char)p[1])) < 0 ||
-			    (lo = hexval((unsigned char)p[2])) < 0)
+			if ((hi = cli_hexval((unsigned char)p[1])) < 0 ||
+			    (lo = cli_hexval((unsigned char)p[2])) < 0)
 				return -1;
 			c = hi * 16 + lo;
 			p += 2;

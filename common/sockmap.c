@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "sockmap.h"
 
 #define MAX_CLIENTS	512
@@ -55,18 +56,6 @@ ns_parse(const char *buf, size_t n, size_t max, const char **data,
 	return NS_DONE;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 enum ns_status
 tt_parse(const char *buf, size_t n, size_t max, char *key, size_t *klen,
     size_t *used)
@@ -92,8 +81,8 @@ tt_parse(const char *buf, size_t n, size_t max, char *key, size_t *klen,
 			key[k++] = buf[i];
 			continue;
 		}
-		if (len - i < 3 || (h = hexval(buf[i + 1])) < 0 ||
-		    (l = hexval(buf[i + 2])) < 0)
+		if (len - i < 3 || (h = cli_hexval(buf[i + 1])) < 0 ||
+		    (l = cli_hexval(buf[i + 2])) < 0)
 			return NS_MALFORMED;
 		key[k++] = h << 4 | l;
 		i += 2;

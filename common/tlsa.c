@@ -47,18 +47,6 @@ tlsa_from_rdata(const uint8_t *rd, size_t n, char *err, size_t errlen)
 }
 
 static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 blank(int c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -100,7 +88,7 @@ tlsa_parse(const char *s, char *err, size_t errlen)
 	for (p = s; *p != '\0'; p++) {
 		if (blank(*p))
 			continue;
-		if (hexval(*p) == -1) {
+		if (cli_hexval(*p) == -1) {
 			cli_errf(err, errlen,
 			    "'%c' in the certificate data: hex "
 			    "digits only", *p >= 0x21 && *p < 0x7f ? *p : '?');
@@ -123,10 +111,10 @@ tlsa_parse(const char *s, char *err, size_t errlen)
 	for (p = s, i = 0; *p != '\0'; p++) {
 		if (blank(*p))
 			continue;
-		hi = hexval(*p++);
+		hi = cli_hexval(*p++);
 		while (blank(*p))
 			p++;
-		lo = hexval(*p);
+		lo = cli_hexval(*p);
 		t->data[i++] = hi << 4 | lo;
 	}
 	return t;
