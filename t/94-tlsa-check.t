@@ -147,6 +147,16 @@ one_line_error tlsa-check "generate: malformed certificate: one line"
 : >empty.pem
 run tlsa-check generate --host h.example empty.pem
 is "$rc" 65 "generate: a file with no certificate or key is 65"
+run tlsa-check generate --host h.example leaf.pem bad.pem
+is "$rc:$out" "65:" \
+    "generate: a good file then a bad one: 65, and no record of either"
+run tlsa-check generate --host h.example leaf.pem missing.pem
+is "$rc:$out" "66:" "generate: a good file then a missing one: 66, nothing"
+like "$err" "^tlsa-check: cannot open certificate file 'missing.pem': " \
+    "generate: a missing file is named once"
+run tlsa-check generate leaf.pem leaf.pub
+is "$rc:$out" "64:" \
+    "generate: a file that needs --host after a good one: 64, nothing"
 run tlsa-check generate --host h.example leaf.key
 is "$rc" 65 "generate: a private key is refused (65)"
 one_line_error tlsa-check "generate: private key: one line"

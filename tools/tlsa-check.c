@@ -260,54 +260,66 @@ load_stdin(STACK_OF(X509) **certs, EVP_PKEY **key, char *err, size_t len)
  * The records of one file or server.  The owner's host: --host, else the
  * name of --from-server, else the first name of the server's certificate.
  */
-static int
-emit(const struct tlsagen *g, STACK_OF(X509) *certs, EVP_PKEY *key,
-    const char *host, int port, const char *name)
-{
+/* One input's records, made before any is printed. */
+struct made {
 	struct tlsagen_rec	*recs;
-	struct cli_rec		 rec;
-	char			 owner[512], err[256], *h = NULL, *text;
-	int			 i, n;
+	int			 n;
+	char			 owner[512];
+};
+
+static void
+make(const struct tlsagen *g, STACK_OF(X509) *certs, EVP_PKEY *key,
+    const char *host, int port, const char *name, struct made *m)
+{
+	char	err[256], *h = NULL;
 
 	if (host == NULL && certs != NULL && sk_X509_num(certs) > 0)
 		host = h = tlsagen_host(sk_X509_value(certs, 0));
-	if (host == NULL || tlsagen_owner(owner, sizeof owner, host,
+	if (host == NULL || tlsagen_owner(m->owner, sizeof m->owner, host,
 	    port) < 0)
 		cli_die(MX_USAGE, "generate needs --host: no host name for "
 		    "'%s'", name);
 	free(h);
-	if ((n = tlsagen_make(g, certs, key, &recs, err, sizeof err)) < 0)
+	if ((m->n = tlsagen_make(g, certs, key, &m->recs, err,
+	    sizeof err)) < 0)
 		cli_die(errno == ENOMEM ? MX_SOFTWARE : MX_USAGE,
 		    "cannot make records for '%s': %s", name, err);
-	for (i = 0; i < n; i++) {
-		cli_info("%s: certificate %d: %s", name, recs[i].index + 1,
-		    recs[i].subject);
+}
+
+static void
+emit(const struct made *m, const char *name)
+{
+	struct cli_rec	 rec;
+	char		*text;
+	int		 i;
+
+	for (i = 0; i < m->n; i++) {
+		cli_info("%s: certificate %d: %s", name, m->recs[i].index + 1,
+		    m->recs[i].subject);
 		if (!cli_json) {
-			tlsa_print(stdout, owner, recs[i].tlsa);
+			tlsa_print(stdout, m->owner, m->recs[i].tlsa);
 			continue;
 		}
-		if ((text = tlsa_text(recs[i].tlsa)) == NULL)
+		if ((text = tlsa_text(m->recs[i].tlsa)) == NULL)
 			cli_die(MX_SOFTWARE, "out of memory");
 		cli_rec_begin(&rec, stdout, NULL);
-		cli_rec_str(&rec, "owner", owner);
-		cli_rec_int(&rec, "usage", recs[i].tlsa->usage);
-		cli_rec_int(&rec, "selector", recs[i].tlsa->selector);
-		cli_rec_int(&rec, "mtype", recs[i].tlsa->mtype);
+		cli_rec_str(&rec, "owner", m->owner);
+		cli_rec_int(&rec, "usage", m->recs[i].tlsa->usage);
+		cli_rec_int(&rec, "selector", m->recs[i].tlsa->selector);
+		cli_rec_int(&rec, "mtype", m->recs[i].tlsa->mtype);
 		/* "U S M HEX": the hex is the fourth word. */
 		cli_rec_str(&rec, "data", strrchr(text, ' ') + 1);
-		cli_rec_str(&rec, "subject", recs[i].subject);
+		cli_rec_str(&rec, "subject", m->recs[i].subject);
 		cli_rec_end(&rec);
 		free(text);
 	}
-	tlsagen_free(recs, n);
-	return MX_OK;
 }
 
-/* --from-server: the chain the server sends, and its records. */
 static int
 from(const struct tlsagen *g, const char *arg, int port)
 {
 	STACK_OF(X509)	*chain;
+	struct made	 m;
 	struct dns	*dns;
 	SSL_CTX		*ctx;
 	char		*host, helo[256], err[512];
@@ -326,13 +338,15 @@ from(const struct tlsagen *g, const char *arg, int port)
 	    host_opt : host, dns_opt_timeout, &rc, err, sizeof err)) == NULL)
 		cli_die(rc, "%s", err);
 	/* The records are for the service asked, unless told otherwise. */
-	rc = emit(g, chain, NULL, host_opt ? host_opt : addr ? NULL : host,
-	    port_opt ? port : sport, host);
+	make(g, chain, NULL, host_opt ? host_opt : addr ? NULL : host,
+	    port_opt ? port : sport, host, &m);
+	emit(&m, host);
+	tlsagen_free(m.recs, m.n);
 	sk_X509_pop_free(chain, X509_free);
 	SSL_CTX_free(ctx);
 	dns_free(dns);
 	free(host);
-	return rc;
+	return MX_OK;
 }
 
 static int
@@ -341,6 +355,7 @@ generate(int argc, const char **argv)
 	struct tlsagen	 g;
 	poptContext	 pc;
 	const char	**args, *name;
+	struct made	*made = NULL;
 	STACK_OF(X509)	*certs;
 	EVP_PKEY	*key;
 	char		 err[512], shown[CLI_SHOWN_NAME];
@@ -367,6 +382,12 @@ generate(int argc, const char **argv)
 		rc = from(&g, from_server, port);
 	if (from_server == NULL && n == 0)
 		args = stdin_only, n = 1;
+	/*
+	 * Every file is read and its records made before one is printed:
+	 * records to paste into a zone come all or not at all.
+	 */
+	if (from_server == NULL && (made = calloc(n, sizeof *made)) == NULL)
+		cli_die(MX_SOFTWARE, "out of memory");
 	for (i = 0; from_server == NULL && i < n; i++) {
 		certs = NULL;
 		key = NULL;
@@ -379,17 +400,29 @@ generate(int argc, const char **argv)
 		} else {
 			name = cli_show(args[i], strlen(args[i]),
 			    CLI_SHOW_NAME, shown, sizeof shown);
+			/* a file that cannot be opened is named in err */
 			if (cert_load(args[i], &certs, &key, err, sizeof err,
-			    &rc) != 0)
+			    &rc) != 0) {
+				if (rc == MX_NOINPUT)
+					cli_die(rc, "%s", err);
 				cli_die(rc, "cannot read certificates from "
 				    "'%s': %s", name, err);
+			}
 		}
-		rc = emit(&g, certs, key, host_opt, port, name);
+		make(&g, certs, key, host_opt, port, name, &made[i]);
 		sk_X509_pop_free(certs, X509_free);
 		EVP_PKEY_free(key);
 	}
+	for (i = 0; from_server == NULL && i < n; i++) {
+		name = strcmp(args[i], "-") == 0 ? "stdin" :
+		    cli_show(args[i], strlen(args[i]), CLI_SHOW_NAME, shown,
+		    sizeof shown);
+		emit(&made[i], name);
+		tlsagen_free(made[i].recs, made[i].n);
+	}
+	free(made);
 	poptFreeContext(pc);
-	return rc != MX_OK ? rc : cli_flush_stdout();
+	return cli_flush_stdout();
 }
 
 int
