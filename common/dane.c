@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <ldns/ldns.h>
+#include <openssl/x509v3.h>
 
 #include "cert.h"
 #include "cli.h"
@@ -29,6 +30,12 @@
 #define HOST_LOOKUPS	4
 /* A line of the stream longer than this is no domain name. */
 #define STREAM_LINE_MAX	1024
+/*
+ * Addresses checked a host, at once: Postfix tries no more than its
+ * smtp_mx_address_limit (5) either, and without a limit a host with many
+ * silent addresses would hold the check for the timeout times their number.
+ */
+#define HOST_ADDRS	5
 
 struct resolver {
 	struct dns	*dns;
@@ -267,19 +274,56 @@ addrs_add(struct dane_host *h, const struct dnssec_answer *a, int af)
 	return 0;
 }
 
+/*
+ * Addresses in one order whatever order the resolver gave them in (one
+ * that rotates its RRsets would change the report at every run): IPv4
+ * first, then by their bytes.
+ */
+static int
+by_addr(const void *a, const void *b)
+{
+	const struct dane_addr	*x = a, *y = b;
+
+	if (x->addr.af != y->addr.af)
+		return x->addr.af == AF_INET ? -1 : 1;
+	return memcmp(x->addr.a, y->addr.a, x->addr.af == AF_INET ? 4 : 16);
+}
+
+/* Two RDATA in canonical order (RFC 4034 6.3). */
+static int
+rdata_cmp(const struct dnssec_answer *r, size_t i, size_t j)
+{
+	size_t	n;
+	int	c;
+
+	n = r->rdlen[i] < r->rdlen[j] ? r->rdlen[i] : r->rdlen[j];
+	if ((c = memcmp(r->rdata[i], r->rdata[j], n)) != 0)
+		return c;
+	return r->rdlen[i] < r->rdlen[j] ? -1 : r->rdlen[i] > r->rdlen[j];
+}
+
 /* Keep the records of a TLSA answer, each judged usable or not. */
 static int
 tlsa_keep(struct dane_host *h, const struct dnssec_answer *a)
 {
 	struct tlsa	*t;
 	char		 why[256];
-	size_t		 i;
+	size_t		 i, j, k, *order;
 
 	h->tlsa = calloc(a->nrr + 1, sizeof *h->tlsa);
 	h->unusable = calloc(a->nrr + 1, sizeof *h->unusable);
-	if (h->tlsa == NULL || h->unusable == NULL)
+	if (h->tlsa == NULL || h->unusable == NULL ||
+	    (order = calloc(a->nrr + 1, sizeof *order)) == NULL)
 		return -1;
-	for (i = 0; i < a->nrr; i++) {
+	/* in canonical order, not the resolver's (a few records: an
+	   insertion sort) */
+	for (j = 0; j < a->nrr; j++) {
+		for (k = j; k > 0 && rdata_cmp(a, order[k - 1], j) > 0; k--)
+			order[k] = order[k - 1];
+		order[k] = j;
+	}
+	for (j = 0; j < a->nrr; j++) {
+		i = order[j];
 		if ((t = tlsa_from_rdata(a->rdata[i], a->rdlen[i], why,
 		    sizeof why)) == NULL) {
 			line_add(&h->warnings, &h->nwarnings, "a TLSA record "
@@ -293,10 +337,13 @@ tlsa_keep(struct dane_host *h, const struct dnssec_answer *a)
 		else if (tlsa_usable(t, why, sizeof why))
 			why[0] = '\0';
 		if (why[0] != '\0' && (h->unusable[h->ntlsa] = strdup(why)) ==
-		    NULL)
+		    NULL) {
+			free(order);
 			return -1;
+		}
 		h->ntlsa++;
 	}
+	free(order);
 	return 0;
 }
 
@@ -340,6 +387,56 @@ session(const struct dane_cfg *cfg, struct dane_host *h, struct dane_addr *a,
 	return connected;
 }
 
+struct addrrun {
+	const struct dane_cfg	*cfg;
+	struct dane_host	*h;
+	struct dane_addr	*a;
+	const struct tls_dane	*td;
+	int			 connected;
+	int			 threaded;
+	pthread_t		 thr;
+};
+
+static void *
+addr_worker(void *arg)
+{
+	struct addrrun	*r = arg;
+
+	r->connected = session(r->cfg, r->h, r->a, r->td);
+	return NULL;
+}
+
+/*
+ * The first n addresses of the host, each in a thread of its own (inline
+ * when none starts), so that the host takes as long as its slowest one;
+ * conn[i] set for each that accepted a connection.
+ */
+static void
+sessions_run(const struct dane_cfg *cfg, struct dane_host *h, size_t n,
+    const struct tls_dane *td, char *conn)
+{
+	struct addrrun	 run[HOST_ADDRS];
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		run[i].cfg = cfg;
+		run[i].h = h;
+		run[i].a = &h->addrs[i];
+		run[i].td = td;
+		run[i].connected = 0;
+		run[i].threaded = i > 0 && pthread_create(&run[i].thr, NULL,
+		    addr_worker, &run[i]) == 0;
+	}
+	for (i = 0; i < n; i++)
+		if (!run[i].threaded)
+			addr_worker(&run[i]);
+	for (i = 0; i < n; i++) {
+		if (run[i].threaded)
+			pthread_join(run[i].thr, NULL);
+		conn[i] = run[i].connected != 0;
+	}
+}
+
 /* Index of the record the session matched, in h->tlsa, or -1. */
 static int
 matched_index(const struct dane_host *h, int usable_index)
@@ -364,20 +461,142 @@ same_record(const struct tlsa *a, const struct tlsa *b)
 }
 
 /*
+ * The certificates that issued the leaf, nearest first, as X509_check_issued
+ * finds them among those the server sent (not the order it sent them in: a
+ * stray certificate in the chain issued nothing).  n of them in v, which
+ * has room for the chain's length.
+ */
+static size_t
+issuers(STACK_OF(X509) *chain, X509 **v)
+{
+	X509	*x, *c;
+	size_t	 n = 0, k;
+	int	 i, max = sk_X509_num(chain);
+
+	x = sk_X509_value(chain, 0);
+	while (n + 1 < (size_t)max) {
+		for (i = 1; i < max; i++) {
+			c = sk_X509_value(chain, i);
+			if (c == x || X509_check_issued(c, x) != X509_V_OK)
+				continue;
+			for (k = 0; k < n && v[k] != c; k++)
+				;
+			if (k == n)
+				break;
+		}
+		if (i == max)
+			break;
+		x = v[n++] = sk_X509_value(chain, i);
+	}
+	return n;
+}
+
+/* The usable record of the host that is t, or NULL. */
+static const struct tlsa *
+published(const struct dane_host *h, const struct tlsa *t)
+{
+	size_t	i;
+
+	for (i = 0; i < h->ntlsa; i++)
+		if (h->unusable[i] == NULL && same_record(h->tlsa[i], t))
+			return h->tlsa[i];
+	return NULL;
+}
+
+/*
+ * RFC 7671 9, digest agility, as OpenSSL applies it: of the usable
+ * records of one usage and selector, only those of the strongest digest
+ * (SHA-512 over SHA-256) count.  The first such record of t's usage and
+ * selector with a stronger digest than t's, or NULL.
+ */
+static const struct tlsa *
+outranked(const struct dane_host *h, const struct tlsa *t)
+{
+	size_t	i;
+
+	if (t->mtype != 1 /* SHA-256 */)
+		return NULL;
+	for (i = 0; i < h->ntlsa; i++)
+		if (h->unusable[i] == NULL && h->tlsa[i]->usage == t->usage &&
+		    h->tlsa[i]->selector == t->selector &&
+		    h->tlsa[i]->mtype == 2 /* SHA-512 */)
+			return h->tlsa[i];
+	return NULL;
+}
+
+static void
+subject_of(X509 *x, char *buf, size_t size)
+{
+	struct cert_facts	f;
+
+	snprintf(buf, size, "?");
+	if (cert_facts(x, &f) == 0) {
+		snprintf(buf, size, "%s", f.subject);
+		cert_facts_free(&f);
+	}
+}
+
+/* Why a published record that matches its certificate did not verify. */
+static void
+why_published(struct dane_host *h, const struct dane_addr *a,
+    const struct tlsa *t, X509 *x, const char *nexthop)
+{
+	const struct tlsa	*o;
+	X509			*leaf = sk_X509_value(a->tls.chain, 0);
+	char			*ts, *os, subj[256];
+
+	ts = tlsa_text(t);
+	if ((o = outranked(h, t)) != NULL) {
+		os = tlsa_text(o);
+		line_add(&h->warnings, &h->nwarnings, "the record %s matches "
+		    "the chain of %s, but the record %s of the same usage and "
+		    "selector does not, and its stronger digest outranks the "
+		    "SHA-256 one (digest agility, RFC 7671 9): replace or "
+		    "remove the stale SHA-512 record", ts != NULL ? ts : "?",
+		    a->text, os != NULL ? os : "?");
+		free(os);
+	} else if (t->usage == TLSA_DANE_TA &&
+	    X509_check_host(leaf, h->base, 0, 0, NULL) != 1 &&
+	    (nexthop == NULL ||
+	    X509_check_host(leaf, nexthop, 0, 0, NULL) != 1))
+		line_add(&h->warnings, &h->nwarnings, "the %s record %s "
+		    "matches the chain of %s, but the certificate names "
+		    "neither the TLSA base domain '%s' nor any other "
+		    "reference identifier", tlsa_usage_name(t->usage),
+		    ts != NULL ? ts : "?", a->text, h->base);
+	else {
+		subject_of(x, subj, sizeof subj);
+		line_add(&h->warnings, &h->nwarnings, "the record %s matches "
+		    "'%s' in the chain of %s%s, yet the chain did not verify: "
+		    "%s", ts != NULL ? ts : "?", subj, a->text,
+		    t->usage == TLSA_DANE_TA ? " and the leaf names the TLSA "
+		    "base domain" : "", a->tls.verify_text[0] != '\0' ?
+		    a->tls.verify_text : "no reason given");
+	}
+	free(ts);
+}
+
+/*
  * After a mismatch: for each (usage, selector, mtype) the usable records
- * use, the record that the live chain would match.  One that is published
- * already failed on the name check, not on a rollover: say so instead.
+ * use, the record that the live chain would match: the leaf's for 3 S M,
+ * the leaf's issuer's for 2 S M.  One that is published already did not
+ * fail on a rollover: say what it failed on instead.
  */
 static void
-rollover(struct dane_host *h, const struct dane_addr *a)
+rollover(struct dane_host *h, const struct dane_addr *a, const char *nexthop)
 {
 	STACK_OF(X509)	*chain = a->tls.chain;
 	struct tlsa	*t, **v;
-	X509		*x;
-	char		 err[128];
-	size_t		 i, j;
-	int		 published;
+	X509		*x, **up = NULL;
+	char		 err[128], subj[256], *ts;
+	size_t		 i, j, k, nup = 0;
+	int		 c;
 
+	if (chain == NULL || sk_X509_num(chain) < 1)
+		return;
+	if ((up = calloc(sk_X509_num(chain), sizeof *up)) == NULL)
+		return;
+	nup = issuers(chain, up);
 	for (i = 0; i < h->ntlsa; i++) {
 		if (h->unusable[i] != NULL)
 			continue;
@@ -389,26 +608,60 @@ rollover(struct dane_host *h, const struct dane_addr *a)
 				break;
 		if (j < i)
 			continue;
-		j = h->tlsa[i]->usage == TLSA_DANE_EE ? 0 : 1;
-		if (chain == NULL || (size_t)sk_X509_num(chain) <= j)
-			continue;
-		x = sk_X509_value(chain, j);
-		if ((t = tlsa_make(x, NULL, h->tlsa[i]->usage,
-		    h->tlsa[i]->selector, h->tlsa[i]->mtype, err,
-		    sizeof err)) == NULL)
-			continue;
-		for (published = 0, j = 0; j < h->ntlsa; j++)
-			if (h->unusable[j] == NULL &&
-			    same_record(h->tlsa[j], t))
-				published = 1;
-		if (published) {
-			line_add(&h->warnings, &h->nwarnings, "the %s record "
-			    "matches the chain of %s, but the certificate "
-			    "names neither the TLSA base domain '%s' nor any "
-			    "other reference identifier",
-			    tlsa_usage_name(t->usage), a->text, h->base);
-			free(t);
-			continue;
+		if (h->tlsa[i]->usage == TLSA_DANE_TA) {
+			/* a record of a certificate that issued nothing */
+			for (c = 1; c < sk_X509_num(chain); c++) {
+				x = sk_X509_value(chain, c);
+				for (k = 0; k < nup && up[k] != x; k++)
+					;
+				if (k < nup)
+					continue;
+				if ((t = tlsa_make(x, NULL, h->tlsa[i]->usage,
+				    h->tlsa[i]->selector, h->tlsa[i]->mtype,
+				    err, sizeof err)) == NULL)
+					continue;
+				if (published(h, t) != NULL) {
+					subject_of(x, subj, sizeof subj);
+					ts = tlsa_text(t);
+					line_add(&h->warnings, &h->nwarnings,
+					    "the record %s matches '%s', which "
+					    "%s sends but which did not issue "
+					    "its leaf", ts != NULL ? ts : "?",
+					    subj, a->text);
+					free(ts);
+				}
+				free(t);
+			}
+			/* the issuers, nearest first: the would-be record
+			   is the nearest one's */
+			t = NULL;
+			for (k = nup; k-- > 0; ) {
+				free(t);
+				if ((t = tlsa_make(up[k], NULL,
+				    h->tlsa[i]->usage, h->tlsa[i]->selector,
+				    h->tlsa[i]->mtype, err, sizeof err)) ==
+				    NULL)
+					break;
+				if (published(h, t) != NULL) {
+					why_published(h, a, t, up[k], nexthop);
+					free(t);
+					t = NULL;
+					break;
+				}
+			}
+			if (t == NULL)
+				continue;
+		} else {
+			x = sk_X509_value(chain, 0);
+			if ((t = tlsa_make(x, NULL, h->tlsa[i]->usage,
+			    h->tlsa[i]->selector, h->tlsa[i]->mtype, err,
+			    sizeof err)) == NULL)
+				continue;
+			if (published(h, t) != NULL) {
+				why_published(h, a, t, x, nexthop);
+				free(t);
+				continue;
+			}
 		}
 		if ((v = reallocarray(h->would_match, h->nwould + 1,
 		    sizeof *v)) == NULL) {
@@ -418,6 +671,7 @@ rollover(struct dane_host *h, const struct dane_addr *a)
 		h->would_match = v;
 		v[h->nwould++] = t;
 	}
+	free(up);
 	if (h->nwould > 0)
 		line_add(&h->warnings, &h->nwarnings, "no usable TLSA record "
 		    "matches the chain of %s (a rollover without its new "
@@ -431,7 +685,9 @@ warn_expiry(struct dane_host *h, const char *what, time_t t, time_t now,
 {
 	char	when[32];
 
-	if (days <= 0 || t == 0 || t - now > (time_t)days * 86400)
+	/* what has expired is told whatever days says */
+	if (t == 0 || (t > now && (days <= 0 ||
+	    t - now > (time_t)days * 86400)))
 		return;
 	cert_time(t, when, sizeof when);
 	if (t <= now)
@@ -442,7 +698,11 @@ warn_expiry(struct dane_host *h, const char *what, time_t t, time_t now,
 		    "days", what, when, (long long)((t - now) / 86400));
 }
 
-/* --warn-days: every certificate of every chain and every RRSIG. */
+/*
+ * --warn-days: every certificate of every chain and every RRSIG; and a
+ * certificate already expired always, though DANE-EE takes it (RFC 7672
+ * 3.1.1), since a sender that falls back to PKIX does not.
+ */
 static void
 warnings(const struct dane_cfg *cfg, struct dane_host *h)
 {
@@ -452,9 +712,7 @@ warnings(const struct dane_cfg *cfg, struct dane_host *h)
 	size_t			 i;
 	int			 j;
 
-	if (cfg->warn_days <= 0)
-		return;
-	for (i = 0; i < h->nlookups; i++) {
+	for (i = 0; cfg->warn_days > 0 && i < h->nlookups; i++) {
 		snprintf(what, sizeof what, "the RRSIG of the %s lookup of "
 		    "'%s'", h->lookups[i].what, h->lookups[i].name);
 		warn_expiry(h, what, h->lookups[i].expires, now,
@@ -495,10 +753,34 @@ insecure_why(const struct dane_host *h, enum dane_verdict v, char *buf,
 	snprintf(buf, size, "an insecure lookup, no DANE");
 }
 
+/* The addresses past the limit, named in one warning. */
+static void
+unchecked(struct dane_host *h, size_t from)
+{
+	char	list[512];
+	size_t	i, o = 0;
+	int	r;
+
+	list[0] = '\0';
+	for (i = from; i < h->naddrs; i++) {
+		r = snprintf(list + o, sizeof list - o, "%s%s", i > from ?
+		    " " : "", h->addrs[i].text);
+		if (r < 0 || (size_t)r >= sizeof list - o) {
+			snprintf(list + o, sizeof list - o, " ...");
+			break;
+		}
+		o += r;
+	}
+	line_add(&h->warnings, &h->nwarnings, "%zu of the %zu addresses not "
+	    "checked, past the limit of %d a host (as Postfix's "
+	    "smtp_mx_address_limit): %s", h->naddrs - from, h->naddrs,
+	    HOST_ADDRS, list);
+}
+
 /*
- * Connect to every address: with DANE when usable records were found
- * (RFC 7672 3), else opportunistic TLS, which is what a sender does then,
- * so that the report shows the session.  The verdict so far (no-tlsa,
+ * Connect to the first HOST_ADDRS addresses, all at once: with DANE when
+ * usable records were found (RFC 7672 3), else opportunistic TLS, which is
+ * what a sender does then, so that the report shows the session.  The verdict so far (no-tlsa,
  * insecure, unusable, or verified when DANE applies) becomes the host's.
  */
 static void
@@ -509,7 +791,7 @@ sessions(const struct dane_cfg *cfg, struct dane_host *h,
 	struct tlsa	**usable = NULL;
 	const char	*names[1];
 	size_t		 i, n = 0, connected = 0, tls = 0, ok = 0, bad = 0;
-	size_t		 mism = 0, plain = 0;
+	size_t		 mism = 0, plain = 0, nchk;
 	struct dane_addr *first_bad = NULL;
 	char		*conn, why[512];
 
@@ -541,12 +823,13 @@ sessions(const struct dane_cfg *cfg, struct dane_host *h,
 		verdict(h, DANE_TEMPFAIL, 0, "out of memory");
 		return;
 	}
-	for (i = 0; i < h->naddrs; i++) {
+	nchk = h->naddrs < HOST_ADDRS ? h->naddrs : HOST_ADDRS;
+	sessions_run(cfg, h, nchk, tdp, conn);
+	for (i = 0; i < nchk; i++) {
 		struct dane_addr *a = &h->addrs[i];
 
-		if (!session(cfg, h, a, tdp))
+		if (!conn[i])
 			continue;
-		conn[i] = 1;
 		connected++;
 		if (a->fail != SMTP_OK) {
 			bad++;
@@ -569,14 +852,16 @@ sessions(const struct dane_cfg *cfg, struct dane_host *h,
 	}
 	free(usable);
 	if (first_bad != NULL)
-		rollover(h, first_bad);
+		rollover(h, first_bad, nexthop);
 	warnings(cfg, h);
 	/* a sender tries the next address: not the host's verdict */
-	for (i = 0; connected > 0 && i < h->naddrs; i++)
+	for (i = 0; connected > 0 && i < nchk; i++)
 		if (!conn[i])
 			line_add(&h->warnings, &h->nwarnings, "no connection "
 			    "to %s: %s", h->addrs[i].text, h->addrs[i].error);
 	free(conn);
+	if (nchk < h->naddrs)
+		unchecked(h, nchk);
 	if (connected == 0) {
 		verdict(h, DANE_UNREACHABLE, 0, "no address accepts a "
 		    "connection: a sender tries the next MX host");
@@ -655,6 +940,7 @@ check_host(const struct dane_cfg *cfg, struct dane_host *h,
 		verdict(h, DANE_TEMPFAIL, 0, "out of memory");
 		goto done;
 	}
+	qsort(h->addrs, h->naddrs, sizeof *h->addrs, by_addr);
 	if (h->naddrs == 0) {
 		verdict(h, DANE_UNREACHABLE, 0, "'%s' has no address: a sender "
 		    "skips this host", h->name);
@@ -809,7 +1095,10 @@ by_pref(const void *a, const void *b)
 {
 	const struct dane_host	*x = a, *y = b;
 
-	return x->pref < y->pref ? -1 : x->pref > y->pref;
+	/* by name within a preference: the same order at every run */
+	if (x->pref != y->pref)
+		return x->pref < y->pref ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
 static void
@@ -836,7 +1125,12 @@ status_rank(int st)
 	}
 }
 
-/* The domain's verdict and exit status from its hosts'. */
+/*
+ * The domain's verdict and exit status from its hosts', ranked alike: a
+ * host found wrong outranks one that failed for a moment (a retry cannot
+ * mend it), so the verdict is tempfail only when every host that failed
+ * failed so, as the status is 75 only then.
+ */
 static int
 domain_status(struct dane_domain *d)
 {
@@ -845,7 +1139,8 @@ domain_status(struct dane_domain *d)
 
 	d->verdict = DANE_VERIFIED;
 	for (i = 0; i < d->nhosts; i++) {
-		if (d->hosts[i].verdict > d->verdict)
+		if (d->hosts[i].verdict != DANE_TEMPFAIL &&
+		    d->hosts[i].verdict > d->verdict)
 			d->verdict = d->hosts[i].verdict;
 		if (d->hosts[i].verdict == DANE_TEMPFAIL) {
 			if (st == MX_OK)
@@ -853,6 +1148,8 @@ domain_status(struct dane_domain *d)
 		} else if (d->hosts[i].verdict != DANE_VERIFIED)
 			st = MX_REJECT;
 	}
+	if (st == MX_TEMPFAIL)
+		d->verdict = DANE_TEMPFAIL;
 	return d->status = st;
 }
 
@@ -1049,17 +1346,45 @@ struct stream {
 	struct slot		*slots;
 	size_t			 cap, head, count, running, jobs;
 	int			 worst;
+	int			 bad;		/* a line was no domain name */
 };
 
 static void
 slot_check(struct slot *s)
 {
-	if (s->name == NULL) {
-		domain_init(&s->d, "");
-		domain_error(&s->d, DANE_UNREACHABLE, "line %lu is too long "
-		    "for a domain name", s->lineno);
-	} else
-		dane_check_domain(s->st->cfg, s->name, &s->d);
+	dane_check_domain(s->st->cfg, s->name, &s->d);
+}
+
+/*
+ * Why a line of the stream is no domain name to look up, or NULL: what
+ * tlsa-check refuses on its command line, and what no DNS name can be
+ * (RFC 1035 2.3.4: 63 bytes a label, 255 the name in wire form).
+ */
+static const char *
+bad_name(const char *s, size_t n)
+{
+	size_t	i, label = 0;
+
+	if (s == NULL)
+		return "longer than any domain name";
+	if (n > 1 && s[n - 1] == '.')
+		n--;
+	if (n > 253)
+		return "longer than 253 bytes";
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f ||
+		    s[i] == '/' || s[i] == '\\')
+			return "a blank, control, non-ASCII, / or \\ byte";
+		if (s[i] != '.')
+			label++;
+		else if (label == 0)
+			return "an empty label";
+		else
+			label = 0;
+		if (label > 63)
+			return "a label longer than 63 bytes";
+	}
+	return NULL;
 }
 
 static void
@@ -1110,6 +1435,8 @@ stream_line(void *arg, const char *line, size_t len, unsigned long lineno)
 {
 	struct stream	*st = arg;
 	struct slot	*s;
+	const char	*why;
+	char		 shown[256];
 	size_t		 i;
 
 	if (line != NULL) {
@@ -1120,6 +1447,18 @@ stream_line(void *arg, const char *line, size_t len, unsigned long lineno)
 			len--;
 		if (len == 0 || *line == '#')
 			return 0;
+	}
+	/* a bad line is the input's fault, not the domain's: no report */
+	if ((why = bad_name(line, len)) != NULL) {
+		if (line != NULL)
+			cli_warn("bad domain name '%s' on line %lu: %s",
+			    cli_show(line, len, 48, shown, sizeof shown),
+			    lineno, why);
+		else
+			cli_warn("bad domain name on line %lu: %s", lineno,
+			    why);
+		st->bad = 1;
+		return 0;
 	}
 	pthread_mutex_lock(&st->mu);
 	for (;;) {
@@ -1136,7 +1475,7 @@ stream_line(void *arg, const char *line, size_t len, unsigned long lineno)
 	st->count++;
 	st->running++;
 	pthread_mutex_unlock(&st->mu);
-	if (line != NULL && (s->name = strndup(line, len)) == NULL) {
+	if ((s->name = strndup(line, len)) == NULL) {
 		/* out of memory: the domain is reported, not lost */
 		domain_init(&s->d, "");
 		domain_error(&s->d, DANE_TEMPFAIL, "line %lu: out of memory",
@@ -1187,5 +1526,8 @@ dane_check_stream(const struct dane_cfg *cfg, int fd,
 		errno = e;
 		return -1;
 	}
+	/* bad input outranks what the domains were found to be */
+	if (st.bad && status_rank(st.worst) < status_rank(MX_DATAERR))
+		return MX_DATAERR;
 	return st.worst;
 }

@@ -86,7 +86,11 @@ struct dane_host {
 	struct tlsa	**tlsa;		/* the records found (secure or not) */
 	char		**unusable;	/* NULL when usable, else why */
 	size_t		 ntlsa;
-	struct dane_addr *addrs;
+	struct dane_addr *addrs;	/* IPv4 first, each by its bytes; the
+					   first 5 checked, at once (as
+					   Postfix's smtp_mx_address_limit),
+					   the others tried == 0 and named in
+					   a warning */
 	size_t		 naddrs;
 	enum dane_verdict verdict;
 	int		 usage_mask;	/* Exim's $tls_out_tlsa_usage */
@@ -108,9 +112,11 @@ struct dane_host {
 struct dane_domain {
 	char		 name[256];	/* the domain, or the host with --host */
 	struct dane_lookup mx;		/* what[0] == '\0' with --host */
-	struct dane_host *hosts;	/* by MX preference */
+	struct dane_host *hosts;	/* by MX preference, then name */
 	size_t		 nhosts;
-	enum dane_verdict verdict;	/* the worst host's */
+	enum dane_verdict verdict;	/* the worst host's, ranked as the
+					   status: tempfail only when every
+					   host that failed failed so */
 	int		 status;	/* exit status: 0, 1 or 75 */
 	char		 error[256];	/* when no host could be named */
 	/* --warn-days for the MX lookup's RRSIG, malformed MX records */
@@ -146,7 +152,9 @@ void	dane_domain_free(struct dane_domain *);
  * to cfg->jobs checked at once, out(arg, d) called for each in input order
  * as soon as it and those before it are done, so that memory stays flat.
  * Returns the worst status (75 ranks below 1), or -1 when fd cannot be
- * read (errno).
+ * read (errno).  A line that is no domain name gets no report but a
+ * diagnostic (cli_warn) naming its line, the others are checked, and the
+ * status is then MX_DATAERR (65), which outranks 1 and 75.
  */
 int	dane_check_stream(const struct dane_cfg *, int,
 	    void (*)(void *, const struct dane_domain *), void *);

@@ -185,7 +185,10 @@ done
 run tc --json expired.test
 is "$(j 'a["chain"][0]["notAfter"]')" \
     2025-02-01T00:00:00Z "expired.test: the notAfter reported"
-is "$(j 'h["warnings"]')" "" "expired.test: no warning without --warn-days"
+is "$rc/$(j 'h["verdict"]')/$(j 'h["warnings"]')" \
+    "0/verified/the certificate 'CN=mx.expired.test' expired \
+2025-02-01T00:00:00Z" "expired.test: verified, the expiry a warning \
+without --warn-days too"
 run tc --json --warn-days 1 expired.test
 is "$rc" 0 "expired.test --warn-days 1: still 0"
 like "$(j 'h["warnings"]')" \
@@ -308,5 +311,154 @@ is "$rc/$(j 'h["verdict"]')/$(j 'h["deliverable"]')/$(j 'a["fail"]')" \
 ok "silent.test: within the 1 s timeout" awk \
     -v s="$(j 'a["seconds"]')" \
     'BEGIN { exit !(s >= 0.9 && s < 1.5) }'
+
+# unlike GOT ERE DESCRIPTION: GOT has no match for ERE.
+unlike() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		_result 1 "$3"
+		diag "     got: '$1'" "unwanted: '$2'"
+	else
+		_result 0 "$3"
+	fi
+}
+
+# Digest agility (RFC 7671 9): a stale 3 1 2 beside the 3 1 1 that
+# matches outranks it in OpenSSL; the report names the 3 1 2, not a name.
+ROOT=$(certhash root | upper)
+STALE512=$(openssl pkey -in "$PKI/other.key" -pubout -outform DER |
+    sha512sum | cut -d ' ' -f 1 | upper)
+# A chain with a stray certificate between the leaf and its issuer.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/stray.key" -out "$T/stray.crt" -subj /CN=stray -days 30 \
+    2>/dev/null
+STRAY=$(openssl x509 -in "$T/stray.crt" -outform DER | sha256sum |
+    cut -d ' ' -f 1 | upper)
+openssl x509 -in "$PKI/host.crt" >"$T/straychain.pem"
+cat "$T/stray.crt" "$PKI/int.crt" >>"$T/straychain.pem"
+{
+	printf '$ORIGIN agile.test.\n@ MX 10 mx\nmx A 127.0.0.35\n'
+	printf '_%s._tcp.mx TLSA 3 1 1 %s\n' "$TB_PORT" "$HOST"
+	printf '_%s._tcp.mx TLSA 3 1 2 %s\n' "$TB_PORT" "$STALE512"
+	printf '$ORIGIN stray.test.\n@ MX 10 mx\nmx A 127.0.0.38\n'
+	printf '_%s._tcp.mx TLSA 2 0 1 %s\n' "$TB_PORT" "$ROOT"
+	printf '$ORIGIN stray2.test.\n@ MX 10 mx\nmx A 127.0.0.38\n'
+	printf '_%s._tcp.mx TLSA 2 0 1 %s\n' "$TB_PORT" "$STRAY"
+	# eight addresses that accept and never speak
+	printf '$ORIGIN many.test.\n@ MX 10 mx\n'
+	for n in 40 41 42 43 44 45 46 47; do
+		printf 'mx A 127.0.0.%s\n' "$n"
+	done
+} >"$T/fix.zone"
+daemon $PY "$MX_SRCDIR/scripts/smtp-tls-server" \
+    --listen "127.0.0.38:$TB_PORT" --cert "$T/straychain.pem" \
+    --key "$PKI/host.key"
+daemon $PY -c 'import socket, sys, time
+socks = []
+for n in range(40, 48):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.%d" % n, int(sys.argv[1])))
+    s.listen(8)
+    socks.append(s)
+time.sleep(600)' "$TB_PORT"
+for a in 127.0.0.38 127.0.0.47; do
+	$PY -c 'import socket, sys, time
+end = time.time() + 5
+while True:
+    try:
+        socket.create_connection((sys.argv[1], int(sys.argv[2])), 0.2).close()
+        break
+    except OSError:
+        if time.time() > end:
+            sys.exit(1)
+        time.sleep(0.05)' "$a" "$TB_PORT" || echo "# $a did not come up"
+done
+fz() {
+	tlsa-check --dns-zone "$T/fix.zone" --trust-ad --port "$TB_PORT" \
+	    --timeout 1 "$@"
+}
+run fz --json agile.test
+is "$rc/$(j 'h["verdict"]')" 1/mismatch \
+    "agile.test: a stale 3 1 2 beside a good 3 1 1 is a mismatch"
+like "$(j 'h["warnings"]')" "record 3 1 2 $STALE512 .*digest agility" \
+    "agile.test: the stale SHA-512 record named as the cause"
+unlike "$(j 'h["warnings"]')" "names neither" \
+    "agile.test: no name problem for DANE-EE"
+
+# A stray certificate in the chain: the advice is the real issuer's.
+run fz --json stray.test
+is "$rc/$(j 'h["would_match"]')" "1/2 0 1 $INT" \
+    "stray.test: 2 0 1 of the leaf's real issuer would match"
+run fz --json stray2.test
+is "$(j 'h["would_match"]')" "2 0 1 $INT" \
+    "stray2.test: a record of the stray certificate: the issuer's advised"
+like "$(j 'h["warnings"]')" "matches 'CN=stray', which 127.0.0.38 sends \
+but which did not issue its leaf" "stray2.test: the stray certificate named"
+unlike "$(j 'h["warnings"]')" "names neither" \
+    "stray2.test: not called a name problem"
+
+# Eight silent addresses: five checked at once, the rest named.
+s0=$(date +%s.%N)
+run fz --json many.test
+s1=$(date +%s.%N)
+is "$(j '[x["fail"] for x in h["addresses"]]')" \
+    "timeout timeout timeout timeout timeout null null null" \
+    "many.test: the first five addresses checked, three not"
+like "$(j 'h["warnings"]')" "3 of the 8 addresses not checked, past the \
+limit of 5 a host .*: 127\.0\.0\.45 127\.0\.0\.46 127\.0\.0\.47" \
+    "many.test: the addresses left unchecked named"
+wall=$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.2f", b - a }')
+diag "many.test: $wall s with --timeout 1"
+ok "many.test: the five at once, not one after the other" \
+    awk -v s="$wall" 'BEGIN { exit !(s < 3) }'
+
+# The same records in another order (a resolver rotating its RRsets):
+# the same report.
+{
+	printf '@ MX 10 mxb\n@ MX 10 mxa\n@ MX 5 mxc\n'
+	printf 'mxa A 127.0.0.50\nmxa A 127.0.0.35\nmxb A 127.0.0.51\n'
+	printf 'mxc A 127.0.0.52\n'
+	printf '_%s._tcp.mxa TLSA 3 1 1 %s\n' "$TB_PORT" "$HOST"
+	printf '_%s._tcp.mxa TLSA 3 0 1 %s\n' "$TB_PORT" "$INT"
+	printf '_%s._tcp.mxa TLSA 2 0 1 %s\n' "$TB_PORT" "$INT"
+} >"$T/order.body"
+{ printf '$ORIGIN order.test.\n'; cat "$T/order.body"; } >"$T/order1.zone"
+{ printf '$ORIGIN order.test.\n'; tac "$T/order.body"; } >"$T/order2.zone"
+for n in 1 2; do
+	tlsa-check --dns-zone "$T/order$n.zone" --trust-ad --port "$TB_PORT" \
+	    --timeout 1 --json order.test |
+	    sed 's/"seconds":[0-9.]*,//g' >"$T/order$n.json"
+done
+same "$T/order1.json" "$T/order2.json" \
+    "order.test: the records in another order, the same report"
+cp "$T/order1.json" "$T/out"
+is "$(j '[h["name"] for h in d["hosts"]]')" \
+    "mxc.order.test mxa.order.test mxb.order.test" \
+    "order.test: hosts by preference, then name"
+
+# A DNS failure on one host of two beside a host found wrong: the
+# verdict ranks as the status does (1, not 75: not tempfail).
+printf '%s\n' '$ORIGIN two.test.' '$TTL 300' '@ MX 10 mx1' \
+    '@ MX 20 mx2' 'mx1 A 127.0.0.50' 'mx2 A 127.0.0.51' >"$T/two.zone"
+echo mx2.two.test >"$T/two.fail"
+daemon /usr/bin/python3 "$MX_SRCDIR/t/data/dane-flaky-dns.py" "$T/two.port" \
+    "$T/two.zone" "$T/two.fail"
+n=0
+while [ ! -s "$T/two.port" ] && [ $n -lt 50 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+run tlsa-check --resolver "127.0.0.1@$(cat "$T/two.port")" --trust-ad \
+    --port "$TB_PORT" --timeout 2 --json two.test
+is "$rc/$(j 'd["status"]')/$(j 'd["verdict"]')" "1/1/unreachable" \
+    "two.test: one host unreachable, one tempfail: 1 and unreachable"
+is "$(j '[h["verdict"] for h in d["hosts"]]')" "unreachable tempfail" \
+    "two.test: the hosts' verdicts"
+echo mx1.two.test >"$T/two.fail"
+echo mx2.two.test >>"$T/two.fail"
+run tlsa-check --resolver "127.0.0.1@$(cat "$T/two.port")" --trust-ad \
+    --port "$TB_PORT" --timeout 2 --json two.test
+is "$rc/$(j 'd["status"]')/$(j 'd["verdict"]')" "75/75/tempfail" \
+    "two.test: every host tempfail: 75 and tempfail"
 
 done_testing
