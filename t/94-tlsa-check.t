@@ -257,6 +257,25 @@ one_line_error tlsa-check "check: missing anchor: one line"
 run tlsa-check --anchor leaf.pem ee.test
 is "$rc:$out" "65:" "check: an anchor file with no DNSKEY or DS is 65"
 one_line_error tlsa-check "check: malformed anchor: one line"
+# A bad name on stdin: a diagnostic naming its line, no report for it,
+# the other lines checked, and 65 for the run (above 1 and 75).
+printf '%s\n' '$ORIGIN test.' 'a MX 0 .' 'b MX 0 .' >null.zone
+long=$(printf '%0305d' 0 | tr 0 a)
+printf '%s\n' a.test "$long" '# a comment' 'x..test' b.test >names
+run tlsa-check --dns-zone null.zone --trust-ad --json <names
+is "$rc" 65 "check: a bad name on stdin makes the run 65"
+is "$(printf '%s\n' "$out" | sed 's/^{"domain":"\([^"]*\)".*/\1/' |
+    tr '\n' ' ')" "a.test b.test " \
+    "check: the good names of stdin reported, the bad ones not"
+is "$(printf '%s\n' "$err" | sed 's/aaaa*/A/')" \
+    "tlsa-check: bad domain name 'A...' on line 2: longer than 253 bytes
+tlsa-check: bad domain name 'x..test' on line 4: an empty label" \
+    "check: a one-line diagnostic per bad line, naming the line"
+printf '%s\n' a.test "$(printf '%064d' 0).test" | tlsa-check \
+    --dns-zone null.zone --trust-ad >/dev/null 2>"$T/err"
+is "$?:$(cut -d : -f 2- "$T/err")" \
+    "65: bad domain name '$(printf '%048d' 0)...' on line 2: a label \
+longer than 63 bytes" "check: a label over 63 bytes on stdin is 65"
 run tlsa-check --dns-zone nosuch.zone ee.test
 is "$rc:$out" "66:" "check: a missing zone file is 66"
 printf '"unclosed\n' >bad.zone
