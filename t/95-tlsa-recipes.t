@@ -81,7 +81,7 @@ testbed_make "$T/bed" && testbed_start "$T/bed" ||
 mkdir -p "$T/bin" "$T/var" "$T/mail"
 # What the cron job finds first on its PATH: tlsa-check asking the bed, a
 # sendmail that keeps each mail (and fails when told to).
-printf '%s\n' '#!/bin/sh' \
+printf '%s\n' '#!/bin/sh' "echo \"\$*\" >>$T/calls" \
     "exec $MX_BUILDDIR/tools/tlsa-check \$(cat $T/bedopts) \"\$@\"" \
     >"$T/bin/tlsa-check"
 printf '%s\n' "--resolver $TB_DNS --anchor $TB_ANCHOR --port $TB_PORT" \
@@ -115,7 +115,9 @@ is "$(sed -n '/^ee.test: new/p; /^multi.test: new/p' "$T/mail/1")" \
     "ee.test: new, now verified
 multi.test: new, now mismatch" "crontab: a line per domain: was, now"
 like "$(cat "$T/mail/1")" "note: no usable TLSA record matches" \
-    "crontab: the mail has the text report"
+    "crontab: the mail has the report"
+is "$(wc -l <"$T/calls")" 1 \
+    "crontab: the mail is the run's own report: tlsa-check ran once"
 ok "crontab: the last report of each domain kept as JSON" \
     $PY -c 'import json, sys
 for f in sys.argv[1:]:
@@ -131,6 +133,22 @@ is "$rc:$(mails)" "0:2" "cron --warn-days: the first run mails"
 run cron -d "$T/var/w" "$T/etc/tlsa-domains" \
     --warn-days 36500 --time 1800086400
 is "$rc:$(mails)" "0:2" "cron --warn-days: a day later, the same: no mail"
+# The zone re-signed, as its signer does every few days: the RRSIG's
+# date in the --warn-days warning changes, nothing else.
+(cd "$TB_DIR/dns" && read -r _k _z ksk zsk <keys &&
+    awk '$4 == "SOA" && !done { $7 = $7 + 1; done = 1 } { print }' \
+    ee.test.zone >ee.test.zone.new && mv ee.test.zone.new ee.test.zone &&
+    ldns-signzone -n -i 20250101000000 -e 20351231000000 \
+    -f ee.test.signed ee.test.zone "$ksk" "$zsk") &&
+    knotc -s "$TB_DIR/knot/knot.sock" zone-reload ee.test. >/dev/null &&
+    sleep 0.5
+like "$(tlsa-check --resolver "$TB_DNS" --anchor "$TB_ANCHOR" \
+    --port "$TB_PORT" --warn-days 36500 --time 1800086400 ee.test)" \
+    "RRSIG of the mx lookup of 'ee.test' expires 2035-12-31" \
+    "cron: the zone re-signed, the RRSIG date moved"
+run cron -d "$T/var/w" "$T/etc/tlsa-domains" \
+    --warn-days 36500 --time 1800086400
+is "$rc:$(mails)" "0:2" "cron --warn-days: the zone re-signed: no mail"
 
 # A rollover that forgot its record: ee.test's server shows another key.
 cp "$TB_DIR/pki/host.pem" "$TB_DIR/exim/127.0.0.2.pem"
@@ -146,7 +164,7 @@ run cron_job
 is "$rc:$(mails)" "0:3" "crontab: the change, mailed by the next run"
 is "$(sed -n '/, now /p' "$T/mail/3")" "ee.test: verified, now mismatch" \
     "crontab: the domain that changed, only it"
-like "$(cat "$T/mail/3")" "would match 3 1 1 " \
+like "$(sed -n '/would_match:/{n;p;}' "$T/mail/3")" "^ *- 3 1 1 [0-9A-F]{64}$" \
     "crontab: the record that would match, ready to publish"
 run cron_job
 is "$rc:$(mails)" "0:3" "crontab: mailed once"
@@ -158,6 +176,33 @@ run cron_job
 is "$rc:$(mails)" "0:3" "crontab: a DNS failure is no change: no mail"
 like "$(cat "$T/var/tlsa/ee.test.json")" '"verdict":"mismatch"' \
     "crontab: the last report kept through a DNS failure"
+
+# A DNS hiccup on one host of a domain: its last report stands, no mail,
+# and none when the host is back (ok, drop, ok).
+printf '%s\n' '$ORIGIN two.test.' '$TTL 300' '@ MX 10 mx1' \
+    '@ MX 20 mx2' 'mx1 A 127.0.0.50' 'mx2 A 127.0.0.51' >"$T/two.zone"
+: >"$T/two.fail"
+daemon /usr/bin/python3 "$MX_SRCDIR/t/data/dane-flaky-dns.py" "$T/two.port" \
+    "$T/two.zone" "$T/two.fail"
+n=0
+while [ ! -s "$T/two.port" ] && [ $n -lt 50 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+printf '%s\n' "--resolver 127.0.0.1@$(cat "$T/two.port") --trust-ad" \
+    "--timeout 2 --port $TB_PORT" >"$T/bedopts"
+echo two.test >"$T/etc/two-domains"
+run cron -d "$T/var/two" "$T/etc/two-domains"
+is "$rc:$(mails)" "0:4" "cron: two.test, first seen: mailed"
+cp "$T/var/two/two.test.json" "$T/two.kept"
+echo mx2.two.test >"$T/two.fail"
+run cron -d "$T/var/two" "$T/etc/two-domains"
+is "$rc:$(mails)" "0:4" "cron: a DNS failure on one host: no mail"
+same "$T/var/two/two.test.json" "$T/two.kept" \
+    "cron: the last report kept through it"
+: >"$T/two.fail"
+run cron -d "$T/var/two" "$T/etc/two-domains"
+is "$rc:$(mails)" "0:4" "cron: the host back: no mail"
 
 # --- The cron script's errors ------------------------------------------------
 run cron
