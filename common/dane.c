@@ -940,7 +940,8 @@ check_host(const struct dane_cfg *cfg, struct dane_host *h,
 		verdict(h, DANE_TEMPFAIL, 0, "out of memory");
 		goto done;
 	}
-	qsort(h->addrs, h->naddrs, sizeof *h->addrs, by_addr);
+	if (h->naddrs > 1)
+		qsort(h->addrs, h->naddrs, sizeof *h->addrs, by_addr);
 	if (h->naddrs == 0) {
 		verdict(h, DANE_UNREACHABLE, 0, "'%s' has no address: a sender "
 		    "skips this host", h->name);
@@ -1200,7 +1201,9 @@ mx_hosts(const struct dane_cfg *cfg, struct dane_domain *d,
 		if (host_new(d, name, pref, cfg->port) == NULL)
 			return -1;
 	}
-	qsort(d->hosts, d->nhosts, sizeof *d->hosts, by_pref);
+	/* a null MX leaves hosts NULL, which qsort may not take */
+	if (d->nhosts > 1)
+		qsort(d->hosts, d->nhosts, sizeof *d->hosts, by_pref);
 	return 0;
 }
 
