@@ -780,8 +780,9 @@ unchecked(struct dane_host *h, size_t from)
 /*
  * Connect to the first HOST_ADDRS addresses, all at once: with DANE when
  * usable records were found (RFC 7672 3), else opportunistic TLS, which is
- * what a sender does then, so that the report shows the session.  The verdict so far (no-tlsa,
- * insecure, unusable, or verified when DANE applies) becomes the host's.
+ * what a sender does then, so that the report shows the session.  The
+ * verdict so far (no-tlsa, insecure, unusable, or verified when DANE
+ * applies) becomes the host's.
  */
 static void
 sessions(const struct dane_cfg *cfg, struct dane_host *h,
