@@ -271,6 +271,8 @@ is "$(printf '%s\n' "$err" | sed 's/aaaa*/A/')" \
     "tlsa-check: bad domain name 'A...' on line 2: longer than 253 bytes
 tlsa-check: bad domain name 'x..test' on line 4: an empty label" \
     "check: a one-line diagnostic per bad line, naming the line"
+run sh -c 'tlsa-check --dns-zone null.zone --trust-ad a.test - <names'
+is "$rc" 65 "check: a bad name on stdin among argv's domains: still 65"
 printf '%s\n' a.test "$(printf '%064d' 0).test" | tlsa-check \
     --dns-zone null.zone --trust-ad >/dev/null 2>"$T/err"
 is "$?:$(cut -d : -f 2- "$T/err")" \

@@ -134,15 +134,18 @@ print_domain(void *arg, const struct dane_domain *d)
 
 /*
  * The worse of two outcomes: an input that cannot be read first, then a
- * domain found wrong (a retry cannot mend it), then a DNS failure (75).
+ * bad domain name among the input (65), then a domain found wrong (a
+ * retry cannot mend it), then a DNS failure (75), as dane_check_stream
+ * ranks them.
  */
 static int
 worse(int a, int b)
 {
-	if (a == MX_IOERR || b == MX_IOERR)
-		return MX_IOERR;
-	if (a == MX_REJECT || b == MX_REJECT)
-		return MX_REJECT;
+	static const int order[] = { MX_IOERR, MX_DATAERR, MX_REJECT };
+
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+		if (a == order[i] || b == order[i])
+			return order[i];
 	return a > b ? a : b;
 }
 
