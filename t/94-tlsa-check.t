@@ -339,6 +339,43 @@ serve chain.pem leaf.key
 is "$(verifies mx.example.org)" 111 \
     "generate: a chain's three records each verify, sent whole"
 
+# --- check --time: certificates judged as at T -------------------------------
+# A DANE-TA leaf valid for 2 days, issued by int: at now + 5 days it has
+# expired, and a DANE-TA sender fails it; DANE-EE has no expiry check.
+# The records from a zone file, secure by --trust-ad (no signature to
+# expire at T).
+ext ta2.ext basicConstraints=CA:false \
+    subjectAltName=DNS:mx-ta.example.org,DNS:mx-ee.example.org
+openssl req -new -key leaf.key -subj /CN=mx-ta.example.org 2>/dev/null |
+    openssl x509 -req -CA int.pem -CAkey int.key -set_serial 5 -days 2 \
+    -extfile ta2.ext -out ta2.pem 2>/dev/null
+cat ta2.pem int.pem >ta2-chain.pem
+serve ta2-chain.pem leaf.key
+printf '%s\n' '$ORIGIN example.org.' 'mx-ta A 127.0.0.1' 'mx-ee A 127.0.0.1' \
+    "_$SP._tcp.mx-ta TLSA 2 0 1 $int256" \
+    "_$SP._tcp.mx-ee TLSA 3 1 1 $(digest ta2.pem 1)" >time.zone
+later=$(($(date +%s) + 5 * 86400))
+for t in "" "--time $later"; do
+	# shellcheck disable=SC2086 # the option and its value
+	run tlsa-check --dns-zone time.zone --trust-ad --port "$SP" $t \
+	    --host mx-ta.example.org
+	set -- "$rc" "$(printf '%s\n' "$out" | head -n 1 | cut -d : -f 1-2)"
+	if [ -z "$t" ]; then
+		is "$1:$2" "0:mx-ta.example.org: verified" \
+		    "check: a DANE-TA leaf valid now is verified"
+	else
+		is "$1:$2" "1:mx-ta.example.org: mismatch" \
+		    "check --time: the DANE-TA leaf expired at T: mismatch, 1"
+		like "$out" "certificate has expired" \
+		    "check --time: the reason, expired, in the report"
+	fi
+done
+run tlsa-check --dns-zone time.zone --trust-ad --port "$SP" --time "$later" \
+    --host mx-ee.example.org
+is "$rc:$(printf '%s\n' "$out" | head -n 1 | cut -d : -f 1-2)" \
+    "0:mx-ee.example.org: verified" \
+    "check --time: DANE-EE, the same leaf expired at T, still verified"
+
 # --- check: usage, file and resolver errors, before any lookup --------------
 for bad in "--port 0" "--port 65536" "--jobs 0" "--jobs 257" "--warn-days x" \
     "--warn-days -1" "--time 12ab" "--timeout 0" "--resolver nonsense" \
