@@ -807,6 +807,7 @@ sessions(const struct dane_cfg *cfg, struct dane_host *h,
 				h->usage_mask |= 1 << h->tlsa[i]->usage;
 			}
 		memset(&td, 0, sizeof td);
+		td.now = cfg->now;
 		td.base = h->base;
 		/* RFC 7672 3.2.2: the next-hop domain only when the MX
 		   lookup was secure */

@@ -47,13 +47,34 @@ tls_ctx_new(char *err, size_t errlen)
 	return ctx;
 }
 
+/* Seconds of clock skew an OCSP response's times are allowed. */
+#define OCSP_SLACK	300
+
+/*
+ * A response's thisUpdate and nextUpdate (NULL when none) current at now,
+ * as OCSP_check_validity judges them at the clock.
+ */
+static int
+ocsp_current(const ASN1_GENERALIZEDTIME *thisupd,
+    const ASN1_GENERALIZEDTIME *nextupd, time_t now)
+{
+	time_t	from, until;
+
+	if ((from = cert_asn1_time(thisupd)) == 0 || from > now + OCSP_SLACK)
+		return 0;
+	if (nextupd == NULL)
+		return 1;
+	until = cert_asn1_time(nextupd);
+	return until != 0 && until >= from && until >= now - OCSP_SLACK;
+}
+
 /*
  * The stapled OCSP response about the leaf: it must be signed by the
  * leaf's issuer (as in the chain sent) or by a responder that issuer
- * delegated to, be current, and speak of the leaf.
+ * delegated to, be current at now (0: the clock), and speak of the leaf.
  */
 static enum tls_ocsp
-ocsp_status(SSL *ssl, STACK_OF(X509) *chain, time_t *next)
+ocsp_status(SSL *ssl, STACK_OF(X509) *chain, time_t now, time_t *next)
 {
 	const unsigned char	*p;
 	OCSP_RESPONSE		*resp = NULL;
@@ -90,12 +111,16 @@ ocsp_status(SSL *ssl, STACK_OF(X509) *chain, time_t *next)
 	for (i = 1; i < sk_X509_num(chain); i++)
 		X509_STORE_add_cert(store, sk_X509_value(chain, i));
 	X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+	/* the responder's certificate judged at the same time */
+	if (now != 0)
+		X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(store), now);
+	else
+		now = time(NULL);
 	if (OCSP_basic_verify(bs, chain, store, OCSP_TRUSTOTHER) <= 0)
 		goto out;
 	if ((id = OCSP_cert_to_id(NULL, leaf, issuer)) == NULL ||
 	    OCSP_resp_find_status(bs, id, &status, &reason, &rev, &thisupd,
-	    &nextupd) != 1 ||
-	    OCSP_check_validity(thisupd, nextupd, 300, -1) != 1)
+	    &nextupd) != 1 || !ocsp_current(thisupd, nextupd, now))
 		goto out;
 	*next = cert_asn1_time(nextupd);
 	switch (status) {
@@ -134,6 +159,10 @@ dane_setup(SSL *ssl, const struct tls_dane *dane, char *err, size_t errlen)
 	/* RFC 7672 3.1.1: no name check for DANE-EE (OpenSSL's default
 	   would make one). */
 	SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	/* A DANE-TA chain's certificates judged at the time asked; OpenSSL
+	   checks no time for a DANE-EE match (RFC 7672 3.1.1). */
+	if (dane->now != 0)
+		X509_VERIFY_PARAM_set_time(SSL_get0_param(ssl), dane->now);
 	for (i = 0; i < dane->nnames; i++)
 		if (SSL_add1_host(ssl, dane->names[i]) != 1) {
 			cli_errf(err, errlen, "cannot add the name '%s'",
@@ -202,7 +231,8 @@ facts(SSL *ssl, const struct tls_dane *dane, int added,
 			snprintf(info->peername, sizeof info->peername, "%s",
 			    peer);
 	}
-	info->ocsp = ocsp_status(ssl, info->chain, &info->ocsp_next);
+	info->ocsp = ocsp_status(ssl, info->chain, dane != NULL ? dane->now :
+	    0, &info->ocsp_next);
 }
 
 enum smtp_fail

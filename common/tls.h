@@ -22,7 +22,8 @@ SSL_CTX		*tls_ctx_new(char *, size_t);
  * reference identifiers for DANE-TA: base, the TLSA base domain, which is
  * also the SNI, and the further names (the next-hop domain when the MX
  * lookup was secure, RFC 7672 3.2.2).  DANE-EE gets no name and no expiry
- * check.
+ * check.  now: the time certificates of a DANE-TA chain and the OCSP
+ * staple are judged at (a tool's --time), 0 for the clock.
  */
 struct tls_dane {
 	const char		 *base;
@@ -30,6 +31,7 @@ struct tls_dane {
 	size_t			  nnames;
 	struct tlsa *const	 *tlsa;
 	size_t			  ntlsa;
+	time_t			  now;
 };
 
 enum tls_ocsp {

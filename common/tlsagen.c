@@ -41,15 +41,78 @@ add(struct tlsagen_rec **recs, int *n, struct tlsa *t, const char *subject,
 	return 0;
 }
 
+/*
+ * A host name as a server certificate names its host: letters, digits,
+ * hyphens, at least two labels, no address; "*." first when wild is set.
+ * A CA's common name ("R3", "Example Root CA") is none.
+ */
+static int
+host_name(const char *s, int wild)
+{
+	size_t	n, label = 0;
+	int	dots = 0, alpha = 0;
+
+	if (wild && strncmp(s, "*.", 2) == 0)
+		s += 2;
+	if ((n = strlen(s)) == 0 || n > 253 || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (; *s != '\0'; s++) {
+		if (*s == '.') {
+			if (label == 0 || s[-1] == '-' || s[1] == '-')
+				return 0;
+			dots++;
+			label = 0;
+			continue;
+		}
+		if ((*s < 'a' || *s > 'z') && (*s < '0' || *s > '9') &&
+		    *s != '-' && *s != '_')
+			return 0;
+		alpha |= *s < '0' || *s > '9';
+		if (++label > 63)
+			return 0;
+	}
+	return dots > 0 && label > 0 && s[-1] != '-' && alpha;
+}
+
+static int
+names_host(const struct cert_facts *f, int wild)
+{
+	size_t	i;
+
+	for (i = 0; i < f->nnames; i++)
+		if (host_name(f->names[i], wild))
+			return 1;
+	return 0;
+}
+
+int
+tlsagen_server(const struct tlsagen *g, STACK_OF(X509) *certs)
+{
+	struct cert_facts	f;
+	int			r;
+
+	if (certs == NULL || sk_X509_num(certs) < 1)
+		return 0;
+	if (g->sent)
+		return 1;
+	if (cert_facts(sk_X509_value(certs, 0), &f) < 0)
+		return -1;
+	r = !f.is_ca || names_host(&f, 1) ||
+	    (f.self_signed && sk_X509_num(certs) == 1);
+	cert_facts_free(&f);
+	return r;
+}
+
 /* What the kind of certificate says, where nothing was asked. */
 static void
-defaults(const struct tlsagen *g, int ca, int *u, int *s, int *m)
+defaults(const struct tlsagen *g, int ca, int key, int *u, int *s, int *m)
 {
 	*u = g->usage >= 0 ? g->usage : ca ? TLSA_DANE_TA : TLSA_DANE_EE;
 	/* A CA's whole certificate: RFC 7671 5.2.2 wants it whole in the
-	   chain a server sends. */
-	*s = g->selector >= 0 ? g->selector : *u == TLSA_DANE_TA ||
-	    *u == TLSA_PKIX_TA ? TLSA_SEL_CERT : TLSA_SEL_SPKI;
+	   chain a server sends.  A key alone has no certificate. */
+	*s = g->selector >= 0 ? g->selector : key ? TLSA_SEL_SPKI :
+	    *u == TLSA_DANE_TA || *u == TLSA_PKIX_TA ? TLSA_SEL_CERT :
+	    TLSA_SEL_SPKI;
 	*m = g->mtype >= 0 ? g->mtype : TLSA_MT_SHA256;
 }
 
@@ -60,27 +123,31 @@ tlsagen_make(const struct tlsagen *g, STACK_OF(X509) *certs, EVP_PKEY *key,
 	struct cert_facts	 f;
 	struct tlsa		*t;
 	X509			*x;
-	int			 i, n = 0, u, s, m, ca, count;
+	int			 i, n = 0, u, s, m, ca, count, srv;
 
 	*recs = NULL;
 	count = certs != NULL ? sk_X509_num(certs) : 0;
 	if (certs == NULL) {
-		defaults(g, 0, &u, &s, &m);
+		defaults(g, 0, 1, &u, &s, &m);
 		if ((t = tlsa_make(NULL, key, u, s, m, err, errlen)) == NULL)
 			return -1;
 		if (add(recs, &n, t, "", 0) < 0)
 			goto nomem;
 		return n;
 	}
+	if ((srv = tlsagen_server(g, certs)) < 0)
+		goto nomem;
 	for (i = 0; i < count; i++) {
 		x = sk_X509_value(certs, i);
 		if (cert_facts(x, &f) < 0)
 			goto nomem;
-		ca = f.is_ca;
-		defaults(g, ca, &u, &s, &m);
+		/* The server's own is no CA's whatever its basicConstraints;
+		   the first of CA certificates only is one. */
+		ca = i == 0 ? !srv : f.is_ca;
+		defaults(g, ca, 0, &u, &s, &m);
 		/* 1 and 3 are for the server's own, 0 and 2 for a CA. */
-		if (count > 1 && g->usage >= 0 && ((u & 1) ? i > 0 : !ca &&
-		    i == 0)) {
+		if (count > 1 && g->usage >= 0 && ((u & 1) ? i > 0 : i == 0 &&
+		    srv)) {
 			cert_facts_free(&f);
 			continue;
 		}
@@ -142,16 +209,17 @@ tlsagen_owner(char *buf, size_t size, const char *host, int port)
 }
 
 char *
-tlsagen_host(X509 *x)
+tlsagen_host(const struct tlsagen *g, STACK_OF(X509) *certs)
 {
 	struct cert_facts	 f;
 	char			*h = NULL;
 	size_t			 i;
 
-	if (cert_facts(x, &f) < 0)
+	if (tlsagen_server(g, certs) != 1 ||
+	    cert_facts(sk_X509_value(certs, 0), &f) < 0)
 		return NULL;
-	for (i = 0; !f.is_ca && i < f.nnames && h == NULL; i++)
-		if (f.names[i][0] != '*' && f.names[i][0] != '\0')
+	for (i = 0; i < f.nnames && h == NULL; i++)
+		if (host_name(f.names[i], 0))
 			h = strdup(f.names[i]);
 	cert_facts_free(&f);
 	return h;

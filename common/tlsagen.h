@@ -16,15 +16,26 @@
 
 /*
  * The usage, selector and matching type asked for, each -1 for the
- * default of the certificate's kind: 3 1 1 for a server's own (its key,
- * which a renewal may keep), 2 0 1 for a CA's (basicConstraints CA:TRUE).
- * An explicit usage picks the certificates of a chain it suits: the first
- * (the server's) for 1 and 3, the CAs for 0 and 2.
+ * default of the certificate's kind: 3 1 1 for the server's own (its key,
+ * which a renewal may keep), 2 0 1 for a CA's (basicConstraints CA:TRUE;
+ * the whole certificate, RFC 7671 5.2.2); selector 0 for usages 0 and 2,
+ * 1 for the others and for a public key alone.
+ *
+ * The server's certificate is the first of the chain: always in a chain a
+ * server sent (sent), and in a file unless it is a CA certificate that
+ * names no host (tlsagen_names_host) and is not self-signed alone in its
+ * file, which makes a file of CA certificates only.  A self-signed
+ * server certificate is CA:TRUE as `openssl req -x509` makes it, and
+ * OpenSSL never matches a DANE-TA record at depth 0: it gets 3 1 1.
+ * An explicit usage picks the certificates of a chain it suits: the
+ * first for 1 and 3, the others for 0 and 2 (the first too when it is a
+ * CA's).
  */
 struct tlsagen {
 	int	 usage;
 	int	 selector;
 	int	 mtype;
+	int	 sent;		/* the chain a server sent (--from-server) */
 };
 
 /* One record made, and the subject of the certificate it is for. */
@@ -54,11 +65,20 @@ void	tlsagen_free(struct tlsagen_rec *, int);
 int	tlsagen_owner(char *, size_t, const char *, int);
 
 /*
- * The host name a server certificate is for, to name the owner by: its
- * first DNS name that is no wildcard (subjectAltName, else CN).  NULL for
- * a CA certificate or one without such a name; else a string to free.
+ * 1 when the first certificate of certs is the server's as struct
+ * tlsagen says, 0 when certs holds CA certificates only, -1 out of
+ * memory.
  */
-char	*tlsagen_host(X509 *);
+int	tlsagen_server(const struct tlsagen *, STACK_OF(X509) *);
+
+/*
+ * The host name the server's certificate of certs (tlsagen_server) is
+ * for, to name the owner by: its first DNS name that is a host name
+ * (subjectAltName, else CN; no wildcard, no address).  NULL when certs
+ * holds CA certificates only or the server's names no host; else a
+ * string to free.
+ */
+char	*tlsagen_host(const struct tlsagen *, STACK_OF(X509) *);
 
 /*
  * The chain host (a name, or an IPv4 or IPv6 address) sends at port

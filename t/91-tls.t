@@ -170,6 +170,20 @@ tc 3 --sni mx.ta.test --tlsa "2 0 1 $INT201"
 is "$(field verified) $(field depth) $(field peername)" "1 1 mx.ta.test" \
     "DANE-TA 2 0 1 of the intermediate: verified at depth 1, name matched"
 is "$(cat "$T/sni.3")" "sni mx.ta.test" "the SNI sent is the base domain"
+# --time T: a DANE-TA chain judged as at T (the leaf and int expire in 30
+# days, were not valid a day ago); DANE-EE has no expiry check at T either.
+NOW=$(date +%s)
+tc 3 --sni mx.ta.test --tlsa "2 0 1 $INT201" --time $((NOW + 40 * 86400))
+is "$(field verified) $(field verify_text)" "0 certificate has expired" \
+    "DANE-TA --time after the leaf expires: not verified, expired"
+tc 3 --sni mx.ta.test --tlsa "2 0 1 $INT201" --time $((NOW - 86400))
+is "$(field verified) $(field verify_text)" "0 certificate is not yet valid" \
+    "DANE-TA --time before the leaf is valid: not verified"
+tc 3 --sni mx.ta.test --tlsa "2 0 1 $INT201" --time $((NOW + 86400))
+is "$(field verified)" 1 "DANE-TA --time within the validity: verified"
+tc 2 --sni mx.ee.test --tlsa "3 1 1 $EE311" --time $((NOW + 40 * 86400))
+is "$(field verified) $(field depth)" "1 0" \
+    "DANE-EE --time after the certificate expires: still verified"
 tc 3 --sni mx.ta.test --tlsa "2 1 1 $(spki "$C/int.crt" sha256)"
 is "$(field verified) $(field depth)" "1 1" "DANE-TA 2 1 1: verified"
 tc 14 --sni mx.ta.test --tlsa "2 0 1 $(der "$C/root.crt" sha256)"
@@ -440,6 +454,16 @@ if [ -x "$EXIM" ]; then
 	tc 20 --sni mx.ta.test --tlsa "2 0 1 $INT201"
 	is "$rc $(field verified) $(field depth) $(field ocsp)" "0 1 1 good" \
 	    "exim: DANE-TA verified, the OCSP staple good"
+	# The staple is for 7 days: expired at T = now + 10 days, while the
+	# leaf still is valid; not yet issued a day ago.
+	tc 20 --sni mx.ta.test --tlsa "2 0 1 $INT201" \
+	    --time $(($(date +%s) + 10 * 86400))
+	is "$(field verified) $(field ocsp)" "1 invalid" \
+	    "exim: --time after the staple's nextUpdate: the staple invalid"
+	tc 20 --sni mx.ta.test --tlsa "2 0 1 $INT201" \
+	    --time $(($(date +%s) + 6 * 86400))
+	is "$(field verified) $(field ocsp)" "1 good" \
+	    "exim: --time before the staple's nextUpdate: good"
 	tc 20 --sni mx.other.test --tlsa "3 1 1 $TA311"
 	is "$(field verified) $(field depth)" "1 0" "exim: DANE-EE verified"
 	sleep 0.2
@@ -451,7 +475,7 @@ if [ -x "$EXIM" ]; then
 	is "$(field verified) $(field verify_error)" "0 62" \
 	    "exim: DANE-TA name mismatch"
 else
-	skip 5 "no exim4"
+	skip 7 "no exim4"
 fi
 
 done_testing

@@ -92,6 +92,12 @@ is "$rc:$out" "0:$O IN TLSA 3 1 2 $spki512" "generate: a public key, 3 1 2"
 run tlsa-check generate --host mx.example.org --selector 0 leaf.pub
 is "$rc" 64 "generate: selector 0 from a public key alone is 64"
 one_line_error tlsa-check "generate: selector 0 from a key: one line"
+run tlsa-check generate --host mx.example.org --usage 2 leaf.pub
+is "$rc:$out" "0:$O IN TLSA 2 1 1 $spki256" \
+    "generate --usage 2: a public key takes selector 1 by default"
+run tlsa-check generate --host mx.example.org --usage 0 int.pem
+is "$rc:$out" "0:$O IN TLSA 0 0 1 $int256" \
+    "generate --usage 0: selector 0 by default, as --help says"
 
 # --- generate: the owner ------------------------------------------------------
 run tlsa-check generate leaf.pem
@@ -179,6 +185,9 @@ run closed_pipe tlsa-check generate --host h.example leaf.pem
 is "$rc" 74 "generate: a write error is 74"
 run tlsa-check generate --help
 like "$out" "--from-server=HOST" "generate --help: the options of generate"
+like "$(printf '%s\n' "$out" | tr -s ' \n' '  ')" \
+    "default 0 for usage 0 and 2, else 1; always 1 for a public key" \
+    "generate --help: the default selector as the code picks it"
 is "$rc" 0 "generate --help: exit 0"
 
 # --- generate --from-server: the chain a live server sends ------------------
@@ -227,6 +236,145 @@ for mode in no-starttls silent close-in-handshake garbage; do
 	ok "generate --from-server: a $mode server takes no more than the \
 timeout ($took s)" [ "$took" -le 3 ]
 done
+
+# --- generate: which certificate is the server's ----------------------------
+# The first certificate of a file is the server's (3 1 1) unless it is a
+# CA certificate that names no host and is not self-signed alone in its
+# file; a DANE-TA record of the server's own certificate never verifies
+# (RFC 7671 5.2.2).  Each shape's records, one at a time, verified by
+# t/unit/tls-client against smtp-tls-server serving that certificate.
+TC=$MX_BUILDDIR/t/unit/tls-client
+# `openssl req -x509` and exim-gencert: self-signed, CA:TRUE, the host as
+# CN; another with the host in subjectAltName; one that names no host.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout self.key -subj /CN=mx.self.test -days 30 -out self.pem 2>/dev/null
+openssl req -x509 -key self.key -subj '/CN=Mail Server' -days 30 \
+    -addext subjectAltName=DNS:mx.san.test -out san.pem 2>/dev/null
+openssl req -x509 -key self.key -subj '/CN=Mail Server' -days 30 \
+    -out anon.pem 2>/dev/null
+# A server certificate issued with CA:TRUE, naming its host.
+ext caleaf.ext basicConstraints=CA:true subjectAltName=DNS:mx.caleaf.test
+openssl req -new -key self.key -subj /CN=caleaf 2>/dev/null |
+    openssl x509 -req -CA int.pem -CAkey int.key -set_serial 4 -days 30 \
+    -extfile caleaf.ext -out caleaf.pem 2>/dev/null
+cat caleaf.pem int.pem >caleaf-chain.pem
+cat root.pem int.pem >cas.pem
+ok "self-signed server certificates are CA:TRUE, as openssl req makes them" \
+    sh -c 'openssl x509 -in self.pem -noout -ext basicConstraints |
+    grep -q CA:TRUE'
+digest() {	# digest FILE SELECTOR: SHA-256 of its certificate or SPKI
+	if [ "$2" = 0 ]; then
+		openssl x509 -in "$1" -outform DER
+	else
+		openssl x509 -in "$1" -noout -pubkey |
+		    openssl pkey -pubin -outform DER
+	fi | sha256sum | cut -d ' ' -f 1 | upper
+}
+# serve CHAIN KEY: smtp-tls-server on a new port, $SP
+serve() {
+	SP=$(free_port)
+	daemon $PY "$MX_SRCDIR/scripts/smtp-tls-server" \
+	    --listen "127.0.0.1:$SP" --cert "$1" --key "$2"
+	wait_port "$SP" || { echo "smtp-tls-server did not start" >&2; exit 1; }
+}
+# verifies SNI: the records in $out, each alone, verified by tls-client
+# against the server at $SP; prints "1" per record that verified
+verifies() {
+	printf '%s\n' "$out" | while read -r _o _in _t _u _s _m _h; do
+		[ -n "$_h" ] || continue
+		"$TC" --timeout 3 --sni "$1" --tlsa "$_u $_s $_m $_h" \
+		    127.0.0.1 "$SP" | sed -n 's/^verified=//p'
+	done | tr -d '\n'
+}
+S=_25._tcp.mx.self.test.
+run tlsa-check generate self.pem
+is "$rc:$out" "0:$S IN TLSA 3 1 1 $(digest self.pem 1)" \
+    "generate: a self-signed CA:TRUE certificate naming its host is 3 1 1"
+serve self.pem self.key
+is "$(verifies mx.self.test)" 1 "generate: its 3 1 1 verifies (tls-client)"
+"$TC" --timeout 3 --sni mx.self.test --tlsa "2 0 1 $(digest self.pem 0)" \
+    127.0.0.1 "$SP" >tc.out
+is "$(sed -n 's/^verified=//p' tc.out)" 0 \
+    "the 2 0 1 of a server's own certificate does not verify: why 3 1 1"
+run tlsa-check generate --from-server "127.0.0.1:$SP"
+is "$rc:$out" "0:_$SP._tcp.mx.self.test. IN TLSA 3 1 1 $(digest self.pem 1)" \
+    "generate --from-server: the first certificate sent is the server's"
+is "$(verifies mx.self.test)" 1 "generate --from-server: it verifies"
+run tlsa-check generate san.pem
+is "$rc:$out" "0:_25._tcp.mx.san.test. IN TLSA 3 1 1 $(digest san.pem 1)" \
+    "generate: a self-signed certificate with a subjectAltName: 3 1 1"
+serve san.pem self.key
+is "$(verifies mx.san.test)" 1 "generate: its 3 1 1 verifies"
+run tlsa-check generate anon.pem
+is "$rc" 64 "generate: a self-signed certificate naming no host needs --host"
+like "$err" "needs --host" "generate: the diagnostic says so"
+run tlsa-check generate --host mx.anon.test anon.pem
+is "$rc:$out" "0:_25._tcp.mx.anon.test. IN TLSA 3 1 1 $(digest anon.pem 1)" \
+    "generate --host: a self-signed certificate alone, naming no host: 3 1 1"
+serve anon.pem self.key
+is "$(verifies mx.anon.test)" 1 "generate: its 3 1 1 verifies"
+run tlsa-check generate caleaf-chain.pem
+is "$rc:$out" "0:_25._tcp.mx.caleaf.test. IN TLSA 3 1 1 $(digest caleaf.pem 1)
+_25._tcp.mx.caleaf.test. IN TLSA 2 0 1 $int256" \
+    "generate: a CA:TRUE server certificate naming its host is the server's"
+serve caleaf-chain.pem self.key
+is "$(verifies mx.caleaf.test)" 11 "generate: both its records verify"
+run tlsa-check generate --host mx.example.org cas.pem
+is "$rc:$out" "0:$O IN TLSA 2 0 1 $root256
+$O IN TLSA 2 0 1 $int256" \
+    "generate: CA certificates naming no host, a root first: 2 0 1 each"
+run tlsa-check generate cas.pem
+is "$rc" 64 "generate: CA certificates name no host: --host needed"
+run tlsa-check generate --host mx.example.org root.pem
+is "$rc:$out" "0:$O IN TLSA 3 1 1 $(digest root.pem 1)" \
+    "generate: a self-signed certificate alone is taken for the server's"
+run tlsa-check generate --host mx.example.org --usage 2 root.pem
+is "$rc:$out" "0:$O IN TLSA 2 0 1 $root256" \
+    "generate --usage 2: a self-signed CA certificate alone pinned as a CA"
+run tlsa-check generate --usage 2 caleaf-chain.pem
+is "$rc:$out" "0:_25._tcp.mx.caleaf.test. IN TLSA 2 0 1 $int256" \
+    "generate --usage 2: not the server's certificate, though CA:TRUE"
+run tlsa-check generate --host mx.example.org chain.pem
+serve chain.pem leaf.key
+is "$(verifies mx.example.org)" 111 \
+    "generate: a chain's three records each verify, sent whole"
+
+# --- check --time: certificates judged as at T -------------------------------
+# A DANE-TA leaf valid for 2 days, issued by int: at now + 5 days it has
+# expired, and a DANE-TA sender fails it; DANE-EE has no expiry check.
+# The records from a zone file, secure by --trust-ad (no signature to
+# expire at T).
+ext ta2.ext basicConstraints=CA:false \
+    subjectAltName=DNS:mx-ta.example.org,DNS:mx-ee.example.org
+openssl req -new -key leaf.key -subj /CN=mx-ta.example.org 2>/dev/null |
+    openssl x509 -req -CA int.pem -CAkey int.key -set_serial 5 -days 2 \
+    -extfile ta2.ext -out ta2.pem 2>/dev/null
+cat ta2.pem int.pem >ta2-chain.pem
+serve ta2-chain.pem leaf.key
+printf '%s\n' '$ORIGIN example.org.' 'mx-ta A 127.0.0.1' 'mx-ee A 127.0.0.1' \
+    "_$SP._tcp.mx-ta TLSA 2 0 1 $int256" \
+    "_$SP._tcp.mx-ee TLSA 3 1 1 $(digest ta2.pem 1)" >time.zone
+later=$(($(date +%s) + 5 * 86400))
+for t in "" "--time $later"; do
+	# shellcheck disable=SC2086 # the option and its value
+	run tlsa-check --dns-zone time.zone --trust-ad --port "$SP" $t \
+	    --host mx-ta.example.org
+	set -- "$rc" "$(printf '%s\n' "$out" | head -n 1 | cut -d : -f 1-2)"
+	if [ -z "$t" ]; then
+		is "$1:$2" "0:mx-ta.example.org: verified" \
+		    "check: a DANE-TA leaf valid now is verified"
+	else
+		is "$1:$2" "1:mx-ta.example.org: mismatch" \
+		    "check --time: the DANE-TA leaf expired at T: mismatch, 1"
+		like "$out" "certificate has expired" \
+		    "check --time: the reason, expired, in the report"
+	fi
+done
+run tlsa-check --dns-zone time.zone --trust-ad --port "$SP" --time "$later" \
+    --host mx-ee.example.org
+is "$rc:$(printf '%s\n' "$out" | head -n 1 | cut -d : -f 1-2)" \
+    "0:mx-ee.example.org: verified" \
+    "check --time: DANE-EE, the same leaf expired at T, still verified"
 
 # --- check: usage, file and resolver errors, before any lookup --------------
 for bad in "--port 0" "--port 65536" "--jobs 0" "--jobs 257" "--warn-days x" \

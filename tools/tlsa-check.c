@@ -68,15 +68,16 @@ static struct poptOption check_options[] = {
 static struct poptOption gen_options[] = {
 	{ "host", '\0', POPT_ARG_STRING, &host_opt, 0,
 	  "the owner's host name (default the server's name, or the "
-	  "certificate's first name)", "HOST" },
+	  "server certificate's first host name)", "HOST" },
 	{ "port", '\0', POPT_ARG_STRING, &port_opt, 0,
 	  "the owner's port (default that of --from-server, else 25)",
 	  "PORT" },
 	{ "usage", '\0', POPT_ARG_STRING, &usage_opt, 0,
-	  "certificate usage (default 3, 2 for a CA certificate)", "U" },
+	  "certificate usage (default 3 for the server's certificate, 2 for "
+	  "a CA's)", "U" },
 	{ "selector", '\0', POPT_ARG_STRING, &selector_opt, 0,
-	  "selector: 0 the certificate, 1 its public key (default 1, 0 "
-	  "for usage 2)", "S" },
+	  "selector: 0 the certificate, 1 its public key (default 0 for "
+	  "usage 0 and 2, else 1; always 1 for a public key)", "S" },
 	{ "mtype", '\0', POPT_ARG_STRING, &mtype_opt, 0,
 	  "matching type: 0 full, 1 SHA-256, 2 SHA-512 (default 1)", "M" },
 	{ "from-server", '\0', POPT_ARG_STRING, &from_server, 0,
@@ -260,10 +261,10 @@ load_stdin(STACK_OF(X509) **certs, EVP_PKEY **key, char *err, size_t len)
 }
 
 /*
- * The records of one file or server.  The owner's host: --host, else the
- * name of --from-server, else the first name of the server's certificate.
+ * One input's records, made before any is printed.  The owner's host:
+ * --host, else the name of --from-server, else the first host name of the
+ * server's certificate (tlsagen_host).
  */
-/* One input's records, made before any is printed. */
 struct made {
 	struct tlsagen_rec	*recs;
 	int			 n;
@@ -277,7 +278,7 @@ make(const struct tlsagen *g, STACK_OF(X509) *certs, EVP_PKEY *key,
 	char	err[256], *h = NULL;
 
 	if (host == NULL && certs != NULL && sk_X509_num(certs) > 0)
-		host = h = tlsagen_host(sk_X509_value(certs, 0));
+		host = h = tlsagen_host(g, certs);
 	if (host == NULL || tlsagen_owner(m->owner, sizeof m->owner, host,
 	    port) < 0)
 		cli_die(MX_USAGE, "generate needs --host: no host name for "
@@ -373,6 +374,7 @@ generate(int argc, const char **argv)
 	g.selector = selector_opt ? cli_num("--selector", selector_opt, 0,
 	    1) : -1;
 	g.mtype = mtype_opt ? cli_num("--mtype", mtype_opt, 0, 2) : -1;
+	g.sent = from_server != NULL;
 	if (host_opt != NULL && !name_ok(host_opt))
 		cli_die(MX_USAGE, "bad host '%s'", cli_show(host_opt,
 		    strlen(host_opt), CLI_SHOW_NAME, shown, sizeof shown));

@@ -4,7 +4,7 @@
  *
  *	tls-client [--timeout N] [--helo NAME] [--sni NAME]
  *	    [--tlsa 'U S M HEX']... [--name NAME]... [--all-records]
- *	    [--implicit] ADDR PORT
+ *	    [--implicit] [--time T] ADDR PORT
  *
  * Connects to ADDR (an IPv4 or IPv6 literal) at PORT, reads the banner,
  * EHLO, STARTTLS (or TLS at once with --implicit), the handshake; then,
@@ -12,7 +12,8 @@
  * with base domain --sni and further DANE-TA names --name; records
  * tlsa_usable refuses are left out, as a sending MTA leaves them out
  * (--all-records gives tls_start every record, to show that it leaves
- * out usages 0 and 1 itself).
+ * out usages 0 and 1 itself); --time judges a DANE-TA chain's
+ * certificates and the OCSP staple as at T.
  * Prints name=value lines: fail (smtp_fail_name), error, version,
  * cipher, bits, verified, depth, matched (index into the --tlsa records
  * given, or -1), peername, verify_error and verify_text, ocsp, the
@@ -56,6 +57,9 @@ static struct poptOption options[] = {
 	  "give tls_start the unusable records too", NULL },
 	{ "implicit", '\0', POPT_ARG_NONE, &implicit, 0,
 	  "TLS on connect, no SMTP before it", NULL },
+	{ "time", '\0', POPT_ARG_STRING, NULL, CLI_OPT_TIME,
+	  "with --tlsa, judge certificates and the OCSP staple as at this "
+	  "time (seconds since the epoch)", "T" },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
 	  "Common options:", NULL },
 	POPT_TABLEEND
@@ -163,6 +167,7 @@ main(int argc, const char **argv)
 		dane.nnames = nnames;
 		dane.tlsa = usable;
 		dane.ntlsa = nusable;
+		dane.now = cli_time_arg != NULL ? cli_time(cli_time_arg) : 0;
 		dp = &dane;
 	}
 	if ((ctx = tls_ctx_new(err, sizeof err)) == NULL)
