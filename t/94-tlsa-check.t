@@ -368,6 +368,8 @@ for t in "" "--time $later"; do
 		    "check --time: the DANE-TA leaf expired at T: mismatch, 1"
 		like "$out" "certificate has expired" \
 		    "check --time: the reason, expired, in the report"
+		ok "check --time: the expired leaf is not called a name failure" \
+		    test -z "$(printf '%s\n' "$out" | grep 'names neither')"
 	fi
 done
 run tlsa-check --dns-zone time.zone --trust-ad --port "$SP" --time "$later" \
