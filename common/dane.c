@@ -242,8 +242,9 @@ lookup_failed(struct dane_host *h, const struct dane_lookup *l)
 		return 1;
 	}
 	if (l->status == DNS_PERMFAIL) {
-		verdict(h, DANE_UNREACHABLE, 0, "'%s' is no valid host name: "
-		    "a sender skips this host", l->name);
+		verdict(h, DANE_UNREACHABLE, 0, "%s lookup of '%s' failed for "
+		    "good (%s): a sender skips this host", type, l->name,
+		    l->reason);
 		return 1;
 	}
 	return 0;
@@ -1262,8 +1263,8 @@ dane_check_domain(const struct dane_cfg *cfg, const char *domain,
 		domain_error(d, DANE_BOGUS, "the MX lookup is bogus: %s",
 		    a.reason[0] != '\0' ? a.reason : "no valid signature");
 	else if (a.status == DNS_PERMFAIL)
-		domain_error(d, DANE_UNREACHABLE, "'%s' is no valid domain "
-		    "name", d->name);
+		domain_error(d, DANE_UNREACHABLE, "the MX lookup failed for "
+		    "good: %s", a.reason);
 	else if (a.status == DNS_NXDOMAIN)
 		domain_error(d, DANE_UNREACHABLE, "the domain does not exist");
 	else if (a.status == DNS_NODATA) {

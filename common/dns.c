@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "dns.h"
+#include "dnssec.h"
 
 const char	*dns_opt_resolver;
 const char	*dns_opt_zone;
@@ -88,6 +89,7 @@ struct dns {
 	size_t		 cached;
 
 	struct timespec	 deadline;	/* no query beyond (0: none) */
+	int		 refused;	/* the last answer, by send_checked */
 };
 
 static void
@@ -916,6 +918,105 @@ wire_error(ldns_status s)
 	}
 }
 
+/* Past a name in wire form at w[off]: the offset after it, 0 if cut. */
+static size_t
+wire_skip_name(const uint8_t *w, size_t len, size_t off)
+{
+	while (off < len) {
+		if ((w[off] & 0xc0) == 0xc0)
+			return off + 2 <= len ? off + 2 : 0;
+		if (w[off] & 0xc0)
+			return 0;
+		if (w[off] == 0)
+			return off + 1;
+		off += w[off] + 1;
+	}
+	return 0;
+}
+
+int
+dns_wire_refused(const uint8_t *w, size_t len)
+{
+	size_t	off = 12, i, n, rdlen;
+	int	type, tsig = 0, opt = 0;
+
+	if (len < 12)
+		return 0;
+	for (i = 0; i < (size_t)(w[4] << 8 | w[5]); i++)
+		if ((off = wire_skip_name(w, len, off)) == 0 ||
+		    (off += 4) > len)
+			return 0;
+	n = (size_t)(w[6] << 8 | w[7]) + (w[8] << 8 | w[9]) +
+	    (w[10] << 8 | w[11]);
+	for (i = 0; i < n; i++) {
+		if ((off = wire_skip_name(w, len, off)) == 0 || off + 10 > len)
+			return 0;
+		type = w[off] << 8 | w[off + 1];
+		rdlen = (size_t)(w[off + 8] << 8 | w[off + 9]);
+		if ((type == LDNS_RR_TYPE_TSIG && ++tsig > 1) ||
+		    (type == LDNS_RR_TYPE_OPT && ++opt > 1))
+			return 1;
+		off += 10 + rdlen;
+	}
+	return 0;
+}
+
+/*
+ * ldns_send, the answer's wire checked before ldns reads it: ldns keeps
+ * one TSIG record and one OPT record of a packet and loses the memory of
+ * any other (RFC 8945 5.1 and RFC 6891 6.1.1 allow one of each), so a
+ * packet with two of either is refused (LDNS_STATUS_PACKET_OVERFLOW
+ * stands for it: a malformed answer).  Each server in turn, tries times,
+ * as ldns_send does.
+ */
+static ldns_status
+send_checked(struct dns *d, const ldns_pkt *q, ldns_pkt **a)
+{
+	struct sockaddr_storage	*to;
+	ldns_buffer		*qb;
+	ldns_rdf		**ns = ldns_resolver_nameservers(d->res);
+	uint8_t			*reply = NULL;
+	size_t			 nns = ldns_resolver_nameserver_count(d->res);
+	size_t			 i, tolen, rlen = 0;
+	ldns_status		 s = LDNS_STATUS_NETWORK_ERR;
+	int			 t;
+
+	d->refused = 0;
+	if ((qb = ldns_buffer_new(LDNS_MAX_PACKETLEN)) == NULL)
+		return LDNS_STATUS_MEM_ERR;
+	if ((s = ldns_pkt2buffer_wire(qb, q)) != LDNS_STATUS_OK) {
+		ldns_buffer_free(qb);
+		return s;
+	}
+	s = LDNS_STATUS_NETWORK_ERR;
+	for (i = 0; reply == NULL && i < nns; i++) {
+		if ((to = ldns_rdf2native_sockaddr_storage(ns[i],
+		    ldns_resolver_port(d->res), &tolen)) == NULL)
+			continue;
+		for (t = 0; reply == NULL && t < ldns_resolver_retry(d->res);
+		    t++) {
+			s = ldns_resolver_usevc(d->res) ? ldns_tcp_send(&reply,
+			    qb, to, (socklen_t)tolen, ldns_resolver_timeout(
+			    d->res), &rlen) : ldns_udp_send(&reply, qb, to,
+			    (socklen_t)tolen, ldns_resolver_timeout(d->res),
+			    &rlen);
+			if (s != LDNS_STATUS_OK) {
+				free(reply);
+				reply = NULL;
+			}
+		}
+		free(to);
+	}
+	ldns_buffer_free(qb);
+	if (reply == NULL)
+		return s;
+	d->refused = dns_wire_refused(reply, rlen);
+	s = d->refused ? LDNS_STATUS_PACKET_OVERFLOW :
+	    ldns_wire2pkt(a, reply, rlen);
+	free(reply);
+	return s;
+}
+
 /*
  * One pass over the servers, within what is left of the deadline.  ldns
  * waits its timeout per server per try (twice per try over TCP: connect,
@@ -949,7 +1050,7 @@ send_within(struct dns *d, const ldns_pkt *q, ldns_pkt **a,
 		ldns_resolver_set_nameserver_rtt(d->res, i,
 		    LDNS_RESOLV_RTT_MIN);
 	*a = NULL;
-	return ldns_send(a, d->res, q);
+	return send_checked(d, q, a);
 }
 
 /* The question of an answer is the one asked. */
@@ -1186,7 +1287,10 @@ exchange(struct dns *d, const ldns_pkt *q, ldns_pkt **a, char *err,
 	if (*a != NULL)
 		ldns_pkt_free(*a);
 	*a = NULL;
-	if (wire_error(s))
+	if (wire_error(s) && d->refused)
+		seterr(err, errlen, "a malformed answer from %s%s: more than "
+		    "one TSIG or OPT record", d->server, over);
+	else if (wire_error(s))
 		seterr(err, errlen, "a malformed answer from %s%s: %s",
 		    d->server, over, reason(s, why, sizeof why));
 	else if (s == LDNS_STATUS_NETWORK_ERR || s == LDNS_STATUS_OK)
@@ -1666,6 +1770,19 @@ dns_deadline(struct dns *d, int on)
 		clock_gettime(CLOCK_MONOTONIC, &d->deadline);
 		d->deadline.tv_sec += d->timeout;
 	}
+}
+
+int
+dns_past_deadline(const struct dns *d)
+{
+	struct timespec	now;
+
+	if (d == NULL || d->deadline.tv_sec == 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > d->deadline.tv_sec ||
+	    (now.tv_sec == d->deadline.tv_sec &&
+	    now.tv_nsec >= d->deadline.tv_nsec);
 }
 
 int

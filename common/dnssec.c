@@ -21,6 +21,10 @@
 #define ANSWERS_MAX	256	/* answers kept */
 /* RFC 9276 3.2: more NSEC3 iterations than this make a zone insecure */
 #define NSEC3_ITER_MAX	150
+/* The bounds of signature checks, as unbound's after KeyTrap */
+#define KEYS_PER_TAG	4	/* keys of one tag tried for one RRSIG */
+#define VERIFY_RRSET	8	/* verifications for one RRset */
+#define VERIFY_LOOKUP	128	/* verifications for one lookup */
 
 /*
  * What the walk down from an anchor learnt of a name: a zone apex (secure
@@ -52,6 +56,8 @@ struct dnssec {
 	struct cached	 answers[ANSWERS_MAX];
 	size_t		 nextanswer;
 	int		 queries;	/* made by the current lookup */
+	int		 verified;	/* signatures it checked */
+	int		 late;		/* its deadline passed while checking */
 };
 
 /* The outcome of one step of a validation: a status and why. */
@@ -293,52 +299,89 @@ query(struct dnssec *v, const ldns_rdf *name, ldns_rr_type type, int flags,
 }
 
 /*
- * Verify rrset (owner, type) with sigs against the keys of zone z: one
- * RRSIG by z that verifies at the time judged by is enough (RFC 4035
- * 5.3).  vd->expires is lowered to the latest expiration among those
- * that verify.  0, or -1 with vd bogus and why.
+ * Verify rrset (owner, type) with sigs against the keys of zone z: the
+ * first RRSIG by z that verifies at the time judged by is enough (RFC 4035
+ * 5.3), and the one the caller goes by: *used (when not NULL) gets its
+ * label count, vd->expires is lowered to its expiration.  With exact, an
+ * RRSIG of fewer labels than owner's, a wildcard expansion (RFC 4035
+ * 5.3.4), does not count: a denial record proves something only at its
+ * own name.  The work is bounded, as a KeyTrap zone (CVE-2023-50387)
+ * makes it grow with keys times RRSIGs: KEYS_PER_TAG keys tried for one
+ * RRSIG, VERIFY_RRSET verifications for the RRset, VERIFY_LOOKUP for the
+ * whole lookup, and none once its deadline is past (v->late: the lookup
+ * is then a temporary failure).  0, or -1 with vd bogus and why.
  */
 static int
 verify_rrset(struct dnssec *v, const ldns_rr_list *rrset,
     const ldns_rr_list *sigs, const struct zone *z, const ldns_rdf *owner,
-    ldns_rr_type type, struct verdict *vd)
+    ldns_rr_type type, int exact, int *used, struct verdict *vd)
 {
-	const ldns_rr	*sig;
+	const ldns_rr	*sig, *key;
+	ldns_rr_list	*one = NULL;
 	ldns_status	 s, last = LDNS_STATUS_CRYPTO_NO_RRSIG;
-	time_t		 best = 0, t;
-	size_t		 i, n = sigs != NULL ? ldns_rr_list_rr_count(sigs) : 0;
+	time_t		 t;
+	size_t		 i, k;
+	size_t		 n = sigs != NULL ? ldns_rr_list_rr_count(sigs) : 0;
+	size_t		 nk = z->keys != NULL ? ldns_rr_list_rr_count(z->keys) :
+			    0;
 	char		 o[256], tt[16], zn[256], when[32];
-	int		 bysigner = 0;
+	int		 bysigner = 0, tried = 0, tagged, sl, want;
 	struct tm	 tm;
 
+	want = labels(owner) - (ldns_dname_is_wildcard(owner) ? 1 : 0);
 	for (i = 0; i < n; i++) {
 		sig = ldns_rr_list_rr(sigs, i);
 		if (!same_name(ldns_rr_rrsig_signame(sig), z->name))
 			continue;
 		bysigner++;
 		/* RFC 4035 5.3.1: more labels than the owner has is no RRSIG */
-		if (ldns_rdf2native_int8(ldns_rr_rrsig_labels(sig)) >
-		    labels(owner) - (ldns_dname_is_wildcard(owner) ? 1 : 0))
+		sl = ldns_rdf2native_int8(ldns_rr_rrsig_labels(sig));
+		if (sl > want || (exact && sl != want))
 			continue;
-		s = ldns_verify_rrsig_keylist_time(rrset, sig, z->keys,
-		    now(v), NULL);
-		if (s != LDNS_STATUS_OK) {
+		for (k = 0, tagged = 0; k < nk; k++) {
+			key = ldns_rr_list_rr(z->keys, k);
+			if (ldns_rr_rd_count(key) != 4 ||
+			    ldns_calc_keytag(key) != ldns_rdf2native_int16(
+			    ldns_rr_rdf(sig, 6)) ||
+			    ldns_rdf2native_int8(ldns_rr_rdf(key, 2)) !=
+			    ldns_rdf2native_int8(ldns_rr_rdf(sig, 1)))
+				continue;
+			if (tagged++ == KEYS_PER_TAG ||
+			    tried == VERIFY_RRSET ||
+			    v->verified == VERIFY_LOOKUP)
+				goto spent;
+			if (v->dns != NULL && dns_past_deadline(v->dns)) {
+				v->late = 1;
+				goto spent;
+			}
+			tried++;
+			v->verified++;
+			if ((one == NULL && (one = ldns_rr_list_new()) ==
+			    NULL) || !ldns_rr_list_push_rr(one, (ldns_rr *)key))
+				goto spent;
+			s = ldns_verify_rrsig_keylist_time((ldns_rr_list *)
+			    rrset, (ldns_rr *)sig, one, now(v), NULL);
+			ldns_rr_list_pop_rr(one);
+			if (s == LDNS_STATUS_OK) {
+				t = ldns_rdf2native_time_t(
+				    ldns_rr_rrsig_expiration(sig));
+				if (vd->expires == 0 || t < vd->expires)
+					vd->expires = t;
+				if (used != NULL)
+					*used = sl;
+				ldns_rr_list_free(one);
+				return 0;
+			}
 			/* an expired one says more than a key that fits not */
 			if (last == LDNS_STATUS_CRYPTO_NO_RRSIG ||
 			    s == LDNS_STATUS_CRYPTO_SIG_EXPIRED ||
 			    s == LDNS_STATUS_CRYPTO_SIG_NOT_INCEPTED)
 				last = s;
-			continue;
 		}
-		t = ldns_rdf2native_time_t(ldns_rr_rrsig_expiration(sig));
-		if (t > best)
-			best = t;
+		if (tagged == 0 && last == LDNS_STATUS_CRYPTO_NO_RRSIG)
+			last = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
 	}
-	if (best != 0) {
-		if (vd->expires == 0 || best < vd->expires)
-			vd->expires = best;
-		return 0;
-	}
+	ldns_rr_list_free(one);
 	show(owner, o, sizeof o);
 	type_text(type, tt, sizeof tt);
 	show(z->name, zn, sizeof zn);
@@ -365,10 +408,26 @@ verify_rrset(struct dnssec *v, const ldns_rr_list *rrset,
 		    LDNS_STATUS_CRYPTO_SIG_EXPIRED ? "RRSIG for '%s' %s "
 		    "expired %s" : "RRSIG for '%s' %s not valid before %s",
 		    o, tt, when);
-	} else
+	} else if (exact && last == LDNS_STATUS_CRYPTO_NO_RRSIG)
+		set_verdict(vd, DNSSEC_BOGUS, "'%s' %s signed as a "
+		    "wildcard's expansion, which proves nothing there", o, tt);
+	else
 		set_verdict(vd, DNSSEC_BOGUS, "RRSIG for '%s' %s does not "
 		    "verify with the keys of '%s' (%s)", o, tt, zn,
 		    ldns_get_errorstr_by_id(last));
+	return -1;
+spent:
+	ldns_rr_list_free(one);
+	show(owner, o, sizeof o);
+	type_text(type, tt, sizeof tt);
+	if (v->late)
+		set_verdict(vd, DNSSEC_BOGUS, "the timeout ran out while "
+		    "verifying the RRSIGs for '%s' %s", o, tt);
+	else
+		set_verdict(vd, DNSSEC_BOGUS, "too many RRSIGs or keys to try "
+		    "for '%s' %s (more than %d verifications)", o, tt,
+		    v->verified == VERIFY_LOOKUP ? VERIFY_LOOKUP :
+		    tagged > KEYS_PER_TAG ? KEYS_PER_TAG : VERIFY_RRSET);
 	return -1;
 }
 
@@ -496,7 +555,7 @@ zone_keys(struct dnssec *v, struct zone *z, const ldns_rr_list *trust,
 		/* the key set signed by a key the DS names */
 		z->keys = good;
 		if (verify_rrset(v, keys, sigs, z, z->name,
-		    LDNS_RR_TYPE_DNSKEY, &vd) == 0) {
+		    LDNS_RR_TYPE_DNSKEY, 1, NULL, &vd) == 0) {
 			z->sec = DNSSEC_SECURE;
 			z->expires = vd.expires;
 			if ((z->keys = ldns_rr_list_new()) == NULL)
@@ -828,7 +887,8 @@ verify_each(struct dnssec *v, const ldns_rr_list *list,
 			set_verdict(vd, DNSSEC_BOGUS, "out of memory");
 			rc = -1;
 		} else
-			rc = verify_rrset(v, set, sigs, z, owner, type, vd);
+			rc = verify_rrset(v, set, sigs, z, owner, type, 1,
+			    NULL, vd);
 		ldns_rr_list_free(set);
 		ldns_rr_list_free(sigs);
 	}
@@ -859,16 +919,31 @@ signer_of(const ldns_rr_list *sigs, const ldns_rdf *owner)
  * The zone that must have signed what is at owner, signed by signer (NULL
  * when nothing is signed): walk down to it.  1 when *z is secure and the
  * signer (vd then has nothing yet), 0 when vd is settled (insecure or
- * bogus), -1 for a temporary failure (err).
+ * bogus), -1 for a temporary failure (err).  The walk goes past the
+ * signer down to owner's parent: a zone cut on the way (a DS there) makes
+ * owner the child's, which the signer is not, whatever it signed (RFC
+ * 4035 5: the signer is the zone that holds the RRset).  Not for an
+ * answer judged (no server to ask: the keys given are all the zones).
  */
 static int
 signing_zone(struct dnssec *v, const ldns_rdf *owner, const ldns_rdf *signer,
     const char *what, struct zone **z, struct verdict *vd, char *err,
     size_t errlen)
 {
-	char	zn[256], sn[256], o[256];
+	ldns_rdf	*parent = NULL;
+	char		 zn[256], sn[256], o[256];
+	int		 rc;
 
-	if (walk(v, signer != NULL ? signer : owner, z, err, errlen) != 0)
+	if (signer != NULL && v->dns != NULL &&
+	    labels(owner) - 1 > labels(signer) &&
+	    (parent = suffix(owner, labels(owner) - 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = walk(v, parent != NULL ? parent : signer != NULL ? signer :
+	    owner, z, err, errlen);
+	ldns_rdf_deep_free(parent);
+	if (rc != 0)
 		return -1;
 	show((*z)->name, zn, sizeof zn);
 	if ((*z)->sec != DNSSEC_SECURE) {
@@ -881,8 +956,8 @@ signing_zone(struct dnssec *v, const ldns_rdf *owner, const ldns_rdf *signer,
 		return 0;
 	}
 	if (!same_name((*z)->name, signer)) {
-		set_verdict(vd, DNSSEC_BOGUS, "%s '%s' signed by '%s', which "
-		    "is no zone ('%s' is)", what, show(owner, o, sizeof o),
+		set_verdict(vd, DNSSEC_BOGUS, "%s '%s' signed by '%s', not by "
+		    "its zone '%s'", what, show(owner, o, sizeof o),
 		    show(signer, sn, sizeof sn), zn);
 		return 0;
 	}
@@ -1022,8 +1097,8 @@ step(struct dnssec *v, struct zone *z, const ldns_rdf *name,
 			goto done;
 		}
 		vd.expires = z->expires;
-		if (verify_rrset(v, ds, sigs, z, name, LDNS_RR_TYPE_DS,
-		    &vd) != 0) {
+		if (verify_rrset(v, ds, sigs, z, name, LDNS_RR_TYPE_DS, 1,
+		    NULL, &vd) != 0) {
 			c->sec = DNSSEC_BOGUS;
 			snprintf(c->reason, sizeof c->reason, "%s", vd.reason);
 			rc = 0;
@@ -1175,7 +1250,7 @@ validate_rrset(struct dnssec *v, const ldns_pkt *p, const ldns_rdf *owner,
 	ldns_rr_list	*set, *sigs = NULL, *nsecs = NULL, *nsec3s = NULL;
 	ldns_rr_list	*auth = ldns_pkt_authority(p);
 	const ldns_rdf	*signer;
-	const ldns_rr	*sig;
+	const ldns_rr	*cov;
 	struct zone	*z;
 	ldns_rdf	*next = NULL;
 	char		 o[256], tt[16];
@@ -1194,38 +1269,43 @@ validate_rrset(struct dnssec *v, const ldns_pkt *p, const ldns_rdf *owner,
 	if (rc <= 0)
 		goto done;
 	rc = 0;
-	if (verify_rrset(v, set, sigs, z, owner, type, vd) != 0)
+	if (verify_rrset(v, set, sigs, z, owner, type, 0, &sl, vd) != 0)
 		goto done;
 	snprintf(vd->signer, sizeof vd->signer, "%s", show(z->name, o,
 	    sizeof o));
 	if (z->expires != 0 && z->expires < vd->expires)
 		vd->expires = z->expires;
-	/* the labels of a signature that verified; all agree on owner */
-	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++) {
-		sig = ldns_rr_list_rr(sigs, i);
-		if (!same_name(ldns_rr_rrsig_signame(sig), z->name))
-			continue;
-		sl = ldns_rdf2native_int8(ldns_rr_rrsig_labels(sig));
-		if (sl >= labels(owner) || (sl == labels(owner) - 1 &&
-		    ldns_dname_is_wildcard(owner)))
-			goto done;
-		break;
+	/*
+	 * The labels of the RRSIG that verified, not of any other: fewer
+	 * than owner's make it a wildcard's expansion (RFC 4035 5.3.4), the
+	 * wildcard *.(the last sl labels), which must be the closest
+	 * encloser's (RFC 4592 3.3.1): the next closer name, owner cut to
+	 * sl + 1 labels, must be proven not to exist.
+	 */
+	if (sl == labels(owner) || (sl == labels(owner) - 1 &&
+	    ldns_dname_is_wildcard(owner)))
+		goto done;
+	if (sl < labels(z->name) || (next = suffix(owner, sl + 1)) == NULL) {
+		set_verdict(vd, DNSSEC_BOGUS, "'%s' %s from a wildcard above "
+		    "its zone", show(owner, o, sizeof o), tt);
+		goto done;
 	}
-	/* a wildcard answer: no closer match may exist */
 	if ((nsecs = pick(auth, NULL, LDNS_RR_TYPE_NSEC, 0)) == NULL ||
 	    (nsec3s = pick(auth, NULL, LDNS_RR_TYPE_NSEC3, 0)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		rc = -1;
 		goto done;
 	}
+	/* a delegation's NSEC covers its child's names, and proves nothing */
 	if (ldns_rr_list_rr_count(nsecs) > 0 &&
 	    verify_each(v, nsecs, auth, z, LDNS_RR_TYPE_NSEC, vd) == 0)
-		proved = nsec_cover(nsecs, owner) != NULL;
-	else if (ldns_rr_list_rr_count(nsec3s) > 0 &&
-	    verify_each(v, nsec3s, auth, z, LDNS_RR_TYPE_NSEC3, vd) == 0 &&
-	    (next = suffix(owner, sl + 1)) != NULL) {
+		proved = (cov = nsec_cover(nsecs, next)) != NULL &&
+		    !(ldns_dname_is_subdomain(next, ldns_rr_owner(cov)) &&
+		    is_cut_or_dname(cov));
+	else if (ldns_rr_list_rr_count(nsecs) == 0 &&
+	    ldns_rr_list_rr_count(nsec3s) > 0 &&
+	    verify_each(v, nsec3s, auth, z, LDNS_RR_TYPE_NSEC3, vd) == 0)
 		proved = nsec3_find(nsec3s, next, z->name, 0) != NULL;
-	}
 	if (!proved && vd->sec == DNSSEC_SECURE)
 		set_verdict(vd, DNSSEC_BOGUS, "'%s' %s from a wildcard, "
 		    "without the proof that no closer name exists",
@@ -1425,8 +1505,11 @@ lookup_validated(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
 		    ((dn = dname_over(p, cur)) != NULL ||
 		    (target = cname_at(p, cur)) != NULL)) {
 			if (hops++ == CHAIN_MAX) {
-				snprintf(ans->reason, sizeof ans->reason,
-				    "more than %d CNAMEs in a row", CHAIN_MAX);
+				/* a bogus CNAME on the way says more */
+				if (ans->sec != DNSSEC_BOGUS)
+					snprintf(ans->reason, sizeof
+					    ans->reason, "more than %d CNAMEs "
+					    "in a row", CHAIN_MAX);
 				st = DNS_PERMFAIL;
 				goto out;
 			}
@@ -1607,12 +1690,17 @@ out:
 
 /*
  * Settle the outcome of a lookup: nothing of a failure or of what is not
- * secure may pass for secure.
+ * secure may pass for secure.  A permanent failure (a malformed name, a
+ * CNAME loop) is no DNSSEC failure: insecure, unless a record on the way
+ * was bogus.
  */
 static void
 settle(struct dnssec_answer *ans)
 {
-	if (ans->status != DNS_OK && ans->status != DNS_NXDOMAIN &&
+	if (ans->status == DNS_PERMFAIL) {
+		ans->sec = worse(ans->sec, DNSSEC_INSECURE);
+		ans->chain_sec = worse(ans->chain_sec, DNSSEC_INSECURE);
+	} else if (ans->status != DNS_OK && ans->status != DNS_NXDOMAIN &&
 	    ans->status != DNS_NODATA) {
 		ans->sec = DNSSEC_BOGUS;
 		ans->chain_sec = DNSSEC_BOGUS;
@@ -1669,7 +1757,8 @@ dnssec_lookup(struct dnssec *v, const char *name, int type,
 		s = ldns_str2rdf_dname(&qname, name);
 	if (s != LDNS_STATUS_OK) {
 		ans->status = DNS_PERMFAIL;
-		ans->sec = DNSSEC_BOGUS;
+		ans->sec = DNSSEC_INSECURE;
+		ans->chain_sec = DNSSEC_INSECURE;
 		snprintf(ans->reason, sizeof ans->reason, "bad domain name: "
 		    "%s", ldns_get_errorstr_by_id(s));
 		return ans->status;
@@ -1691,6 +1780,8 @@ dnssec_lookup(struct dnssec *v, const char *name, int type,
 		}
 	}
 	v->queries = 0;
+	v->verified = 0;
+	v->late = 0;
 	zones_trim(v);
 	/* RFC 7672 is about a whole lookup: all its queries in one timeout */
 	dns_deadline(v->dns, 1);
@@ -1699,9 +1790,23 @@ dnssec_lookup(struct dnssec *v, const char *name, int type,
 	else
 		ans->status = lookup_validated(v, qname, type, NULL, ans);
 	dns_deadline(v->dns, 0);
+	if (v->late) {
+		ans->status = DNS_TEMPFAIL;
+		snprintf(ans->reason, sizeof ans->reason, "the timeout ran out "
+		    "while checking signatures");
+	}
 	settle(ans);
+	/*
+	 * What a lookup cut short learnt of zones may be wrong (bogus for
+	 * want of time or of verifications left): none of it is kept.
+	 */
+	if (v->late || v->verified >= VERIFY_LOOKUP) {
+		for (i = 0; i < v->nzones; i++)
+			zone_clear(&v->zones[i]);
+		v->nzones = 0;
+	}
 	/* answers are kept; failures are not */
-	if (ans->status != DNS_TEMPFAIL) {
+	if (ans->status != DNS_TEMPFAIL && v->verified < VERIFY_LOOKUP) {
 		c = &v->answers[v->nextanswer];
 		v->nextanswer = (v->nextanswer + 1) % ANSWERS_MAX;
 		if (c->name != NULL) {
@@ -1738,6 +1843,11 @@ dnssec_judge(const uint8_t *wire, size_t len, time_t t,
 	memset(&v, 0, sizeof v);
 	v.now = t;
 	ans->status = DNS_TEMPFAIL;
+	if (dns_wire_refused(wire, len)) {
+		snprintf(ans->reason, sizeof ans->reason, "a malformed answer: "
+		    "more than one TSIG or OPT record");
+		goto out;
+	}
 	if (ldns_wire2pkt(&p, wire, len) != LDNS_STATUS_OK) {
 		snprintf(ans->reason, sizeof ans->reason, "a malformed answer");
 		goto out;

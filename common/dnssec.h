@@ -22,8 +22,18 @@
  * take more than 150 iterations.  A DNAME is validated and followed, the
  * CNAME a server makes of it left aside.  One lookup, every query of its
  * chain included, takes no longer than the dns timeout (dns_deadline) and
- * 48 queries; past either it is a temporary failure.  Cached answers keep
- * no TTL: a struct is for one run.
+ * 48 queries; past either it is a temporary failure.  Its signature checks
+ * are bounded too, against KeyTrap (CVE-2023-50387): 4 keys of one key
+ * tag for an RRSIG, 8 checks for an RRset, 128 for the lookup; past one of
+ * these the RRset is bogus.  Cached answers keep no TTL: a struct is for
+ * one run.
+ *
+ * An answer is secure only when signed by the zone that holds its owner:
+ * the walk goes on below the signer, a DS query at each name down to the
+ * owner's parent, and a signed zone cut there makes the answer the
+ * child's.  A wildcard's expansion (an RRSIG of fewer labels than the
+ * owner) needs the proof that the next closer name does not exist (RFC
+ * 4592, RFC 5155 8.8); an expanded NSEC or NSEC3 denies nothing.
  *
  * With trust_ad the validation is the resolver's: an answer is secure when
  * it has the AD bit, insecure when not; a SERVFAIL that the same query with
@@ -71,10 +81,11 @@ void		 dnssec_free(struct dnssec *);
 /*
  * One lookup's outcome.  status as common/dns gives it: DNS_OK (records
  * below), DNS_NXDOMAIN, DNS_NODATA, DNS_TEMPFAIL (no usable answer: sec
- * is then meaningless), DNS_PERMFAIL (a malformed name).  sec says how far
- * the outcome, records or denial, can be trusted; a bogus outcome keeps
- * what the answer said (records, status) for the report, but nothing may
- * act on it.
+ * is then meaningless), DNS_PERMFAIL (a malformed name, a CNAME loop:
+ * no DNSSEC failure, sec insecure unless a CNAME on the way was bogus).
+ * sec says how far the outcome, records or denial, can be trusted; a
+ * bogus outcome keeps what the answer said (records, status) for the
+ * report, but nothing may act on it.
  */
 struct dnssec_answer {
 	enum dns_status	 status;
@@ -130,13 +141,27 @@ void		 dnssec_answer_free(struct dnssec_answer *);
  * holds; the DNSKEY records of its additional section are taken as keys
  * validated already, of the zones they are at (their owners), which are
  * also the only trust anchors.  What the validation would have to ask
- * (a DS, a CNAME's target the answer lacks) fails with DNS_TEMPFAIL.
- * Signatures are judged at time t.  As dnssec_lookup otherwise.
+ * (a DS, a CNAME's target the answer lacks) fails with DNS_TEMPFAIL; no
+ * DS is asked below a signer (its keys given, it is taken to hold the
+ * names below it).  An answer with more than one TSIG or OPT record is
+ * refused (DNS_TEMPFAIL).  Signatures are judged at time t.  As
+ * dnssec_lookup otherwise.
  */
 enum dns_status	 dnssec_judge(const uint8_t *, size_t, time_t,
 		    struct dnssec_answer *);
 
 /* "secure", "insecure", "bogus": the words of the text and JSON output. */
 const char	*dnssec_sec_name(enum dnssec_sec);
+
+/*
+ * Two helpers of common/dns.c for the validator, declared here until
+ * common/dns.h takes them.  dns_past_deadline: whether the deadline
+ * dns_deadline set has passed (0 when none is set), for the signature
+ * checks between queries.  dns_wire_refused: whether an answer in wire
+ * form holds more than one TSIG or OPT record, which ldns would lose the
+ * memory of; such an answer is refused, by dns_packet and dnssec_judge.
+ */
+int		 dns_past_deadline(const struct dns *);
+int		 dns_wire_refused(const uint8_t *, size_t);
 
 #endif

@@ -131,6 +131,65 @@ echo 'mx IN A 127.0.0.16' >>"$Z/alg.test.zone"
 head_of u.oo.test >"$Z/u.oo.test.zone"
 echo 'mx IN A 127.0.0.6' >>"$Z/u.oo.test.zone"
 
+# Forged answers from signed pieces (the review's attacks), served by knot
+# as the file holds them.  fz.test has a wildcard and a signed child,
+# sub.fz.test; after signing, records made of its signatures are added.
+head_of sub.fz.test >"$Z/sub.fz.test.zone"
+echo 'mx IN A 127.0.0.21' >>"$Z/sub.fz.test.zone"
+SK=$(key sub.fz.test ECDSAP256SHA256 -k) &&
+    SZ=$(key sub.fz.test ECDSAP256SHA256) &&
+    sign sub.fz.test "$SK" "$SZ" || exit 1
+head_of fz.test >"$Z/fz.test.zone"
+cat >>"$Z/fz.test.zone" <<'EOF'
+* IN A 192.0.2.80
+b IN TXT "exists"
+sub IN NS ns.test.
+EOF
+(cd "$Z" && ldns-key2ds -n -2 "$SK.key") >>"$Z/fz.test.zone" || exit 1
+FK=$(key fz.test ECDSAP256SHA256 -k) && FZ=$(key fz.test ECDSAP256SHA256) &&
+    sign fz.test "$FK" "$FZ" || exit 1
+# fz.test as it was before sub was delegated: www.sub signed by fz.test
+head_of fz.test >"$Z/fzold.zone"
+echo 'www.sub IN A 192.0.2.81' >>"$Z/fzold.zone"
+(cd "$Z" && ldns-signzone -e "$EXP" -f fzold.signed -o fz.test fzold.zone \
+    "$FK" "$FZ") || exit 1
+awk -F '\t' '$1 == "www.sub.fz.test." && ($4 == "A" ||
+    ($4 == "RRSIG" && $5 ~ /^A /))' "$Z/fzold.signed" \
+    >>"$Z/sub.fz.test.signed" || exit 1
+# mx: the wildcard's A with its RRSIG, a junk RRSIG of mx's own labels
+# before it (RSASHA256, 8, sorts before 13 in knot's answer); dane: the
+# wildcard's NSEC with its RRSIG, as dane's denial
+awk -F '\t' 'BEGIN { OFS = "\t" }
+{ print }
+$1 == "*.fz.test." && $4 == "A" { a = $5; ttl = $2 }
+$1 == "*.fz.test." && $4 == "RRSIG" && $5 ~ /^A / { asig = $5 }
+$1 == "*.fz.test." && $4 == "NSEC" { nsec = $5 }
+$1 == "*.fz.test." && $4 == "RRSIG" && $5 ~ /^NSEC / { nsig = $5 }
+END {
+	print "mx.fz.test.", ttl, "IN", "A", a
+	n = split(asig, g, " ")
+	junk = g[1]
+	for (i = 2; i < n; i++) junk = junk " " (i == 2 ? 8 : i == 3 ? 3 : g[i])
+	for (i = 0; i < 86; i++) zero = zero "A"
+	print "mx.fz.test.", ttl, "IN", "RRSIG", junk " " zero "=="
+	print "mx.fz.test.", ttl, "IN", "RRSIG", asig
+	print "dane.fz.test.", 300, "IN", "NSEC", nsec
+	print "dane.fz.test.", 300, "IN", "RRSIG", nsig
+}' "$Z/fz.test.signed" >"$Z/fz.test.forged" || exit 1
+
+# KeyTrap, scaled down: 200 keys of the ZSK's tag in kt.test's signed
+# key set, 200 RRSIGs by that tag over mx's A, and none that verifies
+head_of kt.test >"$Z/kt.test.zone"
+echo 'mx IN A 127.0.0.22' >>"$Z/kt.test.zone"
+KK=$(key kt.test ED25519 -k) && KZ=$(key kt.test ED25519) &&
+    $PY "$MX_SRCDIR/t/data/dnssec-keytrap.py" "$Z/$KZ.key" 200 200 \
+    mx.kt.test. "$Z/kt.keys" "$Z/kt.sigs" &&
+    cat "$Z/kt.keys" >>"$Z/kt.test.zone" &&
+    sign kt.test "$KK" "$KZ" || exit 1
+awk -F '\t' '!($1 == "mx.kt.test." && $4 == "RRSIG" && $5 ~ /^A /)' \
+    "$Z/kt.test.signed" >"$Z/kt.test.edited" &&
+    cat "$Z/kt.sigs" >>"$Z/kt.test.edited" || exit 1
+
 head_of test >"$Z/test.zone"
 cat >>"$Z/test.zone" <<'EOF'
 ns IN A 127.0.0.1
@@ -153,8 +212,10 @@ alg IN NS ns.test.
 alg IN DS 12345 253 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 loop1 IN CNAME loop2.test.
 loop2 IN CNAME loop1.test.
+fz IN NS ns.test.
+kt IN NS ns.test.
 EOF
-for k in "$N3K" "$RK" "$OK" "$STRAY" "$NK" "$OLK" "$IK"; do
+for k in "$N3K" "$RK" "$OK" "$STRAY" "$NK" "$OLK" "$IK" "$FK" "$KK"; do
 	(cd "$Z" && ldns-key2ds -n -2 "$k.key") >>"$Z/test.zone" || exit 1
 done
 TK=$(key test ECDSAP256SHA256 -k) && TZ=$(key test ECDSAP256SHA256) &&
@@ -172,7 +233,9 @@ knot_zones() {
 		    oo.test:oo.test.signed bad.test:bad.test.signed \
 		    nd.test:nd.test.edited old.test:old.test.signed \
 		    it.test:it.test.signed alg.test:alg.test.zone \
-		    ins.test:ins.test.zone u.oo.test:u.oo.test.zone; do
+		    ins.test:ins.test.zone u.oo.test:u.oo.test.zone \
+		    fz.test:fz.test.forged sub.fz.test:sub.fz.test.signed \
+		    kt.test:kt.test.edited; do
 			printf '  - domain: "%s"\n    file: "%s"\n' \
 			    "${z%%:*}" "$Z/${z#*:}"
 			printf '    zonefile-sync: -1\n'
@@ -183,7 +246,8 @@ knot_zones() {
 	daemon "$KNOTD" -c "$KNOT_DIR/knot.conf" 2>>"$KNOT_DIR/log"
 	KNOT_PID=$!
 	for z in test n3.test rsa.test oo.test bad.test nd.test old.test \
-	    it.test alg.test ins.test u.oo.test; do
+	    it.test alg.test ins.test u.oo.test fz.test sub.fz.test \
+	    kt.test; do
 		_knot_wait "$z" || return 1
 	done
 }
@@ -198,6 +262,13 @@ R=127.0.0.1@$KNOT_PORT
 field() {
 	eval "$(printf '%s\n' "$out" | sed -n "s/^$1=/_v=/p" | tail -n 1)"
 	printf '%s\n' "$_v"
+}
+
+# elapsed COMMAND...: run it, $ms the milliseconds it took
+elapsed() {
+	_t0=$(date +%s%N)
+	run "$@"
+	ms=$(( ($(date +%s%N) - _t0) / 1000000 ))
 }
 
 # check DESC NAME TYPE STATUS SEC [LOOKUP OPTIONS...]
@@ -258,8 +329,10 @@ q1=$(queries)
 run "$L" --resolver "$R" --anchor "$ANCHOR" mx.rsa.test A \
     _25._tcp.mx.rsa.test TLSA mx.rsa.test A
 q2=$(queries)
-is "$((q1 - q0)) $((q2 - q1))" "4 5" "a cold lookup asks 4 queries; two\
- more in the same zone ask 1 more, and the same one again none"
+# The TLSA record's owner is two names below its zone: a DS query at each,
+# for a zone cut between them (one there makes the record the child's).
+is "$((q1 - q0)) $((q2 - q1))" "4 7" "a cold lookup asks 4 queries; two\
+ more in the same zone ask 3 more, and the same one again none"
 is "$(printf '%s\n' "$out" | grep -c '^status=')" 3 "three outcomes"
 
 # -- insecure ------------------------------------------------------------
@@ -308,8 +381,10 @@ like "$(field reason)" "expired 2036-01-01" "the chain's expiration"
 check "signatures judged before they start" www.test A ok bogus \
     --time 1000000000
 like "$(field reason)" "not valid before" "says so"
-check "a CNAME loop" loop1.test A permerror bogus
-like "$(field reason)" "more than 8 CNAMEs" "says so"
+check "a CNAME loop: no DNSSEC failure" loop1.test A permerror insecure
+is "$(field reason)" "more than 8 CNAMEs in a row" "says so"
+check "a malformed name: no DNSSEC failure" a..test MX permerror insecure
+like "$(field reason)" "^bad domain name" "says so"
 check "a secure CNAME to a bogus record" alias2.test A ok bogus
 is "$(field chain_sec)" secure "the chain is secure, the end is not"
 run "$L" --resolver "$R" --anchor "$Z/$N3K.key" mx.rsa.test A
@@ -321,6 +396,37 @@ run "$L" --resolver "$R" --anchor "$Z/$(cat "$T/wrong").key" www.test A
 is "$(field sec)" bogus "a wrong trust anchor for the zone: bogus"
 like "$(field reason)" "no DNSKEY of 'test' matches its trust anchor" \
     "says so"
+
+# -- forged answers made of signed pieces --------------------------------
+# A junk RRSIG of mx's own labels before the wildcard's, which verifies:
+# the labels are those of the RRSIG that verified, a wildcard's.
+check "the wildcard's A at an existing name, a junk RRSIG first" \
+    mx.fz.test A ok bogus
+is "$(field reason)" "'mx.fz.test' A from a wildcard, without the proof\
+ that no closer name exists" "a wildcard's expansion, unproven"
+# (knot proves a wildcard answer from the NSEC of the name before: the
+# forged names have none, sub has a delegation's, which covers zzz)
+check "the wildcard's answer, proven, is still secure" zzz.fz.test A ok secure
+# The wildcard's NSEC at dane: no TXT (nor TLSA) there, it would say.
+check "the wildcard's NSEC as a name's denial" dane.fz.test TXT nodata bogus
+is "$(field reason)" "'dane.fz.test' NSEC signed as a wildcard's expansion,\
+ which proves nothing there" "an expanded NSEC proves nothing"
+check "a true denial of the zone is still secure" b.fz.test A nodata secure
+# www.sub.fz.test signed by fz.test before sub was delegated, served by
+# the child: the signature verifies, but the signer is not the zone.
+check "a parent's old signature below a signed delegation" \
+    www.sub.fz.test A ok bogus
+is "$(field reason)" "A 'www.sub.fz.test' signed by 'fz.test', not by its\
+ zone 'sub.fz.test'" "says whose it should be"
+check "the child's own record is secure" mx.sub.fz.test A ok secure
+# KeyTrap: 200 keys of one tag, 200 RRSIGs by it; unbounded, 40000 checks
+elapsed "$L" --resolver "$R" --timeout 2 --anchor "$ANCHOR" mx.kt.test A
+is "$(field status) $(field sec)" "ok bogus" \
+    "200 keys of one tag and 200 RRSIGs by it: bogus"
+like "$(field reason)" "^too many RRSIGs or keys to try for 'mx.kt.test' A" \
+    "says why"
+ok "within the timeout ($ms ms)" [ "$ms" -lt 2000 ]
+check "the same zone's key set is secure" kt.test DNSKEY ok secure
 
 # -- the anchor file ----------------------------------------------------
 run "$L" --resolver "$R" --anchor "$T/none.key" www.test A
@@ -423,12 +529,6 @@ is "$(field status) $(field sec)" "ok insecure" \
     "--trust-ad with a server that does not validate: insecure"
 
 # -- a resolver that fails -----------------------------------------------
-# elapsed COMMAND...: run it, $ms the milliseconds it took
-elapsed() {
-	_t0=$(date +%s%N)
-	run "$@"
-	ms=$(( ($(date +%s%N) - _t0) / 1000000 ))
-}
 elapsed "$L" --resolver "127.0.0.1@$(dead_udp_port)" --timeout 1 \
     --anchor "$ANCHOR" www.test A
 is "$rc $(field status) $(field sec)" "0 temperror bogus" \
@@ -447,7 +547,7 @@ port_in() {
 daemon $PY "$MX_SRCDIR/t/data/dns-badserver.py" "$T/bad.port"
 B=127.0.0.1@$(port_in "$T/bad.port")
 for f in garbage short cut servfail formerr badid othername chaos \
-    otherowner status truncated referral silent; do
+    otherowner status truncated referral twotsig silent; do
 	elapsed "$L" --resolver "$B" --timeout 1 --anchor "$ANCHOR" "$f.test" A
 	is "$rc $(field status)" "0 temperror" \
 	    "a server that answers $f: temperror"
@@ -484,11 +584,28 @@ for c in www_test-A:ok:secure nope_test-A:nxdomain:secure \
     test-DNSKEY:ok:secure alias_test-A:ok:secure mx_n3_test-A:ok:secure \
     nope_n3_test-A:nxdomain:secure mx_n3_test-AAAA:nodata:secure \
     x_w_n3_test-TXT:ok:secure x_w_n3_test-A:nodata:secure \
-    _tcp_mx_n3_test-TXT:nodata:secure mx_ins_test-A:temperror:bogus; do
+    _tcp_mx_n3_test-TXT:nodata:secure mx_ins_test-A:temperror:bogus \
+    forged_mx_example-A:ok:bogus forged_a_b_example-A:ok:bogus \
+    forged_www_sub_example-A:ok:bogus \
+    forged__25__tcp_mx_example-TLSA:nodata:bogus \
+    208f52c095e00dedecae65f24cf7f101f112ddc9:temperror:bogus; do
 	f=${c%%:*} want=$(echo "${c#*:}" | tr : ' ')
 	run "$L" --judge "$C/$f" --time "$JUDGED"
 	is "$(field status) $(field sec)" "$want" "judged: $f $want"
 done
+# the review's forged answers: a junk RRSIG before the wildcard's; the
+# wildcard's A at a.b, under the existing b (the answer is NXDOMAIN);
+# the same under sub, a delegation; the wildcard's NSEC as the TLSA
+# denial; and an answer with two TSIG records
+run "$L" --judge "$C/forged_a_b_example-A" --time "$JUDGED"
+is "$(field reason)" "'a.b.example' A from a wildcard, without the proof\
+ that no closer name exists" "the NSEC covers a.b, not the next closer b"
+run "$L" --judge "$C/208f52c095e00dedecae65f24cf7f101f112ddc9"
+is "$(field reason)" "a malformed answer: more than one TSIG or OPT record" \
+    "two TSIG records: refused"
+run "$L" --resolver "$B" --timeout 1 --anchor "$ANCHOR" twotsig.test A
+like "$(field reason)" "more than one TSIG or OPT record\$" \
+    "from a server too"
 run "$L" --judge "$C/www_test-A" --time 2100000000
 like "$(field sec) $(field reason)" "^bogus RRSIG for 'www.test' A expired" \
     "judged after the signatures expire: bogus"

@@ -16,6 +16,7 @@
 #	referral	NOERROR, no answer, NS records in authority
 #	nul		a TXT record with a NUL byte inside
 #	silent		no answer at all
+#	twotsig		a TXT answer with two TSIG records (one is the most)
 # Anything else: NOERROR with one TXT record "fine".
 import os
 import socket
@@ -86,6 +87,11 @@ def answer(q):
     if label == b"nul":
         return hdr(0x0400, 1) + question + rr(b"\xc0\x0c", 16,
                                               txt(b"v=DKIM1\0; p="))
+    if label == b"twotsig":
+        tsig = rr(encode(b"key"), 250, encode(b"hmac-sha256") + bytes(6) +
+                  struct.pack(">HHHHH", 300, 0, qid, 0, 0), 255)
+        return struct.pack(">HHHHHH", qid, 0x8400 | rd, 1, 1, 0, 2) + \
+            question + rr(b"\xc0\x0c", 16, txt(b"fine")) + tsig + tsig
     return hdr(0x0400, 1) + question + rr(b"\xc0\x0c", 16, txt(b"fine"))
 
 
