@@ -14,7 +14,6 @@
 
 #include "cli.h"
 #include "dns.h"
-#include "dnssec.h"
 
 const char	*dns_opt_resolver;
 const char	*dns_opt_zone;

@@ -146,6 +146,17 @@ const char	*dns_server(const struct dns *);
  * chain included, takes no longer than the timeout.
  */
 void		 dns_deadline(struct dns *, int);
+/*
+ * Whether the deadline dns_deadline set has passed (0 when none is set),
+ * for the work a caller does between queries (signature checks).
+ */
+int		 dns_past_deadline(const struct dns *);
+/*
+ * Whether an answer in wire form (n bytes) holds more than one TSIG or
+ * OPT record, which ldns would lose the memory of: dns_packet refuses
+ * such an answer, and so does dnssec_judge.
+ */
+int		 dns_wire_refused(const unsigned char *, size_t);
 
 /* "ok", "nxdomain", "nodata", "temperror", "permerror". */
 const char	*dns_status_name(enum dns_status);

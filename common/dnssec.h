@@ -153,15 +153,4 @@ enum dns_status	 dnssec_judge(const uint8_t *, size_t, time_t,
 /* "secure", "insecure", "bogus": the words of the text and JSON output. */
 const char	*dnssec_sec_name(enum dnssec_sec);
 
-/*
- * Two helpers of common/dns.c for the validator, declared here until
- * common/dns.h takes them.  dns_past_deadline: whether the deadline
- * dns_deadline set has passed (0 when none is set), for the signature
- * checks between queries.  dns_wire_refused: whether an answer in wire
- * form holds more than one TSIG or OPT record, which ldns would lose the
- * memory of; such an answer is refused, by dns_packet and dnssec_judge.
- */
-int		 dns_past_deadline(const struct dns *);
-int		 dns_wire_refused(const uint8_t *, size_t);
-
 #endif
