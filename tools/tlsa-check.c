@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,17 @@ check(int argc, const char **argv)
 	const char	**args;
 	char		*host = NULL, err[512], shown[CLI_SHOWN_NAME];
 	int		 n = 0, i, rc, worst = MX_OK, hport = 0;
+
+	/*
+	 * glibc gives each of the many threads (--jobs domains, their hosts,
+	 * their addresses) an arena of its own, up to 8 a core, and a long
+	 * run from stdin grows as they fill: 1.27x the peak RSS of 100
+	 * domains for 1,000.  The threads wait on the network, not on
+	 * malloc, so two arenas cost no time and keep it flat (1.16x).
+	 * MALLOC_ARENA_MAX in the environment still decides.
+	 */
+	if (getenv("MALLOC_ARENA_MAX") == NULL)
+		mallopt(M_ARENA_MAX, 2);
 
 	pc = cli_parse(argc, argv, check_options,
 	    "[DOMAIN...]  (making records: tlsa-check generate --help)", NULL);
