@@ -855,7 +855,8 @@ nsec3_proof(const ldns_rr_list *nsec3s, const ldns_rdf *qname,
 	if (!nx && at != NULL && !has_type(at, type) &&
 	    !has_type(at, LDNS_RR_TYPE_CNAME)) {
 		ldns_rdf_deep_free(w);
-		return PROOF_NODATA;		/* 8.7 */
+		/* 8.7, and the next closer name may be an unsigned cut */
+		return ldns_nsec3_optout(nc) ? PROOF_OPTOUT : PROOF_NODATA;
 	}
 	if (nx && at == NULL && nsec3_find(nsec3s, w, zone, 0) != NULL) {
 		ldns_rdf_deep_free(w);
@@ -1255,6 +1256,7 @@ validate_rrset(struct dnssec *v, const ldns_pkt *p, const ldns_rdf *owner,
 	ldns_rdf	*next = NULL;
 	char		 o[256], tt[16];
 	int		 rc = -1, sl = 0, proved = 0;
+	unsigned	 iter;
 
 	vd->sec = DNSSEC_SECURE;
 	if ((set = pick(ldns_pkt_answer(p), owner, type, 0)) == NULL ||
@@ -1304,8 +1306,24 @@ validate_rrset(struct dnssec *v, const ldns_pkt *p, const ldns_rdf *owner,
 		    is_cut_or_dname(cov));
 	else if (ldns_rr_list_rr_count(nsecs) == 0 &&
 	    ldns_rr_list_rr_count(nsec3s) > 0 &&
-	    verify_each(v, nsec3s, auth, z, LDNS_RR_TYPE_NSEC3, vd) == 0)
-		proved = nsec3_find(nsec3s, next, z->name, 0) != NULL;
+	    verify_each(v, nsec3s, auth, z, LDNS_RR_TYPE_NSEC3, vd) == 0) {
+		iter = ldns_nsec3_iterations(ldns_rr_list_rr(nsec3s, 0));
+		cov = nsec3_find(nsec3s, next, z->name, 0);
+		proved = cov != NULL;
+		/*
+		 * RFC 9276 3.2 as for a denial; RFC 5155 8.8: an opt-out
+		 * span over the next closer name may hide an unsigned
+		 * delegation there, whose answer this would be
+		 */
+		if (iter > NSEC3_ITER_MAX)
+			set_verdict(vd, DNSSEC_INSECURE, "NSEC3 of '%s' with "
+			    "%u iterations, above %d", show(z->name, o,
+			    sizeof o), iter, NSEC3_ITER_MAX);
+		else if (proved && ldns_nsec3_optout(cov))
+			set_verdict(vd, DNSSEC_INSECURE, "'%s' %s from a "
+			    "wildcard under an NSEC3 opt-out span",
+			    show(owner, o, sizeof o), tt);
+	}
 	if (!proved && vd->sec == DNSSEC_SECURE)
 		set_verdict(vd, DNSSEC_BOGUS, "'%s' %s from a wildcard, "
 		    "without the proof that no closer name exists",

@@ -86,6 +86,7 @@ head_of oo.test >"$Z/oo.test.zone"
 cat >>"$Z/oo.test.zone" <<'EOF'
 mx IN A 127.0.0.5
 u IN NS ns.test.
+*.w IN A 127.0.0.17
 EOF
 OK=$(key oo.test ECDSAP256SHA256 -k) && OZ=$(key oo.test ECDSAP256SHA256) &&
     sign oo.test "$OK" "$OZ" -n -p -t 0 || exit 1
@@ -117,7 +118,7 @@ OLK=$(key old.test ECDSAP256SHA256 -k) &&
 
 # NSEC3 at more iterations than RFC 9276 lets a validator spend
 head_of it.test >"$Z/it.test.zone"
-echo 'mx IN A 127.0.0.15' >>"$Z/it.test.zone"
+printf 'mx IN A 127.0.0.15\n*.w IN A 127.0.0.18\n' >>"$Z/it.test.zone"
 IK=$(key it.test ECDSAP256SHA256 -k) && IZ=$(key it.test ECDSAP256SHA256) &&
     sign it.test "$IK" "$IZ" -n -t 151 2>/dev/null || exit 1
 
@@ -345,6 +346,12 @@ check "an unsigned delegation under NSEC3 opt-out" mx.u.oo.test A ok insecure
 is "$(field reason)" "no DS for 'u.oo.test' (NSEC3 opt-out)" \
     "the reason says opt-out"
 check "no such name under an opt-out span" nope.oo.test A nxdomain insecure
+# RFC 5155 8.8: the next closer name of a wildcard's answer under an
+# opt-out span may be an unsigned delegation, which the answer hides
+check "a wildcard's answer under an opt-out span" mx.w.oo.test A ok insecure
+like "$(field reason)" "opt-out" "the reason says opt-out"
+check "a wildcard's nodata under an opt-out span" mx.w.oo.test TXT nodata \
+    insecure
 check "a secure CNAME into an unsigned zone" alias3.test A ok insecure
 is "$(field chain_sec)" secure "the CNAME itself is secure"
 check "an unsigned CNAME into a signed zone" mx2.ins.test A ok insecure
@@ -357,6 +364,9 @@ is "$(field sec) $(field reason)" "insecure no trust anchor for 'test'" \
 check "a zone whose NSEC3 take 151 iterations: a record is secure" \
     mx.it.test A ok secure
 check "its denials are insecure" nope.it.test A nxdomain insecure
+like "$(field reason)" "151 iterations" "the reason says why"
+check "a wildcard's answer, proven by those NSEC3, is insecure" \
+    x.w.it.test A ok insecure
 like "$(field reason)" "151 iterations" "the reason says why"
 check "a DS of an algorithm no validator knows: insecure" mx.alg.test A \
     ok insecure
