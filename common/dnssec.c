@@ -34,6 +34,7 @@
 struct zone {
 	ldns_rdf	*name;
 	int		 cut;
+	int		 ds;		/* a cut by a DS there, not a denial */
 	enum dnssec_sec	 sec;
 	ldns_rr_list	*keys;		/* the DNSKEY set, when secure */
 	time_t		 expires;	/* of the chain down to these keys */
@@ -921,17 +922,19 @@ signer_of(const ldns_rr_list *sigs, const ldns_rdf *owner)
  * when nothing is signed): walk down to it.  1 when *z is secure and the
  * signer (vd then has nothing yet), 0 when vd is settled (insecure or
  * bogus), -1 for a temporary failure (err).  The walk goes past the
- * signer down to owner's parent: a zone cut on the way (a DS there) makes
- * owner the child's, which the signer is not, whatever it signed (RFC
- * 4035 5: the signer is the zone that holds the RRset).  Not for an
+ * signer down to owner's parent, and with at_owner to owner: a zone cut
+ * on the way or at owner (a DS there) makes owner the child's, which the
+ * signer is not, whatever it signed (RFC 4035 5: the signer is the zone
+ * that holds the RRset).  Not for an
  * answer judged (no server to ask: the keys given are all the zones).
  */
 static int
-signing_zone(struct dnssec *v, const ldns_rdf *owner, const ldns_rdf *signer,
-    const char *what, struct zone **z, struct verdict *vd, char *err,
-    size_t errlen)
+signing_zone(struct dnssec *v, const ldns_rdf *owner, int at_owner,
+    const ldns_rdf *signer, const char *what, struct zone **z,
+    struct verdict *vd, char *err, size_t errlen)
 {
 	ldns_rdf	*parent = NULL;
+	struct zone	*c;
 	char		 zn[256], sn[256], o[256];
 	int		 rc;
 
@@ -946,6 +949,19 @@ signing_zone(struct dnssec *v, const ldns_rdf *owner, const ldns_rdf *signer,
 	ldns_rdf_deep_free(parent);
 	if (rc != 0)
 		return -1;
+	/*
+	 * A cut at owner itself (a DS there, verified or bogus) makes
+	 * owner the child's apex; no DS there, whatever the denial says of
+	 * it, leaves the RRset to be judged as the parent's.  A DS is the parent's, a CNAME's
+	 * owner no apex.
+	 */
+	if (at_owner && signer != NULL && v->dns != NULL &&
+	    (*z)->sec == DNSSEC_SECURE && labels(owner) > labels(signer)) {
+		if (walk(v, owner, &c, err, errlen) != 0)
+			return -1;
+		if (c->ds && same_name(c->name, owner))
+			*z = c;
+	}
 	show((*z)->name, zn, sizeof zn);
 	if ((*z)->sec != DNSSEC_SECURE) {
 		set_verdict(vd, (*z)->sec, "%s", (*z)->reason);
@@ -1008,7 +1024,8 @@ prove_denial(struct dnssec *v, const ldns_pkt *p, const ldns_rdf *qname,
 			    show(z->name, zn, sizeof zn));
 			goto done;
 		}
-	} else if ((rc = signing_zone(v, qname, signer, nx ?
+	} else if ((rc = signing_zone(v, qname, !nx &&
+	    type != LDNS_RR_TYPE_DS, signer, nx ?
 	    "the denial of" : "the NODATA denial of", &z, vd, err,
 	    errlen)) <= 0)
 		goto done;
@@ -1097,6 +1114,7 @@ step(struct dnssec *v, struct zone *z, const ldns_rdf *name,
 			snprintf(err, errlen, "out of memory");
 			goto done;
 		}
+		c->ds = 1;
 		vd.expires = z->expires;
 		if (verify_rrset(v, ds, sigs, z, name, LDNS_RR_TYPE_DS, 1,
 		    NULL, &vd) != 0) {
@@ -1266,8 +1284,9 @@ validate_rrset(struct dnssec *v, const ldns_pkt *p, const ldns_rdf *owner,
 		goto done;
 	}
 	signer = signer_of(sigs, owner);
-	rc = signing_zone(v, owner, signer, type_text(type, tt, sizeof tt),
-	    &z, vd, err, errlen);
+	rc = signing_zone(v, owner, type != LDNS_RR_TYPE_DS &&
+	    type != LDNS_RR_TYPE_CNAME, signer, type_text(type, tt,
+	    sizeof tt), &z, vd, err, errlen);
 	if (rc <= 0)
 		goto done;
 	rc = 0;

@@ -149,13 +149,16 @@ EOF
 (cd "$Z" && ldns-key2ds -n -2 "$SK.key") >>"$Z/fz.test.zone" || exit 1
 FK=$(key fz.test ECDSAP256SHA256 -k) && FZ=$(key fz.test ECDSAP256SHA256) &&
     sign fz.test "$FK" "$FZ" || exit 1
-# fz.test as it was before sub was delegated: www.sub signed by fz.test
+# fz.test as it was before sub was delegated: www.sub, and sub's own MX
+# (at the child's apex), signed by fz.test
 head_of fz.test >"$Z/fzold.zone"
-echo 'www.sub IN A 192.0.2.81' >>"$Z/fzold.zone"
+printf 'www.sub IN A 192.0.2.81\nsub IN MX 10 evil.fz.test.\n' \
+    >>"$Z/fzold.zone"
 (cd "$Z" && ldns-signzone -e "$EXP" -f fzold.signed -o fz.test fzold.zone \
     "$FK" "$FZ") || exit 1
-awk -F '\t' '$1 == "www.sub.fz.test." && ($4 == "A" ||
-    ($4 == "RRSIG" && $5 ~ /^A /))' "$Z/fzold.signed" \
+awk -F '\t' '($1 == "www.sub.fz.test." && ($4 == "A" ||
+    ($4 == "RRSIG" && $5 ~ /^A /))) || ($1 == "sub.fz.test." &&
+    ($4 == "MX" || ($4 == "RRSIG" && $5 ~ /^MX /)))' "$Z/fzold.signed" \
     >>"$Z/sub.fz.test.signed" || exit 1
 # mx: the wildcard's A with its RRSIG, a junk RRSIG of mx's own labels
 # before it (RSASHA256, 8, sorts before 13 in knot's answer); dane: the
@@ -330,10 +333,11 @@ q1=$(queries)
 run "$L" --resolver "$R" --anchor "$ANCHOR" mx.rsa.test A \
     _25._tcp.mx.rsa.test TLSA mx.rsa.test A
 q2=$(queries)
-# The TLSA record's owner is two names below its zone: a DS query at each,
-# for a zone cut between them (one there makes the record the child's).
-is "$((q1 - q0)) $((q2 - q1))" "4 7" "a cold lookup asks 4 queries; two\
- more in the same zone ask 3 more, and the same one again none"
+# A DS query at each name below the zone down to the owner, for a zone cut
+# between them or at the owner (one there makes the record the child's).
+is "$((q1 - q0)) $((q2 - q1))" "5 7" "a cold lookup asks 5 queries (a DS at\
+ the owner among them); two more in the same zone ask 2 more, and the same\
+ one again none"
 is "$(printf '%s\n' "$out" | grep -c '^status=')" 3 "three outcomes"
 
 # -- insecure ------------------------------------------------------------
@@ -429,6 +433,11 @@ check "a parent's old signature below a signed delegation" \
 is "$(field reason)" "A 'www.sub.fz.test' signed by 'fz.test', not by its\
  zone 'sub.fz.test'" "says whose it should be"
 check "the child's own record is secure" mx.sub.fz.test A ok secure
+# the same at the child's apex: the cut is at the owner itself
+check "a parent's old signature at a signed delegation's apex" \
+    sub.fz.test MX ok bogus
+is "$(field reason)" "MX 'sub.fz.test' signed by 'fz.test', not by its\
+ zone 'sub.fz.test'" "says whose it should be"
 # KeyTrap: 200 keys of one tag, 200 RRSIGs by it; unbounded, 40000 checks
 elapsed "$L" --resolver "$R" --timeout 2 --anchor "$ANCHOR" mx.kt.test A
 is "$(field status) $(field sec)" "ok bogus" \
