@@ -432,6 +432,18 @@ spent:
 	return -1;
 }
 
+/*
+ * An algorithm ldns has and RFC 8624 3.1 lets a validator use: not
+ * RSAMD5, DSA nor DSA-NSEC3-SHA1 (MUST NOT validate), which are then
+ * as unknown ones: a zone signed only with them is insecure.
+ */
+static int
+alg_usable(uint8_t alg)
+{
+	return alg != LDNS_RSAMD5 && alg != LDNS_DSA &&
+	    alg != LDNS_DSA_NSEC3 && ldns_key_algo_supported(alg);
+}
+
 /* RFC 4034 5.2: the digest types ldns computes. */
 static int
 ds_usable(const ldns_rr *ds)
@@ -444,19 +456,18 @@ ds_usable(const ldns_rr *ds)
 		return 0;
 	alg = ldns_rdf_data(ldns_rr_rdf(ds, 1))[0];
 	dig = ldns_rdf_data(ldns_rr_rdf(ds, 2))[0];
-	return ldns_key_algo_supported(alg) &&
+	return alg_usable(alg) &&
 	    (dig == LDNS_SHA1 || dig == LDNS_SHA256 || dig == LDNS_SHA384);
 }
 
-/* RFC 4034 2.1.1, 2.1.2: a zone key, protocol 3, of an algorithm we have. */
+/* RFC 4034 2.1.1, 2.1.2: a zone key, protocol 3, of an algorithm we use. */
 static int
 key_usable(const ldns_rr *key)
 {
 	return ldns_rr_rd_count(key) == 4 &&
 	    (ldns_rdf2native_int16(ldns_rr_rdf(key, 0)) & LDNS_KEY_ZONE_KEY) &&
 	    ldns_rdf2native_int8(ldns_rr_rdf(key, 1)) == 3 &&
-	    ldns_key_algo_supported(ldns_rdf2native_int8(ldns_rr_rdf(key,
-	    2)));
+	    alg_usable(ldns_rdf2native_int8(ldns_rr_rdf(key, 2)));
 }
 
 static int

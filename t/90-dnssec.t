@@ -122,6 +122,12 @@ printf 'mx IN A 127.0.0.15\n*.w IN A 127.0.0.18\n' >>"$Z/it.test.zone"
 IK=$(key it.test ECDSAP256SHA256 -k) && IZ=$(key it.test ECDSAP256SHA256) &&
     sign it.test "$IK" "$IZ" -n -t 151 2>/dev/null || exit 1
 
+# RSAMD5, which RFC 8624 3.1 forbids a validator to use
+head_of md.test >"$Z/md.test.zone"
+echo 'mx IN A 127.0.0.19' >>"$Z/md.test.zone"
+MK=$(key md.test RSAMD5 -k) && MZ=$(key md.test RSAMD5) &&
+    sign md.test "$MK" "$MZ" || exit 1
+
 head_of ins.test >"$Z/ins.test.zone"
 cat >>"$Z/ins.test.zone" <<'EOF'
 mx IN A 127.0.0.4
@@ -218,8 +224,10 @@ loop1 IN CNAME loop2.test.
 loop2 IN CNAME loop1.test.
 fz IN NS ns.test.
 kt IN NS ns.test.
+md IN NS ns.test.
 EOF
-for k in "$N3K" "$RK" "$OK" "$STRAY" "$NK" "$OLK" "$IK" "$FK" "$KK"; do
+for k in "$N3K" "$RK" "$OK" "$STRAY" "$NK" "$OLK" "$IK" "$FK" "$KK" \
+    "$MK"; do
 	(cd "$Z" && ldns-key2ds -n -2 "$k.key") >>"$Z/test.zone" || exit 1
 done
 TK=$(key test ECDSAP256SHA256 -k) && TZ=$(key test ECDSAP256SHA256) &&
@@ -239,7 +247,7 @@ knot_zones() {
 		    it.test:it.test.signed alg.test:alg.test.zone \
 		    ins.test:ins.test.zone u.oo.test:u.oo.test.zone \
 		    fz.test:fz.test.forged sub.fz.test:sub.fz.test.signed \
-		    kt.test:kt.test.edited; do
+		    kt.test:kt.test.edited md.test:md.test.signed; do
 			printf '  - domain: "%s"\n    file: "%s"\n' \
 			    "${z%%:*}" "$Z/${z#*:}"
 			printf '    zonefile-sync: -1\n'
@@ -251,7 +259,7 @@ knot_zones() {
 	KNOT_PID=$!
 	for z in test n3.test rsa.test oo.test bad.test nd.test old.test \
 	    it.test alg.test ins.test u.oo.test fz.test sub.fz.test \
-	    kt.test; do
+	    kt.test md.test; do
 		_knot_wait "$z" || return 1
 	done
 }
@@ -375,6 +383,8 @@ like "$(field reason)" "151 iterations" "the reason says why"
 check "a DS of an algorithm no validator knows: insecure" mx.alg.test A \
     ok insecure
 like "$(field reason)" "^no DS for 'alg.test' of an algorithm" "says so"
+check "a zone signed with RSAMD5 (RFC 8624 3.1): insecure" mx.md.test A \
+    ok insecure
 
 # -- bogus ---------------------------------------------------------------
 check "a signature edited after signing" badsig.n3.test A ok bogus
