@@ -16,7 +16,8 @@
 #include "dnssec.h"
 
 #define CHAIN_MAX	8	/* CNAMEs followed at most, as common/dns */
-#define QUERIES_MAX	48	/* queries one lookup may make */
+/* queries one lookup may make: a DS at each of 127 labels, and more */
+#define QUERIES_MAX	160
 #define ZONES_MAX	1024	/* zone cuts and non-cuts kept */
 #define ANSWERS_MAX	256	/* answers kept */
 /* RFC 9276 3.2: more NSEC3 iterations than this make a zone insecure */
@@ -24,7 +25,7 @@
 /* The bounds of signature checks, as unbound's after KeyTrap */
 #define KEYS_PER_TAG	4	/* keys of one tag tried for one RRSIG */
 #define VERIFY_RRSET	8	/* verifications for one RRset */
-#define VERIFY_LOOKUP	128	/* verifications for one lookup */
+#define VERIFY_LOOKUP	512	/* verifications for one lookup */
 
 /*
  * What the walk down from an anchor learnt of a name: a zone apex (secure
@@ -59,6 +60,7 @@ struct dnssec {
 	int		 queries;	/* made by the current lookup */
 	int		 verified;	/* signatures it checked */
 	int		 late;		/* its deadline passed while checking */
+	int		 spent;		/* it ran out of verifications */
 };
 
 /* The outcome of one step of a validation: a status and why. */
@@ -309,8 +311,9 @@ query(struct dnssec *v, const ldns_rdf *name, ldns_rr_type type, int flags,
  * own name.  The work is bounded, as a KeyTrap zone (CVE-2023-50387)
  * makes it grow with keys times RRSIGs: KEYS_PER_TAG keys tried for one
  * RRSIG, VERIFY_RRSET verifications for the RRset, VERIFY_LOOKUP for the
- * whole lookup, and none once its deadline is past (v->late: the lookup
- * is then a temporary failure).  0, or -1 with vd bogus and why.
+ * whole lookup, and none once its deadline is past (v->late).  Running
+ * out of the lookup's (v->spent) or of its time makes the lookup a
+ * temporary failure, not bogus: too much work is no proof of forgery.  0, or -1 with vd bogus and why.
  */
 static int
 verify_rrset(struct dnssec *v, const ldns_rr_list *rrset,
@@ -347,9 +350,10 @@ verify_rrset(struct dnssec *v, const ldns_rr_list *rrset,
 			    ldns_rdf2native_int8(ldns_rr_rdf(key, 2)) !=
 			    ldns_rdf2native_int8(ldns_rr_rdf(sig, 1)))
 				continue;
+			if (v->verified == VERIFY_LOOKUP)
+				v->spent = 1;
 			if (tagged++ == KEYS_PER_TAG ||
-			    tried == VERIFY_RRSET ||
-			    v->verified == VERIFY_LOOKUP)
+			    tried == VERIFY_RRSET || v->spent)
 				goto spent;
 			if (v->dns != NULL && dns_past_deadline(v->dns)) {
 				v->late = 1;
@@ -1830,6 +1834,7 @@ dnssec_lookup(struct dnssec *v, const char *name, int type,
 	v->queries = 0;
 	v->verified = 0;
 	v->late = 0;
+	v->spent = 0;
 	zones_trim(v);
 	/* RFC 7672 is about a whole lookup: all its queries in one timeout */
 	dns_deadline(v->dns, 1);
@@ -1842,19 +1847,24 @@ dnssec_lookup(struct dnssec *v, const char *name, int type,
 		ans->status = DNS_TEMPFAIL;
 		snprintf(ans->reason, sizeof ans->reason, "the timeout ran out "
 		    "while checking signatures");
+	} else if (v->spent) {
+		ans->status = DNS_TEMPFAIL;
+		snprintf(ans->reason, sizeof ans->reason, "too much work for "
+		    "one lookup (more than %d signature checks)",
+		    VERIFY_LOOKUP);
 	}
 	settle(ans);
 	/*
 	 * What a lookup cut short learnt of zones may be wrong (bogus for
 	 * want of time or of verifications left): none of it is kept.
 	 */
-	if (v->late || v->verified >= VERIFY_LOOKUP) {
+	if (v->late || v->spent) {
 		for (i = 0; i < v->nzones; i++)
 			zone_clear(&v->zones[i]);
 		v->nzones = 0;
 	}
 	/* answers are kept; failures are not */
-	if (ans->status != DNS_TEMPFAIL && v->verified < VERIFY_LOOKUP) {
+	if (ans->status != DNS_TEMPFAIL) {
 		c = &v->answers[v->nextanswer];
 		v->nextanswer = (v->nextanswer + 1) % ANSWERS_MAX;
 		if (c->name != NULL) {
