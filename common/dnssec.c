@@ -313,7 +313,8 @@ query(struct dnssec *v, const ldns_rdf *name, ldns_rr_type type, int flags,
  * RRSIG, VERIFY_RRSET verifications for the RRset, VERIFY_LOOKUP for the
  * whole lookup, and none once its deadline is past (v->late).  Running
  * out of the lookup's (v->spent) or of its time makes the lookup a
- * temporary failure, not bogus: too much work is no proof of forgery.  0, or -1 with vd bogus and why.
+ * temporary failure, not bogus: too much work is no proof of forgery.
+ * 0, or -1 with vd bogus and why.
  */
 static int
 verify_rrset(struct dnssec *v, const ldns_rr_list *rrset,
@@ -967,8 +968,8 @@ signing_zone(struct dnssec *v, const ldns_rdf *owner, int at_owner,
 	/*
 	 * A cut at owner itself (a DS there, verified or bogus) makes
 	 * owner the child's apex; no DS there, whatever the denial says of
-	 * it, leaves the RRset to be judged as the parent's.  A DS is the parent's, a CNAME's
-	 * owner no apex.
+	 * it, leaves the RRset to be judged as the parent's.  A DS is the
+	 * parent's, a CNAME's owner no apex.
 	 */
 	if (at_owner && signer != NULL && v->dns != NULL &&
 	    (*z)->sec == DNSSEC_SECURE && labels(owner) > labels(signer)) {
