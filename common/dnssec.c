@@ -16,7 +16,8 @@
 #include "dnssec.h"
 
 #define CHAIN_MAX	8	/* CNAMEs followed at most, as common/dns */
-#define QUERIES_MAX	48	/* queries one lookup may make */
+/* queries one lookup may make: a DS at each of 127 labels, and more */
+#define QUERIES_MAX	160
 #define ZONES_MAX	1024	/* zone cuts and non-cuts kept */
 #define ANSWERS_MAX	256	/* answers kept */
 /* RFC 9276 3.2: more NSEC3 iterations than this make a zone insecure */
@@ -24,7 +25,7 @@
 /* The bounds of signature checks, as unbound's after KeyTrap */
 #define KEYS_PER_TAG	4	/* keys of one tag tried for one RRSIG */
 #define VERIFY_RRSET	8	/* verifications for one RRset */
-#define VERIFY_LOOKUP	128	/* verifications for one lookup */
+#define VERIFY_LOOKUP	512	/* verifications for one lookup */
 
 /*
  * What the walk down from an anchor learnt of a name: a zone apex (secure
@@ -34,6 +35,7 @@
 struct zone {
 	ldns_rdf	*name;
 	int		 cut;
+	int		 ds;		/* a cut by a DS there, not a denial */
 	enum dnssec_sec	 sec;
 	ldns_rr_list	*keys;		/* the DNSKEY set, when secure */
 	time_t		 expires;	/* of the chain down to these keys */
@@ -58,6 +60,7 @@ struct dnssec {
 	int		 queries;	/* made by the current lookup */
 	int		 verified;	/* signatures it checked */
 	int		 late;		/* its deadline passed while checking */
+	int		 spent;		/* it ran out of verifications */
 };
 
 /* The outcome of one step of a validation: a status and why. */
@@ -308,8 +311,10 @@ query(struct dnssec *v, const ldns_rdf *name, ldns_rr_type type, int flags,
  * own name.  The work is bounded, as a KeyTrap zone (CVE-2023-50387)
  * makes it grow with keys times RRSIGs: KEYS_PER_TAG keys tried for one
  * RRSIG, VERIFY_RRSET verifications for the RRset, VERIFY_LOOKUP for the
- * whole lookup, and none once its deadline is past (v->late: the lookup
- * is then a temporary failure).  0, or -1 with vd bogus and why.
+ * whole lookup, and none once its deadline is past (v->late).  Running
+ * out of the lookup's (v->spent) or of its time makes the lookup a
+ * temporary failure, not bogus: too much work is no proof of forgery.
+ * 0, or -1 with vd bogus and why.
  */
 static int
 verify_rrset(struct dnssec *v, const ldns_rr_list *rrset,
@@ -346,9 +351,10 @@ verify_rrset(struct dnssec *v, const ldns_rr_list *rrset,
 			    ldns_rdf2native_int8(ldns_rr_rdf(key, 2)) !=
 			    ldns_rdf2native_int8(ldns_rr_rdf(sig, 1)))
 				continue;
+			if (v->verified == VERIFY_LOOKUP)
+				v->spent = 1;
 			if (tagged++ == KEYS_PER_TAG ||
-			    tried == VERIFY_RRSET ||
-			    v->verified == VERIFY_LOOKUP)
+			    tried == VERIFY_RRSET || v->spent)
 				goto spent;
 			if (v->dns != NULL && dns_past_deadline(v->dns)) {
 				v->late = 1;
@@ -431,6 +437,18 @@ spent:
 	return -1;
 }
 
+/*
+ * An algorithm ldns has and RFC 8624 3.1 lets a validator use: not
+ * RSAMD5, DSA nor DSA-NSEC3-SHA1 (MUST NOT validate), which are then
+ * as unknown ones: a zone signed only with them is insecure.
+ */
+static int
+alg_usable(uint8_t alg)
+{
+	return alg != LDNS_RSAMD5 && alg != LDNS_DSA &&
+	    alg != LDNS_DSA_NSEC3 && ldns_key_algo_supported(alg);
+}
+
 /* RFC 4034 5.2: the digest types ldns computes. */
 static int
 ds_usable(const ldns_rr *ds)
@@ -443,19 +461,18 @@ ds_usable(const ldns_rr *ds)
 		return 0;
 	alg = ldns_rdf_data(ldns_rr_rdf(ds, 1))[0];
 	dig = ldns_rdf_data(ldns_rr_rdf(ds, 2))[0];
-	return ldns_key_algo_supported(alg) &&
+	return alg_usable(alg) &&
 	    (dig == LDNS_SHA1 || dig == LDNS_SHA256 || dig == LDNS_SHA384);
 }
 
-/* RFC 4034 2.1.1, 2.1.2: a zone key, protocol 3, of an algorithm we have. */
+/* RFC 4034 2.1.1, 2.1.2: a zone key, protocol 3, of an algorithm we use. */
 static int
 key_usable(const ldns_rr *key)
 {
 	return ldns_rr_rd_count(key) == 4 &&
 	    (ldns_rdf2native_int16(ldns_rr_rdf(key, 0)) & LDNS_KEY_ZONE_KEY) &&
 	    ldns_rdf2native_int8(ldns_rr_rdf(key, 1)) == 3 &&
-	    ldns_key_algo_supported(ldns_rdf2native_int8(ldns_rr_rdf(key,
-	    2)));
+	    alg_usable(ldns_rdf2native_int8(ldns_rr_rdf(key, 2)));
 }
 
 static int
@@ -855,7 +872,8 @@ nsec3_proof(const ldns_rr_list *nsec3s, const ldns_rdf *qname,
 	if (!nx && at != NULL && !has_type(at, type) &&
 	    !has_type(at, LDNS_RR_TYPE_CNAME)) {
 		ldns_rdf_deep_free(w);
-		return PROOF_NODATA;		/* 8.7 */
+		/* 8.7, and the next closer name may be an unsigned cut */
+		return ldns_nsec3_optout(nc) ? PROOF_OPTOUT : PROOF_NODATA;
 	}
 	if (nx && at == NULL && nsec3_find(nsec3s, w, zone, 0) != NULL) {
 		ldns_rdf_deep_free(w);
@@ -920,17 +938,19 @@ signer_of(const ldns_rr_list *sigs, const ldns_rdf *owner)
  * when nothing is signed): walk down to it.  1 when *z is secure and the
  * signer (vd then has nothing yet), 0 when vd is settled (insecure or
  * bogus), -1 for a temporary failure (err).  The walk goes past the
- * signer down to owner's parent: a zone cut on the way (a DS there) makes
- * owner the child's, which the signer is not, whatever it signed (RFC
- * 4035 5: the signer is the zone that holds the RRset).  Not for an
+ * signer down to owner's parent, and with at_owner to owner: a zone cut
+ * on the way or at owner (a DS there) makes owner the child's, which the
+ * signer is not, whatever it signed (RFC 4035 5: the signer is the zone
+ * that holds the RRset).  Not for an
  * answer judged (no server to ask: the keys given are all the zones).
  */
 static int
-signing_zone(struct dnssec *v, const ldns_rdf *owner, const ldns_rdf *signer,
-    const char *what, struct zone **z, struct verdict *vd, char *err,
-    size_t errlen)
+signing_zone(struct dnssec *v, const ldns_rdf *owner, int at_owner,
+    const ldns_rdf *signer, const char *what, struct zone **z,
+    struct verdict *vd, char *err, size_t errlen)
 {
 	ldns_rdf	*parent = NULL;
+	struct zone	*c;
 	char		 zn[256], sn[256], o[256];
 	int		 rc;
 
@@ -945,6 +965,19 @@ signing_zone(struct dnssec *v, const ldns_rdf *owner, const ldns_rdf *signer,
 	ldns_rdf_deep_free(parent);
 	if (rc != 0)
 		return -1;
+	/*
+	 * A cut at owner itself (a DS there, verified or bogus) makes
+	 * owner the child's apex; no DS there, whatever the denial says of
+	 * it, leaves the RRset to be judged as the parent's.  A DS is the
+	 * parent's, a CNAME's owner no apex.
+	 */
+	if (at_owner && signer != NULL && v->dns != NULL &&
+	    (*z)->sec == DNSSEC_SECURE && labels(owner) > labels(signer)) {
+		if (walk(v, owner, &c, err, errlen) != 0)
+			return -1;
+		if (c->ds && same_name(c->name, owner))
+			*z = c;
+	}
 	show((*z)->name, zn, sizeof zn);
 	if ((*z)->sec != DNSSEC_SECURE) {
 		set_verdict(vd, (*z)->sec, "%s", (*z)->reason);
@@ -1007,7 +1040,8 @@ prove_denial(struct dnssec *v, const ldns_pkt *p, const ldns_rdf *qname,
 			    show(z->name, zn, sizeof zn));
 			goto done;
 		}
-	} else if ((rc = signing_zone(v, qname, signer, nx ?
+	} else if ((rc = signing_zone(v, qname, !nx &&
+	    type != LDNS_RR_TYPE_DS, signer, nx ?
 	    "the denial of" : "the NODATA denial of", &z, vd, err,
 	    errlen)) <= 0)
 		goto done;
@@ -1096,6 +1130,7 @@ step(struct dnssec *v, struct zone *z, const ldns_rdf *name,
 			snprintf(err, errlen, "out of memory");
 			goto done;
 		}
+		c->ds = 1;
 		vd.expires = z->expires;
 		if (verify_rrset(v, ds, sigs, z, name, LDNS_RR_TYPE_DS, 1,
 		    NULL, &vd) != 0) {
@@ -1255,6 +1290,7 @@ validate_rrset(struct dnssec *v, const ldns_pkt *p, const ldns_rdf *owner,
 	ldns_rdf	*next = NULL;
 	char		 o[256], tt[16];
 	int		 rc = -1, sl = 0, proved = 0;
+	unsigned	 iter;
 
 	vd->sec = DNSSEC_SECURE;
 	if ((set = pick(ldns_pkt_answer(p), owner, type, 0)) == NULL ||
@@ -1264,8 +1300,9 @@ validate_rrset(struct dnssec *v, const ldns_pkt *p, const ldns_rdf *owner,
 		goto done;
 	}
 	signer = signer_of(sigs, owner);
-	rc = signing_zone(v, owner, signer, type_text(type, tt, sizeof tt),
-	    &z, vd, err, errlen);
+	rc = signing_zone(v, owner, type != LDNS_RR_TYPE_DS &&
+	    type != LDNS_RR_TYPE_CNAME, signer, type_text(type, tt,
+	    sizeof tt), &z, vd, err, errlen);
 	if (rc <= 0)
 		goto done;
 	rc = 0;
@@ -1304,8 +1341,24 @@ validate_rrset(struct dnssec *v, const ldns_pkt *p, const ldns_rdf *owner,
 		    is_cut_or_dname(cov));
 	else if (ldns_rr_list_rr_count(nsecs) == 0 &&
 	    ldns_rr_list_rr_count(nsec3s) > 0 &&
-	    verify_each(v, nsec3s, auth, z, LDNS_RR_TYPE_NSEC3, vd) == 0)
-		proved = nsec3_find(nsec3s, next, z->name, 0) != NULL;
+	    verify_each(v, nsec3s, auth, z, LDNS_RR_TYPE_NSEC3, vd) == 0) {
+		iter = ldns_nsec3_iterations(ldns_rr_list_rr(nsec3s, 0));
+		cov = nsec3_find(nsec3s, next, z->name, 0);
+		proved = cov != NULL;
+		/*
+		 * RFC 9276 3.2 as for a denial; RFC 5155 8.8: an opt-out
+		 * span over the next closer name may hide an unsigned
+		 * delegation there, whose answer this would be
+		 */
+		if (iter > NSEC3_ITER_MAX)
+			set_verdict(vd, DNSSEC_INSECURE, "NSEC3 of '%s' with "
+			    "%u iterations, above %d", show(z->name, o,
+			    sizeof o), iter, NSEC3_ITER_MAX);
+		else if (proved && ldns_nsec3_optout(cov))
+			set_verdict(vd, DNSSEC_INSECURE, "'%s' %s from a "
+			    "wildcard under an NSEC3 opt-out span",
+			    show(owner, o, sizeof o), tt);
+	}
 	if (!proved && vd->sec == DNSSEC_SECURE)
 		set_verdict(vd, DNSSEC_BOGUS, "'%s' %s from a wildcard, "
 		    "without the proof that no closer name exists",
@@ -1782,6 +1835,7 @@ dnssec_lookup(struct dnssec *v, const char *name, int type,
 	v->queries = 0;
 	v->verified = 0;
 	v->late = 0;
+	v->spent = 0;
 	zones_trim(v);
 	/* RFC 7672 is about a whole lookup: all its queries in one timeout */
 	dns_deadline(v->dns, 1);
@@ -1794,19 +1848,24 @@ dnssec_lookup(struct dnssec *v, const char *name, int type,
 		ans->status = DNS_TEMPFAIL;
 		snprintf(ans->reason, sizeof ans->reason, "the timeout ran out "
 		    "while checking signatures");
+	} else if (v->spent) {
+		ans->status = DNS_TEMPFAIL;
+		snprintf(ans->reason, sizeof ans->reason, "too much work for "
+		    "one lookup (more than %d signature checks)",
+		    VERIFY_LOOKUP);
 	}
 	settle(ans);
 	/*
 	 * What a lookup cut short learnt of zones may be wrong (bogus for
 	 * want of time or of verifications left): none of it is kept.
 	 */
-	if (v->late || v->verified >= VERIFY_LOOKUP) {
+	if (v->late || v->spent) {
 		for (i = 0; i < v->nzones; i++)
 			zone_clear(&v->zones[i]);
 		v->nzones = 0;
 	}
 	/* answers are kept; failures are not */
-	if (ans->status != DNS_TEMPFAIL && v->verified < VERIFY_LOOKUP) {
+	if (ans->status != DNS_TEMPFAIL) {
 		c = &v->answers[v->nextanswer];
 		v->nextanswer = (v->nextanswer + 1) % ANSWERS_MAX;
 		if (c->name != NULL) {

@@ -86,6 +86,7 @@ head_of oo.test >"$Z/oo.test.zone"
 cat >>"$Z/oo.test.zone" <<'EOF'
 mx IN A 127.0.0.5
 u IN NS ns.test.
+*.w IN A 127.0.0.17
 EOF
 OK=$(key oo.test ECDSAP256SHA256 -k) && OZ=$(key oo.test ECDSAP256SHA256) &&
     sign oo.test "$OK" "$OZ" -n -p -t 0 || exit 1
@@ -117,9 +118,15 @@ OLK=$(key old.test ECDSAP256SHA256 -k) &&
 
 # NSEC3 at more iterations than RFC 9276 lets a validator spend
 head_of it.test >"$Z/it.test.zone"
-echo 'mx IN A 127.0.0.15' >>"$Z/it.test.zone"
+printf 'mx IN A 127.0.0.15\n*.w IN A 127.0.0.18\n' >>"$Z/it.test.zone"
 IK=$(key it.test ECDSAP256SHA256 -k) && IZ=$(key it.test ECDSAP256SHA256) &&
     sign it.test "$IK" "$IZ" -n -t 151 2>/dev/null || exit 1
+
+# RSAMD5, which RFC 8624 3.1 forbids a validator to use
+head_of md.test >"$Z/md.test.zone"
+echo 'mx IN A 127.0.0.19' >>"$Z/md.test.zone"
+MK=$(key md.test RSAMD5 -k) && MZ=$(key md.test RSAMD5) &&
+    sign md.test "$MK" "$MZ" || exit 1
 
 head_of ins.test >"$Z/ins.test.zone"
 cat >>"$Z/ins.test.zone" <<'EOF'
@@ -148,13 +155,16 @@ EOF
 (cd "$Z" && ldns-key2ds -n -2 "$SK.key") >>"$Z/fz.test.zone" || exit 1
 FK=$(key fz.test ECDSAP256SHA256 -k) && FZ=$(key fz.test ECDSAP256SHA256) &&
     sign fz.test "$FK" "$FZ" || exit 1
-# fz.test as it was before sub was delegated: www.sub signed by fz.test
+# fz.test as it was before sub was delegated: www.sub, and sub's own MX
+# (at the child's apex), signed by fz.test
 head_of fz.test >"$Z/fzold.zone"
-echo 'www.sub IN A 192.0.2.81' >>"$Z/fzold.zone"
+printf 'www.sub IN A 192.0.2.81\nsub IN MX 10 evil.fz.test.\n' \
+    >>"$Z/fzold.zone"
 (cd "$Z" && ldns-signzone -e "$EXP" -f fzold.signed -o fz.test fzold.zone \
     "$FK" "$FZ") || exit 1
-awk -F '\t' '$1 == "www.sub.fz.test." && ($4 == "A" ||
-    ($4 == "RRSIG" && $5 ~ /^A /))' "$Z/fzold.signed" \
+awk -F '\t' '($1 == "www.sub.fz.test." && ($4 == "A" ||
+    ($4 == "RRSIG" && $5 ~ /^A /))) || ($1 == "sub.fz.test." &&
+    ($4 == "MX" || ($4 == "RRSIG" && $5 ~ /^MX /)))' "$Z/fzold.signed" \
     >>"$Z/sub.fz.test.signed" || exit 1
 # mx: the wildcard's A with its RRSIG, a junk RRSIG of mx's own labels
 # before it (RSASHA256, 8, sorts before 13 in knot's answer); dane: the
@@ -214,8 +224,10 @@ loop1 IN CNAME loop2.test.
 loop2 IN CNAME loop1.test.
 fz IN NS ns.test.
 kt IN NS ns.test.
+md IN NS ns.test.
 EOF
-for k in "$N3K" "$RK" "$OK" "$STRAY" "$NK" "$OLK" "$IK" "$FK" "$KK"; do
+for k in "$N3K" "$RK" "$OK" "$STRAY" "$NK" "$OLK" "$IK" "$FK" "$KK" \
+    "$MK"; do
 	(cd "$Z" && ldns-key2ds -n -2 "$k.key") >>"$Z/test.zone" || exit 1
 done
 TK=$(key test ECDSAP256SHA256 -k) && TZ=$(key test ECDSAP256SHA256) &&
@@ -235,7 +247,7 @@ knot_zones() {
 		    it.test:it.test.signed alg.test:alg.test.zone \
 		    ins.test:ins.test.zone u.oo.test:u.oo.test.zone \
 		    fz.test:fz.test.forged sub.fz.test:sub.fz.test.signed \
-		    kt.test:kt.test.edited; do
+		    kt.test:kt.test.edited md.test:md.test.signed; do
 			printf '  - domain: "%s"\n    file: "%s"\n' \
 			    "${z%%:*}" "$Z/${z#*:}"
 			printf '    zonefile-sync: -1\n'
@@ -247,7 +259,7 @@ knot_zones() {
 	KNOT_PID=$!
 	for z in test n3.test rsa.test oo.test bad.test nd.test old.test \
 	    it.test alg.test ins.test u.oo.test fz.test sub.fz.test \
-	    kt.test; do
+	    kt.test md.test; do
 		_knot_wait "$z" || return 1
 	done
 }
@@ -299,6 +311,11 @@ check "NSEC3: an empty non-terminal is a secure nodata" _tcp.mx.n3.test \
     TXT nodata secure
 check "NSEC3: a wildcard answer, with its proof" x.w.n3.test TXT ok secure
 is "$(field rr)" '"wild"' "the wildcard's record"
+# 44 labels below the wildcard: a DS denied at each (more than 48
+# queries), NSEC3 verified for each (more than 128 signature checks)
+deep=$(printf 'a.%.0s' $(seq 44))w.n3.test
+check "NSEC3: a wildcard answer 44 labels below it" "$deep" TXT ok secure
+is "$(field reason)" "" "no reason"
 check "NSEC3: a wildcard without the type is a secure nodata" x.w.n3.test \
     A nodata secure
 check "RSASHA256 child with NSEC" mx.rsa.test A ok secure
@@ -329,10 +346,11 @@ q1=$(queries)
 run "$L" --resolver "$R" --anchor "$ANCHOR" mx.rsa.test A \
     _25._tcp.mx.rsa.test TLSA mx.rsa.test A
 q2=$(queries)
-# The TLSA record's owner is two names below its zone: a DS query at each,
-# for a zone cut between them (one there makes the record the child's).
-is "$((q1 - q0)) $((q2 - q1))" "4 7" "a cold lookup asks 4 queries; two\
- more in the same zone ask 3 more, and the same one again none"
+# A DS query at each name below the zone down to the owner, for a zone cut
+# between them or at the owner (one there makes the record the child's).
+is "$((q1 - q0)) $((q2 - q1))" "5 7" "a cold lookup asks 5 queries (a DS at\
+ the owner among them); two more in the same zone ask 2 more, and the same\
+ one again none"
 is "$(printf '%s\n' "$out" | grep -c '^status=')" 3 "three outcomes"
 
 # -- insecure ------------------------------------------------------------
@@ -345,6 +363,12 @@ check "an unsigned delegation under NSEC3 opt-out" mx.u.oo.test A ok insecure
 is "$(field reason)" "no DS for 'u.oo.test' (NSEC3 opt-out)" \
     "the reason says opt-out"
 check "no such name under an opt-out span" nope.oo.test A nxdomain insecure
+# RFC 5155 8.8: the next closer name of a wildcard's answer under an
+# opt-out span may be an unsigned delegation, which the answer hides
+check "a wildcard's answer under an opt-out span" mx.w.oo.test A ok insecure
+like "$(field reason)" "opt-out" "the reason says opt-out"
+check "a wildcard's nodata under an opt-out span" mx.w.oo.test TXT nodata \
+    insecure
 check "a secure CNAME into an unsigned zone" alias3.test A ok insecure
 is "$(field chain_sec)" secure "the CNAME itself is secure"
 check "an unsigned CNAME into a signed zone" mx2.ins.test A ok insecure
@@ -358,9 +382,14 @@ check "a zone whose NSEC3 take 151 iterations: a record is secure" \
     mx.it.test A ok secure
 check "its denials are insecure" nope.it.test A nxdomain insecure
 like "$(field reason)" "151 iterations" "the reason says why"
+check "a wildcard's answer, proven by those NSEC3, is insecure" \
+    x.w.it.test A ok insecure
+like "$(field reason)" "151 iterations" "the reason says why"
 check "a DS of an algorithm no validator knows: insecure" mx.alg.test A \
     ok insecure
 like "$(field reason)" "^no DS for 'alg.test' of an algorithm" "says so"
+check "a zone signed with RSAMD5 (RFC 8624 3.1): insecure" mx.md.test A \
+    ok insecure
 
 # -- bogus ---------------------------------------------------------------
 check "a signature edited after signing" badsig.n3.test A ok bogus
@@ -419,6 +448,11 @@ check "a parent's old signature below a signed delegation" \
 is "$(field reason)" "A 'www.sub.fz.test' signed by 'fz.test', not by its\
  zone 'sub.fz.test'" "says whose it should be"
 check "the child's own record is secure" mx.sub.fz.test A ok secure
+# the same at the child's apex: the cut is at the owner itself
+check "a parent's old signature at a signed delegation's apex" \
+    sub.fz.test MX ok bogus
+is "$(field reason)" "MX 'sub.fz.test' signed by 'fz.test', not by its\
+ zone 'sub.fz.test'" "says whose it should be"
 # KeyTrap: 200 keys of one tag, 200 RRSIGs by it; unbounded, 40000 checks
 elapsed "$L" --resolver "$R" --timeout 2 --anchor "$ANCHOR" mx.kt.test A
 is "$(field status) $(field sec)" "ok bogus" \
