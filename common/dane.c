@@ -1361,18 +1361,15 @@ slot_check(struct slot *s)
 	dane_check_domain(s->st->cfg, s->name, &s->d);
 }
 
-/*
- * Why a line of the stream is no domain name to look up, or NULL: what
- * tlsa-check refuses on its command line, and what no DNS name can be
- * (RFC 1035 2.3.4: 63 bytes a label, 255 the name in wire form).
- */
-static const char *
-bad_name(const char *s, size_t n)
+const char *
+dane_bad_name(const char *s, size_t n)
 {
 	size_t	i, label = 0;
 
 	if (s == NULL)
 		return "longer than any domain name";
+	if (n == 0)
+		return "an empty name";
 	if (n > 1 && s[n - 1] == '.')
 		n--;
 	if (n > 253)
@@ -1455,7 +1452,7 @@ stream_line(void *arg, const char *line, size_t len, unsigned long lineno)
 			return 0;
 	}
 	/* a bad line is the input's fault, not the domain's: no report */
-	if ((why = bad_name(line, len)) != NULL) {
+	if ((why = dane_bad_name(line, len)) != NULL) {
 		if (line != NULL)
 			cli_warn("bad domain name '%s' on line %lu: %s",
 			    cli_show(line, len, 48, shown, sizeof shown),

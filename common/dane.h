@@ -159,6 +159,15 @@ void	dane_domain_free(struct dane_domain *);
 int	dane_check_stream(const struct dane_cfg *, int,
 	    void (*)(void *, const struct dane_domain *), void *);
 
+/*
+ * Why s (n bytes) is no host or domain name to look up, or NULL: a blank,
+ * control, non-ASCII, / or \\ byte, no name at all, an empty label, a label over 63 bytes
+ * or a name over 253 (RFC 1035 2.3.4); one final dot allowed.  NULL s is
+ * a line too long to read.  tlsa-check refuses such a name on its command
+ * line, and dane_check_stream skips such a line with a diagnostic.
+ */
+const char *dane_bad_name(const char *, size_t);
+
 /* "verified", "no-tlsa", "insecure", "unusable", "mismatch", "tls-failed",
    "unreachable", "bogus", "tempfail" */
 const char *dane_verdict_name(enum dane_verdict);

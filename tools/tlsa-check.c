@@ -90,18 +90,11 @@ static struct poptOption gen_options[] = {
 	POPT_TABLEEND
 };
 
-/* A host name as DNS takes it: no blank, no control byte, 253 at most. */
+/* A host name as DNS takes it (dane_bad_name says why not). */
 static int
 name_ok(const char *s)
 {
-	size_t	n = strlen(s);
-
-	if (n == 0 || n > 253 || s[0] == '.')
-		return 0;
-	for (; *s; s++)
-		if (*s <= ' ' || *s >= 0x7f || *s == '/' || *s == '\\')
-			return 0;
-	return 1;
+	return dane_bad_name(s, strlen(s)) == NULL;
 }
 
 /* HOST[:PORT] into host (a copy to free) and *port, usage error if bad. */
