@@ -106,11 +106,7 @@ resolver_open(const struct dane_cfg *cfg, struct resolver *r, char *err,
 		e = errno;
 		dns_free(r->dns);
 		r->dns = NULL;
-		if (e == EBADMSG)
-			return MX_DATAERR;
-		if (e == ENOMEM)
-			return MX_SOFTWARE;
-		return MX_NOINPUT;
+		return dns_new_status(e);
 	}
 	return 0;
 }

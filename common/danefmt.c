@@ -1,7 +1,6 @@
 /*
  * The report of a DANE check, as text and as JSON.  Both say the same
- * facts; the text leaves the chain of a verified session and the RRSIG
- * expiries to -v.
+ * facts; the text leaves the RRSIG expiries and the session times to -v.
  */
 #include "config.h"
 

@@ -1019,10 +1019,7 @@ send_checked(struct dns *d, const ldns_pkt *q, ldns_pkt **a)
 /*
  * One pass over the servers, within what is left of the deadline.  ldns
  * waits its timeout per server per try (twice per try over TCP: connect,
- * then read), so the time left is shared out among them.  ldns also marks
- * a server that failed once as unreachable for good; each query starts
- * with all of them back, so that one lost packet does not fail the rest
- * of a run.
+ * then read), so the time left is shared out among them.
  */
 static ldns_status
 send_within(struct dns *d, const ldns_pkt *q, ldns_pkt **a,
@@ -1045,9 +1042,6 @@ send_within(struct dns *d, const ldns_pkt *q, ldns_pkt **a,
 	tv.tv_usec = per % 1000 * 1000;
 	ldns_resolver_set_timeout(d->res, tv);
 	ldns_resolver_set_retry(d->res, tries);
-	for (size_t i = 0; i < nns; i++)
-		ldns_resolver_set_nameserver_rtt(d->res, i,
-		    LDNS_RESOLV_RTT_MIN);
 	*a = NULL;
 	return send_checked(d, q, a);
 }

@@ -21,11 +21,11 @@
  * NSEC3 opt-out span (no DS, or no such name); a zone whose NSEC3 records
  * take more than 150 iterations.  A DNAME is validated and followed, the
  * CNAME a server makes of it left aside.  One lookup, every query of its
- * chain included, takes no longer than the dns timeout (dns_deadline) and
- * 48 queries; past either it is a temporary failure.  Its signature checks
- * are bounded too, against KeyTrap (CVE-2023-50387): 4 keys of one key
- * tag for an RRSIG, 8 checks for an RRset, 128 for the lookup; past one of
- * these the RRset is bogus.  Cached answers keep no TTL: a struct is for
+ * chain included, takes no longer than the dns timeout (dns_deadline),
+ * 160 queries and 512 signature checks; past any of these it is a
+ * temporary failure.  Against KeyTrap (CVE-2023-50387) an RRSIG is tried
+ * with 4 keys of one key tag at most and an RRset with 8 checks at most;
+ * past these the RRset is bogus.  Cached answers keep no TTL: a struct is for
  * one run.
  *
  * An answer is secure only when signed by the zone that holds its owner:

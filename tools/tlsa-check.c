@@ -206,7 +206,7 @@ check(int argc, const char **argv)
 	if ((rc = dane_init(&cfg, err, sizeof err)) != 0)
 		cli_die(rc, "%s", err);
 	if ((cfg.ctx = tls_ctx_new(err, sizeof err)) == NULL)
-		cli_die(MX_SOFTWARE, "cannot make a TLS context: %s", err);
+		cli_die(MX_SOFTWARE, "%s", err);
 
 	if (host != NULL) {
 		worst = dane_check_host(&cfg, host, hport, &d);
@@ -339,7 +339,7 @@ from(const struct tlsagen *g, const char *arg, int port)
 	    err, sizeof err)) == NULL)
 		cli_die(dns_new_status(errno), "%s", err);
 	if ((ctx = tls_ctx_new(err, sizeof err)) == NULL)
-		cli_die(MX_SOFTWARE, "cannot make a TLS context: %s", err);
+		cli_die(MX_SOFTWARE, "%s", err);
 	if (gethostname(helo, sizeof helo) != 0 || !name_ok(helo))
 		snprintf(helo, sizeof helo, "localhost");
 	addr = tlsagen_owner(err, sizeof err, host, 25) < 0;

@@ -204,8 +204,7 @@ main(int argc, const char **argv)
 	}
 	if ((v = dnssec_new(d, opt_anchor, opt_trust_ad,
 	    cli_time(cli_time_arg), err, sizeof err)) == NULL) {
-		rc = errno == EBADMSG ? MX_DATAERR : errno == ENOMEM ?
-		    MX_SOFTWARE : MX_NOINPUT;
+		rc = dns_new_status(errno);
 		dns_free(d);
 		poptFreeContext(pc);
 		cli_die(rc, "%s", err);
