@@ -1104,8 +1104,8 @@ answers_question(const ldns_rr_list *an, ldns_rr_type type,
  * referral: the server is authoritative for a parent zone and does not
  * recurse.  Not NODATA: the name was never asked where it lives.
  */
-int
-dns_is_referral(const ldns_pkt *a)
+static int
+is_referral(const ldns_pkt *a)
 {
 	const ldns_rr_list	*auth = ldns_pkt_authority(a);
 	size_t			 i, nauth = auth != NULL ?
@@ -1167,7 +1167,7 @@ packet_query(const struct dns *d, const ldns_pkt *a, const ldns_rdf *qname,
 		return DNS_TEMPFAIL;
 	}
 	if (set->n == 0 && set->nul == 0 && name == qname &&
-	    dns_is_referral(a)) {
+	    is_referral(a)) {
 		seterr(err, errlen, "a referral from %s: not a recursive "
 		    "resolver", d->server);
 		return DNS_TEMPFAIL;
@@ -1728,6 +1728,11 @@ dns_packet(struct dns *d, const char *name, int type, int flags,
 		if (st == DNS_OK && !packet_answers(a, qname, type)) {
 			seterr(err, errlen, "an answer from %s with a record "
 			    "that does not answer the query", d->server);
+			st = DNS_TEMPFAIL;
+		}
+		if (st == DNS_OK && is_referral(a)) {
+			seterr(err, errlen, "a referral from %s: not a "
+			    "recursive resolver", d->server);
 			st = DNS_TEMPFAIL;
 		}
 		if (st == DNS_OK) {

@@ -115,7 +115,8 @@ enum dns_status	 dns_ptr(struct dns *, const char *, char ***, size_t *,
  * is checked the same way (id, question, QR) as for dns_txt.
  *
  * DNS_OK with *pkt set (the caller frees it with ldns_pkt_free) for a
- * NOERROR or NXDOMAIN answer: the caller reads the sections.  DNS_TEMPFAIL
+ * NOERROR or NXDOMAIN answer: the caller reads the sections.  A referral
+ * (the server does not recurse) is DNS_TEMPFAIL, as for dns_txt.  DNS_TEMPFAIL
  * with err for no answer, a malformed or mismatched one, SERVFAIL, REFUSED
  * and the like (*pkt NULL); the rcode of a SERVFAIL is kept in *rcode when
  * rcode is not NULL (LDNS_RCODE_NOERROR otherwise).  Nothing is cached.
@@ -128,12 +129,6 @@ enum dns_status	 dns_ptr(struct dns *, const char *, char ***, size_t *,
 struct ldns_struct_pkt;
 enum dns_status	 dns_packet(struct dns *, const char *, int, int,
 		    struct ldns_struct_pkt **, int *, char *, size_t);
-/*
- * Whether an answer is a referral: NOERROR, no record, NS records and no
- * SOA in the authority section, AA clear.  The server does not recurse
- * and holds not the zone of the name: no NODATA, no answer at all.
- */
-int		 dns_is_referral(const struct ldns_struct_pkt *);
 /* Whether answers come from a --dns-zone file rather than a server. */
 int		 dns_is_zone(const struct dns *);
 /* The server answers come from ("127.0.0.1@5300"), for diagnostics. */

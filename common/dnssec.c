@@ -1114,11 +1114,6 @@ step(struct dnssec *v, struct zone *z, const ldns_rdf *name,
 		snprintf(err, errlen, "DS of '%.80s': %.160s", n, why);
 		return -1;
 	}
-	if (dns_is_referral(p)) {
-		snprintf(err, errlen, "DS of '%.80s': a referral from %.64s: "
-		    "not a recursive resolver", n, server(v));
-		goto done;
-	}
 	if ((ds = pick(ldns_pkt_answer(p), name, LDNS_RR_TYPE_DS, 0)) ==
 	    NULL || (sigs = pick(ldns_pkt_answer(p), name,
 	    LDNS_RR_TYPE_RRSIG, LDNS_RR_TYPE_DS)) == NULL) {
@@ -1544,13 +1539,6 @@ lookup_validated(struct dnssec *v, ldns_rdf *qname, ldns_rr_type type,
 			    sizeof why);
 		if (st != DNS_OK) {
 			snprintf(ans->reason, sizeof ans->reason, "%s", why);
-			goto out;
-		}
-		if (dns_is_referral(p)) {
-			snprintf(ans->reason, sizeof ans->reason, "a referral "
-			    "from %s: not a recursive resolver",
-			    server(v));
-			st = DNS_TEMPFAIL;
 			goto out;
 		}
 		fresh = 1;

@@ -590,6 +590,9 @@ ok "the silent one within the timeout ($ms ms)" [ "$ms" -lt 2500 ]
 run "$L" --resolver "$B" --timeout 1 --anchor "$ANCHOR" --trust-ad \
     garbage.test A
 is "$(field status)" temperror "garbage with --trust-ad: temperror"
+run "$L" --resolver "$B" --timeout 1 --trust-ad referral.test TLSA
+is "$(field status)" temperror \
+    "a referral with --trust-ad: temperror, not an insecure nodata"
 
 # The whole lookup, every query of its chain, within one timeout: each
 # answer 400 ms late, and four queries to make from cold.
