@@ -176,6 +176,8 @@ run cron_job
 is "$rc:$(mails)" "0:3" "crontab: a DNS failure is no change: no mail"
 like "$(cat "$T/var/tlsa/ee.test.json")" '"verdict":"mismatch"' \
     "crontab: the last report kept through a DNS failure"
+like "$err" "no domain could be checked" \
+    "crontab: a resolver down for the whole run: one line for cron to mail"
 
 # A DNS hiccup on one host of a domain: its last report stands, no mail,
 # and none when the host is back (ok, drop, ok).
@@ -226,5 +228,10 @@ is "$rc" 75 "cron: another run holding the lock: 75"
 like "$err" "another run holds" "cron: the lock: says so"
 kill "$lockpid" 2>/dev/null
 wait "$lockpid" 2>/dev/null
+mkdir -p "$T/lockdir" && cp "$T/etc/tlsa-domains" "$T/lockdir.domains"
+mkdir "$T/lockdir/.lock"
+run cron -d "$T/lockdir" "$T/lockdir.domains"
+is "$rc" 73 "cron: a lock file that cannot be made: 73, not the shell's 2"
+one_line_error tlsa-check-cron "cron: the lock file: one line"
 
 done_testing
