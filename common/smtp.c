@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,41 +59,6 @@ double
 smtp_deadline(const struct smtp *s)
 {
 	return now() + (s->timeout > 0 ? s->timeout : 1);
-}
-
-/*
- * A write to a peer that has gone away raises SIGPIPE, which would kill
- * the tool.  MSG_NOSIGNAL covers our own writes; OpenSSL's socket BIO
- * writes with write(2), so around its calls SIGPIPE is blocked in this
- * thread and one it raised is taken off the pending set before the mask
- * is restored (the error comes back as EPIPE all the same).
- */
-void
-smtp_sigpipe_block(struct smtp_sigpipe *sp)
-{
-	sigset_t	 pipe, pending;
-
-	sigemptyset(&pipe);
-	sigaddset(&pipe, SIGPIPE);
-	sigpending(&pending);
-	sp->pending = sigismember(&pending, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe, &sp->old);
-}
-
-void
-smtp_sigpipe_unblock(struct smtp_sigpipe *sp)
-{
-	sigset_t		 pipe, pending;
-	struct timespec		 zero = { 0, 0 };
-
-	sigemptyset(&pipe);
-	sigaddset(&pipe, SIGPIPE);
-	sigpending(&pending);
-	if (!sp->pending && sigismember(&pending, SIGPIPE))
-		while (sigtimedwait(&pipe, NULL, &zero) == -1 &&
-		    errno == EINTR)
-			;
-	pthread_sigmask(SIG_SETMASK, &sp->old, NULL);
 }
 
 enum smtp_fail
@@ -169,13 +133,10 @@ refused:
 void
 smtp_close(struct smtp *s)
 {
-	struct smtp_sigpipe	 sp;
 
 	if (s->ssl != NULL) {
 		/* Our close_notify, without waiting for the peer's. */
-		smtp_sigpipe_block(&sp);
 		SSL_shutdown(s->ssl);
-		smtp_sigpipe_unblock(&sp);
 		ERR_clear_error();
 		SSL_free(s->ssl);
 		s->ssl = NULL;
@@ -229,7 +190,6 @@ smtp_ssl_fail(SSL *ssl, int r, const char *what, char *err, size_t errlen)
 static enum smtp_fail
 fill(struct smtp *s, double deadline, char *err, size_t errlen)
 {
-	struct smtp_sigpipe	 sp;
 	size_t			 room = sizeof s->buf - s->len;
 	ssize_t			 n;
 	short			 ev;
@@ -238,9 +198,7 @@ fill(struct smtp *s, double deadline, char *err, size_t errlen)
 	for (;;) {
 		if (s->ssl != NULL) {
 			ERR_clear_error();
-			smtp_sigpipe_block(&sp);
 			r = SSL_read(s->ssl, s->buf + s->len, (int)room);
-			smtp_sigpipe_unblock(&sp);
 			if (r > 0) {
 				s->len += r;
 				return SMTP_OK;
@@ -413,7 +371,6 @@ bad:
 enum smtp_fail
 smtp_send(struct smtp *s, const char *cmd, char *err, size_t errlen)
 {
-	struct smtp_sigpipe	 sp;
 	char			 buf[SMTP_LINE_MAX + 3];
 	size_t			 n, off = 0;
 	ssize_t			 w;
@@ -439,9 +396,7 @@ smtp_send(struct smtp *s, const char *cmd, char *err, size_t errlen)
 	while (off < n) {
 		if (s->ssl != NULL) {
 			ERR_clear_error();
-			smtp_sigpipe_block(&sp);
 			r = SSL_write(s->ssl, buf + off, (int)(n - off));
-			smtp_sigpipe_unblock(&sp);
 			if (r > 0) {
 				off += r;
 				continue;

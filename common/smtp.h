@@ -10,7 +10,6 @@
 #ifndef MX_SMTP_H
 #define MX_SMTP_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <openssl/ssl.h>
 
@@ -108,20 +107,14 @@ enum smtp_fail	 smtp_starttls(struct smtp *, const char *,
  * For common/tls.c, which drives OpenSSL on the same non-blocking socket.
  * smtp_deadline: now plus the timeout, on the monotonic clock, in seconds;
  * smtp_wait: poll fd for events until then: 1 ready, 0 time is up, -1
- * poll failed.  smtp_sigpipe_block and _unblock go around an OpenSSL call
- * that may write, so that a peer gone away is EPIPE, not SIGPIPE (this
- * thread only).  smtp_ssl_fail: the failure of an OpenSSL call r on ssl
- * as SMTP_CLOSED (the peer closed or reset, also mid-record) or SMTP_TLS,
- * the reason prefixed with what; it clears the thread's error queue.
+ * poll failed.  A peer gone away is EPIPE, not SIGPIPE, since every tool
+ * ignores SIGPIPE (cli_parse), for OpenSSL's writes too.  smtp_ssl_fail:
+ * the failure of an OpenSSL call r on ssl as SMTP_CLOSED (the peer closed
+ * or reset, also mid-record) or SMTP_TLS, the reason prefixed with what;
+ * it clears the thread's error queue.
  */
-struct smtp_sigpipe {
-	sigset_t	 old;
-	int		 pending;
-};
 double		 smtp_deadline(const struct smtp *);
 int		 smtp_wait(int, short, double);
-void		 smtp_sigpipe_block(struct smtp_sigpipe *);
-void		 smtp_sigpipe_unblock(struct smtp_sigpipe *);
 enum smtp_fail	 smtp_ssl_fail(SSL *, int, const char *, char *, size_t);
 
 /* "ok", "timeout", "refused", "closed", "protocol", "reply", "notls",

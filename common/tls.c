@@ -239,7 +239,6 @@ enum smtp_fail
 tls_start(SSL_CTX *ctx, struct smtp *s, const struct tls_dane *dane,
     const char *sni, struct tls_info *info, char *err, size_t errlen)
 {
-	struct smtp_sigpipe	 sp;
 	enum smtp_fail		 f;
 	SSL			*ssl;
 	double			 deadline;
@@ -277,9 +276,7 @@ tls_start(SSL_CTX *ctx, struct smtp *s, const struct tls_dane *dane,
 	SSL_set_connect_state(ssl);
 	for (;;) {
 		ERR_clear_error();
-		smtp_sigpipe_block(&sp);
 		r = SSL_do_handshake(ssl);
-		smtp_sigpipe_unblock(&sp);
 		if (r == 1)
 			break;
 		switch (SSL_get_error(ssl, r)) {
