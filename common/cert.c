@@ -348,19 +348,15 @@ bad:
 }
 
 int
-cert_load(const char *path, STACK_OF(X509) **certs, EVP_PKEY **pubkey,
-    char *err, size_t errlen, int *status)
+cert_load_fd(int fd, STACK_OF(X509) **certs, EVP_PKEY **pubkey, char *err,
+    size_t errlen, int *status)
 {
 	char	*buf = NULL, *nb;
 	size_t	 len = 0, size = 0;
 	ssize_t	 n;
-	int	 fd;
 
 	*certs = NULL;
 	*pubkey = NULL;
-	if ((fd = cli_open_regular(path, "certificate file", err, errlen,
-	    status)) == -1)
-		return -1;
 	for (;;) {
 		if (len == size) {
 			if (size > CERT_FILE_MAX) {
@@ -388,17 +384,30 @@ cert_load(const char *path, STACK_OF(X509) **certs, EVP_PKEY **pubkey,
 		}
 		len += n;
 	}
-	close(fd);
-	fd = -1;
 	if (cert_load_mem(buf, len, certs, pubkey, err, errlen) == -1) {
 		*status = MX_DATAERR;
 		goto bad;
 	}
 	free(buf);
+	*status = MX_OK;
 	return 0;
 bad:
-	if (fd != -1)
-		close(fd);
 	free(buf);
 	return -1;
+}
+
+int
+cert_load(const char *path, STACK_OF(X509) **certs, EVP_PKEY **pubkey,
+    char *err, size_t errlen, int *status)
+{
+	int	fd, rc;
+
+	*certs = NULL;
+	*pubkey = NULL;
+	if ((fd = cli_open_regular(path, "certificate file", err, errlen,
+	    status)) == -1)
+		return -1;
+	rc = cert_load_fd(fd, certs, pubkey, err, errlen, status);
+	close(fd);
+	return rc;
 }

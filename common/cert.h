@@ -54,6 +54,9 @@ void	cert_time(time_t, char *, size_t);
  */
 int	cert_load(const char *, STACK_OF(X509) **, EVP_PKEY **, char *, size_t,
 	    int *);
+/* The same from an open file (standard input), read to its end. */
+int	cert_load_fd(int, STACK_OF(X509) **, EVP_PKEY **, char *, size_t,
+	    int *);
 /* The same from memory, for the fuzz harness and for chains from a server. */
 int	cert_load_mem(const char *, size_t, STACK_OF(X509) **, EVP_PKEY **,
 	    char *, size_t);

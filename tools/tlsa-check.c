@@ -27,7 +27,6 @@
 
 #define JOBS_DEFAULT	8
 #define JOBS_MAX	256
-#define STDIN_MAX	(1024 * 1024)	/* a PEM chain is a few kB */
 
 static const char *stdin_only[] = { "-", NULL };
 
@@ -237,34 +236,6 @@ check(int argc, const char **argv)
 }
 
 /* Standard input whole, for cert_load_mem. */
-static int
-load_stdin(STACK_OF(X509) **certs, EVP_PKEY **key, char *err, size_t len)
-{
-	char	*buf;
-	size_t	 n = 0;
-	ssize_t	 r;
-	int	 rc;
-
-	if ((buf = malloc(STDIN_MAX + 1)) == NULL)
-		cli_die(MX_SOFTWARE, "out of memory");
-	while (n <= STDIN_MAX && (r = read(0, buf + n, STDIN_MAX + 1 - n)) !=
-	    0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			snprintf(err, len, "%s", strerror(errno));
-			free(buf);
-			return MX_IOERR;
-		}
-		n += r;
-	}
-	rc = n > STDIN_MAX ? -1 : cert_load_mem(buf, n, certs, key, err, len);
-	if (n > STDIN_MAX)
-		snprintf(err, len, "more than %d bytes", STDIN_MAX);
-	free(buf);
-	return rc == 0 ? MX_OK : MX_DATAERR;
-}
-
 /*
  * One input's records, made before any is printed.  The owner's host:
  * --host, else the name of --from-server, else the first host name of the
@@ -403,8 +374,8 @@ generate(int argc, const char **argv)
 		key = NULL;
 		if (strcmp(args[i], "-") == 0) {
 			name = "stdin";
-			if ((rc = load_stdin(&certs, &key, err, sizeof err)) !=
-			    MX_OK)
+			if (cert_load_fd(0, &certs, &key, err, sizeof err,
+			    &rc) != 0)
 				cli_die(rc, "cannot read certificates from "
 				    "'stdin': %s", err);
 		} else {
