@@ -76,6 +76,17 @@ void		 smtp_reply_free(struct smtp_reply *);
 enum smtp_fail	 smtp_send(struct smtp *, const char *, char *, size_t);
 
 /*
+ * Write n bytes as they are (several commands at once, message data), in
+ * as few writes as the socket takes, within the timeout: what pipelining
+ * and early pipelining send as one flight.  The connection has
+ * TCP_NODELAY, so a flight is not held back waiting for an ACK.
+ */
+enum smtp_fail	 smtp_write(struct smtp *, const void *, size_t, char *,
+		    size_t);
+/* Bytes the peer sent that no smtp_read has taken yet. */
+size_t		 smtp_pending(const struct smtp *);
+
+/*
  * One reply line (without its line end) taken apart: the code, whether
  * more lines follow, the text.  -1 when it is no reply line (RFC 5321
  * 4.2: 2yz to 5yz with y from 0 to 5, then ' ', '-' or the end; no NUL).

@@ -1,0 +1,163 @@
+/*
+ * probe: one SMTP session as smtp-probe opens it, step by step, with the
+ * time of each step and the flights it took: what went out in one write,
+ * and when each reply to it came.  Early pipelining
+ * (draft-harris-early-pipe): with a cached EHLO reply that offers it, the
+ * client sends EHLO (and STARTTLS, or a transaction) before the banner
+ * arrives, then checks the banner and the EHLO reply against the cache.
+ *
+ * Times are milliseconds on the monotonic clock since the connect began.
+ * A round trip is a flight the client waited on: the connect, each flight
+ * of commands (the banner wait is one, unless early pipelining folds it
+ * into the EHLO flight), each round trip of the TLS handshake (1 for TLS
+ * 1.3, 2 for a full TLS 1.2 handshake).
+ */
+#ifndef MX_PROBE_H
+#define MX_PROBE_H
+
+#include <stddef.h>
+#include <time.h>
+#include <openssl/ssl.h>
+
+#include "dns.h"
+#include "ehlo.h"
+#include "pcache.h"
+#include "smtp.h"
+#include "tls.h"
+
+enum probe_tls {
+	PROBE_TLS_AUTO = 0,	/* STARTTLS when offered */
+	PROBE_TLS_NONE,		/* never (--no-starttls) */
+	PROBE_TLS_REQUIRE,	/* STARTTLS, and fail without it */
+	PROBE_TLS_IMPLICIT	/* TLS on connect (port 465) */
+};
+
+struct probe_cfg {
+	const char	*helo;		/* the EHLO name */
+	int		 timeout;	/* seconds, each wait (smtp.h) */
+	enum probe_tls	 tls;
+	SSL_CTX		*ctx;		/* tls_ctx_new's */
+	const char	*sni;		/* NULL: no SNI */
+	struct pcache	*cache;		/* NULL: never early pipelining */
+	int		 early;		/* 0: no early pipelining even when
+					   the cache allows (--compare's
+					   first session) */
+	time_t		 now;		/* cache entries judged at */
+};
+
+/* Where to connect: addresses tried in order until one answers. */
+struct probe_target {
+	const char		*host;	/* the name, for the report, or "" */
+	const struct dns_addr	*addr;
+	size_t			 naddr;
+	int			 port;
+};
+
+/*
+ * One thing sent and, when reply is set, the reply waited for.  The
+ * banner is an item with no bytes and a reply.  bytes hold whole lines
+ * with their CRLF (a command) or message data.
+ */
+struct probe_item {
+	const char	*label;		/* for the timeline: "EHLO", "MAIL
+					   FROM:<a@b.example>", "message
+					   (2048 bytes)" */
+	const char	*bytes;
+	size_t		 len;
+	int		 reply;
+};
+
+/* One item as it went, for the report. */
+struct probe_step {
+	char		 label[96];
+	int		 flight;	/* index in flights[] */
+	double		 sent;		/* ms; -1 for nothing sent */
+	double		 done;		/* ms the reply came; -1 none */
+	int		 code;		/* the reply's code, 0 none */
+	char		 text[128];	/* its first line, shortened */
+};
+
+/* One flight: the connect, the handshake, or items written at once. */
+struct probe_flight {
+	char		 kind[16];	/* "connect", "smtp", "tls" */
+	double		 start;		/* ms it was written */
+	double		 end;		/* ms the last reply it waited for
+					   came */
+	int		 rtts;		/* round trips it cost (tls: 1 or 2) */
+	size_t		 first, n;	/* its steps, steps[first..first+n) */
+};
+
+/*
+ * Called by probe_open when early pipelining lets a transaction go out in
+ * the same flight as the last EHLO (cached PIPECONNECT and PIPELINING in
+ * the TLS state the transaction will be in).  feat is the cached EHLO
+ * reply the server is expected to give.  Fill at most max items (their
+ * bytes live until probe_open returns) and return how many, 0 for none.
+ */
+typedef size_t	(*probe_early_fn)(void *, const struct ehlo *,
+		    struct probe_item *, size_t);
+
+struct probe_session {
+	char		 host[256];	/* target host, "" for an address */
+	char		 peer[64];	/* the address that answered */
+	struct smtp	 s;
+	struct smtp_reply banner;
+	struct smtp_reply ehlo;		/* in clear: empty for implicit TLS */
+	struct smtp_reply ehlo_tls;	/* after TLS: empty without TLS */
+	struct ehlo	 feat, feat_tls;	/* the two, parsed */
+	int		 tls_up;
+	struct tls_info	 tls;
+	/* ms since the connect began; -1 for a step that did not happen */
+	double		 t_connect, t_banner, t_ehlo, t_starttls;
+	double		 t_handshake, t_ehlo_tls, t_quit, t_total;
+	int		 early;		/* EHLO went before the banner */
+	int		 early_tls;	/* EHLO after TLS went with the next
+					   commands (cached TLS reply) */
+	int		 retried;	/* early pipelining failed (554, bad
+					   banner): retried at once without */
+	char		 cache_note[160];	/* "miss", "hit", "changed:
+					   updated", "dropped: 554 ..." */
+	struct probe_step *steps;
+	size_t		 nsteps;
+	struct probe_flight *flights;
+	size_t		 nflights;
+	int		 rtts;		/* round trips taken so far */
+	int		 rtts_plain;	/* the same steps without early
+					   pipelining */
+	struct smtp_reply *early_replies;	/* to probe_early_fn's items */
+	size_t		 nearly;	/* items sent early, 0 when none */
+	enum smtp_fail	 fail;
+	char		 err[256];
+};
+
+/*
+ * Open a session on the first address of t that answers (refused or timed
+ * out: the next): banner, EHLO, STARTTLS as cfg->tls says and the
+ * handshake (no DANE: any certificate, tls.verify_error says what PKIX
+ * thinks), EHLO again; the cache consulted and updated in memory (puts
+ * and drops; the caller saves it).  With early pipelining and early_fn,
+ * the transaction's items go with the last EHLO, and their replies are in
+ * early_replies.  SMTP_OK: ready for a transaction or QUIT.  A failure
+ * leaves fail, err and the steps so far; a 554 or a banner other than 220
+ * after early input drops the cache entry and opens again without early
+ * pipelining (retried).  Free with probe_free whatever the outcome.
+ */
+enum smtp_fail	 probe_open(const struct probe_cfg *,
+		    const struct probe_target *, probe_early_fn, void *,
+		    struct probe_session *);
+
+/*
+ * One flight on an open session: every item's bytes in one write, then
+ * the replies of the items that want one, in order, into replies (one per
+ * such item; free them).  A 4xx or 5xx reply is no failure: its code is
+ * there.  SMTP_OK, or the failure (timeout, closed, protocol) with
+ * sess->fail and sess->err set.
+ */
+enum smtp_fail	 probe_flight(struct probe_session *,
+		    const struct probe_item *, size_t, struct smtp_reply *);
+
+/* QUIT, its 221 waited for within the timeout, and close; t_total set. */
+void		 probe_quit(struct probe_session *);
+void		 probe_free(struct probe_session *);
+
+#endif
