@@ -27,11 +27,6 @@ reply() {
 	done >"$_f"
 }
 
-# wait_gone PID: wait for a child of this shell to end.
-wait_gone() {
-	wait "$1" 2>/dev/null
-}
-
 # --- round trip -----------------------------------------------------------
 reply "$T/r1" 'mx.example Hello client [127.0.0.1]' 'SIZE 52428800' \
     PIPELINING PIPECONNECT 'AUTH PLAIN LOGIN'
@@ -173,7 +168,8 @@ for bad in 'entry 127.0.0.1:25 2 1 250 1' 'entry 127.0.0.1:25 0 x 250 1' \
 	is "$rc/$out" "0/250 y" "'$bad': dropped, the next entry read"
 	like "$err" "dropped" "'$bad': warned"
 done
-printf 'mxkit-pcache 1\nentry a:1 0 2000000000 250 1\n x\n y\nentry ok:1 0 2000000000 250 1\n z\n' >"$T/bad"
+printf '%s\n' 'mxkit-pcache 1' 'entry a:1 0 2000000000 250 1' ' x' ' y' \
+    'entry ok:1 0 2000000000 250 1' ' z' >"$T/bad"
 run at $DAY "$PT" "$T/bad" get a:1 0
 is "$rc/$out" 1/ "more lines than the count: dropped"
 printf 'mxkit-pcache 1\nentry a:1 0 2000000000 250 1\n x\000y\n' >"$T/bad"
@@ -318,7 +314,9 @@ if [ "$(id -u)" -eq 0 ]; then
 	chmod 644 "$U/cache" "$T/r2"
 	as_user="setpriv --reuid=nobody --regid=nogroup --clear-groups"
 fi
-rm -f "$U/cache.lock" 2>/dev/null || { chmod 755 "$U"; rm -f "$U/cache.lock"; chmod 555 "$U"; }
+chmod 755 "$U"
+rm -f "$U/cache.lock"
+chmod 555 "$U"
 run $as_user "$PT" "$U/cache" put 127.0.0.1:26 0 <"$T/r2"
 is "$rc" 73 "no lock file can be made in the directory: 73"
 one_line_error pcache-tool "one line"
