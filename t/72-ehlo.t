@@ -9,26 +9,9 @@
 
 EP=$MX_BUILDDIR/t/unit/ehlo-parse
 
-# reply FILE LINE...: the lines of a 250 reply (greeting first) into
-# FILE, CRLF ended, as a server sends them.
-reply() {
-	_f=$1
-	shift
-	_last=$#
-	_i=0
-	for _l; do
-		_i=$((_i + 1))
-		if [ "$_i" -eq "$_last" ]; then
-			printf '250 %s\r\n' "$_l"
-		else
-			printf '250-%s\r\n' "$_l"
-		fi
-	done >"$_f"
-}
-
 # parse LINE...: such a reply through the driver; its output in $out.
 parse() {
-	reply "$T/reply" "$@"
+	ehlo_reply "$T/reply" "$@"
 	run "$EP" <"$T/reply"
 }
 
@@ -154,25 +137,25 @@ parse 'mx.example' 'LIMITS RCPTMAX=5' 'LIMITS RCPTMAX=9'
 is "$(field rcptmax)" 5 "LIMITS twice: the first line counts"
 
 # --- ehlo_same ------------------------------------------------------------
-reply "$T/a" 'mx.example Hello a [192.0.2.1]' 'SIZE 100' PIPELINING \
+ehlo_reply "$T/a" 'mx.example Hello a [192.0.2.1]' 'SIZE 100' PIPELINING \
     'AUTH PLAIN LOGIN' PIPECONNECT
 # same_as_a WANT DESCRIPTION: ehlo_same of $T/a and $T/b
 same_as_a() {
 	run "$EP" --same "$T/b" <"$T/a"
 	is "$(field same)" "$1" "$2"
 }
-reply "$T/b" 'mx.example Hello b [192.0.2.9]' PIPECONNECT \
+ehlo_reply "$T/b" 'mx.example Hello b [192.0.2.9]' PIPECONNECT \
     'auth plain login' pipelining 'SIZE 100'
 same_as_a 1 "same: another greeting, another order, another case"
-reply "$T/b" 'mx.example Hello a' 'SIZE 200' PIPELINING 'AUTH PLAIN LOGIN' \
+ehlo_reply "$T/b" 'mx.example Hello a' 'SIZE 200' PIPELINING 'AUTH PLAIN LOGIN' \
     PIPECONNECT
 same_as_a 0 "not the same: SIZE changed"
-reply "$T/b" 'mx.example Hello a' 'SIZE 100' PIPELINING 'AUTH PLAIN LOGIN'
+ehlo_reply "$T/b" 'mx.example Hello a' 'SIZE 100' PIPELINING 'AUTH PLAIN LOGIN'
 same_as_a 0 "not the same: PIPECONNECT gone"
-reply "$T/b" 'mx.example Hello a' 'SIZE 100' PIPELINING 'AUTH PLAIN LOGIN' \
+ehlo_reply "$T/b" 'mx.example Hello a' 'SIZE 100' PIPELINING 'AUTH PLAIN LOGIN' \
     PIPECONNECT 'LIMITS RCPTMAX=5'
 same_as_a 0 "not the same: LIMITS added"
-reply "$T/b" 'mx.example Hello a' 'SIZE 100' PIPELINING PIPELINING \
+ehlo_reply "$T/b" 'mx.example Hello a' 'SIZE 100' PIPELINING PIPELINING \
     PIPECONNECT
 same_as_a 0 "not the same: as many lines, one twice"
 

@@ -11,27 +11,11 @@
 PT=$MX_BUILDDIR/t/unit/pcache-tool
 C=$T/cache
 
-# reply FILE LINE...: a 250 reply as a server sends it, into FILE.
-reply() {
-	_f=$1
-	shift
-	_last=$#
-	_i=0
-	for _l; do
-		_i=$((_i + 1))
-		if [ "$_i" -eq "$_last" ]; then
-			printf '250 %s\r\n' "$_l"
-		else
-			printf '250-%s\r\n' "$_l"
-		fi
-	done >"$_f"
-}
-
 # --- round trip -----------------------------------------------------------
-reply "$T/r1" 'mx.example Hello client [127.0.0.1]' 'SIZE 52428800' \
+ehlo_reply "$T/r1" 'mx.example Hello client [127.0.0.1]' 'SIZE 52428800' \
     PIPELINING PIPECONNECT 'AUTH PLAIN LOGIN'
-reply "$T/r2" 'mx.example Hello client [::1]' PIPELINING STARTTLS
-reply "$T/r3" 'mx.example Hello again' PIPELINING PIPECONNECT
+ehlo_reply "$T/r2" 'mx.example Hello client [::1]' PIPELINING STARTTLS
+ehlo_reply "$T/r3" 'mx.example Hello again' PIPELINING PIPECONNECT
 
 run "$PT" "$C" get 127.0.0.1:25 0
 is "$rc/$out/$err" "1//" "a missing file: an empty cache, nothing found"
@@ -80,8 +64,8 @@ same "$T/got4" "$T/r4.lf" "odd bytes and long lines kept exactly"
 # --- the age of an entry --------------------------------------------------
 use_faketime
 A=$T/aged
-reply "$T/ra" 'old.example' PIPECONNECT
-reply "$T/rb" 'new.example' PIPECONNECT
+ehlo_reply "$T/ra" 'old.example' PIPECONNECT
+ehlo_reply "$T/rb" 'new.example' PIPECONNECT
 at 20000 "$PT" "$A" put 192.0.2.1:25 0 <"$T/ra"
 run at 20006 "$PT" "$A" get 192.0.2.1:25 0
 is "$rc" 0 "an entry 6 days old is used"
