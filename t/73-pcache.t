@@ -203,8 +203,10 @@ cp "$B" "$T/big.new"
 at $DAY "$PT" "$T/big.new" put 10.0.0.9:25 0 <"$T/r1"
 
 # killed_at SYSCALL NUMBER: run a put with SYSCALL held 3 s by strace;
-# once the put waits there (its /proc/PID/syscall starts with NUMBER, the
-# x86_64 number), kill it (not strace) with SIGKILL.
+# once the put waits there on the cache (its /proc/PID/syscall starts with
+# NUMBER, the x86_64 number, and for write and fsync the descriptor is a
+# file of the cache's: libfaketime writes too), kill it (not strace) with
+# SIGKILL.
 killed_at() {
 	strace -o /dev/null -e trace="$1" -e inject="$1":delay_enter=3000000 \
 	    env TZ=UTC LD_PRELOAD="$FT" FAKETIME="$(noon $DAY)" \
@@ -214,8 +216,10 @@ killed_at() {
 	_at=no
 	while [ "$_i" -lt 100 ]; do
 		_c=$(tr -d " " </proc/$_s/task/$_s/children 2>/dev/null)
-		if [ -n "$_c" ] && [ "$(cut -d ' ' -f 1 /proc/$_c/syscall \
-		    2>/dev/null)" = "$2" ]; then
+		set -- "$1" "$2" $(cat /proc/$_c/syscall 2>/dev/null)
+		if [ -n "$_c" ] && [ "${3-}" = "$2" ] && { [ "$1" = rename ] ||
+		    case $(readlink /proc/$_c/fd/$((${4:-0}))) in
+		    "$B"*) true ;; *) false ;; esac; }; then
 			_at=yes
 			kill -9 "$_c"
 			break
