@@ -32,8 +32,13 @@
 # EXIM_CERT (the certificate, PEM) and EXIM_MAIL (DIR/mail), and returns 1,
 # with Exim's complaint as a diagnostic, when it does not come up.
 #
-# The mainlog logs connections and, per accepted message, `L*` when early
-# pipelining was used (`L.` offered but not used, `L` plain pipelining).
+# The mainlog logs connections, a session without MAIL with its commands
+# (`no MAIL in SMTP connection from ... C=EHLO,QUIT`) and, on a message's
+# `<=` line, `L*` when early pipelining was used (`L.` offered but not used,
+# `L-` PIPELINING offered but not used); a session without MAIL cannot show
+# early pipelining, but with --no-early its early input is logged (`SMTP
+# protocol synchronization error (input sent without waiting for greeting)
+# ... input="EHLO ...`).
 #
 # Exim takes a -C file from root only, so the test runs as root; Exim runs
 # as root too (its own user could not read a test's mode-700 directory),
@@ -59,8 +64,8 @@ exim_user = root
 exim_group = root
 spool_directory = $1/spool
 log_file_path = $1/log/%slog
-log_selector = +smtp_connection +pipelining +received_recipients \\
-  +smtp_protocol_error +smtp_syntax_error +tls_peerdn
+log_selector = +smtp_connection +smtp_no_mail +pipelining \\
+  +received_recipients +smtp_protocol_error +smtp_syntax_error +tls_peerdn
 local_interfaces = <; 127.0.0.1
 daemon_smtp_ports = $2
 keep_environment =
