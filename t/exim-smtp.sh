@@ -27,7 +27,9 @@
 #				$EXIM_CONNECT_DELAY or 0s): Exim looks for early
 #				input once the delay is over, so with 1s a
 #				client's early EHLO is there for sure
-#	--main LINE		one more line for the main section (repeatable)
+#	--main LINE		a line for the main section (repeatable); an
+#				option set here replaces the one above
+#				(`--main 'chunking_advertise_hosts ='`)
 # It sets EXIM_PORT, EXIM_DIR, EXIM_PID, EXIM_LOG (the mainlog), EXIM_CONF,
 # EXIM_CERT (the certificate, PEM) and EXIM_MAIL (DIR/mail), and returns 1,
 # with Exim's complaint as a diagnostic, when it does not come up.
@@ -83,7 +85,6 @@ tls_privatekey = $1/key.pem
 $_exim_rmax
 acl_smtp_connect = connect
 acl_smtp_rcpt = accept
-$_exim_main
 begin acl
 connect:
   accept delay = $_exim_delay
@@ -172,7 +173,18 @@ exim_smtp_start() {	# exim_smtp_start DIR [options]
 			return 1
 		}
 	fi
-	_exim_conf "$EXIM_DIR" "$EXIM_PORT" >"$EXIM_CONF" || return 1
+	# Exim refuses an option set twice: --main's replace the defaults.
+	_exim_conf "$EXIM_DIR" "$EXIM_PORT" | awk -v main="$_exim_main" '
+	    BEGIN {
+		n = split(main, l, "\n")
+		for (i = 1; i <= n; i++)
+			if (split(l[i], w, /[ \t=]+/) > 0 && w[1] != "")
+				set[w[1]] = 1
+	    }
+	    /^begin / && !done { done = 1; printf "%s", main }
+	    !done && /^[a-z_0-9]+ *=/ && $1 in set { skip = 1; next }
+	    skip && /^[ \t]/ { next }
+	    { skip = 0; print }' >"$EXIM_CONF" || return 1
 	rm -f "$EXIM_DIR/pid"
 	daemon "$EXIM" -C "$EXIM_CONF" -bdf -oP "$EXIM_DIR/pid" \
 	    2>>"$EXIM_DIR/stderr"
@@ -181,8 +193,7 @@ exim_smtp_start() {	# exim_smtp_start DIR [options]
 	until _exim_listening "$EXIM_PORT"; do
 		if ! kill -0 "$EXIM_PID" 2>/dev/null || [ "$_ei" -ge 100 ]; then
 			echo "exim_smtp_start: exim did not come up:" \
-			    "$(tail -n 1 "$EXIM_DIR/stderr" 2>/dev/null)" \
-			    "$(tail -n 1 "$EXIM_DIR/log/paniclog" 2>/dev/null)" >&2
+			    "$(tail -n 1 "$EXIM_DIR/stderr" 2>/dev/null)" >&2
 			exim_smtp_stop
 			return 1
 		fi
