@@ -10,13 +10,15 @@
 # exim_smtp_start DIR runs Exim in the foreground (-bdf) as a child of the
 # test (lib.sh's daemon, so killed and reaped on exit) on 127.0.0.1 at a
 # free high port, with its configuration, spool, log and a self-signed
-# certificate (CN exim.test) all under DIR, and waits until it listens.  It
-# advertises PIPELINING, PIPECONNECT, CHUNKING, STARTTLS, PRDR, SMTPUTF8 and
-# 8BITMIME, accepts every recipient and delivers each message once, all its
-# recipients together, to a file of its own DIR/mail/msg.ID (ID: Exim's
-# message id) holding the message exactly as received: LF line ends, no
-# Received: field, no From_ line, no escaping.  A message's recipients
-# are in the mainlog (`=>` and `->` lines).  Options:
+# certificate (CN exim.test; DIR/cert.pem and DIR/key.pem already there, a
+# chain maybe, are taken as they are) all under DIR, and waits until it
+# listens.  It advertises PIPELINING, PIPECONNECT, CHUNKING, STARTTLS,
+# PRDR, SMTPUTF8 and 8BITMIME, accepts every recipient and delivers each
+# message once, all its recipients together, to a file of its own
+# DIR/mail/msg.ID (ID: Exim's message id) holding the message exactly as
+# received: LF line ends, no Received: field, no From_ line, no escaping.
+# A message's recipients are in the mainlog (`=>` and `->` lines).
+# Options:
 #	--port N		this port (to restart a server where a client's
 #				cache expects it) instead of a free one
 #	--no-early		pipelining_connect_advertise_hosts = :, so no
