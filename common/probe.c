@@ -509,7 +509,18 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 		goto out;
 	}
 
-	do_tls = !st0 && (cfg->tls == PROBE_TLS_REQUIRE ||
+	if (st0) {
+		/* On implicit TLS the only EHLO is the one after TLS. */
+		p->ehlo_tls = p->ehlo;
+		p->feat_tls = p->feat;
+		p->t_ehlo_tls = p->t_ehlo;
+		memset(&p->ehlo, 0, sizeof p->ehlo);
+		memset(&p->feat, 0, sizeof p->feat);
+		p->t_ehlo = -1;
+		p->fail = SMTP_OK;
+		goto out;
+	}
+	do_tls = (cfg->tls == PROBE_TLS_REQUIRE ||
 	    (cfg->tls == PROBE_TLS_AUTO && (p->feat.starttls || early_st)));
 	if (cfg->tls == PROBE_TLS_REQUIRE && !p->feat.starttls) {
 		fail(p, SMTP_NOTLS, "STARTTLS is not offered");
@@ -671,21 +682,23 @@ probe_open(const struct probe_cfg *cfg, const struct probe_target *t,
 			if (p->fail == SMTP_REFUSED ||
 			    p->fail == SMTP_TIMEOUT)
 				continue;
-			return p->fail;
+			break;
 		}
 		base = p->rtts;
 		if (session(cfg, early_fn, arg, !retried, p) == OPEN_DONE)
-			return p->fail;
+			break;
 		/* Refused early input: the same address again at once,
 		   without, the failed attempt's round trips a cost. */
 		p->retried = retried = 1;
-		p->rtts_plain -= p->rtts_plain - base + 1;
+		p->rtts_plain = base - 1;
 		reset(p);
 		if (connect_one(cfg, &t->addr[i], t->port, p) != SMTP_OK)
-			return p->fail;
+			break;
 		session(cfg, early_fn, arg, 0, p);
-		return p->fail;
+		break;
 	}
+	if (cfg->cache != NULL && p->cache_note[0] == '\0')
+		note(p, "", "not checked");
 	return p->fail;
 }
 
@@ -706,6 +719,11 @@ probe_quit(struct probe_session *p)
 	enum smtp_fail		 keep = p->fail;
 	char			 err[sizeof p->err];
 
+	/* After a timeout or a broken reply the two sides are out of step:
+	   a QUIT would only wait again. */
+	if (p->s.fd != -1 && p->fail != SMTP_OK && p->fail != SMTP_REPLY &&
+	    p->fail != SMTP_NOTLS)
+		smtp_close(&p->s);
 	if (p->s.fd != -1) {
 		memcpy(err, p->err, sizeof err);
 		item(&it, "QUIT", "QUIT\r\n");
