@@ -1,12 +1,10 @@
 #include "config.h"
 
 #include <sys/socket.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -27,18 +25,9 @@ struct cached {
 };
 
 static double
-mono(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double
 ms(const struct probe_session *p)
 {
-	return (mono() - p->t0) * 1000;
+	return (smtp_now() - p->t0) * 1000;
 }
 
 /* Add to the cache note: "hit", "tls miss: stored"... */
@@ -124,9 +113,9 @@ half_close(struct smtp *s)
 
 /*
  * Write items as one flight and read the replies of those that want one,
- * in order, into replies (one per such item).  The banner is an item with no bytes.  A flight with
- * a reply to wait for is a round trip.  With shut, the write side is
- * closed after the bytes (QUIT).
+ * in order, into replies (one per such item).  The banner is an item with
+ * no bytes.  A flight with a reply to wait for is a round trip.  With
+ * shut, the write side is closed after the bytes (QUIT).
  */
 static enum smtp_fail
 flight(struct probe_session *p, const char *kind,
@@ -669,7 +658,7 @@ probe_open(const struct probe_cfg *cfg, const struct probe_target *t,
 	    "");
 	snprintf(p->cache_note, sizeof p->cache_note, "%s",
 	    cfg->cache == NULL ? "none" : "");
-	p->t0 = mono();
+	p->t0 = smtp_now();
 	reset(p);
 	if (t->naddr == 0)
 		return fail(p, SMTP_LOCAL, "no address to connect to");
@@ -679,7 +668,7 @@ probe_open(const struct probe_cfg *cfg, const struct probe_target *t,
 			   of the one that answered. */
 			p->nsteps = p->nflights = 0;
 			p->rtts = p->rtts_plain = 0;
-			p->t0 = mono();
+			p->t0 = smtp_now();
 			reset(p);
 		}
 		if (connect_one(cfg, &t->addr[i], t->port, p) != SMTP_OK) {

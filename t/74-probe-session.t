@@ -290,13 +290,15 @@ exim_smtp_start "$T/exim2" --port "$EXIM_PORT" --no-early \
 ps --cache "$C" 127.0.0.1 "$EXIM_PORT"
 is "$rc $(val retried) $(val early)" "0 1 0" \
     "exim without early pipelining for us: 554, retried at once, opened"
-is "$(val version) $(printf '%s\n' "$out" | grep -c "^flight='[0-9]* tls .* 2'\$")" \
-    "TLSv1.2 1" "a TLS 1.2 handshake: a flight of 2 round trips"
+n=$(printf '%s\n' "$out" | grep -c "^flight='[0-9]* tls .* 2'\$")
+is "$(val version) $n" "TLSv1.2 1" \
+    "a TLS 1.2 handshake: a flight of 2 round trips"
 is "$(val rtts) $(val rtts_plain)" "10 8" \
     "554 and retried: the refused attempt's 2 round trips a cost"
 like "$(val cache)" '^dropped: 554 SMTP synchronization error' \
     "the entry dropped for Exim's 554"
-like "$(cat "$EXIM_LOG")" 'synchronization error \(input sent without waiting for greeting\)' \
+like "$(cat "$EXIM_LOG")" \
+    'synchronization error \(input sent without waiting for greeting\)' \
     "exim logged the early input it refused"
 exim_smtp_stop
 done_testing
