@@ -18,6 +18,10 @@
 
 #define EARLY_MAX	64	/* items probe_early_fn may give */
 
+static enum smtp_fail	 fail(struct probe_session *, enum smtp_fail,
+			    const char *, ...)
+			    __attribute__((format(printf, 3, 4)));
+
 /* What the cache said of a peer in one TLS state. */
 struct cached {
 	int		 have;		/* an entry, young enough */
@@ -183,8 +187,9 @@ flight(struct probe_session *p, const char *kind,
 			    strlen(it[i].label), 60, shown, sizeof shown), e);
 		st->done = p->flights[fl].end = ms(p);
 		st->code = replies[k].code;
-		snprintf(st->text, sizeof st->text, "%s",
-		    replies[k].lines[0]);
+		/* A report prints it: no control byte of the peer's. */
+		cli_show(replies[k].lines[0], strlen(replies[k].lines[0]),
+		    sizeof st->text / 4 - 2, st->text, sizeof st->text);
 		k++;
 	}
 	return SMTP_OK;
@@ -347,7 +352,7 @@ early_refused(const struct smtp_reply *rep, enum smtp_fail f)
 	return rep[0].code != 220 || rep[1].code == 554;
 }
 
-/* Move the replies of the n early items it into the session. */
+/* Move the replies to the nitems early items it into the session. */
 static int
 keep_early(struct probe_session *p, const struct probe_item *it,
     struct smtp_reply *rep, size_t nitems)
