@@ -384,6 +384,54 @@ call_early(probe_early_fn fn, void *arg, const struct ehlo *feat,
 	return n > EARLY_MAX ? EARLY_MAX : n;
 }
 
+/*
+ * After STARTTLS and the handshake, EHLO again (RFC 3207 4.2), with the
+ * transaction when the cache knows the reply it will get (items), and
+ * that reply checked against the cache's for the TLS state, c1 (loaded
+ * here when the session did not load it for early pipelining).  pc: the
+ * server offered early pipelining in clear.
+ */
+static void
+ehlo_again(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
+    const char *ehlo, struct cached *c1, int items, int pc,
+    struct probe_session *p)
+{
+	struct probe_item	 it[1 + EARLY_MAX];
+	struct smtp_reply	 rep[1 + EARLY_MAX];
+	size_t			 n = 0, k, nearly = 0, base = p->nsteps;
+
+	memset(rep, 0, sizeof rep);
+	item(&it[n++], "EHLO", ehlo);
+	if (items)
+		n += nearly = call_early(early_fn, arg, &c1->feat, it + n);
+	p->early_tls = nearly > 0;
+	if (flight(p, "smtp", it, n, rep, 0) != SMTP_OK) {
+		p->ehlo_tls = rep[0];
+		memset(&rep[0], 0, sizeof rep[0]);
+		goto out;
+	}
+	p->ehlo_tls = rep[0];
+	memset(&rep[0], 0, sizeof rep[0]);
+	p->t_ehlo_tls = p->steps[base].done;
+	if (want(p, "EHLO", &p->ehlo_tls, 250) != SMTP_OK ||
+	    parse_ehlo(p, &p->feat_tls, &p->ehlo_tls) != SMTP_OK)
+		goto out;
+	if (p->early_tls)
+		p->rtts_plain++;
+	if (!c1->have)
+		cached_get(cfg, p->s.peer, 1, c1);
+	cache_check(cfg, p, c1, 1, &p->ehlo_tls, &p->feat_tls,
+	    pc || p->feat_tls.pipeconnect != EHLO_PC_NONE, p->early_tls);
+	if (keep_early(p, it + 1, rep + 1, nearly) == -1) {
+		nomem(p);
+		goto out;
+	}
+	p->fail = SMTP_OK;
+out:
+	for (k = 0; k < n; k++)
+		smtp_reply_free(&rep[k]);
+}
+
 enum open_result { OPEN_DONE, OPEN_RETRY };
 
 /*
@@ -548,40 +596,8 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 		    "STARTTLS: bytes after the 220 reply, before TLS");
 		goto out;
 	}
-	if (handshake(p, cfg) != SMTP_OK)
-		goto out;
-
-	/* EHLO again (RFC 3207 4.2), with the transaction when the cache
-	   knows the reply it will get. */
-	n = 0;
-	nearly = 0;
-	base = p->nsteps;
-	item(&it[n++], "EHLO", ehlo);
-	if (items_tls)
-		n += nearly = call_early(early_fn, arg, &c1.feat, it + n);
-	p->early_tls = nearly > 0;
-	if (flight(p, "smtp", it, n, rep, 0) != SMTP_OK) {
-		p->ehlo_tls = rep[0];
-		memset(&rep[0], 0, sizeof rep[0]);
-		goto out;
-	}
-	p->ehlo_tls = rep[0];
-	memset(&rep[0], 0, sizeof rep[0]);
-	p->t_ehlo_tls = p->steps[base].done;
-	if (want(p, "EHLO", &p->ehlo_tls, 250) != SMTP_OK ||
-	    parse_ehlo(p, &p->feat_tls, &p->ehlo_tls) != SMTP_OK)
-		goto out;
-	if (p->early_tls)
-		p->rtts_plain++;
-	if (!early_st)
-		cached_get(cfg, p->s.peer, 1, &c1);
-	cache_check(cfg, p, &c1, 1, &p->ehlo_tls, &p->feat_tls,
-	    pc || p->feat_tls.pipeconnect != EHLO_PC_NONE, p->early_tls);
-	if (keep_early(p, it + 1, rep + 1, nearly) == -1) {
-		nomem(p);
-		goto out;
-	}
-	p->fail = SMTP_OK;
+	if (handshake(p, cfg) == SMTP_OK)
+		ehlo_again(cfg, early_fn, arg, ehlo, &c1, items_tls, pc, p);
 	goto out;
 
 refused:
