@@ -244,6 +244,11 @@ is "$rc $(val fail) $(val error)" "1 timeout EHLO: no reply within 1 s" \
 srv_stop
 ps --timeout 1 127.0.0.1 "$P"
 is "$rc $(val fail)" "1 refused" "a dead port: refused"
+srv "$P" "$L"
+ps 127.0.0.2,127.0.0.1 "$P"
+is "$rc $(val peer) $(flights)" "0 127.0.0.1:$P connect banner EHLO QUIT" \
+    "the first address refused, the next probed, its session alone shown"
+srv_stop
 
 # --- Exim 4.96 ---------------------------------------------------------------
 . "$MX_SRCDIR/t/exim-smtp.sh"

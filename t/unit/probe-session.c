@@ -4,22 +4,22 @@
  *
  *	probe-session [--timeout N] [--helo H] [--tls auto|none|require|
  *	    implicit] [--cache FILE] [--no-early] [--early-mail ADDR]
- *	    [--flight CMD]... ADDR PORT
+ *	    [--flight CMD]... [--body TEXT] ADDR[,ADDR]... PORT
  *
- * Opens a session on ADDR (an IPv4 or IPv6 literal) at PORT with
- * probe_open, the cache read from FILE and saved back when given; with
- * --early-mail, a MAIL FROM:<ADDR> goes with the last EHLO when early
- * pipelining allows (probe_early_fn); then the --flight commands in one
- * flight (probe_flight); with --body, TEXT (LF made CRLF) and the final
- * dot in a second flight (the --flight commands end in DATA); and QUIT.
- * Prints name=value lines: fail, error,
- * peer, banner, ehlo and ehlo_tls (the codes), pipeconnect, starttls,
- * early, early_tls, retried, cache (the note), version and cipher, the
- * times (t_connect ... t_total, ms, -1 for a step that did not happen),
- * rtts, rtts_plain, the replies (early_reply=, reply=), and every flight
- * (flight=I KIND START END RTTS) and step (step=I FLIGHT SENT DONE CODE
- * LABEL).  Exits 0 when a session opened, 1 when not, 64 on a bad
- * command line.
+ * Opens a session on the first ADDR (an IPv4 or IPv6 literal; up to 8)
+ * that answers at PORT with probe_open, the cache read from FILE and
+ * saved back when given; with --early-mail, a MAIL FROM:<ADDR> goes with
+ * the last EHLO when early pipelining allows (probe_early_fn); then the
+ * --flight commands in one flight (probe_flight); with --body, TEXT (LF
+ * made CRLF) and the final dot in a second flight (the --flight commands
+ * end in DATA); and QUIT.  Prints name=value lines: fail, error,
+ * fail_code, peer, banner, ehlo and ehlo_tls (the codes), pipeconnect,
+ * starttls, tls, version and cipher, early, early_tls, retried, cache
+ * (the note), the times (t_connect ... t_total, ms, -1 for a step that
+ * did not happen), rtts, rtts_plain, nearly, the replies (early_reply=,
+ * reply=), and every flight (flight=I KIND START END RTTS) and step
+ * (step=I FLIGHT SENT DONE CODE LABEL).  Exits 0 when a session opened,
+ * 1 when not, 64 on a bad command line.
  */
 #include "config.h"
 
@@ -207,29 +207,36 @@ main(int argc, const char **argv)
 	struct probe_session	 p;
 	struct probe_item	*it;
 	struct smtp_reply	*r;
-	struct dns_addr		 a;
+	struct dns_addr		 a[8];
 	struct cli_rec		 rec;
 	const char		*addr, *port_arg;
-	char			 err[512];
-	size_t			 i, dropped = 0;
+	char			 err[512], *list, *w;
+	size_t			 i, dropped = 0, naddr = 0;
 	int			 status, opened;
 
-	pc = cli_parse(argc, argv, options, "ADDR PORT", onopt);
+	pc = cli_parse(argc, argv, options, "ADDR[,ADDR]... PORT", onopt);
 	if ((addr = poptGetArg(pc)) == NULL ||
 	    (port_arg = poptGetArg(pc)) == NULL || poptPeekArg(pc) != NULL)
-		cli_die(MX_USAGE, "usage: probe-session [options] ADDR PORT");
+		cli_die(MX_USAGE, "usage: probe-session [options] ADDR[,ADDR]... PORT");
 	memset(&cfg, 0, sizeof cfg);
 	memset(&t, 0, sizeof t);
 	t.port = cli_num("PORT", port_arg, 1, 65535);
 	cfg.timeout = timeout_arg != NULL ?
 	    cli_num("--timeout", timeout_arg, 1, 3600) : 5;
-	memset(&a, 0, sizeof a);
-	if (inet_pton(AF_INET, addr, a.a) == 1)
-		a.af = AF_INET;
-	else if (inet_pton(AF_INET6, addr, a.a) == 1)
-		a.af = AF_INET6;
-	else
-		cli_die(MX_USAGE, "no address '%s'", addr);
+	if ((list = strdup(addr)) == NULL)
+		cli_die(MX_SOFTWARE, "out of memory");
+	for (w = strtok(list, ","); w != NULL && naddr < 8;
+	    w = strtok(NULL, ",")) {
+		memset(&a[naddr], 0, sizeof a[naddr]);
+		if (inet_pton(AF_INET, w, a[naddr].a) == 1)
+			a[naddr].af = AF_INET;
+		else if (inet_pton(AF_INET6, w, a[naddr].a) == 1)
+			a[naddr].af = AF_INET6;
+		else
+			cli_die(MX_USAGE, "no address '%s'", w);
+		naddr++;
+	}
+	free(list);
 	if (strcmp(tls_arg, "auto") == 0)
 		cfg.tls = PROBE_TLS_AUTO;
 	else if (strcmp(tls_arg, "none") == 0)
@@ -244,8 +251,8 @@ main(int argc, const char **argv)
 	    "MAIL FROM:<%s>\r\n", early_mail) >= sizeof mail_cmd)
 		cli_die(MX_USAGE, "--early-mail too long");
 	t.host = "";
-	t.addr = &a;
-	t.naddr = 1;
+	t.addr = a;
+	t.naddr = naddr;
 	cfg.helo = helo;
 	cfg.early = !no_early;
 	cfg.now = time(NULL);
