@@ -38,11 +38,11 @@
 #
 # The mainlog logs connections, a session without MAIL with its commands
 # (`no MAIL in SMTP connection from ... C=EHLO,QUIT`) and, on a message's
-# `<=` line, `L*` when early pipelining was used (`L.` offered but not used,
-# `L-` PIPELINING offered but not used); a session without MAIL cannot show
-# early pipelining, but with --no-early its early input is logged (`SMTP
-# protocol synchronization error (input sent without waiting for greeting)
-# ... input="EHLO ...`).
+# `<=` line, `L*` when early pipelining was used (`L.` offered, not used; a
+# `-` after it: PIPELINING not used), ` K` for BDAT, `M8S=8` for
+# BODY=8BITMIME; a session without MAIL cannot show early pipelining, but
+# with --no-early its early input is logged (`SMTP protocol synchronization
+# error (input sent without waiting for greeting) ... input="EHLO ...`).
 #
 # Exim takes a -C file from root only, so the test runs as root; Exim runs
 # as root too (its own user could not read a test's mode-700 directory),
@@ -69,7 +69,8 @@ exim_group = root
 spool_directory = $1/spool
 log_file_path = $1/log/%slog
 log_selector = +smtp_connection +smtp_no_mail +pipelining \\
-  +received_recipients +smtp_protocol_error +smtp_syntax_error +tls_peerdn
+  +received_recipients +smtp_protocol_error +smtp_syntax_error +tls_peerdn \\
+  +8bitmime
 local_interfaces = <; 127.0.0.1
 daemon_smtp_ports = $2
 keep_environment =
