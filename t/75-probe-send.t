@@ -382,10 +382,10 @@ for f in empty nul cr; do
 done
 is "$(cmds | grep -c MAIL)" 0 "nothing sent for them"
 # An address that would break the command line is refused unsent.
-run "$SR" --from s@a.example --to "$(printf 'a@x.example>\rRSET')" \
+run "$SR" --from s@a.example --to "$(printf 'a@x.example\r\nRSET')" \
     --to b@x.example 127.0.0.1 "$PORT" <"$T/msg"
 is "$rc $(grep -c 'state=refused code=0 .*not an address' "$T/out")" "1 1" \
-    "an address with a CR and '>': refused, not sent"
+    "an address with a CRLF in it: refused, not sent"
 is "$(cmds | grep -c RSET) $(envs)" "0 250 s@a.example b@x.example" \
     "the other delivered, nothing injected"
 # A message with CRLF line ends already goes as it is.
