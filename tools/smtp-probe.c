@@ -602,16 +602,13 @@ main(int argc, const char **argv)
 	}
 	if (cache_opt != NULL) {
 		rc = pcache_load(cache, cache_opt, &dropped, err, sizeof err);
+		/* err names the file and what is wrong with it */
 		if (rc == MX_DATAERR)
-			cli_warn("cannot use cache '%s': %s; left as it is",
-			    shown(cache_opt), err);
+			cli_warn("%s: not used, left as it is", err);
 		else if (rc != MX_OK)
-			cli_warn("cannot read cache '%s': %s",
-			    shown(cache_opt), err);
+			cli_warn("%s: not used", err);
 		else if (dropped > 0)
-			cli_warn("cache '%s': %zu corrupt entr%s dropped: %s",
-			    shown(cache_opt), dropped, dropped == 1 ? "y" :
-			    "ies", err);
+			cli_warn("%s", err);
 		save = rc == MX_OK;
 	}
 
@@ -624,7 +621,7 @@ main(int argc, const char **argv)
 
 	if (save && pcache_save(cache, cache_opt, cfg.timeout, err,
 	    sizeof err) != 0)
-		cli_warn("cannot save cache '%s': %s", shown(cache_opt), err);
+		cli_warn("%s", err);
 	if (cache != NULL)
 		pcache_free(cache);
 	for (i = 0; i < nh; i++) {
