@@ -413,16 +413,16 @@ compare_both(struct probe_cfg *cfg, const struct host *h, size_t nh,
 }
 
 /*
- * The message on standard input, with CRLF line ends as SMTP sends it:
- * LF or CRLF taken, a last line without one given one.  A NUL or a bare
- * CR cannot go as they are (RFC 5321 2.3.8): 65, as an empty message.
+ * The message on standard input, made CRLF by send_data: an empty one, a
+ * NUL or a bare CR cannot go as they are (RFC 5321 2.3.8): 65.
  */
 static char *
 read_message(size_t *len, int *eightbit)
 {
-	char	*in = NULL, *out, *more;
-	size_t	 n = 0, size = 0, i, o;
+	char	*in = NULL, *out, *more, err[256];
+	size_t	 n = 0, size = 0;
 	ssize_t	 r;
+	int	 rc;
 
 	for (;;) {
 		if (n == size) {
@@ -440,33 +440,12 @@ read_message(size_t *len, int *eightbit)
 			    "%s", strerror(errno));
 		n += r;
 	}
-	if (n == 0)
-		cli_die(MX_DATAERR, "cannot send the message 'stdin': it is "
-		    "empty");
-	if (n > (SIZE_MAX - 2) / 2 || (out = malloc(2 * n + 2)) == NULL)
+	if ((rc = send_data(in, n, &out, len, eightbit, err,
+	    sizeof err)) == -1)
 		cli_die(MX_OSERR, "out of memory");
-	*eightbit = 0;
-	for (i = o = 0; i < n; i++) {
-		if (in[i] == '\0')
-			cli_die(MX_DATAERR, "cannot send the message 'stdin': "
-			    "a NUL at byte %zu", i);
-		if (in[i] == '\r' && (i + 1 == n || in[i + 1] != '\n'))
-			cli_die(MX_DATAERR, "cannot send the message 'stdin': "
-			    "a bare CR at byte %zu", i);
-		if (in[i] == '\r')
-			continue;
-		if (in[i] == '\n')
-			out[o++] = '\r';
-		if ((unsigned char)in[i] >= 0x80)
-			*eightbit = 1;
-		out[o++] = in[i];
-	}
-	if (out[o - 1] != '\n') {
-		out[o++] = '\r';
-		out[o++] = '\n';
-	}
+	if (rc != 0)
+		cli_die(MX_DATAERR, "cannot send the message 'stdin': %s", err);
 	free(in);
-	*len = o;
 	return out;
 }
 
