@@ -134,19 +134,20 @@ probefmt_timeline(FILE *fp, const struct probe_session *p)
 
 	for (i = 0; i < p->nflights; i++) {
 		f = &p->flights[i];
-		fprintf(fp, "%8.1f ms  %-7s", f->start, f->kind);
+		fprintf(fp, "%8.1f ms ", f->start);
 		for (j = f->first; j < f->first + f->n && j < p->nsteps;
 		    j++) {
 			s = &p->steps[j];
-			fprintf(fp, "%s%s", j > f->first ? ", " : " ",
+			fprintf(fp, "%s %s (", j > f->first ? "," : "",
 			    s->label);
-			if (s->code != 0 && s->done >= 0)
-				fprintf(fp, " -> %d at %.1f", s->code,
-				    s->done);
-			else if (s->done >= 0)
-				fprintf(fp, " -> at %.1f", s->done);
+			if (s->code != 0)
+				fprintf(fp, "%d ", s->code);
+			if (s->done >= 0)
+				fprintf(fp, "at %.1f)", s->done);
+			else
+				fputs("no reply)", fp);
 		}
-		fprintf(fp, "  (%d rtt)\n", f->rtts);
+		fprintf(fp, " [%d rtt%s]\n", f->rtts, f->rtts == 1 ? "" : "s");
 	}
 }
 
