@@ -159,12 +159,12 @@ text_times(FILE *fp, const struct probe_session *p)
 	int	n = 0;
 
 	phases(p, t);
-	fputs("times:", fp);
 	for (i = 0; i < NPHASES; i++)
 		if (t[i] >= 0)
-			fprintf(fp, "%s %s %.1f", n++ > 0 ? "," : "",
+			fprintf(fp, "%s %s %.1f", n++ > 0 ? "," : "times:",
 			    phase_names[i], t[i]);
-	fputs(" ms\n", fp);
+	if (n > 0)
+		fputs(" ms\n", fp);
 }
 
 void

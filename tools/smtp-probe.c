@@ -350,6 +350,22 @@ open_any(struct probe_cfg *cfg, const struct host *h, size_t nh, int port,
 	return f;
 }
 
+/* "cannot probe 'mx.example.org' for 'example.org': why", one line. */
+static void
+failed(const struct probe_session *p, const char *target, const char *again)
+{
+	char	host[CLI_SHOWN_NAME];
+
+	if (p->host[0] == '\0' || strcmp(p->host, target) == 0) {
+		cli_warn("cannot probe '%s'%s: %s", shown(target), again,
+		    p->err);
+		return;
+	}
+	cli_show(p->host, strlen(p->host), CLI_SHOW_NAME, host, sizeof host);
+	cli_warn("cannot probe '%s' for '%s'%s: %s", host, shown(target),
+	    again, p->err);
+}
+
 static int
 probe(struct probe_cfg *cfg, const struct host *h, size_t nh, int port,
     const char *target)
@@ -361,10 +377,11 @@ probe(struct probe_cfg *cfg, const struct host *h, size_t nh, int port,
 		probe_quit(&p);
 	limits_warn(&p);
 	if ((rc = fail_status(&p)) != MX_OK)
-		cli_warn("cannot probe '%s': %s", shown(target), p.err);
+		failed(&p, target, "");
+	/* Nothing answered: the diagnostic is the whole report. */
 	if (cli_json)
 		probefmt_json(stdout, &p);
-	else
+	else if (p.peer[0] != '\0')
 		probefmt_text(stdout, &p, cli_verbose);
 	probe_free(&p);
 	return rc;
@@ -384,10 +401,10 @@ compare_both(struct probe_cfg *cfg, const struct host *h, size_t nh,
 		probe_quit(&a);
 	limits_warn(&a);
 	if ((rc = fail_status(&a)) != MX_OK) {
-		cli_warn("cannot probe '%s': %s", shown(target), a.err);
+		failed(&a, target, "");
 		if (cli_json)
 			probefmt_json(stdout, &a);
-		else
+		else if (a.peer[0] != '\0')
 			probefmt_text(stdout, &a, 1);
 		probe_free(&a);
 		return rc;
@@ -402,7 +419,7 @@ compare_both(struct probe_cfg *cfg, const struct host *h, size_t nh,
 	if (open_any(cfg, &one, 1, port, &b) == SMTP_OK)
 		probe_quit(&b);
 	if ((rc = fail_status(&b)) != MX_OK)
-		cli_warn("cannot probe '%s' again: %s", shown(target), b.err);
+		failed(&b, target, " again");
 	if (cli_json)
 		probefmt_compare_json(stdout, &a, &b);
 	else
