@@ -235,6 +235,9 @@ probefmt_send_text(FILE *fp, const struct send_msg *m,
 			fprintf(fp, " %d", rc->code);
 		if (rc->reply[0] != '\0')
 			fprintf(fp, " %s", rc->reply);
+		if (rc->session >= 0)
+			fprintf(fp, " (session %d, transaction %d)",
+			    rc->session + 1, rc->trans + 1);
 		fputc('\n', fp);
 	}
 	fprintf(fp, "sent: %zu accepted, %zu deferred, %zu refused; "
