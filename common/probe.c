@@ -345,16 +345,17 @@ parse_ehlo(struct probe_session *p, struct ehlo *e,
 }
 
 /*
- * Early input refused (draft-harris-early-pipe 4: a 554, or a banner that
- * is not 220, or none): try again without.  r is the banner as far as it
- * came, f how the flight ended.
+ * Early input refused (draft-harris-early-pipe 4): a banner that is not
+ * 220 (or none that parses), or a 554 to the early EHLO; then try again
+ * without.  rep: the banner and the EHLO reply as far as they came, f how
+ * the flight ended.
  */
 static int
-early_refused(const struct smtp_reply *r, enum smtp_fail f)
+early_refused(const struct smtp_reply *rep, enum smtp_fail f)
 {
-	if (r->code == 0)
+	if (rep[0].code == 0)
 		return f == SMTP_PROTOCOL;
-	return r->code != 220;
+	return rep[0].code != 220 || rep[1].code == 554;
 }
 
 /* Move the replies of the n early items it into the session. */
@@ -454,7 +455,7 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 	}
 	p->early = early;
 	if (flight(p, "smtp", it, n, rep, 0) != SMTP_OK) {
-		if (early && early_refused(&rep[0], p->fail))
+		if (early && early_refused(rep, p->fail))
 			goto refused;
 		p->banner = rep[0];
 		memset(&rep[0], 0, sizeof rep[0]);
@@ -463,8 +464,11 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 	p->banner = rep[0];
 	memset(&rep[0], 0, sizeof rep[0]);
 	p->t_banner = p->steps[base].done;
-	if (early && early_refused(&p->banner, SMTP_OK))
+	if (early && p->banner.code != 220) {
+		rep[0] = p->banner;
+		memset(&p->banner, 0, sizeof p->banner);
 		goto refused;
+	}
 	if (want(p, "banner", &p->banner, 220) != SMTP_OK)
 		goto out;
 	if (!early) {
@@ -489,9 +493,7 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 	memset(&rep[1], 0, sizeof rep[1]);
 	p->t_ehlo = p->steps[base + 1].done;
 	if (early && p->ehlo.code == 554) {
-		/* The banner was 220, the early EHLO refused. */
-		smtp_reply_free(&rep[0]);
-		rep[0] = p->ehlo;
+		rep[1] = p->ehlo;
 		memset(&p->ehlo, 0, sizeof p->ehlo);
 		goto refused;
 	}
@@ -509,7 +511,18 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 		goto out;
 	}
 
-	do_tls = !st0 && (cfg->tls == PROBE_TLS_REQUIRE ||
+	if (st0) {
+		/* On implicit TLS the only EHLO is the one after TLS. */
+		p->ehlo_tls = p->ehlo;
+		p->feat_tls = p->feat;
+		p->t_ehlo_tls = p->t_ehlo;
+		memset(&p->ehlo, 0, sizeof p->ehlo);
+		memset(&p->feat, 0, sizeof p->feat);
+		p->t_ehlo = -1;
+		p->fail = SMTP_OK;
+		goto out;
+	}
+	do_tls = (cfg->tls == PROBE_TLS_REQUIRE ||
 	    (cfg->tls == PROBE_TLS_AUTO && (p->feat.starttls || early_st)));
 	if (cfg->tls == PROBE_TLS_REQUIRE && !p->feat.starttls) {
 		fail(p, SMTP_NOTLS, "STARTTLS is not offered");
@@ -579,8 +592,10 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 
 refused:
 	pcache_drop(cfg->cache, p->s.peer, st0);
-	if (rep[0].code != 0)
+	if (rep[0].code != 0 && rep[0].code != 220)
 		reply_text(&rep[0], why + 9, sizeof why - 9);
+	else if (rep[1].code != 0)
+		reply_text(&rep[1], why + 9, sizeof why - 9);
 	else
 		snprintf(why + 9, sizeof why - 9, "%s", p->err);
 	memcpy(why, "dropped: ", 9);
@@ -671,21 +686,23 @@ probe_open(const struct probe_cfg *cfg, const struct probe_target *t,
 			if (p->fail == SMTP_REFUSED ||
 			    p->fail == SMTP_TIMEOUT)
 				continue;
-			return p->fail;
+			break;
 		}
 		base = p->rtts;
 		if (session(cfg, early_fn, arg, !retried, p) == OPEN_DONE)
-			return p->fail;
+			break;
 		/* Refused early input: the same address again at once,
 		   without, the failed attempt's round trips a cost. */
 		p->retried = retried = 1;
-		p->rtts_plain -= p->rtts_plain - base + 1;
+		p->rtts_plain = base - 1;
 		reset(p);
 		if (connect_one(cfg, &t->addr[i], t->port, p) != SMTP_OK)
-			return p->fail;
+			break;
 		session(cfg, early_fn, arg, 0, p);
-		return p->fail;
+		break;
 	}
+	if (cfg->cache != NULL && p->cache_note[0] == '\0')
+		note(p, "", "not checked");
 	return p->fail;
 }
 
@@ -706,6 +723,11 @@ probe_quit(struct probe_session *p)
 	enum smtp_fail		 keep = p->fail;
 	char			 err[sizeof p->err];
 
+	/* After a timeout or a broken reply the two sides are out of step:
+	   a QUIT would only wait again. */
+	if (p->s.fd != -1 && p->fail != SMTP_OK && p->fail != SMTP_REPLY &&
+	    p->fail != SMTP_NOTLS)
+		smtp_close(&p->s);
 	if (p->s.fd != -1) {
 		memcpy(err, p->err, sizeof err);
 		item(&it, "QUIT", "QUIT\r\n");
