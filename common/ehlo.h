@@ -41,6 +41,9 @@ struct ehlo_kw {
 	char		*name;		/* as sent */
 	char		*param;		/* after the keyword and its blank,
 					   "" when none */
+	int		 keyword;	/* name is an ehlo-keyword (or has
+					   Exim's '_'); else counts for
+					   nothing */
 };
 
 struct ehlo {

@@ -126,8 +126,15 @@ struct probe_session {
 					   pipelining */
 	struct smtp_reply *early_replies;	/* to probe_early_fn's items */
 	size_t		 nearly;	/* items sent early, 0 when none */
+	size_t		 nearly_replies;	/* early_replies: one per
+					   early item that wants a reply, in
+					   order, as probe_flight's */
 	enum smtp_fail	 fail;
+	int		 fail_code;	/* SMTP_REPLY: the reply's code (a
+					   4xx banner or EHLO is temporary,
+					   a 5xx not) */
 	char		 err[256];
+	double		 t0;		/* the connect began, monotonic s */
 };
 
 /*

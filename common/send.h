@@ -70,4 +70,14 @@ void		 send_result_free(struct send_result *);
 
 const char	*send_state_name(enum send_state);	/* "accepted"... */
 
+/*
+ * The message as read (n bytes, LF or CRLF line ends) made into
+ * send_msg's data: CRLF throughout, the last line ended; *eightbit set
+ * when a byte is over 127.  *data is malloc'd (free it).  0; MX_DATAERR
+ * with err for a message that cannot go as it is: empty, a NUL, a CR not
+ * before an LF; -1 out of memory.
+ */
+int		 send_data(const char *, size_t, char **, size_t *, int *,
+		    char *, size_t);
+
 #endif

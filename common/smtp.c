@@ -1,10 +1,13 @@
 #include "config.h"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +99,17 @@ smtp_connect(struct smtp *s, const struct dns_addr *a, int port,
 	if ((s->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1) {
 		cli_errf(err, errlen, "socket: %s", strerror(errno));
+		return SMTP_LOCAL;
+	}
+	/*
+	 * A flight (pipelined commands, early pipelining's EHLO before the
+	 * banner) goes out at once, not held back by Nagle until the peer
+	 * ACKs the last one: that would cost the round trip it saves.
+	 */
+	e = 1;
+	if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &e, sizeof e) == -1) {
+		cli_errf(err, errlen, "setsockopt: %s", strerror(errno));
+		smtp_close(s);
 		return SMTP_LOCAL;
 	}
 	if (connect(s->fd, (struct sockaddr *)&ss, sslen) == -1) {
@@ -372,11 +386,7 @@ enum smtp_fail
 smtp_send(struct smtp *s, const char *cmd, char *err, size_t errlen)
 {
 	char			 buf[SMTP_LINE_MAX + 3];
-	size_t			 n, off = 0;
-	ssize_t			 w;
-	double			 deadline;
-	short			 ev;
-	int			 r;
+	size_t			 n;
 
 	if (s->fd == -1) {
 		cli_errf(err, errlen, "no connection");
@@ -391,12 +401,32 @@ smtp_send(struct smtp *s, const char *cmd, char *err, size_t errlen)
 	}
 	memcpy(buf, cmd, n);
 	memcpy(buf + n, "\r\n", 2);
-	n += 2;
+	return smtp_write(s, buf, n + 2, err, errlen);
+}
+
+enum smtp_fail
+smtp_write(struct smtp *s, const void *p, size_t n, char *err,
+    size_t errlen)
+{
+	const char		*buf = p;
+	size_t			 off = 0;
+	ssize_t			 w;
+	double			 deadline;
+	short			 ev;
+	int			 r;
+
+	if (s->fd == -1) {
+		cli_errf(err, errlen, "no connection");
+		return SMTP_LOCAL;
+	}
+	/* The whole write within the timeout, however slowly the peer
+	   takes it. */
 	deadline = smtp_deadline(s);
 	while (off < n) {
 		if (s->ssl != NULL) {
 			ERR_clear_error();
-			r = SSL_write(s->ssl, buf + off, (int)(n - off));
+			r = SSL_write(s->ssl, buf + off, n - off > INT_MAX ?
+			    INT_MAX : (int)(n - off));
 			if (r > 0) {
 				off += r;
 				continue;
@@ -438,6 +468,24 @@ smtp_send(struct smtp *s, const char *cmd, char *err, size_t errlen)
 		}
 	}
 	return SMTP_OK;
+}
+
+size_t
+smtp_pending(const struct smtp *s)
+{
+	size_t	 n;
+
+	int	 k;
+
+	n = s->len - s->pos;
+	/* Under TLS, a record OpenSSL has read but not handed over. */
+	if (s->ssl != NULL)
+		n += SSL_pending(s->ssl);
+	/* And what the kernel holds: bytes a server sent after its reply
+	   may not have come in the same read. */
+	if (s->fd != -1 && ioctl(s->fd, FIONREAD, &k) == 0 && k > 0)
+		n += k;
+	return n;
 }
 
 const char *

@@ -83,7 +83,11 @@ enum smtp_fail	 smtp_send(struct smtp *, const char *, char *, size_t);
  */
 enum smtp_fail	 smtp_write(struct smtp *, const void *, size_t, char *,
 		    size_t);
-/* Bytes the peer sent that no smtp_read has taken yet. */
+/*
+ * Bytes the peer sent that no smtp_read has taken yet: buffered here, in
+ * OpenSSL, or still in the socket (under TLS those count as they came,
+ * records not yet decrypted).
+ */
 size_t		 smtp_pending(const struct smtp *);
 
 /*

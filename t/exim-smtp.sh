@@ -10,13 +10,15 @@
 # exim_smtp_start DIR runs Exim in the foreground (-bdf) as a child of the
 # test (lib.sh's daemon, so killed and reaped on exit) on 127.0.0.1 at a
 # free high port, with its configuration, spool, log and a self-signed
-# certificate (CN exim.test) all under DIR, and waits until it listens.  It
-# advertises PIPELINING, PIPECONNECT, CHUNKING, STARTTLS, PRDR, SMTPUTF8 and
-# 8BITMIME, accepts every recipient and delivers each message once, all its
-# recipients together, to a file of its own DIR/mail/msg.ID (ID: Exim's
-# message id) holding the message exactly as received: LF line ends, no
-# Received: field, no From_ line, no escaping.  A message's recipients
-# are in the mainlog (`=>` and `->` lines).  Options:
+# certificate (CN exim.test; DIR/cert.pem and DIR/key.pem already there, a
+# chain maybe, are taken as they are) all under DIR, and waits until it
+# listens.  It advertises PIPELINING, PIPECONNECT, CHUNKING, STARTTLS,
+# PRDR, SMTPUTF8 and 8BITMIME, accepts every recipient and delivers each
+# message once, all its recipients together, to a file of its own
+# DIR/mail/msg.ID (ID: Exim's message id) holding the message exactly as
+# received: LF line ends, no Received: field, no From_ line, no escaping.
+# A message's recipients are in the mainlog (`=>` and `->` lines).
+# Options:
 #	--port N		this port (to restart a server where a client's
 #				cache expects it) instead of a free one
 #	--no-early		pipelining_connect_advertise_hosts = :, so no
@@ -27,13 +29,20 @@
 #				$EXIM_CONNECT_DELAY or 0s): Exim looks for early
 #				input once the delay is over, so with 1s a
 #				client's early EHLO is there for sure
-#	--main LINE		one more line for the main section (repeatable)
+#	--main LINE		a line for the main section (repeatable); an
+#				option set here replaces the one above
+#				(`--main 'chunking_advertise_hosts ='`)
 # It sets EXIM_PORT, EXIM_DIR, EXIM_PID, EXIM_LOG (the mainlog), EXIM_CONF,
 # EXIM_CERT (the certificate, PEM) and EXIM_MAIL (DIR/mail), and returns 1,
 # with Exim's complaint as a diagnostic, when it does not come up.
 #
-# The mainlog logs connections and, per accepted message, `L*` when early
-# pipelining was used (`L.` offered but not used, `L` plain pipelining).
+# The mainlog logs connections, a session without MAIL with its commands
+# (`no MAIL in SMTP connection from ... C=EHLO,QUIT`) and, on a message's
+# `<=` line, `L*` when early pipelining was used (`L.` offered, not used; a
+# `-` after it: PIPELINING not used), ` K` for BDAT, `M8S=8` for
+# BODY=8BITMIME; a session without MAIL cannot show early pipelining, but
+# with --no-early its early input is logged (`SMTP protocol synchronization
+# error (input sent without waiting for greeting) ... input="EHLO ...`).
 #
 # Exim takes a -C file from root only, so the test runs as root; Exim runs
 # as root too (its own user could not read a test's mode-700 directory),
@@ -59,8 +68,9 @@ exim_user = root
 exim_group = root
 spool_directory = $1/spool
 log_file_path = $1/log/%slog
-log_selector = +smtp_connection +pipelining +received_recipients \\
-  +smtp_protocol_error +smtp_syntax_error +tls_peerdn
+log_selector = +smtp_connection +smtp_no_mail +pipelining \\
+  +received_recipients +smtp_protocol_error +smtp_syntax_error +tls_peerdn \\
+  +8bitmime
 local_interfaces = <; 127.0.0.1
 daemon_smtp_ports = $2
 keep_environment =
@@ -78,7 +88,6 @@ tls_privatekey = $1/key.pem
 $_exim_rmax
 acl_smtp_connect = connect
 acl_smtp_rcpt = accept
-$_exim_main
 begin acl
 connect:
   accept delay = $_exim_delay
@@ -167,7 +176,18 @@ exim_smtp_start() {	# exim_smtp_start DIR [options]
 			return 1
 		}
 	fi
-	_exim_conf "$EXIM_DIR" "$EXIM_PORT" >"$EXIM_CONF" || return 1
+	# Exim refuses an option set twice: --main's replace the defaults.
+	_exim_conf "$EXIM_DIR" "$EXIM_PORT" | awk -v main="$_exim_main" '
+	    BEGIN {
+		n = split(main, l, "\n")
+		for (i = 1; i <= n; i++)
+			if (split(l[i], w, /[ \t=]+/) > 0 && w[1] != "")
+				set[w[1]] = 1
+	    }
+	    /^begin / && !done { done = 1; printf "%s", main }
+	    !done && /^[a-z_0-9]+ *=/ && $1 in set { skip = 1; next }
+	    skip && /^[ \t]/ { next }
+	    { skip = 0; print }' >"$EXIM_CONF" || return 1
 	rm -f "$EXIM_DIR/pid"
 	daemon "$EXIM" -C "$EXIM_CONF" -bdf -oP "$EXIM_DIR/pid" \
 	    2>>"$EXIM_DIR/stderr"
@@ -176,8 +196,7 @@ exim_smtp_start() {	# exim_smtp_start DIR [options]
 	until _exim_listening "$EXIM_PORT"; do
 		if ! kill -0 "$EXIM_PID" 2>/dev/null || [ "$_ei" -ge 100 ]; then
 			echo "exim_smtp_start: exim did not come up:" \
-			    "$(tail -n 1 "$EXIM_DIR/stderr" 2>/dev/null)" \
-			    "$(tail -n 1 "$EXIM_DIR/log/paniclog" 2>/dev/null)" >&2
+			    "$(tail -n 1 "$EXIM_DIR/stderr" 2>/dev/null)" >&2
 			exim_smtp_stop
 			return 1
 		fi
