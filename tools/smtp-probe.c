@@ -32,7 +32,7 @@
 static char	*port_opt, *helo_opt, *timeout_opt, *cache_opt, *from_opt;
 static int	 only4, only6, starttls, no_starttls, implicit, no_early,
 		 compare, sending;
-static const char *to[RCPT_MAX];
+static char	*to[RCPT_MAX];
 static size_t	 nto;
 
 static struct poptOption options[] = {
@@ -97,12 +97,13 @@ onopt(poptContext pc, int val)
 
 	if (val != OPT_TO)
 		return;
-	arg = poptGetOptArg(pc);
-	if (arg == NULL || arg[0] == '\0' || !addr_ok(arg))
-		cli_die(MX_USAGE, "bad --to '%s'", shown(arg ? arg : ""));
 	if (nto == RCPT_MAX)
 		cli_die(MX_USAGE, "more than %d --to", RCPT_MAX);
-	to[nto++] = arg;
+	/* kept before it is checked, so that exiting leaks nothing */
+	if ((to[nto++] = arg = poptGetOptArg(pc)) == NULL)
+		cli_die(MX_OSERR, "out of memory");
+	if (arg[0] == '\0' || !addr_ok(arg))
+		cli_die(MX_USAGE, "bad --to '%s'", shown(arg));
 }
 
 static struct dns *
@@ -467,6 +468,8 @@ main(int argc, const char **argv)
 		pcache_free(cache);
 	nexthop_hosts_free(h, nh);
 	nexthop_free(&hop);
+	for (i = 0; i < nto; i++)
+		free(to[i]);
 	free(m.rcpt);
 	free((char *)m.data);
 	SSL_CTX_free(cfg.ctx);
