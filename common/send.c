@@ -782,10 +782,11 @@ session(struct run *run, struct probe_session *s, size_t k, size_t *idx)
 	lim = &feat->limits;
 	if (s->nearly > 0 && run->neidx > 0) {
 		mark(run, run->eidx, run->neidx, k, 0);
-		if (s->nearly < run->neidx + 2) {
+		if (s->nearly_replies < run->neidx + 2) {
 			s->fail = f = SMTP_PROTOCOL;
 			snprintf(s->err, sizeof s->err, "%zu replies to %zu "
-			    "early commands", s->nearly, run->neidx + 2);
+			    "early commands", s->nearly_replies,
+			    run->neidx + 2);
 		} else
 			f = finish(run, s, run->eidx, run->neidx, run->echunk,
 			    s->early_replies, &rset);
