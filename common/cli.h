@@ -18,8 +18,10 @@ enum {
 	MX_USAGE = 64,		/* bad command line */
 	MX_DATAERR = 65,	/* malformed input */
 	MX_NOINPUT = 66,	/* input missing or unreadable */
+	MX_NOHOST = 68,		/* the host or domain does not exist */
 	MX_UNAVAILABLE = 69,	/* a peer or service is unavailable */
 	MX_SOFTWARE = 70,	/* internal error */
+	MX_OSERR = 71,		/* a system call failed: socket, memory */
 	MX_CANTCREAT = 73,	/* cannot create output */
 	MX_IOERR = 74,		/* read or write error */
 	MX_TEMPFAIL = 75	/* temporary failure: try again later */
