@@ -162,7 +162,7 @@ exim_smtp_start() {	# exim_smtp_start DIR [options]
 	mkdir -p "$EXIM_DIR/spool" "$EXIM_DIR/log" "$EXIM_MAIL" || return 1
 	chown "$EXIM_USER" "$EXIM_MAIL" || return 1
 	_ed=$EXIM_DIR
-	while [ -O "$_ed" ] && chmod o+x "$_ed"; do
+	while [ -O "$_ed" ] && chmod o+x "$_ed" && [ -n "${T-}" ]; do
 		case $_ed in
 		"$T"/*)	_ed=$(dirname "$_ed") ;;
 		*)	break ;;
