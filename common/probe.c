@@ -345,16 +345,17 @@ parse_ehlo(struct probe_session *p, struct ehlo *e,
 }
 
 /*
- * Early input refused (draft-harris-early-pipe 4: a 554, or a banner that
- * is not 220, or none): try again without.  r is the banner as far as it
- * came, f how the flight ended.
+ * Early input refused (draft-harris-early-pipe 4): a banner that is not
+ * 220 (or none that parses), or a 554 to the early EHLO; then try again
+ * without.  rep: the banner and the EHLO reply as far as they came, f how
+ * the flight ended.
  */
 static int
-early_refused(const struct smtp_reply *r, enum smtp_fail f)
+early_refused(const struct smtp_reply *rep, enum smtp_fail f)
 {
-	if (r->code == 0)
+	if (rep[0].code == 0)
 		return f == SMTP_PROTOCOL;
-	return r->code != 220;
+	return rep[0].code != 220 || rep[1].code == 554;
 }
 
 /* Move the replies of the n early items it into the session. */
@@ -454,7 +455,7 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 	}
 	p->early = early;
 	if (flight(p, "smtp", it, n, rep, 0) != SMTP_OK) {
-		if (early && early_refused(&rep[0], p->fail))
+		if (early && early_refused(rep, p->fail))
 			goto refused;
 		p->banner = rep[0];
 		memset(&rep[0], 0, sizeof rep[0]);
@@ -463,8 +464,11 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 	p->banner = rep[0];
 	memset(&rep[0], 0, sizeof rep[0]);
 	p->t_banner = p->steps[base].done;
-	if (early && early_refused(&p->banner, SMTP_OK))
+	if (early && p->banner.code != 220) {
+		rep[0] = p->banner;
+		memset(&p->banner, 0, sizeof p->banner);
 		goto refused;
+	}
 	if (want(p, "banner", &p->banner, 220) != SMTP_OK)
 		goto out;
 	if (!early) {
@@ -489,9 +493,7 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 	memset(&rep[1], 0, sizeof rep[1]);
 	p->t_ehlo = p->steps[base + 1].done;
 	if (early && p->ehlo.code == 554) {
-		/* The banner was 220, the early EHLO refused. */
-		smtp_reply_free(&rep[0]);
-		rep[0] = p->ehlo;
+		rep[1] = p->ehlo;
 		memset(&p->ehlo, 0, sizeof p->ehlo);
 		goto refused;
 	}
@@ -590,8 +592,10 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 
 refused:
 	pcache_drop(cfg->cache, p->s.peer, st0);
-	if (rep[0].code != 0)
+	if (rep[0].code != 0 && rep[0].code != 220)
 		reply_text(&rep[0], why + 9, sizeof why - 9);
+	else if (rep[1].code != 0)
+		reply_text(&rep[1], why + 9, sizeof why - 9);
 	else
 		snprintf(why + 9, sizeof why - 9, "%s", p->err);
 	memcpy(why, "dropped: ", 9);

@@ -233,7 +233,7 @@ for m in silent stall-mid-reply endless-multiline; do
 	ps --timeout 1 127.0.0.1 "$P"
 	t=$(ms_since "$t0")
 	is "$rc $(val fail)" "1 timeout" "$m banner: a timeout"
-	ok "$m: over within the timeout (${t} ms)" [ "$t" -lt 2500 ]
+	ok "$m: over within the timeout (${t} ms)" [ "$t" -lt 1800 ]
 	srv_stop
 done
 srv "$P" "$L" --mode stall-mid-reply --fault-at ehlo
@@ -277,7 +277,9 @@ ps --cache "$C" 127.0.0.1 "$EXIM_PORT"
 ps --cache "$C" 127.0.0.1 "$EXIM_PORT"
 is "$(val early) $(val version) $(val rtts) $(val rtts_plain)" \
     "1 TLSv1.3 5 7" "exim: STARTTLS early, 2 round trips saved"
-q=$(awk -v a="$(val t_quit)" -v b="$(val t_ehlo_tls)" \
+# In clear Exim holds its 221 up to 200 ms until the client's FIN.
+ps --tls none 127.0.0.1 "$EXIM_PORT"
+q=$(awk -v a="$(val t_quit)" -v b="$(val t_ehlo)" \
     'BEGIN { printf "%d", a - b }')
 ok "exim: the 221 not held for our FIN (${q} ms)" [ "$q" -lt 150 ]
 exim_smtp_stop
