@@ -133,15 +133,15 @@ many 1000 100 25 2 50 "1000 over 100 domains"
 # srv NAME OPTIONS...: the scripted server on a free port (on $PORT with
 # KEEP_PORT=1), its log $LOG, the messages it took in $T/NAME/md.
 srv() {
-	_d=$T/$1
+	_sd=$T/$1
 	shift
-	mkdir -p "$_d/md"
+	mkdir -p "$_sd/md"
 	[ -n "${KEEP_PORT-}" ] || PORT=$(free_port)
-	daemon "$PY" "$SS" --listen "127.0.0.1:$PORT" --log "$_d/log" \
-	    --maildir "$_d/md" "$@"
+	daemon "$PY" "$SS" --listen "127.0.0.1:$PORT" --log "$_sd/log" \
+	    --maildir "$_sd/md" "$@"
 	SPID=$!
-	MD=$_d/md
-	LOG=$_d/log
+	MD=$_sd/md
+	LOG=$_sd/log
 	wait_port "$PORT" || { echo "Bail out! no scripted server"; exit 1; }
 }
 srv_stop() {
@@ -330,7 +330,8 @@ is "$(awk '$2 == "cmd" && $1 == 3 { print $3 }' "$LOG" | sort -u |
 is "$(awk '$1 == 3 && $2 == "cmd" && $3 == 1 { print $4 }' "$LOG" |
     tr '\n' ' ')" "EHLO MAIL RCPT RCPT RCPT BDAT " \
     "one read: EHLO, MAIL, three RCPTs, BDAT"
-early_rtts=$(grep '^session=0' "$T/out" | sed 's/.* rtts=\([0-9]*\).*/\1/')
+is "$(awk '$1 == 3 && $2 == "envelope"' "$LOG" | wc -l | tr -d ' ')" 1 \
+    "the early transaction delivered once, not sent again"
 srv_stop
 KEEP_PORT=1 srv early2 --ehlo-line PIPELINING --ehlo-line CHUNKING \
     --ehlo-line PIPECONNECT --ehlo-line 'LIMITS RCPTMAX=2' \
@@ -342,6 +343,18 @@ is "$(envs)" "250 s@a.example a@x.example b@x.example
     "the early transaction's third RCPT 452, sent again in a new one"
 like "$(grep '^session=0' "$T/out")" "early=1 .*cache='changed" \
     "the cache entry updated"
+srv_stop
+
+# Early without CHUNKING: DATA goes early, the message after its 354.
+srv earlydata --ehlo-line PIPELINING --ehlo-line PIPECONNECT \
+    --banner-delay 300
+snd --cache "$T/cache2" --to a@x.example
+snd --cache "$T/cache2" --to a@x.example --to b@y.example
+is "$rc $(grep '^session=0' "$T/out" | sed 's/ rtts.*//')" \
+    "0 session=0 early=1 nearly=4" "early DATA: accepted, sent early"
+is "$(awk '$1 == 3 && $2 == "cmd" && $3 == 1 { print $4 }' "$LOG" |
+    tr '\n' ' ')" "EHLO MAIL RCPT RCPT DATA " "early DATA: one read"
+ok "early DATA: the message as sent" cmp -s "$MD/msg-0002" "$T/msg.crlf"
 srv_stop
 
 # Through STARTTLS, the limits after TLS are the ones in force.
@@ -368,6 +381,80 @@ for f in empty nul cr; do
 	is "$rc" 65 "a message $f: 65"
 done
 is "$(cmds | grep -c MAIL)" 0 "nothing sent for them"
+# An address that would break the command line is refused unsent.
+run "$SR" --from s@a.example --to "$(printf 'a@x.example\r\nRSET')" \
+    --to b@x.example 127.0.0.1 "$PORT" <"$T/msg"
+is "$rc $(grep -c 'state=refused code=0 .*not an address' "$T/out")" "1 1" \
+    "an address with a CRLF in it: refused, not sent"
+is "$(cmds | grep -c RSET) $(envs)" "0 250 s@a.example b@x.example" \
+    "the other delivered, nothing injected"
+# A message with CRLF line ends already goes as it is.
+run "$SR" --from s@a.example --to c@x.example 127.0.0.1 "$PORT" \
+    <"$T/msg.crlf"
+ok "CRLF input: the message as it was" cmp -s "$MD/msg-0002" "$T/msg.crlf"
 srv_stop
+
+# --- delivery through Exim 4.96 ---
+# recipients_max 2 and no LIMITS: Exim answers 452 past 2, the rest go in
+# new transactions; each message arrives byte for byte as sent (Exim
+# keeps LF line ends), through BDAT and, with CHUNKING off, through DATA
+# with its dot-stuffing.
+if [ ! -x "${EXIM:-/usr/sbin/exim4}" ] || [ "$(id -u)" -ne 0 ]; then
+	skip 9 "exim4 not installed, or not root (a -C file)"
+	done_testing
+fi
+. "$MX_SRCDIR/t/exim-smtp.sh"
+# exim_send NAME OPTIONS...: Exim as OPTIONS say, five recipients to it.
+exim_send() {
+	_en=$1
+	shift
+	exim_smtp_start "$T/$_en" "$@" >"$T/$_en.err" 2>&1 ||
+	    { cat "$T/$_en.err"; echo "Bail out! exim did not start"; exit 1; }
+	run "$SR" --timeout 5 --from s@a.example --to a@x.example \
+	    --to b@x.example --to c@y.example --to d@y.example \
+	    --to e@z.example 127.0.0.1 "$EXIM_PORT" <"$T/msg"
+	exim_smtp_wait_mail 3 || diag "exim delivered $(exim_smtp_mail |
+	    wc -l) of 3"
+}
+exim_same() {	# exim_same DESCRIPTION: every message as sent
+	_ek=0
+	for f in $(exim_smtp_mail); do
+		cmp -s "$f" "$T/msg" && _ek=$((_ek + 1))
+	done
+	is "$_ek" 3 "$1"
+}
+exim_send exim-bdat --recipients-max 2 --no-tls
+is "$rc $(field accepted)" "0 5" "exim recipients_max 2: all five accepted"
+is "$(field transactions)" 3 "exim: 452 past 2, so three transactions"
+is "$(grep -c ' <= s@a.example ' "$EXIM_LOG")" 3 "exim: three messages"
+like "$(grep ' <= ' "$EXIM_LOG" | head -n 1)" " K " \
+    "exim took them by BDAT (K on its <= line)"
+exim_same "exim BDAT: the messages byte for byte as sent"
+exim_smtp_stop
+
+exim_send exim-data --recipients-max 2 --no-tls \
+    --main 'chunking_advertise_hosts ='
+is "$rc $(field accepted) $(field transactions)" "0 5 3" \
+    "exim, CHUNKING off: five accepted in three transactions"
+is "$(grep ' <= ' "$EXIM_LOG" | grep -c ' K ')" 0 "exim took them by DATA"
+exim_same "exim DATA: byte for byte, the dot-stuffing undone"
+exim_smtp_stop
+
+# STARTTLS and early pipelining with Exim: the second send, with the
+# cache the first filled, puts the transaction in the EHLO's flight;
+# Exim's <= line says L* (early pipelining used).
+exim_smtp_start "$T/exim-early" --connect-delay 1s >"$T/exim-early.err" 2>&1 ||
+    { cat "$T/exim-early.err"; echo "Bail out! exim did not start"; exit 1; }
+for i in 1 2; do
+	run "$SR" --timeout 5 --cache "$T/exim-cache" --from s@a.example \
+	    --to a@x.example 127.0.0.1 "$EXIM_PORT" <"$T/msg"
+done
+exim_smtp_wait_mail 2
+is "$rc $(grep '^session=0' "$T/out" | sed 's/ rtts.*//')" \
+    "0 session=0 early=1 nearly=3" \
+    "exim: the cached second send went early, through STARTTLS"
+is "$(grep ' <= ' "$EXIM_LOG" | sed -n 's/.* \(L[*.-]\) .*/\1/p' |
+    tr '\n' ' ')" "L. L* " "exim: L. then L* on its <= lines"
+exim_smtp_stop
 
 done_testing
