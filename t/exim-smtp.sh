@@ -47,9 +47,10 @@
 # Exim takes a -C file from root only, so the test runs as root; Exim runs
 # as root too (its own user could not read a test's mode-700 directory),
 # but it never delivers as root (Debian's fixed never_users): deliveries run
-# as Debian-exim, so DIR and the directories above it up to the test's $T
-# are made searchable by others (o+x, not readable).  Nothing outside DIR is
-# written; /etc is not touched.
+# as Debian-exim, so DIR and the directories above it that others cannot
+# search (a test's mode-700 $T, the $T of the test a README recipe runs
+# in) are made searchable by others (o+x, not readable).  Nothing outside
+# DIR is written; /etc is not touched.
 
 EXIM=${EXIM:-/usr/sbin/exim4}
 EXIM_USER=${EXIM_USER:-Debian-exim}
@@ -162,11 +163,12 @@ exim_smtp_start() {	# exim_smtp_start DIR [options]
 	mkdir -p "$EXIM_DIR/spool" "$EXIM_DIR/log" "$EXIM_MAIL" || return 1
 	chown "$EXIM_USER" "$EXIM_MAIL" || return 1
 	_ed=$EXIM_DIR
-	while [ -O "$_ed" ] && chmod o+x "$_ed" && [ -n "${T-}" ]; do
-		case $_ed in
-		"$T"/*)	_ed=$(dirname "$_ed") ;;
-		*)	break ;;
-		esac
+	while [ "$_ed" != / ]; do
+		if [ -O "$_ed" ] && [ -n "$(find "$_ed" -maxdepth 0 \
+		    ! -perm -o+x)" ]; then
+			chmod o+x "$_ed" || return 1
+		fi
+		_ed=$(dirname "$_ed")
 	done
 	if [ ! -s "$EXIM_DIR/key.pem" ]; then
 		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
