@@ -55,13 +55,19 @@ cert_time(time_t t, char *buf, size_t size)
 		snprintf(buf, size, "%s", "?");
 }
 
-/* name in RFC 2253 form, shown safely, into buf. */
+/*
+ * name in RFC 2253 form, shown safely, into buf.  XN_FLAG_RFC2253 escapes
+ * controls and 8-bit bytes itself (\XX), so its text is printable ASCII
+ * whose backslashes are RFC 2253's ("O=Example\, Inc."): that is kept as
+ * it is, as openssl x509 -nameopt RFC2253 shows it; anything else goes
+ * through cli_show.
+ */
 static int
 name_text(const X509_NAME *name, char *buf, size_t size)
 {
 	BIO	*b;
 	char	*p;
-	long	 n;
+	long	 n, i;
 
 	if ((b = BIO_new(BIO_s_mem())) == NULL)
 		return -1;
@@ -70,7 +76,13 @@ name_text(const X509_NAME *name, char *buf, size_t size)
 		return -1;
 	}
 	n = BIO_get_mem_data(b, &p);
-	cli_show(p, n, size / 4 - 4, buf, size);
+	for (i = 0; i < n && p[i] >= 0x20 && p[i] < 0x7f; i++)
+		;
+	if (i == n && (size_t)n < size) {
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+	} else
+		cli_show(p, n, size / 4 - 4, buf, size);
 	BIO_free(b);
 	return 0;
 }

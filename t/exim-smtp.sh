@@ -47,9 +47,10 @@
 # Exim takes a -C file from root only, so the test runs as root; Exim runs
 # as root too (its own user could not read a test's mode-700 directory),
 # but it never delivers as root (Debian's fixed never_users): deliveries run
-# as Debian-exim, so the directories above DIR/mail that root owns and that
-# others cannot search are made searchable (o+x, not readable).  Nothing
-# outside DIR is written; /etc is not touched.
+# as Debian-exim, so DIR and the directories above it that others cannot
+# search (a test's mode-700 $T, the $T of the test a README recipe runs
+# in) are made searchable by others (o+x, not readable).  Nothing outside
+# DIR is written; /etc is not touched.
 
 EXIM=${EXIM:-/usr/sbin/exim4}
 EXIM_USER=${EXIM_USER:-Debian-exim}
@@ -162,8 +163,11 @@ exim_smtp_start() {	# exim_smtp_start DIR [options]
 	mkdir -p "$EXIM_DIR/spool" "$EXIM_DIR/log" "$EXIM_MAIL" || return 1
 	chown "$EXIM_USER" "$EXIM_MAIL" || return 1
 	_ed=$EXIM_DIR
-	while [ "$_ed" != / ] && [ -n "$_ed" ]; do
-		[ -O "$_ed" ] && chmod o+x "$_ed"
+	while [ "$_ed" != / ]; do
+		if [ -O "$_ed" ] && [ -n "$(find "$_ed" -maxdepth 0 \
+		    ! -perm -o+x)" ]; then
+			chmod o+x "$_ed" || return 1
+		fi
 		_ed=$(dirname "$_ed")
 	done
 	if [ ! -s "$EXIM_DIR/key.pem" ]; then
@@ -212,6 +216,9 @@ exim_smtp_stop() {
 	[ -n "${EXIM_PID-}" ] || return 0
 	kill "$EXIM_PID" 2>/dev/null
 	wait "$EXIM_PID" 2>/dev/null
+	# Out of lib.sh's list too: its exit trap must not kill the pid once
+	# another process has it.
+	_pids=$(printf ' %s ' "$_pids" | sed "s/ $EXIM_PID / /; s/^ *//; s/ *$//")
 	EXIM_PID=
 }
 
