@@ -1,12 +1,10 @@
 #include "config.h"
 
 #include <sys/socket.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -20,6 +18,10 @@
 
 #define EARLY_MAX	64	/* items probe_early_fn may give */
 
+static enum smtp_fail	 fail(struct probe_session *, enum smtp_fail,
+			    const char *, ...)
+			    __attribute__((format(printf, 3, 4)));
+
 /* What the cache said of a peer in one TLS state. */
 struct cached {
 	int		 have;		/* an entry, young enough */
@@ -27,18 +29,9 @@ struct cached {
 };
 
 static double
-mono(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double
 ms(const struct probe_session *p)
 {
-	return (mono() - p->t0) * 1000;
+	return (smtp_now() - p->t0) * 1000;
 }
 
 /* Add to the cache note: "hit", "tls miss: stored"... */
@@ -124,9 +117,9 @@ half_close(struct smtp *s)
 
 /*
  * Write items as one flight and read the replies of those that want one,
- * in order, into replies (one per such item).  The banner is an item with no bytes.  A flight with
- * a reply to wait for is a round trip.  With shut, the write side is
- * closed after the bytes (QUIT).
+ * in order, into replies (one per such item).  The banner is an item with
+ * no bytes.  A flight with a reply to wait for is a round trip.  With
+ * shut, the write side is closed after the bytes (QUIT).
  */
 static enum smtp_fail
 flight(struct probe_session *p, const char *kind,
@@ -194,8 +187,9 @@ flight(struct probe_session *p, const char *kind,
 			    strlen(it[i].label), 60, shown, sizeof shown), e);
 		st->done = p->flights[fl].end = ms(p);
 		st->code = replies[k].code;
-		snprintf(st->text, sizeof st->text, "%s",
-		    replies[k].lines[0]);
+		/* A report prints it: no control byte of the peer's. */
+		cli_show(replies[k].lines[0], strlen(replies[k].lines[0]),
+		    sizeof st->text / 4 - 2, st->text, sizeof st->text);
 		k++;
 	}
 	return SMTP_OK;
@@ -358,7 +352,7 @@ early_refused(const struct smtp_reply *rep, enum smtp_fail f)
 	return rep[0].code != 220 || rep[1].code == 554;
 }
 
-/* Move the replies of the n early items it into the session. */
+/* Move the replies to the nitems early items it into the session. */
 static int
 keep_early(struct probe_session *p, const struct probe_item *it,
     struct smtp_reply *rep, size_t nitems)
@@ -388,6 +382,54 @@ call_early(probe_early_fn fn, void *arg, const struct ehlo *feat,
 
 	n = fn(arg, feat, it, EARLY_MAX);
 	return n > EARLY_MAX ? EARLY_MAX : n;
+}
+
+/*
+ * After STARTTLS and the handshake, EHLO again (RFC 3207 4.2), with the
+ * transaction when the cache knows the reply it will get (items), and
+ * that reply checked against the cache's for the TLS state, c1 (loaded
+ * here when the session did not load it for early pipelining).  pc: the
+ * server offered early pipelining in clear.
+ */
+static void
+ehlo_again(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
+    const char *ehlo, struct cached *c1, int items, int pc,
+    struct probe_session *p)
+{
+	struct probe_item	 it[1 + EARLY_MAX];
+	struct smtp_reply	 rep[1 + EARLY_MAX];
+	size_t			 n = 0, k, nearly = 0, base = p->nsteps;
+
+	memset(rep, 0, sizeof rep);
+	item(&it[n++], "EHLO", ehlo);
+	if (items)
+		n += nearly = call_early(early_fn, arg, &c1->feat, it + n);
+	p->early_tls = nearly > 0;
+	if (flight(p, "smtp", it, n, rep, 0) != SMTP_OK) {
+		p->ehlo_tls = rep[0];
+		memset(&rep[0], 0, sizeof rep[0]);
+		goto out;
+	}
+	p->ehlo_tls = rep[0];
+	memset(&rep[0], 0, sizeof rep[0]);
+	p->t_ehlo_tls = p->steps[base].done;
+	if (want(p, "EHLO", &p->ehlo_tls, 250) != SMTP_OK ||
+	    parse_ehlo(p, &p->feat_tls, &p->ehlo_tls) != SMTP_OK)
+		goto out;
+	if (p->early_tls)
+		p->rtts_plain++;
+	if (!c1->have)
+		cached_get(cfg, p->s.peer, 1, c1);
+	cache_check(cfg, p, c1, 1, &p->ehlo_tls, &p->feat_tls,
+	    pc || p->feat_tls.pipeconnect != EHLO_PC_NONE, p->early_tls);
+	if (keep_early(p, it + 1, rep + 1, nearly) == -1) {
+		nomem(p);
+		goto out;
+	}
+	p->fail = SMTP_OK;
+out:
+	for (k = 0; k < n; k++)
+		smtp_reply_free(&rep[k]);
 }
 
 enum open_result { OPEN_DONE, OPEN_RETRY };
@@ -554,40 +596,8 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 		    "STARTTLS: bytes after the 220 reply, before TLS");
 		goto out;
 	}
-	if (handshake(p, cfg) != SMTP_OK)
-		goto out;
-
-	/* EHLO again (RFC 3207 4.2), with the transaction when the cache
-	   knows the reply it will get. */
-	n = 0;
-	nearly = 0;
-	base = p->nsteps;
-	item(&it[n++], "EHLO", ehlo);
-	if (items_tls)
-		n += nearly = call_early(early_fn, arg, &c1.feat, it + n);
-	p->early_tls = nearly > 0;
-	if (flight(p, "smtp", it, n, rep, 0) != SMTP_OK) {
-		p->ehlo_tls = rep[0];
-		memset(&rep[0], 0, sizeof rep[0]);
-		goto out;
-	}
-	p->ehlo_tls = rep[0];
-	memset(&rep[0], 0, sizeof rep[0]);
-	p->t_ehlo_tls = p->steps[base].done;
-	if (want(p, "EHLO", &p->ehlo_tls, 250) != SMTP_OK ||
-	    parse_ehlo(p, &p->feat_tls, &p->ehlo_tls) != SMTP_OK)
-		goto out;
-	if (p->early_tls)
-		p->rtts_plain++;
-	if (!early_st)
-		cached_get(cfg, p->s.peer, 1, &c1);
-	cache_check(cfg, p, &c1, 1, &p->ehlo_tls, &p->feat_tls,
-	    pc || p->feat_tls.pipeconnect != EHLO_PC_NONE, p->early_tls);
-	if (keep_early(p, it + 1, rep + 1, nearly) == -1) {
-		nomem(p);
-		goto out;
-	}
-	p->fail = SMTP_OK;
+	if (handshake(p, cfg) == SMTP_OK)
+		ehlo_again(cfg, early_fn, arg, ehlo, &c1, items_tls, pc, p);
 	goto out;
 
 refused:
@@ -669,7 +679,7 @@ probe_open(const struct probe_cfg *cfg, const struct probe_target *t,
 	    "");
 	snprintf(p->cache_note, sizeof p->cache_note, "%s",
 	    cfg->cache == NULL ? "none" : "");
-	p->t0 = mono();
+	p->t0 = smtp_now();
 	reset(p);
 	if (t->naddr == 0)
 		return fail(p, SMTP_LOCAL, "no address to connect to");
@@ -679,7 +689,7 @@ probe_open(const struct probe_cfg *cfg, const struct probe_target *t,
 			   of the one that answered. */
 			p->nsteps = p->nflights = 0;
 			p->rtts = p->rtts_plain = 0;
-			p->t0 = mono();
+			p->t0 = smtp_now();
 			reset(p);
 		}
 		if (connect_one(cfg, &t->addr[i], t->port, p) != SMTP_OK) {

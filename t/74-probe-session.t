@@ -233,7 +233,7 @@ for m in silent stall-mid-reply endless-multiline; do
 	ps --timeout 1 127.0.0.1 "$P"
 	t=$(ms_since "$t0")
 	is "$rc $(val fail)" "1 timeout" "$m banner: a timeout"
-	ok "$m: over within the timeout (${t} ms)" [ "$t" -lt 2500 ]
+	ok "$m: over within the timeout (${t} ms)" [ "$t" -lt 1800 ]
 	srv_stop
 done
 srv "$P" "$L" --mode stall-mid-reply --fault-at ehlo
@@ -277,7 +277,9 @@ ps --cache "$C" 127.0.0.1 "$EXIM_PORT"
 ps --cache "$C" 127.0.0.1 "$EXIM_PORT"
 is "$(val early) $(val version) $(val rtts) $(val rtts_plain)" \
     "1 TLSv1.3 5 7" "exim: STARTTLS early, 2 round trips saved"
-q=$(awk -v a="$(val t_quit)" -v b="$(val t_ehlo_tls)" \
+# In clear Exim holds its 221 up to 200 ms until the client's FIN.
+ps --tls none 127.0.0.1 "$EXIM_PORT"
+q=$(awk -v a="$(val t_quit)" -v b="$(val t_ehlo)" \
     'BEGIN { printf "%d", a - b }')
 ok "exim: the 221 not held for our FIN (${q} ms)" [ "$q" -lt 150 ]
 exim_smtp_stop
@@ -288,13 +290,15 @@ exim_smtp_start "$T/exim2" --port "$EXIM_PORT" --no-early \
 ps --cache "$C" 127.0.0.1 "$EXIM_PORT"
 is "$rc $(val retried) $(val early)" "0 1 0" \
     "exim without early pipelining for us: 554, retried at once, opened"
-is "$(val version) $(printf '%s\n' "$out" | grep -c "^flight='[0-9]* tls .* 2'\$")" \
-    "TLSv1.2 1" "a TLS 1.2 handshake: a flight of 2 round trips"
+n=$(printf '%s\n' "$out" | grep -c "^flight='[0-9]* tls .* 2'\$")
+is "$(val version) $n" "TLSv1.2 1" \
+    "a TLS 1.2 handshake: a flight of 2 round trips"
 is "$(val rtts) $(val rtts_plain)" "10 8" \
     "554 and retried: the refused attempt's 2 round trips a cost"
 like "$(val cache)" '^dropped: 554 SMTP synchronization error' \
     "the entry dropped for Exim's 554"
-like "$(cat "$EXIM_LOG")" 'synchronization error \(input sent without waiting for greeting\)' \
+like "$(cat "$EXIM_LOG")" \
+    'synchronization error \(input sent without waiting for greeting\)' \
     "exim logged the early input it refused"
 exim_smtp_stop
 done_testing

@@ -300,5 +300,12 @@ main(int argc, const char **argv)
 	}
 	probe_free(&p);
 	SSL_CTX_free(cfg.ctx);
+	for (i = 0; i < ncmds; i++) {
+		free(cmds[i]);
+		free(labels[i]);
+	}
+	free(cmds);
+	free(labels);
+	poptFreeContext(pc);
 	return opened ? 0 : 1;
 }
