@@ -17,7 +17,11 @@
  * none (or a value was bad and that limit is ignored).  A parameter that
  * breaks the grammar makes the whole LIMITS keyword ignored: valid 0, all
  * limits 0, and why says so.  Unknown names are ignored without a word; a
- * name with no value is valid and known limits need one.
+ * name with no value is valid and known limits need one.  A known limit's
+ * value is 1 to 6 digits, not 0 (RFC 9422 4); a limit given twice takes
+ * the lower value (the server enforces one of them; the lower meets both).
+ * Blanks between the keyword LIMITS and its parameter are the keyword
+ * line's (as smtp_ehlo_param takes them); within it, one SP only.
  */
 struct ehlo_limits {
 	int		 offered;	/* the LIMITS keyword was there */

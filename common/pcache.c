@@ -330,6 +330,24 @@ drop_note(size_t *dropped, char *err, size_t errlen, size_t lineno,
 		    why);
 }
 
+/*
+ * An entry's lines are all read: into the cache when there are as many
+ * as its count said.  -1 out of memory, e then still holding its lines.
+ */
+static int
+entry_end(struct pcache *pc, struct pent *e, size_t want, size_t *dropped,
+    char *err, size_t errlen, size_t lineno)
+{
+	if (e->r.nlines != want) {
+		drop_note(dropped, err, errlen, lineno,
+		    "fewer lines than its count");
+		reply_clear(&e->r);
+	} else if (insert(pc, e) == -1)
+		return -1;
+	memset(e, 0, sizeof *e);
+	return 0;
+}
+
 int
 pcache_parse(struct pcache *pc, const char *buf, size_t len,
     size_t *dropped, char *err, size_t errlen)
@@ -398,15 +416,9 @@ pcache_parse(struct pcache *pc, const char *buf, size_t len,
 			continue;
 		}
 		/* The entry before, done. */
-		if (in == 1) {
-			if (e.r.nlines != want) {
-				drop_note(dropped, err, errlen, elineno,
-				    "fewer lines than its count");
-				reply_clear(&e.r);
-			} else if (insert(pc, &e) == -1)
-				goto oom;
-			memset(&e, 0, sizeof e);
-		}
+		if (in == 1 && entry_end(pc, &e, want, dropped, err, errlen,
+		    elineno) == -1)
+			goto oom;
 		in = -1;
 		elineno = lineno;
 		if (n < 6 || memcmp(p, "entry ", 6) != 0) {
@@ -426,14 +438,9 @@ pcache_parse(struct pcache *pc, const char *buf, size_t len,
 			goto oom;
 		in = 1;
 	}
-	if (in == 1) {
-		if (e.r.nlines != want) {
-			drop_note(dropped, err, errlen, elineno,
-			    "fewer lines than its count");
-			reply_clear(&e.r);
-		} else if (insert(pc, &e) == -1)
-			goto oom;
-	}
+	if (in == 1 && entry_end(pc, &e, want, dropped, err, errlen,
+	    elineno) == -1)
+		goto oom;
 	return 0;
 oom:
 	reply_clear(&e.r);

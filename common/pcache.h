@@ -32,6 +32,9 @@ void		 pcache_free(struct pcache *);
  * caller must not save over it.  An entry that does not parse is left
  * out, counted in *dropped, and the reason of the first in err (a warning:
  * the return is 0).  MX_IOERR, MX_NOINPUT (not a regular file) with err.
+ * Also MX_SOFTWARE out of memory.  An empty file (0 bytes) is an empty
+ * cache: it holds nothing to lose.  err is a whole message naming the
+ * file ("cache 'F': entry at line 5 dropped: bad code"), for "tool: %s".
  */
 int		 pcache_load(struct pcache *, const char *, size_t *, char *,
 		    size_t);
@@ -47,7 +50,12 @@ int		 pcache_parse(struct pcache *, const char *, size_t, size_t *,
  */
 const struct smtp_reply *pcache_get(const struct pcache *, const char *, int,
 		    time_t);
-/* Store (replace) or drop an entry.  pcache_put: 0, -1 out of memory. */
+/*
+ * Store (replace) or drop an entry.  pcache_put: 0, -1 out of memory.  A
+ * reply the file cannot hold (a peer over 63 bytes or with a blank, no
+ * line, a line with a LF or over SMTP_LINE_MAX, a code not 2xx to 5xx) is
+ * not stored, and 0 returned: that costs early pipelining, nothing else.
+ */
 int		 pcache_put(struct pcache *, const char *, int,
 		    const struct smtp_reply *, time_t);
 void		 pcache_drop(struct pcache *, const char *, int);
@@ -58,6 +66,10 @@ void		 pcache_drop(struct pcache *, const char *, int);
  * to a temp file beside it, fsync, rename, fsync the directory.  The lock
  * is waited for at most timeout seconds.  0, or MX_TEMPFAIL (lock busy),
  * MX_DATAERR (path is not a cache), MX_CANTCREAT, MX_IOERR with err.
+ * Nothing put or dropped: 0 at once, no file touched.  The temp file is
+ * FILE.tmp (one name, under the lock, so a killed save leaves at most
+ * one, taken away by the next); entries older than PCACHE_MAXAGE go; of
+ * two puts of one key the later stored wins; MX_SOFTWARE out of memory.
  */
 int		 pcache_save(struct pcache *, const char *, int, char *,
 		    size_t);

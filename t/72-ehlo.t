@@ -9,19 +9,9 @@
 
 EP=$MX_BUILDDIR/t/unit/ehlo-parse
 
-# parse LINE...: the lines of a 250 reply (greeting first) through the
-# driver, CRLF ended, as a server sends them; its output in $out.
+# parse LINE...: such a reply through the driver; its output in $out.
 parse() {
-	_last=$#
-	_i=0
-	for _l; do
-		_i=$((_i + 1))
-		if [ "$_i" -eq "$_last" ]; then
-			printf '250 %s\r\n' "$_l"
-		else
-			printf '250-%s\r\n' "$_l"
-		fi
-	done >"$T/reply"
+	ehlo_reply "$T/reply" "$@"
 	run "$EP" <"$T/reply"
 }
 
@@ -147,21 +137,26 @@ parse 'mx.example' 'LIMITS RCPTMAX=5' 'LIMITS RCPTMAX=9'
 is "$(field rcptmax)" 5 "LIMITS twice: the first line counts"
 
 # --- ehlo_same ------------------------------------------------------------
-printf '250-mx.example Hello a [192.0.2.1]\r\n250-SIZE 100\r\n250-PIPELINING\r\n250-AUTH PLAIN LOGIN\r\n250 PIPECONNECT\r\n' >"$T/a"
+ehlo_reply "$T/a" 'mx.example Hello a [192.0.2.1]' 'SIZE 100' PIPELINING \
+    'AUTH PLAIN LOGIN' PIPECONNECT
 # same_as_a WANT DESCRIPTION: ehlo_same of $T/a and $T/b
 same_as_a() {
 	run "$EP" --same "$T/b" <"$T/a"
 	is "$(field same)" "$1" "$2"
 }
-printf '250-mx.example Hello b [192.0.2.9]\r\n250-PIPECONNECT\r\n250-auth plain login\r\n250-pipelining\r\n250 SIZE 100\r\n' >"$T/b"
+ehlo_reply "$T/b" 'mx.example Hello b [192.0.2.9]' PIPECONNECT \
+    'auth plain login' pipelining 'SIZE 100'
 same_as_a 1 "same: another greeting, another order, another case"
-printf '250-mx.example Hello a\r\n250-SIZE 200\r\n250-PIPELINING\r\n250-AUTH PLAIN LOGIN\r\n250 PIPECONNECT\r\n' >"$T/b"
+ehlo_reply "$T/b" 'mx.example Hello a' 'SIZE 200' PIPELINING 'AUTH PLAIN LOGIN' \
+    PIPECONNECT
 same_as_a 0 "not the same: SIZE changed"
-printf '250-mx.example Hello a\r\n250-SIZE 100\r\n250-PIPELINING\r\n250 AUTH PLAIN LOGIN\r\n' >"$T/b"
+ehlo_reply "$T/b" 'mx.example Hello a' 'SIZE 100' PIPELINING 'AUTH PLAIN LOGIN'
 same_as_a 0 "not the same: PIPECONNECT gone"
-printf '250-mx.example Hello a\r\n250-SIZE 100\r\n250-PIPELINING\r\n250-AUTH PLAIN LOGIN\r\n250-PIPECONNECT\r\n250 LIMITS RCPTMAX=5\r\n' >"$T/b"
+ehlo_reply "$T/b" 'mx.example Hello a' 'SIZE 100' PIPELINING 'AUTH PLAIN LOGIN' \
+    PIPECONNECT 'LIMITS RCPTMAX=5'
 same_as_a 0 "not the same: LIMITS added"
-printf '250-mx.example Hello a\r\n250-SIZE 100\r\n250-PIPELINING\r\n250-PIPELINING\r\n250 PIPECONNECT\r\n' >"$T/b"
+ehlo_reply "$T/b" 'mx.example Hello a' 'SIZE 100' PIPELINING PIPELINING \
+    PIPECONNECT
 same_as_a 0 "not the same: as many lines, one twice"
 
 # --- a live Exim 4.96 ---------------------------------------------------

@@ -11,32 +11,11 @@
 PT=$MX_BUILDDIR/t/unit/pcache-tool
 C=$T/cache
 
-# reply FILE LINE...: a 250 reply as a server sends it, into FILE.
-reply() {
-	_f=$1
-	shift
-	_last=$#
-	_i=0
-	for _l; do
-		_i=$((_i + 1))
-		if [ "$_i" -eq "$_last" ]; then
-			printf '250 %s\r\n' "$_l"
-		else
-			printf '250-%s\r\n' "$_l"
-		fi
-	done >"$_f"
-}
-
-# wait_gone PID: wait for a child of this shell to end.
-wait_gone() {
-	wait "$1" 2>/dev/null
-}
-
 # --- round trip -----------------------------------------------------------
-reply "$T/r1" 'mx.example Hello client [127.0.0.1]' 'SIZE 52428800' \
+ehlo_reply "$T/r1" 'mx.example Hello client [127.0.0.1]' 'SIZE 52428800' \
     PIPELINING PIPECONNECT 'AUTH PLAIN LOGIN'
-reply "$T/r2" 'mx.example Hello client [::1]' PIPELINING STARTTLS
-reply "$T/r3" 'mx.example Hello again' PIPELINING PIPECONNECT
+ehlo_reply "$T/r2" 'mx.example Hello client [::1]' PIPELINING STARTTLS
+ehlo_reply "$T/r3" 'mx.example Hello again' PIPELINING PIPECONNECT
 
 run "$PT" "$C" get 127.0.0.1:25 0
 is "$rc/$out/$err" "1//" "a missing file: an empty cache, nothing found"
@@ -85,8 +64,8 @@ same "$T/got4" "$T/r4.lf" "odd bytes and long lines kept exactly"
 # --- the age of an entry --------------------------------------------------
 use_faketime
 A=$T/aged
-reply "$T/ra" 'old.example' PIPECONNECT
-reply "$T/rb" 'new.example' PIPECONNECT
+ehlo_reply "$T/ra" 'old.example' PIPECONNECT
+ehlo_reply "$T/rb" 'new.example' PIPECONNECT
 at 20000 "$PT" "$A" put 192.0.2.1:25 0 <"$T/ra"
 run at 20006 "$PT" "$A" get 192.0.2.1:25 0
 is "$rc" 0 "an entry 6 days old is used"
@@ -173,7 +152,8 @@ for bad in 'entry 127.0.0.1:25 2 1 250 1' 'entry 127.0.0.1:25 0 x 250 1' \
 	is "$rc/$out" "0/250 y" "'$bad': dropped, the next entry read"
 	like "$err" "dropped" "'$bad': warned"
 done
-printf 'mxkit-pcache 1\nentry a:1 0 2000000000 250 1\n x\n y\nentry ok:1 0 2000000000 250 1\n z\n' >"$T/bad"
+printf '%s\n' 'mxkit-pcache 1' 'entry a:1 0 2000000000 250 1' ' x' ' y' \
+    'entry ok:1 0 2000000000 250 1' ' z' >"$T/bad"
 run at $DAY "$PT" "$T/bad" get a:1 0
 is "$rc/$out" 1/ "more lines than the count: dropped"
 printf 'mxkit-pcache 1\nentry a:1 0 2000000000 250 1\n x\000y\n' >"$T/bad"
@@ -223,8 +203,10 @@ cp "$B" "$T/big.new"
 at $DAY "$PT" "$T/big.new" put 10.0.0.9:25 0 <"$T/r1"
 
 # killed_at SYSCALL NUMBER: run a put with SYSCALL held 3 s by strace;
-# once the put waits there (its /proc/PID/syscall starts with NUMBER, the
-# x86_64 number), kill it (not strace) with SIGKILL.
+# once the put waits there on the cache (its /proc/PID/syscall starts with
+# NUMBER, the x86_64 number, and for write and fsync the descriptor is a
+# file of the cache's: libfaketime writes too), kill it (not strace) with
+# SIGKILL.
 killed_at() {
 	strace -o /dev/null -e trace="$1" -e inject="$1":delay_enter=3000000 \
 	    env TZ=UTC LD_PRELOAD="$FT" FAKETIME="$(noon $DAY)" \
@@ -234,8 +216,10 @@ killed_at() {
 	_at=no
 	while [ "$_i" -lt 100 ]; do
 		_c=$(tr -d " " </proc/$_s/task/$_s/children 2>/dev/null)
-		if [ -n "$_c" ] && [ "$(cut -d ' ' -f 1 /proc/$_c/syscall \
-		    2>/dev/null)" = "$2" ]; then
+		set -- "$1" "$2" $(cat /proc/$_c/syscall 2>/dev/null)
+		if [ -n "$_c" ] && [ "${3-}" = "$2" ] && { [ "$1" = rename ] ||
+		    case $(readlink /proc/$_c/fd/$((${4:-0}))) in
+		    "$B"*) true ;; *) false ;; esac; }; then
 			_at=yes
 			kill -9 "$_c"
 			break
@@ -318,7 +302,9 @@ if [ "$(id -u)" -eq 0 ]; then
 	chmod 644 "$U/cache" "$T/r2"
 	as_user="setpriv --reuid=nobody --regid=nogroup --clear-groups"
 fi
-rm -f "$U/cache.lock" 2>/dev/null || { chmod 755 "$U"; rm -f "$U/cache.lock"; chmod 555 "$U"; }
+chmod 755 "$U"
+rm -f "$U/cache.lock"
+chmod 555 "$U"
 run $as_user "$PT" "$U/cache" put 127.0.0.1:26 0 <"$T/r2"
 is "$rc" 73 "no lock file can be made in the directory: 73"
 one_line_error pcache-tool "one line"

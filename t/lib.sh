@@ -281,3 +281,20 @@ block() {
 	"$MX_SRCDIR/t/docblock" "$MX_SRCDIR/$1" "$2" ||
 	    { echo "no block '$2' in $1" >&2; return 1; }
 }
+
+# ehlo_reply FILE LINE...: a 250 reply of those lines (the greeting first)
+# into FILE, CRLF ended, as a server sends it to EHLO.
+ehlo_reply() {
+	_f=$1
+	shift
+	_last=$#
+	_i=0
+	for _l; do
+		_i=$((_i + 1))
+		if [ "$_i" -eq "$_last" ]; then
+			printf '250 %s\r\n' "$_l"
+		else
+			printf '250-%s\r\n' "$_l"
+		fi
+	done >"$_f"
+}

@@ -21,6 +21,8 @@
 #include "ehlo.h"
 #include "smtp.h"
 
+#include "reply.h"
+
 static const char	*same_path;
 
 static struct poptOption options[] = {
@@ -30,38 +32,6 @@ static struct poptOption options[] = {
 	  "Common options:", NULL },
 	POPT_TABLEEND
 };
-
-/* A reply's lines from fp into r, as smtp_read leaves them. */
-static void
-read_reply(FILE *fp, const char *name, struct smtp_reply *r)
-{
-	char		*line = NULL, **nl;
-	const char	*text;
-	size_t		 cap = 0;
-	ssize_t		 n;
-	int		 code, more;
-
-	memset(r, 0, sizeof *r);
-	while ((n = getline(&line, &cap, fp)) != -1) {
-		if (n > 0 && line[n - 1] == '\n')
-			n--;
-		if (n > 0 && line[n - 1] == '\r')
-			n--;
-		if (smtp_parse_line(line, n, &code, &more, &text) == -1)
-			cli_die(MX_DATAERR, "no reply line in '%s'", name);
-		r->code = code;
-		if ((nl = reallocarray(r->lines, r->nlines + 1,
-		    sizeof *nl)) == NULL)
-			cli_die(MX_SOFTWARE, "out of memory");
-		r->lines = nl;
-		if ((nl[r->nlines] = strndup(text, line + n - text)) == NULL)
-			cli_die(MX_SOFTWARE, "out of memory");
-		r->nlines++;
-	}
-	if (ferror(fp))
-		cli_die(MX_IOERR, "cannot read '%s'", name);
-	free(line);
-}
 
 static void
 parse(const char *name, struct smtp_reply *r, struct ehlo *e)

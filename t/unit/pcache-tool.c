@@ -25,6 +25,8 @@
 #include "pcache.h"
 #include "smtp.h"
 
+#include "reply.h"
+
 static int	timeout = 5;
 
 static struct poptOption options[] = {
@@ -40,37 +42,6 @@ usage(void)
 {
 	cli_die(MX_USAGE, "usage: pcache-tool [--timeout N] FILE "
 	    "get|put|drop PEER TLS | text");
-}
-
-/* A reply as the server sent it, on stdin. */
-static void
-read_reply(struct smtp_reply *r)
-{
-	char		*line = NULL, **nl;
-	const char	*text;
-	size_t		 cap = 0;
-	ssize_t		 n;
-	int		 code, more;
-
-	memset(r, 0, sizeof *r);
-	while ((n = getline(&line, &cap, stdin)) != -1) {
-		if (n > 0 && line[n - 1] == '\n')
-			n--;
-		if (n > 0 && line[n - 1] == '\r')
-			n--;
-		if (smtp_parse_line(line, n, &code, &more, &text) == -1)
-			cli_die(MX_DATAERR, "no reply line on stdin");
-		r->code = code;
-		if ((nl = reallocarray(r->lines, r->nlines + 1,
-		    sizeof *nl)) == NULL ||
-		    (nl[r->nlines] = strndup(text, line + n - text)) == NULL)
-			cli_die(MX_SOFTWARE, "out of memory");
-		r->lines = nl;
-		r->nlines++;
-	}
-	if (ferror(stdin))
-		cli_die(MX_IOERR, "cannot read stdin");
-	free(line);
 }
 
 int
@@ -114,7 +85,7 @@ main(int argc, const char **argv)
 				    got->lines[i]);
 	} else if (strcmp(cmd, "put") == 0 || strcmp(cmd, "drop") == 0) {
 		if (cmd[0] == 'p') {
-			read_reply(&r);
+			read_reply(stdin, "stdin", &r);
 			if (pcache_put(c, peer, tls, &r, time(NULL)) == -1)
 				cli_die(MX_SOFTWARE, "out of memory");
 			smtp_reply_free(&r);
