@@ -10,6 +10,10 @@
 # in clear and 2 with STARTTLS when probing (REFERENCES: the EHLO goes
 # with the banner's wait, STARTTLS with it too); what it saves when
 # sending is measured and shown beside the draft's claim (1.5 and 2.5).
+# Local work only ever adds to a session's time (the relay never lets a
+# round trip take less than 100 ms), so a session of N - 1 round trips
+# takes at least that and less than one more: busy machines add tens of
+# milliseconds, never a round trip.
 . "${MX_SRCDIR:-.}/t/lib.sh"
 need openssl
 [ -x "$MX_BUILDDIR/tools/smtp-probe" ] || skip_all "smtp-probe not built"
@@ -17,7 +21,15 @@ need openssl
 need_exim
 cd "$T" || exit 1
 
-exim_smtp_start "$T/exim" 2>exim.err ||
+# Exim's spool on tmpfs when there is one: it fsyncs each message before
+# its 250, which on a busy disk costs more than a round trip's slack.
+E=$T/exim
+if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &&
+    SHM=$(mktemp -d /dev/shm/mxkit-t77.XXXXXX); then
+	E=$SHM/exim
+	trap '_cleanup; rm -rf "$SHM"' EXIT
+fi
+exim_smtp_start "$E" 2>exim.err ||
     { cat exim.err; echo "Bail out! exim did not start"; exit 1; }
 D=50
 RTT=$((2 * D))
@@ -60,9 +72,9 @@ print("%.0f %.0f" % (1000 * statistics.median(x[0] for x in v),
                      1000 * statistics.median(x[1] for x in v)))
 EOF
 )
-near() {	# near MS WANT: MS within [WANT - 5, WANT + RTT / 4]
+near() {	# near MS WANT: MS within [WANT - 5, WANT + RTT / 2)
 	awk -v m="$1" -v w="$2" -v r="$RTT" \
-	    'BEGIN { exit !(m >= w - 5 && m <= w + r / 4) }'
+	    'BEGIN { exit !(m >= w - 5 && m < w + r / 2) }'
 }
 ok "relay: the banner comes a round trip after the connect (${1-?} ms)" \
     near "${1-0}" "$RTT"
@@ -88,10 +100,16 @@ try:
 except Exception as e:
     print("?")' "$2" "$1.json"
 }
-# taken MS: MS over the round trip, rounded; round trips MS took.
+# taken MS: round trips MS took: MS over the round trip, rounded.
 taken() {
 	awk -v m="$1" -v r="$RTT" 'BEGIN {
 		if (m == "?" || m == "None") print "?"; else printf "%d\n", m / r + 0.5 }'
+}
+# whole MS: whole round trips in MS, local work over them ignored (up to a
+# round trip, less 5 ms for the clocks).
+whole() {
+	awk -v m="$1" -v r="$RTT" 'BEGIN {
+		if (m == "?" || m == "None") print "?"; else printf "%d\n", (m + 5) / r }'
 }
 # session NAME EARLY: a probe's facts checked: exit 0, early pipelining
 # used or not, and its round trips the time it took.
@@ -100,7 +118,7 @@ session() {
 	is "$(j "$1" 'str(d["early"]).lower()')" "$2" "$1: early is $2"
 	_r=$(j "$1" 'd["rtts"]')
 	_t=$(j "$1" 'd["times"]["total"]')
-	is "$(taken "$_t")" "$((_r - 1))" \
+	is "$(whole "$_t")" "$((_r - 1))" \
 	    "$1: $_r round trips, the connect's free: $_t ms"
 }
 # saving PLAIN EARLY N: early pipelining saved N round trips, counted and
@@ -181,7 +199,7 @@ send() {
 	_s=$(j "$_name" 'd["sessions"]')
 	_r=$(j "$_name" 'd["rtts"]')
 	_t=$(j "$_name" 'd["ms"]')
-	is "$(taken "$_t")" "$((_r - _s))" \
+	is "$(whole "$_t")" "$((_r - _s))" \
 	    "$_name: $_r round trips in $_s session(s): $_t ms"
 }
 # sendpair NAME ARG N DRAFT CACHE: a plain and an early delivery, the
