@@ -1,12 +1,10 @@
 #include "config.h"
 
 #include <sys/socket.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -20,6 +18,10 @@
 
 #define EARLY_MAX	64	/* items probe_early_fn may give */
 
+static enum smtp_fail	 fail(struct probe_session *, enum smtp_fail,
+			    const char *, ...)
+			    __attribute__((format(printf, 3, 4)));
+
 /* What the cache said of a peer in one TLS state. */
 struct cached {
 	int		 have;		/* an entry, young enough */
@@ -27,18 +29,9 @@ struct cached {
 };
 
 static double
-mono(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double
 ms(const struct probe_session *p)
 {
-	return (mono() - p->t0) * 1000;
+	return (smtp_now() - p->t0) * 1000;
 }
 
 /* Add to the cache note: "hit", "tls miss: stored"... */
@@ -124,9 +117,9 @@ half_close(struct smtp *s)
 
 /*
  * Write items as one flight and read the replies of those that want one,
- * in order, into replies (one per such item).  The banner is an item with no bytes.  A flight with
- * a reply to wait for is a round trip.  With shut, the write side is
- * closed after the bytes (QUIT).
+ * in order, into replies (one per such item).  The banner is an item with
+ * no bytes.  A flight with a reply to wait for is a round trip.  With
+ * shut, the write side is closed after the bytes (QUIT).
  */
 static enum smtp_fail
 flight(struct probe_session *p, const char *kind,
@@ -194,8 +187,9 @@ flight(struct probe_session *p, const char *kind,
 			    strlen(it[i].label), 60, shown, sizeof shown), e);
 		st->done = p->flights[fl].end = ms(p);
 		st->code = replies[k].code;
-		snprintf(st->text, sizeof st->text, "%s",
-		    replies[k].lines[0]);
+		/* A report prints it: no control byte of the peer's. */
+		cli_show(replies[k].lines[0], strlen(replies[k].lines[0]),
+		    sizeof st->text / 4 - 2, st->text, sizeof st->text);
 		k++;
 	}
 	return SMTP_OK;
@@ -345,19 +339,20 @@ parse_ehlo(struct probe_session *p, struct ehlo *e,
 }
 
 /*
- * Early input refused (draft-harris-early-pipe 4: a 554, or a banner that
- * is not 220, or none): try again without.  r is the banner as far as it
- * came, f how the flight ended.
+ * Early input refused (draft-harris-early-pipe 4): a banner that is not
+ * 220 (or none that parses), or a 554 to the early EHLO; then try again
+ * without.  rep: the banner and the EHLO reply as far as they came, f how
+ * the flight ended.
  */
 static int
-early_refused(const struct smtp_reply *r, enum smtp_fail f)
+early_refused(const struct smtp_reply *rep, enum smtp_fail f)
 {
-	if (r->code == 0)
+	if (rep[0].code == 0)
 		return f == SMTP_PROTOCOL;
-	return r->code != 220;
+	return rep[0].code != 220 || rep[1].code == 554;
 }
 
-/* Move the replies of the n early items it into the session. */
+/* Move the replies to the nitems early items it into the session. */
 static int
 keep_early(struct probe_session *p, const struct probe_item *it,
     struct smtp_reply *rep, size_t nitems)
@@ -454,7 +449,7 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 	}
 	p->early = early;
 	if (flight(p, "smtp", it, n, rep, 0) != SMTP_OK) {
-		if (early && early_refused(&rep[0], p->fail))
+		if (early && early_refused(rep, p->fail))
 			goto refused;
 		p->banner = rep[0];
 		memset(&rep[0], 0, sizeof rep[0]);
@@ -463,8 +458,11 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 	p->banner = rep[0];
 	memset(&rep[0], 0, sizeof rep[0]);
 	p->t_banner = p->steps[base].done;
-	if (early && early_refused(&p->banner, SMTP_OK))
+	if (early && p->banner.code != 220) {
+		rep[0] = p->banner;
+		memset(&p->banner, 0, sizeof p->banner);
 		goto refused;
+	}
 	if (want(p, "banner", &p->banner, 220) != SMTP_OK)
 		goto out;
 	if (!early) {
@@ -489,9 +487,7 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 	memset(&rep[1], 0, sizeof rep[1]);
 	p->t_ehlo = p->steps[base + 1].done;
 	if (early && p->ehlo.code == 554) {
-		/* The banner was 220, the early EHLO refused. */
-		smtp_reply_free(&rep[0]);
-		rep[0] = p->ehlo;
+		rep[1] = p->ehlo;
 		memset(&p->ehlo, 0, sizeof p->ehlo);
 		goto refused;
 	}
@@ -509,7 +505,18 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 		goto out;
 	}
 
-	do_tls = !st0 && (cfg->tls == PROBE_TLS_REQUIRE ||
+	if (st0) {
+		/* On implicit TLS the only EHLO is the one after TLS. */
+		p->ehlo_tls = p->ehlo;
+		p->feat_tls = p->feat;
+		p->t_ehlo_tls = p->t_ehlo;
+		memset(&p->ehlo, 0, sizeof p->ehlo);
+		memset(&p->feat, 0, sizeof p->feat);
+		p->t_ehlo = -1;
+		p->fail = SMTP_OK;
+		goto out;
+	}
+	do_tls = (cfg->tls == PROBE_TLS_REQUIRE ||
 	    (cfg->tls == PROBE_TLS_AUTO && (p->feat.starttls || early_st)));
 	if (cfg->tls == PROBE_TLS_REQUIRE && !p->feat.starttls) {
 		fail(p, SMTP_NOTLS, "STARTTLS is not offered");
@@ -579,8 +586,10 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 
 refused:
 	pcache_drop(cfg->cache, p->s.peer, st0);
-	if (rep[0].code != 0)
+	if (rep[0].code != 0 && rep[0].code != 220)
 		reply_text(&rep[0], why + 9, sizeof why - 9);
+	else if (rep[1].code != 0)
+		reply_text(&rep[1], why + 9, sizeof why - 9);
 	else
 		snprintf(why + 9, sizeof why - 9, "%s", p->err);
 	memcpy(why, "dropped: ", 9);
@@ -654,7 +663,7 @@ probe_open(const struct probe_cfg *cfg, const struct probe_target *t,
 	    "");
 	snprintf(p->cache_note, sizeof p->cache_note, "%s",
 	    cfg->cache == NULL ? "none" : "");
-	p->t0 = mono();
+	p->t0 = smtp_now();
 	reset(p);
 	if (t->naddr == 0)
 		return fail(p, SMTP_LOCAL, "no address to connect to");
@@ -664,28 +673,30 @@ probe_open(const struct probe_cfg *cfg, const struct probe_target *t,
 			   of the one that answered. */
 			p->nsteps = p->nflights = 0;
 			p->rtts = p->rtts_plain = 0;
-			p->t0 = mono();
+			p->t0 = smtp_now();
 			reset(p);
 		}
 		if (connect_one(cfg, &t->addr[i], t->port, p) != SMTP_OK) {
 			if (p->fail == SMTP_REFUSED ||
 			    p->fail == SMTP_TIMEOUT)
 				continue;
-			return p->fail;
+			break;
 		}
 		base = p->rtts;
 		if (session(cfg, early_fn, arg, !retried, p) == OPEN_DONE)
-			return p->fail;
+			break;
 		/* Refused early input: the same address again at once,
 		   without, the failed attempt's round trips a cost. */
 		p->retried = retried = 1;
-		p->rtts_plain -= p->rtts_plain - base + 1;
+		p->rtts_plain = base - 1;
 		reset(p);
 		if (connect_one(cfg, &t->addr[i], t->port, p) != SMTP_OK)
-			return p->fail;
+			break;
 		session(cfg, early_fn, arg, 0, p);
-		return p->fail;
+		break;
 	}
+	if (cfg->cache != NULL && p->cache_note[0] == '\0')
+		note(p, "", "not checked");
 	return p->fail;
 }
 
@@ -706,6 +717,11 @@ probe_quit(struct probe_session *p)
 	enum smtp_fail		 keep = p->fail;
 	char			 err[sizeof p->err];
 
+	/* After a timeout or a broken reply the two sides are out of step:
+	   a QUIT would only wait again. */
+	if (p->s.fd != -1 && p->fail != SMTP_OK && p->fail != SMTP_REPLY &&
+	    p->fail != SMTP_NOTLS)
+		smtp_close(&p->s);
 	if (p->s.fd != -1) {
 		memcpy(err, p->err, sizeof err);
 		item(&it, "QUIT", "QUIT\r\n");

@@ -10,7 +10,20 @@
  * A round trip is a flight the client waited on: the connect, each flight
  * of commands (the banner wait is one, unless early pipelining folds it
  * into the EHLO flight), each round trip of the TLS handshake (1 for TLS
- * 1.3, 2 for a full TLS 1.2 handshake).
+ * 1.3, 2 for a full TLS 1.2 handshake).  rtts_plain counts what the same
+ * session would have taken without early pipelining: each flight early
+ * pipelining folded into another (the banner wait, STARTTLS, the
+ * transaction given by probe_early_fn) is one more; an attempt refused
+ * for its early input (554) is no part of it, so that rtts - rtts_plain
+ * is then what early pipelining cost.
+ *
+ * cache_note, "; "-separated, for the state in clear and then the TLS
+ * state ("tls miss: stored"): "none" (no cache), "miss" (no entry, and
+ * the server offers no early pipelining), "miss: stored", "hit" (used),
+ * "hit: not used" (cfg->early 0, or nothing to send with it), "changed:
+ * updated", "changed: dropped" (PIPECONNECT gone), "dropped: REPLY" (the
+ * early input refused; the retry's own words follow), "not checked" (the
+ * session failed before an EHLO reply).
  */
 #ifndef MX_PROBE_H
 #define MX_PROBE_H
@@ -163,7 +176,14 @@ enum smtp_fail	 probe_open(const struct probe_cfg *,
 enum smtp_fail	 probe_flight(struct probe_session *,
 		    const struct probe_item *, size_t, struct smtp_reply *);
 
-/* QUIT, its 221 waited for within the timeout, and close; t_total set. */
+/*
+ * QUIT, its 221 waited for within the timeout, and close; t_total set.
+ * The write side is closed right after the QUIT (under TLS a close_notify
+ * first), as Exim's client does: Exim holds its 221 in clear until the
+ * client's FIN, up to 200 ms.  After a timeout or a broken reply (fail
+ * other than SMTP_OK, SMTP_REPLY, SMTP_NOTLS) no QUIT: just the close.
+ * fail and err stay as they were: a QUIT that goes wrong spoils nothing.
+ */
 void		 probe_quit(struct probe_session *);
 void		 probe_free(struct probe_session *);
 

@@ -22,8 +22,8 @@
 #include "cli.h"
 #include "smtp.h"
 
-static double
-now(void)
+double
+smtp_now(void)
 {
 	struct timespec	 ts;
 
@@ -44,7 +44,7 @@ smtp_wait(int fd, short events, double deadline)
 	int		 r;
 
 	for (;;) {
-		left = deadline - now();
+		left = deadline - smtp_now();
 		if (left <= 0)
 			return 0;
 		pfd.fd = fd;
@@ -61,7 +61,7 @@ smtp_wait(int fd, short events, double deadline)
 double
 smtp_deadline(const struct smtp *s)
 {
-	return now() + (s->timeout > 0 ? s->timeout : 1);
+	return smtp_now() + (s->timeout > 0 ? s->timeout : 1);
 }
 
 enum smtp_fail

@@ -119,8 +119,9 @@ enum smtp_fail	 smtp_starttls(struct smtp *, const char *,
 		    struct smtp_reply *, struct smtp_reply *, char *, size_t);
 
 /*
- * For common/tls.c, which drives OpenSSL on the same non-blocking socket.
- * smtp_deadline: now plus the timeout, on the monotonic clock, in seconds;
+ * For common/tls.c, which drives OpenSSL on the same non-blocking socket,
+ * and common/probe.c, which times the steps.  smtp_now: the monotonic
+ * clock, in seconds; smtp_deadline: now plus the timeout, in seconds;
  * smtp_wait: poll fd for events until then: 1 ready, 0 time is up, -1
  * poll failed.  A peer gone away is EPIPE, not SIGPIPE, since every tool
  * ignores SIGPIPE (cli_parse), for OpenSSL's writes too.  smtp_ssl_fail:
@@ -128,6 +129,7 @@ enum smtp_fail	 smtp_starttls(struct smtp *, const char *,
  * or reset, also mid-record) or SMTP_TLS, the reason prefixed with what;
  * it clears the thread's error queue.
  */
+double		 smtp_now(void);
 double		 smtp_deadline(const struct smtp *);
 int		 smtp_wait(int, short, double);
 enum smtp_fail	 smtp_ssl_fail(SSL *, int, const char *, char *, size_t);

@@ -10,7 +10,9 @@
  * probe_open, the cache read from FILE and saved back when given; with
  * --early-mail, a MAIL FROM:<ADDR> goes with the last EHLO when early
  * pipelining allows (probe_early_fn); then the --flight commands in one
- * flight (probe_flight), and QUIT.  Prints name=value lines: fail, error,
+ * flight (probe_flight); with --body, TEXT (LF made CRLF) and the final
+ * dot in a second flight (the --flight commands end in DATA); and QUIT.
+ * Prints name=value lines: fail, error,
  * peer, banner, ehlo and ehlo_tls (the codes), pipeconnect, starttls,
  * early, early_tls, retried, cache (the note), version and cipher, the
  * times (t_connect ... t_total, ms, -1 for a step that did not happen),
@@ -33,7 +35,7 @@
 #include "tls.h"
 
 static char	*timeout_arg, *helo = "probe-session.test", *tls_arg = "auto";
-static char	*cache_path, *early_mail, **cmds, **labels;
+static char	*cache_path, *early_mail, *body, **cmds, **labels;
 static size_t	 ncmds;
 static int	 no_early;
 
@@ -53,6 +55,9 @@ static struct poptOption options[] = {
 	  "MAIL FROM:<ADDR> with the last EHLO when allowed", "ADDR" },
 	{ "flight", '\0', POPT_ARG_STRING, NULL, OPT_FLIGHT,
 	  "a command of the flight after the session opened", "CMD" },
+	{ "body", '\0', POPT_ARG_STRING, &body, 0,
+	  "after the flight (which ends in DATA), this message and the "
+	  "final dot, in a flight of their own", "TEXT" },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
 	  "Common options:", NULL },
 	POPT_TABLEEND
@@ -163,6 +168,36 @@ put_session(struct cli_rec *rec, const struct probe_session *p)
 	}
 }
 
+/* The message in one flight: LF made CRLF, then the final dot. */
+static int
+send_body(struct cli_rec *rec, struct probe_session *p)
+{
+	struct probe_item	 it;
+	struct smtp_reply	 r;
+	char			*data, *d;
+	const char		*b;
+	int			 ok;
+
+	if ((data = malloc(2 * strlen(body) + 6)) == NULL)
+		cli_die(MX_SOFTWARE, "out of memory");
+	for (b = body, d = data; *b != '\0'; b++) {
+		if (*b == '\n')
+			*d++ = '\r';
+		*d++ = *b;
+	}
+	memcpy(d, ".\r\n", 4);
+	it.label = "message";
+	it.bytes = data;
+	it.len = d + 3 - data;
+	it.reply = 1;
+	ok = probe_flight(p, &it, 1, &r) == SMTP_OK;
+	if (ok)
+		put_reply(rec, "reply", &r);
+	smtp_reply_free(&r);
+	free(data);
+	return ok;
+}
+
 int
 main(int argc, const char **argv)
 {
@@ -251,6 +286,8 @@ main(int argc, const char **argv)
 		free(it);
 		free(r);
 	}
+	if (opened && body != NULL)
+		opened = send_body(&rec, &p);
 	probe_quit(&p);
 	put_session(&rec, &p);
 	cli_rec_end(&rec);
