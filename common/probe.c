@@ -550,6 +550,8 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 	}
 	if (handshake(p, cfg) != SMTP_OK)
 		goto out;
+	/* The flight below fills rep from 0: STARTTLS's 220 is done with. */
+	smtp_reply_free(&rep[2]);
 
 	/* EHLO again (RFC 3207 4.2), with the transaction when the cache
 	   knows the reply it will get. */

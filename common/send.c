@@ -752,6 +752,23 @@ mark(struct run *run, const size_t *idx, size_t n, size_t session,
 	}
 }
 
+/*
+ * An address that cannot go in a command as it is: a control byte (a
+ * line end would end the command and start another), an angle bracket,
+ * or longer than RFC 5321 4.5.3.1.3's path allows.
+ */
+static int
+addr_bad(const char *a)
+{
+	size_t	n;
+
+	for (n = 0; a[n] != '\0'; n++)
+		if ((unsigned char)a[n] < 0x20 || a[n] == 0x7f ||
+		    a[n] == '<' || a[n] == '>')
+			return 1;
+	return n > 254;
+}
+
 /* A session that failed: whoever is undecided is deferred with why. */
 static void
 fail_rest(struct run *run, const char *why)
@@ -782,10 +799,11 @@ session(struct run *run, struct probe_session *s, size_t k, size_t *idx)
 	lim = &feat->limits;
 	if (s->nearly > 0 && run->neidx > 0) {
 		mark(run, run->eidx, run->neidx, k, 0);
-		if (s->nearly < run->neidx + 2) {
+		if (s->nearly_replies < run->neidx + 2) {
 			s->fail = f = SMTP_PROTOCOL;
 			snprintf(s->err, sizeof s->err, "%zu replies to %zu "
-			    "early commands", s->nearly, run->neidx + 2);
+			    "early commands", s->nearly_replies,
+			    run->neidx + 2);
 		} else
 			f = finish(run, s, run->eidx, run->neidx, run->echunk,
 			    s->early_replies, &rset);
@@ -832,6 +850,10 @@ send_run(const struct probe_cfg *cfg, const struct probe_target *t,
 		m->rcpt[i].session = m->rcpt[i].trans = -1;
 	}
 	t0 = now_ms();
+	for (i = 0; i < m->nrcpt; i++)
+		if (addr_bad(m->from) || addr_bad(m->rcpt[i].addr))
+			decide(&m->rcpt[i], SEND_REFUSED, 0, addr_bad(m->from) ?
+			    "not a sender address" : "not an address");
 	run.pend = calloc(n, sizeof *run.pend);
 	run.plan = calloc(n, sizeof *run.plan);
 	run.addr = calloc(n, sizeof *run.addr);

@@ -64,8 +64,9 @@ onopt(poptContext pc, int val)
 
 	if (val != OPT_TO)
 		return;
+	/* poptGetOptArg's copy is ours to free */
 	if ((a = reallocarray(to, nto + 1, sizeof *a)) == NULL ||
-	    (a[nto] = strdup(poptGetOptArg(pc))) == NULL)
+	    (a[nto] = poptGetOptArg(pc)) == NULL)
 		cli_die(MX_SOFTWARE, "out of memory");
 	to = a;
 	nto++;
