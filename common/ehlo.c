@@ -237,7 +237,7 @@ take(struct ehlo *e, const struct ehlo_kw *k)
 		e->size_offered = 1;
 		/* RFC 1870 4: a value of digits; anything else is no value. */
 		for (p = k->param; *p >= '0' && *p <= '9'; p++) {
-			if (e->size > (~0ULL - 9) / 10) {
+			if (e->size > (~0ULL - (*p - '0')) / 10) {
 				e->size = 0;
 				break;
 			}

@@ -134,19 +134,20 @@ probefmt_timeline(FILE *fp, const struct probe_session *p)
 
 	for (i = 0; i < p->nflights; i++) {
 		f = &p->flights[i];
-		fprintf(fp, "%8.1f ms  %-7s", f->start, f->kind);
+		fprintf(fp, "%8.1f ms ", f->start);
 		for (j = f->first; j < f->first + f->n && j < p->nsteps;
 		    j++) {
 			s = &p->steps[j];
-			fprintf(fp, "%s%s", j > f->first ? ", " : " ",
+			fprintf(fp, "%s %s (", j > f->first ? "," : "",
 			    s->label);
-			if (s->code != 0 && s->done >= 0)
-				fprintf(fp, " -> %d at %.1f", s->code,
-				    s->done);
-			else if (s->done >= 0)
-				fprintf(fp, " -> at %.1f", s->done);
+			if (s->code != 0)
+				fprintf(fp, "%d ", s->code);
+			if (s->done >= 0)
+				fprintf(fp, "at %.1f)", s->done);
+			else
+				fputs("no reply)", fp);
 		}
-		fprintf(fp, "  (%d rtt)\n", f->rtts);
+		fprintf(fp, " [%d rtt%s]\n", f->rtts, f->rtts == 1 ? "" : "s");
 	}
 }
 
@@ -158,12 +159,12 @@ text_times(FILE *fp, const struct probe_session *p)
 	int	n = 0;
 
 	phases(p, t);
-	fputs("times:", fp);
 	for (i = 0; i < NPHASES; i++)
 		if (t[i] >= 0)
-			fprintf(fp, "%s %s %.1f", n++ > 0 ? "," : "",
+			fprintf(fp, "%s %s %.1f", n++ > 0 ? "," : "times:",
 			    phase_names[i], t[i]);
-	fputs(" ms\n", fp);
+	if (n > 0)
+		fputs(" ms\n", fp);
 }
 
 void
@@ -234,6 +235,9 @@ probefmt_send_text(FILE *fp, const struct send_msg *m,
 			fprintf(fp, " %d", rc->code);
 		if (rc->reply[0] != '\0')
 			fprintf(fp, " %s", rc->reply);
+		if (rc->session >= 0)
+			fprintf(fp, " (session %d, transaction %d)",
+			    rc->session + 1, rc->trans + 1);
 		fputc('\n', fp);
 	}
 	fprintf(fp, "sent: %zu accepted, %zu deferred, %zu refused; "

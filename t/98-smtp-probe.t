@@ -79,7 +79,7 @@ status 64 "--timeout x"
 run smtp-probe --helo 'a b' 127.0.0.1
 status 64 "a bad --helo"
 for bad in '[127.0.0.1' '[x]y' 'a..b' ':25' '127.0.0.1:' '127.0.0.1:x' \
-    'mx.example:70000' '::1:25' '[]' "$(printf 'a\nb')"; do
+    'mx.example:70000' 'a:b:c' '[::1]x' '[]' "$(printf 'a\nb')"; do
 	run smtp-probe "$bad"
 	status 64 "bad TARGET '$bad'"
 done
@@ -256,8 +256,10 @@ probe_with 75 "closed after the banner" -- '220 ok' -
 probe_with 75 "closed at once" -- -
 probe_with 1 "--starttls and no STARTTLS" --starttls -- \
     '220 ok' '250-ok\n250 PIPELINING' '221 bye'
-probe_with 1 "STARTTLS refused" --starttls -- \
+probe_with 75 "a 454 to STARTTLS" --starttls -- \
     '220 ok' '250-ok\n250 STARTTLS' '454 not now' '221 bye'
+probe_with 1 "a 502 to STARTTLS" --starttls -- \
+    '220 ok' '250-ok\n250 STARTTLS' '502 no such command' '221 bye'
 probe_with 1 "a TLS handshake with no TLS" --starttls -- \
     '220 ok' '250-ok\n250 STARTTLS' '220 go ahead' 'this is no TLS'
 probe_with 0 "--no-starttls and STARTTLS offered" --no-starttls -- \
@@ -391,7 +393,7 @@ assert isinstance(d["ms_saved"], float)' "$out"
 	is "$rc" 0 "exim --compare in clear: exit 0"
 	like "$out" "saved: 1 rtts" "exim --compare in clear: 1 round trip saved"
 	run smtp-probe -v "[127.0.0.1]:$EXIM_PORT"
-	like "$out" " tls " "-v: the timeline"
+	like "$out" "TLS handshake \\(at " "-v: the timeline"
 	printf 'Subject: t\n\nbody\n' >"$T/msg"
 	run smtp-probe --send --from a@client.example --to x@exim.test \
 	    "[127.0.0.1]:$EXIM_PORT" <"$T/msg"

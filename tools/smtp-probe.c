@@ -6,7 +6,7 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "dane.h"
 #include "dns.h"
+#include "nexthop.h"
 #include "pcache.h"
 #include "probe.h"
 #include "probefmt.h"
@@ -28,17 +29,10 @@
 #define RCPT_MAX	10000
 #define OPT_TO		1
 
-/* An MX host (or the name or address given) and its addresses. */
-struct host {
-	char		*name;		/* "" for an address given */
-	struct dns_addr	*addr;
-	size_t		 naddr;
-};
-
 static char	*port_opt, *helo_opt, *timeout_opt, *cache_opt, *from_opt;
 static int	 only4, only6, starttls, no_starttls, implicit, no_early,
 		 compare, sending;
-static const char *to[RCPT_MAX];
+static char	*to[RCPT_MAX];
 static size_t	 nto;
 
 static struct poptOption options[] = {
@@ -103,58 +97,13 @@ onopt(poptContext pc, int val)
 
 	if (val != OPT_TO)
 		return;
-	arg = poptGetOptArg(pc);
-	if (arg == NULL || arg[0] == '\0' || !addr_ok(arg))
-		cli_die(MX_USAGE, "bad --to '%s'", shown(arg ? arg : ""));
 	if (nto == RCPT_MAX)
 		cli_die(MX_USAGE, "more than %d --to", RCPT_MAX);
-	to[nto++] = arg;
-}
-
-/*
- * TARGET: HOST, HOST:PORT, [HOST], [HOST]:PORT, an IPv4 address, an IPv6
- * address alone or as [IPv6]:PORT.  Brackets skip the MX lookup, as in
- * Postfix; an address needs no lookup at all.
- */
-static char *
-parse_target(const char *arg, int *port, int *nomx, struct dns_addr *lit)
-{
-	char	*s, *end, *colon;
-
-	if ((s = strdup(arg)) == NULL)
+	/* kept before it is checked, so that exiting leaks nothing */
+	if ((to[nto++] = arg = poptGetOptArg(pc)) == NULL)
 		cli_die(MX_OSERR, "out of memory");
-	*nomx = 0;
-	lit->af = 0;
-	if (inet_pton(AF_INET6, s, lit->a) == 1) {
-		lit->af = AF_INET6;
-		return s;
-	}
-	colon = NULL;
-	if (s[0] == '[') {
-		if ((end = strchr(s, ']')) == NULL || (end[1] != '\0' &&
-		    end[1] != ':'))
-			goto bad;
-		colon = end[1] == ':' ? end + 1 : NULL;
-		*end = '\0';
-		memmove(s, s + 1, end - s);
-		*nomx = 1;
-	} else
-		colon = strrchr(s, ':');
-	if (colon != NULL) {
-		*colon = '\0';
-		*port = cli_num("TARGET's port", colon + 1, 1, 65535);
-	}
-	if (inet_pton(AF_INET6, s, lit->a) == 1) {
-		if (!*nomx)
-			goto bad;
-		lit->af = AF_INET6;
-	} else if (inet_pton(AF_INET, s, lit->a) == 1)
-		lit->af = AF_INET;
-	else if (s[0] == '\0' || dane_bad_name(s, strlen(s)) != NULL)
-		goto bad;
-	return s;
-bad:
-	cli_die(MX_USAGE, "bad TARGET '%s'", shown(arg));
+	if (arg[0] == '\0' || !addr_ok(arg))
+		cli_die(MX_USAGE, "bad --to '%s'", shown(arg));
 }
 
 static struct dns *
@@ -167,119 +116,6 @@ resolver(void)
 	    err, sizeof err)) == NULL)
 		cli_die(dns_new_status(errno), "%s", err);
 	return dns;
-}
-
-/* name's addresses, IPv4 first (-4, -6: one family), onto h. */
-static enum dns_status
-addresses(struct dns *dns, const char *name, struct host *h, char *err,
-    size_t errlen)
-{
-	static const int	 fams[] = { AF_INET, AF_INET6 };
-	struct dns_addr		*a, *more;
-	enum dns_status		 st, worst = DNS_NXDOMAIN;
-	size_t			 i, n;
-
-	for (i = 0; i < 2; i++) {
-		if ((fams[i] == AF_INET && only6) ||
-		    (fams[i] == AF_INET6 && only4))
-			continue;
-		st = dns_addr(dns, name, fams[i], &a, &n, err, errlen);
-		if (st == DNS_OK) {
-			if ((more = reallocarray(h->addr, h->naddr + n,
-			    sizeof *more)) == NULL)
-				cli_die(MX_OSERR, "out of memory");
-			memcpy(more + h->naddr, a, n * sizeof *a);
-			h->addr = more;
-			h->naddr += n;
-			free(a);
-			worst = DNS_OK;
-		} else if (worst != DNS_OK && st == DNS_TEMPFAIL)
-			worst = st;
-		else if (worst == DNS_NXDOMAIN && st == DNS_NODATA)
-			worst = st;
-	}
-	return worst;
-}
-
-/*
- * Where TARGET leads: the MX hosts by preference (the name itself without
- * MX, as RFC 5321 5.1), each with its addresses.  68 for a name that does
- * not exist, a null MX (RFC 7505) or no address at all; 75 for a DNS
- * failure that left no address.
- */
-static size_t
-hosts(const char *name, int nomx, const struct dns_addr *lit,
-    struct host **out)
-{
-	struct dns	*dns;
-	struct host	*h;
-	char		**mx = NULL, err[512], first[512] = "";
-	size_t		 nmx = 0, i, n = 0;
-	enum dns_status	 st;
-	int		 tempfail = 0;
-
-	if (lit->af != 0) {
-		if ((lit->af == AF_INET && only6) ||
-		    (lit->af == AF_INET6 && only4))
-			cli_die(MX_USAGE, "-%c and the address '%s'",
-			    only4 ? '4' : '6', shown(name));
-		if ((h = calloc(1, sizeof *h)) == NULL ||
-		    (h->addr = malloc(sizeof *h->addr)) == NULL ||
-		    (h->name = strdup("")) == NULL)
-			cli_die(MX_OSERR, "out of memory");
-		h->addr[0] = *lit;
-		h->naddr = 1;
-		*out = h;
-		return 1;
-	}
-	dns = resolver();
-	st = nomx ? DNS_NODATA : dns_mx(dns, name, &mx, &nmx, err,
-	    sizeof err);
-	if (st == DNS_NXDOMAIN)
-		cli_die(MX_NOHOST, "cannot find '%s': no such domain",
-		    shown(name));
-	if (st == DNS_TEMPFAIL)
-		cli_die(MX_TEMPFAIL, "cannot look up the MX of '%s': %s",
-		    shown(name), err);
-	if (st == DNS_PERMFAIL)
-		cli_die(MX_NOHOST, "cannot look up the MX of '%s': %s",
-		    shown(name), err);
-	if (st == DNS_OK && nmx == 1 && mx[0][0] == '\0')
-		cli_die(MX_NOHOST, "cannot send to '%s': a null MX says it "
-		    "accepts no mail", shown(name));
-	if (st != DNS_OK) {
-		dns_txt_free(mx, nmx);
-		if ((mx = calloc(1, sizeof *mx)) == NULL ||
-		    (mx[0] = strdup(name)) == NULL)
-			cli_die(MX_OSERR, "out of memory");
-		nmx = 1;
-	}
-	if ((h = calloc(nmx, sizeof *h)) == NULL)
-		cli_die(MX_OSERR, "out of memory");
-	for (i = 0; i < nmx; i++) {
-		if (mx[i][0] == '\0')
-			continue;
-		h[n].name = mx[i];
-		mx[i] = NULL;
-		st = addresses(dns, h[n].name, &h[n], err, sizeof err);
-		if (st == DNS_TEMPFAIL)
-			tempfail = 1;
-		if (st != DNS_OK && first[0] == '\0')
-			cli_errf(first, sizeof first, "'%s': %s",
-			    shown(h[n].name), st == DNS_TEMPFAIL ? err :
-			    "no address");
-		if (st == DNS_OK)
-			n++;
-		else
-			free(h[n].name);
-	}
-	dns_txt_free(mx, nmx);
-	dns_free(dns);
-	if (n == 0)
-		cli_die(tempfail ? MX_TEMPFAIL : MX_NOHOST,
-		    "cannot find an address of %s", first);
-	*out = h;
-	return n;
 }
 
 /* The exit status of a session that failed (probe and --compare). */
@@ -327,8 +163,8 @@ limits_warn(const struct probe_session *p)
  * whose addresses answered (nothing connected) gives way to the next.
  */
 static enum smtp_fail
-open_any(struct probe_cfg *cfg, const struct host *h, size_t nh, int port,
-    struct probe_session *p)
+open_any(struct probe_cfg *cfg, const struct nexthop_host *h, size_t nh,
+    int port, struct probe_session *p)
 {
 	struct probe_target	 t;
 	enum smtp_fail		 f = SMTP_REFUSED;
@@ -350,9 +186,25 @@ open_any(struct probe_cfg *cfg, const struct host *h, size_t nh, int port,
 	return f;
 }
 
+/* "cannot probe 'mx.example.org' for 'example.org': why", one line. */
+static void
+failed(const struct probe_session *p, const char *target, const char *again)
+{
+	char	host[CLI_SHOWN_NAME];
+
+	if (p->host[0] == '\0' || strcmp(p->host, target) == 0) {
+		cli_warn("cannot probe '%s'%s: %s", shown(target), again,
+		    p->err);
+		return;
+	}
+	cli_show(p->host, strlen(p->host), CLI_SHOW_NAME, host, sizeof host);
+	cli_warn("cannot probe '%s' for '%s'%s: %s", host, shown(target),
+	    again, p->err);
+}
+
 static int
-probe(struct probe_cfg *cfg, const struct host *h, size_t nh, int port,
-    const char *target)
+probe(struct probe_cfg *cfg, const struct nexthop_host *h, size_t nh,
+    int port, const char *target)
 {
 	struct probe_session	 p;
 	int			 rc;
@@ -361,10 +213,11 @@ probe(struct probe_cfg *cfg, const struct host *h, size_t nh, int port,
 		probe_quit(&p);
 	limits_warn(&p);
 	if ((rc = fail_status(&p)) != MX_OK)
-		cli_warn("cannot probe '%s': %s", shown(target), p.err);
+		failed(&p, target, "");
+	/* Nothing answered: the diagnostic is the whole report. */
 	if (cli_json)
 		probefmt_json(stdout, &p);
-	else
+	else if (p.peer[0] != '\0')
 		probefmt_text(stdout, &p, cli_verbose);
 	probe_free(&p);
 	return rc;
@@ -372,11 +225,11 @@ probe(struct probe_cfg *cfg, const struct host *h, size_t nh, int port,
 
 /* The same session without early pipelining (filling the cache), then with. */
 static int
-compare_both(struct probe_cfg *cfg, const struct host *h, size_t nh,
+compare_both(struct probe_cfg *cfg, const struct nexthop_host *h, size_t nh,
     int port, const char *target)
 {
 	struct probe_session	 a, b;
-	struct host		 one;
+	struct nexthop_host	 one;
 	int			 rc;
 
 	cfg->early = 0;
@@ -384,10 +237,10 @@ compare_both(struct probe_cfg *cfg, const struct host *h, size_t nh,
 		probe_quit(&a);
 	limits_warn(&a);
 	if ((rc = fail_status(&a)) != MX_OK) {
-		cli_warn("cannot probe '%s': %s", shown(target), a.err);
+		failed(&a, target, "");
 		if (cli_json)
 			probefmt_json(stdout, &a);
-		else
+		else if (a.peer[0] != '\0')
 			probefmt_text(stdout, &a, 1);
 		probe_free(&a);
 		return rc;
@@ -402,7 +255,7 @@ compare_both(struct probe_cfg *cfg, const struct host *h, size_t nh,
 	if (open_any(cfg, &one, 1, port, &b) == SMTP_OK)
 		probe_quit(&b);
 	if ((rc = fail_status(&b)) != MX_OK)
-		cli_warn("cannot probe '%s' again: %s", shown(target), b.err);
+		failed(&b, target, " again");
 	if (cli_json)
 		probefmt_compare_json(stdout, &a, &b);
 	else
@@ -450,8 +303,8 @@ read_message(size_t *len, int *eightbit)
 }
 
 static int
-deliver(struct probe_cfg *cfg, const struct host *h, size_t nh, int port,
-    struct send_msg *m)
+deliver(struct probe_cfg *cfg, const struct nexthop_host *h, size_t nh,
+    int port, struct send_msg *m)
 {
 	struct send_result	 r;
 	struct probe_target	 t;
@@ -504,14 +357,15 @@ main(int argc, const char **argv)
 	static char		 hostname[256];
 	struct probe_cfg	 cfg = { 0 };
 	struct send_msg		 m = { 0 };
-	struct dns_addr		 lit;
-	struct host		*h;
+	struct nexthop		 hop;
+	struct nexthop_host	*h;
+	struct dns		*dns = NULL;
 	struct pcache		*cache = NULL;
 	poptContext		 pc;
 	const char		**args;
-	char			*name, err[512];
+	char			 err[512];
 	size_t			 nh, i, dropped = 0;
-	int			 port = 0, nomx, rc, save = 0;
+	int			 port, rc, save = 0;
 
 	pc = cli_parse(argc, argv, options, "[OPTION...] TARGET", onopt);
 	args = poptGetArgs(pc);
@@ -520,8 +374,8 @@ main(int argc, const char **argv)
 	if (only4 && only6)
 		cli_die(MX_USAGE, "-4 and -6 exclude each other");
 	if (starttls + no_starttls + implicit > 1)
-		cli_die(MX_USAGE, "--starttls, --no-starttls and --implicit-tls "
-		    "exclude each other");
+		cli_die(MX_USAGE, "--starttls, --no-starttls and "
+		    "--implicit-tls exclude each other");
 	if (compare && (sending || no_early))
 		cli_die(MX_USAGE, "--compare excludes --send and --no-early");
 	if (sending && (from_opt == NULL || nto == 0))
@@ -539,7 +393,10 @@ main(int argc, const char **argv)
 	    || dane_bad_name(hostname, strlen(hostname)) != NULL))
 		snprintf(hostname, sizeof hostname, "localhost");
 	cfg.helo = helo_opt ? helo_opt : hostname;
-	name = parse_target(args[0], &port, &nomx, &lit);
+	if (nexthop_parse(args[0], &hop) == -1)
+		cli_die(errno == ENOMEM ? MX_OSERR : MX_USAGE,
+		    "bad TARGET '%s'", shown(args[0]));
+	port = hop.port;
 	if (port_opt != NULL) {
 		rc = cli_num("--port", port_opt, 1, 65535);
 		if (port != 0 && port != rc)
@@ -566,7 +423,13 @@ main(int argc, const char **argv)
 		}
 		m.data = read_message(&m.len, &m.eightbit);
 	}
-	nh = hosts(name, nomx, &lit, &h);
+	if (hop.lit.af == 0)
+		dns = resolver();
+	if ((rc = nexthop_hosts(dns, &hop, only4 ? AF_INET : only6 ? AF_INET6 :
+	    AF_UNSPEC, &h, &nh, err, sizeof err)) != MX_OK)
+		cli_die(rc, "%s", err);
+	if (dns != NULL)
+		dns_free(dns);
 	if ((cfg.ctx = tls_ctx_new(err, sizeof err)) == NULL)
 		cli_die(MX_OSERR, "%s", err);
 
@@ -603,14 +466,12 @@ main(int argc, const char **argv)
 		cli_warn("%s", err);
 	if (cache != NULL)
 		pcache_free(cache);
-	for (i = 0; i < nh; i++) {
-		free(h[i].name);
-		free(h[i].addr);
-	}
-	free(h);
+	nexthop_hosts_free(h, nh);
+	nexthop_free(&hop);
+	for (i = 0; i < nto; i++)
+		free(to[i]);
 	free(m.rcpt);
 	free((char *)m.data);
-	free(name);
 	SSL_CTX_free(cfg.ctx);
 	poptFreeContext(pc);
 	i = cli_flush_stdout();
