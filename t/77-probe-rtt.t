@@ -10,6 +10,10 @@
 # in clear and 2 with STARTTLS when probing (REFERENCES: the EHLO goes
 # with the banner's wait, STARTTLS with it too); what it saves when
 # sending is measured and shown beside the draft's claim (1.5 and 2.5).
+# Local work only ever adds to a session's time (the relay never lets a
+# round trip take less than 100 ms), so a session of N - 1 round trips
+# takes at least that and less than one more: busy machines add tens of
+# milliseconds, never a round trip.
 . "${MX_SRCDIR:-.}/t/lib.sh"
 need openssl
 [ -x "$MX_BUILDDIR/tools/smtp-probe" ] || skip_all "smtp-probe not built"
@@ -17,7 +21,15 @@ need openssl
 need_exim
 cd "$T" || exit 1
 
-exim_smtp_start "$T/exim" 2>exim.err ||
+# Exim's spool on tmpfs when there is one: it fsyncs each message before
+# its 250, which on a busy disk costs more than a round trip's slack.
+E=$T/exim
+if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &&
+    SHM=$(mktemp -d /dev/shm/mxkit-t77.XXXXXX); then
+	E=$SHM/exim
+	trap '_cleanup; rm -rf "$SHM"' EXIT
+fi
+exim_smtp_start "$E" 2>exim.err ||
     { cat exim.err; echo "Bail out! exim did not start"; exit 1; }
 D=50
 RTT=$((2 * D))
@@ -60,24 +72,51 @@ print("%.0f %.0f" % (1000 * statistics.median(x[0] for x in v),
                      1000 * statistics.median(x[1] for x in v)))
 EOF
 )
-near() {	# near MS WANT: MS within [WANT - 5, WANT + RTT / 4]
+near() {	# near MS WANT: MS within [WANT - 5, WANT + RTT / 2)
 	awk -v m="$1" -v w="$2" -v r="$RTT" \
-	    'BEGIN { exit !(m >= w - 5 && m <= w + r / 4) }'
+	    'BEGIN { exit !(m >= w - 5 && m < w + r / 2) }'
 }
 ok "relay: the banner comes a round trip after the connect (${1-?} ms)" \
     near "${1-0}" "$RTT"
 ok "relay: an EHLO takes a round trip (${2-?} ms)" near "${2-0}" "$RTT"
 
 # --- smtp-probe through it ----------------------------------------------------
-# probe NAME ARGS...: smtp-probe --json through the relay, its JSON in
-# NAME.json, its exit status in $rc.
-probe() {
+# probe1 NAME ARGS...: smtp-probe --json through the relay, its JSON in
+# NAME.json, its exit status in $rc; standard input from $IN.
+IN=/dev/null
+probe1() {
 	_name=$1
 	shift
 	smtp-probe --json --timeout 10 --helo rtt.test "$@" \
-	    "[127.0.0.1]:$RP" >"$_name.json" 2>"$_name.err"
+	    "[127.0.0.1]:$RP" <"$IN" >"$_name.json" 2>"$_name.err"
 	rc=$?
 	[ ! -s "$_name.err" ] || diag "$_name: $(head -n 1 "$_name.err")"
+}
+# probe NAME ARGS...: probe1, and again (three runs at most) while a
+# session of it took half a round trip or more over the round trips it
+# counted: a busy machine.  Local work only adds, so a count too high is
+# never run again, and a count too low is as slow every time.  Not for a
+# run that changes the cache's state.
+probe() {
+	_k=1
+	probe1 "$@"
+	while [ "$rc" -eq 0 ] && [ "$_k" -lt 3 ] && slow "$1"; do
+		diag "$1: slow, measured again"
+		_k=$((_k + 1))
+		probe1 "$@"
+	done
+}
+# slow NAME: a session of NAME.json (--compare: either) took RTT / 2 - 5
+# ms or more over the round trips it counted, the connect's free.
+slow() {
+	$PY -c 'import json, sys
+d = json.loads(open(sys.argv[1]).readline())
+rtt = int(sys.argv[2])
+for s in [d["without"], d["with"]] if "without" in d else [d]:
+    ms = s["ms"] if "ms" in s else s["times"]["total"]
+    if ms - (s["rtts"] - s.get("sessions", 1)) * rtt >= rtt / 2 - 5:
+        sys.exit(0)
+sys.exit(1)' "$1.json" "$RTT" 2>/dev/null
 }
 # j NAME EXPR: EXPR (Python, over d, the JSON object in NAME.json).
 j() {
@@ -88,19 +127,27 @@ try:
 except Exception as e:
     print("?")' "$2" "$1.json"
 }
-# taken MS: MS over the round trip, rounded; round trips MS took.
+# taken MS: round trips MS took: MS over the round trip, rounded.
 taken() {
 	awk -v m="$1" -v r="$RTT" 'BEGIN {
 		if (m == "?" || m == "None") print "?"; else printf "%d\n", m / r + 0.5 }'
 }
-# session NAME EARLY: a probe's facts checked: exit 0, early pipelining
-# used or not, and its round trips the time it took.
+# whole MS: whole round trips in MS, local work over them ignored (up to a
+# round trip, less 5 ms for the clocks).
+whole() {
+	awk -v m="$1" -v r="$RTT" 'BEGIN {
+		if (m == "?" || m == "None") print "?"; else printf "%d\n", (m + 5) / r }'
+}
+# session NAME EARLY [untimed]: a probe's facts checked: exit 0, early
+# pipelining used or not, and its round trips the time it took (not for a
+# run probe1 made: it was not measured again when slow).
 session() {
 	is "$rc" 0 "$1: exit 0"
 	is "$(j "$1" 'str(d["early"]).lower()')" "$2" "$1: early is $2"
+	[ "${3-}" != untimed ] || return 0
 	_r=$(j "$1" 'd["rtts"]')
 	_t=$(j "$1" 'd["times"]["total"]')
-	is "$(taken "$_t")" "$((_r - 1))" \
+	is "$(whole "$_t")" "$((_r - 1))" \
 	    "$1: $_r round trips, the connect's free: $_t ms"
 }
 # saving PLAIN EARLY N: early pipelining saved N round trips, counted and
@@ -122,8 +169,8 @@ saving() {
 # (with the entry in clear, its first probe would pipeline already).
 C=$T/cache
 CT=$T/cache-tls
-probe clear-fill --no-starttls --cache "$C"
-session clear-fill false
+probe1 clear-fill --no-starttls --cache "$C"
+session clear-fill false untimed
 probe clear-plain --no-starttls --no-early
 session clear-plain false
 is "$(j clear-plain 'd["rtts"]')" 4 \
@@ -132,8 +179,8 @@ probe clear-early --no-starttls --cache "$C"
 session clear-early true
 saving clear-plain clear-early 1
 
-probe tls-fill --starttls --cache "$CT"
-session tls-fill false
+probe1 tls-fill --starttls --cache "$CT"
+session tls-fill false untimed
 probe tls-plain --starttls --no-early
 session tls-plain false
 is "$(j tls-plain 'd["tls"]["version"]')" TLSv1.3 \
@@ -175,13 +222,14 @@ compare tls --starttls 2
 send() {
 	_name=$1
 	shift
-	probe "$_name" --send --from rtt@probe.test --to sink@probe.test \
-	    "$@" <msg
+	IN=msg
+	probe "$_name" --send --from rtt@probe.test --to sink@probe.test "$@"
+	IN=/dev/null
 	is "$rc" 0 "$_name: exit 0, accepted"
 	_s=$(j "$_name" 'd["sessions"]')
 	_r=$(j "$_name" 'd["rtts"]')
 	_t=$(j "$_name" 'd["ms"]')
-	is "$(taken "$_t")" "$((_r - _s))" \
+	is "$(whole "$_t")" "$((_r - _s))" \
 	    "$_name: $_r round trips in $_s session(s): $_t ms"
 }
 # sendpair NAME ARG N DRAFT CACHE: a plain and an early delivery, the
