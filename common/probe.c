@@ -17,6 +17,7 @@
 #include "tls.h"
 
 #define EARLY_MAX	64	/* items probe_early_fn may give */
+#define REFRESH_AGE	86400	/* a hit on an older entry stores it again */
 
 static enum smtp_fail	 fail(struct probe_session *, enum smtp_fail,
 			    const char *, ...)
@@ -291,6 +292,14 @@ cache_check(const struct probe_cfg *cfg, struct probe_session *p,
 	if (cfg->cache == NULL)
 		return;
 	if (c->have && ehlo_same(&c->feat, fresh) && pc) {
+		/* An entry in use lives on: stored again once a day old (not
+		   at every hit, which would write the file each time). */
+		if (cfg->now - pcache_stored(cfg->cache, p->s.peer, tls) >
+		    REFRESH_AGE && pcache_put(cfg->cache, p->s.peer, tls, r,
+		    cfg->now) == -1) {
+			note(p, state, "hit: not refreshed: out of memory");
+			return;
+		}
 		note(p, state, used ? "hit" : "hit: not used");
 		return;
 	}

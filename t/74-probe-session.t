@@ -262,6 +262,29 @@ is "$rc $(val peer) $(flights)" "0 127.0.0.1:$P connect banner EHLO QUIT" \
     "the first address refused, the next probed, its session alone shown"
 srv_stop
 
+# --- a hit refreshes an entry once it is a day old ----------------------
+use_faketime monotonic-real
+R=$T/refresh
+: >"$L"
+srv "$P" "$L"
+# stored: the time stored of the entry in clear for the server.
+stored() {
+	awk -v k="127.0.0.1:$P" '$1 == "entry" && $2 == k && $3 == 0 {
+	    print $4 }' "$R"
+}
+at 20000 "$PS" --cache "$R" 127.0.0.1 "$P" >/dev/null
+s0=$(stored)
+run at 20000 "$PS" --cache "$R" 127.0.0.1 "$P"
+is "$(val early) $(val cache) $(stored)" "1 hit $s0" \
+    "a hit on an entry stored today leaves it (no write at every hit)"
+run at 20005 "$PS" --cache "$R" 127.0.0.1 "$P"
+is "$(val early) $(val cache) $(stored)" "1 hit $((s0 + 5 * 86400))" \
+    "a hit on an entry 5 days old stores it again"
+run at 20010 "$PS" --cache "$R" 127.0.0.1 "$P"
+is "$(val early) $(val cache)" "1 hit" \
+    "so an entry in daily use is still used 10 days after its first store"
+srv_stop
+
 # --- Exim 4.96 ---------------------------------------------------------------
 . "$MX_SRCDIR/t/exim-smtp.sh"
 if [ ! -x "$EXIM" ] || [ "$(id -u)" -ne 0 ]; then
