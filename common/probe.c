@@ -117,6 +117,42 @@ half_close(struct smtp *s)
 }
 
 /*
+ * A 421 says the server is closing (RFC 5321 3.8): its words are what a
+ * report must give, not the close that follows.
+ */
+static void
+said_421(struct probe_session *p, const char *label,
+    const struct smtp_reply *r)
+{
+	char	 shown[128], text[128];
+
+	p->closing_code = r->code;
+	snprintf(p->closing, sizeof p->closing, "%s: %d %s", cli_show(label,
+	    strlen(label), 60, shown, sizeof shown), r->code,
+	    r->nlines == 0 ? "" : cli_show(r->lines[0], strlen(r->lines[0]),
+	    80, text, sizeof text));
+}
+
+/*
+ * A flight's write or read failed on what: after a 421 the close was
+ * announced, and the 421 (its code in fail_code, its command and text in
+ * err) is what failed; else what and why.
+ */
+static enum smtp_fail
+closed(struct probe_session *p, enum smtp_fail f, const char *what,
+    const char *why)
+{
+	char	 shown[128];
+
+	if (f == SMTP_CLOSED && p->closing_code != 0) {
+		p->fail_code = p->closing_code;
+		return fail(p, f, "%s", p->closing);
+	}
+	return fail(p, f, "%s: %s", cli_show(what, strlen(what), 60, shown,
+	    sizeof shown), why);
+}
+
+/*
  * Write items as one flight and read the replies of those that want one,
  * in order, into replies (one per such item).  The banner is an item with
  * no bytes.  A flight with a reply to wait for is a round trip.  With
@@ -130,7 +166,7 @@ flight(struct probe_session *p, const char *kind,
 	struct probe_step	*st;
 	enum smtp_fail		 f;
 	const char		*what = it[0].label;
-	char			*buf = NULL, e[256], shown[128];
+	char			*buf = NULL, e[256];
 	size_t			 i, k, len = 0, first;
 	double			 t;
 	int			 fl, wait = 0;
@@ -168,8 +204,7 @@ flight(struct probe_session *p, const char *kind,
 		f = smtp_write(&p->s, buf, len, e, sizeof e);
 		free(buf);
 		if (f != SMTP_OK)
-			return fail(p, f, "%s: %s", cli_show(what,
-			    strlen(what), 60, shown, sizeof shown), e);
+			return closed(p, f, what, e);
 	}
 	if (shut)
 		half_close(&p->s);
@@ -184,10 +219,11 @@ flight(struct probe_session *p, const char *kind,
 		st = &p->steps[first + i];
 		if ((f = smtp_read(&p->s, &replies[k], e, sizeof e)) !=
 		    SMTP_OK)
-			return fail(p, f, "%s: %s", cli_show(it[i].label,
-			    strlen(it[i].label), 60, shown, sizeof shown), e);
+			return closed(p, f, it[i].label, e);
 		st->done = p->flights[fl].end = ms(p);
 		st->code = replies[k].code;
+		if (replies[k].code == 421)
+			said_421(p, it[i].label, &replies[k]);
 		/* A report prints it: no control byte of the peer's. */
 		cli_show(replies[k].lines[0], strlen(replies[k].lines[0]),
 		    sizeof st->text / 4 - 2, st->text, sizeof st->text);
@@ -706,6 +742,8 @@ reset(struct probe_session *p)
 	p->fail = SMTP_OK;
 	p->fail_code = 0;
 	p->err[0] = '\0';
+	p->closing_code = 0;
+	p->closing[0] = '\0';
 }
 
 enum smtp_fail

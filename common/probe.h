@@ -145,8 +145,13 @@ struct probe_session {
 	enum smtp_fail	 fail;
 	int		 fail_code;	/* SMTP_REPLY: the reply's code (a
 					   4xx banner or EHLO is temporary,
-					   a 5xx not) */
+					   a 5xx not); SMTP_CLOSED after a
+					   421 that announced the close:
+					   421, and err is "CMD: 421 text" */
 	char		 err[256];
+	int		 closing_code;	/* a 421 came: the close to come is
+					   announced */
+	char		 closing[256];	/* "CMD: 421 text" for err */
 	double		 t0;		/* the connect began, monotonic s */
 };
 

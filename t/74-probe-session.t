@@ -262,6 +262,19 @@ is "$rc $(val peer) $(flights)" "0 127.0.0.1:$P connect banner EHLO QUIT" \
     "the first address refused, the next probed, its session alone shown"
 srv_stop
 
+# --- a 421 then the close: the 421 is what failed ------------------------
+: >"$L"
+srv "$P" "$L" --mailmax 1
+ps --flight 'MAIL FROM:<a@b.example>' --flight RSET \
+    --flight 'MAIL FROM:<c@b.example>' --flight 'RCPT TO:<x@y.example>' \
+    127.0.0.1 "$P"
+is "$(val fail) $(val fail_code)" "closed 421" \
+    "closed after a 421: the 421's code kept"
+is "$(val error)" \
+    "MAIL FROM:<c@b.example>: 421 4.7.0 too many transactions in one session" \
+    "its command and text are the error, not the next command's close"
+srv_stop
+
 # --- a hit refreshes an entry once it is a day old ----------------------
 use_faketime monotonic-real
 R=$T/refresh
