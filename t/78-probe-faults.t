@@ -365,6 +365,21 @@ isnt "$new" "$old" "big cache: saved again (the new entry's time)"
 is "$(grep -cv -e "^$old\$" -e "^$new\$" seen)" 0 \
     "big cache: never seen half written ($(wc -l <seen) versions seen)"
 
+# A FIFO at the cache's lock file: the probe is not held by it (an open
+# that would wait for a writer), the cache not saved, the status the
+# probe's own.
+serve
+rm -f fifo fifo.lock
+mkfifo fifo.lock
+elapsed timeout 20 smtp-probe --helo client.test --timeout 2 \
+    --cache fifo "127.0.0.1:$P"
+is "$rc" 0 "a FIFO at FILE.lock: the probe's status"
+ok "not held by it ($took s)" within 0 1.9
+like "$err" "fifo\.lock is not a regular file" "warned about"
+ok "the cache not saved" [ ! -e fifo ]
+rm -f fifo.lock
+unserve
+
 # --timeout bounds each wait for progress, not a whole write: 4 MB to
 # a server reading 800 KB/s through a 16 KB window takes longer than the
 # timeout and goes; a server that stops reading is given up within it.
