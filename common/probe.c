@@ -17,7 +17,7 @@
 #include "tls.h"
 
 #define EARLY_MAX	64	/* items probe_early_fn may give */
-#define REFRESH_AGE	86400	/* a hit on an older entry stores it again */
+#define REFRESH_AGE	86400	/* a hit on an older entry: stored again */
 
 static enum smtp_fail	 fail(struct probe_session *, enum smtp_fail,
 			    const char *, ...)
@@ -386,8 +386,9 @@ parse_ehlo(struct probe_session *p, struct ehlo *e,
 /*
  * Early input refused (draft-harris-early-pipe 4): a banner that is not
  * 220 (or none that parses, or the connection closed or reset before or
- * right after it), or a 554 to the early EHLO; then try again without.  rep: the banner and the EHLO reply as far as they came, f how
- * the flight ended.
+ * right after it), or a 554 to the early EHLO; then try again without.
+ * rep: the banner and the EHLO reply as far as they came, f how the
+ * flight ended.
  */
 static int
 early_refused(const struct smtp_reply *rep, enum smtp_fail f)

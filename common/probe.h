@@ -149,7 +149,7 @@ struct probe_session {
 					   421 that announced the close:
 					   421, and err is "CMD: 421 text" */
 	char		 err[256];
-	int		 closing_code;	/* a 421 came: the close to come is
+	int		 closing_code;	/* a 421 came: the close is
 					   announced */
 	char		 closing[256];	/* "CMD: 421 text" for err */
 	double		 t0;		/* the connect began, monotonic s */
