@@ -401,6 +401,17 @@ is "$?" 74 "a probe >/dev/full: still 74"
 run smtp-probe --send --from a@b.example --to x@c.example \
     --dns-zone "$T/nozone" mx.example <"$T/msg"
 status 75 "--send: a zone file that is not there: 75, not 66"
+if nomem; then
+	head -c 400000 /dev/zero | tr '\0' 'a' | fold -w 70 >"$T/big"
+	run env LD_PRELOAD="$T/nomem.so" smtp-probe --send --from a@b.example \
+	    --to x@c.example "127.0.0.1:$dead" <"$T/big"
+	status 75 "--send out of memory: 75, not 71"
+	run env LD_PRELOAD="$T/nomem.so" MX_NOMEM_OVER=1024 smtp-probe \
+	    --dns-zone "$T/zone" --no-starttls mx.example
+	isnt "$rc" 75 "a probe out of memory: not 75"
+else
+	skip 3 "no nomem.so here (no cc, or the sanitizers)"
+fi
 
 # Server text on a terminal: no control byte of the server's reaches it.
 pe=$(free_port)
