@@ -556,13 +556,27 @@ try_next(const struct send_result *r)
 	}
 }
 
+/* "cannot send through 'mx1.example' (127.0.0.1:25), trying the next" */
+static void
+warn_next(const struct probe_session *p, const char *host)
+{
+	char	addr[128];
+
+	if (p->peer[0] != '\0')
+		snprintf(addr, sizeof addr, " (%s)", p->peer);
+	else
+		addr[0] = '\0';
+	cli_warn("cannot send through '%s'%s, trying the next: %s",
+	    shown(host), addr, p->err);
+}
+
 static int
 deliver(struct probe_cfg *cfg, const struct nexthop_host *h, size_t nh,
     int port, struct send_msg *m)
 {
 	struct send_result	 r;
 	struct probe_target	 t;
-	size_t			 i, j, a, k, n = 0, tried = 0;
+	size_t			 i, j, a, n = 0, tried = 0;
 
 	memset(&r, 0, sizeof r);
 	for (i = 0; i < nh; i++)
@@ -585,16 +599,8 @@ deliver(struct probe_cfg *cfg, const struct nexthop_host *h, size_t nh,
 			cfg->sni = h[i].name[0] != '\0' ? h[i].name : NULL;
 			send_run(cfg, &t, m, &r);
 			if (tried < n && try_next(&r)) {
-				for (k = 0; k < r.nsessions; k++)
-					if (r.sessions[k].fail != SMTP_OK)
-						cli_warn("'%s' (%s) failed, "
-						    "trying the next: %s",
-						    r.sessions[k].peer[0] !=
-						    '\0' ? r.sessions[k].peer :
-						    "?", shown(h[i].name[0] !=
-						    '\0' ? h[i].name :
-						    target_name),
-						    r.sessions[k].err);
+				warn_next(&r.sessions[0], h[i].name[0] !=
+				    '\0' ? h[i].name : target_name);
 				continue;
 			}
 			goto done;
