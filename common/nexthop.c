@@ -185,8 +185,8 @@ nexthop_hosts(struct dns *dns, const struct nexthop *nh, int af,
 	case DNS_OK:
 		if (nmx == 1 && mx[0][0] == '\0') {
 			dns_txt_free(mx, nmx);
-			cli_errf(err, errlen, "cannot send to '%s': a null MX "
-			    "says it takes no mail", nh->name);
+			cli_errf(err, errlen, "'%s' takes no mail: its MX "
+			    "is a null MX", nh->name);
 			return MX_NOHOST;
 		}
 		break;

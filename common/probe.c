@@ -1,6 +1,9 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,9 +227,8 @@ flight(struct probe_session *p, const char *kind,
 		st->code = replies[k].code;
 		if (replies[k].code == 421)
 			said_421(p, it[i].label, &replies[k]);
-		/* A report prints it: no control byte of the peer's. */
-		cli_show(replies[k].lines[0], strlen(replies[k].lines[0]),
-		    sizeof st->text / 4 - 2, st->text, sizeof st->text);
+		/* raw, bounded: a report escapes it as its format needs */
+		snprintf(st->text, sizeof st->text, "%s", replies[k].lines[0]);
 		k++;
 	}
 	return SMTP_OK;
@@ -354,11 +356,28 @@ cache_check(const struct probe_cfg *cfg, struct probe_session *p,
 	note(p, state, c->have ? "changed: updated" : "miss: stored");
 }
 
+/*
+ * EHLO with cfg->helo, or with no name an address literal of this end of
+ * the connection (RFC 5321 4.1.4): built once connected.
+ */
 static int
-ehlo_cmd(const struct probe_cfg *cfg, char *buf, size_t size)
+ehlo_cmd(const struct probe_cfg *cfg, const struct probe_session *p,
+    char *buf, size_t size)
 {
-	const char	*helo = cfg->helo != NULL ? cfg->helo : "localhost";
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof ss;
+	char			 a[INET6_ADDRSTRLEN], lit[INET6_ADDRSTRLEN + 8];
+	const char		*helo = cfg->helo;
 
+	if (helo == NULL) {
+		if (getsockname(p->s.fd, (struct sockaddr *)&ss, &len) == -1 ||
+		    getnameinfo((struct sockaddr *)&ss, len, a, sizeof a,
+		    NULL, 0, NI_NUMERICHOST) != 0)
+			return -1;
+		snprintf(lit, sizeof lit, ss.ss_family == AF_INET6 ?
+		    "[IPv6:%s]" : "[%s]", a);
+		helo = lit;
+	}
 	if (strpbrk(helo, "\r\n") != NULL ||
 	    (size_t)snprintf(buf, size, "EHLO %s\r\n", helo) >= size)
 		return -1;
@@ -520,9 +539,10 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 	memset(&c0, 0, sizeof c0);
 	memset(&c1, 0, sizeof c1);
 	st0 = cfg->tls == PROBE_TLS_IMPLICIT;
-	if (ehlo_cmd(cfg, ehlo, sizeof ehlo) == -1) {
+	if (ehlo_cmd(cfg, p, ehlo, sizeof ehlo) == -1) {
 		fail(p, SMTP_LOCAL, "EHLO name '%s': too long or with a line "
-		    "end", cli_show(cfg->helo, strlen(cfg->helo), 60, shown,
+		    "end", cfg->helo == NULL ? "(address literal)" :
+		    cli_show(cfg->helo, strlen(cfg->helo), 60, shown,
 		    sizeof shown));
 		goto out;
 	}

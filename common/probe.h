@@ -46,7 +46,9 @@ enum probe_tls {
 };
 
 struct probe_cfg {
-	const char	*helo;		/* the EHLO name */
+	const char	*helo;		/* the EHLO name; NULL: an address
+					   literal of this end (RFC 5321
+					   4.1.4) */
 	int		 timeout;	/* seconds, each wait (smtp.h) */
 	enum probe_tls	 tls;
 	SSL_CTX		*ctx;		/* tls_ctx_new's */
@@ -87,7 +89,7 @@ struct probe_step {
 	double		 sent;		/* ms; -1 for nothing sent */
 	double		 done;		/* ms the reply came; -1 none */
 	int		 code;		/* the reply's code, 0 none */
-	char		 text[128];	/* its first line, shortened */
+	char		 text[128];	/* its first line, cut short, raw */
 };
 
 /* One flight: the connect, the handshake, or items written at once. */

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,13 +59,30 @@ feat_in_force(const struct probe_session *p)
 	return p->tls_up ? &p->feat_tls : &p->feat;
 }
 
+/*
+ * Round trips early pipelining saved: negative when an attempt refused for
+ * its early input cost more than it saved (probe.h).
+ */
 static int
 saved(const struct probe_session *p)
 {
-	return p->rtts_plain > p->rtts ? p->rtts_plain - p->rtts : 0;
+	return p->rtts_plain - p->rtts;
 }
 
 /* --- text --------------------------------------------------------------- */
+
+/*
+ * A server's text (or anything it could have put there) on a terminal:
+ * escaped as cli_show does, so that a control byte (ESC, CR) it sent
+ * cannot rewrite the reader's screen.
+ */
+static void
+put(FILE *fp, const char *s)
+{
+	static char	buf[4 * SMTP_LINE_MAX + 8];
+
+	fputs(cli_show(s, strlen(s), SMTP_LINE_MAX, buf, sizeof buf), fp);
+}
 
 static void
 text_kw(FILE *fp, const char *what, const struct smtp_reply *r,
@@ -74,10 +92,18 @@ text_kw(FILE *fp, const char *what, const struct smtp_reply *r,
 
 	if (r->nlines == 0)
 		return;
-	fprintf(fp, "%s: %d %s\n", what, r->code, r->lines[0]);
-	for (i = 0; i < e->nkw; i++)
-		fprintf(fp, "%s: %s%s%s\n", what, e->kw[i].name,
-		    e->kw[i].param[0] != '\0' ? " " : "", e->kw[i].param);
+	fprintf(fp, "%s: %d ", what, r->code);
+	put(fp, r->lines[0]);
+	fputc('\n', fp);
+	for (i = 0; i < e->nkw; i++) {
+		fprintf(fp, "%s: ", what);
+		put(fp, e->kw[i].name);
+		if (e->kw[i].param[0] != '\0') {
+			fputc(' ', fp);
+			put(fp, e->kw[i].param);
+		}
+		fputc('\n', fp);
+	}
 }
 
 static void
@@ -96,8 +122,11 @@ text_limits(FILE *fp, const struct ehlo_limits *l)
 		if (l->rcptdomainmax > 0)
 			fprintf(fp, " RCPTDOMAINMAX=%ld", l->rcptdomainmax);
 	}
-	if (l->why[0] != '\0')
-		fprintf(fp, " (%s)", l->why);
+	if (l->why[0] != '\0') {
+		fputs(" (", fp);
+		put(fp, l->why);
+		fputc(')', fp);
+	}
 	fputc('\n', fp);
 }
 
@@ -114,8 +143,11 @@ text_chain(FILE *fp, const struct probe_session *p)
 			continue;
 		cert_time(f.not_after, when, sizeof when);
 		hex(spki, f.spki_sha256, sizeof f.spki_sha256);
-		fprintf(fp, "certificate %d: subject %s\n", i, f.subject);
-		fprintf(fp, "certificate %d: issuer %s\n", i, f.issuer);
+		fprintf(fp, "certificate %d: subject ", i);
+		put(fp, f.subject);
+		fprintf(fp, "\ncertificate %d: issuer ", i);
+		put(fp, f.issuer);
+		fputc('\n', fp);
 		fprintf(fp, "certificate %d: not after %s\n", i, when);
 		fprintf(fp, "certificate %d: spki sha256 %s\n", i, spki);
 		cert_facts_free(&f);
@@ -134,12 +166,13 @@ probefmt_timeline(FILE *fp, const struct probe_session *p)
 
 	for (i = 0; i < p->nflights; i++) {
 		f = &p->flights[i];
-		fprintf(fp, "%8.1f ms ", f->start);
+		fprintf(fp, "%8.1f ms %s:", f->start, f->kind);
 		for (j = f->first; j < f->first + f->n && j < p->nsteps;
 		    j++) {
 			s = &p->steps[j];
-			fprintf(fp, "%s %s (", j > f->first ? "," : "",
-			    s->label);
+			fprintf(fp, "%s ", j > f->first ? "," : "");
+			put(fp, s->label);
+			fputs(" (", fp);
 			if (s->code != 0)
 				fprintf(fp, "%d ", s->code);
 			if (s->done >= 0)
@@ -173,13 +206,18 @@ probefmt_text(FILE *fp, const struct probe_session *p, int verbose)
 	const char	*pc;
 	size_t		 i;
 
-	if (p->host[0] != '\0')
-		fprintf(fp, "host: %s\n", p->host);
+	if (p->host[0] != '\0') {
+		fputs("host: ", fp);
+		put(fp, p->host);
+		fputc('\n', fp);
+	}
 	if (p->peer[0] != '\0')
 		fprintf(fp, "peer: %s\n", p->peer);
-	for (i = 0; i < p->banner.nlines; i++)
-		fprintf(fp, "banner: %d %s\n", p->banner.code,
-		    p->banner.lines[i]);
+	for (i = 0; i < p->banner.nlines; i++) {
+		fprintf(fp, "banner: %d ", p->banner.code);
+		put(fp, p->banner.lines[i]);
+		fputc('\n', fp);
+	}
 	text_kw(fp, "ehlo", &p->ehlo, &p->feat);
 	if (p->tls_up) {
 		fprintf(fp, "tls: %s %s %d bits\n", p->tls.version,
@@ -198,10 +236,16 @@ probefmt_text(FILE *fp, const struct probe_session *p, int verbose)
 	    p->retried ? " (retried without)" : "");
 	fprintf(fp, "rtts: %d, %d without early pipelining, %d saved\n",
 	    p->rtts, p->rtts_plain, saved(p));
-	if (p->cache_note[0] != '\0')
-		fprintf(fp, "cache: %s\n", p->cache_note);
-	if (p->fail != SMTP_OK && p->err[0] != '\0')
-		fprintf(fp, "error: %s\n", p->err);
+	if (p->cache_note[0] != '\0') {
+		fputs("cache: ", fp);
+		put(fp, p->cache_note);
+		fputc('\n', fp);
+	}
+	if (p->fail != SMTP_OK && p->err[0] != '\0') {
+		fputs("error: ", fp);
+		put(fp, p->err);
+		fputc('\n', fp);
+	}
 	if (verbose)
 		probefmt_timeline(fp, p);
 }
@@ -214,27 +258,32 @@ probefmt_compare_text(FILE *fp, const struct probe_session *a,
 	    a->t_total);
 	probefmt_timeline(fp, a);
 	fprintf(fp, "with early pipelining: %d rtts, %.1f ms%s\n", b->rtts,
-	    b->t_total, b->early ? "" : " (not used: " "the server does not "
-	    "offer it)");
+	    b->t_total, b->retried ? " (the early attempt was refused, and "
+	    "retried without)" : b->early ? "" : " (not used: the server "
+	    "does not offer it)");
 	probefmt_timeline(fp, b);
+	/* Negative when the refused attempt cost more than it saved. */
 	fprintf(fp, "saved: %d rtts, %.1f ms\n", a->rtts - b->rtts,
 	    a->t_total - b->t_total);
 }
 
 void
 probefmt_send_text(FILE *fp, const struct send_msg *m,
-    const struct send_result *r)
+    const struct send_result *r, int verbose)
 {
 	const struct send_rcpt	*rc;
 	size_t			 i;
 
 	for (i = 0; i < m->nrcpt; i++) {
 		rc = &m->rcpt[i];
-		fprintf(fp, "%s: %s", rc->addr, send_state_name(rc->state));
+		put(fp, rc->addr);
+		fprintf(fp, ": %s", send_state_name(rc->state));
 		if (rc->code != 0)
 			fprintf(fp, " %d", rc->code);
-		if (rc->reply[0] != '\0')
-			fprintf(fp, " %s", rc->reply);
+		if (rc->reply[0] != '\0') {
+			fputc(' ', fp);
+			put(fp, rc->reply);
+		}
 		if (rc->session >= 0)
 			fprintf(fp, " (session %d, transaction %d)",
 			    rc->session + 1, rc->trans + 1);
@@ -245,6 +294,10 @@ probefmt_send_text(FILE *fp, const struct send_msg *m,
 	    r->accepted, r->deferred, r->refused, r->nsessions,
 	    r->nsessions == 1 ? "" : "s", r->ntrans, r->ntrans == 1 ? "" : "s",
 	    r->rtts, r->ms);
+	for (i = 0; verbose && i < r->nsessions; i++) {
+		fprintf(fp, "session %zu: %s\n", i + 1, r->sessions[i].peer);
+		probefmt_timeline(fp, &r->sessions[i]);
+	}
 }
 
 /* --- JSON --------------------------------------------------------------- */
@@ -276,22 +329,48 @@ json_ms(FILE *fp, const char *name, double t)
 		fprintf(fp, "%.3f", t);
 }
 
-/* Keyword -> parameter; the greeting line is no keyword. */
-static void
-json_kw(FILE *fp, const char *name, const struct ehlo *e, int any)
+static int
+kw_upper(const char *s, char *buf, size_t size)
 {
 	size_t	i;
 
-	json_name(fp, name);
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i + 1 >= size)
+			return -1;
+		buf[i] = toupper((unsigned char)s[i]);
+	}
+	buf[i] = '\0';
+	return 0;
+}
+
+/*
+ * Keyword -> parameter, the keyword upper case (RFC 5321 2.4: keywords
+ * are case-blind); the greeting line is no keyword.
+ */
+static void
+json_kw(FILE *fp, const char *what, const struct ehlo *e, int any)
+{
+	char	name[256];
+	size_t	i, j, n;
+
+	json_name(fp, what);
 	if (!any) {
 		fputs("null", fp);
 		return;
 	}
 	fputc('{', fp);
-	for (i = 0; i < e->nkw; i++) {
-		if (i > 0)
+	for (i = 0, n = 0; i < e->nkw; i++) {
+		if (kw_upper(e->kw[i].name, name, sizeof name) == -1)
+			continue;
+		/* EHLO keywords are case-blind: a name given twice, once */
+		for (j = 0; j < i; j++)
+			if (strcasecmp(e->kw[j].name, e->kw[i].name) == 0)
+				break;
+		if (j < i)
+			continue;
+		if (n++ > 0)
 			fputc(',', fp);
-		json_str(fp, e->kw[i].name, e->kw[i].param);
+		json_str(fp, name, e->kw[i].param);
 	}
 	fputc('}', fp);
 }
@@ -498,6 +577,11 @@ probefmt_compare_json(FILE *fp, const struct probe_session *a,
 	fputs("{\"without\":", fp);
 	probefmt_json_obj(fp, a);
 	fputs(",\"with\":", fp);
+	/* The first session failed: no second, the shape kept. */
+	if (b == NULL) {
+		fputs("null,\"rtt_saved\":null,\"ms_saved\":null}\n", fp);
+		return;
+	}
 	probefmt_json_obj(fp, b);
 	fprintf(fp, ",\"rtt_saved\":%d,\"ms_saved\":%.3f}\n",
 	    a->rtts - b->rtts, a->t_total - b->t_total);
@@ -521,8 +605,12 @@ probefmt_send_json(FILE *fp, const struct send_msg *m,
 		json_str(fp, "state", send_state_name(rc->state));
 		fprintf(fp, ",\"code\":%d,", rc->code);
 		json_str(fp, "reply", rc->reply);
-		fprintf(fp, ",\"session\":%d,\"transaction\":%d}",
-		    rc->session, rc->trans);
+		/* From 1, as the text counts them; null: never sent */
+		if (rc->session < 0)
+			fputs(",\"session\":null,\"transaction\":null}", fp);
+		else
+			fprintf(fp, ",\"session\":%d,\"transaction\":%d}",
+			    rc->session + 1, rc->trans + 1);
 	}
 	fprintf(fp, "],\"accepted\":%zu,\"deferred\":%zu,\"refused\":%zu,"
 	    "\"sessions\":%zu,\"transactions\":%zu,\"rtts\":%d,"

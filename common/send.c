@@ -280,8 +280,8 @@ decide(struct send_rcpt *rc, enum send_state st, int code, const char *text)
 {
 	rc->state = st;
 	rc->code = code;
-	cli_show(text, strlen(text), sizeof rc->reply, rc->reply,
-	    sizeof rc->reply);
+	/* raw, bounded: a report escapes it as its format needs */
+	snprintf(rc->reply, sizeof rc->reply, "%s", text);
 }
 
 /* A reply's lines as one, for the report. */

@@ -24,7 +24,7 @@ struct send_rcpt {
 	const char	*addr;		/* as given, without <> */
 	enum send_state	 state;
 	int		 code;		/* the reply that decided, 0 none */
-	char		 reply[256];	/* its text, one line, shown */
+	char		 reply[256];	/* its text, one line, raw */
 	int		 session;	/* from 0; -1 never sent */
 	int		 trans;		/* transaction in that session */
 };

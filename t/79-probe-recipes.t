@@ -56,6 +56,8 @@ console() {
 console man-exim <"$T/display"
 ok "man: the cache the compare display names was written" \
     test -s "$T/var/smtp-probe.cache"
+# Exim delivers in a child of its own, which may outlive exim_smtp_stop.
+EXIM_MAIL=$T/exim/mail exim_smtp_wait_mail 1
 ok "man: exim delivered the message of --send" \
     test "$(ls "$T/exim/mail" | wc -l)" -ge 1
 
@@ -66,6 +68,7 @@ console man-mx <"$T/display"
 
 block README.md probe-exim >"$T/display"
 console readme <"$T/display"
+EXIM_MAIL=$T/smtp-probe-exim/mail exim_smtp_wait_mail 1
 ok "README: exim delivered the message" \
     test "$(ls "$T/smtp-probe-exim/mail" | wc -l)" -eq 1
 done_testing

@@ -357,6 +357,238 @@ for k in ("sessions", "transactions", "rtts", "accepted", "deferred",
         "refused"):
     assert k in d, k' "$out"
 
+# --- review findings -----------------------------------------------------------
+unlike() {	# unlike GOT ERE DESCRIPTION
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		_result 1 "$3"
+		diag "     got: '$1'" "expected not to match: /$2/"
+	else
+		_result 0 "$3"
+	fi
+}
+SRV=$MX_SRCDIR/t/data/smtp-script-server
+# srv PORT ARGS...: the scripted server on 127.0.0.1:PORT (or ADDR:PORT
+# given as PORT), logging to $T/srv.log; it listens once its pid file is.
+srv() {
+	case $1 in *:*) _l=$1 ;; *) _l=127.0.0.1:$1 ;; esac
+	shift
+	rm -f "$T/srv.pid"
+	daemon "$PY" "$SRV" --listen "$_l" --log "$T/srv.log" \
+	    --pidfile "$T/srv.pid" "$@"
+	_i=0
+	until [ -s "$T/srv.pid" ]; do
+		_i=$((_i + 1))
+		[ "$_i" -lt 100 ] || { echo "Bail out! $SRV $*"; exit 1; }
+		sleep 0.05
+	done
+}
+printf 'Subject: t\n\nbody\n' >"$T/msg"
+
+# A delivery whose report cannot be written is still a delivery.
+pf=$(free_port)
+reply_server "$pf" '220 ok' '250 ok' '250 sender ok' '250 rcpt ok' '354 go' \
+    '250 queued' '221 bye'
+smtp-probe --timeout 5 --send --from a@b.example --to x@c.example \
+    "127.0.0.1:$pf" <"$T/msg" >/dev/full 2>"$T/err"
+rc=$? err=$(cat "$T/err")
+is "$rc" 0 "--send >/dev/full: delivered, exit 0 (not 74: never bounced)"
+one_line_error smtp-probe "--send >/dev/full: one warning"
+run smtp-probe --timeout 5 "127.0.0.1:$pf"
+smtp-probe --timeout 5 "127.0.0.1:$pf" >/dev/full 2>/dev/null
+is "$?" 74 "a probe >/dev/full: still 74"
+
+# Local faults in send mode are 75: the MTA retries, never bounces.
+run smtp-probe --send --from a@b.example --to x@c.example \
+    --dns-zone "$T/nozone" mx.example <"$T/msg"
+status 75 "--send: a zone file that is not there: 75, not 66"
+if nomem; then
+	head -c 400000 /dev/zero | tr '\0' 'a' | fold -w 70 >"$T/big"
+	run env LD_PRELOAD="$T/nomem.so" smtp-probe --send --from a@b.example \
+	    --to x@c.example "127.0.0.1:$dead" <"$T/big"
+	status 75 "--send out of memory: 75, not 71"
+	run env LD_PRELOAD="$T/nomem.so" MX_NOMEM_OVER=1024 smtp-probe \
+	    --dns-zone "$T/zone" --no-starttls mx.example
+	isnt "$rc" 75 "a probe out of memory: not 75"
+else
+	skip 3 "no nomem.so here (no cc, or the sanitizers)"
+fi
+
+# Server text on a terminal: no control byte of the server's reaches it.
+pe=$(free_port)
+reply_server "$pe" "$(printf '220 ok\033]0;owned\007 \\ here')" \
+    "$(printf '250-ok\\n250-X\033[2JY\\n250 PIPELINING\r')" '221 bye'
+run smtp-probe -v --no-starttls "127.0.0.1:$pe"
+is "$rc" 0 "control bytes: exit 0"
+ok "control bytes: no ESC on stdout" \
+    sh -c '! grep -q "$(printf "\033")" "$1"' - "$T/out"
+like "$out" 'banner: 220 ok\\x1b\]0;owned\\x07 \\x5c here' \
+    "control bytes: the banner escaped"
+like "$out" 'ehlo: X\\x1b\[2JY' "control bytes: the keyword escaped"
+run smtp-probe --json --no-starttls "127.0.0.1:$pe"
+ok "JSON: step text escaped once (raw text, one JSON escape)" \
+    $PY -c 'import json, sys
+d = json.loads(sys.argv[1])
+t = [s["text"] for f in d["flights"] for s in f["steps"] if s["code"] == 220]
+assert t == ["ok\x1b]0;owned\x07 \\ here"], t' "$out"
+ps2=$(free_port)
+reply_server "$ps2" '220 ok' '250 ok' '250 sender ok' \
+    "$(printf '550 no \033[31m\\ user')" '221 bye'
+run smtp-probe --timeout 5 --send --from a@b.example --to x@c.example \
+    "127.0.0.1:$ps2" <"$T/msg"
+like "$out" 'x@c.example: refused 550 no \\x1b\[31m\\x5c user' \
+    "--send text: the reply escaped"
+run smtp-probe --json --timeout 5 --send --from a@b.example \
+    --to x@c.example "127.0.0.1:$ps2" <"$T/msg"
+ok "--send JSON: the reply escaped once; session from 1; host kept" \
+    $PY -c 'import json, sys
+d = json.loads(sys.argv[1])
+r = d["recipients"][0]
+assert r["reply"] == "no \x1b[31m\\ user", r
+assert r["session"] == 1 and r["transaction"] == 1, r' "$out"
+
+# JSON: keywords upper case, once; host is the target as given.
+pk=$(free_port)
+reply_server "$pk" '220 ok' '250-ok\n250-SIZE 100\n250-size 200\n250 pipelining' \
+    '221 bye'
+run smtp-probe --json --no-starttls "127.0.0.1:$pk"
+ok "JSON: ehlo keys upper case, a keyword given twice once; host 127.0.0.1" \
+    $PY -c 'import json, sys
+d = json.loads(sys.argv[1])
+assert d["ehlo"] == {"SIZE": "100", "PIPELINING": ""}, d["ehlo"]
+assert d["host"] == "127.0.0.1", d["host"]' "$out"
+
+# The cache note says what reached the file.
+pn=$(free_port)
+reply_server "$pn" '220 ok' '250-ok\n250-PIPECONNECT\n250 PIPELINING' \
+    '221 bye'
+cp "$T/foreign.orig" "$T/foreign2"
+run smtp-probe --cache "$T/foreign2" "127.0.0.1:$pn"
+like "$out" "cache: miss: not stored: the file is not a cache" \
+    "cache note: a foreign file, not stored"
+run smtp-probe --cache "$T/nodir/cache" "127.0.0.1:$pn"
+like "$out" "cache: miss: not stored: the file cannot be written" \
+    "cache note: a missing directory, not stored"
+: >"$T/busy.lock"
+flock "$T/busy.lock" sleep 10 &
+lk=$!
+sleep 0.3
+run smtp-probe --timeout 1 --cache "$T/busy" "127.0.0.1:$pn"
+like "$out" "cache: miss: not stored: the file is locked" \
+    "cache note: the lock busy, not stored"
+kill "$lk" 2>/dev/null
+wait "$lk" 2>/dev/null
+run smtp-probe --cache "$T/fresh" "127.0.0.1:$pn"
+like "$out" "cache: miss: stored" "cache note: saved, stored"
+
+# --compare against a server that refuses early input (554) and a retry.
+p5=$(free_port)
+srv "$p5" --ehlo-line PIPELINING --ehlo-line PIPECONNECT --sync-check \
+    --banner-delay 200
+run smtp-probe --compare --no-starttls "127.0.0.1:$p5"
+like "$out" "with early pipelining: [0-9]+ rtts, [0-9.]+ ms \\(the early attempt was refused, and retried without\\)" \
+    "--compare, a 554: said refused and retried"
+like "$out" "saved: -[1-9]" "--compare, a 554: the saving negative"
+run smtp-probe --json --compare --no-starttls "127.0.0.1:$p5"
+ok "--compare --json, a 554: with.rtt_saved is the negative saving" \
+    $PY -c 'import json, sys
+d = json.loads(sys.argv[1])
+assert d["with"]["retried"] is True, d["with"]
+assert d["rtt_saved"] < 0 and d["with"]["rtt_saved"] == d["rtt_saved"], \
+    (d["rtt_saved"], d["with"]["rtt_saved"])' "$out"
+run smtp-probe --json --compare --no-starttls "127.0.0.1:$dead"
+is "$rc" 69 "--compare --json, refused: 69"
+ok "--compare --json, refused: the shape kept" \
+    $PY -c 'import json, sys
+d = json.loads(sys.argv[1])
+assert set(d) == {"without", "with", "rtt_saved", "ms_saved"}, d
+assert d["with"] is None and d["without"]["peer"] is None, d' "$out"
+
+# The EHLO name: an FQDN, or an address literal of this end.
+ph=$(free_port)
+srv "$ph" --ehlo-line PIPELINING
+rm -f "$T/srv.log"
+if unshare -u sh -c 'hostname nodot && "$@"' - smtp-probe --no-starttls \
+    "127.0.0.1:$ph" >/dev/null 2>&1; then
+	like "$(grep ' cmd .* EHLO' "$T/srv.log")" 'EHLO \[127\.0\.0\.1\]$' \
+	    "a node name with no dot: EHLO [127.0.0.1]"
+	rm -f "$T/srv.log"
+	unshare -u sh -c 'hostname box.example.org && "$@"' - smtp-probe \
+	    --no-starttls "127.0.0.1:$ph" >/dev/null 2>&1
+	like "$(grep ' cmd .* EHLO' "$T/srv.log")" 'EHLO box\.example\.org$' \
+	    "a node name with a dot: as it is"
+else
+	skip 2 "unshare -u does not work here"
+fi
+ok "--no-starttls: no CA bundle read" sh -c '! strace -f -e trace=openat,open \
+    smtp-probe --no-starttls "127.0.0.1:$1" 2>&1 >/dev/null |
+    grep -q -e /etc/ssl -e ca-certificates' - "$ph"
+
+# --send goes on to the next MX host when the first says 421.
+pm=$(free_port)
+cat >"$T/zone2" <<ZONE
+\$ORIGIN example.
+@	3600 IN SOA ns.example. h.example. 1 3600 600 86400 300
+two	3600 IN MX 10 mx1.two
+	3600 IN MX 20 mx2.two
+mx1.two	3600 IN A 127.0.0.1
+mx2.two	3600 IN A 127.0.0.2
+ZONE
+reply_server "$pm" '421 mx1 busy'
+mkdir -p "$T/mx2mail"
+srv "127.0.0.2:$pm" --ehlo-line PIPELINING --maildir "$T/mx2mail"
+run smtp-probe --timeout 5 --send --from a@b.example --to x@two.example \
+    --dns-zone "$T/zone2" --port "$pm" two.example <"$T/msg"
+is "$rc" 0 "--send, a 421 from the first MX: the second takes it"
+like "$out" "x@two.example: accepted 250" "--send, next MX: accepted"
+is "$(ls "$T/mx2mail" | wc -l)" 1 "--send, next MX: one message at mx2"
+like "$err" "421 mx1 busy" "--send, next MX: the first's 421 warned"
+
+# --help and -v say what the code does.
+run smtp-probe --help
+is "$(printf '%s\n' "$out" | grep -c -e '--timeout')" 1 "--help: --timeout once"
+unlike "$out" "on stderr" "--help: -v not said to write on stderr"
+run smtp-probe -v --timeout 5 --send --from a@b.example --to x@c.example \
+    "127.0.0.1:$pf" <"$T/msg"
+like "$out" "session 1: 127\\.0\\.0\\.1:$pf" "-v --send: each session's flights"
+like "$out" "ms connect: connect \\(" "-v: the timeline's kind, one space"
+
+# --to: RFC 5321's Mailbox grammar
+for bad in 'a"b\c@x.example' '"ab@x.example' 'a..b@x.example' '.a@x.example' \
+    'a@-x.example' 'a@x..example' 'a@' '@x.example' 'a@[1.2.3.4'; do
+	run smtp-probe --send --from a@b.example --to "$bad" \
+	    "127.0.0.1:$dead" <"$T/msg"
+	status 64 "--to '$bad': not a Mailbox"
+done
+for good in '"a b\"c"@x.example' 'Postmaster' 'a.b+c@x-y.example' \
+    'a@[127.0.0.1]'; do
+	run smtp-probe --timeout 2 --send --from a@b.example --to "$good" \
+	    "127.0.0.1:$dead" <"$T/msg"
+	is "$rc" 75 "--to '$good': a Mailbox, tried"
+done
+
+# LIMITS warnings: what was ignored, of the LIMITS in force only.
+pl2=$(free_port)
+reply_server "$pl2" '220 ok' '250-ok\n250-LIMITS RCPTMAX=5 MAILMAX=0\n250 X' \
+    '221 bye'
+run smtp-probe --json --no-starttls "127.0.0.1:$pl2"
+like "$err" "LIMITS of '127.0.0.1:$pl2': bad value 'MAILMAX=0', limit ignored" \
+    "LIMITS: the one bad limit named"
+unlike "$err" "LIMITS.*LIMITS" "LIMITS: said once"
+like "$out" '"limits":\{"RCPTMAX":5\}' "LIMITS: the good one kept"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/key.pem" -subj /CN=mx.test -days 30 -out "$T/cert.pem" \
+    2>/dev/null
+pt=$(free_port)
+srv "$pt" --cert "$T/cert.pem" --key "$T/key.pem" --ehlo-line STARTTLS \
+    --ehlo-line 'LIMITS RCPTMAX=' --ehlo-tls-line 'LIMITS RCPTMAX=7'
+run smtp-probe --json "127.0.0.1:$pt"
+is "$rc:$err" "0:" "LIMITS bad in clear, good after TLS: no warning"
+like "$out" '"limits":\{"RCPTMAX":7\}' "LIMITS after TLS in force"
+
+# A null MX probed: no word of sending.
+run smtp-probe $z nomail.example
+unlike "$err" "send" "a null MX probed: nothing said of sending"
+
 # --- JSON keys, TLS, against Exim ---------------------------------------------
 . "$MX_SRCDIR/t/exim-smtp.sh"
 if [ -x "$EXIM" ] && [ "$(id -u)" -eq 0 ] &&

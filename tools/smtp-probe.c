@@ -7,6 +7,8 @@
 #include "config.h"
 
 #include <sys/socket.h>
+
+#include <netdb.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -34,6 +36,21 @@ static int	 only4, only6, starttls, no_starttls, implicit, no_early,
 		 compare, sending;
 static char	*to[RCPT_MAX];
 static size_t	 nto;
+
+/*
+ * dns.h's table less its own --timeout: ours bounds each DNS query too,
+ * and one option is listed once.
+ */
+static struct poptOption dns_opts[] = {
+	{ "resolver", '\0', POPT_ARG_STRING, &dns_opt_resolver, 0,
+	  "send DNS queries to this recursive resolver instead of those of "
+	  "/etc/resolv.conf (an IPv4 or IPv6 address; port 53 by default)",
+	  "ADDR[@PORT]" },
+	{ "dns-zone", '\0', POPT_ARG_STRING, &dns_opt_zone, 0,
+	  "answer DNS queries from this master file instead, without a "
+	  "server", "FILE" },
+	POPT_TABLEEND
+};
 
 static struct poptOption options[] = {
 	{ "port", '\0', POPT_ARG_STRING, &port_opt, 0,
@@ -64,7 +81,7 @@ static struct poptOption options[] = {
 	  "the envelope sender of --send (\"\" for none)", "ADDR" },
 	{ "to", '\0', POPT_ARG_STRING, NULL, OPT_TO,
 	  "a recipient of --send (repeat it for more)", "ADDR" },
-	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, dns_options, 0,
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, dns_opts, 0,
 	  "DNS options:", NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
 	  "Common options:", NULL },
@@ -79,15 +96,85 @@ shown(const char *s)
 	return cli_show(s, strlen(s), CLI_SHOW_NAME, buf, sizeof buf);
 }
 
-/* An address as SMTP carries it between <>: no blank, control or <>. */
+/* RFC 5321 4.1.2 atext; a byte over 127 is RFC 6531's UTF-8. */
+static int
+atext(unsigned char c)
+{
+	return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+static int
+letdig(unsigned char c)
+{
+	return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+/*
+ * A Mailbox of RFC 5321 4.1.2 (with RFC 6531's UTF-8), as SMTP carries it
+ * between <>: a Dot-string or one whole Quoted-string, "@", a domain or an
+ * address literal; or Postmaster alone (4.5.1).  What the grammar refuses
+ * would be refused by the server or, worse, read otherwise by it.
+ */
 static int
 addr_ok(const char *s)
 {
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s <= ' ' || *s == '<' || *s == '>' ||
-		    *s == 0x7f)
+	const unsigned char	*p = (const unsigned char *)s;
+
+	if (strcasecmp(s, "postmaster") == 0)
+		return 1;
+	if (*p == '"') {
+		for (p++; *p != '"'; p++) {
+			if (*p == '\\')
+				p++;
+			if (*p < ' ' || *p == 0x7f)
+				return 0;
+		}
+		p++;
+	} else
+		for (;;) {
+			if (!atext(*p))
+				return 0;
+			while (atext(*p))
+				p++;
+			if (*p != '.')
+				break;
+			p++;
+		}
+	if (*p++ != '@')
+		return 0;
+	if (*p == '[') {
+		/* an address literal: whatever the server makes of it, but
+		   nothing that ends it early */
+		for (p++; *p != ']'; p++)
+			if (*p <= ' ' || *p == 0x7f || *p == '[' || *p == '\\')
+				return 0;
+		return p[1] == '\0';
+	}
+	for (;;) {
+		if (!letdig(*p))
 			return 0;
-	return 1;
+		while (letdig(*p) || *p == '-')
+			p++;
+		if (p[-1] == '-')
+			return 0;
+		if (*p != '.')
+			break;
+		p++;
+	}
+	return *p == '\0';
+}
+
+/*
+ * The status of a fault that is not the message's own (a zone file, TLS
+ * set up, memory): a delivery is retried later (75), as an MTA's pipe
+ * transport takes it; a probe says what it was.
+ */
+static int
+fault(int status)
+{
+	return sending ? MX_TEMPFAIL : status;
 }
 
 static void
@@ -101,9 +188,39 @@ onopt(poptContext pc, int val)
 		cli_die(MX_USAGE, "more than %d --to", RCPT_MAX);
 	/* kept before it is checked, so that exiting leaks nothing */
 	if ((to[nto++] = arg = poptGetOptArg(pc)) == NULL)
-		cli_die(MX_OSERR, "out of memory");
+		cli_die(fault(MX_OSERR), "out of memory");
 	if (arg[0] == '\0' || !addr_ok(arg))
 		cli_die(MX_USAGE, "bad --to '%s'", shown(arg));
+}
+
+/*
+ * The EHLO name when none is given, as Exim finds its own: the node name,
+ * made canonical through the resolver when it has no dot; NULL when it
+ * still has none, for an address literal of the connection's own end
+ * (RFC 5321 4.1.4), since a server may refuse a name that is no FQDN.
+ */
+static const char *
+helo_name(char *buf, size_t size)
+{
+	struct addrinfo	 hints, *ai;
+	int		 ok;
+
+	if (gethostname(buf, size) != 0 || buf[size - 1] != '\0' ||
+	    dane_bad_name(buf, strlen(buf)) != NULL)
+		return NULL;
+	if (strchr(buf, '.') != NULL)
+		return buf;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_flags = AI_CANONNAME;
+	if (getaddrinfo(buf, NULL, &hints, &ai) != 0)
+		return NULL;
+	ok = ai->ai_canonname != NULL && strchr(ai->ai_canonname, '.') &&
+	    strlen(ai->ai_canonname) < size &&
+	    dane_bad_name(ai->ai_canonname, strlen(ai->ai_canonname)) == NULL;
+	if (ok)
+		snprintf(buf, size, "%s", ai->ai_canonname);
+	freeaddrinfo(ai);
+	return ok ? buf : NULL;
 }
 
 static struct dns *
@@ -114,7 +231,7 @@ resolver(void)
 
 	if ((dns = dns_new(dns_opt_resolver, dns_opt_zone, dns_opt_timeout,
 	    err, sizeof err)) == NULL)
-		cli_die(dns_new_status(errno), "%s", err);
+		cli_die(fault(dns_new_status(errno)), "%s", err);
 	return dns;
 }
 
@@ -146,16 +263,118 @@ fail_status(const struct probe_session *p)
 	}
 }
 
-/* LIMITS the server sent that RFC 9422 makes us ignore, on stderr. */
+/*
+ * What RFC 9422 made us ignore of the LIMITS in force (after TLS when TLS
+ * is up: those before are no longer the server's word), on stderr, once
+ * for each thing said.
+ */
 static void
 limits_warn(const struct probe_session *p)
 {
-	if (p->feat.limits.why[0] != '\0')
-		cli_warn("LIMITS of '%s' ignored: %s", p->peer,
-		    p->feat.limits.why);
-	if (p->feat_tls.limits.why[0] != '\0')
-		cli_warn("LIMITS of '%s' after TLS ignored: %s", p->peer,
-		    p->feat_tls.limits.why);
+	static char	 last[512];
+	const char	*why = p->tls_up ? p->feat_tls.limits.why :
+			    p->feat.limits.why, *tls = p->tls_up ?
+			    " after TLS" : "";
+	char		 line[sizeof last];
+
+	if (why[0] == '\0')
+		return;
+	/* ehlo.c's words begin "LIMITS ignored: " or "LIMITS: " */
+	if (strncmp(why, "LIMITS ignored: ", 16) == 0)
+		snprintf(line, sizeof line, "LIMITS of '%s'%s ignored: %s",
+		    p->peer, tls, why + 16);
+	else if (strncmp(why, "LIMITS: ", 8) == 0)
+		snprintf(line, sizeof line, "LIMITS of '%s'%s: %s", p->peer,
+		    tls, why + 8);
+	else
+		snprintf(line, sizeof line, "LIMITS of '%s'%s: %s", p->peer,
+		    tls, why);
+	if (strcmp(line, last) == 0)
+		return;
+	snprintf(last, sizeof last, "%s", line);
+	cli_warn("%s", line);
+}
+
+/* The target as given, for a session with an address for host. */
+static const char	*target_name;
+
+/* The cache's file: loaded (0), not used, or saved; and why not. */
+static struct pcache	*cache;
+static const char	*cache_file;
+static int		 cache_state;	/* 0 none, 1 loaded, 2 saved, -1 not
+					   used or not saved */
+static char		 cache_why[80];
+static int		 cache_timeout;
+
+/*
+ * Save the cache, once, before the report says what was stored: a note
+ * probe.c wrote of what it put in memory is made true of the file.
+ */
+static void
+cache_finish(void)
+{
+	char	err[512];
+	int	rc;
+
+	if (cache_state != 1)
+		return;
+	if ((rc = pcache_save(cache, cache_file, cache_timeout, err,
+	    sizeof err)) == 0) {
+		cache_state = 2;
+		return;
+	}
+	cli_warn("%s", err);
+	cache_state = -1;
+	snprintf(cache_why, sizeof cache_why, "%s",
+	    rc == MX_TEMPFAIL ? "the file is locked" :
+	    rc == MX_DATAERR ? "the file is not a cache" :
+	    rc == MX_CANTCREAT ? "the file cannot be written" :
+	    "the file could not be saved");
+}
+
+/* In note, each "WORD" after ": " becomes "not WORD: why". */
+static void
+note_fix(char *note, size_t size)
+{
+	static const char *const words[] = { "stored", "updated", "dropped" };
+	char	 out[sizeof ((struct probe_session *)0)->cache_note];
+	char	*n = note;
+	size_t	 i, o = 0, len;
+
+	if (cache_state != -1 || size > sizeof out)
+		return;
+	while (*n != '\0' && o + 1 < sizeof out) {
+		for (i = 0; i < 3; i++) {
+			len = strlen(words[i]);
+			if (n > note && strncmp(n - 2, ": ", 2) == 0 &&
+			    strncmp(n, words[i], len) == 0 &&
+			    (n[len] == '\0' || n[len] == ';' || n[len] == ':'))
+				break;
+		}
+		if (i < 3) {
+			o += snprintf(out + o, sizeof out - o, "not %s: %s",
+			    words[i], cache_why);
+			if (o >= sizeof out)
+				o = sizeof out - 1;
+			n += len;
+			/* probe.c's own reason after it is no longer true */
+			if (*n == ':')
+				n += strcspn(n, ";");
+			continue;
+		}
+		out[o++] = *n++;
+	}
+	out[o] = '\0';
+	snprintf(note, size, "%s", out);
+}
+
+/* The session, ready to report: host named, cache note true. */
+static void
+ready(struct probe_session *p)
+{
+	if (p->host[0] == '\0' && p->peer[0] != '\0')
+		snprintf(p->host, sizeof p->host, "%s", target_name);
+	note_fix(p->cache_note, sizeof p->cache_note);
 }
 
 /*
@@ -192,7 +411,8 @@ failed(const struct probe_session *p, const char *target, const char *again)
 {
 	char	host[CLI_SHOWN_NAME];
 
-	if (p->host[0] == '\0' || strcmp(p->host, target) == 0) {
+	if (p->host[0] == '\0' || strcmp(p->host, target) == 0 ||
+	    strcmp(p->host, target_name) == 0) {
 		cli_warn("cannot probe '%s'%s: %s", shown(target), again,
 		    p->err);
 		return;
@@ -211,6 +431,8 @@ probe(struct probe_cfg *cfg, const struct nexthop_host *h, size_t nh,
 
 	if (open_any(cfg, h, nh, port, &p) == SMTP_OK)
 		probe_quit(&p);
+	cache_finish();
+	ready(&p);
 	limits_warn(&p);
 	if ((rc = fail_status(&p)) != MX_OK)
 		failed(&p, target, "");
@@ -237,9 +459,11 @@ compare_both(struct probe_cfg *cfg, const struct nexthop_host *h, size_t nh,
 		probe_quit(&a);
 	limits_warn(&a);
 	if ((rc = fail_status(&a)) != MX_OK) {
+		cache_finish();
+		ready(&a);
 		failed(&a, target, "");
 		if (cli_json)
-			probefmt_json(stdout, &a);
+			probefmt_compare_json(stdout, &a, NULL);
 		else if (a.peer[0] != '\0')
 			probefmt_text(stdout, &a, 1);
 		probe_free(&a);
@@ -254,6 +478,10 @@ compare_both(struct probe_cfg *cfg, const struct nexthop_host *h, size_t nh,
 	cfg->early = 1;
 	if (open_any(cfg, &one, 1, port, &b) == SMTP_OK)
 		probe_quit(&b);
+	cache_finish();
+	ready(&a);
+	ready(&b);
+	limits_warn(&b);
 	if ((rc = fail_status(&b)) != MX_OK)
 		failed(&b, target, " again");
 	if (cli_json)
@@ -281,7 +509,7 @@ read_message(size_t *len, int *eightbit)
 		if (n == size) {
 			size = size ? size * 2 : 65536;
 			if ((more = realloc(in, size)) == NULL)
-				cli_die(MX_OSERR, "out of memory");
+				cli_die(fault(MX_OSERR), "out of memory");
 			in = more;
 		}
 		if ((r = read(0, in + n, size - n)) == 0)
@@ -295,11 +523,51 @@ read_message(size_t *len, int *eightbit)
 	}
 	if ((rc = send_data(in, n, &out, len, eightbit, err,
 	    sizeof err)) == -1)
-		cli_die(MX_OSERR, "out of memory");
+		cli_die(fault(MX_OSERR), "out of memory");
 	if (rc != 0)
 		cli_die(MX_DATAERR, "cannot send the message 'stdin': %s", err);
 	free(in);
 	return out;
+}
+
+/*
+ * A session that failed before any transaction went (nothing connected,
+ * a timeout, a close, a 4xx banner or EHLO): the next address or MX host
+ * may take the message, as a sending MTA goes on.  A 5xx is the server's
+ * answer; a failure after a transaction went may have delivered it.
+ */
+static int
+try_next(const struct send_result *r)
+{
+	const struct probe_session	*p;
+
+	if (r->nsessions != 1 || r->ntrans > 0 || r->accepted > 0)
+		return 0;
+	p = &r->sessions[0];
+	switch (p->fail) {
+	case SMTP_REFUSED:
+	case SMTP_TIMEOUT:
+	case SMTP_CLOSED:
+		return 1;
+	case SMTP_REPLY:
+		return fail_status(p) == MX_TEMPFAIL;
+	default:
+		return 0;
+	}
+}
+
+/* "cannot send through 'mx1.example' (127.0.0.1:25), trying the next" */
+static void
+warn_next(const struct probe_session *p, const char *host)
+{
+	char	addr[128];
+
+	if (p->peer[0] != '\0')
+		snprintf(addr, sizeof addr, " (%s)", p->peer);
+	else
+		addr[0] = '\0';
+	cli_warn("cannot send through '%s'%s, trying the next: %s",
+	    shown(host), addr, p->err);
 }
 
 static int
@@ -308,42 +576,52 @@ deliver(struct probe_cfg *cfg, const struct nexthop_host *h, size_t nh,
 {
 	struct send_result	 r;
 	struct probe_target	 t;
-	size_t			 i, j;
+	size_t			 i, j, a, n = 0, tried = 0;
 
-	for (i = 0; i < nh; i++) {
-		memset(&r, 0, sizeof r);
-		for (j = 0; j < m->nrcpt; j++) {
-			m->rcpt[j].state = SEND_PENDING;
-			m->rcpt[j].code = 0;
-			m->rcpt[j].reply[0] = '\0';
+	memset(&r, 0, sizeof r);
+	for (i = 0; i < nh; i++)
+		n += h[i].naddr;
+	/* Each address of each host in turn, until one takes the session. */
+	for (i = 0; i < nh; i++)
+		for (a = 0; a < h[i].naddr; a++) {
+			if (tried++ > 0)
+				send_result_free(&r);
+			memset(&r, 0, sizeof r);
+			for (j = 0; j < m->nrcpt; j++) {
+				m->rcpt[j].state = SEND_PENDING;
+				m->rcpt[j].code = 0;
+				m->rcpt[j].reply[0] = '\0';
+			}
+			t.host = h[i].name;
+			t.addr = &h[i].addr[a];
+			t.naddr = 1;
+			t.port = port;
+			cfg->sni = h[i].name[0] != '\0' ? h[i].name : NULL;
+			send_run(cfg, &t, m, &r);
+			if (tried < n && try_next(&r)) {
+				warn_next(&r.sessions[0], h[i].name[0] !=
+				    '\0' ? h[i].name : target_name);
+				continue;
+			}
+			goto done;
 		}
-		t.host = h[i].name;
-		t.addr = h[i].addr;
-		t.naddr = h[i].naddr;
-		t.port = port;
-		cfg->sni = h[i].name[0] != '\0' ? h[i].name : NULL;
-		send_run(cfg, &t, m, &r);
-		/* No address of this host answered: the next host. */
-		if (i + 1 < nh && r.accepted + r.refused == 0 &&
-		    r.nsessions > 0 && r.sessions[0].peer[0] == '\0') {
-			send_result_free(&r);
-			continue;
-		}
-		break;
-	}
-	for (i = 0; i < r.nsessions; i++)
+done:
+	cache_finish();
+	for (i = 0; i < r.nsessions; i++) {
+		ready(&r.sessions[i]);
 		if (r.sessions[i].fail != SMTP_OK) {
 			cli_warn("session %zu with '%s' failed: %s", i + 1,
 			    r.sessions[i].peer[0] != '\0' ? r.sessions[i].peer :
 			    shown(h[0].name), r.sessions[i].err);
 			break;
 		}
+	}
 	for (i = 0; i < r.nsessions; i++)
 		limits_warn(&r.sessions[i]);
 	if (cli_json)
 		probefmt_send_json(stdout, m, &r);
 	else
-		probefmt_send_text(stdout, m, &r);
+		probefmt_send_text(stdout, m, &r, cli_verbose);
 	i = r.deferred;
 	j = r.refused;
 	send_result_free(&r);
@@ -360,13 +638,18 @@ main(int argc, const char **argv)
 	struct nexthop		 hop;
 	struct nexthop_host	*h;
 	struct dns		*dns = NULL;
-	struct pcache		*cache = NULL;
 	poptContext		 pc;
 	const char		**args;
 	char			 err[512];
 	size_t			 nh, i, dropped = 0;
-	int			 port, rc, save = 0;
+	int			 port, rc;
 
+	/* -v here adds the flights to the report (standard output) */
+	for (i = 0; cli_common_options[i].longName != NULL ||
+	    cli_common_options[i].shortName != '\0'; i++)
+		if (cli_common_options[i].shortName == 'v')
+			cli_common_options[i].descrip = "add the flights of "
+			    "each session to the report";
 	pc = cli_parse(argc, argv, options, "[OPTION...] TARGET", onopt);
 	args = poptGetArgs(pc);
 	if (args == NULL || args[0] == NULL || args[1] != NULL)
@@ -382,19 +665,16 @@ main(int argc, const char **argv)
 		cli_die(MX_USAGE, "--send needs --from and --to");
 	if (!sending && (from_opt != NULL || nto > 0))
 		cli_die(MX_USAGE, "--from and --to need --send");
-	if (from_opt != NULL && !addr_ok(from_opt))
+	if (from_opt != NULL && from_opt[0] != '\0' && !addr_ok(from_opt))
 		cli_die(MX_USAGE, "bad --from '%s'", shown(from_opt));
 	cfg.timeout = timeout_opt ? cli_num("--timeout", timeout_opt, 1,
 	    INT_MAX / 1000) : TIMEOUT_DEFAULT;
 	dns_opt_timeout = cfg.timeout;
 	if (helo_opt != NULL && dane_bad_name(helo_opt, strlen(helo_opt)))
 		cli_die(MX_USAGE, "bad EHLO name '%s'", shown(helo_opt));
-	if (helo_opt == NULL && (gethostname(hostname, sizeof hostname) != 0
-	    || dane_bad_name(hostname, strlen(hostname)) != NULL))
-		snprintf(hostname, sizeof hostname, "localhost");
-	cfg.helo = helo_opt ? helo_opt : hostname;
+	cfg.helo = helo_opt ? helo_opt : helo_name(hostname, sizeof hostname);
 	if (nexthop_parse(args[0], &hop) == -1)
-		cli_die(errno == ENOMEM ? MX_OSERR : MX_USAGE,
+		cli_die(errno == ENOMEM ? fault(MX_OSERR) : MX_USAGE,
 		    "bad TARGET '%s'", shown(args[0]));
 	port = hop.port;
 	if (port_opt != NULL) {
@@ -416,7 +696,7 @@ main(int argc, const char **argv)
 		m.from = from_opt;
 		m.nrcpt = nto;
 		if ((m.rcpt = calloc(nto, sizeof *m.rcpt)) == NULL)
-			cli_die(MX_OSERR, "out of memory");
+			cli_die(fault(MX_OSERR), "out of memory");
 		for (i = 0; i < nto; i++) {
 			m.rcpt[i].addr = to[i];
 			m.rcpt[i].session = -1;
@@ -427,11 +707,13 @@ main(int argc, const char **argv)
 		dns = resolver();
 	if ((rc = nexthop_hosts(dns, &hop, only4 ? AF_INET : only6 ? AF_INET6 :
 	    AF_UNSPEC, &h, &nh, err, sizeof err)) != MX_OK)
-		cli_die(rc, "%s", err);
+		cli_die(rc == MX_OSERR ? fault(rc) : rc, "%s", err);
 	if (dns != NULL)
 		dns_free(dns);
-	if ((cfg.ctx = tls_ctx_new(err, sizeof err)) == NULL)
-		cli_die(MX_OSERR, "%s", err);
+	/* The CA bundle is read only when TLS may be used. */
+	if (cfg.tls != PROBE_TLS_NONE &&
+	    (cfg.ctx = tls_ctx_new(err, sizeof err)) == NULL)
+		cli_die(fault(MX_OSERR), "%s", err);
 
 	/*
 	 * A cache that cannot be used is warned about and left as it is: it
@@ -439,10 +721,12 @@ main(int argc, const char **argv)
 	 */
 	if (cache_opt != NULL || compare) {
 		if ((cache = pcache_new()) == NULL)
-			cli_die(MX_OSERR, "out of memory");
+			cli_die(fault(MX_OSERR), "out of memory");
 		cfg.cache = cache;
 	}
 	if (cache_opt != NULL) {
+		cache_file = cache_opt;
+		cache_timeout = cfg.timeout;
 		rc = pcache_load(cache, cache_opt, &dropped, err, sizeof err);
 		/* err names the file and what is wrong with it */
 		if (rc == MX_DATAERR)
@@ -451,8 +735,12 @@ main(int argc, const char **argv)
 			cli_warn("%s: not used", err);
 		else if (dropped > 0)
 			cli_warn("%s", err);
-		save = rc == MX_OK;
+		cache_state = rc == MX_OK ? 1 : -1;
+		snprintf(cache_why, sizeof cache_why, "%s",
+		    rc == MX_DATAERR ? "the file is not a cache" :
+		    "the file cannot be read");
 	}
+	target_name = hop.name;
 
 	if (compare)
 		rc = compare_both(&cfg, h, nh, port, args[0]);
@@ -461,9 +749,7 @@ main(int argc, const char **argv)
 	else
 		rc = probe(&cfg, h, nh, port, args[0]);
 
-	if (save && pcache_save(cache, cache_opt, cfg.timeout, err,
-	    sizeof err) != 0)
-		cli_warn("%s", err);
+	cache_finish();
 	if (cache != NULL)
 		pcache_free(cache);
 	nexthop_hosts_free(h, nh);
@@ -474,6 +760,10 @@ main(int argc, const char **argv)
 	free((char *)m.data);
 	SSL_CTX_free(cfg.ctx);
 	poptFreeContext(pc);
+	/*
+	 * A report that could not be written (warned about) does not undo a
+	 * delivery: the message must be neither resent nor bounced for it.
+	 */
 	i = cli_flush_stdout();
-	return i != MX_OK ? (int)i : rc;
+	return i != MX_OK && !sending ? (int)i : rc;
 }
