@@ -423,3 +423,63 @@ cert_load(const char *path, STACK_OF(X509) **certs, EVP_PKEY **pubkey,
 	close(fd);
 	return rc;
 }
+
+void
+cert_hex(char *buf, const unsigned char *p, size_t n)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		buf[2 * i] = digits[p[i] >> 4];
+		buf[2 * i + 1] = digits[p[i] & 0xf];
+	}
+	buf[2 * n] = '\0';
+}
+
+static void
+json_field(FILE *fp, const char *name, const char *s)
+{
+	fprintf(fp, ",\"%s\":", name);
+	cli_json_string(fp, s, strlen(s));
+}
+
+static void
+json_when(FILE *fp, const char *name, time_t t)
+{
+	char	when[32];
+
+	if (t == 0) {
+		fprintf(fp, ",\"%s\":null", name);
+		return;
+	}
+	cert_time(t, when, sizeof when);
+	json_field(fp, name, when);
+}
+
+void
+cert_chain_json(FILE *fp, STACK_OF(X509) *chain)
+{
+	struct cert_facts	 f;
+	char			 spki[65];
+	int			 i, n = 0;
+
+	fputc('[', fp);
+	for (i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
+		/* out of memory: that certificate is left out */
+		if (cert_facts(sk_X509_value(chain, i), &f) == -1)
+			continue;
+		if (n++ > 0)
+			fputc(',', fp);
+		cert_hex(spki, f.spki_sha256, sizeof f.spki_sha256);
+		fprintf(fp, "{\"depth\":%d", i);
+		json_field(fp, "subject", f.subject);
+		json_field(fp, "issuer", f.issuer);
+		json_when(fp, "notBefore", f.not_before);
+		json_when(fp, "notAfter", f.not_after);
+		json_field(fp, "spki_sha256", spki);
+		fprintf(fp, ",\"ca\":%s}", f.is_ca ? "true" : "false");
+		cert_facts_free(&f);
+	}
+	fputc(']', fp);
+}

@@ -10,6 +10,7 @@
 #define MX_CERT_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 #include <openssl/x509.h>
 
@@ -27,6 +28,16 @@ struct cert_facts {
 	char		**names;
 	size_t		 nnames;
 };
+
+/* n bytes as 2n lower-case hex digits and a NUL into buf. */
+void	cert_hex(char *, const unsigned char *, size_t);
+/*
+ * A chain as the reports of tlsa-check and smtp-probe give it in JSON, an
+ * array leaf first: depth, subject, issuer, notBefore, notAfter, the
+ * SHA-256 of the SubjectPublicKeyInfo, and whether it is a CA.  NULL or
+ * an empty chain prints [].
+ */
+void	cert_chain_json(FILE *, STACK_OF(X509) *);
 
 /* The facts of cert; -1 only when out of memory. */
 int	cert_facts(X509 *, struct cert_facts *);

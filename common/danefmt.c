@@ -12,19 +12,6 @@
 #include "cli.h"
 #include "danefmt.h"
 
-static void
-hex(char *buf, const unsigned char *p, size_t n)
-{
-	static const char	 digits[] = "0123456789abcdef";
-	size_t			 i;
-
-	for (i = 0; i < n; i++) {
-		buf[2 * i] = digits[p[i] >> 4];
-		buf[2 * i + 1] = digits[p[i] & 0xf];
-	}
-	buf[2 * n] = '\0';
-}
-
 /* A TLSA record as "U S M HEX", or "?" when out of memory. */
 static void
 put_record(FILE *fp, const struct tlsa *t)
@@ -86,7 +73,7 @@ text_chain(FILE *fp, const struct dane_addr *a)
 		if (cert_facts(sk_X509_value(a->tls.chain, i), &f) == -1)
 			continue;
 		cert_time(f.not_after, when, sizeof when);
-		hex(spki, f.spki_sha256, sizeof f.spki_sha256);
+		cert_hex(spki, f.spki_sha256, sizeof f.spki_sha256);
 		fprintf(fp, "      cert %d: subject %s; issuer %s; notAfter "
 		    "%s; spki sha256 %s\n", i, f.subject, f.issuer, when, spki);
 		cert_facts_free(&f);
@@ -260,32 +247,8 @@ json_lookup(FILE *fp, const struct dane_lookup *l)
 static void
 json_chain(FILE *fp, const struct dane_addr *a)
 {
-	struct cert_facts	 f;
-	char			 spki[65];
-	int			 i, n = 0;
-
-	fputs("\"chain\":[", fp);
-	for (i = 0; a->tls.chain != NULL && i < sk_X509_num(a->tls.chain);
-	    i++) {
-		if (cert_facts(sk_X509_value(a->tls.chain, i), &f) == -1)
-			continue;
-		if (n++ > 0)
-			fputc(',', fp);
-		hex(spki, f.spki_sha256, sizeof f.spki_sha256);
-		fprintf(fp, "{\"depth\":%d,", i);
-		json_str(fp, "subject", f.subject);
-		fputc(',', fp);
-		json_str(fp, "issuer", f.issuer);
-		fputc(',', fp);
-		json_time(fp, "notBefore", f.not_before);
-		fputc(',', fp);
-		json_time(fp, "notAfter", f.not_after);
-		fputc(',', fp);
-		json_str(fp, "spki_sha256", spki);
-		fprintf(fp, ",\"ca\":%s}", f.is_ca ? "true" : "false");
-		cert_facts_free(&f);
-	}
-	fputc(']', fp);
+	fputs("\"chain\":", fp);
+	cert_chain_json(fp, a->tls.chain);
 }
 
 static void

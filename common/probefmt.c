@@ -33,19 +33,6 @@ phases(const struct probe_session *p, double *t)
 	t[7] = p->t_total;
 }
 
-static void
-hex(char *buf, const unsigned char *p, size_t n)
-{
-	static const char	 digits[] = "0123456789abcdef";
-	size_t			 i;
-
-	for (i = 0; i < n; i++) {
-		buf[2 * i] = digits[p[i] >> 4];
-		buf[2 * i + 1] = digits[p[i] & 0xf];
-	}
-	buf[2 * n] = '\0';
-}
-
 /* The limits a client acts on now: after TLS when TLS is up (RFC 9422 4). */
 static const struct ehlo_limits *
 limits_in_force(const struct probe_session *p)
@@ -142,7 +129,7 @@ text_chain(FILE *fp, const struct probe_session *p)
 		if (cert_facts(sk_X509_value(p->tls.chain, i), &f) == -1)
 			continue;
 		cert_time(f.not_after, when, sizeof when);
-		hex(spki, f.spki_sha256, sizeof f.spki_sha256);
+		cert_hex(spki, f.spki_sha256, sizeof f.spki_sha256);
 		fprintf(fp, "certificate %d: subject ", i);
 		put(fp, f.subject);
 		fprintf(fp, "\ncertificate %d: issuer ", i);
@@ -401,10 +388,6 @@ json_limits(FILE *fp, const struct ehlo_limits *l)
 static void
 json_tls(FILE *fp, const struct probe_session *p)
 {
-	struct cert_facts	 f;
-	char			 when[32], spki[65];
-	int			 i, n;
-
 	json_name(fp, "tls");
 	if (!p->tls_up) {
 		fputs("null", fp);
@@ -417,29 +400,9 @@ json_tls(FILE *fp, const struct probe_session *p)
 	fprintf(fp, ",\"bits\":%d,", p->tls.bits);
 	json_str(fp, "pkix", p->tls.verify_error == X509_V_OK ? "verified" :
 	    p->tls.verify_text);
-	fputs(",\"chain\":[", fp);
-	n = p->tls.chain != NULL ? sk_X509_num(p->tls.chain) : 0;
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			fputc(',', fp);
-		if (cert_facts(sk_X509_value(p->tls.chain, i), &f) == -1) {
-			fputs("null", fp);
-			continue;
-		}
-		cert_time(f.not_after, when, sizeof when);
-		hex(spki, f.spki_sha256, sizeof f.spki_sha256);
-		fputc('{', fp);
-		json_str(fp, "subject", f.subject);
-		fputc(',', fp);
-		json_str(fp, "issuer", f.issuer);
-		fputc(',', fp);
-		json_str(fp, "not_after", when);
-		fputc(',', fp);
-		json_str(fp, "spki_sha256", spki);
-		fputc('}', fp);
-		cert_facts_free(&f);
-	}
-	fputs("]}", fp);
+	fputs(",\"chain\":", fp);
+	cert_chain_json(fp, p->tls.chain);
+	fputc('}', fp);
 }
 
 static void

@@ -127,7 +127,7 @@ tls_facts() {
 ours_tls() {
 	js "$1" '[j["tls"][k] for k in ("version", "cipher", "pkix")] +
 	    [c[k] for c in j["tls"]["chain"]
-	    for k in ("subject", "issuer", "not_after", "spki_sha256")]'
+	    for k in ("subject", "issuer", "notAfter", "spki_sha256")]'
 }
 for v in 1.3 1.2; do
 	# Debian's Exim is built with GnuTLS: its priority string.
