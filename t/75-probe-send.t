@@ -9,7 +9,9 @@
 SP=$MX_BUILDDIR/t/unit/send-plan
 SR=$MX_BUILDDIR/t/unit/send-run
 SS=$MX_SRCDIR/t/data/smtp-script-server
-[ -x "$SP" ] && [ -x "$SR" ] || skip_all "t/unit/send-plan not built"
+for _p in "$SP" "$SR"; do
+	[ -x "$_p" ] || skip_all "${_p#"$MX_BUILDDIR/"} not built"
+done
 
 # plan NAME OPTIONS... : the plan of the recipients in $T/rcpt against
 # the expected one on the test's stdin.
@@ -292,8 +294,86 @@ is "$rc" 75 "session dies mid-transaction: exit 75"
 is "$(state a@x.example)" "accepted 250" "the first transaction delivered"
 is "$(state b@x.example | cut -d ' ' -f 1) $(state c@x.example |
     cut -d ' ' -f 1)" "deferred deferred" "the rest deferred"
-like "$(grep '^c@' "$T/out")" "reply='.*(closed|421)" \
-    "deferred with what happened"
+# Each undecided recipient deferred with the reply that ended the
+# session, not the command the close was seen at.
+is "$(grep -c "code=421 .*reply='4.7.0 too many transactions in one session'" \
+    "$T/out")" 2 "the rest deferred with the 421 that ended the session"
+srv_stop
+
+# A 552 for too many recipients (RFC 5321 4.5.3.1.10: 5.5.3, or said in
+# its text) is taken as the 452: the rest in a new transaction; another
+# 552 (mailbox full) still refuses.
+n=0
+for r552 in '552 5.5.3 too many recipients' '552 Too many recipients'; do
+	n=$((n + 1))
+	srv "r552-$n" --ehlo-line PIPELINING --rcpt-452-after 2 \
+	    --rcpt-over-reply "$r552" \
+	    --rcpt-reply 'full@x.example=552 5.2.2 mailbox full'
+	snd --to a@x.example --to b@x.example --to c@x.example \
+	    --to d@x.example --to e@x.example
+	is "$rc $(envs | tr '\n' ' ')" "0 250 s@a.example a@x.example \
+b@x.example 250 s@a.example c@x.example d@x.example 250 s@a.example \
+e@x.example " "$r552: the rest in new transactions, all accepted"
+	srv_stop
+done
+srv r552full --ehlo-line PIPELINING \
+    --rcpt-reply 'full@x.example=552 5.2.2 mailbox full'
+snd --to a@x.example --to full@x.example
+is "$rc $(state full@x.example)" "1 refused 552" "552 5.2.2: refused"
+srv_stop
+srv r552lock --ehlo-line 8BITMIME --rcpt-452-after 1 \
+    --rcpt-over-reply '552 5.5.3 too many recipients'
+snd --to a@x.example --to b@x.example
+is "$rc $(envs | wc -l | tr -d ' ')" "0 2" \
+    "lockstep 552 5.5.3: a second transaction, all accepted"
+srv_stop
+
+# A recipient given twice goes once (the domain compared without case,
+# the local part exactly), and is listed once.
+srv dup --ehlo-line PIPELINING
+snd --to a@x.example --to a@X.EXAMPLE --to A@x.example --to a@x.example
+is "$rc $(envs)" "0 250 s@a.example a@x.example A@x.example" \
+    "a recipient twice: sent once, A@ is another"
+is "$(grep -c ' state=' "$T/out") $(field accepted)" "2 2" \
+    "a recipient twice: listed once"
+srv_stop
+
+# A non-ASCII address and no SMTPUTF8 offered (RFC 6531 3.4): that
+# recipient refused unsent; a non-ASCII sender: nothing sent.
+srv utf8 --ehlo-line PIPELINING
+snd --to "$(printf 'j\303\274rg@x.example')" --to b@x.example
+is "$rc $(grep -c "state=refused code=0 .*5.6.7" "$T/out")" "1 1" \
+    "a non-ASCII recipient, no SMTPUTF8: refused"
+is "$(cmds | grep -c RCPT) $(envs)" "1 250 s@a.example b@x.example" \
+    "only the ASCII recipient sent"
+run "$SR" --timeout 5 --from "$(printf 's\303\251@a.example')" \
+    --to b@x.example 127.0.0.1 "$PORT" <"$T/msg"
+is "$rc $(grep -c "state=refused code=0 .*5.6.7" "$T/out")" "1 1" \
+    "a non-ASCII sender, no SMTPUTF8: refused"
+is "$(cmds | grep -c MAIL)" 1 "no MAIL sent for it"
+srv_stop
+srv utf8ok --ehlo-line PIPELINING --ehlo-line SMTPUTF8
+snd --to "$(printf 'j\303\274rg@x.example')"
+like "$rc $(cmds | grep MAIL)" "^0 .* SMTPUTF8\$" \
+    "with SMTPUTF8 offered: sent, MAIL says SMTPUTF8"
+srv_stop
+
+# What is kept of RCPT replies is bounded: 200 recipients each answered
+# with 512 lines of 4000 bytes (400 MB in all) do not make the client
+# hold them all until the transaction ends.
+rm -f "$T/rcpts"
+i=0
+while [ $i -lt 200 ]; do
+	printf -- '--to\nu%d@x.example\n' $i
+	i=$((i + 1))
+done >"$T/rcpts"
+srv fat --ehlo-line PIPELINING --rcpt-lines 512
+# shellcheck disable=SC2046
+run /usr/bin/time -f %M -o "$T/rss" "$SR" --timeout 20 \
+    --from s@a.example $(cat "$T/rcpts") 127.0.0.1 "$PORT" <"$T/msg"
+is "$rc $(field accepted)" "0 200" "fat RCPT replies: all accepted"
+rss=$(tail -n 1 "$T/rss")
+ok "fat RCPT replies: RSS ${rss} kB under 64 MB" [ "$rss" -lt 65536 ]
 srv_stop
 
 # SIZE and BODY=8BITMIME when offered and the data is 8-bit.
@@ -309,7 +389,9 @@ like "$(cmds | grep MAIL)" \
 srv_stop
 
 # Early pipelining: the cache's first session fills it; the second sends
-# the first transaction with EHLO before the banner.  Then the server
+# the first transaction with EHLO before the banner: MAIL, the RCPTs and
+# DATA, never BDAT with the message, even with CHUNKING cached (the
+# message waits for the fresh EHLO reply).  Then the server
 # lowers RCPTMAX and answers 452 past it: the early transaction, planned
 # by the cached limits, meets the 452 path.
 srv early --ehlo-line PIPELINING --ehlo-line CHUNKING \
@@ -323,10 +405,10 @@ is "$rc $(grep '^session=0' "$T/out" | sed 's/ rtts.*//')" \
     "0 session=0 early=1 nearly=5" "cached: the transaction went early"
 is "$(awk '$2 == "cmd" && $1 == 3 { print $3 }' "$LOG" | sort -u |
     head -n 1) $(awk '$2 == "early" && $1 == 3 { print ($3 > 0) }' "$LOG")" \
-    "1 1" "the server had MAIL, RCPT and BDAT before its banner"
+    "1 1" "the server had MAIL, RCPT and DATA before its banner"
 is "$(awk '$1 == 3 && $2 == "cmd" && $3 == 1 { print $4 }' "$LOG" |
-    tr '\n' ' ')" "EHLO MAIL RCPT RCPT RCPT BDAT " \
-    "one read: EHLO, MAIL, three RCPTs, BDAT"
+    tr '\n' ' ')" "EHLO MAIL RCPT RCPT RCPT DATA " \
+    "one read: EHLO, MAIL, three RCPTs, DATA; no BDAT, no message"
 is "$(awk '$1 == 3 && $2 == "envelope"' "$LOG" | wc -l | tr -d ' ')" 1 \
     "the early transaction delivered once, not sent again"
 srv_stop
@@ -397,7 +479,7 @@ srv_stop
 # keeps LF line ends), through BDAT and, with CHUNKING off, through DATA
 # with its dot-stuffing.
 if [ ! -x "${EXIM:-/usr/sbin/exim4}" ] || [ "$(id -u)" -ne 0 ]; then
-	skip 9 "exim4 not installed, or not root (a -C file)"
+	skip 18 "exim4 not installed, or not root (a -C file)"
 	done_testing
 fi
 . "$MX_SRCDIR/t/exim-smtp.sh"
@@ -452,6 +534,65 @@ is "$rc $(grep '^session=0' "$T/out" | sed 's/ rtts.*//')" \
     "exim: the cached second send went early, through STARTTLS"
 is "$(grep ' <= ' "$EXIM_LOG" | sed -n 's/.* \(L[*.-]\) .*/\1/p' |
     tr '\n' ' ')" "L. L* " "exim: L. then L* on its <= lines"
+exim_smtp_stop
+
+# A stale cache: the entry says CHUNKING (or no STARTTLS), the server
+# restarted on the same port no longer offers it (or now offers
+# STARTTLS).  Nothing of the message goes before the fresh EHLO reply: it
+# arrives once, to its recipient, and the commands in its body stay body
+# (a BDAT the server refuses would make them commands: a forged message).
+cat >"$T/forge" <<'EOF'
+Subject: stale cache
+
+RSET
+MAIL FROM:<forger@f.example>
+RCPT TO:<victim@v.example>
+DATA
+Subject: forged
+
+forged
+.
+EOF
+# stale NAME FIRST-OPTIONS -- SECOND-OPTIONS: a send to fill the cache,
+# the server restarted on that port as SECOND-OPTIONS say, a send with
+# that cache.
+stale() {
+	_sn=$1
+	shift
+	_a=
+	while [ "$1" != -- ]; do _a="$_a $1"; shift; done
+	shift
+	# shellcheck disable=SC2086
+	exim_smtp_start "$T/$_sn-1" --connect-delay 1s $_a \
+	    >"$T/$_sn.err" 2>&1 ||
+	    { cat "$T/$_sn.err"; echo "Bail out! exim did not start"; exit 1; }
+	run "$SR" --timeout 5 --cache "$T/$_sn.cache" --from s@a.example \
+	    --to first@x.example 127.0.0.1 "$EXIM_PORT" <"$T/forge"
+	exim_smtp_wait_mail 1
+	exim_smtp_stop
+	exim_smtp_start "$T/$_sn-2" --port "$EXIM_PORT" --connect-delay 1s \
+	    "$@" >"$T/$_sn.err" 2>&1 ||
+	    { cat "$T/$_sn.err"; echo "Bail out! exim did not start"; exit 1; }
+	run "$SR" --timeout 5 --cache "$T/$_sn.cache" --from s@a.example \
+	    --to r@x.example 127.0.0.1 "$EXIM_PORT" <"$T/forge"
+	exim_smtp_wait_mail 1
+	# a second message, if one came, would come at once
+	sleep 0.3
+	is "$rc $(state r@x.example)" "0 accepted 250" \
+	    "$_sn: the recipient accepted"
+	is "$(exim_smtp_mail | wc -l | tr -d ' ')" 1 \
+	    "$_sn: one message delivered, once"
+	is "$(grep -c -i -e victim -e forger "$EXIM_LOG")" 0 \
+	    "$_sn: nothing forged from the body"
+	ok "$_sn: the message byte for byte" cmp -s "$(exim_smtp_mail |
+	    head -n 1)" "$T/forge"
+}
+stale stale-chunking --no-tls -- --no-tls \
+    --main 'chunking_advertise_hosts ='
+exim_smtp_stop
+stale stale-starttls --no-tls --
+like "$(grep ' <= ' "$EXIM_LOG")" " X=TLS" \
+    "stale-starttls: the message went over TLS"
 exim_smtp_stop
 
 done_testing
