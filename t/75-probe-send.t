@@ -473,6 +473,54 @@ run "$SR" --from s@a.example --to c@x.example 127.0.0.1 "$PORT" \
 ok "CRLF input: the message as it was" cmp -s "$MD/msg-0002" "$T/msg.crlf"
 srv_stop
 
+# The scripted server answers as Exim would where a wrong client could
+# otherwise pass: BDAT without CHUNKING offered is 503 and its data read
+# as commands, MAIL inside a transaction 503, SIZE enforced.
+# talk LINE...: the lines in one write, then QUIT; the reply codes.
+talk() {
+	"$PY" - "$PORT" "$@" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+s.sendall("".join(l + "\r\n" for l in sys.argv[2:] + ["QUIT"]).encode())
+b = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    b += d
+print(" ".join(l[:3].decode() for l in b.split(b"\r\n")
+               if l[3:4] == b" "))
+EOF
+}
+srv exim-like --ehlo-line PIPELINING --ehlo-line 'SIZE 100'
+is "$(talk 'EHLO c' 'MAIL FROM:<s@a.example>' 'RCPT TO:<r@x.example>' \
+    'BDAT 10 LAST' 'RSET' 'MAIL FROM:<f@x.example>')" \
+    "220 250 250 250 503 250 250 221" \
+    "no CHUNKING: BDAT 503, the data read as commands"
+is "$(talk 'EHLO c' 'MAIL FROM:<s@a.example>' 'MAIL FROM:<t@a.example>')" \
+    "220 250 250 503 221" "MAIL inside a transaction: 503"
+is "$(talk 'EHLO c' 'MAIL FROM:<s@a.example> SIZE=101' \
+    'MAIL FROM:<s@a.example> SIZE=100')" "220 250 552 250 221" \
+    "MAIL SIZE= over SIZE: 552"
+is "$(talk 'EHLO c' 'MAIL FROM:<s@a.example>' 'RCPT TO:<r@x.example>' \
+    DATA "$(awk 'BEGIN { while (i++ < 101) printf "x" }')" .)" \
+    "220 250 250 250 354 552 221" "a message over SIZE: 552"
+srv_stop
+
+# And its replies are not held by Nagle: a lockstep send under TLS (13
+# round trips on loopback) takes a few ms, not the 40 ms of a delayed ACK.
+srv nodelay --cert "$T/cert.pem" --key "$T/key.pem" \
+    --ehlo-line STARTTLS --ehlo-line 8BITMIME
+best=
+for i in 1 2 3; do
+	snd --tls require --to a@x.example --to b@x.example --to c@x.example
+	ms=$(field ms)
+	[ -n "$best" ] && [ "$best" -le "$ms" ] || best=$ms
+done
+ok "TCP_NODELAY: a lockstep send under TLS in ${best} ms, under 35" \
+    [ "$best" -lt 35 ]
+srv_stop
+
 # --- delivery through Exim 4.96 ---
 # recipients_max 2 and no LIMITS: Exim answers 452 past 2, the rest go in
 # new transactions; each message arrives byte for byte as sent (Exim
