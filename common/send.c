@@ -970,9 +970,16 @@ session(struct run *run, struct probe_session *s, size_t k, size_t *idx)
 			snprintf(s->err, sizeof s->err, "%zu replies to %zu "
 			    "early commands", s->nearly_replies,
 			    run->neidx + 2);
-		} else
+		} else {
 			f = finish(run, s, run->eidx, run->neidx, run->echunk,
 			    s->early_replies, &rset);
+			/* Without early pipelining BDAT would have carried
+			   the message in the transaction's one flight: the
+			   flight after DATA's 354 is no saving. */
+			if (f == SMTP_OK && feat->chunking &&
+			    s->early_replies[run->neidx + 1].code == 354)
+				s->rtts_plain--;
+		}
 		ntrans = 1;
 	}
 	while (f == SMTP_OK) {

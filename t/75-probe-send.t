@@ -411,6 +411,13 @@ is "$(awk '$1 == 3 && $2 == "cmd" && $3 == 1 { print $4 }' "$LOG" |
     "one read: EHLO, MAIL, three RCPTs, DATA; no BDAT, no message"
 is "$(awk '$1 == 3 && $2 == "envelope"' "$LOG" | wc -l | tr -d ' ')" 1 \
     "the early transaction delivered once, not sent again"
+# What it saved: the banner's round trip, not the message's (BDAT would
+# have carried it in the transaction's flight): rtts_plain is what the
+# same send takes without early pipelining.
+rp=$(sed -n 's/^session=0 .* rtts_plain=\([0-9]*\) .*/\1/p' "$T/out")
+snd --no-early --to a@x.example --to b@x.example --to c@x.example
+is "$rp" "$(sed -n 's/^session=0 .* rtts=\([0-9]*\) .*/\1/p' "$T/out")" \
+    "early: rtts_plain is what a send without early pipelining took"
 srv_stop
 KEEP_PORT=1 srv early2 --ehlo-line PIPELINING --ehlo-line CHUNKING \
     --ehlo-line PIPECONNECT --ehlo-line 'LIMITS RCPTMAX=2' \
