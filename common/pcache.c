@@ -48,6 +48,12 @@
  */
 #define ENTRIES_MAX	4096
 #define TIME_MAX	999999999999999999LL	/* 18 digits */
+/*
+ * An entry stored further ahead of the clock than this (a clock stepped
+ * back) would be newer than any put for ever: it is dropped as damaged.
+ * Less is a clock's ordinary skew between two machines sharing a cache.
+ */
+#define FUTURE_MAX	86400
 
 struct pent {
 	char		 peer[PEER_MAX + 1];
@@ -176,6 +182,16 @@ pcache_get(const struct pcache *pc, const char *peer, int tls, time_t now)
 	if (pc->e[i].stored > now || now - pc->e[i].stored > PCACHE_MAXAGE)
 		return NULL;
 	return &pc->e[i].r;
+}
+
+time_t
+pcache_stored(const struct pcache *pc, const char *peer, int tls)
+{
+	ssize_t	i;
+
+	if ((i = find(pc, peer, tls != 0)) == -1)
+		return -1;
+	return pc->e[i].stored;
 }
 
 static void
@@ -357,6 +373,7 @@ pcache_parse(struct pcache *pc, const char *buf, size_t len,
 	size_t		 n, want = 0, lineno = 1, elineno = 0;
 	char		 shown[64];
 	int		 in = 0;	/* 1 in an entry, -1 skipping one */
+	time_t		 now = time(NULL);
 
 	*dropped = 0;
 	if (err != NULL && errlen > 0)
@@ -430,7 +447,9 @@ pcache_parse(struct pcache *pc, const char *buf, size_t len,
 			continue;
 		}
 		memset(&e, 0, sizeof e);
-		if ((why = entry_line(p, n, &e, &want)) != NULL) {
+		if ((why = entry_line(p, n, &e, &want)) != NULL ||
+		    (e.stored > now && e.stored - now > FUTURE_MAX &&
+		    (why = "stored in the future") != NULL)) {
 			drop_note(dropped, err, errlen, lineno, why);
 			continue;
 		}
@@ -583,6 +602,7 @@ lock(const char *path, const char *shown, int timeout, char *err,
     size_t errlen, int *status)
 {
 	struct timespec	 now, until, nap = { 0, 20 * 1000 * 1000 };
+	struct stat	 st;
 	char		 lp[PATH_MAX];
 	int		 fd;
 
@@ -592,11 +612,20 @@ lock(const char *path, const char *shown, int timeout, char *err,
 		*status = MX_CANTCREAT;
 		return -1;
 	}
+	/* O_NONBLOCK: a FIFO there would hang the open before any
+	   timeout; flock does not mind it. */
 	if ((fd = open(lp, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-	    O_NOCTTY, 0666)) == -1) {
+	    O_NOCTTY | O_NONBLOCK, 0666)) == -1) {
 		cli_errf(err, errlen, "cannot lock cache '%s': %s", shown,
 		    strerror(errno));
 		*status = MX_CANTCREAT;
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		cli_errf(err, errlen, "cannot lock cache '%s': %s.lock is not "
+		    "a regular file", shown, shown);
+		*status = MX_CANTCREAT;
+		close(fd);
 		return -1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &until);
@@ -640,36 +669,37 @@ write_all(int fd, const char *b, size_t n)
 	return 0;
 }
 
-/* Write text to path by way of path.tmp; the lock is held. */
+/*
+ * Write text to path by way of a temp file of our own beside it
+ * (path.tmp.XXXXXX): a file of that name that is not ours, another
+ * program's or one a killed save left, is never touched.
+ */
 static int
 replace(const char *path, const char *shown, const char *text, size_t len,
     char *err, size_t errlen)
 {
 	char	 tmp[PATH_MAX], dir[PATH_MAX];
+	mode_t	 mask;
 	int	 fd, dfd, e;
 
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp ||
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >=
+	    sizeof tmp ||
 	    (size_t)snprintf(dir, sizeof dir, "%s", path) >= sizeof dir) {
 		cli_errf(err, errlen, "cannot write cache '%s': name too long",
 		    shown);
 		return MX_CANTCREAT;
 	}
-	/*
-	 * A fixed name, safe under the lock: a temp file a killed save left
-	 * is taken away here rather than piling up.
-	 */
-	if (unlink(tmp) == -1 && errno != ENOENT) {
-		cli_errf(err, errlen, "cannot write cache '%s': %s.tmp: %s",
-		    shown, shown, strerror(errno));
-		return MX_CANTCREAT;
-	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-	    O_NOFOLLOW, 0666)) == -1) {
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
 		cli_errf(err, errlen, "cannot write cache '%s': %s",
 		    shown, strerror(errno));
 		return MX_CANTCREAT;
 	}
-	if (write_all(fd, text, len) == -1 || fsync(fd) == -1) {
+	/* mkstemp's 0600 made what open(0666) would have: the cache is
+	   shared as the umask says. */
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) == -1 ||
+	    write_all(fd, text, len) == -1 || fsync(fd) == -1) {
 		e = errno;
 		close(fd);
 		unlink(tmp);
@@ -750,9 +780,11 @@ pcache_save(struct pcache *pc, const char *path, int timeout, char *err,
 	for (i = 0; i < pc->n; i++) {
 		if (!pc->e[i].changed)
 			continue;
-		/* Another probe's newer reply stays. */
+		/* Another probe's newer reply stays; one from the future
+		   is no newer than ours. */
 		k = find(disk, pc->e[i].peer, pc->e[i].tls);
-		if (k != -1 && disk->e[k].stored > pc->e[i].stored)
+		if (k != -1 && disk->e[k].stored > pc->e[i].stored &&
+		    disk->e[k].stored <= now)
 			continue;
 		if (pcache_put(disk, pc->e[i].peer, pc->e[i].tls, &pc->e[i].r,
 		    pc->e[i].stored) == -1)

@@ -59,6 +59,9 @@ const struct smtp_reply *pcache_get(const struct pcache *, const char *, int,
 int		 pcache_put(struct pcache *, const char *, int,
 		    const struct smtp_reply *, time_t);
 void		 pcache_drop(struct pcache *, const char *, int);
+/* When the entry of peer and tls was stored, -1 when there is none:
+   a hit refreshes an entry only once it is a day old. */
+time_t		 pcache_stored(const struct pcache *, const char *, int);
 
 /*
  * Write this cache's puts and drops into path: under the lock, read path
@@ -67,9 +70,13 @@ void		 pcache_drop(struct pcache *, const char *, int);
  * is waited for at most timeout seconds.  0, or MX_TEMPFAIL (lock busy),
  * MX_DATAERR (path is not a cache), MX_CANTCREAT, MX_IOERR with err.
  * Nothing put or dropped: 0 at once, no file touched.  The temp file is
- * FILE.tmp (one name, under the lock, so a killed save leaves at most
- * one, taken away by the next); entries older than PCACHE_MAXAGE go; of
- * two puts of one key the later stored wins; MX_SOFTWARE out of memory.
+ * FILE.tmp.XXXXXX, made by mkstemp (a FILE.tmp of anyone else's is never
+ * touched; a killed save may leave its own); entries older than
+ * PCACHE_MAXAGE go; of two puts of one key the later stored wins, but
+ * an entry stored in the future is no newer than a put; the lock file
+ * must be a regular file (else MX_CANTCREAT, at once);
+ * MX_SOFTWARE out of memory.  An entry stored more than a day ahead of
+ * the clock is dropped as damaged by pcache_load and the save's re-read.
  */
 int		 pcache_save(struct pcache *, const char *, int, char *,
 		    size_t);

@@ -17,6 +17,7 @@
 #include "tls.h"
 
 #define EARLY_MAX	64	/* items probe_early_fn may give */
+#define REFRESH_AGE	86400	/* a hit on an older entry stores it again */
 
 static enum smtp_fail	 fail(struct probe_session *, enum smtp_fail,
 			    const char *, ...)
@@ -291,6 +292,14 @@ cache_check(const struct probe_cfg *cfg, struct probe_session *p,
 	if (cfg->cache == NULL)
 		return;
 	if (c->have && ehlo_same(&c->feat, fresh) && pc) {
+		/* An entry in use lives on: stored again once a day old (not
+		   at every hit, which would write the file each time). */
+		if (cfg->now - pcache_stored(cfg->cache, p->s.peer, tls) >
+		    REFRESH_AGE && pcache_put(cfg->cache, p->s.peer, tls, r,
+		    cfg->now) == -1) {
+			note(p, state, "hit: not refreshed: out of memory");
+			return;
+		}
 		note(p, state, used ? "hit" : "hit: not used");
 		return;
 	}
@@ -340,15 +349,19 @@ parse_ehlo(struct probe_session *p, struct ehlo *e,
 
 /*
  * Early input refused (draft-harris-early-pipe 4): a banner that is not
- * 220 (or none that parses), or a 554 to the early EHLO; then try again
- * without.  rep: the banner and the EHLO reply as far as they came, f how
+ * 220 (or none that parses, or the connection closed or reset before or
+ * right after it), or a 554 to the early EHLO; then try again without.  rep: the banner and the EHLO reply as far as they came, f how
  * the flight ended.
  */
 static int
 early_refused(const struct smtp_reply *rep, enum smtp_fail f)
 {
+	/* Some servers drop an early talker without a word, before or
+	   right after their banner: closed or reset. */
 	if (rep[0].code == 0)
-		return f == SMTP_PROTOCOL;
+		return f == SMTP_PROTOCOL || f == SMTP_CLOSED;
+	if (rep[0].code == 220 && rep[1].code == 0)
+		return f == SMTP_CLOSED;
 	return rep[0].code != 220 || rep[1].code == 554;
 }
 
@@ -389,9 +402,11 @@ call_early(probe_early_fn fn, void *arg, const struct ehlo *feat,
  * transaction when the cache knows the reply it will get (items), and
  * that reply checked against the cache's for the TLS state, c1 (loaded
  * here when the session did not load it for early pipelining).  pc: the
- * server offered early pipelining in clear.
+ * server offered early pipelining in clear.  1 when the transaction went
+ * early and the reply is not the cached one: the session is to be
+ * abandoned and opened again without early pipelining.
  */
-static void
+static int
 ehlo_again(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
     const char *ehlo, struct cached *c1, int items, int pc,
     struct probe_session *p)
@@ -399,6 +414,7 @@ ehlo_again(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 	struct probe_item	 it[1 + EARLY_MAX];
 	struct smtp_reply	 rep[1 + EARLY_MAX];
 	size_t			 n = 0, k, nearly = 0, base = p->nsteps;
+	int			 again = 0;
 
 	memset(rep, 0, sizeof rep);
 	item(&it[n++], "EHLO", ehlo);
@@ -422,6 +438,12 @@ ehlo_again(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 		cached_get(cfg, p->s.peer, 1, c1);
 	cache_check(cfg, p, c1, 1, &p->ehlo_tls, &p->feat_tls,
 	    pc || p->feat_tls.pipeconnect != EHLO_PC_NONE, p->early_tls);
+	if (nearly > 0 && !ehlo_same(&c1->feat, &p->feat_tls)) {
+		/* The transaction was planned on what the server no longer
+		   says: abandoned unfinished, sent again without. */
+		again = 1;
+		goto out;
+	}
 	if (keep_early(p, it + 1, rep + 1, nearly) == -1) {
 		nomem(p);
 		goto out;
@@ -430,6 +452,11 @@ ehlo_again(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 out:
 	for (k = 0; k < n; k++)
 		smtp_reply_free(&rep[k]);
+	/* A session that failed with a transaction in the air is closed
+	   without QUIT, which a server in DATA would take as data. */
+	if (nearly > 0 && p->nearly == 0)
+		smtp_close(&p->s);
+	return again;
 }
 
 enum open_result { OPEN_DONE, OPEN_RETRY };
@@ -548,6 +575,15 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 		p->rtts_plain += 1 + (early_st || nearly > 0);
 	pc = p->feat.pipeconnect != EHLO_PC_NONE;
 	cache_check(cfg, p, &c0, st0, &p->ehlo, &p->feat, pc, early);
+	if (nearly > 0 && !ehlo_same(&c0.feat, &p->feat)) {
+		/* The transaction went on the word of a reply the server no
+		   longer gives (STARTTLS now offered, CHUNKING gone...):
+		   nothing more is sent on this connection, not STARTTLS to
+		   a server that may be reading message data, and the
+		   session is opened again at once without. */
+		res = OPEN_RETRY;
+		goto out;
+	}
 	if (keep_early(p, it + n - nearly, rep + 2, nearly) == -1) {
 		nomem(p);
 		goto out;
@@ -596,8 +632,9 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 		    "STARTTLS: bytes after the 220 reply, before TLS");
 		goto out;
 	}
-	if (handshake(p, cfg) == SMTP_OK)
-		ehlo_again(cfg, early_fn, arg, ehlo, &c1, items_tls, pc, p);
+	if (handshake(p, cfg) == SMTP_OK &&
+	    ehlo_again(cfg, early_fn, arg, ehlo, &c1, items_tls, pc, p))
+		res = OPEN_RETRY;
 	goto out;
 
 refused:
@@ -612,6 +649,11 @@ refused:
 	note(p, "", why);
 	res = OPEN_RETRY;
 out:
+	/* A session that failed with a transaction sent early and not
+	   answered in full is closed without QUIT, which a server in DATA
+	   would take as data. */
+	if (nearly > 0 && p->nearly == 0)
+		smtp_close(&p->s);
 	for (k = 0; k < sizeof rep / sizeof rep[0]; k++)
 		smtp_reply_free(&rep[k]);
 	ehlo_free(&c0.feat);

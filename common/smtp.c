@@ -22,6 +22,10 @@
 #include "cli.h"
 #include "smtp.h"
 
+/* A write this big may sit in the socket buffer longer than a reply's
+   wait: smtp_write sees it out. */
+#define DRAIN_MIN	(256 * 1024)
+
 double
 smtp_now(void)
 {
@@ -404,6 +408,63 @@ smtp_send(struct smtp *s, const char *cmd, char *err, size_t errlen)
 	return smtp_write(s, buf, n + 2, err, errlen);
 }
 
+/*
+ * Whether the peer took bytes since the last look: the socket's send
+ * queue shrank.  POLLOUT comes only once a good part of a big send
+ * buffer is free, which on a slow link may take longer than the timeout
+ * while the peer reads all along.  Where the queue cannot be seen: no.
+ */
+static int
+taken(const struct smtp *s, int *last)
+{
+#ifdef TIOCOUTQ
+	int	 q, fell;
+
+	if (ioctl(s->fd, TIOCOUTQ, &q) == -1)
+		return 0;
+	fell = *last != -1 && q < *last;
+	*last = q;
+	return fell;
+#else
+	(void)s;
+	(void)last;
+	return 0;
+#endif
+}
+
+/*
+ * Wait until the kernel has sent what a big write left in the socket's
+ * buffer (megabytes), each wait bounded by the timeout and started again
+ * whenever the peer takes some: else the wait for the reply would pay
+ * for the slow link's last megabytes within one timeout.
+ */
+static enum smtp_fail
+drain(struct smtp *s, char *err, size_t errlen)
+{
+#ifdef TIOCOUTQ
+	struct timespec	 tick = { 0, 20 * 1000 * 1000 };
+	double		 deadline = smtp_deadline(s);
+	int		 q, last = -1;
+
+	while (ioctl(s->fd, TIOCOUTQ, &q) == 0 && q > 0) {
+		if (last == -1 || q < last)
+			deadline = smtp_deadline(s);
+		else if (smtp_now() > deadline) {
+			cli_errf(err, errlen, "peer took nothing for %d s",
+			    s->timeout);
+			return SMTP_TIMEOUT;
+		}
+		last = q;
+		nanosleep(&tick, NULL);
+	}
+#else
+	(void)s;
+	(void)err;
+	(void)errlen;
+#endif
+	return SMTP_OK;
+}
+
 enum smtp_fail
 smtp_write(struct smtp *s, const void *p, size_t n, char *err,
     size_t errlen)
@@ -411,16 +472,17 @@ smtp_write(struct smtp *s, const void *p, size_t n, char *err,
 	const char		*buf = p;
 	size_t			 off = 0;
 	ssize_t			 w;
-	double			 deadline;
+	double			 deadline, slice;
 	short			 ev;
-	int			 r;
+	int			 r, last = -1;
 
 	if (s->fd == -1) {
 		cli_errf(err, errlen, "no connection");
 		return SMTP_LOCAL;
 	}
-	/* The whole write within the timeout, however slowly the peer
-	   takes it. */
+	/* The timeout bounds each wait for progress, not the whole write:
+	   a big message on a slow link goes as long as bytes go out, and a
+	   peer that stops reading is given up within the timeout. */
 	deadline = smtp_deadline(s);
 	while (off < n) {
 		if (s->ssl != NULL) {
@@ -429,6 +491,7 @@ smtp_write(struct smtp *s, const void *p, size_t n, char *err,
 			    INT_MAX : (int)(n - off));
 			if (r > 0) {
 				off += r;
+				deadline = smtp_deadline(s);
 				continue;
 			}
 			switch (SSL_get_error(s->ssl, r)) {
@@ -446,6 +509,7 @@ smtp_write(struct smtp *s, const void *p, size_t n, char *err,
 			w = send(s->fd, buf + off, n - off, MSG_NOSIGNAL);
 			if (w >= 0) {
 				off += w;
+				deadline = smtp_deadline(s);
 				continue;
 			}
 			if (errno == EINTR)
@@ -457,9 +521,15 @@ smtp_write(struct smtp *s, const void *p, size_t n, char *err,
 			}
 			ev = POLLOUT;
 		}
-		if ((r = smtp_wait(s->fd, ev, deadline)) <= 0) {
+		slice = smtp_now() + 0.1;
+		r = smtp_wait(s->fd, ev, slice < deadline ? slice : deadline);
+		if (r == 0 && taken(s, &last))
+			deadline = smtp_deadline(s);
+		if (r == 0 && smtp_now() < deadline)
+			continue;
+		if (r <= 0) {
 			if (r == 0)
-				cli_errf(err, errlen, "cannot send within "
+				cli_errf(err, errlen, "peer took nothing for "
 				    "%d s", s->timeout);
 			else
 				cli_errf(err, errlen, "poll: %s",
@@ -467,6 +537,10 @@ smtp_write(struct smtp *s, const void *p, size_t n, char *err,
 			return r == 0 ? SMTP_TIMEOUT : SMTP_LOCAL;
 		}
 	}
+	/* Small flights (commands) go without waiting: that is what
+	   pipelining saves. */
+	if (n >= DRAIN_MIN)
+		return drain(s, err, errlen);
 	return SMTP_OK;
 }
 

@@ -48,7 +48,7 @@ run "$PT" "$C" get 127.0.0.1:25 0
 is "$rc" 1 "drop takes the entry away"
 run "$PT" "$C" get '[::1]:2525' 1
 is "$rc" 0 "and leaves the other"
-ok "no temp file left" [ ! -e "$C.tmp" ]
+ok "no temp file left" [ -z "$(ls "$C".tmp* 2>/dev/null)" ]
 run "$PT" "$C" drop 192.0.2.1:25 0
 is "$rc/$err" 0/ "dropping what is not there is no error"
 
@@ -77,6 +77,27 @@ at 20008 "$PT" "$A" put 192.0.2.2:25 0 <"$T/rb"
 is "$(grep '^entry ' "$A" | cut -d ' ' -f 2)" 192.0.2.2:25 \
     "a save leaves out the expired entries"
 
+# A clock stepped back 3 days: the entry stored "in the future" is
+# dropped as damaged, and a fresh put takes its key; one a few hours
+# ahead (skew) is only not used, and a put still replaces it.
+ehlo_reply "$T/rc" 'later.example' PIPECONNECT
+FU=$T/future
+at 20010 "$PT" "$FU" put 192.0.2.3:25 0 <"$T/ra"
+run at 20007 "$PT" "$FU" get 192.0.2.3:25 0
+is "$rc/$out" 1/ "an entry stored 3 days after now is not used"
+like "$err" "entry at line 2 dropped: stored in the future" \
+    "it is dropped as damaged, with a warning"
+at 20007 "$PT" "$FU" put 192.0.2.3:25 0 <"$T/rc" 2>/dev/null
+run at 20007 "$PT" "$FU" get 192.0.2.3:25 0
+is "$rc/$out" "0/$(tr -d '\r' <"$T/rc")" \
+    "a fresh put replaces it: early pipelining not lost for ever"
+env TZ=UTC LD_PRELOAD="$FT" FAKETIME="$(noon 20007 | sed 's/12:/18:/')" \
+    "$PT" "$FU" put 192.0.2.4:25 0 <"$T/ra"
+at 20007 "$PT" "$FU" put 192.0.2.4:25 0 <"$T/rc"
+run at 20007 "$PT" "$FU" get 192.0.2.4:25 0
+is "$rc/$out/$err" "0/$(tr -d '\r' <"$T/rc")/" \
+    "6 hours ahead: kept without a word, and a put still replaces it"
+
 # --- a file that is not ours ----------------------------------------------
 F=$T/foreign
 printf 'some file\nentry 127.0.0.1:25 0 1 250 1\n \001\377\n' >"$F"
@@ -89,7 +110,7 @@ like "$err" "not a cache of smtp-probe: first line 'some file'" \
 run "$PT" "$F" put 127.0.0.1:25 0 <"$T/r1"
 is "$rc" 65 "put refuses it"
 same "$F" "$T/foreign.orig" "and leaves it byte for byte"
-ok "no temp file left beside it" [ ! -e "$F.tmp" ]
+ok "no temp file left beside it" [ -z "$(ls "$F".tmp* 2>/dev/null)" ]
 printf 'mxkit-pcache 2\nentry x\n' >"$T/v2"
 cp "$T/v2" "$T/v2.orig"
 run "$PT" "$T/v2" put 127.0.0.1:25 0 <"$T/r1"
@@ -237,11 +258,13 @@ if [ "$(uname -m)" = x86_64 ] && command -v strace >/dev/null 2>&1 &&
 		ok "killed in ${sc%:*}: the old file, whole" \
 		    cmp -s "$B" "$T/big.old"
 	done
-	ok "a temp file was left behind" [ -e "$B.tmp" ]
+	ok "a temp file was left behind" [ -n "$(ls "$B".tmp.* 2>/dev/null)" ]
+	left=$(ls "$B".tmp.*)
 	run at $DAY "$PT" "$B" put 10.0.0.9:25 0 <"$T/r1"
 	is "$rc/$err" 0/ "the next save goes through"
 	ok "and writes the new file" cmp -s "$B" "$T/big.new"
-	ok "taking the old temp file away" [ ! -e "$B.tmp" ]
+	is "$(ls "$B".tmp.*)" "$left" \
+	    "a temp file not its own is not the save's to take away"
 else
 	skip 10 "strace cannot trace here, or not x86_64"
 fi
@@ -289,6 +312,25 @@ kill "$holder"
 wait "$holder" 2>/dev/null
 run "$PT" --timeout 1 "$L" put 127.0.0.1:26 0 <"$T/r2"
 is "$rc" 0 "the lock free again: saved"
+
+# --- odd files beside the cache ---------------------------------------------
+# A FIFO at FILE.lock: refused at once (no open that hangs), the cache
+# not saved.
+O=$T/odd
+mkfifo "$O.lock"
+s0=$(date +%s)
+run timeout 20 "$PT" --timeout 2 "$O" put 127.0.0.1:25 0 <"$T/r1"
+is "$rc" 73 "a FIFO at FILE.lock: 73"
+ok "at once ($(($(date +%s) - s0)) s)" [ $(($(date +%s) - s0)) -le 1 ]
+like "$err" "odd\.lock is not a regular file" "saying so"
+ok "nothing saved" [ ! -e "$O" ]
+rm -f "$O.lock"
+# A FILE.tmp of someone else's is left byte for byte.
+printf 'not the cache'"'"'s\n' >"$O.tmp"
+run "$PT" "$O" put 127.0.0.1:25 0 <"$T/r1"
+is "$rc/$err" 0/ "a foreign FILE.tmp: the save goes through"
+is "$(cat "$O.tmp")" "not the cache's" "and leaves it as it was"
+is "$(ls "$O".tmp*)" "$O.tmp" "no temp file of its own left"
 
 # --- a directory we cannot write ------------------------------------------
 U=$T/ro

@@ -168,6 +168,18 @@ is "$(val rtts) $(val rtts_plain)" "6 4" \
     "the refused attempt's 2 round trips are a cost, not a saving"
 srv_stop
 
+# A server that drops an early talker without a word (closed, reset):
+# the same as a 554, not a failure for every session the entry lives.
+: >"$L"
+srv "$P" "$L" --mode drop-early
+ps --cache "$C" 127.0.0.1 "$P"
+is "$rc $(val fail) $(val retried) $(val early)" "0 ok 1 0" \
+    "dropped for early input: retried without early pipelining, opened"
+like "$(val cache)" '^dropped: ' "the note says the entry was dropped"
+is "$(grep -c drop-early "$L") $(early "$L")" "1 0" \
+    "the server dropped the first connection, the retry sent nothing early"
+srv_stop
+
 # --- STARTTLS early, TLS state cached apart ----------------------------
 : >"$L"
 srv "$P" "$L" --cert "$T/cert.pem" --key "$T/key.pem"
@@ -250,10 +262,33 @@ is "$rc $(val peer) $(flights)" "0 127.0.0.1:$P connect banner EHLO QUIT" \
     "the first address refused, the next probed, its session alone shown"
 srv_stop
 
+# --- a hit refreshes an entry once it is a day old ----------------------
+use_faketime monotonic-real
+R=$T/refresh
+: >"$L"
+srv "$P" "$L"
+# stored: the time stored of the entry in clear for the server.
+stored() {
+	awk -v k="127.0.0.1:$P" '$1 == "entry" && $2 == k && $3 == 0 {
+	    print $4 }' "$R"
+}
+at 20000 "$PS" --cache "$R" 127.0.0.1 "$P" >/dev/null
+s0=$(stored)
+run at 20000 "$PS" --cache "$R" 127.0.0.1 "$P"
+is "$(val early) $(val cache) $(stored)" "1 hit $s0" \
+    "a hit on an entry stored today leaves it (no write at every hit)"
+run at 20005 "$PS" --cache "$R" 127.0.0.1 "$P"
+is "$(val early) $(val cache) $(stored)" "1 hit $((s0 + 5 * 86400))" \
+    "a hit on an entry 5 days old stores it again"
+run at 20010 "$PS" --cache "$R" 127.0.0.1 "$P"
+is "$(val early) $(val cache)" "1 hit" \
+    "so an entry in daily use is still used 10 days after its first store"
+srv_stop
+
 # --- Exim 4.96 ---------------------------------------------------------------
 . "$MX_SRCDIR/t/exim-smtp.sh"
 if [ ! -x "$EXIM" ] || [ "$(id -u)" -ne 0 ]; then
-	skip 11 "exim4 not usable here (needs root for -C)"
+	skip 19 "exim4 not usable here (needs root for -C)"
 	done_testing
 fi
 rm -f "$C"
@@ -305,5 +340,51 @@ like "$(val cache)" '^dropped: 554 SMTP synchronization error' \
 like "$(cat "$EXIM_LOG")" \
     'synchronization error \(input sent without waiting for greeting\)' \
     "exim logged the early input it refused"
+exim_smtp_stop
+
+# A transaction sent early on the word of a cached reply the server no
+# longer gives: abandoned unanswered (no STARTTLS after DATA in clear, no
+# final dot), the session opened again at once without, the message
+# delivered once, and over TLS when TLS came.
+rm -f "$C"
+exim_smtp_start "$T/exim3" --port "$EXIM_PORT" --no-tls \
+    --connect-delay 1s || { echo "Bail out! exim did not start"; exit 1; }
+ps --cache "$C" 127.0.0.1 "$EXIM_PORT"
+is "$rc $(val tls) $(val cache)" "0 0 miss: stored" \
+    "exim without TLS: the cache filled in clear"
+exim_smtp_stop
+exim_smtp_start "$T/exim4" --port "$EXIM_PORT" --connect-delay 1s || {
+	echo "Bail out! exim did not start"; exit 1; }
+ps --cache "$C" --early-mail a@b.example --early-cmd 'RCPT TO:<x@y.example>' \
+    --early-cmd DATA --body 'Subject: three
+
+STARTTLS
+' 127.0.0.1 "$EXIM_PORT"
+is "$rc $(val retried) $(val early) $(val nearly) $(val tls)" "0 1 0 0 1" \
+    "TLS now offered: the early transaction abandoned, opened again with TLS"
+exim_smtp_wait_mail 1
+is "$(ls "$EXIM_MAIL" | wc -l)" 1 "exim: the message delivered once"
+like "$(grep ' <= ' "$EXIM_LOG")" ' P=esmtps ' "exim: and over TLS"
+printf 'Subject: three\n\nSTARTTLS\n' >"$T/want"
+cmp -s "$T/want" "$(exim_smtp_mail | tail -n 1)"
+is "$?" 0 "exim: the message as sent"
+exim_smtp_stop
+
+# CHUNKING gone: the early transaction abandoned, the body with SMTP
+# commands in it delivered as data, never run.
+exim_smtp_start "$T/exim5" --port "$EXIM_PORT" \
+    --main 'chunking_advertise_hosts =' --connect-delay 1s || {
+	echo "Bail out! exim did not start"; exit 1; }
+ps --cache "$C" --early-mail a@b.example --early-cmd 'RCPT TO:<x@y.example>' \
+    --early-cmd DATA --body 'Subject: four
+
+RSET
+MAIL FROM:<evil@b.example>
+' 127.0.0.1 "$EXIM_PORT"
+is "$rc $(val retried) $(val early_tls) $(val nearly)" "0 1 0 0" \
+    "CHUNKING gone: the early transaction abandoned, opened again"
+exim_smtp_wait_mail 1
+is "$(ls "$EXIM_MAIL" | wc -l)" 1 "exim: one message, the body's commands data"
+is "$(grep -c 'evil@' "$EXIM_LOG")" 0 "exim: the body's MAIL never ran"
 exim_smtp_stop
 done_testing

@@ -365,6 +365,30 @@ isnt "$new" "$old" "big cache: saved again (the new entry's time)"
 is "$(grep -cv -e "^$old\$" -e "^$new\$" seen)" 0 \
     "big cache: never seen half written ($(wc -l <seen) versions seen)"
 
+# --timeout bounds each wait for progress, not a whole write: 4 MB to
+# a server reading 800 KB/s through a 16 KB window takes longer than the
+# timeout and goes; a server that stops reading is given up within it.
+$PY -c 'import sys
+line = b"x" * 998 + b"\r\n"
+sys.stdout.buffer.write(b"Subject: big\r\n\r\n" + line * 4000)' >big.eml
+serve --mode slow-read --ehlo-line PIPELINING --ehlo-line 8BITMIME \
+    --maildir "$T/slow"
+elapsed smtp-probe --helo client.test --timeout 1 --send \
+    --from a@a.example --to b@b.example "127.0.0.1:$P" <big.eml
+is "$rc" 0 "slow reader: the big message goes although it takes long"
+[ "$rc" = 0 ] || diag "$out" "$err"
+ok "slow reader: longer than the timeout ($took s)" within 2 60
+cmp -s big.eml slow/msg-0001
+is "$?" 0 "slow reader: the message arrived whole"
+unserve
+serve --mode stop-read --ehlo-line PIPELINING --ehlo-line 8BITMIME
+elapsed smtp-probe --helo client.test --timeout 2 --send \
+    --from a@a.example --to b@b.example "127.0.0.1:$P" <big.eml
+is "$rc" 75 "stopped reader: deferred"
+ok "stopped reader: within the timeout ($took s)" within 1.9 4
+like "$out" "deferred" "stopped reader: the recipient deferred"
+unserve
+
 # Probes at once, each of its own server, one cache: the lock keeps
 # every entry.
 rm -f cache

@@ -3,13 +3,17 @@
  * tests that need a session before tools/smtp-probe does.
  *
  *	probe-session [--timeout N] [--helo H] [--tls auto|none|require|
- *	    implicit] [--cache FILE] [--no-early] [--early-mail ADDR]
- *	    [--flight CMD]... [--body TEXT] ADDR[,ADDR]... PORT
+ *	    implicit] [--cache FILE] [--no-early] [--early-mail ADDR
+ *	    [--early-cmd CMD]...] [--flight CMD]... [--body TEXT]
+ *	    ADDR[,ADDR]... PORT
  *
  * Opens a session on the first ADDR (an IPv4 or IPv6 literal; up to 8)
  * that answers at PORT with probe_open, the cache read from FILE and
  * saved back when given; with --early-mail, a MAIL FROM:<ADDR> goes with
- * the last EHLO when early pipelining allows (probe_early_fn); then the
+ * the last EHLO when early pipelining allows (probe_early_fn), and the
+ * --early-cmd commands after it (RCPT, DATA); when they did not go early
+ * (no early pipelining, or a session abandoned and opened again), they go
+ * first in the flight after the session opened; then the
  * --flight commands in one flight (probe_flight); with --body, TEXT (LF
  * made CRLF) and the final dot in a second flight (the --flight commands
  * end in DATA); and QUIT.  Prints name=value lines: fail, error,
@@ -36,10 +40,11 @@
 
 static char	*timeout_arg, *helo = "probe-session.test", *tls_arg = "auto";
 static char	*cache_path, *early_mail, *body, **cmds, **labels;
-static size_t	 ncmds;
+static char	**ecmds, **elabels;
+static size_t	 ncmds, necmds;
 static int	 no_early;
 
-enum { OPT_FLIGHT = 1 };
+enum { OPT_FLIGHT = 1, OPT_EARLY };
 
 static struct poptOption options[] = {
 	{ "timeout", '\0', POPT_ARG_STRING, &timeout_arg, 0,
@@ -53,6 +58,8 @@ static struct poptOption options[] = {
 	  "no early pipelining, whatever the cache says", NULL },
 	{ "early-mail", '\0', POPT_ARG_STRING, &early_mail, 0,
 	  "MAIL FROM:<ADDR> with the last EHLO when allowed", "ADDR" },
+	{ "early-cmd", '\0', POPT_ARG_STRING, NULL, OPT_EARLY,
+	  "a command after the early MAIL", "CMD" },
 	{ "flight", '\0', POPT_ARG_STRING, NULL, OPT_FLIGHT,
 	  "a command of the flight after the session opened", "CMD" },
 	{ "body", '\0', POPT_ARG_STRING, &body, 0,
@@ -78,6 +85,13 @@ onopt(poptContext pc, int val)
 		    -1 || (labels[ncmds] = strdup(arg)) == NULL)
 			cli_die(MX_SOFTWARE, "out of memory");
 		cmds[ncmds++] = c;
+	} else if (val == OPT_EARLY) {
+		if ((ecmds = reallocarray(ecmds, necmds + 1, sizeof *ecmds)) ==
+		    NULL || (elabels = reallocarray(elabels, necmds + 1,
+		    sizeof *elabels)) == NULL || asprintf(&c, "%s\r\n", arg) ==
+		    -1 || (elabels[necmds] = strdup(arg)) == NULL)
+			cli_die(MX_SOFTWARE, "out of memory");
+		ecmds[necmds++] = c;
 	}
 	free((void *)arg);
 }
@@ -86,15 +100,23 @@ static size_t
 early(void *arg, const struct ehlo *feat, struct probe_item *it,
     size_t max)
 {
+	size_t	 i;
+
 	(void)arg;
 	(void)feat;
-	if (max < 1)
+	if (max < 1 + necmds)
 		return 0;
 	it->label = "MAIL";
 	it->bytes = mail_cmd;
 	it->len = strlen(mail_cmd);
 	it->reply = 1;
-	return 1;
+	for (i = 0; i < necmds; i++) {
+		it[1 + i].label = elabels[i];
+		it[1 + i].bytes = ecmds[i];
+		it[1 + i].len = strlen(ecmds[i]);
+		it[1 + i].reply = 1;
+	}
+	return 1 + necmds;
 }
 
 static void
@@ -211,7 +233,7 @@ main(int argc, const char **argv)
 	struct cli_rec		 rec;
 	const char		*addr, *port_arg;
 	char			 err[512], *list, *w;
-	size_t			 i, dropped = 0, naddr = 0;
+	size_t			 i, k, dropped = 0, naddr = 0;
 	int			 status, opened;
 
 	pc = cli_parse(argc, argv, options, "ADDR[,ADDR]... PORT", onopt);
@@ -273,19 +295,23 @@ main(int argc, const char **argv)
 	opened = probe_open(&cfg, &t, early_mail != NULL ? early : NULL, NULL,
 	    &p) == SMTP_OK;
 	cli_rec_begin(&rec, stdout, NULL);
-	if (opened && ncmds > 0) {
-		if ((it = calloc(ncmds, sizeof *it)) == NULL ||
-		    (r = calloc(ncmds, sizeof *r)) == NULL)
+	/* The early items that did not go early go first now. */
+	k = early_mail != NULL && p.nearly == 0 ? 1 + necmds : 0;
+	if (opened && ncmds + k > 0) {
+		if ((it = calloc(ncmds + k, sizeof *it)) == NULL ||
+		    (r = calloc(ncmds + k, sizeof *r)) == NULL)
 			cli_die(MX_SOFTWARE, "out of memory");
+		if (k > 0)
+			early(NULL, NULL, it, k);
 		for (i = 0; i < ncmds; i++) {
-			it[i].label = labels[i];
-			it[i].bytes = cmds[i];
-			it[i].len = strlen(cmds[i]);
-			it[i].reply = 1;
+			it[k + i].label = labels[i];
+			it[k + i].bytes = cmds[i];
+			it[k + i].len = strlen(cmds[i]);
+			it[k + i].reply = 1;
 		}
-		if (probe_flight(&p, it, ncmds, r) != SMTP_OK)
+		if (probe_flight(&p, it, ncmds + k, r) != SMTP_OK)
 			opened = 0;
-		for (i = 0; i < ncmds; i++) {
+		for (i = 0; i < ncmds + k; i++) {
 			if (r[i].code != 0)
 				put_reply(&rec, "reply", &r[i]);
 			smtp_reply_free(&r[i]);
@@ -313,6 +339,12 @@ main(int argc, const char **argv)
 	}
 	free(cmds);
 	free(labels);
+	for (i = 0; i < necmds; i++) {
+		free(ecmds[i]);
+		free(elabels[i]);
+	}
+	free(ecmds);
+	free(elabels);
 	poptFreeContext(pc);
 	return opened ? 0 : 1;
 }
