@@ -392,8 +392,10 @@ srv_stop
 # the first transaction with EHLO before the banner: MAIL, the RCPTs and
 # DATA, never BDAT with the message, even with CHUNKING cached (the
 # message waits for the fresh EHLO reply).  Then the server
-# lowers RCPTMAX and answers 452 past it: the early transaction, planned
-# by the cached limits, meets the 452 path.
+# lowers RCPTMAX and answers 452 past it: the early transaction was
+# planned by cached limits the server no longer gives, so the session is
+# abandoned before its message and opened again at once without early
+# pipelining (probe_open), the plan made by the new RCPTMAX.
 srv early --ehlo-line PIPELINING --ehlo-line CHUNKING \
     --ehlo-line PIPECONNECT --ehlo-line 'LIMITS RCPTMAX=5' \
     --banner-delay 200
@@ -426,9 +428,11 @@ snd --cache "$T/cache" --to a@x.example --to b@x.example --to c@x.example
 is "$rc" 0 "RCPTMAX lowered since the cache: all accepted"
 is "$(envs)" "250 s@a.example a@x.example b@x.example
 250 s@a.example c@x.example" \
-    "the early transaction's third RCPT 452, sent again in a new one"
-like "$(grep '^session=0' "$T/out")" "early=1 .*cache='changed" \
-    "the cache entry updated"
+    "RCPTMAX lowered: each recipient once, two transactions"
+like "$(grep '^session=0' "$T/out")" "early=0 .*retried=1 cache='changed" \
+    "the cache entry updated, the session opened again without early"
+is "$(cmds | grep -c '^[0-9]* BDAT')" 2 \
+    "nothing of the message went to the abandoned session"
 srv_stop
 
 # Early without CHUNKING: DATA goes early, the message after its 354.
