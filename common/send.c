@@ -273,6 +273,9 @@ struct run {
 	size_t			*eidx;
 	size_t			 neidx;
 	int			 echunk;
+	/* a 421 seen in this session: the reply that ends it */
+	int			 endcode;
+	char			 endtext[256];
 };
 
 static void
@@ -282,6 +285,25 @@ decide(struct send_rcpt *rc, enum send_state st, int code, const char *text)
 	rc->code = code;
 	/* raw, bounded: a report escapes it as its format needs */
 	snprintf(rc->reply, sizeof rc->reply, "%s", text);
+}
+
+/*
+ * "Too many recipients" (RFC 5321 4.5.3.1.10): a 452, or a 552 with the
+ * enhanced code 5.5.3 or saying so, which the RFC says to take as
+ * temporary since older servers sent it.
+ */
+static int
+too_many(const struct smtp_reply *rp)
+{
+	const char	*t;
+
+	if (rp->code == 452)
+		return 1;
+	if (rp->code != 552 || rp->nlines == 0)
+		return 0;
+	t = rp->lines[0];
+	return (strncmp(t, "5.5.3", 5) == 0 && (t[5] == ' ' || t[5] == '\0')) ||
+	    strcasestr(t, "too many recipients") != NULL;
 }
 
 /* A reply's lines as one, for the report. */
@@ -303,9 +325,10 @@ decide_reply(struct send_rcpt *rc, const struct smtp_reply *rp)
 		k += n;
 		text[k] = '\0';
 	}
-	/* anything but a 2xx or a 5xx may go through on a retry */
-	decide(rc, rp->code / 100 == 2 ? SEND_ACCEPTED : rp->code / 100 == 5 ?
-	    SEND_REFUSED : SEND_DEFERRED, rp->code, text);
+	/* anything but a 2xx or a 5xx may go through on a retry, and so
+	   may a 552 for too many recipients */
+	decide(rc, rp->code / 100 == 2 ? SEND_ACCEPTED : rp->code / 100 == 5 &&
+	    !too_many(rp) ? SEND_REFUSED : SEND_DEFERRED, rp->code, text);
 }
 
 static int
@@ -401,16 +424,26 @@ pending(struct run *run)
 }
 
 /*
- * The recipients of the next transaction under these limits, the first of
- * send_plan's for the undecided ones, at most max of them, into idx.
+ * The recipients of the next transaction under feat's limits, the first
+ * of send_plan's for the undecided ones that can go (no non-ASCII address
+ * without SMTPUTF8), at most max of them, into idx.
  */
 static size_t
-next_trans(struct run *run, const struct ehlo_limits *lim, size_t *idx,
+next_trans(struct run *run, const struct ehlo *feat, size_t *idx,
     size_t max)
 {
+	const struct ehlo_limits *lim = &feat->limits;
 	size_t	i, k;
 
 	pending(run);
+	if (!feat->smtputf8) {
+		if (non_ascii(run->m->from))
+			return 0;
+		for (i = k = 0; i < run->npend; i++)
+			if (!non_ascii(run->m->rcpt[run->pend[i]].addr))
+				run->pend[k++] = run->pend[i];
+		run->npend = k;
+	}
 	for (i = 0; i < run->npend; i++)
 		run->addr[i] = run->m->rcpt[run->pend[i]].addr;
 	send_plan(run->addr, run->npend, lim->rcptmax, lim->rcptdomainmax,
@@ -424,10 +457,10 @@ next_trans(struct run *run, const struct ehlo_limits *lim, size_t *idx,
 /*
  * Judge a transaction's replies: to MAIL, to each RCPT (n of them; fewer
  * when the client stopped sending them) and to the data (NULL when none
- * came).  A 452 after an accepted RCPT of the same transaction is "too
- * many recipients" (RFC 5321 4.5.3.1.10, RFC 9422 5): that recipient
- * stays undecided for a new transaction; a 452 to the first is the
- * server's plain temporary refusal.  Returns whether the server still
+ * came).  A 452 (or a 552 5.5.3) after an accepted RCPT of the same
+ * transaction is "too many recipients" (RFC 5321 4.5.3.1.10, RFC 9422
+ * 5): that recipient stays undecided for a new transaction; one to the
+ * first is the server's temporary refusal.  Returns whether the server still
  * holds a transaction that needs a RSET.
  */
 static int
@@ -452,7 +485,7 @@ judge(struct run *run, const size_t *idx, size_t n,
 		} else if (rcpt[i].code / 100 == 2) {
 			run->ok[idx[i]] = 1;
 			accepted++;
-		} else if (rcpt[i].code == 452 && accepted > 0)
+		} else if (too_many(&rcpt[i]) && accepted > 0)
 			rc->session = rc->trans = -1;
 		else
 			decide_reply(rc, &rcpt[i]);
@@ -479,12 +512,103 @@ free_replies(struct smtp_reply *rp, size_t n)
 		smtp_reply_free(&rp[i]);
 }
 
-/* One flight of fl's items; its replies into rp. */
-static enum smtp_fail
-fly(struct probe_session *s, struct flight *fl, struct smtp_reply *rp)
+/*
+ * What the report needs of a reply: its lines joined as one, as much as
+ * a send_rcpt's reply holds.  A server may answer each RCPT with 512
+ * lines of 4 kB: kept whole till the transaction ends, a few hundred
+ * recipients would take gigabytes.  0, -1 out of memory.
+ */
+static int
+compact(struct smtp_reply *rp)
 {
+	char	text[sizeof ((struct send_rcpt *)0)->reply], *line, **lines;
+	size_t	i, k, n;
+
+	k = 0;
+	text[0] = '\0';
+	for (i = 0; i < rp->nlines && k + 1 < sizeof text; i++) {
+		n = strlen(rp->lines[i]);
+		if (k + (i > 0) + n >= sizeof text)
+			n = sizeof text - k - 1 - (i > 0);
+		if (i > 0)
+			text[k++] = ' ';
+		memcpy(text + k, rp->lines[i], n);
+		k += n;
+		text[k] = '\0';
+	}
+	if ((line = strdup(text)) == NULL ||
+	    (lines = malloc(sizeof *lines)) == NULL) {
+		free(line);
+		return -1;
+	}
+	n = rp->code;
+	smtp_reply_free(rp);
+	rp->code = n;
+	rp->lines = lines;
+	rp->lines[0] = line;
+	rp->nlines = 1;
+	return 0;
+}
+
+/* A 421: the server ends the session (RFC 5321 3.8), and this says why. */
+static void
+ended(struct run *run, const struct smtp_reply *rp)
+{
+	if (rp->code != 421 || run->endcode != 0)
+		return;
+	run->endcode = rp->code;
+	snprintf(run->endtext, sizeof run->endtext, "%s",
+	    rp->nlines > 0 ? rp->lines[0] : "");
+}
+
+/*
+ * One flight of fl's items, their replies into rp: written at once by
+ * probe_flight, the replies read here one by one, each made compact as
+ * it comes (the step and the round trip noted as probe_flight would).
+ * A failure after a 421 is put down to the 421.
+ */
+static enum smtp_fail
+fly(struct run *run, struct probe_session *s, struct flight *fl,
+    struct smtp_reply *rp)
+{
+	struct probe_item	*it;
+	struct probe_step	*st;
+	enum smtp_fail		 f;
+	char			 e[120], shown[128];
+	size_t			 i, first, fi;
+
 	memset(rp, 0, fl->nreply * sizeof *rp);
-	return probe_flight(s, fl_items(fl), fl->n, rp);
+	it = fl_items(fl);
+	for (i = 0; i < fl->n; i++)
+		it[i].reply = 0;
+	first = s->nsteps;
+	if ((f = probe_flight(s, it, fl->n, rp)) != SMTP_OK)
+		return f;
+	fi = s->nflights - 1;
+	s->rtts++;
+	s->rtts_plain++;
+	s->flights[fi].rtts = 1;
+	for (i = 0; i < fl->n; i++) {
+		st = &s->steps[first + i];
+		if ((f = smtp_read(&s->s, &rp[i], e, sizeof e)) != SMTP_OK) {
+			s->fail = f;
+			snprintf(s->err, sizeof s->err, "%s: %s",
+			    cli_show(it[i].label, strlen(it[i].label), 60,
+			    shown, sizeof shown), e);
+			return f;
+		}
+		st->done = s->flights[fi].end = (smtp_now() - s->t0) * 1000;
+		st->code = rp[i].code;
+		cli_show(rp[i].lines[0], strlen(rp[i].lines[0]),
+		    sizeof st->text / 4 - 2, st->text, sizeof st->text);
+		ended(run, &rp[i]);
+		if (compact(&rp[i]) == -1) {
+			s->fail = SMTP_LOCAL;
+			snprintf(s->err, sizeof s->err, "out of memory");
+			return SMTP_LOCAL;
+		}
+	}
+	return SMTP_OK;
 }
 
 /* After DATA's 354: the message, then its reply into rp. */
@@ -502,7 +626,7 @@ send_body(struct run *run, struct probe_session *s, struct smtp_reply *rp)
 		fl_free(&fl);
 		return SMTP_LOCAL;
 	}
-	f = fly(s, &fl, rp);
+	f = fly(run, s, &fl, rp);
 	fl_free(&fl);
 	return f;
 }
@@ -562,7 +686,7 @@ finish(struct run *run, struct probe_session *s, const size_t *idx,
 		if (fl_add(&fl, "end of data", ".\r\n", 3, NULL, 0) == -1)
 			f = SMTP_LOCAL;
 		else
-			f = fly(s, &fl, &body);
+			f = fly(run, s, &fl, &body);
 		fl_free(&fl);
 	}
 	if (f != SMTP_OK) {
@@ -593,7 +717,7 @@ pipelined(struct run *run, struct probe_session *s, const struct ehlo *feat,
 		fl_free(&fl);
 		return SMTP_LOCAL;
 	}
-	if ((f = fly(s, &fl, rp)) == SMTP_OK)
+	if ((f = fly(run, s, &fl, rp)) == SMTP_OK)
 		f = finish(run, s, idx, n, chunk, rp + off, rset);
 	free_replies(rp, fl.nreply);
 	free(rp);
@@ -603,8 +727,8 @@ pipelined(struct run *run, struct probe_session *s, const struct ehlo *feat,
 
 /* One command, its own flight. */
 static enum smtp_fail
-step(struct probe_session *s, struct smtp_reply *rp, const char *cmd,
-    const char *addr)
+step(struct run *run, struct probe_session *s, struct smtp_reply *rp,
+    const char *cmd, const char *addr)
 {
 	struct flight	 fl;
 	enum smtp_fail	 f;
@@ -618,7 +742,7 @@ step(struct probe_session *s, struct smtp_reply *rp, const char *cmd,
 	if (r == -1)
 		f = SMTP_LOCAL;
 	else
-		f = fly(s, &fl, rp);
+		f = fly(run, s, &fl, rp);
 	fl_free(&fl);
 	return f;
 }
@@ -643,7 +767,7 @@ lockstep(struct run *run, struct probe_session *s, const struct ehlo *feat,
 		return SMTP_LOCAL;
 	k = 0;
 	if (*rset) {
-		if ((f = step(s, &body, "RSET", NULL)) != SMTP_OK)
+		if ((f = step(run, s, &body, "RSET", NULL)) != SMTP_OK)
 			goto done;
 		smtp_reply_free(&body);
 	}
@@ -651,7 +775,7 @@ lockstep(struct run *run, struct probe_session *s, const struct ehlo *feat,
 	if (add_mail(run, &fl, feat, idx, n) == -1)
 		f = SMTP_LOCAL;
 	else
-		f = fly(s, &fl, &mail);
+		f = fly(run, s, &fl, &mail);
 	fl_free(&fl);
 	if (f != SMTP_OK)
 		goto done;
@@ -660,12 +784,13 @@ lockstep(struct run *run, struct probe_session *s, const struct ehlo *feat,
 		goto done;
 	}
 	for (k = 0; k < n; k++) {
-		f = step(s, &rcpt[k], "RCPT TO", run->m->rcpt[idx[k]].addr);
+		f = step(run, s, &rcpt[k], "RCPT TO",
+		    run->m->rcpt[idx[k]].addr);
 		if (f != SMTP_OK)
 			goto done;
 		if (rcpt[k].code / 100 == 2)
 			accepted++;
-		else if (rcpt[k].code == 452 && accepted > 0) {
+		else if (too_many(&rcpt[k]) && accepted > 0) {
 			k++;
 			break;
 		}
@@ -680,10 +805,10 @@ lockstep(struct run *run, struct probe_session *s, const struct ehlo *feat,
 		if (add_bdat(run, &fl) == -1)
 			f = SMTP_LOCAL;
 		else
-			f = fly(s, &fl, &body);
+			f = fly(run, s, &fl, &body);
 		fl_free(&fl);
 	} else {
-		if ((f = step(s, &body, "DATA", NULL)) != SMTP_OK)
+		if ((f = step(run, s, &body, "DATA", NULL)) != SMTP_OK)
 			goto done;
 		if (body.code == 354) {
 			smtp_reply_free(&body);
@@ -705,7 +830,13 @@ done:
  * probe_early_fn: the first transaction, planned against the cached EHLO
  * reply's limits, to go out with EHLO before the banner.  What the server
  * really offers is checked afterwards: a RCPTMAX it lowered meets the 452
- * path, as any server's change of mind does.
+ * path, as any server's change of mind does.  MAIL, the RCPTs and DATA
+ * only, never BDAT with the message: nothing of the message goes before
+ * the fresh EHLO reply was seen.  A server that no longer offers CHUNKING
+ * would answer BDAT with 503 and read the message's lines as commands,
+ * and one that now offers STARTTLS would take the message in clear; the
+ * message goes after DATA's 354, once probe_open has checked the EHLO
+ * (and opened again without early pipelining when it changed).
  */
 static size_t
 early(void *arg, const struct ehlo *feat, struct probe_item *items,
@@ -718,9 +849,9 @@ early(void *arg, const struct ehlo *feat, struct probe_item *items,
 	run->neidx = 0;
 	if (max < 3)
 		return 0;
-	if ((n = next_trans(run, &feat->limits, run->eidx, max - 2)) == 0)
+	if ((n = next_trans(run, feat, run->eidx, max - 2)) == 0)
 		return 0;
-	run->echunk = feat->chunking;
+	run->echunk = 0;
 	/* out of memory: the transaction goes after the banner instead */
 	if (build(run, &run->early, feat, run->eidx, n, run->echunk) == -1) {
 		fl_free(&run->early);
@@ -769,15 +900,48 @@ addr_bad(const char *a)
 	return n > 254;
 }
 
-/* A session that failed: whoever is undecided is deferred with why. */
+/*
+ * A session that failed: whoever is undecided is deferred with why, or
+ * with the 421 that ended it (the command the close was seen at is
+ * another recipient's).
+ */
 static void
-fail_rest(struct run *run, const char *why)
+fail_rest(struct run *run, int code, const char *why)
 {
 	size_t	i;
 
+	if (run->endcode != 0) {
+		code = run->endcode;
+		why = run->endtext;
+	}
 	for (i = 0; i < run->m->nrcpt; i++)
 		if (run->m->rcpt[i].state == SEND_PENDING)
-			decide(&run->m->rcpt[i], SEND_DEFERRED, 0, why);
+			decide(&run->m->rcpt[i], SEND_DEFERRED, code, why);
+}
+
+/*
+ * A non-ASCII address must not go to a server that does not offer
+ * SMTPUTF8 (RFC 6531 3.4): such a recipient, or every one when it is
+ * the sender, refused unsent, as the server would be bound to.
+ */
+static void
+utf8_refuse(struct run *run, const struct ehlo *feat)
+{
+	struct send_rcpt	*rc;
+	size_t			 i;
+	int			 from;
+
+	if (feat->smtputf8)
+		return;
+	from = non_ascii(run->m->from);
+	for (i = 0; i < run->m->nrcpt; i++) {
+		rc = &run->m->rcpt[i];
+		if (rc->state != SEND_PENDING || (!from && !non_ascii(rc->addr)))
+			continue;
+		decide(rc, SEND_REFUSED, 0, from ? "5.6.7 a non-ASCII sender "
+		    "and no SMTPUTF8 offered" : "5.6.7 a non-ASCII address and "
+		    "no SMTPUTF8 offered");
+	}
 }
 
 /*
@@ -797,6 +961,8 @@ session(struct run *run, struct probe_session *s, size_t k, size_t *idx)
 
 	feat = s->tls_up ? &s->feat_tls : &s->feat;
 	lim = &feat->limits;
+	for (n = 0; n < s->nearly_replies; n++)
+		ended(run, &s->early_replies[n]);
 	if (s->nearly > 0 && run->neidx > 0) {
 		mark(run, run->eidx, run->neidx, k, 0);
 		if (s->nearly_replies < run->neidx + 2) {
@@ -804,15 +970,23 @@ session(struct run *run, struct probe_session *s, size_t k, size_t *idx)
 			snprintf(s->err, sizeof s->err, "%zu replies to %zu "
 			    "early commands", s->nearly_replies,
 			    run->neidx + 2);
-		} else
+		} else {
 			f = finish(run, s, run->eidx, run->neidx, run->echunk,
 			    s->early_replies, &rset);
+			/* Without early pipelining BDAT would have carried
+			   the message in the transaction's one flight: the
+			   flight after DATA's 354 is no saving. */
+			if (f == SMTP_OK && feat->chunking &&
+			    s->early_replies[run->neidx + 1].code == 354)
+				s->rtts_plain--;
+		}
 		ntrans = 1;
 	}
 	while (f == SMTP_OK) {
 		if (lim->mailmax > 0 && ntrans >= (size_t)lim->mailmax)
 			break;
-		if ((n = next_trans(run, lim, idx, SIZE_MAX)) == 0)
+		utf8_refuse(run, feat);
+		if ((n = next_trans(run, feat, idx, SIZE_MAX)) == 0)
 			break;
 		mark(run, idx, n, k, ntrans);
 		if (feat->pipelining)
@@ -829,6 +1003,35 @@ session(struct run *run, struct probe_session *s, size_t k, size_t *idx)
 	return f;
 }
 
+/*
+ * Whether two addresses are one: the local part as it is (RFC 5321 2.4
+ * leaves its case to the receiving host), the domain without case.
+ */
+static int
+same_addr(const char *a, const char *b)
+{
+	const char	*da = domain_of(a), *db = domain_of(b);
+	size_t		 la = da - a, lb = db - b;
+
+	return la == lb && memcmp(a, b, la) == 0 && strcasecmp(da, db) == 0;
+}
+
+/* A recipient given twice would get the message twice: the first kept. */
+static void
+dedup(struct send_msg *m)
+{
+	size_t	i, j, k;
+
+	for (i = k = 0; i < m->nrcpt; i++) {
+		for (j = 0; j < k; j++)
+			if (same_addr(m->rcpt[j].addr, m->rcpt[i].addr))
+				break;
+		if (j == k)
+			m->rcpt[k++] = m->rcpt[i];
+	}
+	m->nrcpt = k;
+}
+
 int
 send_run(const struct probe_cfg *cfg, const struct probe_target *t,
     struct send_msg *m, struct send_result *r)
@@ -843,6 +1046,7 @@ send_run(const struct probe_cfg *cfg, const struct probe_target *t,
 	run.cfg = cfg;
 	run.m = m;
 	run.r = r;
+	dedup(m);
 	for (i = 0; i < m->nrcpt; i++) {
 		m->rcpt[i].state = SEND_PENDING;
 		m->rcpt[i].code = 0;
@@ -862,7 +1066,7 @@ send_run(const struct probe_cfg *cfg, const struct probe_target *t,
 	idx = calloc(n, sizeof *idx);
 	if (run.pend == NULL || run.plan == NULL || run.addr == NULL ||
 	    run.ok == NULL || run.eidx == NULL || idx == NULL) {
-		fail_rest(&run, "out of memory");
+		fail_rest(&run, 0, "out of memory");
 		goto out;
 	}
 	for (;;) {
@@ -871,21 +1075,23 @@ send_run(const struct probe_cfg *cfg, const struct probe_target *t,
 			break;
 		if ((ss = reallocarray(r->sessions, r->nsessions + 1,
 		    sizeof *ss)) == NULL) {
-			fail_rest(&run, "out of memory");
+			fail_rest(&run, 0, "out of memory");
 			break;
 		}
 		r->sessions = ss;
 		ss = &r->sessions[r->nsessions++];
 		memset(ss, 0, sizeof *ss);
 		run.neidx = 0;
+		run.endcode = 0;
 		if (probe_open(cfg, t, early, &run, ss) != SMTP_OK) {
 			fl_free(&run.early);
-			fail_rest(&run, ss->err);
+			fail_rest(&run, ss->fail == SMTP_REPLY ? ss->fail_code :
+			    0, ss->err);
 			break;
 		}
 		fl_free(&run.early);
 		if (session(&run, ss, r->nsessions - 1, idx) != SMTP_OK) {
-			fail_rest(&run, ss->err);
+			fail_rest(&run, 0, ss->err);
 			smtp_close(&ss->s);
 			break;
 		}

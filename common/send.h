@@ -60,7 +60,10 @@ struct send_result {
 /*
  * Deliver m through t: open a session (probe_open, early pipelining when
  * cfg allows), transactions as limits allow, a new session at MAILMAX,
- * QUIT.  Every recipient's state is set (none stays SEND_PENDING).
+ * QUIT.  A recipient given twice is dropped from m->rcpt first (the
+ * first kept, m->nrcpt lowered: the domain compared without case, the
+ * local part exactly).  Every recipient's state is set (none stays
+ * SEND_PENDING).
  * Returns 0 when every recipient was accepted, else 1; the caller maps
  * the states to an exit status.  Free r with send_result_free.
  */

@@ -9,7 +9,8 @@
  * server at ADDR (an IPv4 or IPv6 literal) and PORT, and prints a line
  * per recipient, "ADDR state=S code=N session=N trans=N reply=TEXT", then
  * sessions=, transactions=, rtts=, ms=, accepted=, deferred=, refused=
- * and, per session, session=K early=0|1 nearly=N rtts=N.  With --cache
+ * and, per session, session=K early=0|1 nearly=N rtts=N rtts_plain=N
+ * retried=0|1 cache=NOTE.  With --cache
  * the cache is loaded first and saved after.  Exits as smtp-probe --send
  * does: 0 all accepted, 75 any deferred, 1 some refused, 65 a message
  * that cannot go, 64 a bad command line.
@@ -199,8 +200,9 @@ main(int argc, const char **argv)
 	    r.ntrans, r.rtts, r.ms, r.accepted, r.deferred, r.refused);
 	for (i = 0; i < r.nsessions; i++) {
 		s = &r.sessions[i];
-		printf("session=%zu early=%d nearly=%zu rtts=%d retried=%d "
-		    "cache=", i, s->early, s->nearly, s->rtts, s->retried);
+		printf("session=%zu early=%d nearly=%zu rtts=%d rtts_plain=%d "
+		    "retried=%d cache=", i, s->early, s->nearly, s->rtts,
+		    s->rtts_plain, s->retried);
 		cli_shell_quote(stdout, s->cache_note, strlen(s->cache_note));
 		putchar('\n');
 	}
