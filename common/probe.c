@@ -130,6 +130,8 @@ said_421(struct probe_session *p, const char *label,
 	char	 shown[128], text[128];
 
 	p->closing_code = r->code;
+	snprintf(p->closing_text, sizeof p->closing_text, "%s",
+	    r->nlines == 0 ? "" : r->lines[0]);
 	snprintf(p->closing, sizeof p->closing, "%s: %d %s", cli_show(label,
 	    strlen(label), 60, shown, sizeof shown), r->code,
 	    r->nlines == 0 ? "" : cli_show(r->lines[0], strlen(r->lines[0]),
@@ -229,6 +231,9 @@ flight(struct probe_session *p, const char *kind,
 			said_421(p, it[i].label, &replies[k]);
 		/* raw, bounded: a report escapes it as its format needs */
 		snprintf(st->text, sizeof st->text, "%s", replies[k].lines[0]);
+		if (it[i].brief &&
+		    smtp_reply_trim(&replies[k], PROBE_BRIEF) == -1)
+			return nomem(p);
 		k++;
 	}
 	return SMTP_OK;
@@ -391,6 +396,7 @@ item(struct probe_item *it, const char *label, const char *bytes)
 	it->bytes = bytes;
 	it->len = bytes != NULL ? strlen(bytes) : 0;
 	it->reply = 1;
+	it->brief = 0;
 }
 
 static enum smtp_fail
@@ -449,6 +455,7 @@ call_early(probe_early_fn fn, void *arg, const struct ehlo *feat,
 {
 	size_t	 n;
 
+	memset(it, 0, EARLY_MAX * sizeof *it);
 	n = fn(arg, feat, it, EARLY_MAX);
 	return n > EARLY_MAX ? EARLY_MAX : n;
 }
@@ -765,6 +772,7 @@ reset(struct probe_session *p)
 	p->err[0] = '\0';
 	p->closing_code = 0;
 	p->closing[0] = '\0';
+	p->closing_text[0] = '\0';
 }
 
 enum smtp_fail

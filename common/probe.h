@@ -73,6 +73,8 @@ struct probe_target {
  * banner is an item with no bytes and a reply.  bytes hold whole lines
  * with their CRLF (a command) or message data.
  */
+#define PROBE_BRIEF	256
+
 struct probe_item {
 	const char	*label;		/* for the timeline: "EHLO", "MAIL
 					   FROM:<a@b.example>", "message
@@ -80,6 +82,10 @@ struct probe_item {
 	const char	*bytes;
 	size_t		 len;
 	int		 reply;
+	int		 brief;		/* keep the reply as one line of at
+					   most PROBE_BRIEF bytes
+					   (smtp_reply_trim), so that a
+					   flight of many RCPTs stays small */
 };
 
 /* One item as it went, for the report. */
@@ -106,8 +112,9 @@ struct probe_flight {
  * Called by probe_open when early pipelining lets a transaction go out in
  * the same flight as the last EHLO (cached PIPECONNECT and PIPELINING in
  * the TLS state the transaction will be in).  feat is the cached EHLO
- * reply the server is expected to give.  Fill at most max items (their
- * bytes live until probe_open returns) and return how many, 0 for none.
+ * reply the server is expected to give.  Fill at most max items (they
+ * come zeroed; their bytes live until probe_open returns) and return how
+ * many, 0 for none.
  */
 typedef size_t	(*probe_early_fn)(void *, const struct ehlo *,
 		    struct probe_item *, size_t);
@@ -154,6 +161,7 @@ struct probe_session {
 	int		 closing_code;	/* a 421 came: the close is
 					   announced */
 	char		 closing[256];	/* "CMD: 421 text" for err */
+	char		 closing_text[256];	/* its first line, raw */
 	double		 t0;		/* the connect began, monotonic s */
 };
 

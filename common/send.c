@@ -210,6 +210,7 @@ fl_add(struct flight *fl, const char *label, const char *head, size_t hlen,
 		return -1;
 	it->len = hlen + blen;
 	it->reply = 1;
+	it->brief = 1;
 	fl->off[fl->n++] = fl->len;
 	fl->nreply++;
 	memcpy(fl->buf + fl->len, head, hlen);
@@ -512,44 +513,6 @@ free_replies(struct smtp_reply *rp, size_t n)
 		smtp_reply_free(&rp[i]);
 }
 
-/*
- * What the report needs of a reply: its lines joined as one, as much as
- * a send_rcpt's reply holds.  A server may answer each RCPT with 512
- * lines of 4 kB: kept whole till the transaction ends, a few hundred
- * recipients would take gigabytes.  0, -1 out of memory.
- */
-static int
-compact(struct smtp_reply *rp)
-{
-	char	text[sizeof ((struct send_rcpt *)0)->reply], *line, **lines;
-	size_t	i, k, n;
-
-	k = 0;
-	text[0] = '\0';
-	for (i = 0; i < rp->nlines && k + 1 < sizeof text; i++) {
-		n = strlen(rp->lines[i]);
-		if (k + (i > 0) + n >= sizeof text)
-			n = sizeof text - k - 1 - (i > 0);
-		if (i > 0)
-			text[k++] = ' ';
-		memcpy(text + k, rp->lines[i], n);
-		k += n;
-		text[k] = '\0';
-	}
-	if ((line = strdup(text)) == NULL ||
-	    (lines = malloc(sizeof *lines)) == NULL) {
-		free(line);
-		return -1;
-	}
-	n = rp->code;
-	smtp_reply_free(rp);
-	rp->code = n;
-	rp->lines = lines;
-	rp->lines[0] = line;
-	rp->nlines = 1;
-	return 0;
-}
-
 /* A 421: the server ends the session (RFC 5321 3.8), and this says why. */
 static void
 ended(struct run *run, const struct smtp_reply *rp)
@@ -562,52 +525,29 @@ ended(struct run *run, const struct smtp_reply *rp)
 }
 
 /*
- * One flight of fl's items, their replies into rp: written at once by
- * probe_flight, the replies read here one by one, each made compact as
- * it comes (the step and the round trip noted as probe_flight would).
- * A failure after a 421 is put down to the 421.
+ * One flight of fl's items, their replies into rp, each cut to what a
+ * report shows as it comes (brief): a server may answer each RCPT with
+ * 512 lines of 4 kB, which kept whole till the transaction ends would
+ * take gigabytes for a few hundred recipients.  A failure after a 421 is
+ * put down to the 421.
  */
 static enum smtp_fail
 fly(struct run *run, struct probe_session *s, struct flight *fl,
     struct smtp_reply *rp)
 {
-	struct probe_item	*it;
-	struct probe_step	*st;
-	enum smtp_fail		 f;
-	char			 e[120], shown[128];
-	size_t			 i, first, fi;
+	enum smtp_fail	 f;
+	size_t		 i;
 
-	memset(rp, 0, fl->nreply * sizeof *rp);
-	it = fl_items(fl);
-	for (i = 0; i < fl->n; i++)
-		it[i].reply = 0;
-	first = s->nsteps;
-	if ((f = probe_flight(s, it, fl->n, rp)) != SMTP_OK)
+	if ((f = probe_flight(s, fl_items(fl), fl->n, rp)) != SMTP_OK) {
+		if (s->closing_code != 0 && run->endcode == 0) {
+			run->endcode = s->closing_code;
+			snprintf(run->endtext, sizeof run->endtext, "%s",
+			    s->closing_text);
+		}
 		return f;
-	fi = s->nflights - 1;
-	s->rtts++;
-	s->rtts_plain++;
-	s->flights[fi].rtts = 1;
-	for (i = 0; i < fl->n; i++) {
-		st = &s->steps[first + i];
-		if ((f = smtp_read(&s->s, &rp[i], e, sizeof e)) != SMTP_OK) {
-			s->fail = f;
-			snprintf(s->err, sizeof s->err, "%s: %s",
-			    cli_show(it[i].label, strlen(it[i].label), 60,
-			    shown, sizeof shown), e);
-			return f;
-		}
-		st->done = s->flights[fi].end = (smtp_now() - s->t0) * 1000;
-		st->code = rp[i].code;
-		cli_show(rp[i].lines[0], strlen(rp[i].lines[0]),
-		    sizeof st->text / 4 - 2, st->text, sizeof st->text);
-		ended(run, &rp[i]);
-		if (compact(&rp[i]) == -1) {
-			s->fail = SMTP_LOCAL;
-			snprintf(s->err, sizeof s->err, "out of memory");
-			return SMTP_LOCAL;
-		}
 	}
+	for (i = 0; i < fl->nreply; i++)
+		ended(run, &rp[i]);
 	return SMTP_OK;
 }
 

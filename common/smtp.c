@@ -687,3 +687,35 @@ smtp_fail_name(enum smtp_fail f)
 		return names[f];
 	return "unknown";
 }
+
+int
+smtp_reply_trim(struct smtp_reply *r, size_t max)
+{
+	char	*line, **lines;
+	size_t	 i, k = 0, n;
+
+	if (max == 0 || (line = malloc(max)) == NULL)
+		return -1;
+	line[0] = '\0';
+	for (i = 0; i < r->nlines && k + 1 < max; i++) {
+		if (i > 0)
+			line[k++] = ' ';
+		n = strlen(r->lines[i]);
+		if (k + n >= max)
+			n = max - k - 1;
+		memcpy(line + k, r->lines[i], n);
+		k += n;
+		line[k] = '\0';
+	}
+	if ((lines = malloc(sizeof *lines)) == NULL) {
+		free(line);
+		return -1;
+	}
+	for (i = 0; i < r->nlines; i++)
+		free(r->lines[i]);
+	free(r->lines);
+	lines[0] = line;
+	r->lines = lines;
+	r->nlines = 1;
+	return 0;
+}

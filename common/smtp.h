@@ -71,6 +71,13 @@ void		 smtp_close(struct smtp *);
 enum smtp_fail	 smtp_read(struct smtp *, struct smtp_reply *, char *,
 		    size_t);
 void		 smtp_reply_free(struct smtp_reply *);
+/*
+ * Make a reply one line of at most max - 1 bytes, its lines joined by a
+ * blank and cut there, the rest freed: for replies a caller keeps many of
+ * (one per recipient), so that memory stays small whatever a server
+ * sends.  0, or -1 out of memory (the reply is then as it was).
+ */
+int		 smtp_reply_trim(struct smtp_reply *, size_t);
 /* Send one command line; CRLF is added.  A command over SMTP_LINE_MAX or
    with a CR or LF in it is SMTP_LOCAL, not sent. */
 enum smtp_fail	 smtp_send(struct smtp *, const char *, char *, size_t);

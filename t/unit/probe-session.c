@@ -208,6 +208,7 @@ send_body(struct cli_rec *rec, struct probe_session *p)
 		*d++ = *b;
 	}
 	memcpy(d, ".\r\n", 4);
+	memset(&it, 0, sizeof it);
 	it.label = "message";
 	it.bytes = data;
 	it.len = d + 3 - data;
