@@ -6,7 +6,7 @@
 # /etc/mxkit/... go to $T).  A console display runs in one shell, each "$
 # command" with its continuation lines; what it prints (standard output and
 # standard error, as a terminal shows both) is compared with the lines
-# shown under it.
+# shown under it (console in t/lib.sh).
 . "${MX_SRCDIR:-.}/t/lib.sh"
 . "$MX_SRCDIR/t/exim-smtp.sh"
 
@@ -16,44 +16,13 @@ mkdir -p "$W" "$T/etc" "$T/var"
 ln -s "$MX_SRCDIR/t" "$W/t"
 SUBST="s, /tmp/, $T/,g; s, /var/tmp/, $T/var/,g; s, /etc/mxkit/, $T/etc/,g"
 
-# console NAME <DISPLAY: run the display's commands in one shell in $W and
-# compare what each prints with the lines under it.
-console() {
-	_c=$T/console/$1
-	mkdir -p "$_c"
-	sed "$SUBST" | awk -v d="$_c" '
-	function done_cmd() {
-		printf "} >\"%s/%d.out\" 2>&1\n", d, n >run
-		cont = 0
-	}
-	BEGIN { run = d "/run.sh" }
-	cont { print >run; print >cmd; if (!/[\\|]$/) done_cmd(); next }
-	/^\$ / {
-		n++
-		cmd = d "/" n ".cmd"; out = d "/" n ".want"
-		printf "" >out
-		print "{ " substr($0, 3) >run; print substr($0, 3) >cmd
-		if (/[\\|]$/) cont = 1; else done_cmd()
-		next
-	}
-	{ print >out }
-	'
-	(cd "$W" && sh "$_c/run.sh")
-	_i=1
-	while [ -f "$_c/$_i.cmd" ]; do
-		_what="$1: $(head -n 1 "$_c/$_i.cmd" | cut -c 1-60)"
-		same "$_c/$_i.out" "$_c/$_i.want" "$_what: prints as shown"
-		_i=$((_i + 1))
-	done
-}
-
 # The man page's Exim session: three displays, one shell.
 {
 	block man/smtp-probe.1 offers
 	block man/smtp-probe.1 compare
 	block man/smtp-probe.1 send
 } >"$T/display"
-console man-exim <"$T/display"
+console -2 man-exim <"$T/display"
 ok "man: the cache the compare display names was written" \
     test -s "$T/var/smtp-probe.cache"
 # Exim delivers in a child of its own, which may outlive exim_smtp_stop.
@@ -64,10 +33,10 @@ ok "man: exim delivered the message of --send" \
 # The zone file as printed, and the MX lookup through it.
 block man/smtp-probe.1 zone >"$T/etc/example.zone"
 block man/smtp-probe.1 mx >"$T/display"
-console man-mx <"$T/display"
+console -2 man-mx <"$T/display"
 
 block README.md probe-exim >"$T/display"
-console readme <"$T/display"
+console -2 readme <"$T/display"
 EXIM_MAIL=$T/smtp-probe-exim/mail exim_smtp_wait_mail 1
 ok "README: exim delivered the message" \
     test "$(ls "$T/smtp-probe-exim/mail" | wc -l)" -eq 1

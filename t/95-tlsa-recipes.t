@@ -24,43 +24,9 @@ SUBST="s, /tmp/bed, $T/bed,g; s, /tmp/tlsa-bed, $T/tlsa-bed,g
 s, /etc/ssl/, $T/etc/ssl/,g; s, /var/lib/mxkit/, $T/var/,g
 s, /etc/mxkit/, $T/etc/,g"
 
-# console NAME <DISPLAY: run a console display in $W, each "$ command"
-# with its continuation lines in one shell, and compare what each prints
-# with the lines shown under it.  A bed the display leaves up is stopped.
-console() {
-	_c=$T/console/$1
-	mkdir -p "$_c"
-	sed "$SUBST" | awk -v d="$_c" '
-	function done_cmd() {
-		printf "} >\"%s/%d.out\" 2>\"%s/%d.err\"\n", d, n, d, n >run
-		cont = 0
-	}
-	BEGIN {
-		run = d "/run.sh"
-		print "trap \"command -v testbed_stop >/dev/null && " \
-		    "testbed_stop\" EXIT" >run
-	}
-	# A line ending in a backslash or a pipe goes on on the next.
-	cont { print >run; print >cmd; if (!/[\\|]$/) done_cmd(); next }
-	/^\$ / {
-		n++
-		cmd = d "/" n ".cmd"; out = d "/" n ".want"
-		printf "" >out
-		print "{ " substr($0, 3) >run; print substr($0, 3) >cmd
-		if (/[\\|]$/) cont = 1; else done_cmd()
-		next
-	}
-	{ print >out }
-	'
-	(cd "$W" && sh "$_c/run.sh")
-	_i=1
-	while [ -f "$_c/$_i.cmd" ]; do
-		_what="$1: $(head -n 1 "$_c/$_i.cmd" | cut -c 1-50)"
-		same "$_c/$_i.out" "$_c/$_i.want" "$_what: output as shown"
-		is "$(cat "$_c/$_i.err")" "" "$_what: no diagnostic"
-		_i=$((_i + 1))
-	done
-}
+# console (t/lib.sh) runs each display; a bed the display leaves up is
+# stopped.
+CONSOLE_EXIT='command -v testbed_stop >/dev/null && testbed_stop'
 
 # --- The displays ----------------------------------------------------------
 block man/tlsa-check.1 generate >"$T/display"

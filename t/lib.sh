@@ -298,3 +298,53 @@ ehlo_reply() {
 		fi
 	done >"$_f"
 }
+
+# console [-2] NAME <DISPLAY: run a console display (a recipe's "$ command"
+# lines, each with its continuation lines after a trailing backslash or
+# pipe) in one shell in $W, with $SUBST (a sed script: the path
+# substitutions) applied first, and compare what each command prints with
+# the lines shown under it.  Standard error must stay empty; with -2 it is
+# taken with the output, as a terminal shows both.  $CONSOLE_EXIT, when
+# set, is run as that shell exits (a test bed the display left up).
+console() {
+	_both=
+	[ "$1" = -2 ] && { _both=1; shift; }
+	_c=$T/console/$1
+	mkdir -p "$_c"
+	sed "$SUBST" | awk -v d="$_c" -v both="$_both" \
+	    -v atexit="${CONSOLE_EXIT:-}" '
+	function done_cmd() {
+		if (both)
+			printf "} >\"%s/%d.out\" 2>&1\n", d, n >run
+		else
+			printf "} >\"%s/%d.out\" 2>\"%s/%d.err\"\n", \
+			    d, n, d, n >run
+		cont = 0
+	}
+	BEGIN {
+		run = d "/run.sh"
+		printf "" >run
+		if (atexit != "")
+			print "trap \"" atexit "\" EXIT" >run
+	}
+	cont { print >run; print >cmd; if (!/[\\|]$/) done_cmd(); next }
+	/^\$ / {
+		n++
+		cmd = d "/" n ".cmd"; out = d "/" n ".want"
+		printf "" >out
+		print "{ " substr($0, 3) >run; print substr($0, 3) >cmd
+		if (/[\\|]$/) cont = 1; else done_cmd()
+		next
+	}
+	{ print >out }
+	'
+	(cd "$W" && sh "$_c/run.sh")
+	_i=1
+	while [ -f "$_c/$_i.cmd" ]; do
+		_what="$1: $(head -n 1 "$_c/$_i.cmd" | cut -c 1-60)"
+		same "$_c/$_i.out" "$_c/$_i.want" "$_what: output as shown"
+		[ -n "$_both" ] ||
+		    is "$(cat "$_c/$_i.err")" "" "$_what: no diagnostic"
+		_i=$((_i + 1))
+	done
+}
