@@ -344,7 +344,7 @@ send_with 75 "one deferred, one refused" x@c.example y@c.example -- \
     '221 bye'
 like "$out" "y@c.example: deferred 451" "--send: deferred, with the reply"
 send_with 75 "the session dies" x@c.example -- '220 ok' '250 ok' -
-send_with 75 "a refused connection" x@c.example -- -
+send_with 75 "a connection closed at once" x@c.example -- -
 run smtp-probe --json --send --from a@b.example --to x@c.example \
     "127.0.0.1:$dead" <"$T/msg"
 is "$rc" 75 "--send to a dead port: deferred, 75"
@@ -383,6 +383,23 @@ srv() {
 	done
 }
 printf 'Subject: t\n\nbody\n' >"$T/msg"
+
+# Under --send a fault of the session is a deferral, not a refusal: 75,
+# where a probe says 1.
+p7=$(free_port)
+srv "$p7" --ehlo-reply '250-mx.test' --ehlo-reply '251 PIPELINING'
+run smtp-probe --timeout 5 --send --from a@b.example --to x@c.example \
+    "127.0.0.1:$p7" <"$T/msg"
+is "$rc" 75 "--send, a malformed EHLO reply: exit 75"
+run smtp-probe --timeout 5 "127.0.0.1:$p7"
+is "$rc" 1 "a probe, a malformed EHLO reply: exit 1"
+p7=$(free_port)
+srv "$p7" --ehlo-line PIPELINING
+run smtp-probe --timeout 5 --starttls --send --from a@b.example \
+    --to x@c.example "127.0.0.1:$p7" <"$T/msg"
+is "$rc" 75 "--send --starttls, a server without STARTTLS: exit 75"
+run smtp-probe --timeout 5 --starttls "127.0.0.1:$p7"
+is "$rc" 1 "a probe, --starttls and no STARTTLS: exit 1"
 
 # A delivery whose report cannot be written is still a delivery.
 pf=$(free_port)
