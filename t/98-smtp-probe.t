@@ -172,11 +172,12 @@ status 66 "a zone file that is not there"
 
 # -4 and -6: only that family's addresses
 p6=$(free_port)
-daemon $PY -c 'import socket, sys
+daemon $PY -c 'import os, socket, sys
 s = socket.socket(socket.AF_INET6)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("::1", int(sys.argv[1])))
 s.listen(4)
+open(sys.argv[2], "w").write("%d\n" % os.getpid())
 while True:
     c, _ = s.accept()
     c.sendall(b"220 v6 ESMTP\r\n")
@@ -185,8 +186,12 @@ while True:
     c.sendall(b"250 v6\r\n")
     f.readline()
     c.sendall(b"221 bye\r\n")
-    c.close()' "$p6"
-sleep 0.3
+    c.close()' "$p6" "$T/v6.pid"
+_i=0
+until [ -s "$T/v6.pid" ] || [ "$_i" -ge 100 ]; do
+	sleep 0.05
+	_i=$((_i + 1))
+done
 run smtp-probe --dns-zone "$T/zone" --no-starttls --port "$p6" -4 \
     v6only.example
 status 68 "-4 and a name with only AAAA"
@@ -488,7 +493,11 @@ like "$out" "cache: miss: not stored: the file cannot be written" \
 : >"$T/busy.lock"
 flock "$T/busy.lock" sleep 10 &
 lk=$!
-sleep 0.3
+_i=0
+while flock -n "$T/busy.lock" true && [ "$_i" -lt 100 ]; do
+	sleep 0.05
+	_i=$((_i + 1))
+done
 run smtp-probe --timeout 1 --cache "$T/busy" "127.0.0.1:$pn"
 like "$out" "cache: miss: not stored: the file is locked" \
     "cache note: the lock busy, not stored"
