@@ -123,6 +123,11 @@ status 66 "--send: standard input unreadable (a directory)"
 run smtp-probe --send --from a@b.example --to c@d.example \
     "127.0.0.1:$dead" <&-
 status 66 "--send: standard input closed"
+# A read error that is not the input's kind (EIO: the test shell's own
+# unmapped page 0) is a local fault a retry may mend: 75, not 66.
+run smtp-probe --send --from a@b.example --to c@d.example \
+    "127.0.0.1:$dead" <"/proc/$$/mem"
+status 75 "--send: a read error on standard input"
 
 # --- DNS: MX lookup through --dns-zone --------------------------------------
 p1=$(free_port)

@@ -516,9 +516,15 @@ read_message(size_t *len, int *eightbit)
 			break;
 		if (r == -1 && errno == EINTR)
 			continue;
+		/*
+		 * A directory or a closed descriptor will never give a
+		 * message: the command line's fault.  Any other read error
+		 * is not the message's own: a retry may read it.
+		 */
 		if (r == -1)
-			cli_die(MX_NOINPUT, "cannot read the message 'stdin': "
-			    "%s", strerror(errno));
+			cli_die(errno == EISDIR || errno == EBADF ?
+			    MX_NOINPUT : MX_TEMPFAIL, "cannot read the message "
+			    "'stdin': %s", strerror(errno));
 		n += r;
 	}
 	if ((rc = send_data(in, n, &out, len, eightbit, err,
