@@ -521,8 +521,13 @@ if unshare -u sh -c 'hostname nodot && "$@"' - smtp-probe --no-starttls \
 	    --no-starttls "127.0.0.1:$ph" >/dev/null 2>&1
 	like "$(grep ' cmd .* EHLO' "$T/srv.log")" 'EHLO box\.example\.org$' \
 	    "a node name with a dot: as it is"
+	# No canonical name through libc's resolver: it knows no --timeout.
+	ok "a node name with no dot: no libc resolver asked" sh -c '! \
+	    unshare -u sh -c "hostname nodot && \"\$@\"" - strace -f \
+	    -e trace=openat,open smtp-probe --no-starttls "127.0.0.1:$1" \
+	    2>&1 >/dev/null | grep -q -e /etc/hosts -e nsswitch' - "$ph"
 else
-	skip 2 "unshare -u does not work here"
+	skip 3 "unshare -u does not work here"
 fi
 ok "--no-starttls: no CA bundle read" sh -c '! strace -f -e trace=openat,open \
     smtp-probe --no-starttls "127.0.0.1:$1" 2>&1 >/dev/null |

@@ -8,7 +8,6 @@
 
 #include <sys/socket.h>
 
-#include <netdb.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -194,33 +193,20 @@ onopt(poptContext pc, int val)
 }
 
 /*
- * The EHLO name when none is given, as Exim finds its own: the node name,
- * made canonical through the resolver when it has no dot; NULL when it
- * still has none, for an address literal of the connection's own end
- * (RFC 5321 4.1.4), since a server may refuse a name that is no FQDN.
+ * The EHLO name when none is given: the node name when it has a dot, else
+ * NULL for an address literal of the connection's own end (RFC 5321
+ * 4.1.4), since a server may refuse a name that is no FQDN.  No
+ * getaddrinfo(AI_CANONNAME) to make it canonical: libc's resolver is
+ * bounded by no --timeout and blind to --resolver and --dns-zone.
  */
 static const char *
 helo_name(char *buf, size_t size)
 {
-	struct addrinfo	 hints, *ai;
-	int		 ok;
-
 	if (gethostname(buf, size) != 0 || buf[size - 1] != '\0' ||
-	    dane_bad_name(buf, strlen(buf)) != NULL)
+	    dane_bad_name(buf, strlen(buf)) != NULL ||
+	    strchr(buf, '.') == NULL)
 		return NULL;
-	if (strchr(buf, '.') != NULL)
-		return buf;
-	memset(&hints, 0, sizeof hints);
-	hints.ai_flags = AI_CANONNAME;
-	if (getaddrinfo(buf, NULL, &hints, &ai) != 0)
-		return NULL;
-	ok = ai->ai_canonname != NULL && strchr(ai->ai_canonname, '.') &&
-	    strlen(ai->ai_canonname) < size &&
-	    dane_bad_name(ai->ai_canonname, strlen(ai->ai_canonname)) == NULL;
-	if (ok)
-		snprintf(buf, size, "%s", ai->ai_canonname);
-	freeaddrinfo(ai);
-	return ok ? buf : NULL;
+	return buf;
 }
 
 static struct dns *
