@@ -48,23 +48,31 @@ leads(const char *const *addr, size_t i)
  * a transaction in the middle of it.  Domains compare case-insensitively
  * (RFC 5321 2.4).  No memory is taken: the groups are found again by
  * comparison, n^2 at worst, which a command line's recipients can afford.
+ * With first set the walk stops where the first transaction is complete,
+ * the others marked 1: a sender takes one transaction at a time, and
+ * planning all of them again for each would be n^2 per transaction.
  */
-size_t
-send_plan(const char *const *addr, size_t n, long rcptmax,
-    long rcptdomainmax, size_t *trans)
+static size_t
+plan(const char *const *addr, size_t n, long rcptmax, long rcptdomainmax,
+    size_t *trans, int first)
 {
 	const char	*d;
-	size_t		 i, j, ntrans, count, domains;
+	size_t		 i, j, ntrans, count, domains, nfirst;
 
 	if (n == 0)
 		return 0;
+	if (first)
+		for (i = 0; i < n; i++)
+			trans[i] = 1;
 	ntrans = 1;
-	count = domains = 0;
+	count = domains = nfirst = 0;
 	for (i = 0; i < n; i++) {
 		if (!leads(addr, i))
 			continue;
 		d = domain_of(addr[i]);
 		if (rcptdomainmax > 0 && domains == (size_t)rcptdomainmax) {
+			if (first)
+				return nfirst;
 			ntrans++;
 			count = domains = 0;
 		}
@@ -73,15 +81,32 @@ send_plan(const char *const *addr, size_t n, long rcptmax,
 			if (strcasecmp(domain_of(addr[j]), d) != 0)
 				continue;
 			if (rcptmax > 0 && count == (size_t)rcptmax) {
+				if (first)
+					return nfirst;
 				ntrans++;
 				count = 0;
 				domains = 1;
 			}
 			trans[j] = ntrans - 1;
 			count++;
+			nfirst += ntrans == 1;
 		}
 	}
-	return ntrans;
+	return first ? nfirst : ntrans;
+}
+
+size_t
+send_plan(const char *const *addr, size_t n, long rcptmax,
+    long rcptdomainmax, size_t *trans)
+{
+	return plan(addr, n, rcptmax, rcptdomainmax, trans, 0);
+}
+
+size_t
+send_plan_first(const char *const *addr, size_t n, long rcptmax,
+    long rcptdomainmax, size_t *trans)
+{
+	return plan(addr, n, rcptmax, rcptdomainmax, trans, 1);
 }
 
 const char *
@@ -426,7 +451,7 @@ pending(struct run *run)
 
 /*
  * The recipients of the next transaction under feat's limits, the first
- * of send_plan's for the undecided ones that can go (no non-ASCII address
+ * of send_plan's (send_plan_first) for the undecided ones that can go (no non-ASCII address
  * without SMTPUTF8), at most max of them, into idx.
  */
 static size_t
@@ -447,8 +472,8 @@ next_trans(struct run *run, const struct ehlo *feat, size_t *idx,
 	}
 	for (i = 0; i < run->npend; i++)
 		run->addr[i] = run->m->rcpt[run->pend[i]].addr;
-	send_plan(run->addr, run->npend, lim->rcptmax, lim->rcptdomainmax,
-	    run->plan);
+	send_plan_first(run->addr, run->npend, lim->rcptmax,
+	    lim->rcptdomainmax, run->plan);
 	for (i = k = 0; i < run->npend && k < max; i++)
 		if (run->plan[i] == 0)
 			idx[k++] = run->pend[i];
