@@ -299,9 +299,6 @@ struct run {
 	size_t			*eidx;
 	size_t			 neidx;
 	int			 echunk;
-	/* a 421 seen in this session: the reply that ends it */
-	int			 endcode;
-	char			 endtext[256];
 };
 
 static void
@@ -538,42 +535,16 @@ free_replies(struct smtp_reply *rp, size_t n)
 		smtp_reply_free(&rp[i]);
 }
 
-/* A 421: the server ends the session (RFC 5321 3.8), and this says why. */
-static void
-ended(struct run *run, const struct smtp_reply *rp)
-{
-	if (rp->code != 421 || run->endcode != 0)
-		return;
-	run->endcode = rp->code;
-	snprintf(run->endtext, sizeof run->endtext, "%s",
-	    rp->nlines > 0 ? rp->lines[0] : "");
-}
-
 /*
  * One flight of fl's items, their replies into rp, each cut to what a
  * report shows as it comes (brief): a server may answer each RCPT with
  * 512 lines of 4 kB, which kept whole till the transaction ends would
- * take gigabytes for a few hundred recipients.  A failure after a 421 is
- * put down to the 421.
+ * take gigabytes for a few hundred recipients.
  */
 static enum smtp_fail
-fly(struct run *run, struct probe_session *s, struct flight *fl,
-    struct smtp_reply *rp)
+fly(struct probe_session *s, struct flight *fl, struct smtp_reply *rp)
 {
-	enum smtp_fail	 f;
-	size_t		 i;
-
-	if ((f = probe_flight(s, fl_items(fl), fl->n, rp)) != SMTP_OK) {
-		if (s->closing_code != 0 && run->endcode == 0) {
-			run->endcode = s->closing_code;
-			snprintf(run->endtext, sizeof run->endtext, "%s",
-			    s->closing_text);
-		}
-		return f;
-	}
-	for (i = 0; i < fl->nreply; i++)
-		ended(run, &rp[i]);
-	return SMTP_OK;
+	return probe_flight(s, fl_items(fl), fl->n, rp);
 }
 
 /* After DATA's 354: the message, then its reply into rp. */
@@ -591,7 +562,7 @@ send_body(struct run *run, struct probe_session *s, struct smtp_reply *rp)
 		fl_free(&fl);
 		return SMTP_LOCAL;
 	}
-	f = fly(run, s, &fl, rp);
+	f = fly(s, &fl, rp);
 	fl_free(&fl);
 	return f;
 }
@@ -651,7 +622,7 @@ finish(struct run *run, struct probe_session *s, const size_t *idx,
 		if (fl_add(&fl, "end of data", ".\r\n", 3, NULL, 0) == -1)
 			f = SMTP_LOCAL;
 		else
-			f = fly(run, s, &fl, &body);
+			f = fly(s, &fl, &body);
 		fl_free(&fl);
 	}
 	if (f != SMTP_OK) {
@@ -682,7 +653,7 @@ pipelined(struct run *run, struct probe_session *s, const struct ehlo *feat,
 		fl_free(&fl);
 		return SMTP_LOCAL;
 	}
-	if ((f = fly(run, s, &fl, rp)) == SMTP_OK)
+	if ((f = fly(s, &fl, rp)) == SMTP_OK)
 		f = finish(run, s, idx, n, chunk, rp + off, rset);
 	free_replies(rp, fl.nreply);
 	free(rp);
@@ -692,8 +663,8 @@ pipelined(struct run *run, struct probe_session *s, const struct ehlo *feat,
 
 /* One command, its own flight. */
 static enum smtp_fail
-step(struct run *run, struct probe_session *s, struct smtp_reply *rp,
-    const char *cmd, const char *addr)
+step(struct probe_session *s, struct smtp_reply *rp, const char *cmd,
+    const char *addr)
 {
 	struct flight	 fl;
 	enum smtp_fail	 f;
@@ -707,7 +678,7 @@ step(struct run *run, struct probe_session *s, struct smtp_reply *rp,
 	if (r == -1)
 		f = SMTP_LOCAL;
 	else
-		f = fly(run, s, &fl, rp);
+		f = fly(s, &fl, rp);
 	fl_free(&fl);
 	return f;
 }
@@ -732,7 +703,7 @@ lockstep(struct run *run, struct probe_session *s, const struct ehlo *feat,
 		return SMTP_LOCAL;
 	k = 0;
 	if (*rset) {
-		if ((f = step(run, s, &body, "RSET", NULL)) != SMTP_OK)
+		if ((f = step(s, &body, "RSET", NULL)) != SMTP_OK)
 			goto done;
 		smtp_reply_free(&body);
 	}
@@ -740,7 +711,7 @@ lockstep(struct run *run, struct probe_session *s, const struct ehlo *feat,
 	if (add_mail(run, &fl, feat, idx, n) == -1)
 		f = SMTP_LOCAL;
 	else
-		f = fly(run, s, &fl, &mail);
+		f = fly(s, &fl, &mail);
 	fl_free(&fl);
 	if (f != SMTP_OK)
 		goto done;
@@ -749,7 +720,7 @@ lockstep(struct run *run, struct probe_session *s, const struct ehlo *feat,
 		goto done;
 	}
 	for (k = 0; k < n; k++) {
-		f = step(run, s, &rcpt[k], "RCPT TO",
+		f = step(s, &rcpt[k], "RCPT TO",
 		    run->m->rcpt[idx[k]].addr);
 		if (f != SMTP_OK)
 			goto done;
@@ -770,10 +741,10 @@ lockstep(struct run *run, struct probe_session *s, const struct ehlo *feat,
 		if (add_bdat(run, &fl) == -1)
 			f = SMTP_LOCAL;
 		else
-			f = fly(run, s, &fl, &body);
+			f = fly(s, &fl, &body);
 		fl_free(&fl);
 	} else {
-		if ((f = step(run, s, &body, "DATA", NULL)) != SMTP_OK)
+		if ((f = step(s, &body, "DATA", NULL)) != SMTP_OK)
 			goto done;
 		if (body.code == 354) {
 			smtp_reply_free(&body);
@@ -867,17 +838,19 @@ addr_bad(const char *a)
 
 /*
  * A session that failed: whoever is undecided is deferred with why, or
- * with the 421 that ended it (the command the close was seen at is
- * another recipient's).
+ * with the first 421 of s (RFC 5321 3.8: the server ends the session)
+ * when one came (the command the close was seen at is another
+ * recipient's).  s is NULL when no session of its own failed.
  */
 static void
-fail_rest(struct run *run, int code, const char *why)
+fail_rest(struct run *run, const struct probe_session *s, int code,
+    const char *why)
 {
 	size_t	i;
 
-	if (run->endcode != 0) {
-		code = run->endcode;
-		why = run->endtext;
+	if (s != NULL && s->closing_code != 0) {
+		code = s->closing_code;
+		why = s->closing_text;
 	}
 	for (i = 0; i < run->m->nrcpt; i++)
 		if (run->m->rcpt[i].state == SEND_PENDING)
@@ -926,8 +899,6 @@ session(struct run *run, struct probe_session *s, size_t k, size_t *idx)
 
 	feat = s->tls_up ? &s->feat_tls : &s->feat;
 	lim = &feat->limits;
-	for (n = 0; n < s->nearly_replies; n++)
-		ended(run, &s->early_replies[n]);
 	if (s->nearly > 0 && run->neidx > 0) {
 		mark(run, run->eidx, run->neidx, k, 0);
 		if (s->nearly_replies < run->neidx + 2) {
@@ -1031,7 +1002,7 @@ send_run(const struct probe_cfg *cfg, const struct probe_target *t,
 	idx = calloc(n, sizeof *idx);
 	if (run.pend == NULL || run.plan == NULL || run.addr == NULL ||
 	    run.ok == NULL || run.eidx == NULL || idx == NULL) {
-		fail_rest(&run, 0, "out of memory");
+		fail_rest(&run, NULL, 0, "out of memory");
 		goto out;
 	}
 	for (;;) {
@@ -1040,23 +1011,22 @@ send_run(const struct probe_cfg *cfg, const struct probe_target *t,
 			break;
 		if ((ss = reallocarray(r->sessions, r->nsessions + 1,
 		    sizeof *ss)) == NULL) {
-			fail_rest(&run, 0, "out of memory");
+			fail_rest(&run, NULL, 0, "out of memory");
 			break;
 		}
 		r->sessions = ss;
 		ss = &r->sessions[r->nsessions++];
 		memset(ss, 0, sizeof *ss);
 		run.neidx = 0;
-		run.endcode = 0;
 		if (probe_open(cfg, t, early, &run, ss) != SMTP_OK) {
 			fl_free(&run.early);
-			fail_rest(&run, ss->fail == SMTP_REPLY ? ss->fail_code :
-			    0, ss->err);
+			fail_rest(&run, NULL, ss->fail == SMTP_REPLY ?
+			    ss->fail_code : 0, ss->err);
 			break;
 		}
 		fl_free(&run.early);
 		if (session(&run, ss, r->nsessions - 1, idx) != SMTP_OK) {
-			fail_rest(&run, 0, ss->err);
+			fail_rest(&run, ss, 0, ss->err);
 			smtp_close(&ss->s);
 			break;
 		}
