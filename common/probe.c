@@ -888,3 +888,9 @@ probe_free(struct probe_session *p)
 	p->flights = NULL;
 	p->nflights = 0;
 }
+
+const struct ehlo *
+probe_feat(const struct probe_session *p)
+{
+	return p->tls_up ? &p->feat_tls : &p->feat;
+}

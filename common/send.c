@@ -897,7 +897,7 @@ session(struct run *run, struct probe_session *s, size_t k, size_t *idx)
 	size_t			 n, ntrans = 0;
 	int			 rset = 0;
 
-	feat = s->tls_up ? &s->feat_tls : &s->feat;
+	feat = probe_feat(s);
 	lim = &feat->limits;
 	if (s->nearly > 0 && run->neidx > 0) {
 		mark(run, run->eidx, run->neidx, k, 0);

@@ -258,8 +258,7 @@ static void
 limits_warn(const struct probe_session *p)
 {
 	static char	 last[512];
-	const char	*why = p->tls_up ? p->feat_tls.limits.why :
-			    p->feat.limits.why, *tls = p->tls_up ?
+	const char	*why = probe_feat(p)->limits.why, *tls = p->tls_up ?
 			    " after TLS" : "";
 	char		 line[sizeof last];
 
