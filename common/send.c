@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "cli.h"
 #include "send.h"
@@ -298,7 +297,6 @@ struct run {
 	struct flight		 early;
 	size_t			*eidx;
 	size_t			 neidx;
-	int			 echunk;
 };
 
 static void
@@ -787,24 +785,14 @@ early(void *arg, const struct ehlo *feat, struct probe_item *items,
 		return 0;
 	if ((n = next_trans(run, feat, run->eidx, max - 2)) == 0)
 		return 0;
-	run->echunk = 0;
 	/* out of memory: the transaction goes after the banner instead */
-	if (build(run, &run->early, feat, run->eidx, n, run->echunk) == -1) {
+	if (build(run, &run->early, feat, run->eidx, n, 0) == -1) {
 		fl_free(&run->early);
 		return 0;
 	}
 	memcpy(items, fl_items(&run->early), run->early.n * sizeof *items);
 	run->neidx = n;
 	return run->early.n;
-}
-
-static double
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static void
@@ -907,7 +895,7 @@ session(struct run *run, struct probe_session *s, size_t k, size_t *idx)
 			    "early commands", s->nearly_replies,
 			    run->neidx + 2);
 		} else {
-			f = finish(run, s, run->eidx, run->neidx, run->echunk,
+			f = finish(run, s, run->eidx, run->neidx, 0,
 			    s->early_replies, &rset);
 			/* Without early pipelining BDAT would have carried
 			   the message in the transaction's one flight: the
@@ -989,7 +977,7 @@ send_run(const struct probe_cfg *cfg, const struct probe_target *t,
 		m->rcpt[i].reply[0] = '\0';
 		m->rcpt[i].session = m->rcpt[i].trans = -1;
 	}
-	t0 = now_ms();
+	t0 = smtp_now();
 	for (i = 0; i < m->nrcpt; i++)
 		if (addr_bad(m->from) || addr_bad(m->rcpt[i].addr))
 			decide(&m->rcpt[i], SEND_REFUSED, 0, addr_bad(m->from) ?
@@ -1043,7 +1031,7 @@ out:
 		else
 			r->deferred++;
 	}
-	r->ms = now_ms() - t0;
+	r->ms = (smtp_now() - t0) * 1e3;
 	free(run.stuffed);
 	free(run.pend);
 	free(run.plan);

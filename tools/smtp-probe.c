@@ -567,6 +567,7 @@ deliver(struct probe_cfg *cfg, const struct nexthop_host *h, size_t nh,
 {
 	struct send_result	 r;
 	struct probe_target	 t;
+	const char		*name = target_name;
 	size_t			 i, j, a, n = 0, tried = 0;
 
 	memset(&r, 0, sizeof r);
@@ -578,20 +579,17 @@ deliver(struct probe_cfg *cfg, const struct nexthop_host *h, size_t nh,
 			if (tried++ > 0)
 				send_result_free(&r);
 			memset(&r, 0, sizeof r);
-			for (j = 0; j < m->nrcpt; j++) {
-				m->rcpt[j].state = SEND_PENDING;
-				m->rcpt[j].code = 0;
-				m->rcpt[j].reply[0] = '\0';
-			}
 			t.host = h[i].name;
 			t.addr = &h[i].addr[a];
 			t.naddr = 1;
 			t.port = port;
 			cfg->sni = h[i].name[0] != '\0' ? h[i].name : NULL;
+			/* send_run sets every recipient's state afresh */
 			send_run(cfg, &t, m, &r);
+			/* an address target has no name but the TARGET */
+			name = h[i].name[0] != '\0' ? h[i].name : target_name;
 			if (tried < n && try_next(&r)) {
-				warn_next(&r.sessions[0], h[i].name[0] !=
-				    '\0' ? h[i].name : target_name);
+				warn_next(&r.sessions[0], name);
 				continue;
 			}
 			goto done;
@@ -603,7 +601,7 @@ done:
 		if (r.sessions[i].fail != SMTP_OK) {
 			cli_warn("session %zu with '%s' failed: %s", i + 1,
 			    r.sessions[i].peer[0] != '\0' ? r.sessions[i].peer :
-			    shown(h[0].name), r.sessions[i].err);
+			    shown(name), r.sessions[i].err);
 			break;
 		}
 	}
