@@ -964,6 +964,7 @@ send_run(const struct probe_cfg *cfg, const struct probe_target *t,
 	struct probe_session	*ss;
 	size_t			*idx, i, n = m->nrcpt + 1;
 	double			 t0;
+	int			 from_bad;
 
 	memset(r, 0, sizeof *r);
 	memset(&run, 0, sizeof run);
@@ -978,9 +979,10 @@ send_run(const struct probe_cfg *cfg, const struct probe_target *t,
 		m->rcpt[i].session = m->rcpt[i].trans = -1;
 	}
 	t0 = smtp_now();
+	from_bad = addr_bad(m->from);
 	for (i = 0; i < m->nrcpt; i++)
-		if (addr_bad(m->from) || addr_bad(m->rcpt[i].addr))
-			decide(&m->rcpt[i], SEND_REFUSED, 0, addr_bad(m->from) ?
+		if (from_bad || addr_bad(m->rcpt[i].addr))
+			decide(&m->rcpt[i], SEND_REFUSED, 0, from_bad ?
 			    "not a sender address" : "not an address");
 	run.pend = calloc(n, sizeof *run.pend);
 	run.plan = calloc(n, sizeof *run.plan);

@@ -103,6 +103,16 @@ run smtp-probe --send --from a@b.example --to 'x y@b.example' 127.0.0.1
 status 64 "--to with a blank"
 run smtp-probe --send --from '<a@b.example>' --to c@d.example 127.0.0.1
 status 64 "--from with angle brackets"
+run smtp-probe --send --from a@b.example --to '"c<d"@e.example' 127.0.0.1
+status 64 "--to with an angle bracket in quotes"
+run smtp-probe --send --from '"a>b"@c.example' --to d@e.example 127.0.0.1
+status 64 "--from with an angle bracket in quotes"
+# RFC 5321 4.5.3.1.3: a path of 256 octets, 254 between its brackets
+long=$(printf '%0250d' 0)
+run smtp-probe --send --from a@b.example --to "$long@x.ex" 127.0.0.1
+status 64 "--to of 255 octets"
+run smtp-probe --send --from "$long@x.ex" --to a@b.example 127.0.0.1
+status 64 "--from of 255 octets"
 
 # --- the message of --send, checked before the network --------------------
 dead=$(free_port)
@@ -128,6 +138,12 @@ status 66 "--send: standard input closed"
 run smtp-probe --send --from a@b.example --to c@d.example \
     "127.0.0.1:$dead" <"/proc/$$/mem"
 status 75 "--send: a read error on standard input"
+# The longest address a path takes (254 octets) goes: deferred at the
+# dead port, not refused unsent.
+printf 'Subject: x\n\nb\n' >"$T/msg1"
+run smtp-probe --send --from a@b.example --to "$(printf '%0249d' 0)@x.ex" \
+    "127.0.0.1:$dead" <"$T/msg1"
+status 75 "--to of 254 octets: sent, deferred"
 
 # --- DNS: MX lookup through --dns-zone --------------------------------------
 p1=$(free_port)

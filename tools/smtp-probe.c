@@ -114,13 +114,19 @@ letdig(unsigned char c)
  * A Mailbox of RFC 5321 4.1.2 (with RFC 6531's UTF-8), as SMTP carries it
  * between <>: a Dot-string or one whole Quoted-string, "@", a domain or an
  * address literal; or Postmaster alone (4.5.1).  What the grammar refuses
- * would be refused by the server or, worse, read otherwise by it.
+ * would be refused by the server or, worse, read otherwise by it.  Not
+ * an angle bracket even quoted (it would end the path of MAIL or RCPT
+ * early for a careless server), nor over the 254 octets of a path's
+ * 256 less its brackets (4.5.3.1.3): send.c would refuse it per
+ * recipient, after the connect; a usage error says it at once.
  */
 static int
 addr_ok(const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 
+	if (strlen(s) > 254 || strpbrk(s, "<>") != NULL)
+		return 0;
 	if (strcasecmp(s, "postmaster") == 0)
 		return 1;
 	if (*p == '"') {
