@@ -446,8 +446,8 @@ pending(struct run *run)
 
 /*
  * The recipients of the next transaction under feat's limits, the first
- * of send_plan's (send_plan_first) for the undecided ones that can go (no non-ASCII address
- * without SMTPUTF8), at most max of them, into idx.
+ * of send_plan's (send_plan_first) for the undecided ones that can go (no
+ * non-ASCII address without SMTPUTF8), at most max of them, into idx.
  */
 static size_t
 next_trans(struct run *run, const struct ehlo *feat, size_t *idx,
