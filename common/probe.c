@@ -129,6 +129,9 @@ said_421(struct probe_session *p, const char *label,
 {
 	char	 shown[128], text[128];
 
+	/* the first says why the session ends: a later one is an echo */
+	if (p->closing_code != 0)
+		return;
 	p->closing_code = r->code;
 	snprintf(p->closing_text, sizeof p->closing_text, "%s",
 	    r->nlines == 0 ? "" : r->lines[0]);
@@ -884,4 +887,10 @@ probe_free(struct probe_session *p)
 	free(p->flights);
 	p->flights = NULL;
 	p->nflights = 0;
+}
+
+const struct ehlo *
+probe_feat(const struct probe_session *p)
+{
+	return p->tls_up ? &p->feat_tls : &p->feat;
 }

@@ -202,4 +202,10 @@ enum smtp_fail	 probe_flight(struct probe_session *,
 void		 probe_quit(struct probe_session *);
 void		 probe_free(struct probe_session *);
 
+/*
+ * The EHLO reply in force for the session: the one after TLS when TLS is
+ * up (RFC 9422 4: limits may change after STARTTLS), else the first.
+ */
+const struct ehlo *probe_feat(const struct probe_session *);
+
 #endif

@@ -33,19 +33,6 @@ phases(const struct probe_session *p, double *t)
 	t[7] = p->t_total;
 }
 
-/* The limits a client acts on now: after TLS when TLS is up (RFC 9422 4). */
-static const struct ehlo_limits *
-limits_in_force(const struct probe_session *p)
-{
-	return p->tls_up ? &p->feat_tls.limits : &p->feat.limits;
-}
-
-static const struct ehlo *
-feat_in_force(const struct probe_session *p)
-{
-	return p->tls_up ? &p->feat_tls : &p->feat;
-}
-
 /*
  * Round trips early pipelining saved: negative when an attempt refused for
  * its early input cost more than it saved (probe.h).
@@ -213,8 +200,8 @@ probefmt_text(FILE *fp, const struct probe_session *p, int verbose)
 	}
 	text_kw(fp, "ehlo-tls", &p->ehlo_tls, &p->feat_tls);
 	if (p->ehlo.nlines > 0 || p->ehlo_tls.nlines > 0) {
-		text_limits(fp, limits_in_force(p));
-		pc = ehlo_pipeconnect_name(feat_in_force(p)->pipeconnect);
+		text_limits(fp, &probe_feat(p)->limits);
+		pc = ehlo_pipeconnect_name(probe_feat(p)->pipeconnect);
 		fprintf(fp, "pipeconnect: %s\n", pc != NULL ? pc : "no");
 	}
 	if (p->nflights > 0)
@@ -504,9 +491,9 @@ probefmt_json_obj(FILE *fp, const struct probe_session *p)
 	fputc(',', fp);
 	json_kw(fp, "ehlo_tls", &p->feat_tls, p->ehlo_tls.nlines > 0);
 	fputc(',', fp);
-	json_limits(fp, limits_in_force(p));
+	json_limits(fp, &probe_feat(p)->limits);
 	fputc(',', fp);
-	pc = ehlo_pipeconnect_name(feat_in_force(p)->pipeconnect);
+	pc = ehlo_pipeconnect_name(probe_feat(p)->pipeconnect);
 	json_str(fp, "pipeconnect", pc);
 	fputc(',', fp);
 	json_tls(fp, p);

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "cli.h"
 #include "send.h"
@@ -48,23 +47,31 @@ leads(const char *const *addr, size_t i)
  * a transaction in the middle of it.  Domains compare case-insensitively
  * (RFC 5321 2.4).  No memory is taken: the groups are found again by
  * comparison, n^2 at worst, which a command line's recipients can afford.
+ * With first set the walk stops where the first transaction is complete,
+ * the others marked 1: a sender takes one transaction at a time, and
+ * planning all of them again for each would be n^2 per transaction.
  */
-size_t
-send_plan(const char *const *addr, size_t n, long rcptmax,
-    long rcptdomainmax, size_t *trans)
+static size_t
+plan(const char *const *addr, size_t n, long rcptmax, long rcptdomainmax,
+    size_t *trans, int first)
 {
 	const char	*d;
-	size_t		 i, j, ntrans, count, domains;
+	size_t		 i, j, ntrans, count, domains, nfirst;
 
 	if (n == 0)
 		return 0;
+	if (first)
+		for (i = 0; i < n; i++)
+			trans[i] = 1;
 	ntrans = 1;
-	count = domains = 0;
+	count = domains = nfirst = 0;
 	for (i = 0; i < n; i++) {
 		if (!leads(addr, i))
 			continue;
 		d = domain_of(addr[i]);
 		if (rcptdomainmax > 0 && domains == (size_t)rcptdomainmax) {
+			if (first)
+				return nfirst;
 			ntrans++;
 			count = domains = 0;
 		}
@@ -73,15 +80,32 @@ send_plan(const char *const *addr, size_t n, long rcptmax,
 			if (strcasecmp(domain_of(addr[j]), d) != 0)
 				continue;
 			if (rcptmax > 0 && count == (size_t)rcptmax) {
+				if (first)
+					return nfirst;
 				ntrans++;
 				count = 0;
 				domains = 1;
 			}
 			trans[j] = ntrans - 1;
 			count++;
+			nfirst += ntrans == 1;
 		}
 	}
-	return ntrans;
+	return first ? nfirst : ntrans;
+}
+
+size_t
+send_plan(const char *const *addr, size_t n, long rcptmax,
+    long rcptdomainmax, size_t *trans)
+{
+	return plan(addr, n, rcptmax, rcptdomainmax, trans, 0);
+}
+
+size_t
+send_plan_first(const char *const *addr, size_t n, long rcptmax,
+    long rcptdomainmax, size_t *trans)
+{
+	return plan(addr, n, rcptmax, rcptdomainmax, trans, 1);
 }
 
 const char *
@@ -273,10 +297,6 @@ struct run {
 	struct flight		 early;
 	size_t			*eidx;
 	size_t			 neidx;
-	int			 echunk;
-	/* a 421 seen in this session: the reply that ends it */
-	int			 endcode;
-	char			 endtext[256];
 };
 
 static void
@@ -426,8 +446,8 @@ pending(struct run *run)
 
 /*
  * The recipients of the next transaction under feat's limits, the first
- * of send_plan's for the undecided ones that can go (no non-ASCII address
- * without SMTPUTF8), at most max of them, into idx.
+ * of send_plan's (send_plan_first) for the undecided ones that can go (no
+ * non-ASCII address without SMTPUTF8), at most max of them, into idx.
  */
 static size_t
 next_trans(struct run *run, const struct ehlo *feat, size_t *idx,
@@ -447,8 +467,8 @@ next_trans(struct run *run, const struct ehlo *feat, size_t *idx,
 	}
 	for (i = 0; i < run->npend; i++)
 		run->addr[i] = run->m->rcpt[run->pend[i]].addr;
-	send_plan(run->addr, run->npend, lim->rcptmax, lim->rcptdomainmax,
-	    run->plan);
+	send_plan_first(run->addr, run->npend, lim->rcptmax,
+	    lim->rcptdomainmax, run->plan);
 	for (i = k = 0; i < run->npend && k < max; i++)
 		if (run->plan[i] == 0)
 			idx[k++] = run->pend[i];
@@ -513,42 +533,16 @@ free_replies(struct smtp_reply *rp, size_t n)
 		smtp_reply_free(&rp[i]);
 }
 
-/* A 421: the server ends the session (RFC 5321 3.8), and this says why. */
-static void
-ended(struct run *run, const struct smtp_reply *rp)
-{
-	if (rp->code != 421 || run->endcode != 0)
-		return;
-	run->endcode = rp->code;
-	snprintf(run->endtext, sizeof run->endtext, "%s",
-	    rp->nlines > 0 ? rp->lines[0] : "");
-}
-
 /*
  * One flight of fl's items, their replies into rp, each cut to what a
  * report shows as it comes (brief): a server may answer each RCPT with
  * 512 lines of 4 kB, which kept whole till the transaction ends would
- * take gigabytes for a few hundred recipients.  A failure after a 421 is
- * put down to the 421.
+ * take gigabytes for a few hundred recipients.
  */
 static enum smtp_fail
-fly(struct run *run, struct probe_session *s, struct flight *fl,
-    struct smtp_reply *rp)
+fly(struct probe_session *s, struct flight *fl, struct smtp_reply *rp)
 {
-	enum smtp_fail	 f;
-	size_t		 i;
-
-	if ((f = probe_flight(s, fl_items(fl), fl->n, rp)) != SMTP_OK) {
-		if (s->closing_code != 0 && run->endcode == 0) {
-			run->endcode = s->closing_code;
-			snprintf(run->endtext, sizeof run->endtext, "%s",
-			    s->closing_text);
-		}
-		return f;
-	}
-	for (i = 0; i < fl->nreply; i++)
-		ended(run, &rp[i]);
-	return SMTP_OK;
+	return probe_flight(s, fl_items(fl), fl->n, rp);
 }
 
 /* After DATA's 354: the message, then its reply into rp. */
@@ -566,7 +560,7 @@ send_body(struct run *run, struct probe_session *s, struct smtp_reply *rp)
 		fl_free(&fl);
 		return SMTP_LOCAL;
 	}
-	f = fly(run, s, &fl, rp);
+	f = fly(s, &fl, rp);
 	fl_free(&fl);
 	return f;
 }
@@ -626,7 +620,7 @@ finish(struct run *run, struct probe_session *s, const size_t *idx,
 		if (fl_add(&fl, "end of data", ".\r\n", 3, NULL, 0) == -1)
 			f = SMTP_LOCAL;
 		else
-			f = fly(run, s, &fl, &body);
+			f = fly(s, &fl, &body);
 		fl_free(&fl);
 	}
 	if (f != SMTP_OK) {
@@ -657,7 +651,7 @@ pipelined(struct run *run, struct probe_session *s, const struct ehlo *feat,
 		fl_free(&fl);
 		return SMTP_LOCAL;
 	}
-	if ((f = fly(run, s, &fl, rp)) == SMTP_OK)
+	if ((f = fly(s, &fl, rp)) == SMTP_OK)
 		f = finish(run, s, idx, n, chunk, rp + off, rset);
 	free_replies(rp, fl.nreply);
 	free(rp);
@@ -667,8 +661,8 @@ pipelined(struct run *run, struct probe_session *s, const struct ehlo *feat,
 
 /* One command, its own flight. */
 static enum smtp_fail
-step(struct run *run, struct probe_session *s, struct smtp_reply *rp,
-    const char *cmd, const char *addr)
+step(struct probe_session *s, struct smtp_reply *rp, const char *cmd,
+    const char *addr)
 {
 	struct flight	 fl;
 	enum smtp_fail	 f;
@@ -682,7 +676,7 @@ step(struct run *run, struct probe_session *s, struct smtp_reply *rp,
 	if (r == -1)
 		f = SMTP_LOCAL;
 	else
-		f = fly(run, s, &fl, rp);
+		f = fly(s, &fl, rp);
 	fl_free(&fl);
 	return f;
 }
@@ -707,7 +701,7 @@ lockstep(struct run *run, struct probe_session *s, const struct ehlo *feat,
 		return SMTP_LOCAL;
 	k = 0;
 	if (*rset) {
-		if ((f = step(run, s, &body, "RSET", NULL)) != SMTP_OK)
+		if ((f = step(s, &body, "RSET", NULL)) != SMTP_OK)
 			goto done;
 		smtp_reply_free(&body);
 	}
@@ -715,7 +709,7 @@ lockstep(struct run *run, struct probe_session *s, const struct ehlo *feat,
 	if (add_mail(run, &fl, feat, idx, n) == -1)
 		f = SMTP_LOCAL;
 	else
-		f = fly(run, s, &fl, &mail);
+		f = fly(s, &fl, &mail);
 	fl_free(&fl);
 	if (f != SMTP_OK)
 		goto done;
@@ -724,7 +718,7 @@ lockstep(struct run *run, struct probe_session *s, const struct ehlo *feat,
 		goto done;
 	}
 	for (k = 0; k < n; k++) {
-		f = step(run, s, &rcpt[k], "RCPT TO",
+		f = step(s, &rcpt[k], "RCPT TO",
 		    run->m->rcpt[idx[k]].addr);
 		if (f != SMTP_OK)
 			goto done;
@@ -745,10 +739,10 @@ lockstep(struct run *run, struct probe_session *s, const struct ehlo *feat,
 		if (add_bdat(run, &fl) == -1)
 			f = SMTP_LOCAL;
 		else
-			f = fly(run, s, &fl, &body);
+			f = fly(s, &fl, &body);
 		fl_free(&fl);
 	} else {
-		if ((f = step(run, s, &body, "DATA", NULL)) != SMTP_OK)
+		if ((f = step(s, &body, "DATA", NULL)) != SMTP_OK)
 			goto done;
 		if (body.code == 354) {
 			smtp_reply_free(&body);
@@ -791,24 +785,14 @@ early(void *arg, const struct ehlo *feat, struct probe_item *items,
 		return 0;
 	if ((n = next_trans(run, feat, run->eidx, max - 2)) == 0)
 		return 0;
-	run->echunk = 0;
 	/* out of memory: the transaction goes after the banner instead */
-	if (build(run, &run->early, feat, run->eidx, n, run->echunk) == -1) {
+	if (build(run, &run->early, feat, run->eidx, n, 0) == -1) {
 		fl_free(&run->early);
 		return 0;
 	}
 	memcpy(items, fl_items(&run->early), run->early.n * sizeof *items);
 	run->neidx = n;
 	return run->early.n;
-}
-
-static double
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static void
@@ -842,17 +826,19 @@ addr_bad(const char *a)
 
 /*
  * A session that failed: whoever is undecided is deferred with why, or
- * with the 421 that ended it (the command the close was seen at is
- * another recipient's).
+ * with the first 421 of s (RFC 5321 3.8: the server ends the session)
+ * when one came (the command the close was seen at is another
+ * recipient's).  s is NULL when no session of its own failed.
  */
 static void
-fail_rest(struct run *run, int code, const char *why)
+fail_rest(struct run *run, const struct probe_session *s, int code,
+    const char *why)
 {
 	size_t	i;
 
-	if (run->endcode != 0) {
-		code = run->endcode;
-		why = run->endtext;
+	if (s != NULL && s->closing_code != 0) {
+		code = s->closing_code;
+		why = s->closing_text;
 	}
 	for (i = 0; i < run->m->nrcpt; i++)
 		if (run->m->rcpt[i].state == SEND_PENDING)
@@ -899,10 +885,8 @@ session(struct run *run, struct probe_session *s, size_t k, size_t *idx)
 	size_t			 n, ntrans = 0;
 	int			 rset = 0;
 
-	feat = s->tls_up ? &s->feat_tls : &s->feat;
+	feat = probe_feat(s);
 	lim = &feat->limits;
-	for (n = 0; n < s->nearly_replies; n++)
-		ended(run, &s->early_replies[n]);
 	if (s->nearly > 0 && run->neidx > 0) {
 		mark(run, run->eidx, run->neidx, k, 0);
 		if (s->nearly_replies < run->neidx + 2) {
@@ -911,7 +895,7 @@ session(struct run *run, struct probe_session *s, size_t k, size_t *idx)
 			    "early commands", s->nearly_replies,
 			    run->neidx + 2);
 		} else {
-			f = finish(run, s, run->eidx, run->neidx, run->echunk,
+			f = finish(run, s, run->eidx, run->neidx, 0,
 			    s->early_replies, &rset);
 			/* Without early pipelining BDAT would have carried
 			   the message in the transaction's one flight: the
@@ -980,6 +964,7 @@ send_run(const struct probe_cfg *cfg, const struct probe_target *t,
 	struct probe_session	*ss;
 	size_t			*idx, i, n = m->nrcpt + 1;
 	double			 t0;
+	int			 from_bad;
 
 	memset(r, 0, sizeof *r);
 	memset(&run, 0, sizeof run);
@@ -993,10 +978,11 @@ send_run(const struct probe_cfg *cfg, const struct probe_target *t,
 		m->rcpt[i].reply[0] = '\0';
 		m->rcpt[i].session = m->rcpt[i].trans = -1;
 	}
-	t0 = now_ms();
+	t0 = smtp_now();
+	from_bad = addr_bad(m->from);
 	for (i = 0; i < m->nrcpt; i++)
-		if (addr_bad(m->from) || addr_bad(m->rcpt[i].addr))
-			decide(&m->rcpt[i], SEND_REFUSED, 0, addr_bad(m->from) ?
+		if (from_bad || addr_bad(m->rcpt[i].addr))
+			decide(&m->rcpt[i], SEND_REFUSED, 0, from_bad ?
 			    "not a sender address" : "not an address");
 	run.pend = calloc(n, sizeof *run.pend);
 	run.plan = calloc(n, sizeof *run.plan);
@@ -1006,7 +992,7 @@ send_run(const struct probe_cfg *cfg, const struct probe_target *t,
 	idx = calloc(n, sizeof *idx);
 	if (run.pend == NULL || run.plan == NULL || run.addr == NULL ||
 	    run.ok == NULL || run.eidx == NULL || idx == NULL) {
-		fail_rest(&run, 0, "out of memory");
+		fail_rest(&run, NULL, 0, "out of memory");
 		goto out;
 	}
 	for (;;) {
@@ -1015,23 +1001,22 @@ send_run(const struct probe_cfg *cfg, const struct probe_target *t,
 			break;
 		if ((ss = reallocarray(r->sessions, r->nsessions + 1,
 		    sizeof *ss)) == NULL) {
-			fail_rest(&run, 0, "out of memory");
+			fail_rest(&run, NULL, 0, "out of memory");
 			break;
 		}
 		r->sessions = ss;
 		ss = &r->sessions[r->nsessions++];
 		memset(ss, 0, sizeof *ss);
 		run.neidx = 0;
-		run.endcode = 0;
 		if (probe_open(cfg, t, early, &run, ss) != SMTP_OK) {
 			fl_free(&run.early);
-			fail_rest(&run, ss->fail == SMTP_REPLY ? ss->fail_code :
-			    0, ss->err);
+			fail_rest(&run, NULL, ss->fail == SMTP_REPLY ?
+			    ss->fail_code : 0, ss->err);
 			break;
 		}
 		fl_free(&run.early);
 		if (session(&run, ss, r->nsessions - 1, idx) != SMTP_OK) {
-			fail_rest(&run, 0, ss->err);
+			fail_rest(&run, ss, 0, ss->err);
 			smtp_close(&ss->s);
 			break;
 		}
@@ -1048,7 +1033,7 @@ out:
 		else
 			r->deferred++;
 	}
-	r->ms = now_ms() - t0;
+	r->ms = (smtp_now() - t0) * 1e3;
 	free(run.stuffed);
 	free(run.pend);
 	free(run.plan);

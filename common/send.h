@@ -47,6 +47,13 @@ struct send_msg {
  */
 size_t		 send_plan(const char *const *, size_t, long, long,
 		    size_t *);
+/*
+ * send_plan's first transaction only, at the cost of that one: trans[i]
+ * is 0 for its recipients and 1 for all others; returns how many it
+ * holds.  Pure.
+ */
+size_t		 send_plan_first(const char *const *, size_t, long, long,
+		    size_t *);
 
 struct send_result {
 	struct probe_session *sessions;	/* each session as it went */

@@ -21,6 +21,11 @@ plan() {
 	cat >"$T/want"
 	"$SP" "$@" <"$T/rcpt" >"$T/got" 2>"$T/err"
 	same "$T/got" "$T/want" "plan: $_name"
+	# send_run's walk, one transaction at a time: send_plan_first
+	# gives what send_plan's first transaction gave
+	"$SP" --walk "$@" <"$T/rcpt" >"$T/walk" 2>"$T/err"
+	"$SP" --first "$@" <"$T/rcpt" >"$T/got" 2>"$T/err"
+	same "$T/got" "$T/walk" "plan, send_plan_first's walk: $_name"
 }
 
 cat >"$T/rcpt" <<'EOF'
@@ -109,6 +114,7 @@ EOF
 # allows.
 # many N DOMAINS RCPTMAX RCPTDOMAINMAX TRANSACTIONS DESCRIPTION
 many() {
+	_many=$7
 	i=0
 	while [ $i -lt "$1" ]; do
 		echo "u$i@d$((i % $2)).example"
@@ -124,6 +130,11 @@ many() {
 		if (!($i in d)) k++; d[$i] } if (k > m) print }' "$T/got")" \
 	    "" "$7: RCPTDOMAINMAX held"
 	is "$(head -n 1 "$T/got")" "transactions=$5" "$7: $5 transactions"
+	"$SP" --walk --rcptmax "$3" --rcptdomainmax "$4" <"$T/rcpt" \
+	    >"$T/walk"
+	"$SP" --first --rcptmax "$3" --rcptdomainmax "$4" <"$T/rcpt" \
+	    >"$T/first"
+	same "$T/first" "$T/walk" "$_many: send_plan_first's walk"
 }
 # 143 or 142 a domain: RCPTMAX binds, 1000 / 40.
 many 1000 7 40 3 25 "1000 over 7 domains"

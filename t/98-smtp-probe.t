@@ -103,6 +103,16 @@ run smtp-probe --send --from a@b.example --to 'x y@b.example' 127.0.0.1
 status 64 "--to with a blank"
 run smtp-probe --send --from '<a@b.example>' --to c@d.example 127.0.0.1
 status 64 "--from with angle brackets"
+run smtp-probe --send --from a@b.example --to '"c<d"@e.example' 127.0.0.1
+status 64 "--to with an angle bracket in quotes"
+run smtp-probe --send --from '"a>b"@c.example' --to d@e.example 127.0.0.1
+status 64 "--from with an angle bracket in quotes"
+# RFC 5321 4.5.3.1.3: a path of 256 octets, 254 between its brackets
+long=$(printf '%0250d' 0)
+run smtp-probe --send --from a@b.example --to "$long@x.ex" 127.0.0.1
+status 64 "--to of 255 octets"
+run smtp-probe --send --from "$long@x.ex" --to a@b.example 127.0.0.1
+status 64 "--from of 255 octets"
 
 # --- the message of --send, checked before the network --------------------
 dead=$(free_port)
@@ -123,6 +133,17 @@ status 66 "--send: standard input unreadable (a directory)"
 run smtp-probe --send --from a@b.example --to c@d.example \
     "127.0.0.1:$dead" <&-
 status 66 "--send: standard input closed"
+# A read error that is not the input's kind (EIO: the test shell's own
+# unmapped page 0) is a local fault a retry may mend: 75, not 66.
+run smtp-probe --send --from a@b.example --to c@d.example \
+    "127.0.0.1:$dead" <"/proc/$$/mem"
+status 75 "--send: a read error on standard input"
+# The longest address a path takes (254 octets) goes: deferred at the
+# dead port, not refused unsent.
+printf 'Subject: x\n\nb\n' >"$T/msg1"
+run smtp-probe --send --from a@b.example --to "$(printf '%0249d' 0)@x.ex" \
+    "127.0.0.1:$dead" <"$T/msg1"
+status 75 "--to of 254 octets: sent, deferred"
 
 # --- DNS: MX lookup through --dns-zone --------------------------------------
 p1=$(free_port)
@@ -542,8 +563,13 @@ if unshare -u sh -c 'hostname nodot && "$@"' - smtp-probe --no-starttls \
 	    --no-starttls "127.0.0.1:$ph" >/dev/null 2>&1
 	like "$(grep ' cmd .* EHLO' "$T/srv.log")" 'EHLO box\.example\.org$' \
 	    "a node name with a dot: as it is"
+	# No canonical name through libc's resolver: it knows no --timeout.
+	ok "a node name with no dot: no libc resolver asked" sh -c '! \
+	    unshare -u sh -c "hostname nodot && \"\$@\"" - strace -f \
+	    -e trace=openat,open smtp-probe --no-starttls "127.0.0.1:$1" \
+	    2>&1 >/dev/null | grep -q -e /etc/hosts -e nsswitch' - "$ph"
 else
-	skip 2 "unshare -u does not work here"
+	skip 3 "unshare -u does not work here"
 fi
 ok "--no-starttls: no CA bundle read" sh -c '! strace -f -e trace=openat,open \
     smtp-probe --no-starttls "127.0.0.1:$1" 2>&1 >/dev/null |

@@ -8,7 +8,6 @@
 
 #include <sys/socket.h>
 
-#include <netdb.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -115,13 +114,19 @@ letdig(unsigned char c)
  * A Mailbox of RFC 5321 4.1.2 (with RFC 6531's UTF-8), as SMTP carries it
  * between <>: a Dot-string or one whole Quoted-string, "@", a domain or an
  * address literal; or Postmaster alone (4.5.1).  What the grammar refuses
- * would be refused by the server or, worse, read otherwise by it.
+ * would be refused by the server or, worse, read otherwise by it.  Not
+ * an angle bracket even quoted (it would end the path of MAIL or RCPT
+ * early for a careless server), nor over the 254 octets of a path's
+ * 256 less its brackets (4.5.3.1.3): send.c would refuse it per
+ * recipient, after the connect; a usage error says it at once.
  */
 static int
 addr_ok(const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 
+	if (strlen(s) > 254 || strpbrk(s, "<>") != NULL)
+		return 0;
 	if (strcasecmp(s, "postmaster") == 0)
 		return 1;
 	if (*p == '"') {
@@ -194,33 +199,20 @@ onopt(poptContext pc, int val)
 }
 
 /*
- * The EHLO name when none is given, as Exim finds its own: the node name,
- * made canonical through the resolver when it has no dot; NULL when it
- * still has none, for an address literal of the connection's own end
- * (RFC 5321 4.1.4), since a server may refuse a name that is no FQDN.
+ * The EHLO name when none is given: the node name when it has a dot, else
+ * NULL for an address literal of the connection's own end (RFC 5321
+ * 4.1.4), since a server may refuse a name that is no FQDN.  No
+ * getaddrinfo(AI_CANONNAME) to make it canonical: libc's resolver is
+ * bounded by no --timeout and blind to --resolver and --dns-zone.
  */
 static const char *
 helo_name(char *buf, size_t size)
 {
-	struct addrinfo	 hints, *ai;
-	int		 ok;
-
 	if (gethostname(buf, size) != 0 || buf[size - 1] != '\0' ||
-	    dane_bad_name(buf, strlen(buf)) != NULL)
+	    dane_bad_name(buf, strlen(buf)) != NULL ||
+	    strchr(buf, '.') == NULL)
 		return NULL;
-	if (strchr(buf, '.') != NULL)
-		return buf;
-	memset(&hints, 0, sizeof hints);
-	hints.ai_flags = AI_CANONNAME;
-	if (getaddrinfo(buf, NULL, &hints, &ai) != 0)
-		return NULL;
-	ok = ai->ai_canonname != NULL && strchr(ai->ai_canonname, '.') &&
-	    strlen(ai->ai_canonname) < size &&
-	    dane_bad_name(ai->ai_canonname, strlen(ai->ai_canonname)) == NULL;
-	if (ok)
-		snprintf(buf, size, "%s", ai->ai_canonname);
-	freeaddrinfo(ai);
-	return ok ? buf : NULL;
+	return buf;
 }
 
 static struct dns *
@@ -272,8 +264,7 @@ static void
 limits_warn(const struct probe_session *p)
 {
 	static char	 last[512];
-	const char	*why = p->tls_up ? p->feat_tls.limits.why :
-			    p->feat.limits.why, *tls = p->tls_up ?
+	const char	*why = probe_feat(p)->limits.why, *tls = p->tls_up ?
 			    " after TLS" : "";
 	char		 line[sizeof last];
 
@@ -516,9 +507,15 @@ read_message(size_t *len, int *eightbit)
 			break;
 		if (r == -1 && errno == EINTR)
 			continue;
+		/*
+		 * A directory or a closed descriptor will never give a
+		 * message: the command line's fault.  Any other read error
+		 * is not the message's own: a retry may read it.
+		 */
 		if (r == -1)
-			cli_die(MX_NOINPUT, "cannot read the message 'stdin': "
-			    "%s", strerror(errno));
+			cli_die(errno == EISDIR || errno == EBADF ?
+			    MX_NOINPUT : MX_TEMPFAIL, "cannot read the message "
+			    "'stdin': %s", strerror(errno));
 		n += r;
 	}
 	if ((rc = send_data(in, n, &out, len, eightbit, err,
@@ -576,6 +573,7 @@ deliver(struct probe_cfg *cfg, const struct nexthop_host *h, size_t nh,
 {
 	struct send_result	 r;
 	struct probe_target	 t;
+	const char		*name = target_name;
 	size_t			 i, j, a, n = 0, tried = 0;
 
 	memset(&r, 0, sizeof r);
@@ -587,20 +585,17 @@ deliver(struct probe_cfg *cfg, const struct nexthop_host *h, size_t nh,
 			if (tried++ > 0)
 				send_result_free(&r);
 			memset(&r, 0, sizeof r);
-			for (j = 0; j < m->nrcpt; j++) {
-				m->rcpt[j].state = SEND_PENDING;
-				m->rcpt[j].code = 0;
-				m->rcpt[j].reply[0] = '\0';
-			}
 			t.host = h[i].name;
 			t.addr = &h[i].addr[a];
 			t.naddr = 1;
 			t.port = port;
 			cfg->sni = h[i].name[0] != '\0' ? h[i].name : NULL;
+			/* send_run sets every recipient's state afresh */
 			send_run(cfg, &t, m, &r);
+			/* an address target has no name but the TARGET */
+			name = h[i].name[0] != '\0' ? h[i].name : target_name;
 			if (tried < n && try_next(&r)) {
-				warn_next(&r.sessions[0], h[i].name[0] !=
-				    '\0' ? h[i].name : target_name);
+				warn_next(&r.sessions[0], name);
 				continue;
 			}
 			goto done;
@@ -612,7 +607,7 @@ done:
 		if (r.sessions[i].fail != SMTP_OK) {
 			cli_warn("session %zu with '%s' failed: %s", i + 1,
 			    r.sessions[i].peer[0] != '\0' ? r.sessions[i].peer :
-			    shown(h[0].name), r.sessions[i].err);
+			    shown(name), r.sessions[i].err);
 			break;
 		}
 	}
