@@ -81,17 +81,6 @@ pcache_new(void)
 	return calloc(1, sizeof(struct pcache));
 }
 
-static void
-reply_clear(struct smtp_reply *r)
-{
-	size_t	i;
-
-	for (i = 0; i < r->nlines; i++)
-		free(r->lines[i]);
-	free(r->lines);
-	memset(r, 0, sizeof *r);
-}
-
 void
 pcache_free(struct pcache *pc)
 {
@@ -100,7 +89,7 @@ pcache_free(struct pcache *pc)
 	if (pc == NULL)
 		return;
 	for (i = 0; i < pc->n; i++)
-		reply_clear(&pc->e[i].r);
+		smtp_reply_free(&pc->e[i].r);
 	free(pc->e);
 	free(pc->drops);
 	free(pc);
@@ -134,7 +123,7 @@ find(const struct pcache *pc, const char *peer, int tls)
 static void
 remove_at(struct pcache *pc, size_t i)
 {
-	reply_clear(&pc->e[i].r);
+	smtp_reply_free(&pc->e[i].r);
 	pc->e[i] = pc->e[--pc->n];
 }
 
@@ -147,7 +136,7 @@ insert(struct pcache *pc, struct pent *e)
 	size_t		 cap;
 
 	if ((i = find(pc, e->peer, e->tls)) != -1) {
-		reply_clear(&pc->e[i].r);
+		smtp_reply_free(&pc->e[i].r);
 		pc->e[i] = *e;
 		return 0;
 	}
@@ -238,11 +227,11 @@ pcache_put(struct pcache *pc, const char *peer, int tls,
 		return -1;
 	for (i = 0; i < r->nlines; i++, e.r.nlines++)
 		if ((e.r.lines[i] = strdup(r->lines[i])) == NULL) {
-			reply_clear(&e.r);
+			smtp_reply_free(&e.r);
 			return -1;
 		}
 	if (insert(pc, &e) == -1) {
-		reply_clear(&e.r);
+		smtp_reply_free(&e.r);
 		return -1;
 	}
 	undrop(pc, peer, tls);
@@ -357,7 +346,7 @@ entry_end(struct pcache *pc, struct pent *e, size_t want, size_t *dropped,
 	if (e->r.nlines != want) {
 		drop_note(dropped, err, errlen, lineno,
 		    "fewer lines than its count");
-		reply_clear(&e->r);
+		smtp_reply_free(&e->r);
 	} else if (insert(pc, e) == -1)
 		return -1;
 	memset(e, 0, sizeof *e);
@@ -413,7 +402,7 @@ pcache_parse(struct pcache *pc, const char *buf, size_t len,
 			if (e.r.nlines == want) {
 				drop_note(dropped, err, errlen, elineno,
 				    "more lines than its count");
-				reply_clear(&e.r);
+				smtp_reply_free(&e.r);
 				in = -1;
 				continue;
 			}
@@ -422,7 +411,7 @@ pcache_parse(struct pcache *pc, const char *buf, size_t len,
 				drop_note(dropped, err, errlen, elineno,
 				    nl == NULL ? "cut short" :
 				    "a bad reply line");
-				reply_clear(&e.r);
+				smtp_reply_free(&e.r);
 				in = -1;
 				continue;
 			}
@@ -462,7 +451,7 @@ pcache_parse(struct pcache *pc, const char *buf, size_t len,
 		goto oom;
 	return 0;
 oom:
-	reply_clear(&e.r);
+	smtp_reply_free(&e.r);
 	cli_errf(err, errlen, "out of memory");
 	return MX_SOFTWARE;
 }
