@@ -542,17 +542,22 @@ slurp(int fd, size_t *lenp, int *cut)
 	return b;
 }
 
-int
-pcache_load(struct pcache *pc, const char *path, size_t *dropped,
-    char *err, size_t errlen)
+/*
+ * Read path into pc: no file is an empty cache.  The status (of
+ * cli_open_regular, MX_IOERR, MX_SOFTWARE, or pcache_parse's) with err;
+ * on 0, entries dropped (a file cut at FILE_MAX counted as one) are
+ * counted in *dropped and the first told in err.
+ */
+static int
+read_file(struct pcache *pc, const char *path, const char *shown,
+    size_t *dropped, char *err, size_t errlen)
 {
 	struct stat	 st;
-	char		 shown[CLI_SHOWN_NAME], why[256], *buf;
+	char		 why[256], *buf;
 	size_t		 len;
 	int		 fd, status, cut, rc, e;
 
 	*dropped = 0;
-	cli_show(path, strlen(path), CLI_SHOW_NAME, shown, sizeof shown);
 	/* No file yet: an empty cache, which the first save creates. */
 	if (stat(path, &st) == -1 && errno == ENOENT)
 		return 0;
@@ -578,6 +583,16 @@ pcache_load(struct pcache *pc, const char *path, size_t *dropped,
 	if (rc != 0 || *dropped > 0)
 		cli_errf(err, errlen, "cache '%s': %s", shown, why);
 	return rc;
+}
+
+int
+pcache_load(struct pcache *pc, const char *path, size_t *dropped,
+    char *err, size_t errlen)
+{
+	char	shown[CLI_SHOWN_NAME];
+
+	cli_show(path, strlen(path), CLI_SHOW_NAME, shown, sizeof shown);
+	return read_file(pc, path, shown, dropped, err, errlen);
 }
 
 /*
@@ -722,12 +737,11 @@ pcache_save(struct pcache *pc, const char *path, int timeout, char *err,
     size_t errlen)
 {
 	struct pcache	*disk = NULL;
-	struct stat	 st;
-	char		 shown[CLI_SHOWN_NAME], why[256], *text = NULL, *buf;
+	char		 shown[CLI_SHOWN_NAME], *text = NULL;
 	size_t		 i, len, dropped;
 	time_t		 now = time(NULL);
 	ssize_t		 k;
-	int		 lfd, fd, rc, status, cut, e, changed = 0;
+	int		 lfd, rc, status, changed = 0;
 
 	for (i = 0; i < pc->n; i++)
 		changed |= pc->e[i].changed;
@@ -738,30 +752,16 @@ pcache_save(struct pcache *pc, const char *path, int timeout, char *err,
 		return status;
 	if ((disk = pcache_new()) == NULL)
 		goto oom;
-	/* Read again under the lock: another probe may have saved. */
-	if (stat(path, &st) == 0 || errno != ENOENT) {
-		if ((fd = cli_open_regular(path, "cache", err, errlen,
-		    &status)) == -1) {
-			/* Not a file to rename over, whatever it is. */
-			rc = status == MX_NOINPUT ? MX_DATAERR : status;
-			goto out;
-		}
-		buf = slurp(fd, &len, &cut);
-		e = errno;
-		close(fd);
-		if (buf == NULL) {
-			cli_errf(err, errlen, "cannot read cache '%s': %s",
-			    shown, strerror(e));
-			rc = e == ENOMEM ? MX_SOFTWARE : MX_IOERR;
-			goto out;
-		}
-		rc = pcache_parse(disk, buf, len, &dropped, why, sizeof why);
-		free(buf);
-		if (rc != 0) {
-			cli_errf(err, errlen, "cache '%s': %s", shown, why);
-			goto out;
-		}
+	/* Read again under the lock: another probe may have saved.  Its
+	   dropped entries stay dropped: the load warned of them. */
+	if ((rc = read_file(disk, path, shown, &dropped, err, errlen)) != 0) {
+		/* Not a file to rename over, whatever it is. */
+		if (rc == MX_NOINPUT)
+			rc = MX_DATAERR;
+		goto out;
 	}
+	if (errlen > 0)
+		err[0] = '\0';
 	for (i = 0; i < pc->ndrops; i++)
 		if ((k = find(disk, pc->drops[i].peer, pc->drops[i].tls)) !=
 		    -1)
