@@ -1527,6 +1527,70 @@ dns_addr(struct dns *d, const char *name, int af, struct dns_addr **out,
 }
 
 static int
+fail_rank(enum dns_status st)
+{
+	switch (st) {
+	case DNS_TEMPFAIL:
+		return 3;
+	case DNS_NODATA:
+		return 2;
+	case DNS_NXDOMAIN:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+enum dns_status
+dns_addrs(struct dns *d, const char *name, int af, struct dns_addr **out,
+    size_t *n, char *err, size_t errlen)
+{
+	static const int	 fams[] = { AF_INET, AF_INET6 };
+	struct dns_addr		*a, *all = NULL, *more;
+	enum dns_status		 st, best = DNS_NXDOMAIN;
+	size_t			 i, na, nall = 0;
+	char			 why[256];
+	int			 failed = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (i = 0; i < 2; i++) {
+		if (af != AF_UNSPEC && af != fams[i])
+			continue;
+		st = dns_addr(d, name, fams[i], &a, &na, why, sizeof why);
+		if (st == DNS_OK) {
+			if ((more = reallocarray(all, nall + na,
+			    sizeof *more)) == NULL) {
+				free(a);
+				free(all);
+				seterr(err, errlen, "out of memory");
+				return DNS_TEMPFAIL;
+			}
+			memcpy(more + nall, a, na * sizeof *a);
+			all = more;
+			nall += na;
+			free(a);
+			best = DNS_OK;
+			continue;
+		}
+		/* Addresses of one family are enough.  Else a temporary
+		   failure outranks a missing record, which outranks a
+		   missing name; the reason kept is the first one of the
+		   status given. */
+		if (best != DNS_OK && (failed++ == 0 ||
+		    fail_rank(st) > fail_rank(best))) {
+			best = st;
+			seterr(err, errlen, "%s", why);
+		}
+	}
+	if (best != DNS_OK)
+		return best;
+	*out = all;
+	*n = nall;
+	return DNS_OK;
+}
+
+static int
 by_text(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

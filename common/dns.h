@@ -91,6 +91,14 @@ struct dns_addr {
 enum dns_status	 dns_addr(struct dns *, const char *, int,
 		    struct dns_addr **, size_t *, char *, size_t);
 /*
+ * The addresses at name of family af (AF_INET, AF_INET6, or AF_UNSPEC:
+ * the A records, then the AAAA records after them).  DNS_OK when either
+ * family has one; else the strongest failure: DNS_TEMPFAIL, then
+ * DNS_NODATA, then DNS_NXDOMAIN, with its reason in err.
+ */
+enum dns_status	 dns_addrs(struct dns *, const char *, int,
+		    struct dns_addr **, size_t *, char *, size_t);
+/*
  * The exchanges of the MX records at name, by preference, lower case,
  * without the final dot ("" for RFC 7505's null MX "."), as dns_txt
  * gives TXT records (free with dns_txt_free).

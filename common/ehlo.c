@@ -174,18 +174,6 @@ ehlo_limits_parse(struct ehlo_limits *l, const char *p)
 	}
 }
 
-static char *
-dupn(const char *s, size_t n)
-{
-	char	*d;
-
-	if ((d = malloc(n + 1)) == NULL)
-		return NULL;
-	memcpy(d, s, n);
-	d[n] = '\0';
-	return d;
-}
-
 static int
 kw_is(const struct ehlo_kw *k, const char *name)
 {
@@ -274,7 +262,7 @@ ehlo_parse(struct ehlo *e, char *const *lines, size_t n)
 		l = lines[i];
 		k = &e->kw[e->nkw];
 		sp = l + strcspn(l, " ");
-		if ((k->name = dupn(l, sp - l)) == NULL)
+		if ((k->name = strndup(l, sp - l)) == NULL)
 			return -1;
 		/* The same as smtp_ehlo_param: blanks after the keyword. */
 		while (*sp == ' ')

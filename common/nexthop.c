@@ -94,43 +94,6 @@ nexthop_hosts_free(struct nexthop_host *h, size_t n)
 	free(h);
 }
 
-/*
- * name's addresses of family af (AF_UNSPEC: IPv4, then IPv6) onto h: the
- * best dns_status of the lookups, -1 out of memory.
- */
-static int
-addresses(struct dns *dns, const char *name, int af, struct nexthop_host *h,
-    char *err, size_t errlen)
-{
-	static const int	 fams[] = { AF_INET, AF_INET6 };
-	struct dns_addr		*a, *more;
-	enum dns_status		 st;
-	int			 worst = DNS_NXDOMAIN;
-	size_t			 i, n;
-
-	for (i = 0; i < 2; i++) {
-		if (af != AF_UNSPEC && af != fams[i])
-			continue;
-		st = dns_addr(dns, name, fams[i], &a, &n, err, errlen);
-		if (st == DNS_OK) {
-			if ((more = reallocarray(h->addr, h->naddr + n,
-			    sizeof *more)) == NULL) {
-				free(a);
-				return -1;
-			}
-			memcpy(more + h->naddr, a, n * sizeof *a);
-			h->addr = more;
-			h->naddr += n;
-			free(a);
-			worst = DNS_OK;
-		} else if (worst != DNS_OK && st == DNS_TEMPFAIL)
-			worst = st;
-		else if (worst == DNS_NXDOMAIN && st == DNS_NODATA)
-			worst = st;
-	}
-	return worst;
-}
-
 static int
 literal(const struct nexthop *nh, int af, struct nexthop_host **out,
     size_t *n, char *err, size_t errlen)
@@ -203,11 +166,8 @@ nexthop_hosts(struct dns *dns, const struct nexthop *nh, int af,
 			continue;
 		h[n].name = mx[i];
 		mx[i] = NULL;
-		if ((r = addresses(dns, h[n].name, af, &h[n], why,
-		    sizeof why)) == -1) {
-			n++;
-			goto out;
-		}
+		r = dns_addrs(dns, h[n].name, af, &h[n].addr, &h[n].naddr,
+		    why, sizeof why);
 		if (r == DNS_TEMPFAIL)
 			tempfail = 1;
 		if (r != DNS_OK && first[0] == '\0')

@@ -81,17 +81,6 @@ pcache_new(void)
 	return calloc(1, sizeof(struct pcache));
 }
 
-static void
-reply_clear(struct smtp_reply *r)
-{
-	size_t	i;
-
-	for (i = 0; i < r->nlines; i++)
-		free(r->lines[i]);
-	free(r->lines);
-	memset(r, 0, sizeof *r);
-}
-
 void
 pcache_free(struct pcache *pc)
 {
@@ -100,7 +89,7 @@ pcache_free(struct pcache *pc)
 	if (pc == NULL)
 		return;
 	for (i = 0; i < pc->n; i++)
-		reply_clear(&pc->e[i].r);
+		smtp_reply_free(&pc->e[i].r);
 	free(pc->e);
 	free(pc->drops);
 	free(pc);
@@ -134,7 +123,7 @@ find(const struct pcache *pc, const char *peer, int tls)
 static void
 remove_at(struct pcache *pc, size_t i)
 {
-	reply_clear(&pc->e[i].r);
+	smtp_reply_free(&pc->e[i].r);
 	pc->e[i] = pc->e[--pc->n];
 }
 
@@ -147,7 +136,7 @@ insert(struct pcache *pc, struct pent *e)
 	size_t		 cap;
 
 	if ((i = find(pc, e->peer, e->tls)) != -1) {
-		reply_clear(&pc->e[i].r);
+		smtp_reply_free(&pc->e[i].r);
 		pc->e[i] = *e;
 		return 0;
 	}
@@ -238,11 +227,11 @@ pcache_put(struct pcache *pc, const char *peer, int tls,
 		return -1;
 	for (i = 0; i < r->nlines; i++, e.r.nlines++)
 		if ((e.r.lines[i] = strdup(r->lines[i])) == NULL) {
-			reply_clear(&e.r);
+			smtp_reply_free(&e.r);
 			return -1;
 		}
 	if (insert(pc, &e) == -1) {
-		reply_clear(&e.r);
+		smtp_reply_free(&e.r);
 		return -1;
 	}
 	undrop(pc, peer, tls);
@@ -357,7 +346,7 @@ entry_end(struct pcache *pc, struct pent *e, size_t want, size_t *dropped,
 	if (e->r.nlines != want) {
 		drop_note(dropped, err, errlen, lineno,
 		    "fewer lines than its count");
-		reply_clear(&e->r);
+		smtp_reply_free(&e->r);
 	} else if (insert(pc, e) == -1)
 		return -1;
 	memset(e, 0, sizeof *e);
@@ -413,7 +402,7 @@ pcache_parse(struct pcache *pc, const char *buf, size_t len,
 			if (e.r.nlines == want) {
 				drop_note(dropped, err, errlen, elineno,
 				    "more lines than its count");
-				reply_clear(&e.r);
+				smtp_reply_free(&e.r);
 				in = -1;
 				continue;
 			}
@@ -422,7 +411,7 @@ pcache_parse(struct pcache *pc, const char *buf, size_t len,
 				drop_note(dropped, err, errlen, elineno,
 				    nl == NULL ? "cut short" :
 				    "a bad reply line");
-				reply_clear(&e.r);
+				smtp_reply_free(&e.r);
 				in = -1;
 				continue;
 			}
@@ -462,7 +451,7 @@ pcache_parse(struct pcache *pc, const char *buf, size_t len,
 		goto oom;
 	return 0;
 oom:
-	reply_clear(&e.r);
+	smtp_reply_free(&e.r);
 	cli_errf(err, errlen, "out of memory");
 	return MX_SOFTWARE;
 }
@@ -553,17 +542,22 @@ slurp(int fd, size_t *lenp, int *cut)
 	return b;
 }
 
-int
-pcache_load(struct pcache *pc, const char *path, size_t *dropped,
-    char *err, size_t errlen)
+/*
+ * Read path into pc: no file is an empty cache.  The status (of
+ * cli_open_regular, MX_IOERR, MX_SOFTWARE, or pcache_parse's) with err;
+ * on 0, entries dropped (a file cut at FILE_MAX counted as one) are
+ * counted in *dropped and the first told in err.
+ */
+static int
+read_file(struct pcache *pc, const char *path, const char *shown,
+    size_t *dropped, char *err, size_t errlen)
 {
 	struct stat	 st;
-	char		 shown[CLI_SHOWN_NAME], why[256], *buf;
+	char		 why[256], *buf;
 	size_t		 len;
 	int		 fd, status, cut, rc, e;
 
 	*dropped = 0;
-	cli_show(path, strlen(path), CLI_SHOW_NAME, shown, sizeof shown);
 	/* No file yet: an empty cache, which the first save creates. */
 	if (stat(path, &st) == -1 && errno == ENOENT)
 		return 0;
@@ -589,6 +583,16 @@ pcache_load(struct pcache *pc, const char *path, size_t *dropped,
 	if (rc != 0 || *dropped > 0)
 		cli_errf(err, errlen, "cache '%s': %s", shown, why);
 	return rc;
+}
+
+int
+pcache_load(struct pcache *pc, const char *path, size_t *dropped,
+    char *err, size_t errlen)
+{
+	char	shown[CLI_SHOWN_NAME];
+
+	cli_show(path, strlen(path), CLI_SHOW_NAME, shown, sizeof shown);
+	return read_file(pc, path, shown, dropped, err, errlen);
 }
 
 /*
@@ -733,12 +737,11 @@ pcache_save(struct pcache *pc, const char *path, int timeout, char *err,
     size_t errlen)
 {
 	struct pcache	*disk = NULL;
-	struct stat	 st;
-	char		 shown[CLI_SHOWN_NAME], why[256], *text = NULL, *buf;
+	char		 shown[CLI_SHOWN_NAME], *text = NULL;
 	size_t		 i, len, dropped;
 	time_t		 now = time(NULL);
 	ssize_t		 k;
-	int		 lfd, fd, rc, status, cut, e, changed = 0;
+	int		 lfd, rc, status, changed = 0;
 
 	for (i = 0; i < pc->n; i++)
 		changed |= pc->e[i].changed;
@@ -749,30 +752,16 @@ pcache_save(struct pcache *pc, const char *path, int timeout, char *err,
 		return status;
 	if ((disk = pcache_new()) == NULL)
 		goto oom;
-	/* Read again under the lock: another probe may have saved. */
-	if (stat(path, &st) == 0 || errno != ENOENT) {
-		if ((fd = cli_open_regular(path, "cache", err, errlen,
-		    &status)) == -1) {
-			/* Not a file to rename over, whatever it is. */
-			rc = status == MX_NOINPUT ? MX_DATAERR : status;
-			goto out;
-		}
-		buf = slurp(fd, &len, &cut);
-		e = errno;
-		close(fd);
-		if (buf == NULL) {
-			cli_errf(err, errlen, "cannot read cache '%s': %s",
-			    shown, strerror(e));
-			rc = e == ENOMEM ? MX_SOFTWARE : MX_IOERR;
-			goto out;
-		}
-		rc = pcache_parse(disk, buf, len, &dropped, why, sizeof why);
-		free(buf);
-		if (rc != 0) {
-			cli_errf(err, errlen, "cache '%s': %s", shown, why);
-			goto out;
-		}
+	/* Read again under the lock: another probe may have saved.  Its
+	   dropped entries stay dropped: the load warned of them. */
+	if ((rc = read_file(disk, path, shown, &dropped, err, errlen)) != 0) {
+		/* Not a file to rename over, whatever it is. */
+		if (rc == MX_NOINPUT)
+			rc = MX_DATAERR;
+		goto out;
 	}
+	if (errlen > 0)
+		err[0] = '\0';
 	for (i = 0; i < pc->ndrops; i++)
 		if ((k = find(disk, pc->drops[i].peer, pc->drops[i].tls)) !=
 		    -1)

@@ -655,9 +655,10 @@ smtp_starttls(struct smtp *s, const char *helo, struct smtp_reply *banner,
 	/*
 	 * Bytes after the 220 were sent before TLS and would be read as if
 	 * under it (the STARTTLS command injection of CVE-2011-0411, the
-	 * other way round): no server may send them.
+	 * other way round): no server may send them, whether they came in
+	 * the 220's read or are still in the kernel.
 	 */
-	if (s->pos < s->len) {
+	if (smtp_pending(s) > 0) {
 		cli_errf(err, errlen, "STARTTLS: bytes after the 220 reply, "
 		    "before TLS");
 		f = SMTP_PROTOCOL;

@@ -230,10 +230,9 @@ static int
 addresses(struct dns *dns, const char *host, struct dns_addr **addrs,
     size_t *n, char *err, size_t errlen)
 {
-	struct dns_addr	*a4 = NULL, *a6 = NULL, *v;
-	enum dns_status	 st4, st6;
-	size_t		 n4 = 0, n6 = 0;
-	char		 err4[256], err6[256];
+	struct dns_addr	*v;
+	enum dns_status	 st;
+	char		 why[256];
 
 	*addrs = NULL;
 	*n = 0;
@@ -246,24 +245,11 @@ addresses(struct dns *dns, const char *host, struct dns_addr **addrs,
 		return MX_OK;
 	}
 	free(v);
-	st4 = dns_addr(dns, host, AF_INET, &a4, &n4, err4, sizeof err4);
-	st6 = dns_addr(dns, host, AF_INET6, &a6, &n6, err6, sizeof err6);
-	if (n4 + n6 == 0) {
-		snprintf(err, errlen, "cannot look up '%s': %s", host,
-		    st4 != DNS_OK ? err4 : err6);
-		return st4 == DNS_TEMPFAIL || st6 == DNS_TEMPFAIL ?
-		    MX_TEMPFAIL : MX_UNAVAILABLE;
+	st = dns_addrs(dns, host, AF_UNSPEC, addrs, n, why, sizeof why);
+	if (st != DNS_OK) {
+		snprintf(err, errlen, "cannot look up '%s': %s", host, why);
+		return st == DNS_TEMPFAIL ? MX_TEMPFAIL : MX_UNAVAILABLE;
 	}
-	if ((v = reallocarray(a4, n4 + n6, sizeof *v)) == NULL) {
-		free(a4);
-		free(a6);
-		return MX_SOFTWARE;
-	}
-	if (n6 > 0)
-		memcpy(v + n4, a6, n6 * sizeof *v);
-	free(a6);
-	*addrs = v;
-	*n = n4 + n6;
 	return MX_OK;
 }
 
