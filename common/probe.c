@@ -479,6 +479,7 @@ ehlo_again(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 {
 	struct probe_item	 it[1 + EARLY_MAX];
 	struct smtp_reply	 rep[1 + EARLY_MAX];
+	enum smtp_fail		 f;
 	size_t			 n = 0, k, nearly = 0, base = p->nsteps;
 	int			 again = 0;
 
@@ -487,13 +488,11 @@ ehlo_again(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 	if (items)
 		n += nearly = call_early(early_fn, arg, &c1->feat, it + n);
 	p->early_tls = nearly > 0;
-	if (flight(p, "smtp", it, n, rep, 0) != SMTP_OK) {
-		p->ehlo_tls = rep[0];
-		memset(&rep[0], 0, sizeof rep[0]);
-		goto out;
-	}
+	f = flight(p, "smtp", it, n, rep, 0);
 	p->ehlo_tls = rep[0];
 	memset(&rep[0], 0, sizeof rep[0]);
+	if (f != SMTP_OK)
+		goto out;
 	p->t_ehlo_tls = p->steps[base].done;
 	if (want(p, "EHLO", &p->ehlo_tls, 250) != SMTP_OK ||
 	    parse_ehlo(p, &p->feat_tls, &p->ehlo_tls) != SMTP_OK)
@@ -541,6 +540,7 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 	struct cached		 c0, c1;
 	enum open_result	 res = OPEN_DONE;
 	char			 ehlo[300], shown[128], why[300];
+	enum smtp_fail		 f;
 	size_t			 n, k, nearly = 0, base;
 	int			 st0, early, early_st, items_clear = 0;
 	int			 items_tls = 0, do_tls, pc;
@@ -590,15 +590,13 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 			    it + n);
 	}
 	p->early = early;
-	if (flight(p, "smtp", it, n, rep, 0) != SMTP_OK) {
-		if (early && early_refused(rep, p->fail))
-			goto refused;
-		p->banner = rep[0];
-		memset(&rep[0], 0, sizeof rep[0]);
-		goto out;
-	}
+	f = flight(p, "smtp", it, n, rep, 0);
+	if (f != SMTP_OK && early && early_refused(rep, p->fail))
+		goto refused;
 	p->banner = rep[0];
 	memset(&rep[0], 0, sizeof rep[0]);
+	if (f != SMTP_OK)
+		goto out;
 	p->t_banner = p->steps[base].done;
 	if (early && p->banner.code != 220) {
 		rep[0] = p->banner;
@@ -619,14 +617,12 @@ session(const struct probe_cfg *cfg, probe_early_fn early_fn, void *arg,
 		/* The EHLO step is then base + 1, as in the early flight. */
 		base = p->nsteps - 1;
 		item(&it[0], "EHLO", ehlo);
-		if (flight(p, "smtp", it, 1, rep + 1, 0) != SMTP_OK) {
-			p->ehlo = rep[1];
-			memset(&rep[1], 0, sizeof rep[1]);
-			goto out;
-		}
+		f = flight(p, "smtp", it, 1, rep + 1, 0);
 	}
 	p->ehlo = rep[1];
 	memset(&rep[1], 0, sizeof rep[1]);
+	if (f != SMTP_OK)
+		goto out;
 	p->t_ehlo = p->steps[base + 1].done;
 	if (early && p->ehlo.code == 554) {
 		rep[1] = p->ehlo;
