@@ -24,9 +24,10 @@
 #    field: a value with newlines, as long as the field is);
 #  - an SMTP submission (-bs) sets acl_c_conn at MAIL, the same
 #    acl_m_raw at DATA, and DSN is advertised (NOTIFY, ORCPT, ENVID, RET);
-#  - a recipient whose local part starts with "defer" is deferred on every
-#    queue run (`defer`: a partial delivery, Exim rewriting -H with the
-#    non-recipients tree), every other one delivered;
+#  - a recipient whose local part starts with "defer" is deferred while
+#    the file DIR/defer exists (exim_spool_new makes it; remove it to let
+#    them through): a partial delivery, Exim rewriting -H with the
+#    non-recipients tree; every other recipient is delivered;
 #  - a queue run's own messages (a DSN success report, a bounce) are
 #    queued, not delivered: the Exim that a queue run starts for them
 #    loses root for the -C option (it says so on standard error) and
@@ -57,6 +58,8 @@
 #
 # The spool, log and mail directories are Debian-exim's, as Exim makes
 # them on Debian; spool files come out owned by Debian-exim, mode 0640.
+# The input directory is made at once (Debian-exim, 0750, as Exim makes
+# it), so that a spool nothing was queued in yet can be requeued into.
 # DIR and the directories above it that others cannot search (a test's
 # mode-700 $T) are made searchable by others (o+x, not readable), since
 # Exim writes the spool as Debian-exim.  Nothing outside DIR is written.
@@ -113,6 +116,7 @@ $_exspool_router
 defer:
   driver = redirect
   local_parts = ^defer
+  condition = \${if exists{$1/defer}}
   allow_defer
   data = :defer: deferred by the test
 all:
@@ -186,6 +190,9 @@ exim_spool_new() {	# exim_spool_new DIR [options]
 	mkdir -p "$EXSPOOL_SPOOL" "$EXSPOOL_DIR/log" "$EXSPOOL_MAIL" &&
 	    chown "$EXIM_USER:" "$EXSPOOL_SPOOL" "$EXSPOOL_DIR/log" \
 	    "$EXSPOOL_MAIL" || return 1
+	mkdir -p -m 750 "$EXSPOOL_INPUT" &&
+	    chown "$EXIM_USER:" "$EXSPOOL_INPUT" &&
+	    : >"$EXSPOOL_DIR/defer" || return 1
 	_exspool_d=$EXSPOOL_DIR
 	while [ "$_exspool_d" != / ]; do
 		if [ -O "$_exspool_d" ] && [ -n "$(find "$_exspool_d" \
