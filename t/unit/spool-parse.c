@@ -6,6 +6,14 @@
  *	spool-parse --d FILE ID			the first line of a -D
  *	spool-parse --bp < output		what exim -bP printed
  *	spool-parse --id-len S			spool_id_len of S
+ *	spool-parse --headers [--id ID] FILE	the headers not marked '*',
+ *						as Exim's $message_headers_raw
+ *	spool-parse --prefixes [--id ID] FILE	every proper prefix of FILE
+ *						parsed, each from a buffer of
+ *						its exact size: "ok N" for
+ *						each that parses, "bad N" for
+ *						a failure without a one-line
+ *						reason
  *
  * A -H's fields are printed as name=value lines (cli_rec), lists as
  * count and numbered members (rcpts=2, rcpt1=..., rcpt1_orcpt=...), or
@@ -24,7 +32,7 @@
 #include "spool.h"
 
 static const char	*id_arg, *d_path, *id_len_arg;
-static int		 bp;
+static int		 bp, headers, prefixes;
 
 static struct poptOption options[] = {
 	{ "id", '\0', POPT_ARG_STRING, &id_arg, 0,
@@ -35,6 +43,10 @@ static struct poptOption options[] = {
 	  "parse exim -bP output on stdin", NULL },
 	{ "id-len", '\0', POPT_ARG_STRING, &id_len_arg, 0,
 	  "print spool_id_len of S", "S" },
+	{ "prefixes", '\0', POPT_ARG_NONE, &prefixes, 0,
+	  "parse every proper prefix of FILE", NULL },
+	{ "headers", '\0', POPT_ARG_NONE, &headers, 0,
+	  "print the headers not marked '*'", NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
 	  "Common options:", NULL },
 	POPT_TABLEEND
@@ -156,6 +168,34 @@ print_h(const struct spool_h *h)
 	cli_rec_end(&rec);
 }
 
+/*
+ * Each prefix from a buffer of its own exact size, so that a sanitizer
+ * sees any read past its end.
+ */
+static int
+parse_prefixes(char *buf, size_t len)
+{
+	struct spool_h	 h;
+	char		 err[512];
+	char		*p;
+	size_t		 n;
+
+	for (n = 0; n < len; n++) {
+		if ((p = malloc(n > 0 ? n : 1)) == NULL)
+			cli_die(MX_SOFTWARE, "out of memory");
+		memcpy(p, buf, n);
+		err[0] = '\0';
+		if (spool_h_parse(&h, p, n, id_arg, err, sizeof err) == 0) {
+			printf("ok %zu\n", n);
+			spool_h_free(&h);
+		} else if (err[0] == '\0' || strchr(err, '\n') != NULL)
+			printf("bad %zu\n", n);
+		free(p);
+	}
+	free(buf);
+	return cli_flush_stdout();
+}
+
 static int
 parse_h(const char *path)
 {
@@ -178,9 +218,16 @@ parse_h(const char *path)
 		id_arg = id;
 	}
 	buf = slurp_path(path, SPOOL_H_MAX + 1, &len);
+	if (prefixes)
+		return parse_prefixes(buf, len);
 	if ((rc = spool_h_parse(&h, buf, len, id_arg, err, sizeof err)) != 0)
 		cli_die(rc, "cannot parse '%s': %s", path, err);
-	if (cli_json) {
+	if (headers) {
+		for (n = 0; n < h.nhdrs; n++)
+			if (h.hdrs[n].flag != '*')
+				fwrite(h.hdrs[n].text.p, 1, h.hdrs[n].text.n,
+				    stdout);
+	} else if (cli_json) {
 		fputs("{\"id\":", stdout);
 		cli_json_string(stdout, h.id, strlen(h.id));
 		spool_h_json(stdout, &h);
