@@ -24,7 +24,7 @@ struct cur {
 	const char	*buf;
 	size_t		 len;
 	size_t		 off;		/* of the next line */
-	unsigned long	 line;		/* of the line last read, from 1 */
+	unsigned long	 line;		/* the last one read, from 1 */
 	char		*err;
 	size_t		 errlen;
 };

@@ -323,7 +323,10 @@ for id in $L $S $D; do
 done
 
 # Messages of every form Exim writes.
-long=$(i=0; while [ $i -lt 60 ]; do printf ' word%02d-abcdefghijklmnopqrstuvwxyz-0123456789\n' $i; i=$((i + 1)); done)
+long=$(i=0; while [ $i -lt 60 ]; do
+	printf ' word%02d-abcdefghijklmnopqrstuvwxyz-0123456789\n' $i
+	i=$((i + 1))
+done)
 m_acl=$(printf 'From: a@test.example\nX-Acl: one\n two\nSubject: acl\n\nbody\n' |
     exim_spool_submit -f alice@test.example bob@example.org)
 m_long=$(printf 'From: a@test.example\nX-Acl:%s\nSubject: long\n\nbody\n' "$long" |
@@ -452,7 +455,8 @@ is "$("$SP" "$(f "$m_dsn")" | grep -cE '^opt[0-9]+_name=dsn_(envid|ret)$')" 2 \
 eval "$("$SP" "$(f "$m_dsn")" | grep -E '^opt[0-9]+_(name|value|tainted)=')"
 i=1 ha=
 while eval "[ -n \"\${opt${i}_name-}\" ]"; do
-	eval "[ \"\$opt${i}_name\" = host_address ] && ha=\$opt${i}_value:\${opt${i}_tainted-0}"
+	eval "[ \"\$opt${i}_name\" = host_address ] &&
+	    ha=\$opt${i}_value:\${opt${i}_tainted-0}"
 	i=$((i + 1))
 done
 is "$ha" "[192.0.2.7]:40123:1" "dsn: the tainted host address"

@@ -89,7 +89,8 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t n)
 	static FILE	*null;
 	struct spool_h	 h;
 	const char	*in = (const char *)buf;
-	char		 id[SPOOL_ID_MAX + 1] = "1xVXF3-0002Lv-1w", err[512];
+	char		 id[SPOOL_ID_MAX + 1] = "1xVXF3-0002Lv-1w";
+	char		 err[512];
 	char		*dir;
 	size_t		 k;
 	int		 rc, split;

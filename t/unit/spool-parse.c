@@ -1,19 +1,20 @@
 /*
  * spool-parse: common/spool.c's parsers, for t/41.
  *
- *	spool-parse [--json] [--id ID] FILE	FILE as the -H of ID (default:
- *						its name without "-H")
- *	spool-parse --d FILE ID			the first line of a -D
- *	spool-parse --bp < output		what exim -bP printed
- *	spool-parse --id-len S			spool_id_len of S
- *	spool-parse --headers [--id ID] FILE	the headers not marked '*',
- *						as Exim's $message_headers_raw
- *	spool-parse --prefixes [--id ID] FILE	every proper prefix of FILE
- *						parsed, each from a buffer of
- *						its exact size: "ok N" for
- *						each that parses, "bad N" for
- *						a failure without a one-line
- *						reason
+ *	spool-parse [--json] [--id ID] FILE
+ *		FILE as the -H of ID (default: its name without "-H")
+ *	spool-parse --d FILE ID
+ *		the first line of a -D
+ *	spool-parse --bp < output
+ *		what exim -bP printed
+ *	spool-parse --id-len S
+ *		spool_id_len of S
+ *	spool-parse --headers [--id ID] FILE
+ *		the headers not marked '*', as Exim's $message_headers_raw
+ *	spool-parse --prefixes [--id ID] FILE
+ *		every proper prefix of FILE parsed, each from a buffer of its
+ *		exact size: "ok N" for each that parses, "bad N" for a
+ *		failure without a one-line reason
  *
  * A -H's fields are printed as name=value lines (cli_rec), lists as
  * count and numbered members (rcpts=2, rcpt1=..., rcpt1_orcpt=...), or
