@@ -221,8 +221,10 @@ parse_h(const char *path)
 	buf = slurp_path(path, SPOOL_H_MAX + 1, &len);
 	if (prefixes)
 		return parse_prefixes(buf, len);
-	if ((rc = spool_h_parse(&h, buf, len, id_arg, err, sizeof err)) != 0)
+	if ((rc = spool_h_parse(&h, buf, len, id_arg, err, sizeof err)) != 0) {
+		free(buf);
 		cli_die(rc, "cannot parse '%s': %s", path, err);
+	}
 	if (headers) {
 		for (n = 0; n < h.nhdrs; n++)
 			if (h.hdrs[n].flag != '*')
@@ -253,30 +255,33 @@ main(int argc, const char **argv)
 	pc = cli_parse(argc, argv, options, "FILE", NULL);
 	if (id_len_arg != NULL) {
 		printf("%zu\n", spool_id_len(id_len_arg, strlen(id_len_arg)));
+		poptFreeContext(pc);
 		return cli_flush_stdout();
 	}
 	if (bp) {
 		buf = slurp(STDIN_FILENO, "stdin", 1024 * 1024, &len);
-		if ((rc = spool_bp_parse(buf, len, &dir, &split, err,
-		    sizeof err)) != 0)
+		rc = spool_bp_parse(buf, len, &dir, &split, err, sizeof err);
+		free(buf);
+		poptFreeContext(pc);
+		if (rc != 0)
 			cli_die(rc, "cannot parse exim -bP output: %s", err);
 		cli_rec_begin(&rec, stdout, NULL);
 		cli_rec_str(&rec, "spool_directory", dir);
 		cli_rec_int(&rec, "split_spool_directory", split);
 		cli_rec_end(&rec);
 		free(dir);
-		free(buf);
 		return cli_flush_stdout();
 	}
 	if (d_path != NULL) {
 		if ((file = poptGetArg(pc)) == NULL || poptPeekArg(pc) != NULL)
 			cli_die(MX_USAGE, "usage: spool-parse --d FILE ID");
 		buf = slurp_path(d_path, SPOOL_ID_MAX + 3, &len);
-		if ((rc = spool_d_check(buf, len, file, err,
-		    sizeof err)) != 0)
+		rc = spool_d_check(buf, len, file, err, sizeof err);
+		free(buf);
+		if (rc != 0)
 			cli_die(rc, "cannot check '%s': %s", d_path, err);
 		puts("ok");
-		free(buf);
+		poptFreeContext(pc);
 		return cli_flush_stdout();
 	}
 	if ((file = poptGetArg(pc)) == NULL || poptPeekArg(pc) != NULL)
