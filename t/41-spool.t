@@ -120,6 +120,8 @@ damage $L 's/^020T To:/021T To:/'
 refused $L "header 3: length does not end at a newline" "header length one long"
 damage $L 's/^038  Date/039  Date/'
 refused $L "header 6: length runs past the end" "last header's length one long"
+damage $L 's/^020  Subject/020   ubject/'
+refused $L "header 4: starts with a blank" "a header text Exim would read past its blank"
 damage $L 's/^020T To:/20T To:/'
 refused $L "header 3: malformed length" "header length of 2 digits"
 damage $L 's/^020T To:/020X To:/'
@@ -483,6 +485,61 @@ for bad in nul short; do
 	run "$SP" "$sub/$id-H"
 	is "$rc" 65 "$bad: refused here too"
 done
+
+# Damage of every kind (a byte made a newline, a '0' or a blank, a byte
+# dropped, a byte doubled) at every fourth byte of the fixtures and at the
+# bytes where a line's form is decided (its first two, and the 4th and
+# 5th: a header's blank and its text's first byte), each copy a message
+# of its own in a second spool: whatever is read here Exim must read too
+# (the reverse is not asked: this reader is the stricter).
+exim_spool_new "$T/z" --split || exit 1
+mkdir "$EXSPOOL_INPUT/3"
+$PY - "$FIX" "$EXSPOOL_INPUT/3" $L $S $D <<'EOF'
+import sys
+src, dst = sys.argv[1:3]
+b62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+n = 0
+for old in sys.argv[3:]:
+    h = open("%s/%s-H" % (src, old), "rb").read()
+    d = open("%s/%s-D" % (src, old), "rb").read()
+    body = d[d.index(b"\n") + 1:]
+    start = h.index(b"\n") + 1
+    at = set(range(start, len(h), 4))
+    for i, c in enumerate(h[:-1]):
+        if c == 10:
+            at |= {i + 1 + k for k in (0, 1, 4, 5) if i + 1 + k < len(h)}
+    for pos in sorted(at):
+        for op in range(5):
+            m = bytearray(h)
+            if op < 3:
+                m[pos] = b"\n0 "[op]
+            elif op == 3:
+                del m[pos]
+            else:
+                m.insert(pos, m[pos])
+            if bytes(m) == h:
+                continue
+            new = "1xVXF3-0002Lv-" + b62[n // 62 % 62] + b62[n % 62]
+            n += 1
+            m[:start] = (new + "-H\n").encode()
+            open("%s/%s-H" % (dst, new), "wb").write(m)
+            open("%s/%s-D" % (dst, new), "wb").write(
+                (new + "-D\n").encode() + body)
+EOF
+chown -R "$EXIM_USER:$EXIM_USER" "$EXSPOOL_INPUT/3"
+chmod 640 "$EXSPOOL_INPUT"/3/*
+exim_spool_run -bp >"$T/bp" 2>&1
+awk '/^ *[0-9]+[smhdw] / { id = $3 } /^ +1xVX/ { id = $1 }
+    /\*\*\* spool/ { print id }' "$T/bp" | sort -u >"$T/exim-bad"
+"$SP" --verdicts "$EXSPOOL_INPUT"/3/*-H >"$T/ours"
+sed -n 's/ ok$//p' "$T/ours" | sort >"$T/ours-ok"
+total=$(wc -l <"$T/ours")
+bad=$(wc -l <"$T/exim-bad")
+[ "$total" -gt 3000 ] && [ "$bad" -gt 500 ]
+_result $? "$total damaged copies made, $bad refused by exim -bp"
+is "$(comm -12 "$T/ours-ok" "$T/exim-bad" | tr '\n' ' ')" "" \
+    "no damaged copy read here that Exim refuses"
+diag "$(grep -c ' refused$' "$T/ours") refused here, $bad by Exim"
 
 # What exim -bP prints.
 exim_spool_run -bP spool_directory split_spool_directory >"$T/bP"

@@ -73,6 +73,7 @@ check_h(const struct spool_h *h)
 		inside(&h->hdrs[i].name);
 		if (h->hdrs[i].text.n == 0 ||
 		    h->hdrs[i].text.p[h->hdrs[i].text.n - 1] != '\n' ||
+		    strchr(" \t\n\v\f\r", h->hdrs[i].text.p[0]) != NULL ||
 		    strchr(" BCFIPRST*", h->hdrs[i].flag) == NULL ||
 		    h->hdrs[i].flag == '\0')
 			abort();

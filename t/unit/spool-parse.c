@@ -11,6 +11,9 @@
  *		spool_id_len of S
  *	spool-parse --headers [--id ID] FILE
  *		the headers not marked '*', as Exim's $message_headers_raw
+ *	spool-parse --verdicts FILE...
+ *		each FILE parsed as the -H of the id in its name: "ID ok" or
+ *		"ID refused" a line
  *	spool-parse --prefixes [--id ID] FILE
  *		every proper prefix of FILE parsed, each from a buffer of its
  *		exact size: "ok N" for each that parses, "bad N" for a
@@ -33,7 +36,7 @@
 #include "spool.h"
 
 static const char	*id_arg, *d_path, *id_len_arg;
-static int		 bp, headers, prefixes;
+static int		 bp, headers, prefixes, verdicts;
 
 static struct poptOption options[] = {
 	{ "id", '\0', POPT_ARG_STRING, &id_arg, 0,
@@ -44,6 +47,8 @@ static struct poptOption options[] = {
 	  "parse exim -bP output on stdin", NULL },
 	{ "id-len", '\0', POPT_ARG_STRING, &id_len_arg, 0,
 	  "print spool_id_len of S", "S" },
+	{ "verdicts", '\0', POPT_ARG_NONE, &verdicts, 0,
+	  "parse each FILE, print ok or refused", NULL },
 	{ "prefixes", '\0', POPT_ARG_NONE, &prefixes, 0,
 	  "parse every proper prefix of FILE", NULL },
 	{ "headers", '\0', POPT_ARG_NONE, &headers, 0,
@@ -197,25 +202,50 @@ parse_prefixes(char *buf, size_t len)
 	return cli_flush_stdout();
 }
 
+/* The id in a -H file's name: its last component without "-H". */
+static void
+name_id(const char *path, char *id)
+{
+	const char	*base;
+	size_t		 n;
+
+	base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+	n = strlen(base);
+	if (n < 3 || n - 2 > SPOOL_ID_MAX || strcmp(base + n - 2, "-H") != 0)
+		cli_die(MX_USAGE, "no id in '%s': give --id", path);
+	memcpy(id, base, n - 2);
+	id[n - 2] = '\0';
+}
+
+static void
+verdict(const char *path)
+{
+	struct spool_h	 h;
+	char		 id[SPOOL_ID_MAX + 1], err[512];
+	char		*buf;
+	size_t		 len;
+
+	name_id(path, id);
+	buf = slurp_path(path, SPOOL_H_MAX + 1, &len);
+	if (spool_h_parse(&h, buf, len, id, err, sizeof err) == 0) {
+		printf("%s ok\n", id);
+		spool_h_free(&h);
+	} else
+		printf("%s refused\n", id);
+	free(buf);
+}
+
 static int
 parse_h(const char *path)
 {
 	struct spool_h	 h;
-	const char	*base;
 	char		 id[SPOOL_ID_MAX + 1], err[512];
 	char		*buf;
 	size_t		 len, n;
 	int		 rc;
 
 	if (id_arg == NULL) {
-		base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 :
-		    path;
-		n = strlen(base);
-		if (n < 3 || n - 2 > SPOOL_ID_MAX ||
-		    strcmp(base + n - 2, "-H") != 0)
-			cli_die(MX_USAGE, "no id in '%s': give --id", path);
-		memcpy(id, base, n - 2);
-		id[n - 2] = '\0';
+		name_id(path, id);
 		id_arg = id;
 	}
 	buf = slurp_path(path, SPOOL_H_MAX + 1, &len);
@@ -281,6 +311,12 @@ main(int argc, const char **argv)
 		if (rc != 0)
 			cli_die(rc, "cannot check '%s': %s", d_path, err);
 		puts("ok");
+		poptFreeContext(pc);
+		return cli_flush_stdout();
+	}
+	if (verdicts) {
+		while ((file = poptGetArg(pc)) != NULL)
+			verdict(file);
 		poptFreeContext(pc);
 		return cli_flush_stdout();
 	}
