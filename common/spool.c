@@ -367,9 +367,12 @@ parse_opts(struct cur *c, struct spool_h *h, struct spool_str *l)
 				return rc;
 			continue;
 		}
-		if (is_name(&o.name, "frozen")) {
-			/* Exim refuses a -frozen without its time. */
-			if (!o.has_value ||
+		if (o.name.n >= 6 && memcmp(o.name.p, "frozen", 6) == 0) {
+			/*
+			 * Exim takes any name that starts so for -frozen, and
+			 * refuses it without its time.
+			 */
+			if (o.name.n != 6 || !o.has_value ||
 			    dec(o.value.p, o.value.n, LLONG_MAX, &v) == -1)
 				return fail(c, "-frozen without its time");
 			h->frozen = 1;
