@@ -308,6 +308,28 @@ is_name(const struct spool_str *s, const char *name)
 }
 
 /*
+ * Whether s names one of Exim 4.96's lookup types: Exim refuses a quoter
+ * that does not (one its build lacks too: that cannot be known here).
+ */
+static int
+lookup_type(const struct spool_str *s)
+{
+	static const char *const types[] = {
+		"cdb", "dbm", "dbmjz", "dbmnz", "dnsdb", "dsearch", "ibase",
+		"iplsearch", "json", "ldap", "ldapdn", "ldapm", "lmdb",
+		"lsearch", "mysql", "nis", "nis0", "nisplus", "nwildlsearch",
+		"oracle", "passwd", "pgsql", "readsock", "redis", "spf",
+		"sqlite", "testdb", "whoson", "wildlsearch",
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (is_name(s, types[i]))
+			return 1;
+	return 0;
+}
+
+/*
  * One "-name [value]" line (l, its first byte the dash), "--name" for a
  * tainted value, "--(quoter)name" for one quoted for a lookup type.
  */
@@ -325,6 +347,8 @@ split_opt(struct cur *c, const struct spool_str *l, struct spool_opt *o)
 				return fail(c, "quoter without its ')'");
 			o->quoter.p = p + 1;
 			o->quoter.n = q - p - 1;
+			if (!lookup_type(&o->quoter))
+				return fail(c, "quoter that is no lookup type");
 			p = q + 1;
 		}
 	}

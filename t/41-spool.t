@@ -186,6 +186,8 @@ damage $L 's/^-deliver_firsttime$/-/'
 refused $L "line 15: option without a name" "an option without a name"
 damage $L 's/^-deliver_firsttime$/--(pgsql name x/'
 refused $L "line 15: quoter without" "a quoter without its ')'"
+damage $L 's/^-deliver_firsttime$/--(nonesuch)x_new a b/'
+refused $L "line 15: quoter that is no lookup type" "a quoter Exim has no lookup for"
 damage $L 's/^-deliver_firsttime$/--(pgsql)x_new a b/'
 run "$SP" "$T/$L-H"
 eval "$out"
@@ -470,15 +472,17 @@ ok "wire: its -D has CRLF line ends" \
     grep -q "$(printf 'body x\r')" "$(dirname "$(f "$m_wire")")/$m_wire-D"
 
 # Damaged copies in the spool: Exim refuses them too.
-for bad in nul short; do
-	id=1xVXF3-0002Lv-$([ $bad = nul ] && echo 2a || echo 2b)
+for bad in nul short quoter; do
+	id=1xVXF3-0002Lv-2$(printf '%s' $bad | cut -c1)
 	sub=$EXSPOOL_INPUT/3
-	if [ $bad = nul ]; then
-		sed "1s/.*/$id-H/" "$T/nul-H" >"$sub/$id-H"
-	else
-		sed -e "1s/.*/$id-H/" -e 's/^020T To:/019T To:/' \
-		    "$FIX/$L-H" >"$sub/$id-H"
-	fi
+	case $bad in
+	nul)	sed "1s/.*/$id-H/" "$T/nul-H" >"$sub/$id-H" ;;
+	short)	sed -e "1s/.*/$id-H/" -e 's/^020T To:/019T To:/' \
+		    "$FIX/$L-H" >"$sub/$id-H" ;;
+	quoter)	sed -e "1s/.*/$id-H/" \
+		    -e 's/^-deliver_firsttime$/--(nonesuch)x_new a/' \
+		    "$FIX/$L-H" >"$sub/$id-H" ;;
+	esac
 	sed "1s/.*/$id-D/" "$FIX/$L-D" >"$sub/$id-D"
 	chown "$EXIM_USER:$EXIM_USER" "$sub/$id-H" "$sub/$id-D"
 	chmod 640 "$sub/$id-H" "$sub/$id-D"
