@@ -128,6 +128,12 @@ struct spool_h {
  * 16384", "header 3: length runs past the end"), or MX_SOFTWARE out of
  * memory.  On failure h holds nothing to free.  A NUL anywhere, a line
  * without its newline, trailing bytes after the last header: errors.
+ * Refused too, as Exim would misread them or refuse them: a header text
+ * that starts with a blank; an option named frozen-something, or -frozen
+ * without its time; a quoter that names no lookup type of Exim 4.96; an
+ * ACL variable name "set acl_c..." cannot make; a recipient in a "#"
+ * form other than #3 (Exim writes no other).  A -H cut just after a
+ * header is a -H with fewer headers: the format cannot tell.
  */
 int	spool_h_parse(struct spool_h *, const char *, size_t, const char *,
 	    char *, size_t);
