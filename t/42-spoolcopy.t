@@ -233,6 +233,24 @@ NOT/AN-ID-0000-00 invalid 65 'NOT/AN-ID-0000-00' is not a message id" \
     "-D alone, -H alone, neither, ids that are not ids"
 is "$(ls -A "$T/out3")" "" "nothing written for any of them"
 
+# --- a corrupt pair is never copied ---------------------------------------
+K=$T/corrupt
+mkdir "$K" "$T/out3k"
+sed 's/^152P Received/153P Received/' "$FX/$A-H" >"$K/$A-H"
+cp "$FX/$A-D" "$K/"
+cp "$FX/$B-H" "$K/"
+sed "1s/.*/$C-D/" "$FX/$B-D" >"$K/$B-D"
+cp "$FX/$C-D" "$FX/$C-H" "$K/"
+run "$SR" "$K" "$T/out3k" $A $B $C
+is "$rc" 65 "a corrupt pair: 65"
+like "$(sed -n 1p "$T/out")" "^$A corrupt 65 -H: .+" \
+    "a header length one too long: corrupt, with the parser's reason"
+like "$(sed -n 2p "$T/out")" "^$B corrupt 65 -D: .+" \
+    "a -D whose first line names another id: corrupt"
+is "$(sed -n 3p "$T/out")" "$C copied 0 -" "the good one beside them copied"
+is "$(ls -A "$T/out3k" | sort | tr '\n' ' ')" "$C-D $C-H " \
+    "nothing of the corrupt ones written"
+
 # --- old and new ids ------------------------------------------------------
 mk "$T/new" 3 flat new >"$T/newids"
 mkdir "$T/out4"
