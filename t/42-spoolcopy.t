@@ -93,6 +93,7 @@ copy_file_range,mkdirat,pwrite64 "$SR" "$@"
 cat >"$T/order.py" <<'EOF'
 import re, sys
 trace, src, dst = sys.argv[1:4]
+dst = dst.rstrip("/")
 remove = len(sys.argv) > 4
 lines = [re.sub(r"^\d+\s+", "", l) for l in open(trace).read().splitlines()]
 bad = []
@@ -101,7 +102,9 @@ def idx(pred):
 def fdpath(l):
     m = re.match(r"\w+\(\d+<([^>]*)>", l)
     return m.group(1) if m else None
-ids = sorted(set(re.findall(r"([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})-H", open(trace).read())))
+ids = sorted(set(re.findall(
+    r"([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})-H",
+    open(trace).read())))
 rn = lambda l: l.startswith(("rename(", "renameat(", "renameat2("))
 for id in ids:
     locks = idx(lambda l: l.startswith("fcntl(") and fdpath(l) and
@@ -125,15 +128,28 @@ for id in ids:
 dr = idx(lambda l: rn(l) and re.search(r'"[^".]*-D"', l))
 hr = idx(lambda l: rn(l) and re.search(r'"[^".]*-H"', l))
 syncs = idx(lambda l: l.startswith(("syncfs(", "fsync(", "fdatasync(")))
+isdir = lambda p: p == dst or re.fullmatch(re.escape(dst) + "/[0-9A-Za-z]", p)
 dsync = idx(lambda l: l.startswith("fsync(") and fdpath(l) and
-            fdpath(l).rstrip("/") in (dst.rstrip("/"),) or
-            (l.startswith("fsync(") and fdpath(l) and
-             re.fullmatch(re.escape(dst.rstrip("/")) + "/.", fdpath(l))))
+            isdir(fdpath(l)))
 if dr and hr:
     first = min(dr)
-    data = [i for i in syncs if i < first and i not in dsync]
-    if not data:
-        bad.append("no data sync before the first rename")
+    # Each temporary file synced (itself, or by syncfs) after its last
+    # write and before the first rename.
+    last = {}
+    for i, l in enumerate(lines):
+        if l.startswith(("write(", "pwrite64(")) and fdpath(l):
+            last[fdpath(l)] = i
+        m = re.match(r"copy_file_range\(\d+<[^>]*>, \S+, \d+<([^>]*)>", l)
+        if m:
+            last[m.group(1)] = i
+    for p, w in last.items():
+        if not p.startswith(dst + "/"):
+            continue
+        if not [i for i in syncs if w < i < first and
+                (lines[i].startswith("syncfs(") or fdpath(lines[i]) == p)]:
+            bad.append("%s: not synced before the first rename" % p)
+    if not last:
+        bad.append("nothing written")
     if not [i for i in dsync if max(dr) < i < min(hr)]:
         bad.append("no directory fsync between the -D and -H renames")
     if not [i for i in dsync if i > max(hr)]:
@@ -141,8 +157,8 @@ if dr and hr:
     if max(dr) > min(hr):
         bad.append("a -D renamed after a -H")
     # Every temporary file was written and synced before any rename.
-    tmpw = idx(lambda l: l.startswith(("write(", "copy_file_range(", "pwrite64(")) and
-               dst in l)
+    tmpw = idx(lambda l: l.startswith(("write(", "copy_file_range(",
+                                       "pwrite64(")) and dst in l)
     if [i for i in tmpw if i > first]:
         bad.append("written after the renames began")
 # Nothing created or written under a final name in the target.
@@ -376,7 +392,8 @@ sort -r "$T/ids" >"$T/rids"
 mkdir "$T/out16"
 run "$SR" "$T/many" "$T/out16" <"$T/rids"
 is "$rc" 0 "300 messages, ids on stdin"
-is "$(awk '{print $1}' "$T/out")" "$(cat "$T/rids")" "reported in the order given"
+is "$(awk '{print $1}' "$T/out")" "$(cat "$T/rids")" \
+    "reported in the order given"
 is "$(ls "$T/out16" | wc -l)" 600 "600 files"
 mkdir "$T/out17"
 run "$SR" --all --link "$T/many" "$T/out17"
