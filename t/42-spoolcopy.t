@@ -305,6 +305,32 @@ ok "nothing of the locked one written" [ ! -e "$T/out6/$C-D" ]
 run "$SR" --no-lock "$S" "$T/out6" $C
 is "$rc/$out" "0/$C copied 0 -" "with --no-lock it is copied"
 
+# A reader that may not write the -D read-locks it: a delivery's write
+# lock still keeps it out, and the copy is made when none is held.
+chmod o+x "$T"
+R=$T/ro
+mkdir "$R" "$T/out6r"
+cp "$FX/$C-D" "$FX/$C-H" "$R/"
+chmod 644 "$R"/*
+chown nobody "$T/out6r"
+nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+$PY -c 'import fcntl, os, sys, time
+f = open(sys.argv[1], "r+b")
+fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB, 19, 0)
+open(sys.argv[2], "w").close()
+time.sleep(30)' "$R/$C-D" "$T/held" &
+lk=$!
+cat "$T/held" >/dev/null
+run nobody "$SR" "$R" "$T/out6r" $C
+kill $lk
+wait $lk 2>/dev/null
+is "$rc/$out" "75/$C locked 75 -D is locked: a delivery is under way" \
+    "a -D read-only to us, locked by a delivery: locked"
+run nobody "$SR" "$R" "$T/out6r" $C
+is "$rc/$out" "0/$C copied 0 -" "and copied once the delivery is over"
+
 # --- link mode ------------------------------------------------------------
 mkdir "$T/out7"
 run "$SR" --link "$S" "$T/out7" $A $B
