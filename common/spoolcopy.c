@@ -29,7 +29,7 @@
 #endif
 
 #define COPY_BUF	(128 * 1024)	/* the read/write fallback's buffer */
-#define WRITEBACK_MIN	(1024 * 1024)	/* a -D whose writeback starts at once */
+#define WRITEBACK_MIN	(1024 * 1024)	/* a -D written back at once */
 #define NDIRS		63		/* 62 split subdirectories, then the
 					   directory itself */
 #define ROOT		62
@@ -39,7 +39,7 @@
 struct slot {
 	struct spoolcopy_result	 r;
 	size_t			 idlen;
-	int			 sdir;		/* the source's directory index */
+	int			 sdir;		/* the source's directory */
 	int			 tdir;		/* the target's */
 	int			 tdirfd;	/* for spoolcopy_unlink */
 	int			 dfd;		/* source -D, locked */
@@ -48,7 +48,7 @@ struct slot {
 	volatile sig_atomic_t	 dpend, hpend;
 	int			 linked;
 	int			 dexists;	/* a target -D was there */
-	int			 hexists;	/* a target -H, to be replaced */
+	int			 hexists;	/* a target -H to replace */
 	char			*hbuf;
 	size_t			 hlen;
 	struct stat		 dst;		/* the source -D's */
@@ -222,6 +222,7 @@ spoolcopy_new(const char *src, const char *dst,
     size_t errlen)
 {
 	struct spoolcopy	*sc;
+	struct stat		 st;
 	char			 show[CLI_SHOWN_NAME];
 	int			 i;
 
@@ -265,6 +266,15 @@ spoolcopy_new(const char *src, const char *dst,
 		cli_errf(err, errlen, "cannot open directory '%s': %s",
 		    cli_show(dst, strlen(dst), CLI_SHOW_NAME, show,
 		    sizeof show), strerror(errno));
+		goto bad;
+	}
+	/* The source is never written to, not even as its own target. */
+	if (fstat(sc->sfd[ROOT], &st) == 0 &&
+	    st.st_dev == sc->dst_st.st_dev &&
+	    st.st_ino == sc->dst_st.st_ino) {
+		cli_errf(err, errlen, "'%s' is the source directory",
+		    cli_show(dst, strlen(dst), CLI_SHOW_NAME, show,
+		    sizeof show));
 		goto bad;
 	}
 	return sc;
@@ -834,6 +844,10 @@ put_name(struct spoolcopy *sc, struct slot *s, char kind)
 		    (rc = linkat(s->tdirfd, tmp, s->tdirfd, name, 0)) == 0)
 			unlinkat(s->tdirfd, tmp, 0);
 	}
+	/*
+	 * A -H that appeared since dst_write looked (another writer) is
+	 * left alone; the -D put beside it is this same message's.
+	 */
 	if (rc < 0) {
 		path_show(sc->dst, s->tdir, name, show, sizeof show);
 		if (errno == EEXIST)

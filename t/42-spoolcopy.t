@@ -235,6 +235,10 @@ run "$SR" "$S" "$D" $C
 is "$rc/$out" "0/$C copied 0 -" \
     "a -D without its -H (a killed run's) is finished without --replace"
 same "$D/$C-D" "$S/$C-D" "its -D is the whole one now"
+run "$SR" --replace "$S" "$S" $B
+is "$rc/$out" "75/" "the source as its own target: refused, nothing done"
+like "$err" "^spoolcopy-run: '.*/spool/input' is the source directory$" \
+    "with one line saying so"
 unchanged "after exists and replace"
 
 # --- half messages in the source: missing --------------------------------
