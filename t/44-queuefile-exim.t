@@ -112,6 +112,7 @@ for layout in split flat; do
 		exit 1
 	}
 	n=$(wc -l <"$T/ids")
+	LC_ALL=C sort "$T/ids" >"$T/ids.sorted"
 	is "$(exim_spool_ids | sort)" "$(sort "$T/ids")" \
 	    "$layout: the $n messages queued"
 	first=$(head -n 1 "$T/ids")
@@ -160,9 +161,26 @@ for layout in split flat; do
 	    "$layout: nothing else in the target"
 	is "$(stat -c '%a %U' "$OUT"/* | sort -u)" "640 $EXIM_USER" \
 	    "$layout: the copies 0640 and the spool's owner"
+
+	# --check --json: the envelope as the tool reads it from -H, beside
+	# Exim's -bp of the same message.
+	run "$QC" --spool "$EXSPOOL_SPOOL" --check --json --all
+	is "$rc" 0 "$layout: --check --all exits 0"
+	printf '%s\n' "$out" | $PY -c 'import json, sys
+for j in sorted((json.loads(l) for l in sys.stdin), key=lambda j: j["id"]):
+    print(" ".join([j["id"], j["result"], "<%s>" % j["sender"]] +
+        (["frozen"] if j["frozen"] else [])))
+    for r in j["recipients"]:
+        print(" ", r["address"])' >"$T/$layout-json" 2>&1
+	while read -r id; do
+		awk 'NR == 1 { print $2, "ok", $3 ($4 == "***" ? " frozen" : "") }
+		    NR > 1 && NF { print " ", $NF }' "$T/$layout-view-a/$id.bp"
+	done <"$T/ids.sorted" >"$T/$layout-json-want"
+	same "$T/$layout-json" "$T/$layout-json-want" \
+	    "$layout: --check --json: sender, recipients, frozen as exim -bp"
 	listing "$EXSPOOL_SPOOL" >"$T/$layout-after"
 	same "$T/$layout-after" "$T/$layout-before" \
-	    "$layout: the spool untouched by the copy"
+	    "$layout: the spool untouched by the copy and the check"
 
 	# Link mode: the same filesystem, the -D's inode shared.
 	mkdir "$T/$layout-link" "$T/$layout-link2"
