@@ -212,12 +212,13 @@ for j in sorted((json.loads(l) for l in sys.stdin), key=lambda j: j["id"]):
 		exit 1
 	}
 	if [ $layout = split ]; then
-		# exim -bP says no_split_spool_directory.
-		run "$QC" --requeue --from "$OUT" --exim "$EXIM" \
-		    --config "$EXSPOOL_CONF" --all
-	else
-		run "$QC" --requeue --remove --split --from "$OUT" \
+		run "$QC" --requeue --flat --from "$OUT" \
 		    --spool "$EXSPOOL_SPOOL" --all
+	else
+		# exim -bP says split_spool_directory, where the input
+		# directory, still without a subdirectory, would say flat.
+		run "$QC" --requeue --remove --from "$OUT" --exim "$EXIM" \
+		    --config "$EXSPOOL_CONF" --all
 	fi
 	is "$rc" 0 "$layout: requeue into the $other spool exits 0"
 	is "$(printf '%s\n' "$out" | sort)" \
