@@ -97,13 +97,13 @@ make_messages() {
 
 for layout in split flat; do
 	case $layout in
-	split)	other=flat ;;
-	flat)	other=split ;;
+	split)	other="flat" ;;
+	flat)	other="split" ;;
 	esac
 	A=$T/$layout-a
 	B=$T/$layout-b
 	OUT=$T/$layout-out
-	exim_spool_new "$A" --$layout --acl 'warn remove_header = X-Drop' || {
+	exim_spool_new "$A" "--$layout" --acl 'warn remove_header = X-Drop' || {
 		echo 'Bail out! exim refuses the spool configuration'
 		exit 1
 	}
@@ -207,7 +207,7 @@ for j in sorted((json.loads(l) for l in sys.stdin), key=lambda j: j["id"]):
 	    "600 1" "$layout: the copy has that mode and its own inode"
 
 	# Requeue into a spool of the other layout.
-	exim_spool_new "$B" --$other --acl 'warn remove_header = X-Drop' || {
+	exim_spool_new "$B" "--$other" --acl 'warn remove_header = X-Drop' || {
 		echo 'Bail out! exim refuses the second spool'
 		exit 1
 	}

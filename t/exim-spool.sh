@@ -190,7 +190,7 @@ exim_spool_new() {	# exim_spool_new DIR [options]
 	mkdir -p "$EXSPOOL_SPOOL" "$EXSPOOL_DIR/log" "$EXSPOOL_MAIL" &&
 	    chown "$EXIM_USER:" "$EXSPOOL_SPOOL" "$EXSPOOL_DIR/log" \
 	    "$EXSPOOL_MAIL" || return 1
-	mkdir -p -m 750 "$EXSPOOL_INPUT" &&
+	mkdir -p "$EXSPOOL_INPUT" && chmod 750 "$EXSPOOL_INPUT" &&
 	    chown "$EXIM_USER:" "$EXSPOOL_INPUT" &&
 	    : >"$EXSPOOL_DIR/defer" || return 1
 	_exspool_d=$EXSPOOL_DIR
