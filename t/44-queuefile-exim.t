@@ -4,9 +4,10 @@
 # (a local submission with ACL variables, a folded one among them; SMTP
 # with the connection's ACL variable; DSN recipients; frozen; partially
 # delivered, with the non-recipients tree; a header marked deleted; 8-bit
-# bytes; a 5 MB body; 1000 recipients), in a split spool and in a flat
-# one, copied out byte for byte (the spool named by --spool, or found by
-# `exim -bP` through --config), the spool untouched; requeued into a
+# bytes; a 5 MB body; 1000 recipients; BDAT kept in wire format, CRLF),
+# in a split spool and in a flat one, copied out byte for byte (the spool
+# named by --spool, or found by `exim -bP` through --config), the spool
+# untouched; --check --json's envelope beside `exim -bp`; requeued into a
 # second spool of the other layout, where `exim -bp`, `-Mvh` and `-Mvb`
 # show each message as the first spool's Exim shows it, and a queue run
 # delivers each as the first spool's own queue run does; --link sharing
@@ -93,6 +94,15 @@ make_messages() {
 	printf 'Subject: many\n\nto all\n' |
 	    exim_spool_submit $(seq -f 'r%g@example.org' 1000) \
 	    >>"$T/ids" || return 1
+	# BDAT under spool_wireformat: -D kept as it came, CRLF.
+	printf 'Subject: wire\r\n\r\nline one\r\n' >"$T/wire"
+	{
+		printf 'EHLO c.example\r\nMAIL FROM:<dave@remote.example>\r\n'
+		printf 'RCPT TO:<bob@example.org>\r\nBDAT %d LAST\r\n' \
+		    "$(wc -c <"$T/wire")"
+		cat "$T/wire"
+		printf 'QUIT\r\n'
+	} | exim_spool_smtp -oMa 192.0.2.7.40125 >>"$T/ids" || return 1
 }
 
 for layout in split flat; do
@@ -103,7 +113,8 @@ for layout in split flat; do
 	A=$T/$layout-a
 	B=$T/$layout-b
 	OUT=$T/$layout-out
-	exim_spool_new "$A" "--$layout" --acl 'warn remove_header = X-Drop' || {
+	exim_spool_new "$A" "--$layout" --acl 'warn remove_header = X-Drop' \
+	    --main 'spool_wireformat = true' || {
 		echo 'Bail out! exim refuses the spool configuration'
 		exit 1
 	}
@@ -127,6 +138,8 @@ for layout in split flat; do
 	ok "$layout: the frozen message says so in -H" test $? -eq 0
 	grep -q '^...\* X-Drop:' "$(where "$(head -n 1 "$T/ids")")"
 	ok "$layout: the removed header is marked * in -H" test $? -eq 0
+	grep -q '^-spool_file_wireformat$' "$(where "$(tail -n 1 "$T/ids")")"
+	ok "$layout: the BDAT message is in wire format" test $? -eq 0
 	bad=
 	while read -r id; do
 		views "$id" "$T/$layout-view-a"
@@ -226,7 +239,7 @@ for j in sorted((json.loads(l) for l in sys.stdin), key=lambda j: j["id"]):
 	    "$layout: a copied line for each message requeued"
 	bad=
 	while read -r id; do
-		if [ $other = split ]; then
+		if [ "$other" = split ]; then
 			f=$EXSPOOL_INPUT/$(printf %s "$id" | cut -c6)/$id
 		else
 			f=$EXSPOOL_INPUT/$id
