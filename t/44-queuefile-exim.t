@@ -7,13 +7,14 @@
 # bytes; a 5 MB body; 1000 recipients; BDAT kept in wire format, CRLF),
 # in a split spool and in a flat one, copied out byte for byte (the spool
 # named by --spool, or found by `exim -bP` through --config), the spool
-# untouched; --check --json's envelope beside `exim -bp`; requeued into a
-# second spool of the other layout, where `exim -bp`, `-Mvh` and `-Mvb`
-# show each message as the first spool's Exim shows it, and a queue run
-# delivers each as the first spool's own queue run does; --link sharing
-# the -D's inode with the spool; and copy out with --no-lock from inside
-# Exim's own pipe transport, where Exim holds the lock on -D (without
-# --no-lock the tool finds it locked: 75, and Exim defers).
+# untouched; --check --json's envelope beside `exim -bp`; ids from
+# `exiqgrep -i`; requeued into a second spool of the other layout, where
+# `exim -bp`, `-Mvh` and `-Mvb` show each message as the first spool's
+# Exim shows it, and a queue run delivers each as the first spool's own
+# queue run does; --link sharing the -D's inode with the spool; and copy
+# out with --no-lock from inside Exim's own pipe transport, where Exim
+# holds the lock on -D (without --no-lock the tool finds it locked: 75,
+# and Exim defers).
 . "${MX_SRCDIR:-.}/t/lib.sh"
 . "$MX_SRCDIR/t/exim-spool.sh"
 
@@ -194,6 +195,17 @@ for j in sorted((json.loads(l) for l in sys.stdin), key=lambda j: j["id"]):
 	listing "$EXSPOOL_SPOOL" >"$T/$layout-after"
 	same "$T/$layout-after" "$T/$layout-before" \
 	    "$layout: the spool untouched by the copy and the check"
+
+	# Ids on standard input as exiqgrep -i picks them: the frozen one.
+	frozen=$(sed -n 4p "$T/ids")
+	mkdir "$T/$layout-frozen"
+	exiqgrep -E "$EXIM" -C "$EXSPOOL_CONF" -z -i |
+	    "$QC" --spool "$EXSPOOL_SPOOL" --to "$T/$layout-frozen" \
+	    >"$T/out" 2>"$T/err"
+	is "$?:$(cat "$T/out" "$T/err")" "0:$frozen: result=copied" \
+	    "$layout: exiqgrep -z -i into the tool: the frozen message copied"
+	is "$(ls "$T/$layout-frozen")" "$frozen-D
+$frozen-H" "$layout: only that one"
 
 	# Link mode: the same filesystem, the -D's inode shared.
 	mkdir "$T/$layout-link" "$T/$layout-link2"
