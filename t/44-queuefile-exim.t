@@ -19,6 +19,9 @@
 . "$MX_SRCDIR/t/exim-spool.sh"
 
 need_exim_spool
+need exiqgrep
+FIX=$MX_SHARED/fixtures/exim-spool
+[ -d "$FIX" ] || skip_all "no fixtures in $FIX"
 QC=$MX_BUILDDIR/tools/queuefile-copy
 [ -x "$QC" ] || skip_all "tools/queuefile-copy not built"
 
@@ -59,15 +62,15 @@ make_messages() {
 		printf '  %s\n' "$(printf '%0300d' 0 | tr 0 b)" \
 		    "$(printf '%0300d' 0 | tr 0 c)"
 		printf 'X-Drop: removed by the ACL, kept marked *\n'
-		cat "$MX_SHARED/fixtures/exim-spool/msg.txt"
+		cat "$FIX/msg.txt"
 	} | exim_spool_submit -f alice@test.example bob@example.org \
 	    >>"$T/ids" || return 1
 	# SMTP from a remote client: acl_c_conn, the host and interface.
 	exim_spool_smtp -oMa 192.0.2.7.40123 -oMi 198.51.100.1.25 \
-	    <"$MX_SHARED/fixtures/exim-spool/smtp.txt" >>"$T/ids" || return 1
+	    <"$FIX/smtp.txt" >>"$T/ids" || return 1
 	# DSN: ENVID, RET, NOTIFY and ORCPT on one recipient, not the other.
 	exim_spool_smtp -oMa 192.0.2.7.40124 \
-	    <"$MX_SHARED/fixtures/exim-spool/smtp-dsn.txt" >>"$T/ids" ||
+	    <"$FIX/smtp-dsn.txt" >>"$T/ids" ||
 	    return 1
 	# Frozen.
 	_m=$(printf 'Subject: frozen\n\ncold\n' |
@@ -326,7 +329,7 @@ locked:
 	exit 1
 }
 id=$(exim_spool_submit -f alice@test.example scan@test.example \
-    <"$MX_SHARED/fixtures/exim-spool/msg.txt")
+    <"$FIX/msg.txt")
 h=$(where "$id")
 cp "$h" "$T/pipe.H"
 cp "${h%-H}-D" "$T/pipe.D"
@@ -342,7 +345,7 @@ is "$(stat -c '%a %U' "$P/scanned/$id-H" "$P/scanned/$id-D" | sort -u)" \
 is "$(exim_spool_ids)" "" "pipe: the queue empty"
 
 id=$(exim_spool_submit -f alice@test.example locked@test.example \
-    <"$MX_SHARED/fixtures/exim-spool/msg.txt")
+    <"$FIX/msg.txt")
 exim_spool_run -M "$id" 2>"$T/locked.err"
 grep "^[^ ]* [^ ]* $id " "$EXSPOOL_LOG" >"$T/locked.log"
 like "$(cat "$T/locked.log")" \
