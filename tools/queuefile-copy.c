@@ -367,7 +367,11 @@ has_split(const char *dir)
 	return found;
 }
 
-/* One message's record, its diagnostic, and what it does to the status. */
+/*
+ * One message's diagnostic, its record, and what it does to the status.
+ * The diagnostic comes first: Exim's pipe transport logs the first line
+ * of the output.  Each record is flushed: its batch is durable.
+ */
 static void
 done(void *arg, const struct spoolcopy_result *r)
 {
@@ -376,6 +380,15 @@ done(void *arg, const struct spoolcopy_result *r)
 	size_t		 n = strlen(r->id);
 
 	(void)arg;
+	if (r->status != MX_OK) {
+		cli_warn("cannot %s '%s': %s", verb,
+		    cli_show(r->id, n, SPOOL_ID_MAX, shown, sizeof shown),
+		    r->err);
+		/* A temporary failure wins: the caller must come back. */
+		if (r->status == MX_TEMPFAIL || !failed)
+			worst = r->status;
+		failed = 1;
+	}
 	cli_rec_begin(&rec, stdout, prefixed && !cli_json ? r->id : NULL);
 	if (cli_json)
 		cli_rec_strn(&rec, "id", r->id, n);
@@ -385,14 +398,7 @@ done(void *arg, const struct spoolcopy_result *r)
 	if (cli_json && r->h != NULL)
 		spool_h_json(stdout, r->h);
 	cli_rec_end(&rec);
-	if (r->status == MX_OK)
-		return;
-	cli_warn("cannot %s '%s': %s", verb,
-	    cli_show(r->id, n, SPOOL_ID_MAX, shown, sizeof shown), r->err);
-	/* A temporary failure wins: the caller must come back. */
-	if (r->status == MX_TEMPFAIL || !failed)
-		worst = r->status;
-	failed = 1;
+	fflush(stdout);
 }
 
 static int
