@@ -288,6 +288,8 @@ exim_bp(char **dir, int *split_out, char *err, size_t errlen)
 		return -1;
 	}
 	if (pid == 0) {
+		/* cli_parse ignores SIGPIPE for us, not for exim. */
+		signal(SIGPIPE, SIG_DFL);
 		if (dup2(nul, 0) < 0 || dup2(po[1], 1) < 0 ||
 		    dup2(pe[1], 2) < 0)
 			_exit(127);
@@ -438,7 +440,8 @@ main(int argc, const char **argv)
 	char			 err[1024], input[PATH_MAX], *spool = NULL;
 	int			 n = 0, i, rc, bp_split = -1;
 
-	pc = cli_parse(argc, argv, options, "[ID...]", NULL);
+	pc = cli_parse(argc, argv, options, "[OPTION...] --to DIR | --check | "
+	    "--requeue --from DIR [--all | ID...]", NULL);
 	args = poptGetArgs(pc);
 	while (args != NULL && args[n] != NULL)
 		n++;
