@@ -7,7 +7,8 @@
 # source; the spool from --spool, from an --exim script that prints fixed
 # output, from a failing one and from the real exim4 with --config;
 # --requeue split, flat and auto, --remove, the owner taken from the input
-# directory.  The source spool is checked unchanged at the end.
+# directory; SIGTERM with a batch pending leaves no temporary file.  The
+# source spool is checked unchanged at the end.
 . "${MX_SRCDIR:-.}/t/lib.sh"
 
 FIX=$MX_SHARED/fixtures/exim-spool
@@ -211,6 +212,29 @@ run $q --spool "$SP" --check $C
 is "$rc:$out" "75:result=locked" "--check takes the lock too"
 kill $lockpid
 wait $lockpid 2>/dev/null
+
+# --- SIGTERM while a batch is pending: its temporary files removed ----------
+# The ids come through a FIFO that stays open, so the tool waits for more
+# with two messages written under temporary names, not yet committed.
+mkdir "$T/s1"
+mkfifo "$T/fifo"
+queuefile-copy --spool "$SP" --to "$T/s1" <"$T/fifo" >"$T/s1.out" 2>&1 &
+qpid=$!
+exec 7>"$T/fifo"
+printf '%s\n%s\n' $A $B >&7
+i=0
+while [ "$(ls -A "$T/s1" | grep -c '^\.')" -lt 4 ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+is "$(ls -A "$T/s1" | grep -c '^\.')" 4 "pending: four temporary files"
+kill -TERM $qpid
+wait $qpid
+rc=$?
+exec 7>&-
+is "$rc" 143 "SIGTERM ends it as the signal would"
+is "$(ls -A "$T/s1")" "" "SIGTERM: no temporary file left, nothing named"
+is "$(cat "$T/s1.out")" "" "SIGTERM: no result for what was not committed"
 
 # --- --check, --json ---------------------------------------------------------
 run $q --spool "$SP" --check --all
