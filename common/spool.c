@@ -86,6 +86,17 @@ dec(const char *s, size_t n, long long max, long long *v)
 	return 0;
 }
 
+/* How many of s[0..n) are digits, from the start. */
+static size_t
+digits(const char *s, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n && is_digit((unsigned char)s[i]); i++)
+		;
+	return i;
+}
+
 static int
 fail(struct cur *c, const char *what)
 {
@@ -419,7 +430,7 @@ counted_back(const char *s, const char **e, struct spool_str *val,
 	    q[-1] == '-'))
 		q--;
 	if ((comma = memchr(q, ',', *e - q)) == NULL ||
-	    dec(q, comma - q, LLONG_MAX, &len) == -1)
+	    dec(q, comma - q, SPOOL_H_MAX, &len) == -1)
 		return -1;
 	neg = comma + 1 < *e && comma[1] == '-';
 	if (dec(comma + 1 + neg, *e - comma - 1 - neg, INT_MAX, num) == -1)
@@ -447,7 +458,7 @@ counted_back(const char *s, const char **e, struct spool_str *val,
 static int
 parse_rcpt(const struct spool_str *l, struct spool_rcpt *r)
 {
-	const char	*s = l->p, *e = l->p + l->n, *q = e, *c1;
+	const char	*s = l->p, *e = l->p + l->n, *q = e, *c1, *c2;
 	long long	 v, pno;
 
 	memset(r, 0, sizeof *r);
@@ -473,7 +484,8 @@ parse_rcpt(const struct spool_str *l, struct spool_rcpt *r)
 			q--;
 		if (q == s || q[-1] != ' ' ||
 		    (c1 = memchr(q, ',', e - q)) == NULL ||
-		    dec(c1 + 1, strcspn(c1 + 1, ","), INT_MAX, &pno) == -1)
+		    (c2 = memchr(c1 + 1, ',', e - c1 - 1)) == NULL ||
+		    dec(c1 + 1, c2 - c1 - 1, INT_MAX, &pno) == -1)
 			return -1;
 		r->pno = pno;
 		e = q - 1;
@@ -500,13 +512,9 @@ parse_rcpts(struct cur *c, struct spool_h *h)
 
 	if ((rc = next_line(c, &l, "the recipient count")) != 0)
 		return rc;
-	if (l.n == 0 || strspn(l.p, "0123456789") < l.n ||
-	    dec(l.p, l.n, LLONG_MAX, &count) == -1) {
-		if (l.n > 0 && strspn(l.p, "0123456789") >= l.n)
-			return fail(c, "recipient count over 16384");
+	if (digits(l.p, l.n) < l.n || l.n == 0)
 		return fail(c, "recipient count is not a number");
-	}
-	if (count > SPOOL_RCPT_MAX)
+	if (dec(l.p, l.n, SPOOL_RCPT_MAX, &count) == -1)
 		return fail(c, "recipient count over 16384");
 	if (count > 0 &&
 	    (h->rcpts = calloc(count, sizeof *h->rcpts)) == NULL)
