@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #endif
 
 #define COPY_BUF	(128 * 1024)	/* the read/write fallback's buffer */
+#define WRITEBACK_MIN	(1024 * 1024)	/* a -D written back at once */
 #define NDIRS		63		/* 62 split subdirectories, then the
 					   directory itself */
 #define ROOT		62
@@ -37,7 +39,7 @@
 struct slot {
 	struct spoolcopy_result	 r;
 	size_t			 idlen;
-	int			 sdir;		/* the source's directory index */
+	int			 sdir;		/* the source's directory */
 	int			 tdir;		/* the target's */
 	int			 tdirfd;	/* for spoolcopy_unlink */
 	int			 dfd;		/* source -D, locked */
@@ -46,9 +48,10 @@ struct slot {
 	volatile sig_atomic_t	 dpend, hpend;
 	int			 linked;
 	int			 dexists;	/* a target -D was there */
-	int			 hexists;	/* a target -H, to be replaced */
+	int			 hexists;	/* a target -H to replace */
 	char			*hbuf;
 	size_t			 hlen;
+	struct stat		 dst;		/* the source -D's */
 	struct stat		 hst;		/* the source -H's */
 	struct spool_h		 h;
 	int			 parsed;
@@ -162,10 +165,10 @@ tmp_name(struct spoolcopy *sc, char *buf, const char *id, char kind)
 }
 
 /*
- * Make a temporary file in the target directory, or (src >= 0) hard-link
- * the file src there, under a new hidden name, marked pending so that
- * spoolcopy_unlink sees it: the signals it runs on are held meanwhile.
- * The descriptor, 0 for a link, or -1 with errno.
+ * Make a temporary file in the target directory, or hard-link srcname
+ * (in the directory srcdir) there, under a new hidden name marked pending
+ * so that spoolcopy_unlink sees it: the signals it runs on are held
+ * meanwhile.  The descriptor, 0 for a link, or -1 with errno.
  */
 static int
 tmp_make(struct spoolcopy *sc, struct slot *s, char kind, int srcdir,
@@ -219,6 +222,7 @@ spoolcopy_new(const char *src, const char *dst,
     size_t errlen)
 {
 	struct spoolcopy	*sc;
+	struct stat		 st;
 	char			 show[CLI_SHOWN_NAME];
 	int			 i;
 
@@ -262,6 +266,15 @@ spoolcopy_new(const char *src, const char *dst,
 		cli_errf(err, errlen, "cannot open directory '%s': %s",
 		    cli_show(dst, strlen(dst), CLI_SHOW_NAME, show,
 		    sizeof show), strerror(errno));
+		goto bad;
+	}
+	/* The source is never written to, not even as its own target. */
+	if (fstat(sc->sfd[ROOT], &st) == 0 &&
+	    st.st_dev == sc->dst_st.st_dev &&
+	    st.st_ino == sc->dst_st.st_ino) {
+		cli_errf(err, errlen, "'%s' is the source directory",
+		    cli_show(dst, strlen(dst), CLI_SHOW_NAME, show,
+		    sizeof show));
 		goto bad;
 	}
 	return sc;
@@ -333,6 +346,27 @@ dst_dir(struct spoolcopy *sc, struct slot *s)
 }
 
 /*
+ * Open name in the directory fd for src_open.  Exim's lock is F_WRLCK,
+ * which needs the file open for writing; nothing is written.  Where that
+ * is not allowed (a reader of the spool that is not Exim) a read lock
+ * keeps a delivery out just as well.  Without the lock, read-only.
+ */
+static int
+open_d(int dir, const char *name, int lock, int *flags)
+{
+	int	fd;
+
+	*flags = lock ? O_RDWR : O_RDONLY;
+	fd = openat(dir, name, *flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && lock && (errno == EACCES || errno == EROFS)) {
+		*flags = O_RDONLY;
+		fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+		    O_NONBLOCK);
+	}
+	return fd;
+}
+
+/*
  * Open the source -D in its split subdirectory, else flat, and lock it as
  * Exim does.  0, or the slot failed.
  */
@@ -343,30 +377,23 @@ src_open(struct spoolcopy *sc, struct slot *s)
 	char		 show[CLI_SHOWN_NAME];
 	struct flock	 fl;
 	struct stat	 st;
-	int		 i, sub, fd, flags, e;
+	int		 i, sub, fd = -1, flags, e;
 
 	snprintf(dname, sizeof dname, "%s-D", s->r.id);
 	snprintf(hname, sizeof hname, "%s-H", s->r.id);
 	i = b62_index(SPOOL_ID_SUBDIR(s->r.id));
 	s->sdir = ROOT;
-	if ((sub = src_sub(sc, i)) >= 0 &&
-	    (fstatat(sub, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
-	    fstatat(sub, hname, &st, AT_SYMLINK_NOFOLLOW) == 0))
-		s->sdir = i;
-	/*
-	 * Exim's lock is F_WRLCK, which needs the file open for writing;
-	 * nothing is written.  Where that is not allowed (a reader of the
-	 * spool that is not Exim) a read lock keeps a delivery out just as
-	 * well.  Without the lock, read-only.
-	 */
-	flags = sc->o.lock ? O_RDWR : O_RDONLY;
-	fd = openat(sc->sfd[s->sdir], dname, flags | O_CLOEXEC | O_NOFOLLOW |
-	    O_NONBLOCK);
-	if (fd < 0 && sc->o.lock && (errno == EACCES || errno == EROFS)) {
-		flags = O_RDONLY;
-		fd = openat(sc->sfd[s->sdir], dname, flags | O_CLOEXEC |
-		    O_NOFOLLOW | O_NONBLOCK);
+	/* In the split subdirectory when either file is there. */
+	if ((sub = src_sub(sc, i)) >= 0 && sub != sc->sfd[ROOT]) {
+		fd = open_d(sub, dname, sc->o.lock, &flags);
+		e = errno;
+		if (fd >= 0 || e != ENOENT ||
+		    fstatat(sub, hname, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			s->sdir = i;
+		errno = e;
 	}
+	if (fd < 0 && s->sdir == ROOT)
+		fd = open_d(sc->sfd[ROOT], dname, sc->o.lock, &flags);
 	if (fd < 0) {
 		e = errno;
 		path_show(sc->src, s->sdir, dname, show, sizeof show);
@@ -384,8 +411,13 @@ src_open(struct spoolcopy *sc, struct slot *s)
 		return -1;
 	}
 	s->dfd = fd;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		path_show(sc->src, s->sdir, dname, show, sizeof show);
+	path_show(sc->src, s->sdir, dname, show, sizeof show);
+	if (fstat(fd, &s->dst) < 0) {
+		fail(s, "failed", MX_TEMPFAIL, "cannot read '%s': %s", show,
+		    strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(s->dst.st_mode)) {
 		fail(s, "corrupt", MX_DATAERR, "'%s' is not a regular file",
 		    show);
 		return -1;
@@ -566,18 +598,21 @@ tmp_own(struct spoolcopy *sc, int fd, const struct stat *st)
 	return fchmod(fd, sc->o.mode);
 }
 
-/* Copy all of the source -D into fd. */
+/*
+ * Copy the source -D, size bytes as fstat saw them, into fd: the lock
+ * keeps it from changing, and without the lock Exim appends nothing to a
+ * -D once its -H exists.  A shorter file is copied as far as it goes.
+ */
 static int
-copy_data(struct spoolcopy *sc, int from, int to)
+copy_data(struct spoolcopy *sc, int from, int to, off_t size)
 {
 	off_t	off = 0;
 	ssize_t	r;
-	int	fallback = 0;
 
 #ifdef __linux__
 	(void)posix_fadvise(from, 0, 0, POSIX_FADV_SEQUENTIAL);
-	for (;;) {
-		r = copy_file_range(from, &off, to, NULL, 1 << 30, 0);
+	while (off < size) {
+		r = copy_file_range(from, &off, to, NULL, size - off, 0);
 		if (r > 0)
 			continue;
 		if (r == 0)
@@ -587,20 +622,16 @@ copy_data(struct spoolcopy *sc, int from, int to)
 		/* Not across these filesystems, or not on this kernel. */
 		if (off == 0 && (errno == EXDEV || errno == EINVAL ||
 		    errno == ENOSYS || errno == EOPNOTSUPP ||
-		    errno == EBADF)) {
-			fallback = 1;
+		    errno == EBADF))
 			break;
-		}
 		return -1;
 	}
-#else
-	fallback = 1;
-#endif
-	if (!fallback)
+	if (off >= size)
 		return 0;
+#endif
 	if (sc->buf == NULL && (sc->buf = malloc(COPY_BUF)) == NULL)
 		return -1;
-	for (;;) {
+	while (off < size) {
 		if ((r = pread(from, sc->buf, COPY_BUF, off)) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -612,6 +643,7 @@ copy_data(struct spoolcopy *sc, int from, int to)
 			return -1;
 		off += r;
 	}
+	return 0;
 }
 
 /* Write the slot's -D and -H under temporary names.  0, or failed. */
@@ -620,7 +652,7 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 {
 	char		 dname[SPOOL_ID_MAX + 3], hname[SPOOL_ID_MAX + 3];
 	char		 show[CLI_SHOWN_NAME];
-	struct stat	 st, dst;
+	struct stat	 st;
 	uid_t		 uid;
 	gid_t		 gid;
 	const char	*what = dname;
@@ -641,13 +673,11 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 		}
 		s->hexists = 1;
 	}
-	s->dexists = fstatat(s->tdirfd, dname, &dst,
+	s->dexists = fstatat(s->tdirfd, dname, &st,
 	    AT_SYMLINK_NOFOLLOW) == 0;
-	if (fstat(s->dfd, &st) < 0)
-		goto bad;
-	(void)owner_wanted(sc, &st, &uid, &gid);
-	if (sc->o.link && (st.st_mode & 07777) == sc->o.mode &&
-	    uid == st.st_uid && gid == st.st_gid) {
+	(void)owner_wanted(sc, &s->dst, &uid, &gid);
+	if (sc->o.link && (s->dst.st_mode & 07777) == sc->o.mode &&
+	    uid == s->dst.st_uid && gid == s->dst.st_gid) {
 		if (tmp_make(sc, s, 'D', sc->sfd[s->sdir], dname) == 0)
 			s->linked = 1;
 		else if (errno != EXDEV && errno != EPERM &&
@@ -656,12 +686,18 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 	}
 	if (!s->linked) {
 		if ((s->tdfd = tmp_make(sc, s, 'D', -1, NULL)) < 0 ||
-		    copy_data(sc, s->dfd, s->tdfd) < 0 ||
-		    tmp_own(sc, s->tdfd, &st) < 0)
+		    copy_data(sc, s->dfd, s->tdfd, s->dst.st_size) < 0 ||
+		    tmp_own(sc, s->tdfd, &s->dst) < 0)
 			goto bad;
 #ifdef SYNC_FILE_RANGE_WRITE
-		/* Writeback starts now, behind the next message. */
-		(void)sync_file_range(s->tdfd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		/*
+		 * A large -D's writeback starts now, behind the next
+		 * message; small ones wait for the batch's one syncfs,
+		 * where starting each costs more than it saves.
+		 */
+		if (s->dst.st_size >= WRITEBACK_MIN)
+			(void)sync_file_range(s->tdfd, 0, 0,
+			    SYNC_FILE_RANGE_WRITE);
 #endif
 	}
 	what = hname;
@@ -710,7 +746,6 @@ void
 spoolcopy_add(struct spoolcopy *sc, const char *id, size_t n)
 {
 	struct slot	*s;
-	sigset_t	 old;
 	size_t		 idlen;
 	int		 i;
 
@@ -731,9 +766,9 @@ spoolcopy_add(struct spoolcopy *sc, const char *id, size_t n)
 	s->tdir = s->sdir = ROOT;
 	memcpy(s->r.id, id, n < SPOOL_ID_MAX ? n : SPOOL_ID_MAX);
 	s->r.result = sc->o.check ? "ok" : "copied";
-	hold_signals(1, &old);
+	/* A handler sees the slot only once it is cleared. */
+	atomic_signal_fence(memory_order_seq_cst);
 	sc->n++;
-	hold_signals(0, &old);
 	if (idlen == 0 || idlen != n) {
 		char	show[4 * 64 + 4];
 
@@ -809,6 +844,10 @@ put_name(struct spoolcopy *sc, struct slot *s, char kind)
 		    (rc = linkat(s->tdirfd, tmp, s->tdirfd, name, 0)) == 0)
 			unlinkat(s->tdirfd, tmp, 0);
 	}
+	/*
+	 * A -H that appeared since dst_write looked (another writer) is
+	 * left alone; the -D put beside it is this same message's.
+	 */
 	if (rc < 0) {
 		path_show(sc->dst, s->tdir, name, show, sizeof show);
 		if (errno == EEXIST)

@@ -6,7 +6,9 @@
  * For each message, in this order:
  *  - the source -D is opened and, unless told not to, locked as Exim
  *    locks it (fcntl F_WRLCK on bytes [0, id length + 3), without
- *    waiting): a message being delivered is skipped as "locked";
+ *    waiting): a message being delivered is skipped as "locked"; a
+ *    -D this process may not open for writing is read-locked (F_RDLCK,
+ *    which keeps a delivery out as well) rather than not locked;
  *  - -H is read whole and validated (spool_h_parse), and the first line
  *    of -D checked (spool_d_check): a corrupt pair is never copied;
  *  - a target whose -H exists is refused ("exists") unless replace; a
@@ -47,7 +49,8 @@ struct spoolcopy_opts {
 	int	 check;		/* validate only: nothing written, no target */
 	int	 dst_split;	/* target files in DIR/<id's 6th char>/, made
 				   as needed (mode of DIR, its owner) */
-	mode_t	 mode;		/* of the files written: 0640 as Exim's */
+	mode_t	 mode;		/* of the files written: 0640 as Exim's
+				   (0 taken as 0640) */
 	int	 owner_set;	/* uid and gid below; else as owner_from */
 	uid_t	 uid;
 	gid_t	 gid;

@@ -116,8 +116,8 @@ main(int argc, const char **argv)
 		cli_die(MX_USAGE, "--uid and --gid go together");
 	if (have_uid) {
 		o.owner_set = 1;
-		o.uid = cli_num(uid_s, "--uid", 0, 0x7fffffff);
-		o.gid = cli_num(gid_s, "--gid", 0, 0x7fffffff);
+		o.uid = cli_num("--uid", uid_s, 0, 0x7fffffff);
+		o.gid = cli_num("--gid", gid_s, 0, 0x7fffffff);
 	}
 	if ((sc = spoolcopy_new(src, check ? NULL : dst, &o, done, NULL, err,
 	    sizeof err)) == NULL)
