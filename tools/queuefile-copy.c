@@ -288,6 +288,8 @@ exim_bp(char **dir, int *split_out, char *err, size_t errlen)
 		return -1;
 	}
 	if (pid == 0) {
+		/* cli_parse ignores SIGPIPE for us, not for exim. */
+		signal(SIGPIPE, SIG_DFL);
 		if (dup2(nul, 0) < 0 || dup2(po[1], 1) < 0 ||
 		    dup2(pe[1], 2) < 0)
 			_exit(127);
@@ -367,7 +369,11 @@ has_split(const char *dir)
 	return found;
 }
 
-/* One message's record, its diagnostic, and what it does to the status. */
+/*
+ * One message's diagnostic, its record, and what it does to the status.
+ * The diagnostic comes first: Exim's pipe transport logs the first line
+ * of the output.  Each record is flushed: its batch is durable.
+ */
 static void
 done(void *arg, const struct spoolcopy_result *r)
 {
@@ -376,6 +382,15 @@ done(void *arg, const struct spoolcopy_result *r)
 	size_t		 n = strlen(r->id);
 
 	(void)arg;
+	if (r->status != MX_OK) {
+		cli_warn("cannot %s '%s': %s", verb,
+		    cli_show(r->id, n, SPOOL_ID_MAX, shown, sizeof shown),
+		    r->err);
+		/* A temporary failure wins: the caller must come back. */
+		if (r->status == MX_TEMPFAIL || !failed)
+			worst = r->status;
+		failed = 1;
+	}
 	cli_rec_begin(&rec, stdout, prefixed && !cli_json ? r->id : NULL);
 	if (cli_json)
 		cli_rec_strn(&rec, "id", r->id, n);
@@ -385,14 +400,7 @@ done(void *arg, const struct spoolcopy_result *r)
 	if (cli_json && r->h != NULL)
 		spool_h_json(stdout, r->h);
 	cli_rec_end(&rec);
-	if (r->status == MX_OK)
-		return;
-	cli_warn("cannot %s '%s': %s", verb,
-	    cli_show(r->id, n, SPOOL_ID_MAX, shown, sizeof shown), r->err);
-	/* A temporary failure wins: the caller must come back. */
-	if (r->status == MX_TEMPFAIL || !failed)
-		worst = r->status;
-	failed = 1;
+	fflush(stdout);
 }
 
 static int
@@ -432,7 +440,8 @@ main(int argc, const char **argv)
 	char			 err[1024], input[PATH_MAX], *spool = NULL;
 	int			 n = 0, i, rc, bp_split = -1;
 
-	pc = cli_parse(argc, argv, options, "[ID...]", NULL);
+	pc = cli_parse(argc, argv, options, "[OPTION...] --to DIR | --check | "
+	    "--requeue --from DIR [--all | ID...]", NULL);
 	args = poptGetArgs(pc);
 	while (args != NULL && args[n] != NULL)
 		n++;
