@@ -15,8 +15,8 @@
 #		every file and directory under DIR: its path, type, size,
 #		mode, owner, group, mtime, inode and the SHA-256 of its
 #		bytes, sorted; Exim's own journal (-J) and msglog files left
-#		out, and with "dirs" the directories' mtimes, for a spool
-#		Exim is delivering from
+#		out, and with "dirs" the directories' mtimes and sizes, for
+#		a spool Exim is delivering from
 #	spool-faults.py check SRC DST [TODO]
 #		whether DST (a target or a spool input directory, split or
 #		flat) holds only what a reader may see: every file under a
@@ -122,7 +122,7 @@ def clone(top, n, new):
         print(nid)
 
 
-def snap(top, dirs):
+def snap(top, nodirs):
     rows = []
     for d, dirs, names in os.walk(top):
         for e in sorted(dirs + names):
@@ -131,13 +131,14 @@ def snap(top, dirs):
                 continue
             st = os.lstat(p)
             h, mtime = "", st.st_mtime_ns
-            if dirs and stat.S_ISDIR(st.st_mode):
-                mtime = 0
+            size = st.st_size
+            if nodirs and stat.S_ISDIR(st.st_mode):
+                mtime = size = 0
             if stat.S_ISREG(st.st_mode):
                 with open(p, "rb") as f:
                     h = hashlib.sha256(f.read()).hexdigest()
             rows.append("%s %o %d %d %d %d %d %s" % (
-                os.path.relpath(p, top), st.st_mode, st.st_size,
+                os.path.relpath(p, top), st.st_mode, size,
                 st.st_uid, st.st_gid, mtime, st.st_ino, h))
     print("\n".join(sorted(rows)))
 
