@@ -379,14 +379,15 @@ untouched "full disk"
 
 # --- the target directory removed mid-run --------------------------------
 # 500 messages in a flat spool; the target removed as soon as the first
-# file shows in it, by another process, again until it stays gone.
+# file shows in it, by another process, again until it stays gone.  A
+# message said copied must have been there whole: its -D and -H seen.
 exim_spool_new "$T/v" --flat || { echo "Bail out! exim spool"; exit 1; }
 printf 'Subject: v\n\nv\n' | exim_spool_submit bob@example.org >/dev/null &&
 sf clone "$EXSPOOL_INPUT" 499 >/dev/null || { echo "Bail out! clone"; exit 1; }
 sf snap "$EXSPOOL_INPUT" >v.0
 mkdir vt
-how=$(sf vanish vt v.out v.err queuefile-copy --spool "$EXSPOOL_SPOOL" \
-    --to vt --all)
+how=$(sf vanish vt seen v.out v.err queuefile-copy \
+    --spool "$EXSPOOL_SPOOL" --to vt --all)
 out=$(cat v.out) err=$(cat v.err)
 is "$how" "exit 75" "target removed: 75, no crash"
 is "$(printf '%s\n' "$out" | grep -c ': result=')" 500 \
@@ -395,6 +396,11 @@ nf=$(printf '%s\n' "$out" | grep -c ': result=failed$')
 is "$(printf '%s\n' "$out" | grep -c -v ': result=\(copied\|failed\)$')" 0 \
     "target removed: each copied or failed ($nf failed)"
 ok "target removed: some failed" [ "$nf" -gt 0 ]
+printf '%s\n' "$out" | sed -n 's/: result=copied$//p' >said
+is "$(sed 's/$/-D/' said | sort | comm -23 - seen)" "" \
+    "target removed: each -D said copied was there"
+is "$(sed 's/$/-H/' said | sort | comm -23 - seen)" "" \
+    "target removed: each -H said copied was there ($(wc -l <said) copied)"
 diags copy "$nf" "target removed"
 sf snap "$EXSPOOL_INPUT" >v.now
 same v.now v.0 "target removed: the source spool untouched"

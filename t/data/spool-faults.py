@@ -33,10 +33,12 @@
 #		run CMD (its output to OUT and ERR) and kill it with SIGKILL
 #		after a delay drawn from [0, MAX) seconds; prints the delay
 #		and how it ended: "killed" or "exit N"
-#	spool-faults.py vanish DIR OUT ERR CMD...
-#		run CMD and, as soon as a file appears in DIR, remove DIR
-#		and all in it (again, until it stays gone); prints "exit N"
-#		or "signal N"
+#	spool-faults.py vanish DIR SEEN OUT ERR CMD...
+#		run CMD and, as soon as a file appears in DIR (flat),
+#		remove DIR and all in it, again until it stays gone; every
+#		name it saw there goes to the file SEEN (a file put there
+#		before the directory went is seen: rmdir fails until it
+#		is).  Prints "exit N" or "signal N"
 #	spool-faults.py hold FILE LEN READY
 #		fcntl F_WRLCK on FILE's bytes [0, LEN), as Exim locks a -D
 #		it delivers; writes READY once held, then sleeps until killed
@@ -45,7 +47,6 @@ import hashlib
 import os
 import random
 import re
-import shutil
 import signal
 import stat
 import subprocess
@@ -225,7 +226,7 @@ def kill(most, seed, out, err, cmd):
     return 0
 
 
-def vanish(top, out, err, cmd):
+def vanish(top, seen, out, err, cmd):
     p = spawn(out, err, cmd)
     end = time.monotonic() + 10
     while p.poll() is None and time.monotonic() < end:
@@ -235,12 +236,24 @@ def vanish(top, out, err, cmd):
         except FileNotFoundError:
             break
         time.sleep(0.001)
-    while os.path.exists(top):
-        shutil.rmtree(top, ignore_errors=True)
+    names = set()
+    while True:
+        try:
+            now = os.listdir(top)
+        except FileNotFoundError:
+            break
+        names.update(now)
+        for e in now:
+            try:
+                os.unlink(os.path.join(top, e))
+            except FileNotFoundError:
+                pass
         try:
             os.rmdir(top)
         except OSError:
             pass
+    with open(seen, "w") as f:
+        f.write("".join(e + "\n" for e in sorted(names)))
     print(ended(p.wait()))
     return 0
 
@@ -265,7 +278,7 @@ def main(a):
     elif a[0] == "kill":
         return kill(float(a[1]), int(a[2]), a[3], a[4], a[5:])
     elif a[0] == "vanish":
-        return vanish(a[1], a[2], a[3], a[4:])
+        return vanish(a[1], a[2], a[3], a[4], a[5:])
     elif a[0] == "hold":
         hold(a[1], int(a[2]), a[3])
     return 0
