@@ -28,6 +28,8 @@
 #    the file DIR/defer exists (exim_spool_new makes it; remove it to let
 #    them through): a partial delivery, Exim rewriting -H with the
 #    non-recipients tree; every other recipient is delivered;
+#  - `--main 'spool_wireformat = true'` keeps a message sent by BDAT in
+#    wire format (-spool_file_wireformat in -H, CRLF in -D);
 #  - a queue run's own messages (a DSN success report, a bounce) are
 #    queued, not delivered: the Exim that a queue run starts for them
 #    loses root for the -C option (it says so on standard error) and
@@ -190,7 +192,7 @@ exim_spool_new() {	# exim_spool_new DIR [options]
 	mkdir -p "$EXSPOOL_SPOOL" "$EXSPOOL_DIR/log" "$EXSPOOL_MAIL" &&
 	    chown "$EXIM_USER:" "$EXSPOOL_SPOOL" "$EXSPOOL_DIR/log" \
 	    "$EXSPOOL_MAIL" || return 1
-	mkdir -p -m 750 "$EXSPOOL_INPUT" &&
+	mkdir -p "$EXSPOOL_INPUT" && chmod 750 "$EXSPOOL_INPUT" &&
 	    chown "$EXIM_USER:" "$EXSPOOL_INPUT" &&
 	    : >"$EXSPOOL_DIR/defer" || return 1
 	_exspool_d=$EXSPOOL_DIR
