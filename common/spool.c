@@ -24,7 +24,7 @@ struct cur {
 	const char	*buf;
 	size_t		 len;
 	size_t		 off;		/* of the next line */
-	unsigned long	 line;		/* of the line last read, from 1 */
+	unsigned long	 line;		/* the last one read, from 1 */
 	char		*err;
 	size_t		 errlen;
 };
@@ -590,6 +590,14 @@ parse_hdrs(struct cur *c, struct spool_h *h)
 			    "length does not end at a newline");
 		if (memchr(p, '\0', n) != NULL)
 			return hfail(c, h->nhdrs + 1, "a NUL byte");
+		/*
+		 * Exim reads "NNNf " with fscanf's "%d%c ", whose blank
+		 * skips every blank after it: a text starting with one
+		 * would be read from past it, and run over the end.
+		 */
+		if (strchr(" \t\n\v\f\r", p[0]) != NULL)
+			return hfail(c, h->nhdrs + 1,
+			    "starts with a blank, which Exim would skip");
 		if (grow(&h->hdrs, &cap, h->nhdrs, sizeof *h->hdrs) == -1)
 			return MX_SOFTWARE;
 		hd = &h->hdrs[h->nhdrs++];

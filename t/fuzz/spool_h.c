@@ -73,6 +73,7 @@ check_h(const struct spool_h *h)
 		inside(&h->hdrs[i].name);
 		if (h->hdrs[i].text.n == 0 ||
 		    h->hdrs[i].text.p[h->hdrs[i].text.n - 1] != '\n' ||
+		    strchr(" \t\n\v\f\r", h->hdrs[i].text.p[0]) != NULL ||
 		    strchr(" BCFIPRST*", h->hdrs[i].flag) == NULL ||
 		    h->hdrs[i].flag == '\0')
 			abort();
@@ -89,7 +90,8 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t n)
 	static FILE	*null;
 	struct spool_h	 h;
 	const char	*in = (const char *)buf;
-	char		 id[SPOOL_ID_MAX + 1] = "1xVXF3-0002Lv-1w", err[512];
+	char		 id[SPOOL_ID_MAX + 1] = "1xVXF3-0002Lv-1w";
+	char		 err[512];
 	char		*dir;
 	size_t		 k;
 	int		 rc, split;

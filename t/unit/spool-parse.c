@@ -1,11 +1,23 @@
 /*
  * spool-parse: common/spool.c's parsers, for t/41.
  *
- *	spool-parse [--json] [--id ID] FILE	FILE as the -H of ID (default:
- *						its name without "-H")
- *	spool-parse --d FILE ID			the first line of a -D
- *	spool-parse --bp < output		what exim -bP printed
- *	spool-parse --id-len S			spool_id_len of S
+ *	spool-parse [--json] [--id ID] FILE
+ *		FILE as the -H of ID (default: its name without "-H")
+ *	spool-parse --d FILE ID
+ *		the first line of a -D
+ *	spool-parse --bp < output
+ *		what exim -bP printed
+ *	spool-parse --id-len S
+ *		spool_id_len of S
+ *	spool-parse --headers [--id ID] FILE
+ *		the headers not marked '*', as Exim's $message_headers_raw
+ *	spool-parse --verdicts FILE...
+ *		each FILE parsed as the -H of the id in its name: "ID ok" or
+ *		"ID refused" a line
+ *	spool-parse --prefixes [--id ID] FILE
+ *		every proper prefix of FILE parsed, each from a buffer of its
+ *		exact size: "ok N" for each that parses, "bad N" for a
+ *		failure without a one-line reason
  *
  * A -H's fields are printed as name=value lines (cli_rec), lists as
  * count and numbered members (rcpts=2, rcpt1=..., rcpt1_orcpt=...), or
@@ -24,7 +36,7 @@
 #include "spool.h"
 
 static const char	*id_arg, *d_path, *id_len_arg;
-static int		 bp;
+static int		 bp, headers, prefixes, verdicts;
 
 static struct poptOption options[] = {
 	{ "id", '\0', POPT_ARG_STRING, &id_arg, 0,
@@ -35,6 +47,12 @@ static struct poptOption options[] = {
 	  "parse exim -bP output on stdin", NULL },
 	{ "id-len", '\0', POPT_ARG_STRING, &id_len_arg, 0,
 	  "print spool_id_len of S", "S" },
+	{ "verdicts", '\0', POPT_ARG_NONE, &verdicts, 0,
+	  "parse each FILE, print ok or refused", NULL },
+	{ "prefixes", '\0', POPT_ARG_NONE, &prefixes, 0,
+	  "parse every proper prefix of FILE", NULL },
+	{ "headers", '\0', POPT_ARG_NONE, &headers, 0,
+	  "print the headers not marked '*'", NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
 	  "Common options:", NULL },
 	POPT_TABLEEND
@@ -156,31 +174,93 @@ print_h(const struct spool_h *h)
 	cli_rec_end(&rec);
 }
 
+/*
+ * Each prefix from a buffer of its own exact size, so that a sanitizer
+ * sees any read past its end.
+ */
+static int
+parse_prefixes(char *buf, size_t len)
+{
+	struct spool_h	 h;
+	char		 err[512];
+	char		*p;
+	size_t		 n;
+
+	for (n = 0; n < len; n++) {
+		if ((p = malloc(n > 0 ? n : 1)) == NULL)
+			cli_die(MX_SOFTWARE, "out of memory");
+		memcpy(p, buf, n);
+		err[0] = '\0';
+		if (spool_h_parse(&h, p, n, id_arg, err, sizeof err) == 0) {
+			printf("ok %zu\n", n);
+			spool_h_free(&h);
+		} else if (err[0] == '\0' || strchr(err, '\n') != NULL)
+			printf("bad %zu\n", n);
+		free(p);
+	}
+	free(buf);
+	return cli_flush_stdout();
+}
+
+/* The id in a -H file's name: its last component without "-H". */
+static void
+name_id(const char *path, char *id)
+{
+	const char	*base;
+	size_t		 n;
+
+	base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+	n = strlen(base);
+	if (n < 3 || n - 2 > SPOOL_ID_MAX || strcmp(base + n - 2, "-H") != 0)
+		cli_die(MX_USAGE, "no id in '%s': give --id", path);
+	memcpy(id, base, n - 2);
+	id[n - 2] = '\0';
+}
+
+static void
+verdict(const char *path)
+{
+	struct spool_h	 h;
+	char		 id[SPOOL_ID_MAX + 1], err[512];
+	char		*buf;
+	size_t		 len;
+
+	name_id(path, id);
+	buf = slurp_path(path, SPOOL_H_MAX + 1, &len);
+	if (spool_h_parse(&h, buf, len, id, err, sizeof err) == 0) {
+		printf("%s ok\n", id);
+		spool_h_free(&h);
+	} else
+		printf("%s refused\n", id);
+	free(buf);
+}
+
 static int
 parse_h(const char *path)
 {
 	struct spool_h	 h;
-	const char	*base;
 	char		 id[SPOOL_ID_MAX + 1], err[512];
 	char		*buf;
 	size_t		 len, n;
 	int		 rc;
 
 	if (id_arg == NULL) {
-		base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 :
-		    path;
-		n = strlen(base);
-		if (n < 3 || n - 2 > SPOOL_ID_MAX ||
-		    strcmp(base + n - 2, "-H") != 0)
-			cli_die(MX_USAGE, "no id in '%s': give --id", path);
-		memcpy(id, base, n - 2);
-		id[n - 2] = '\0';
+		name_id(path, id);
 		id_arg = id;
 	}
 	buf = slurp_path(path, SPOOL_H_MAX + 1, &len);
-	if ((rc = spool_h_parse(&h, buf, len, id_arg, err, sizeof err)) != 0)
+	if (prefixes)
+		return parse_prefixes(buf, len);
+	if ((rc = spool_h_parse(&h, buf, len, id_arg, err, sizeof err)) != 0) {
+		free(buf);
 		cli_die(rc, "cannot parse '%s': %s", path, err);
-	if (cli_json) {
+	}
+	if (headers) {
+		for (n = 0; n < h.nhdrs; n++)
+			if (h.hdrs[n].flag != '*')
+				fwrite(h.hdrs[n].text.p, 1, h.hdrs[n].text.n,
+				    stdout);
+	} else if (cli_json) {
 		fputs("{\"id\":", stdout);
 		cli_json_string(stdout, h.id, strlen(h.id));
 		spool_h_json(stdout, &h);
@@ -205,30 +285,39 @@ main(int argc, const char **argv)
 	pc = cli_parse(argc, argv, options, "FILE", NULL);
 	if (id_len_arg != NULL) {
 		printf("%zu\n", spool_id_len(id_len_arg, strlen(id_len_arg)));
+		poptFreeContext(pc);
 		return cli_flush_stdout();
 	}
 	if (bp) {
 		buf = slurp(STDIN_FILENO, "stdin", 1024 * 1024, &len);
-		if ((rc = spool_bp_parse(buf, len, &dir, &split, err,
-		    sizeof err)) != 0)
+		rc = spool_bp_parse(buf, len, &dir, &split, err, sizeof err);
+		free(buf);
+		poptFreeContext(pc);
+		if (rc != 0)
 			cli_die(rc, "cannot parse exim -bP output: %s", err);
 		cli_rec_begin(&rec, stdout, NULL);
 		cli_rec_str(&rec, "spool_directory", dir);
 		cli_rec_int(&rec, "split_spool_directory", split);
 		cli_rec_end(&rec);
 		free(dir);
-		free(buf);
 		return cli_flush_stdout();
 	}
 	if (d_path != NULL) {
 		if ((file = poptGetArg(pc)) == NULL || poptPeekArg(pc) != NULL)
 			cli_die(MX_USAGE, "usage: spool-parse --d FILE ID");
 		buf = slurp_path(d_path, SPOOL_ID_MAX + 3, &len);
-		if ((rc = spool_d_check(buf, len, file, err,
-		    sizeof err)) != 0)
+		rc = spool_d_check(buf, len, file, err, sizeof err);
+		free(buf);
+		if (rc != 0)
 			cli_die(rc, "cannot check '%s': %s", d_path, err);
 		puts("ok");
-		free(buf);
+		poptFreeContext(pc);
+		return cli_flush_stdout();
+	}
+	if (verdicts) {
+		while ((file = poptGetArg(pc)) != NULL)
+			verdict(file);
+		poptFreeContext(pc);
 		return cli_flush_stdout();
 	}
 	if ((file = poptGetArg(pc)) == NULL || poptPeekArg(pc) != NULL)
