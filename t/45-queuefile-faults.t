@@ -29,7 +29,8 @@ fi
 . "$MX_SRCDIR/t/exim-spool.sh"
 need_exim_spool
 need unshare setpriv
-[ -x "$MX_BUILDDIR/tools/queuefile-copy" ] || skip_all "queuefile-copy not built"
+[ -x "$MX_BUILDDIR/tools/queuefile-copy" ] ||
+    skip_all "queuefile-copy not built"
 cd "$T" || exit 1
 
 sf() {
@@ -69,9 +70,11 @@ INPUT=$EXSPOOL_INPUT
 printf 'From: a@test.example\nSubject: one\n\nhello\n' |
     exim_spool_submit -f alice@test.example bob@example.org \
     carol@example.net >/dev/null &&
-printf 'Subject: caf\303\251\nContent-Type: text/plain; charset=utf-8\n\n\303\251t\303\251\n' |
+printf 'Subject: caf\303\251\nContent-Type: text/plain; charset=utf-8\n\n%b\n' \
+    '\303\251t\303\251' |
     exim_spool_submit -f '' bob@example.org >/dev/null &&
-awk 'BEGIN { for (i = 0; i < 1000; i++) printf "line %05d of a 64 kB body, so that a kill may cut a copy in two\n", i }' |
+awk 'BEGIN { for (i = 0; i < 1000; i++)
+    printf "line %05d of a 50 kB body: a kill may cut its copy\n", i }' |
     exim_spool_submit -f alice@test.example dan@example.org >/dev/null &&
 printf 'Subject: three\n\nbody\n' |
     exim_spool_submit -f alice@test.example a@example.org b@example.org \
@@ -120,7 +123,8 @@ while [ "$r" -lt "$rounds" ]; do
 		bound=$(awk -v b="$bound" 'BEGIN { print b * 0.6 }')
 	done
 	sf check "$INPUT" to todo >chk 2>chk.err ||
-	    { faults=$((faults + 1)); diag "round $r ($how): $(head -n 3 chk.err)"; }
+	    { faults=$((faults + 1)); diag "round $r ($how):" \
+	    "$(head -n 3 chk.err)"; }
 	if [ $((r % 2)) -eq 1 ]; then
 		queuefile-copy --spool "$S" --to to --replace --all \
 		    >rout 2>rerr
@@ -166,7 +170,8 @@ is "$rc/$(sf check x0 "$DIN")" "0/complete=$NOLD tmp=0" \
 is "$(exim_spool_ids | wc -l)" "$NOLD" "requeue --all: exim -bp lists all"
 most=$took
 diag "a whole requeue: $most s"
-rounds=$(((${QF_ROUNDS:-30} + 1) * 2 / 5)) r=0 killed=0 faults=0 reruns=0 whole=0 bperr=0 lost=0 tmps=0
+rounds=$(((${QF_ROUNDS:-30} + 1) * 2 / 5))
+r=0 killed=0 faults=0 reruns=0 whole=0 bperr=0 lost=0 tmps=0
 while [ "$r" -lt "$rounds" ]; do
 	r=$((r + 1))
 	lay=--split
@@ -183,7 +188,8 @@ while [ "$r" -lt "$rounds" ]; do
 		bound=$(awk -v b="$bound" 'BEGIN { print b * 0.6 }')
 	done
 	sf check x0 "$DIN" todo >chk 2>chk.err ||
-	    { faults=$((faults + 1)); diag "round $r ($how): $(head -n 3 chk.err)"; }
+	    { faults=$((faults + 1)); diag "round $r ($how):" \
+	    "$(head -n 3 chk.err)"; }
 	exim_spool_run -bp >bp 2>&1
 	n=$(exim_spool_ids | wc -l)
 	if grep -qi 'error' bp || ! grep -q "^complete=$n " chk; then
@@ -193,7 +199,8 @@ while [ "$r" -lt "$rounds" ]; do
 	fi
 	if [ -n "$rm" ]; then
 		sf kept x0 x "$DIN" 2>kept.err ||
-		    { lost=$((lost + 1)); diag "round $r: $(head -n 2 kept.err)"; }
+		    { lost=$((lost + 1)); diag "round $r:" \
+		    "$(head -n 2 kept.err)"; }
 	fi
 	# With --remove, a message the killed run queued but had not yet
 	# removed is still in x: only --replace finishes it.
