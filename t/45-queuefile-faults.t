@@ -103,7 +103,8 @@ sf snap "$INPUT" >snap.0
 # round then kills one (a run that ends first is done again, the bound
 # cut), judges the target, and reruns: with --replace and --all, or
 # without, given the ids not yet whole (a -D without its -H, a killed
-# run's, is finished).
+# run's, is finished).  Every fourth round links (--link: the spool and
+# the target share the tmpfs), so a killed run leaves links to finish.
 mkdir clean
 elapsed queuefile-copy --spool "$S" --to clean --all
 is "$rc" 0 "copy out --all: 0"
@@ -114,10 +115,12 @@ diag "a whole run: $most s"
 rounds=${QF_ROUNDS:-30} r=0 killed=0 faults=0 reruns=0 whole=0 tmps=0
 while [ "$r" -lt "$rounds" ]; do
 	r=$((r + 1))
+	ln=
+	[ $((r % 4)) -eq 0 ] && ln=--link
 	bound=$most
 	for try in 1 2 3; do
 		rm -rf to && mkdir to
-		how=$(sf kill "$bound" "$r$try" kout kerr queuefile-copy \
+		how=$(sf kill "$bound" "$r$try" kout kerr queuefile-copy $ln \
 		    --spool "$S" --to to --all)
 		case $how in *killed) killed=$((killed + 1)); break ;; esac
 		bound=$(awk -v b="$bound" 'BEGIN { print b * 0.6 }')
@@ -126,10 +129,10 @@ while [ "$r" -lt "$rounds" ]; do
 	    { faults=$((faults + 1)); diag "round $r ($how):" \
 	    "$(head -n 3 chk.err)"; }
 	if [ $((r % 2)) -eq 1 ]; then
-		queuefile-copy --spool "$S" --to to --replace --all \
+		queuefile-copy $ln --spool "$S" --to to --replace --all \
 		    >rout 2>rerr
 	else
-		queuefile-copy --spool "$S" --to to <todo >rout 2>rerr
+		queuefile-copy $ln --spool "$S" --to to <todo >rout 2>rerr
 	fi
 	rrc=$?
 	[ "$rrc" -eq 0 ] && [ ! -s rerr ] && reruns=$((reruns + 1)) ||
@@ -144,6 +147,10 @@ is "$faults" 0 "copy out, killed: never a partial file or a -H without -D"
 is "$reruns" "$rounds" "copy out, killed: every rerun 0, no diagnostic"
 is "$whole" "$rounds" "copy out, killed: every rerun finished all $NALL"
 diag "temporary files killed runs left, after the reruns: $tmps"
+mkdir ln
+queuefile-copy --link --spool "$S" --to ln "$S1" >/dev/null
+is "$(stat -c %i ln/"$S1"-D)" "$(stat -c %i "$(find "$INPUT" -name "$S1-D")")" \
+    "the --link rounds link: the -D is the spool's inode"
 untouched "copy out, killed"
 
 # --- killed while requeueing ---------------------------------------------
