@@ -62,6 +62,7 @@ struct spool_opt {
 	struct spool_str value;		/* after the first blank; n 0 if none */
 	int		 has_value;
 	int		 tainted;	/* written "--name" */
+	struct spool_str quoter;	/* "--(quoter)name": n 0 if none */
 };
 
 /* One ACL variable, "-aclc NAME LEN" or "-aclm NAME LEN". */
@@ -70,6 +71,7 @@ struct spool_acl {
 	struct spool_str name;		/* without the c or m: "_conn" */
 	struct spool_str value;		/* LEN bytes, newlines and all */
 	int		 tainted;
+	struct spool_str quoter;	/* as in struct spool_opt */
 };
 
 /* Exim's DSN flags on a recipient (its rf_* bits). */
@@ -130,7 +132,10 @@ struct spool_h {
 int	spool_h_parse(struct spool_h *, const char *, size_t, const char *,
 	    char *, size_t);
 void	spool_h_free(struct spool_h *);
-/* The option named name (without dashes), NULL when absent. */
+/*
+ * The option named name (without dashes), NULL when absent; the last
+ * when there are several, as Exim takes the last.
+ */
 const struct spool_opt *spool_h_opt(const struct spool_h *, const char *);
 
 /*
@@ -149,7 +154,9 @@ int	spool_d_check(const char *, size_t, const char *, char *, size_t);
  * "acl" ({"m_demo": "hello world"}), "nonrecipients" (list),
  * "recipients" ([{"address", "orcpt", "notify": ["success", ...],
  * "errors_to"}]), "headers" ([{"name", "flag"}]), each preceded by a
- * comma.  Bytes are written as cli_json_string writes them.
+ * comma.  A recipient's "orcpt", "notify" and "errors_to" are there only
+ * when it has them, and "pno" (its parent number) when not -1; a header
+ * without a field name has "name": "".  Bytes are written as cli_json_string writes them.
  */
 void	spool_h_json(FILE *, const struct spool_h *);
 

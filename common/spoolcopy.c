@@ -1,0 +1,1064 @@
+/*
+ * spoolcopy: Exim spool messages copied out and back, -D before -H, each
+ * file durable before its name is (spoolcopy.h says the order).
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/random.h>
+#include <sys/types.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "spool.h"
+#include "spoolcopy.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE	(1 << 0)
+#endif
+
+#define COPY_BUF	(128 * 1024)	/* the read/write fallback's buffer */
+#define NDIRS		63		/* 62 split subdirectories, then the
+					   directory itself */
+#define ROOT		62
+/* ".ID-D.XXXXXX" and a NUL. */
+#define TMP_NAME	(1 + SPOOL_ID_MAX + 2 + 1 + 6 + 1)
+
+struct slot {
+	struct spoolcopy_result	 r;
+	size_t			 idlen;
+	int			 sdir;		/* the source's directory index */
+	int			 tdir;		/* the target's */
+	int			 tdirfd;	/* for spoolcopy_unlink */
+	int			 dfd;		/* source -D, locked */
+	int			 tdfd, thfd;	/* the temporary files */
+	char			 dtmp[TMP_NAME], htmp[TMP_NAME];
+	volatile sig_atomic_t	 dpend, hpend;
+	int			 linked;
+	int			 dexists;	/* a target -D was there */
+	int			 hexists;	/* a target -H, to be replaced */
+	char			*hbuf;
+	size_t			 hlen;
+	struct stat		 hst;		/* the source -H's */
+	struct spool_h		 h;
+	int			 parsed;
+};
+
+struct spoolcopy {
+	struct spoolcopy_opts	 o;
+	spoolcopy_fn		 fn;
+	void			*arg;
+	char			*src, *dst;
+	/* Directory descriptors, -1 until opened: [0, 62) split, ROOT. */
+	int			 sfd[NDIRS], tfd[NDIRS];
+	int			 tdirty[NDIRS], sdirty[NDIRS];
+	struct stat		 dst_st;
+	uid_t			 euid;
+	gid_t			 egid;
+	uint64_t		 rnd;
+	char			*buf;		/* COPY_BUF, when needed */
+	struct slot		 s[SPOOLCOPY_BATCH];
+	volatile sig_atomic_t	 n;
+};
+
+static const char b62[] =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/* The split subdirectory's index of a valid id's character. */
+static int
+b62_index(int c)
+{
+	const char	*p;
+
+	if (c == '\0' || (p = strchr(b62, c)) == NULL)
+		return ROOT;
+	return p - b62;
+}
+
+/* The directory index's name under the top directory, "" for ROOT. */
+static void
+dir_name(int i, char *buf)
+{
+	if (i == ROOT)
+		buf[0] = '\0';
+	else {
+		buf[0] = b62[i];
+		buf[1] = '\0';
+	}
+}
+
+/* "dir/X/name" or "dir/name" for a diagnostic. */
+static const char *
+path_show(const char *top, int i, const char *name, char *buf, size_t len)
+{
+	char	raw[PATH_MAX + 64];
+
+	if (i == ROOT)
+		snprintf(raw, sizeof raw, "%s/%s", top, name);
+	else
+		snprintf(raw, sizeof raw, "%s/%c/%s", top, b62[i], name);
+	return cli_show(raw, strlen(raw), CLI_SHOW_NAME, buf, len);
+}
+
+static void
+fail(struct slot *s, const char *result, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+fail(struct slot *s, const char *result, int status, const char *fmt, ...)
+{
+	va_list	ap;
+
+	s->r.result = result;
+	s->r.status = status;
+	va_start(ap, fmt);
+	vsnprintf(s->r.err, sizeof s->r.err, fmt, ap);
+	va_end(ap);
+}
+
+/* Hold (on) or restore the signals whose handler may call unlink. */
+static void
+hold_signals(int on, sigset_t *old)
+{
+	sigset_t	s;
+
+	if (!on) {
+		sigprocmask(SIG_SETMASK, old, NULL);
+		return;
+	}
+	sigemptyset(&s);
+	sigaddset(&s, SIGHUP);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGTERM);
+	sigprocmask(SIG_BLOCK, &s, old);
+}
+
+static void
+tmp_name(struct spoolcopy *sc, char *buf, const char *id, char kind)
+{
+	uint64_t	x;
+	int		i, n;
+
+	/* xorshift: only to tell apart names, O_EXCL makes them safe. */
+	x = sc->rnd;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	sc->rnd = x;
+	n = snprintf(buf, TMP_NAME, ".%s-%c.", id, kind);
+	for (i = 0; i < 6; i++, x /= 62)
+		buf[n + i] = b62[x % 62];
+	buf[n + 6] = '\0';
+}
+
+/*
+ * Make a temporary file in the target directory, or (src >= 0) hard-link
+ * the file src there, under a new hidden name, marked pending so that
+ * spoolcopy_unlink sees it: the signals it runs on are held meanwhile.
+ * The descriptor, 0 for a link, or -1 with errno.
+ */
+static int
+tmp_make(struct spoolcopy *sc, struct slot *s, char kind, int srcdir,
+    const char *srcname)
+{
+	volatile sig_atomic_t	*pend = kind == 'D' ? &s->dpend : &s->hpend;
+	char			*name = kind == 'D' ? s->dtmp : s->htmp;
+	sigset_t		 old;
+	int			 fd, e, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		tmp_name(sc, name, s->r.id, kind);
+		hold_signals(1, &old);
+		if (srcname != NULL)
+			fd = linkat(srcdir, srcname, s->tdirfd, name, 0);
+		else
+			fd = openat(s->tdirfd, name, O_WRONLY | O_CREAT |
+			    O_EXCL | O_CLOEXEC, 0600);
+		e = errno;
+		if (fd >= 0)
+			*pend = 1;
+		hold_signals(0, &old);
+		if (fd >= 0 || e != EEXIST) {
+			errno = e;
+			return fd;
+		}
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/* Drop the slot's temporary files, as they stand. */
+static void
+tmp_drop(struct slot *s)
+{
+	if (s->tdfd >= 0)
+		close(s->tdfd);
+	if (s->thfd >= 0)
+		close(s->thfd);
+	s->tdfd = s->thfd = -1;
+	if (s->dpend)
+		unlinkat(s->tdirfd, s->dtmp, 0);
+	if (s->hpend)
+		unlinkat(s->tdirfd, s->htmp, 0);
+	s->dpend = s->hpend = 0;
+}
+
+struct spoolcopy *
+spoolcopy_new(const char *src, const char *dst,
+    const struct spoolcopy_opts *o, spoolcopy_fn fn, void *arg, char *err,
+    size_t errlen)
+{
+	struct spoolcopy	*sc;
+	char			 show[CLI_SHOWN_NAME];
+	int			 i;
+
+	if ((sc = calloc(1, sizeof *sc)) == NULL) {
+		cli_errf(err, errlen, "out of memory");
+		return NULL;
+	}
+	sc->o = *o;
+	if (sc->o.mode == 0)
+		sc->o.mode = 0640;
+	sc->fn = fn;
+	sc->arg = arg;
+	for (i = 0; i < NDIRS; i++)
+		sc->sfd[i] = sc->tfd[i] = -1;
+	sc->euid = geteuid();
+	sc->egid = getegid();
+	if (getrandom(&sc->rnd, sizeof sc->rnd, GRND_NONBLOCK) !=
+	    sizeof sc->rnd)
+		sc->rnd = (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid();
+	sc->rnd |= 1;
+	if ((sc->src = strdup(src)) == NULL ||
+	    (dst != NULL && (sc->dst = strdup(dst)) == NULL)) {
+		cli_errf(err, errlen, "out of memory");
+		goto bad;
+	}
+	if ((sc->sfd[ROOT] = open(src, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
+		cli_errf(err, errlen, "cannot open directory '%s': %s",
+		    cli_show(src, strlen(src), CLI_SHOW_NAME, show,
+		    sizeof show), strerror(errno));
+		goto bad;
+	}
+	if (o->check)
+		return sc;
+	if (dst == NULL) {
+		cli_errf(err, errlen, "no target directory");
+		goto bad;
+	}
+	if ((sc->tfd[ROOT] = open(dst, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0 || fstat(sc->tfd[ROOT], &sc->dst_st) < 0) {
+		cli_errf(err, errlen, "cannot open directory '%s': %s",
+		    cli_show(dst, strlen(dst), CLI_SHOW_NAME, show,
+		    sizeof show), strerror(errno));
+		goto bad;
+	}
+	return sc;
+bad:
+	for (i = 0; i < NDIRS; i++) {
+		if (sc->sfd[i] >= 0)
+			close(sc->sfd[i]);
+		if (sc->tfd[i] >= 0)
+			close(sc->tfd[i]);
+	}
+	free(sc->src);
+	free(sc->dst);
+	free(sc);
+	return NULL;
+}
+
+/* The source split subdirectory i, opened when it exists, or -1. */
+static int
+src_sub(struct spoolcopy *sc, int i)
+{
+	char	name[2];
+
+	if (sc->sfd[i] < 0) {
+		dir_name(i, name);
+		sc->sfd[i] = openat(sc->sfd[ROOT], name, O_RDONLY |
+		    O_DIRECTORY | O_CLOEXEC);
+	}
+	return sc->sfd[i];
+}
+
+/*
+ * The target directory for the message, made as its top directory is
+ * (mode and owner) when it is a split one not there yet.  0 or -1 with
+ * errno.
+ */
+static int
+dst_dir(struct spoolcopy *sc, struct slot *s)
+{
+	char	name[2];
+	int	i = ROOT;
+
+	if (sc->o.dst_split)
+		i = b62_index(SPOOL_ID_SUBDIR(s->r.id));
+	s->tdir = i;
+	if (sc->tfd[i] < 0) {
+		dir_name(i, name);
+		if (mkdirat(sc->tfd[ROOT], name,
+		    sc->dst_st.st_mode & 07777) == 0) {
+			/* Its name in the top directory must be durable too. */
+			sc->tdirty[ROOT] = 1;
+			if ((sc->tfd[i] = openat(sc->tfd[ROOT], name, O_RDONLY |
+			    O_DIRECTORY | O_CLOEXEC)) < 0)
+				return -1;
+			/* mkdir's mode went through the umask. */
+			if (fchmod(sc->tfd[i], sc->dst_st.st_mode & 07777) < 0)
+				return -1;
+			if ((sc->dst_st.st_uid != sc->euid ||
+			    sc->dst_st.st_gid != sc->egid) &&
+			    fchown(sc->tfd[i], sc->dst_st.st_uid,
+			    sc->dst_st.st_gid) < 0)
+				return -1;
+		} else if (errno != EEXIST ||
+		    (sc->tfd[i] = openat(sc->tfd[ROOT], name, O_RDONLY |
+		    O_DIRECTORY | O_CLOEXEC)) < 0)
+			return -1;
+	}
+	s->tdirfd = sc->tfd[i];
+	return 0;
+}
+
+/*
+ * Open the source -D in its split subdirectory, else flat, and lock it as
+ * Exim does.  0, or the slot failed.
+ */
+static int
+src_open(struct spoolcopy *sc, struct slot *s)
+{
+	char		 dname[SPOOL_ID_MAX + 3], hname[SPOOL_ID_MAX + 3];
+	char		 show[CLI_SHOWN_NAME];
+	struct flock	 fl;
+	struct stat	 st;
+	int		 i, sub, fd, flags, e;
+
+	snprintf(dname, sizeof dname, "%s-D", s->r.id);
+	snprintf(hname, sizeof hname, "%s-H", s->r.id);
+	i = b62_index(SPOOL_ID_SUBDIR(s->r.id));
+	s->sdir = ROOT;
+	if ((sub = src_sub(sc, i)) >= 0 &&
+	    (fstatat(sub, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    fstatat(sub, hname, &st, AT_SYMLINK_NOFOLLOW) == 0))
+		s->sdir = i;
+	/*
+	 * Exim's lock is F_WRLCK, which needs the file open for writing;
+	 * nothing is written.  Where that is not allowed (a reader of the
+	 * spool that is not Exim) a read lock keeps a delivery out just as
+	 * well.  Without the lock, read-only.
+	 */
+	flags = sc->o.lock ? O_RDWR : O_RDONLY;
+	fd = openat(sc->sfd[s->sdir], dname, flags | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK);
+	if (fd < 0 && sc->o.lock && (errno == EACCES || errno == EROFS)) {
+		flags = O_RDONLY;
+		fd = openat(sc->sfd[s->sdir], dname, flags | O_CLOEXEC |
+		    O_NOFOLLOW | O_NONBLOCK);
+	}
+	if (fd < 0) {
+		e = errno;
+		path_show(sc->src, s->sdir, dname, show, sizeof show);
+		if (e == ENOENT) {
+			if (fstatat(sc->sfd[s->sdir], hname, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0)
+				fail(s, "missing", MX_NOINPUT,
+				    "no -D file '%s'", show);
+			else
+				fail(s, "missing", MX_NOINPUT,
+				    "no such message in '%s'", sc->src);
+		} else
+			fail(s, "failed", MX_TEMPFAIL, "cannot open '%s': %s",
+			    show, strerror(e));
+		return -1;
+	}
+	s->dfd = fd;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		path_show(sc->src, s->sdir, dname, show, sizeof show);
+		fail(s, "corrupt", MX_DATAERR, "'%s' is not a regular file",
+		    show);
+		return -1;
+	}
+	if (!sc->o.lock)
+		return 0;
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = flags == O_RDWR ? F_WRLCK : F_RDLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 0;
+	fl.l_len = SPOOL_D_LOCKLEN(s->idlen);
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		if (errno == EAGAIN || errno == EACCES)
+			fail(s, "locked", MX_TEMPFAIL,
+			    "-D is locked: a delivery is under way");
+		else
+			fail(s, "failed", MX_TEMPFAIL, "cannot lock -D: %s",
+			    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* pread all of len bytes at off, or fewer at the end.  -1 with errno. */
+static ssize_t
+pread_all(int fd, char *buf, size_t len, off_t off)
+{
+	size_t	got = 0;
+	ssize_t	r;
+
+	while (got < len) {
+		if ((r = pread(fd, buf + got, len - got, off + got)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += r;
+	}
+	return got;
+}
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t	r;
+
+	while (len > 0) {
+		if ((r = write(fd, buf, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += r;
+		len -= r;
+	}
+	return 0;
+}
+
+/* Read and validate the -H, and the -D's first line.  0, or failed. */
+static int
+src_validate(struct spoolcopy *sc, struct slot *s)
+{
+	char		 hname[SPOOL_ID_MAX + 3], show[CLI_SHOWN_NAME];
+	char		 first[SPOOL_ID_MAX + 8], why[400];
+	struct stat	 st;
+	ssize_t		 got;
+	int		 fd, rc;
+
+	snprintf(hname, sizeof hname, "%s-H", s->r.id);
+	path_show(sc->src, s->sdir, hname, show, sizeof show);
+	if ((fd = openat(sc->sfd[s->sdir], hname, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW | O_NONBLOCK)) < 0) {
+		if (errno == ENOENT)
+			fail(s, "missing", MX_NOINPUT, "no -H file '%s'", show);
+		else
+			fail(s, "failed", MX_TEMPFAIL, "cannot open '%s': %s",
+			    show, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		fail(s, "failed", MX_TEMPFAIL, "cannot read '%s': %s", show,
+		    strerror(errno));
+		goto bad;
+	}
+	s->hst = st;
+	if (!S_ISREG(st.st_mode)) {
+		fail(s, "corrupt", MX_DATAERR, "'%s' is not a regular file",
+		    show);
+		goto bad;
+	}
+	if (st.st_size > SPOOL_H_MAX) {
+		fail(s, "corrupt", MX_DATAERR, "'%s' is over %ld bytes", show,
+		    SPOOL_H_MAX);
+		goto bad;
+	}
+	if ((s->hbuf = malloc(st.st_size + 1)) == NULL) {
+		fail(s, "failed", MX_SOFTWARE, "out of memory");
+		goto bad;
+	}
+	/* One byte more: a -H that grew since fstat is not the one read. */
+	if ((got = pread_all(fd, s->hbuf, st.st_size + 1, 0)) < 0) {
+		fail(s, "failed", MX_TEMPFAIL, "cannot read '%s': %s", show,
+		    strerror(errno));
+		goto bad;
+	}
+	if (got != st.st_size) {
+		fail(s, "failed", MX_TEMPFAIL, "'%s' changed while read",
+		    show);
+		goto bad;
+	}
+	close(fd);
+	fd = -1;
+	s->hlen = got;
+	rc = spool_h_parse(&s->h, s->hbuf, got, s->r.id, why, sizeof why);
+	if (rc != 0) {
+		fail(s, rc == MX_DATAERR ? "corrupt" : "failed", rc,
+		    "-H: %s", why);
+		return -1;
+	}
+	s->parsed = 1;
+	s->r.h = &s->h;
+	if ((got = pread_all(s->dfd, first, SPOOL_D_LOCKLEN(s->idlen), 0)) <
+	    0) {
+		fail(s, "failed", MX_TEMPFAIL, "cannot read -D: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if ((rc = spool_d_check(first, got, s->r.id, why, sizeof why)) != 0) {
+		fail(s, rc == MX_DATAERR ? "corrupt" : "failed", rc, "-D: %s",
+		    why);
+		return -1;
+	}
+	return 0;
+bad:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/*
+ * The owner wanted for a file copied from st, in uid and gid; 0 when
+ * fchown must make it so, 1 when the file keeps the process's.
+ */
+static int
+owner_wanted(struct spoolcopy *sc, const struct stat *st, uid_t *uid,
+    gid_t *gid)
+{
+	if (sc->o.owner_set) {
+		*uid = sc->o.uid;
+		*gid = sc->o.gid;
+	} else if (sc->o.owner_from_dir) {
+		*uid = sc->dst_st.st_uid;
+		*gid = sc->dst_st.st_gid;
+	} else {
+		*uid = st->st_uid;
+		*gid = st->st_gid;
+	}
+	if (*uid == sc->euid && *gid == sc->egid)
+		return 1;
+	/* Only root can give a file away; asked for, it is an error. */
+	if (!sc->o.owner_set && sc->euid != 0)
+		return 1;
+	return 0;
+}
+
+/* Mode and owner of a temporary file.  0 or -1 with errno. */
+static int
+tmp_own(struct spoolcopy *sc, int fd, const struct stat *st)
+{
+	uid_t	uid;
+	gid_t	gid;
+
+	if (owner_wanted(sc, st, &uid, &gid) == 0 && fchown(fd, uid, gid) < 0)
+		return -1;
+	/* After fchown, which may clear set-id bits. */
+	return fchmod(fd, sc->o.mode);
+}
+
+/* Copy all of the source -D into fd. */
+static int
+copy_data(struct spoolcopy *sc, int from, int to)
+{
+	off_t	off = 0;
+	ssize_t	r;
+	int	fallback = 0;
+
+#ifdef __linux__
+	(void)posix_fadvise(from, 0, 0, POSIX_FADV_SEQUENTIAL);
+	for (;;) {
+		r = copy_file_range(from, &off, to, NULL, 1 << 30, 0);
+		if (r > 0)
+			continue;
+		if (r == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		/* Not across these filesystems, or not on this kernel. */
+		if (off == 0 && (errno == EXDEV || errno == EINVAL ||
+		    errno == ENOSYS || errno == EOPNOTSUPP ||
+		    errno == EBADF)) {
+			fallback = 1;
+			break;
+		}
+		return -1;
+	}
+#else
+	fallback = 1;
+#endif
+	if (!fallback)
+		return 0;
+	if (sc->buf == NULL && (sc->buf = malloc(COPY_BUF)) == NULL)
+		return -1;
+	for (;;) {
+		if ((r = pread(from, sc->buf, COPY_BUF, off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			return 0;
+		if (write_all(to, sc->buf, r) < 0)
+			return -1;
+		off += r;
+	}
+}
+
+/* Write the slot's -D and -H under temporary names.  0, or failed. */
+static int
+dst_write(struct spoolcopy *sc, struct slot *s)
+{
+	char		 dname[SPOOL_ID_MAX + 3], hname[SPOOL_ID_MAX + 3];
+	char		 show[CLI_SHOWN_NAME];
+	struct stat	 st, dst;
+	uid_t		 uid;
+	gid_t		 gid;
+	const char	*what = dname;
+
+	snprintf(dname, sizeof dname, "%s-D", s->r.id);
+	snprintf(hname, sizeof hname, "%s-H", s->r.id);
+	if (dst_dir(sc, s) < 0) {
+		path_show(sc->dst, s->tdir, ".", show, sizeof show);
+		fail(s, "failed", MX_TEMPFAIL, "cannot open directory '%s': %s",
+		    show, strerror(errno));
+		return -1;
+	}
+	if (fstatat(s->tdirfd, hname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!sc->o.replace) {
+			path_show(sc->dst, s->tdir, hname, show, sizeof show);
+			fail(s, "exists", MX_TEMPFAIL, "'%s' exists", show);
+			return -1;
+		}
+		s->hexists = 1;
+	}
+	s->dexists = fstatat(s->tdirfd, dname, &dst,
+	    AT_SYMLINK_NOFOLLOW) == 0;
+	if (fstat(s->dfd, &st) < 0)
+		goto bad;
+	(void)owner_wanted(sc, &st, &uid, &gid);
+	if (sc->o.link && (st.st_mode & 07777) == sc->o.mode &&
+	    uid == st.st_uid && gid == st.st_gid) {
+		if (tmp_make(sc, s, 'D', sc->sfd[s->sdir], dname) == 0)
+			s->linked = 1;
+		else if (errno != EXDEV && errno != EPERM &&
+		    errno != EMLINK)
+			goto bad;
+	}
+	if (!s->linked) {
+		if ((s->tdfd = tmp_make(sc, s, 'D', -1, NULL)) < 0 ||
+		    copy_data(sc, s->dfd, s->tdfd) < 0 ||
+		    tmp_own(sc, s->tdfd, &st) < 0)
+			goto bad;
+#ifdef SYNC_FILE_RANGE_WRITE
+		/* Writeback starts now, behind the next message. */
+		(void)sync_file_range(s->tdfd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+	}
+	what = hname;
+	if ((s->thfd = tmp_make(sc, s, 'H', -1, NULL)) < 0 ||
+	    write_all(s->thfd, s->hbuf, s->hlen) < 0 ||
+	    tmp_own(sc, s->thfd, &s->hst) < 0)
+		goto bad;
+	return 0;
+bad:
+	path_show(sc->dst, s->tdir, what, show, sizeof show);
+	fail(s, "failed", MX_TEMPFAIL, "cannot write '%s': %s", show,
+	    strerror(errno));
+	tmp_drop(s);
+	return -1;
+}
+
+/* Report the slots, release their locks and empty the batch. */
+static void
+report(struct spoolcopy *sc)
+{
+	sigset_t	old;
+	int		i;
+
+	for (i = 0; i < sc->n; i++) {
+		struct slot	*s = &sc->s[i];
+
+		if (sc->fn != NULL)
+			sc->fn(sc->arg, &s->r);
+	}
+	hold_signals(1, &old);
+	for (i = 0; i < sc->n; i++) {
+		struct slot	*s = &sc->s[i];
+
+		tmp_drop(s);
+		if (s->dfd >= 0)
+			close(s->dfd);
+		if (s->parsed)
+			spool_h_free(&s->h);
+		free(s->hbuf);
+	}
+	sc->n = 0;
+	hold_signals(0, &old);
+}
+
+void
+spoolcopy_add(struct spoolcopy *sc, const char *id, size_t n)
+{
+	struct slot	*s;
+	sigset_t	 old;
+	size_t		 idlen;
+	int		 i;
+
+	idlen = spool_id_len(id, n);
+	/* The same id twice in a batch: the first must be in place. */
+	if (idlen == n)
+		for (i = 0; i < sc->n; i++)
+			if (sc->s[i].idlen == n &&
+			    memcmp(sc->s[i].r.id, id, n) == 0) {
+				spoolcopy_flush(sc);
+				break;
+			}
+	if (sc->n == SPOOLCOPY_BATCH)
+		spoolcopy_flush(sc);
+	s = &sc->s[sc->n];
+	memset(s, 0, sizeof *s);
+	s->dfd = s->tdfd = s->thfd = s->tdirfd = -1;
+	s->tdir = s->sdir = ROOT;
+	memcpy(s->r.id, id, n < SPOOL_ID_MAX ? n : SPOOL_ID_MAX);
+	s->r.result = sc->o.check ? "ok" : "copied";
+	hold_signals(1, &old);
+	sc->n++;
+	hold_signals(0, &old);
+	if (idlen == 0 || idlen != n) {
+		char	show[4 * 64 + 4];
+
+		fail(s, "invalid", MX_DATAERR, "'%s' is not a message id",
+		    cli_show(id, n, 64, show, sizeof show));
+		return;
+	}
+	s->idlen = n;
+	if (src_open(sc, s) < 0 || src_validate(sc, s) < 0)
+		return;
+	if (sc->o.check)
+		return;
+	if (dst_write(sc, s) < 0)
+		return;
+	if (s->linked)
+		s->r.result = "linked";
+}
+
+/* fsync the directories marked in dirty; a failure fails what is live. */
+static int
+sync_dirs(const int *fds, int *dirty, const char *top,
+    char *err, size_t errlen)
+{
+	char	show[CLI_SHOWN_NAME];
+	int	i, rc = 0;
+
+	for (i = 0; i < NDIRS; i++) {
+		if (!dirty[i])
+			continue;
+		dirty[i] = 0;
+		if (fsync(fds[i]) < 0 && rc == 0) {
+			path_show(top, i, ".", show, sizeof show);
+			cli_errf(err, errlen, "cannot sync directory '%s': %s",
+			    show, strerror(errno));
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+/* Whether a slot is still on its way. */
+#define LIVE(s)	((s)->r.status == 0)
+
+static void
+fail_live(struct spoolcopy *sc, const char *why)
+{
+	int	i;
+
+	for (i = 0; i < sc->n; i++)
+		if (LIVE(&sc->s[i])) {
+			fail(&sc->s[i], "failed", MX_TEMPFAIL, "%s", why);
+			tmp_drop(&sc->s[i]);
+		}
+}
+
+/* Rename the slot's temporary kind ('D' or 'H') to its name. */
+static int
+put_name(struct spoolcopy *sc, struct slot *s, char kind)
+{
+	char			 name[SPOOL_ID_MAX + 3], show[CLI_SHOWN_NAME];
+	volatile sig_atomic_t	*pend = kind == 'D' ? &s->dpend : &s->hpend;
+	const char		*tmp = kind == 'D' ? s->dtmp : s->htmp;
+	int			 rc;
+
+	snprintf(name, sizeof name, "%s-%c", s->r.id, kind);
+	if (kind == 'D' || sc->o.replace)
+		rc = renameat(s->tdirfd, tmp, s->tdirfd, name);
+	else {
+		/* Never over a -H put there since it was looked for. */
+		rc = renameat2(s->tdirfd, tmp, s->tdirfd, name,
+		    RENAME_NOREPLACE);
+		if (rc < 0 && (errno == EINVAL || errno == ENOSYS) &&
+		    (rc = linkat(s->tdirfd, tmp, s->tdirfd, name, 0)) == 0)
+			unlinkat(s->tdirfd, tmp, 0);
+	}
+	if (rc < 0) {
+		path_show(sc->dst, s->tdir, name, show, sizeof show);
+		if (errno == EEXIST)
+			fail(s, "exists", MX_TEMPFAIL, "'%s' exists", show);
+		else
+			fail(s, "failed", MX_TEMPFAIL, "cannot write '%s': %s",
+			    show, strerror(errno));
+		tmp_drop(s);
+		return -1;
+	}
+	/*
+	 * A link renamed over a name of the same file is left as it was
+	 * (rename(2)): the -D was linked by an earlier run.
+	 */
+	if (kind == 'D' && s->linked && s->dexists)
+		unlinkat(s->tdirfd, tmp, 0);
+	*pend = 0;
+	sc->tdirty[s->tdir] = 1;
+	return 0;
+}
+
+/* The data of the live slots on disk; a slot whose data is not, failed. */
+static void
+sync_data(struct spoolcopy *sc)
+{
+	char	show[CLI_SHOWN_NAME];
+	int	i, live = 0, synced = 0;
+
+	for (i = 0; i < sc->n; i++)
+		live += LIVE(&sc->s[i]);
+	if (live == 0)
+		return;
+	/*
+	 * One flush for the lot, as msg_batch: syncfs(2) reports a
+	 * writeback error since the directory was opened (Linux 5.8); on a
+	 * failure the fsync of each file finds the ones it hit.
+	 */
+#ifdef __linux__
+	if (live > 1 && syncfs(sc->tfd[ROOT]) == 0)
+		synced = 1;
+#endif
+	for (i = 0; i < sc->n && !synced; i++) {
+		struct slot	*s = &sc->s[i];
+
+		if (!LIVE(s))
+			continue;
+		/* A link is the source's inode, whose descriptor is ours. */
+		if (fsync(s->linked ? s->dfd : s->tdfd) < 0) {
+			path_show(sc->dst, s->tdir, s->r.id, show,
+			    sizeof show);
+			fail(s, "failed", MX_TEMPFAIL,
+			    "cannot write '%s-D': %s", show, strerror(errno));
+			tmp_drop(s);
+		} else if (fsync(s->thfd) < 0) {
+			path_show(sc->dst, s->tdir, s->r.id, show,
+			    sizeof show);
+			fail(s, "failed", MX_TEMPFAIL,
+			    "cannot write '%s-H': %s", show, strerror(errno));
+			tmp_drop(s);
+		}
+	}
+}
+
+/* With remove_src: the source's -H, then its -D, once in place. */
+static void
+remove_sources(struct spoolcopy *sc)
+{
+	char	name[SPOOL_ID_MAX + 3], show[CLI_SHOWN_NAME], why[1024];
+	int	i;
+
+	for (i = 0; i < sc->n; i++) {
+		struct slot	*s = &sc->s[i];
+
+		if (!LIVE(s))
+			continue;
+		snprintf(name, sizeof name, "%s-H", s->r.id);
+		if (unlinkat(sc->sfd[s->sdir], name, 0) < 0 &&
+		    errno != ENOENT)
+			goto bad;
+		snprintf(name, sizeof name, "%s-D", s->r.id);
+		if (unlinkat(sc->sfd[s->sdir], name, 0) < 0 &&
+		    errno != ENOENT)
+			goto bad;
+		sc->sdirty[s->sdir] = 1;
+		continue;
+bad:
+		path_show(sc->src, s->sdir, name, show, sizeof show);
+		fail(s, "failed", MX_TEMPFAIL, "in place, but cannot remove "
+		    "'%s': %s", show, strerror(errno));
+		sc->sdirty[s->sdir] = 1;
+	}
+	if (sync_dirs(sc->sfd, sc->sdirty, sc->src, why, sizeof why) < 0)
+		for (i = 0; i < sc->n; i++)
+			if (LIVE(&sc->s[i]))
+				fail(&sc->s[i], "failed", MX_TEMPFAIL,
+				    "in place, but %s", why);
+}
+
+void
+spoolcopy_flush(struct spoolcopy *sc)
+{
+	char	why[1024], name[SPOOL_ID_MAX + 3];
+	int	i;
+
+	if (sc->o.check || sc->n == 0) {
+		report(sc);
+		return;
+	}
+	sync_data(sc);
+	/* Exim's rule: a -H is removed first, so one being replaced is. */
+	for (i = 0; i < sc->n; i++) {
+		struct slot	*s = &sc->s[i];
+
+		if (!LIVE(s) || !s->hexists)
+			continue;
+		snprintf(name, sizeof name, "%s-H", s->r.id);
+		if (unlinkat(s->tdirfd, name, 0) < 0 && errno != ENOENT) {
+			char	show[CLI_SHOWN_NAME];
+
+			path_show(sc->dst, s->tdir, name, show, sizeof show);
+			fail(s, "failed", MX_TEMPFAIL, "cannot replace '%s': "
+			    "%s", show, strerror(errno));
+			tmp_drop(s);
+		}
+	}
+	for (i = 0; i < sc->n; i++)
+		if (LIVE(&sc->s[i]))
+			(void)put_name(sc, &sc->s[i], 'D');
+	/* Every -D under its name, on disk, before any -H is. */
+	if (sync_dirs(sc->tfd, sc->tdirty, sc->dst, why, sizeof why) < 0)
+		fail_live(sc, why);
+	for (i = 0; i < sc->n; i++)
+		if (LIVE(&sc->s[i]))
+			(void)put_name(sc, &sc->s[i], 'H');
+	if (sync_dirs(sc->tfd, sc->tdirty, sc->dst, why, sizeof why) < 0)
+		for (i = 0; i < sc->n; i++)
+			if (LIVE(&sc->s[i]))
+				fail(&sc->s[i], "failed", MX_TEMPFAIL, "%s",
+				    why);
+	if (sc->o.remove_src)
+		remove_sources(sc);
+	report(sc);
+}
+
+void
+spoolcopy_unlink(struct spoolcopy *sc)
+{
+	int	i;
+
+	if (sc == NULL)
+		return;
+	for (i = 0; i < sc->n; i++) {
+		if (sc->s[i].dpend)
+			unlinkat(sc->s[i].tdirfd, sc->s[i].dtmp, 0);
+		if (sc->s[i].hpend)
+			unlinkat(sc->s[i].tdirfd, sc->s[i].htmp, 0);
+	}
+}
+
+void
+spoolcopy_free(struct spoolcopy *sc)
+{
+	int	i;
+
+	if (sc == NULL)
+		return;
+	sc->fn = NULL;
+	report(sc);
+	for (i = 0; i < NDIRS; i++) {
+		if (sc->sfd[i] >= 0)
+			close(sc->sfd[i]);
+		if (sc->tfd[i] >= 0)
+			close(sc->tfd[i]);
+	}
+	free(sc->buf);
+	free(sc->src);
+	free(sc->dst);
+	free(sc);
+}
+
+/* Each ID-H in the directory fd; closes fd. */
+static int
+list_dir(int fd, int sub, int (*fn)(void *, const char *, size_t),
+    void *arg, const char *what, char *err, size_t errlen)
+{
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 n;
+	int		 rc = 0;
+
+	if ((d = fdopendir(fd)) == NULL) {
+		cli_errf(err, errlen, "cannot read directory '%s': %s", what,
+		    strerror(errno));
+		close(fd);
+		return MX_TEMPFAIL;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL)
+			break;
+		n = strlen(de->d_name);
+		if (n < 3 || strcmp(de->d_name + n - 2, "-H") != 0 ||
+		    spool_id_len(de->d_name, n - 2) != n - 2)
+			continue;
+		/* Where a reader looks for it, or it is not there. */
+		if (sub >= 0 && SPOOL_ID_SUBDIR(de->d_name) != b62[sub])
+			continue;
+		if ((rc = fn(arg, de->d_name, n - 2)) != 0)
+			break;
+	}
+	if (de == NULL && errno != 0) {
+		cli_errf(err, errlen, "cannot read directory '%s': %s", what,
+		    strerror(errno));
+		rc = MX_TEMPFAIL;
+	}
+	closedir(d);
+	return rc;
+}
+
+int
+spool_list(const char *dir, int (*fn)(void *, const char *, size_t),
+    void *arg, char *err, size_t errlen)
+{
+	char	show[CLI_SHOWN_NAME], name[2], what[CLI_SHOWN_NAME + 4];
+	int	top, fd, i, rc, e;
+
+	cli_show(dir, strlen(dir), CLI_SHOW_NAME, show, sizeof show);
+	if ((top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		e = errno;
+		cli_errf(err, errlen, "cannot open directory '%s': %s", show,
+		    strerror(e));
+		return e == ENOENT || e == ENOTDIR ? MX_NOINPUT : MX_TEMPFAIL;
+	}
+	for (i = 0; i < ROOT; i++) {
+		dir_name(i, name);
+		if ((fd = openat(top, name, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			cli_errf(err, errlen, "cannot open directory "
+			    "'%s/%s': %s", show, name, strerror(errno));
+			close(top);
+			return MX_TEMPFAIL;
+		}
+		snprintf(what, sizeof what, "%s/%s", show, name);
+		if ((rc = list_dir(fd, i, fn, arg, what, err, errlen)) != 0) {
+			close(top);
+			return rc;
+		}
+	}
+	rc = list_dir(top, -1, fn, arg, show, err, errlen);
+	return rc;
+}
