@@ -229,7 +229,8 @@ while [ "$(ls -A "$T/s1" | grep -c '^\.')" -lt 4 ] && [ $i -lt 100 ]; do
 done
 is "$(ls -A "$T/s1" | grep -c '^\.')" 4 "pending: four temporary files"
 kill -TERM $qpid
-wait $qpid
+# wait reports the signal on its standard error: not for the console.
+wait $qpid 2>/dev/null
 rc=$?
 exec 7>&-
 is "$rc" 143 "SIGTERM ends it as the signal would"
