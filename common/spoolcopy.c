@@ -70,6 +70,13 @@ struct spoolcopy {
 	gid_t			 egid;
 	uint64_t		 rnd;
 	char			*buf;		/* COPY_BUF, when needed */
+	/*
+	 * The temporary names of ours each target directory held when
+	 * first used, sorted: what killed runs left (stale_drop).
+	 */
+	char			(*stale[NDIRS])[TMP_NAME];
+	size_t			 nstale[NDIRS];
+	int			 scanned[NDIRS];
 	struct slot		 s[SPOOLCOPY_BATCH];
 	volatile sig_atomic_t	 n;
 };
@@ -198,6 +205,110 @@ tmp_make(struct spoolcopy *sc, struct slot *s, char kind, int srcdir,
 	}
 	errno = EEXIST;
 	return -1;
+}
+
+/*
+ * Whether name is a temporary name of ours: ".ID-D.XXXXXX" or
+ * ".ID-H.XXXXXX", a valid id and the 6 characters tmp_name makes.
+ */
+static int
+tmp_ours(const char *name)
+{
+	size_t	n = strlen(name), idlen;
+	int	i;
+
+	if (n < 10 || n >= TMP_NAME || name[0] != '.')
+		return 0;
+	idlen = n - 10;
+	if (spool_id_len(name + 1, idlen) != idlen ||
+	    name[1 + idlen] != '-' || (name[2 + idlen] != 'D' &&
+	    name[2 + idlen] != 'H') || name[3 + idlen] != '.')
+		return 0;
+	for (i = 4; i < 10; i++)
+		if (name[idlen + i] == '\0' ||
+		    strchr(b62, name[idlen + i]) == NULL)
+			return 0;
+	return 1;
+}
+
+static int
+stale_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * Note the temporary names of ours in the target directory i, once, the
+ * first time a message goes there: before this process made any.  Names
+ * only, so the memory is that of what killed runs left.  A directory that
+ * cannot be read is left as it is: the copy does not depend on it.
+ */
+static void
+stale_scan(struct spoolcopy *sc, int i)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		(*p)[TMP_NAME];
+	size_t		 cap = 0;
+	int		 fd;
+
+	sc->scanned[i] = 1;
+	if ((fd = openat(sc->tfd[i], ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!tmp_ours(de->d_name))
+			continue;
+		if (sc->nstale[i] == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((p = reallocarray(sc->stale[i], cap,
+			    sizeof *p)) == NULL)
+				break;
+			sc->stale[i] = p;
+		}
+		/* tmp_ours: shorter than TMP_NAME. */
+		memcpy(sc->stale[i][sc->nstale[i]++], de->d_name,
+		    strlen(de->d_name) + 1);
+	}
+	closedir(d);
+	if (sc->nstale[i] > 1)
+		qsort(sc->stale[i], sc->nstale[i], TMP_NAME, stale_cmp);
+}
+
+/*
+ * Remove the temporary files of the slot's id that a killed run left in
+ * its target directory: none can be a live run's, the source lock keeps
+ * any other copy of this message out until this one is done
+ * (spoolcopy.h).  Best effort: what is not removed is removed next time.
+ */
+static void
+stale_drop(struct spoolcopy *sc, struct slot *s)
+{
+	char	 key[SPOOL_ID_MAX + 3];
+	size_t	 lo = 0, hi, klen;
+	int	 i = s->tdir;
+
+	if (!sc->scanned[i])
+		stale_scan(sc, i);
+	/* The first name that sorts at or after ".ID-". */
+	klen = snprintf(key, sizeof key, ".%s-", s->r.id);
+	hi = sc->nstale[i];
+	while (lo < hi) {
+		size_t	mid = lo + (hi - lo) / 2;
+
+		if (strcmp(sc->stale[i][mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < sc->nstale[i] &&
+	    strncmp(sc->stale[i][lo], key, klen) == 0; lo++)
+		if (strlen(sc->stale[i][lo]) == klen + 8)
+			(void)unlinkat(s->tdirfd, sc->stale[i][lo], 0);
 }
 
 /* Drop the slot's temporary files, as they stand. */
@@ -665,6 +776,7 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 		    show, strerror(errno));
 		return -1;
 	}
+	stale_drop(sc, s);
 	if (fstatat(s->tdirfd, hname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!sc->o.replace) {
 			path_show(sc->dst, s->tdir, hname, show, sizeof show);
@@ -1022,6 +1134,8 @@ spoolcopy_free(struct spoolcopy *sc)
 		if (sc->tfd[i] >= 0)
 			close(sc->tfd[i]);
 	}
+	for (i = 0; i < NDIRS; i++)
+		free(sc->stale[i]);
 	free(sc->buf);
 	free(sc->src);
 	free(sc->dst);

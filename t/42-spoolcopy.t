@@ -241,6 +241,21 @@ like "$err" "^spoolcopy-run: '.*/spool/input' is the source directory$" \
     "with one line saying so"
 unchanged "after exists and replace"
 
+# --- temporary files a killed run left ------------------------------------
+# Those of the message copied go, before it is written; a name not quite
+# of our form, or of another message, stays.
+ST=$T/stale
+mkdir "$ST"
+for f in .$A-D.abc123 .$A-H.XYZ789 .$C-D.000000 .$A-D.abc12 .$A-H.abc1234 \
+    .$A-X.abcdef x.$A-D.abcdef .$B-D.abcdef; do
+	printf 'stale\n' >"$ST/$f"
+done
+run "$SR" "$S" "$ST" $A $C
+is "$rc/$(ls -A "$ST" | sort | tr '\n' ' ')" "0/.$A-D.abc12 .$A-H.abc1234 \
+.$A-X.abcdef .$B-D.abcdef $A-D $A-H $C-D $C-H x.$A-D.abcdef " \
+    "a killed run's temporary files of the messages copied removed, only"
+unchanged "after stale temporary files"
+
 # --- half messages in the source: missing --------------------------------
 H=$T/half
 mkdir "$H" "$T/out3"
