@@ -74,6 +74,11 @@ struct spoolcopy_opts {
 	 * then its -D, and fsync the source directory: a requeue that moves
 	 * the messages out of the external directory, so that no rerun can
 	 * queue one twice.  Never used on a spool (the tool refuses it).
+	 * A target whose -H and -D are the source's byte for byte (a run
+	 * killed after its commit, before the removal) is in place: not
+	 * "exists" but done, made durable with the batch, its source
+	 * removed.  The one window left: a message Exim delivered, and so
+	 * removed, before the rerun is queued again.
 	 */
 	int	 remove_src;
 };

@@ -211,9 +211,13 @@ while [ "$r" -lt "$rounds" ]; do
 		    "$(head -n 2 kept.err)"; }
 	fi
 	# With --remove, a message the killed run queued but had not yet
-	# removed is still in x: only --replace finishes it.
-	if [ $((r % 2)) -eq 1 ] || [ -n "$rm" ]; then
+	# removed is still in x: the rerun, without --replace, finds it
+	# whole in the spool and removes it from x.
+	if [ -n "$rm" ]; then
 		queuefile-copy --requeue $rm --from x --spool "$DS" $lay \
+		    --all >rout 2>rerr
+	elif [ $((r % 2)) -eq 1 ]; then
+		queuefile-copy --requeue --from x --spool "$DS" $lay \
 		    --replace --all >rout 2>rerr
 	else
 		queuefile-copy --requeue $rm --from x --spool "$DS" $lay \
