@@ -244,6 +244,16 @@ is "$reruns" "$rounds" "requeue, killed: every rerun 0, no diagnostic"
 is "$whole" "$rounds" \
     "requeue, killed: every rerun finished all $NOLD, Exim lists them"
 is "$tmps" 0 "requeue, killed: no temporary file left after the reruns"
+# The window a kill may or may not hit, made sure of: all queued, none
+# yet removed from x.  The rerun, without --replace, finds each in place.
+fresh
+queuefile-copy --requeue --from x --spool "$DS" --split --all >/dev/null
+run queuefile-copy --requeue --remove --from x --spool "$DS" --split --all
+is "$rc/$err/$(find x -name '*-[DH]' | wc -l)" 0//0 \
+    "requeue --remove, killed after its commit: the rerun removes each"
+is "$(sf check x0 "$DIN")/$(exim_spool_ids | wc -l)" \
+    "complete=$NOLD tmp=0/$NOLD" \
+    "requeue --remove, killed after its commit: each queued once, whole"
 exim_spool_use "$T/src"
 untouched "requeue, killed"
 
