@@ -49,6 +49,7 @@ struct slot {
 	int			 linked;
 	int			 dexists;	/* a target -D was there */
 	int			 hexists;	/* a target -H to replace */
+	int			 done;		/* the target has it whole */
 	char			*hbuf;
 	size_t			 hlen;
 	struct stat		 dst;		/* the source -D's */
@@ -70,6 +71,13 @@ struct spoolcopy {
 	gid_t			 egid;
 	uint64_t		 rnd;
 	char			*buf;		/* COPY_BUF, when needed */
+	/*
+	 * The temporary names of ours each target directory held when
+	 * first used, sorted: what killed runs left (stale_drop).
+	 */
+	char			(*stale[NDIRS])[TMP_NAME];
+	size_t			 nstale[NDIRS];
+	int			 scanned[NDIRS];
 	struct slot		 s[SPOOLCOPY_BATCH];
 	volatile sig_atomic_t	 n;
 };
@@ -198,6 +206,110 @@ tmp_make(struct spoolcopy *sc, struct slot *s, char kind, int srcdir,
 	}
 	errno = EEXIST;
 	return -1;
+}
+
+/*
+ * Whether name is a temporary name of ours: ".ID-D.XXXXXX" or
+ * ".ID-H.XXXXXX", a valid id and the 6 characters tmp_name makes.
+ */
+static int
+tmp_ours(const char *name)
+{
+	size_t	n = strlen(name), idlen;
+	int	i;
+
+	if (n < 10 || n >= TMP_NAME || name[0] != '.')
+		return 0;
+	idlen = n - 10;
+	if (spool_id_len(name + 1, idlen) != idlen ||
+	    name[1 + idlen] != '-' || (name[2 + idlen] != 'D' &&
+	    name[2 + idlen] != 'H') || name[3 + idlen] != '.')
+		return 0;
+	for (i = 4; i < 10; i++)
+		if (name[idlen + i] == '\0' ||
+		    strchr(b62, name[idlen + i]) == NULL)
+			return 0;
+	return 1;
+}
+
+static int
+stale_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * Note the temporary names of ours in the target directory i, once, the
+ * first time a message goes there: before this process made any.  Names
+ * only, so the memory is that of what killed runs left.  A directory that
+ * cannot be read is left as it is: the copy does not depend on it.
+ */
+static void
+stale_scan(struct spoolcopy *sc, int i)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		(*p)[TMP_NAME];
+	size_t		 cap = 0;
+	int		 fd;
+
+	sc->scanned[i] = 1;
+	if ((fd = openat(sc->tfd[i], ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!tmp_ours(de->d_name))
+			continue;
+		if (sc->nstale[i] == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((p = reallocarray(sc->stale[i], cap,
+			    sizeof *p)) == NULL)
+				break;
+			sc->stale[i] = p;
+		}
+		/* tmp_ours: shorter than TMP_NAME. */
+		memcpy(sc->stale[i][sc->nstale[i]++], de->d_name,
+		    strlen(de->d_name) + 1);
+	}
+	closedir(d);
+	if (sc->nstale[i] > 1)
+		qsort(sc->stale[i], sc->nstale[i], TMP_NAME, stale_cmp);
+}
+
+/*
+ * Remove the temporary files of the slot's id that a killed run left in
+ * its target directory: none can be a live run's, the source lock keeps
+ * any other copy of this message out until this one is done
+ * (spoolcopy.h).  Best effort: what is not removed is removed next time.
+ */
+static void
+stale_drop(struct spoolcopy *sc, struct slot *s)
+{
+	char	 key[SPOOL_ID_MAX + 3];
+	size_t	 lo = 0, hi, klen;
+	int	 i = s->tdir;
+
+	if (!sc->scanned[i])
+		stale_scan(sc, i);
+	/* The first name that sorts at or after ".ID-". */
+	klen = snprintf(key, sizeof key, ".%s-", s->r.id);
+	hi = sc->nstale[i];
+	while (lo < hi) {
+		size_t	mid = lo + (hi - lo) / 2;
+
+		if (strcmp(sc->stale[i][mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < sc->nstale[i] &&
+	    strncmp(sc->stale[i][lo], key, klen) == 0; lo++)
+		if (strlen(sc->stale[i][lo]) == klen + 8)
+			(void)unlinkat(s->tdirfd, sc->stale[i][lo], 0);
 }
 
 /* Drop the slot's temporary files, as they stand. */
@@ -646,6 +758,100 @@ copy_data(struct spoolcopy *sc, int from, int to, off_t size)
 	return 0;
 }
 
+/*
+ * Whether the file open on fd holds what the source does: the bytes of
+ * the source -H validated (buf, len), or, buf NULL, of the source -D open
+ * on from, len bytes.  Sizes first, then the bytes through the copy
+ * buffer, in halves.  1 the same, 0 not, -1 with errno.
+ */
+static int
+same_bytes(struct spoolcopy *sc, int fd, const char *buf, int from,
+    off_t len)
+{
+	struct stat	 st;
+	off_t		 off;
+	ssize_t		 a, b;
+	size_t		 half = COPY_BUF / 2, want;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode) || st.st_size != len)
+		return 0;
+	if (buf == NULL && fstat(from, &st) == 0) {
+		struct stat	sst;
+
+		/* A link an earlier run made: the one file. */
+		if (fstat(fd, &sst) == 0 && st.st_dev == sst.st_dev &&
+		    st.st_ino == sst.st_ino)
+			return 1;
+	}
+	if (sc->buf == NULL && (sc->buf = malloc(COPY_BUF)) == NULL)
+		return -1;
+	for (off = 0; off < len; off += a) {
+		want = len - off < (off_t)half ? (size_t)(len - off) : half;
+		if ((a = pread_all(fd, sc->buf, want, off)) < 0)
+			return -1;
+		if (buf != NULL) {
+			if ((size_t)a != want ||
+			    memcmp(sc->buf, buf + off, want) != 0)
+				return 0;
+			continue;
+		}
+		if ((b = pread_all(from, sc->buf + half, want, off)) < 0)
+			return -1;
+		if ((size_t)a != want || b != a ||
+		    memcmp(sc->buf, sc->buf + half, want) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * With remove_src and no replace, a target -H there already: whether
+ * the target's -H and -D are the source's, byte for byte, so that the
+ * message is in place and only its sources are left to remove (a run
+ * killed after its commit).  The target files are kept open on the slot
+ * for sync_data.  1 in place, 0 not (exists), -1 failed.
+ */
+static int
+dst_same(struct spoolcopy *sc, struct slot *s)
+{
+	char		 name[SPOOL_ID_MAX + 3], show[CLI_SHOWN_NAME];
+	struct stat	 st;
+	int		 rc;
+
+	snprintf(name, sizeof name, "%s-H", s->r.id);
+	if ((s->thfd = openat(s->tdirfd, name, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW | O_NONBLOCK)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		goto bad;
+	}
+	if ((rc = same_bytes(sc, s->thfd, s->hbuf, -1, s->hlen)) <= 0)
+		goto out;
+	snprintf(name, sizeof name, "%s-D", s->r.id);
+	if ((s->tdfd = openat(s->tdirfd, name, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW | O_NONBLOCK)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		goto bad;
+	}
+	if ((rc = same_bytes(sc, s->tdfd, NULL, s->dfd,
+	    s->dst.st_size)) <= 0)
+		goto out;
+	s->linked = fstat(s->tdfd, &st) == 0 &&
+	    st.st_dev == s->dst.st_dev && st.st_ino == s->dst.st_ino;
+	return 1;
+out:
+	if (rc == 0)
+		return 0;
+bad:
+	path_show(sc->dst, s->tdir, name, show, sizeof show);
+	fail(s, "failed", MX_TEMPFAIL, "cannot read '%s': %s", show,
+	    strerror(errno));
+	return -1;
+}
+
 /* Write the slot's -D and -H under temporary names.  0, or failed. */
 static int
 dst_write(struct spoolcopy *sc, struct slot *s)
@@ -665,7 +871,21 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 		    show, strerror(errno));
 		return -1;
 	}
+	stale_drop(sc, s);
 	if (fstatat(s->tdirfd, hname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (sc->o.remove_src && !sc->o.replace) {
+			switch (dst_same(sc, s)) {
+			case 1:
+				/* Made durable with the batch, then removed. */
+				s->done = 1;
+				sc->tdirty[s->tdir] = 1;
+				return 0;
+			case -1:
+				tmp_drop(s);
+				return -1;
+			}
+			tmp_drop(s);
+		}
 		if (!sc->o.replace) {
 			path_show(sc->dst, s->tdir, hname, show, sizeof show);
 			fail(s, "exists", MX_TEMPFAIL, "'%s' exists", show);
@@ -974,13 +1194,13 @@ spoolcopy_flush(struct spoolcopy *sc)
 		}
 	}
 	for (i = 0; i < sc->n; i++)
-		if (LIVE(&sc->s[i]))
+		if (LIVE(&sc->s[i]) && !sc->s[i].done)
 			(void)put_name(sc, &sc->s[i], 'D');
 	/* Every -D under its name, on disk, before any -H is. */
 	if (sync_dirs(sc->tfd, sc->tdirty, sc->dst, why, sizeof why) < 0)
 		fail_live(sc, why);
 	for (i = 0; i < sc->n; i++)
-		if (LIVE(&sc->s[i]))
+		if (LIVE(&sc->s[i]) && !sc->s[i].done)
 			(void)put_name(sc, &sc->s[i], 'H');
 	if (sync_dirs(sc->tfd, sc->tdirty, sc->dst, why, sizeof why) < 0)
 		for (i = 0; i < sc->n; i++)
@@ -1022,6 +1242,8 @@ spoolcopy_free(struct spoolcopy *sc)
 		if (sc->tfd[i] >= 0)
 			close(sc->tfd[i]);
 	}
+	for (i = 0; i < NDIRS; i++)
+		free(sc->stale[i]);
 	free(sc->buf);
 	free(sc->src);
 	free(sc->dst);

@@ -11,6 +11,14 @@
  *    which keeps a delivery out as well) rather than not locked;
  *  - -H is read whole and validated (spool_h_parse), and the first line
  *    of -D checked (spool_d_check): a corrupt pair is never copied;
+ *  - the temporary files a killed run left for this id in the target
+ *    directory (".ID-D.XXXXXX", ".ID-H.XXXXXX", exactly) are removed:
+ *    none is a live run's, since the source lock keeps every other copy
+ *    of this message out until this one is done.  Without the lock that
+ *    holds only where the caller holds Exim's (its pipe transport) or
+ *    runs one copy of a message at a time: two unlocked runs of one
+ *    message may remove each other's, and that copy fails (75), never
+ *    leaving a partial file under a final name;
  *  - a target whose -H exists is refused ("exists") unless replace; a
  *    target -D without its -H is what a killed run left, and is replaced;
  *  - -D and -H are written under temporary names in the target
@@ -66,6 +74,11 @@ struct spoolcopy_opts {
 	 * then its -D, and fsync the source directory: a requeue that moves
 	 * the messages out of the external directory, so that no rerun can
 	 * queue one twice.  Never used on a spool (the tool refuses it).
+	 * A target whose -H and -D are the source's byte for byte (a run
+	 * killed after its commit, before the removal) is in place: not
+	 * "exists" but done, made durable with the batch, its source
+	 * removed.  The one window left: a message Exim delivered, and so
+	 * removed, before the rerun is queued again.
 	 */
 	int	 remove_src;
 };

@@ -241,6 +241,21 @@ like "$err" "^spoolcopy-run: '.*/spool/input' is the source directory$" \
     "with one line saying so"
 unchanged "after exists and replace"
 
+# --- temporary files a killed run left ------------------------------------
+# Those of the message copied go, before it is written; a name not quite
+# of our form, or of another message, stays.
+ST=$T/stale
+mkdir "$ST"
+for f in .$A-D.abc123 .$A-H.XYZ789 .$C-D.000000 .$A-D.abc12 .$A-H.abc1234 \
+    .$A-X.abcdef x.$A-D.abcdef .$B-D.abcdef; do
+	printf 'stale\n' >"$ST/$f"
+done
+run "$SR" "$S" "$ST" $A $C
+is "$rc/$(ls -A "$ST" | sort | tr '\n' ' ')" "0/.$A-D.abc12 .$A-H.abc1234 \
+.$A-X.abcdef .$B-D.abcdef $A-D $A-H $C-D $C-H x.$A-D.abcdef " \
+    "a killed run's temporary files of the messages copied removed, only"
+unchanged "after stale temporary files"
+
 # --- half messages in the source: missing --------------------------------
 H=$T/half
 mkdir "$H" "$T/out3"
@@ -417,6 +432,29 @@ is "$?/$(awk '{print $2}' "$T/o15" | sort -u)" 0/copied "requeued"
 is "$(ls -A "$X")" "" "and the external directory emptied"
 is "$(order "$T/tr15" "$X" "$Q" remove)" ok \
     "each -H removed, then its -D, only after the target was durable"
+# Killed after its commit, before the sources were removed: the message
+# whole in the target and still in the source.  The rerun, without
+# --replace, finds the target the source's byte for byte and removes the
+# source; a target that differs in a byte is another message: exists.
+X2=$T/ext2
+Q2=$T/q2/input
+mk "$X2" 4 >"$T/x2ids"
+mkdir -p "$Q2"
+"$SR" --split "$X2" "$Q2" <"$T/x2ids" >/dev/null
+set -- $(cat "$T/x2ids")
+printf 'x' >>"$(find "$Q2" -name "$3-D")"
+find "$Q2" -name "$4-H" -exec sed -i '$s/a/b/' {} \;
+(cd "$Q2" && find . -type f -exec md5sum {} + | sort) >"$T/q2.0"
+run "$SR" --remove --split "$X2" "$Q2" $1 $2 $3 $4
+is "$rc/$out" "75/$1 copied 0 -
+$2 copied 0 -
+$3 exists 75 '$(find "$Q2" -name "$3-H")' exists
+$4 exists 75 '$(find "$Q2" -name "$4-H")' exists" \
+    "--remove, the target has it whole: done; a byte differs: exists"
+is "$(ls -A "$X2" | sort | tr '\n' ' ')" "$3-D $3-H $4-D $4-H " \
+    "--remove: the sources of those in place removed, the others kept"
+(cd "$Q2" && find . -type f -exec md5sum {} + | sort) >"$T/q2.1"
+same "$T/q2.1" "$T/q2.0" "--remove: the target left as it was"
 
 # --- a batch of 300: every message reported, in order --------------------
 mk "$T/many" 300 split >"$T/ids"

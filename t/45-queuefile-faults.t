@@ -3,7 +3,8 @@
 # killed with SIGKILL at random points while it copies 200 messages out or
 # requeues them into a spool (no file under a final name that is not its
 # source byte for byte, no -H without its whole -D, `exim -bp` never
-# reading a spool format error, and a rerun finishing the rest); a -D
+# reading a spool format error, and a rerun finishing the rest and
+# removing every temporary file the killed run left); a -D
 # locked as a running Exim delivery locks it, and by fcntl from another
 # process (skipped, 75, `locked`, the others copied); a missing -D or -H,
 # an id that is not one, a corrupt -H (a header length off by one, a
@@ -146,7 +147,7 @@ ok "copy out: killed $killed of $rounds runs at random points" \
 is "$faults" 0 "copy out, killed: never a partial file or a -H without -D"
 is "$reruns" "$rounds" "copy out, killed: every rerun 0, no diagnostic"
 is "$whole" "$rounds" "copy out, killed: every rerun finished all $NALL"
-diag "temporary files killed runs left, after the reruns: $tmps"
+is "$tmps" 0 "copy out, killed: no temporary file left after the reruns"
 mkdir ln
 queuefile-copy --link --spool "$S" --to ln "$S1" >/dev/null
 is "$(stat -c %i ln/"$S1"-D)" "$(stat -c %i "$(find "$INPUT" -name "$S1-D")")" \
@@ -210,9 +211,13 @@ while [ "$r" -lt "$rounds" ]; do
 		    "$(head -n 2 kept.err)"; }
 	fi
 	# With --remove, a message the killed run queued but had not yet
-	# removed is still in x: only --replace finishes it.
-	if [ $((r % 2)) -eq 1 ] || [ -n "$rm" ]; then
+	# removed is still in x: the rerun, without --replace, finds it
+	# whole in the spool and removes it from x.
+	if [ -n "$rm" ]; then
 		queuefile-copy --requeue $rm --from x --spool "$DS" $lay \
+		    --all >rout 2>rerr
+	elif [ $((r % 2)) -eq 1 ]; then
+		queuefile-copy --requeue --from x --spool "$DS" $lay \
 		    --replace --all >rout 2>rerr
 	else
 		queuefile-copy --requeue $rm --from x --spool "$DS" $lay \
@@ -238,7 +243,17 @@ is "$lost" 0 "requeue --remove, killed: no message lost"
 is "$reruns" "$rounds" "requeue, killed: every rerun 0, no diagnostic"
 is "$whole" "$rounds" \
     "requeue, killed: every rerun finished all $NOLD, Exim lists them"
-diag "temporary files killed runs left, after the reruns: $tmps"
+is "$tmps" 0 "requeue, killed: no temporary file left after the reruns"
+# The window a kill may or may not hit, made sure of: all queued, none
+# yet removed from x.  The rerun, without --replace, finds each in place.
+fresh
+queuefile-copy --requeue --from x --spool "$DS" --split --all >/dev/null
+run queuefile-copy --requeue --remove --from x --spool "$DS" --split --all
+is "$rc/$err/$(find x -name '*-[DH]' | wc -l)" 0//0 \
+    "requeue --remove, killed after its commit: the rerun removes each"
+is "$(sf check x0 "$DIN")/$(exim_spool_ids | wc -l)" \
+    "complete=$NOLD tmp=0/$NOLD" \
+    "requeue --remove, killed after its commit: each queued once, whole"
 exim_spool_use "$T/src"
 untouched "requeue, killed"
 
