@@ -197,7 +197,7 @@ parse_sender_time(struct cur *c, struct spool_h *h)
 	struct spool_str l;
 	const char	*sp;
 	long long	 v;
-	int		 rc;
+	int		 neg, rc;
 
 	if ((rc = next_line(c, &l, "the sender line")) != 0)
 		return rc;
@@ -208,10 +208,18 @@ parse_sender_time(struct cur *c, struct spool_h *h)
 
 	if ((rc = next_line(c, &l, "the time line")) != 0)
 		return rc;
+	/*
+	 * Exim 4.96 writes the time with "%d" of an int, so from 2038 on
+	 * it is negative, and reads it back with "%ld": such a -H is
+	 * delivered, and must be read here too.
+	 */
+	neg = l.n > 0 && l.p[0] == '-';
 	if ((sp = memchr(l.p, ' ', l.n)) == NULL ||
-	    dec(l.p, sp - l.p, LLONG_MAX, &h->time) == -1 ||
+	    dec(l.p + neg, sp - l.p - neg, LLONG_MAX, &h->time) == -1 ||
 	    dec(sp + 1, l.p + l.n - sp - 1, INT_MAX, &v) == -1)
 		return fail(c, "not 'TIME WARNINGS'");
+	if (neg)
+		h->time = -h->time;
 	h->warnings = v;
 	return 0;
 }

@@ -16,7 +16,8 @@
  *	ID-H
  *	LOGIN UID GID			(UID and GID may be negative)
  *	<SENDER>
- *	TIME WARNINGS
+ *	TIME WARNINGS			(TIME negative from 2038: Exim 4.96
+ *					writes it with "%d" of an int)
  *	-name [value]			any number; --name: a tainted value;
  *					unknown names are kept, as Exim skips
  *					them

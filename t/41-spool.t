@@ -193,6 +193,16 @@ run "$SP" "$T/$L-H"
 eval "$out"
 is "$rc:$opt9_name:$opt9_value:$opt9_tainted:$opt9_quoter" \
     "0:x_new:a b:1:pgsql" "an unknown quoted option kept"
+# From 2038 Exim 4.96 writes the time of an int, negative, and reads it.
+damage $L '4s/.*/-2146372096 0/'
+run "$SP" "$T/$L-H"
+eval "$out"
+is "$rc:$received" "0:-2146372096" "a negative time read"
+for bad in '- 0' '--5 0' '-x 0' '5- 0'; do
+	damage $L "4s/.*/$bad/"
+	refused $L "line 4: not 'TIME WARNINGS'" "time line '$bad'"
+done
+
 cp "$FIX/$L-H" "$T/$L-H"
 printf 'x\n' >>"$T/$L-H"
 refused $L "header 7: does not start with its length" "trailing bytes"
@@ -491,6 +501,23 @@ for bad in nul short quoter; do
 	run "$SP" "$sub/$id-H"
 	is "$rc" 65 "$bad: refused here too"
 done
+
+# From 2038 Exim 4.96 writes a negative time, and delivers the message.
+use_faketime
+m_2038=$(printf 'Subject: y2038\n\nbody\n' |
+    LD_PRELOAD=$FT FAKETIME='@2038-02-01 00:00:00' \
+    exim_spool_submit -f alice@test.example bob@example.org)
+ok "2038: Exim wrote a negative time" \
+    grep -q '^-[0-9]* 0$' "$(f "$m_2038")"
+eval "$("$SP" "$(f "$m_2038")")"
+run "$SP" --json "$(f "$m_2038")"
+is "$rc:$(printf '%s' "$out" | $PY -c '
+import json, sys
+print(json.load(sys.stdin)["received"])')" \
+    "0:$(sed -n '4s/ .*//p' "$(f "$m_2038")")" \
+    "2038: read, its received time negative as Exim wrote it"
+is "$(exim_view "$m_2038" | sed -n 4p)" "$received" \
+    "2038: Exim reads the time as this reader does"
 
 # Damage of every kind (a byte made a newline, a '0' or a blank, a byte
 # dropped, a byte doubled) at every fourth byte (fewer in a long file) of
