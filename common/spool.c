@@ -350,15 +350,16 @@ split_opt(struct cur *c, const struct spool_str *l, struct spool_opt *o)
 	if (p < e && *p == '-') {
 		o->tainted = 1;
 		p++;
-		if (p < e && *p == '(') {
-			if ((q = memchr(p, ')', e - p)) == NULL || q == p + 1)
-				return fail(c, "quoter without its ')'");
-			o->quoter.p = p + 1;
-			o->quoter.n = q - p - 1;
-			if (!lookup_type(&o->quoter))
-				return fail(c, "quoter that is no lookup type");
-			p = q + 1;
-		}
+	}
+	/* Exim looks for a quoter after one dash as after two. */
+	if (p < e && *p == '(') {
+		if ((q = memchr(p, ')', e - p)) == NULL || q == p + 1)
+			return fail(c, "quoter without its ')'");
+		o->quoter.p = p + 1;
+		o->quoter.n = q - p - 1;
+		if (!lookup_type(&o->quoter))
+			return fail(c, "quoter that is no lookup type");
+		p = q + 1;
 	}
 	if ((sp = memchr(p, ' ', e - p)) == NULL)
 		sp = e;

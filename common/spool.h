@@ -19,8 +19,9 @@
  *	TIME WARNINGS			(TIME negative from 2038: Exim 4.96
  *					writes it with "%d" of an int)
  *	-name [value]			any number; --name: a tainted value;
- *					unknown names are kept, as Exim skips
- *					them
+ *					-(quoter)name, --(quoter)name: one
+ *					quoted for a lookup type; unknown
+ *					names are kept, as Exim skips them
  *	-aclc NAME LEN | -aclm NAME LEN	then exactly LEN bytes and a newline
  *	XX | the non-recipients tree	YY|YN|NY|NN ADDR lines in preorder
  *	COUNT				recipients, at most 16384
@@ -63,7 +64,8 @@ struct spool_opt {
 	struct spool_str value;		/* after the first blank; n 0 if none */
 	int		 has_value;
 	int		 tainted;	/* written "--name" */
-	struct spool_str quoter;	/* "--(quoter)name": n 0 if none */
+	struct spool_str quoter;	/* "-(quoter)name" or "--(quoter)name":
+					   n 0 if none */
 };
 
 /* One ACL variable, "-aclc NAME LEN" or "-aclm NAME LEN". */

@@ -193,6 +193,15 @@ run "$SP" "$T/$L-H"
 eval "$out"
 is "$rc:$opt9_name:$opt9_value:$opt9_tainted:$opt9_quoter" \
     "0:x_new:a b:1:pgsql" "an unknown quoted option kept"
+damage $L 's/^-deliver_firsttime$/-(nonesuch)x_new a b/'
+refused $L "line 15: quoter that is no lookup type" \
+    "an unknown quoter after one dash, as Exim refuses it"
+damage $L 's/^-deliver_firsttime$/-(pgsql)x_new a b/'
+run "$SP" "$T/$L-H"
+eval "$out"
+is "$rc:$opt9_name:$opt9_value:$opt9_quoter" "0:x_new:a b:pgsql" \
+    "a known quoter after one dash read, as Exim reads it"
+
 # From 2038 Exim 4.96 writes the time of an int, negative, and reads it.
 damage $L '4s/.*/-2146372096 0/'
 run "$SP" "$T/$L-H"
