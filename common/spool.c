@@ -20,11 +20,20 @@
 /* The most digits a number may have: below any overflow of long long. */
 #define DIGITS_MAX	18
 
+/*
+ * Exim 4.96's big_buffer: BIG_BUFFER_SIZE bytes (16 KiB where it is built
+ * without Heimdal GSSAPI, as Debian's is), which fgets_big_buffer doubles
+ * for a longer line up to four times that, and no further.
+ */
+#define EXIM_BUF	16384
+#define EXIM_BUF_MAX	(4 * EXIM_BUF)
+
 struct cur {
 	const char	*buf;
 	size_t		 len;
 	size_t		 off;		/* of the next line */
 	unsigned long	 line;		/* the last one read, from 1 */
+	size_t		 bufsize;	/* Exim's big_buffer_size by now */
 	char		*err;
 	size_t		 errlen;
 };
@@ -130,6 +139,35 @@ next_line(struct cur *c, struct spool_str *l, const char *what)
 	return 0;
 }
 
+/*
+ * Line l as Exim reads it with one fgets into its big buffer, which holds
+ * a line of bufsize - 1 bytes with its newline: a longer one Exim would
+ * read as two.
+ */
+static int
+short_line(struct cur *c, const struct spool_str *l)
+{
+	if (l->n + 1 > c->bufsize - 1)
+		return fail(c, "longer than Exim reads");
+	return 0;
+}
+
+/*
+ * Line l as Exim's fgets_big_buffer reads it: the buffer doubled until
+ * the line fits, up to EXIM_BUF_MAX, past which Exim gives up.  The
+ * buffer stays grown for the lines after.
+ */
+static int
+big_line(struct cur *c, const struct spool_str *l)
+{
+	while (l->n + 1 > c->bufsize - 1) {
+		if (c->bufsize >= EXIM_BUF_MAX)
+			return fail(c, "longer than Exim reads");
+		c->bufsize *= 2;
+	}
+	return 0;
+}
+
 /* Room for one more of *n elements of size in *arr (capacity *cap). */
 static int
 grow(void *arr, size_t *cap, size_t n, size_t size)
@@ -180,7 +218,8 @@ parse_owner(struct cur *c, struct spool_h *h)
 	const char	*e;
 	int		 rc;
 
-	if ((rc = next_line(c, &l, "the login line")) != 0)
+	if ((rc = next_line(c, &l, "the login line")) != 0 ||
+	    (rc = short_line(c, &l)) != 0)
 		return rc;
 	e = l.p + l.n;
 	if (number_back(l.p, &e, &h->gid) == -1 ||
@@ -200,6 +239,8 @@ parse_sender_time(struct cur *c, struct spool_h *h)
 	int		 neg, rc;
 
 	if ((rc = next_line(c, &l, "the sender line")) != 0)
+		return rc;
+	if ((rc = short_line(c, &l)) != 0)
 		return rc;
 	if (l.n < 2 || l.p[0] != '<' || l.p[l.n - 1] != '>')
 		return fail(c, "sender not within '<>'");
@@ -388,7 +429,9 @@ parse_opts(struct cur *c, struct spool_h *h, struct spool_str *l)
 	int		 rc;
 
 	for (;;) {
-		if ((rc = next_line(c, l, "the non-recipients")) != 0)
+		/* The tree's first line too is read as an option's. */
+		if ((rc = next_line(c, l, "the non-recipients")) != 0 ||
+		    (rc = big_line(c, l)) != 0)
 			return rc;
 		if (l->n == 0 || l->p[0] != '-')
 			return 0;
@@ -443,7 +486,7 @@ parse_tree(struct cur *c, struct spool_h *h, struct spool_str *l)
 		if (pending == 0)
 			return 0;
 		if ((rc = next_line(c, l, "the rest of the non-recipients"))
-		    != 0)
+		    != 0 || (rc = short_line(c, l)) != 0)
 			return rc;
 	}
 }
@@ -556,7 +599,8 @@ parse_rcpts(struct cur *c, struct spool_h *h)
 	    (h->rcpts = calloc(count, sizeof *h->rcpts)) == NULL)
 		return MX_SOFTWARE;
 	for (i = 0; i < (size_t)count; i++) {
-		if ((rc = next_line(c, &l, "the last recipient")) != 0)
+		if ((rc = next_line(c, &l, "the last recipient")) != 0 ||
+		    (rc = big_line(c, &l)) != 0)
 			return rc;
 		if (parse_rcpt(&l, &h->rcpts[i]) == -1)
 			return fail(c, "malformed recipient");
@@ -684,7 +728,7 @@ int
 spool_h_parse(struct spool_h *h, const char *buf, size_t len,
     const char *id, char *err, size_t errlen)
 {
-	struct cur	c = { buf, len, 0, 0, err, errlen };
+	struct cur	c = { buf, len, 0, 0, EXIM_BUF, err, errlen };
 	int		rc;
 
 	memset(h, 0, sizeof *h);

@@ -30,6 +30,12 @@
  *	NNNf TEXT			NNN the byte length of TEXT (folded,
  *					with its final newline), f the flag:
  *					' ' B C F I P R S T, '*' deleted
+ *
+ * Lines no longer than Exim reads them into its 16 KiB big_buffer: the
+ * login, sender and later non-recipient lines 16383 bytes with their
+ * newline (one fgets), option, recipient and the tree's first lines
+ * 65535 (the buffer doubled up to four times its size, and left so for
+ * the lines after).
  */
 #ifndef MX_SPOOL_H
 #define MX_SPOOL_H
@@ -135,8 +141,9 @@ struct spool_h {
  * that starts with a blank; an option named frozen-something, or -frozen
  * without its time; a quoter that names no lookup type of Exim 4.96; an
  * ACL variable name "set acl_c..." cannot make; a recipient in a "#"
- * form other than #3 (Exim writes no other).  A -H cut just after a
- * header is a -H with fewer headers: the format cannot tell.
+ * form other than #3 (Exim writes no other); a line longer than Exim
+ * reads (above).  A -H cut just after a header is a -H with fewer
+ * headers: the format cannot tell.
  */
 int	spool_h_parse(struct spool_h *, const char *, size_t, const char *,
 	    char *, size_t);

@@ -212,6 +212,46 @@ for bad in '- 0' '--5 0' '-x 0' '5- 0'; do
 	refused $L "line 4: not 'TIME WARNINGS'" "time line '$bad'"
 done
 
+# long WHERE LEN: the fixture with a line of LEN bytes (its newline
+# included) made where WHERE says: an unknown option, a recipient, the
+# sender, the non-recipients tree's first or second line, into $T/ID-H.
+long() {
+	$PY - "$FIX/$L-H" "$T/$L-H" "$1" "$2" <<'PYEOF'
+import sys
+src, dst, where, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+lines = open(src, "rb").read().split(b"\n")
+pad = lambda pre, post: pre + b"a" * (n - 1 - len(pre) - len(post)) + post
+if where == "option":
+    i = lines.index(b"-deliver_firsttime")
+    lines[i] = pad(b"-x_long ", b"")
+elif where == "rcpt":
+    i = lines.index(b"bob@example.org")
+    lines[i] = pad(b"", b"@example.org")
+elif where == "sender":
+    lines[2] = pad(b"<", b"@test.example>")
+elif where in ("tree1", "tree2"):
+    i = lines.index(b"XX")
+    one = pad(b"NN ", b"@example.org")
+    lines[i:i + 1] = [one] if where == "tree1" else \
+        [b"NY bob@example.org", one]
+open(dst, "wb").write(b"\n".join(lines))
+PYEOF
+}
+for edge in option:65535:0 option:65536:65 rcpt:65535:0 rcpt:65536:65 \
+    sender:16383:0 sender:16384:65 tree1:20000:0 tree1:65535:0 \
+    tree1:65536:65 tree2:16383:0 tree2:16384:65; do
+	where=${edge%%:*} len=${edge#*:} len=${len%:*}
+	long "$where" "$len"
+	run "$SP" "$T/$L-H"
+	if [ "${edge##*:}" = 0 ]; then
+		is "$rc" 0 "$where line of $len bytes read, as Exim reads it"
+	else
+		why=$(printf '%s' "$err" | grep -c 'longer than Exim reads')
+		is "$rc:$why" 65:1 \
+		    "$where line of $len bytes refused, as Exim refuses it"
+	fi
+done
+
 cp "$FIX/$L-H" "$T/$L-H"
 printf 'x\n' >>"$T/$L-H"
 refused $L "header 7: does not start with its length" "trailing bytes"
@@ -509,6 +549,28 @@ for bad in nul short quoter; do
 	    "$bad: exim -bp says spool format error"
 	run "$SP" "$sub/$id-H"
 	is "$rc" 65 "$bad: refused here too"
+done
+
+# The long lines at their edges, Exim's own verdict beside ours.
+n=0
+for edge in option:65535:0 option:65536:65 rcpt:65535:0 rcpt:65536:65 \
+    sender:16383:0 sender:16384:65 tree1:20000:0 tree1:65536:65 \
+    tree2:16383:0 tree2:16384:65; do
+	n=$((n + 1))
+	id=1xVXF3-0002Lv-4$(printf '%s' abcdefghij | cut -c$n)
+	want=${edge##*:} edge=${edge%:*}
+	long "${edge%:*}" "${edge#*:}"
+	sub=$EXSPOOL_INPUT/3
+	sed "1s/.*/$id-H/" "$T/$L-H" >"$sub/$id-H"
+	sed "1s/.*/$id-D/" "$FIX/$L-D" >"$sub/$id-D"
+	chown "$EXIM_USER:$EXIM_USER" "$sub/$id-H" "$sub/$id-D"
+	chmod 640 "$sub/$id-H" "$sub/$id-D"
+	theirs=$(exim_spool_run -bp "$id" 2>&1 | grep -c 'spool format error')
+	"$SP" "$sub/$id-H" >/dev/null 2>&1
+	mine=$?
+	is "$mine:$theirs" "$want:$([ "$want" = 0 ] && echo 0 || echo 1)" \
+	    "${edge%:*} line of ${edge#*:} bytes: $([ "$want" = 0 ] &&
+	    echo read || echo refused) by exim -bp and here"
 done
 
 # From 2038 Exim 4.96 writes a negative time, and delivers the message.
