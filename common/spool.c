@@ -95,6 +95,13 @@ dec(const char *s, size_t n, long long max, long long *v)
 	return 0;
 }
 
+/* isspace() in the C locale, as Exim's Uskip_whitespace has it. */
+static int
+is_space(int c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 /* How many of s[0..n) are digits, from the start. */
 static size_t
 digits(const char *s, size_t n)
@@ -620,20 +627,27 @@ hfail(struct cur *c, size_t n, const char *what)
 	return MX_DATAERR;
 }
 
-/* The field name: printable ASCII but ':' (RFC 5322 3.6.8), then ':'. */
+/*
+ * The field name: printable ASCII but ':' (RFC 5322 3.6.8), then ':', with
+ * blanks allowed before it (the obsolete syntax of RFC 5322 4.5.8), which
+ * Exim's header_checkname skips too: "Subject : x" is a Subject.
+ */
 static void
 hdr_name(struct spool_hdr *hd)
 {
-	size_t	i;
+	size_t	i, n;
 
 	for (i = 0; i < hd->text.n; i++)
-		if (hd->text.p[i] == ':')
+		if (hd->text.p[i] == ':' || is_space(hd->text.p[i]))
 			break;
 		else if (hd->text.p[i] < 33 || hd->text.p[i] > 126)
 			return;
-	if (i > 0 && i < hd->text.n) {
+	n = i;
+	while (i < hd->text.n && is_space(hd->text.p[i]))
+		i++;
+	if (n > 0 && i < hd->text.n && hd->text.p[i] == ':') {
 		hd->name.p = hd->text.p;
-		hd->name.n = i;
+		hd->name.n = n;
 	}
 }
 

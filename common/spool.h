@@ -169,10 +169,12 @@ int	spool_d_check(const char *, size_t, const char *, char *, size_t);
  * "warnings", "frozen", "options" (name -> value, true when it has none),
  * "acl" ({"m_demo": "hello world"}), "nonrecipients" (list),
  * "recipients" ([{"address", "orcpt", "notify": ["success", ...],
- * "errors_to"}]), "headers" ([{"name", "flag"}]), each preceded by a
- * comma.  A recipient's "orcpt", "notify" and "errors_to" are there only
- * when it has them, and "pno" (its parent number) when not -1; a header
- * without a field name has "name": "".  Bytes are written as cli_json_string writes them.
+ * "errors_to", "pno"}]), "headers" ([{"name", "flag"}]), each preceded
+ * by a comma.  A recipient's "orcpt", "notify" and "errors_to" are there only
+ * when it has them, and "pno" (its parent number) when not -1; a header's
+ * "name" is its field name without the blanks Exim allows before the
+ * colon ("Subject : x" is "Subject"), "" when it has none.  Bytes are
+ * written as cli_json_string writes them.
  */
 void	spool_h_json(FILE *, const struct spool_h *);
 

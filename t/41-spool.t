@@ -590,6 +590,18 @@ print(json.load(sys.stdin)["received"])')" \
 is "$(exim_view "$m_2038" | sed -n 4p)" "$received" \
     "2038: Exim reads the time as this reader does"
 
+# Blanks before the colon (RFC 5322's obsolete syntax): Exim's
+# header_checkname skips them, and flags "From\t:" F, a From.
+m_blank=$(printf 'Subject : spaced\nFrom\t: a@test.example\n\nbody\n' |
+    exim_spool_submit -f alice@test.example bob@example.org)
+run "$SP" --json "$(f "$m_blank")"
+is "$(printf '%s' "$out" | $PY -c '
+import json, sys
+print(" ".join(h["name"] + "/" + h["flag"]
+    for h in json.load(sys.stdin)["headers"]))')" \
+    "Received/P Subject/  From/F Message-Id/I Date/ " \
+    "blank before the colon: named Subject and From, as Exim flags From"
+
 # Damage of every kind (a byte made a newline, a '0' or a blank, a byte
 # dropped, a byte doubled) at every fourth byte (fewer in a long file) of
 # the fixtures and of the files of the forms made above, and at the bytes
