@@ -269,6 +269,14 @@ run "$SP" "$T/$D-H"
 eval "$out"
 is "$rc:$rcpt1:$rcpt1_orcpt:$rcpt1_dsn:$rcpt1_errors_to:$rcpt1_pno" \
     "0:a b@x:rfc822;a b@x:2:e f@y:7" "#3 form read by length from its end"
+# Every member such a recipient has in --json is one the man page lists.
+members=$("$SP" --json "$T/$D-H" | $PY -c '
+import json, sys
+print(" ".join(sorted(json.load(sys.stdin)["recipients"][0])))')
+listed=$(sed -n 's/^\.Pq Li address , \(.*\)$/address , \1/p' \
+    "$MX_SRCDIR/man/queuefile-copy.1" | tr -d ',' | tr ' ' '\n' | grep . |
+    sort | tr '\n' ' ')
+is "$listed" "$members " "the man page's OUTPUT lists each recipient member"
 damage $D 's/ 22,12  0,-1#3$/ 23,12  0,-1#3/'
 refused $D "line 21: malformed recipient" "orcpt length one long"
 damage $D 's/ 22,12  0,-1#3$/ 22,12  1,-1#3/'
