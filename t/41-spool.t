@@ -64,6 +64,41 @@ print(j["id"], j["sender"], r[0]["orcpt"], ",".join(r[0]["notify"]),
     "1xVXGt-0003em-2G dave@remote.example rfc822;bob@example.org success,failure False 1 True Subject ' '" \
     "dsn: --json"
 
+# json_valid FILE...: each FILE that parses (as the -H of the id its first
+# line names, else of $L, as the fuzz harness takes it) printed with --json
+# and loaded by Python's json.loads; "PARSED REFUSED", or the first file
+# whose record is no JSON object.
+json_valid() {
+	/usr/bin/python3 - "$SP" "$L" "$@" <<'PYEOF'
+import json, re, subprocess, sys
+sp, dflt = sys.argv[1], sys.argv[2]
+good = bad = 0
+for f in sys.argv[3:]:
+    head = open(f, "rb").read(26)
+    m = re.match(rb"([0-9A-Za-z]{6}-(?:[0-9A-Za-z]{6}-[0-9A-Za-z]{2}|"
+                 rb"[0-9A-Za-z]{11}-[0-9A-Za-z]{4}))-H", head)
+    id = m.group(1).decode() if m else dflt
+    r = subprocess.run([sp, "--json", "--id", id, f], capture_output=True)
+    if r.returncode != 0:
+        bad += 1
+        continue
+    try:
+        j = json.loads(r.stdout)
+        assert isinstance(j, dict) and j["id"] == id
+    except Exception as e:
+        print("%s: %s" % (f, e))
+        sys.exit(0)
+    good += 1
+print(good, bad)
+PYEOF
+}
+CORPUS=$MX_SRCDIR/t/fuzz/corpus/spool_h
+# shellcheck disable=SC2046
+set -- $(json_valid "$CORPUS"/* "$FIX"/*-H)
+[ "$#" -eq 2 ] && [ "$1" -ge 3 ] && [ "$2" -ge 1 ]
+_result $? "--json of each of the $1 corpus and fixture -H read is JSON"
+[ "$#" -eq 2 ] || diag "$*"
+
 # -- damage ------------------------------------------------------------------
 # Every proper prefix, each parsed from a buffer of its own size: refused
 # with a one-line reason, except where the file ends right after a header
@@ -609,6 +644,14 @@ print(" ".join(h["name"] + "/" + h["flag"]
     for h in json.load(sys.stdin)["headers"]))')" \
     "Received/P Subject/  From/F Message-Id/I Date/ " \
     "blank before the colon: named Subject and From, as Exim flags From"
+
+all=
+for id in $m_acl $m_long $m_frozen $m_star $m_many $m_dsn $m_wire \
+    $m_2038 $m_blank; do
+	all="$all $(f "$id")"
+done
+# shellcheck disable=SC2086
+is "$(json_valid $all)" "9 0" "--json of each -H Exim wrote is JSON"
 
 # Damage of every kind (a byte made a newline, a '0' or a blank, a byte
 # dropped, a byte doubled) at every fourth byte (fewer in a long file) of
