@@ -20,11 +20,20 @@
 /* The most digits a number may have: below any overflow of long long. */
 #define DIGITS_MAX	18
 
+/*
+ * Exim 4.96's big_buffer: BIG_BUFFER_SIZE bytes (16 KiB where it is built
+ * without Heimdal GSSAPI, as Debian's is), which fgets_big_buffer doubles
+ * for a longer line up to four times that, and no further.
+ */
+#define EXIM_BUF	16384
+#define EXIM_BUF_MAX	(4 * EXIM_BUF)
+
 struct cur {
 	const char	*buf;
 	size_t		 len;
 	size_t		 off;		/* of the next line */
 	unsigned long	 line;		/* the last one read, from 1 */
+	size_t		 bufsize;	/* Exim's big_buffer_size by now */
 	char		*err;
 	size_t		 errlen;
 };
@@ -86,6 +95,13 @@ dec(const char *s, size_t n, long long max, long long *v)
 	return 0;
 }
 
+/* isspace() in the C locale, as Exim's Uskip_whitespace has it. */
+static int
+is_space(int c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 /* How many of s[0..n) are digits, from the start. */
 static size_t
 digits(const char *s, size_t n)
@@ -127,6 +143,35 @@ next_line(struct cur *c, struct spool_str *l, const char *what)
 	c->off += l->n + 1;
 	if (memchr(l->p, '\0', l->n) != NULL)
 		return fail(c, "a NUL byte");
+	return 0;
+}
+
+/*
+ * Line l as Exim reads it with one fgets into its big buffer, which holds
+ * a line of bufsize - 1 bytes with its newline: a longer one Exim would
+ * read as two.
+ */
+static int
+short_line(struct cur *c, const struct spool_str *l)
+{
+	if (l->n + 1 > c->bufsize - 1)
+		return fail(c, "longer than Exim reads");
+	return 0;
+}
+
+/*
+ * Line l as Exim's fgets_big_buffer reads it: the buffer doubled until
+ * the line fits, up to EXIM_BUF_MAX, past which Exim gives up.  The
+ * buffer stays grown for the lines after.
+ */
+static int
+big_line(struct cur *c, const struct spool_str *l)
+{
+	while (l->n + 1 > c->bufsize - 1) {
+		if (c->bufsize >= EXIM_BUF_MAX)
+			return fail(c, "longer than Exim reads");
+		c->bufsize *= 2;
+	}
 	return 0;
 }
 
@@ -180,7 +225,8 @@ parse_owner(struct cur *c, struct spool_h *h)
 	const char	*e;
 	int		 rc;
 
-	if ((rc = next_line(c, &l, "the login line")) != 0)
+	if ((rc = next_line(c, &l, "the login line")) != 0 ||
+	    (rc = short_line(c, &l)) != 0)
 		return rc;
 	e = l.p + l.n;
 	if (number_back(l.p, &e, &h->gid) == -1 ||
@@ -197,9 +243,11 @@ parse_sender_time(struct cur *c, struct spool_h *h)
 	struct spool_str l;
 	const char	*sp;
 	long long	 v;
-	int		 rc;
+	int		 neg, rc;
 
 	if ((rc = next_line(c, &l, "the sender line")) != 0)
+		return rc;
+	if ((rc = short_line(c, &l)) != 0)
 		return rc;
 	if (l.n < 2 || l.p[0] != '<' || l.p[l.n - 1] != '>')
 		return fail(c, "sender not within '<>'");
@@ -208,10 +256,18 @@ parse_sender_time(struct cur *c, struct spool_h *h)
 
 	if ((rc = next_line(c, &l, "the time line")) != 0)
 		return rc;
+	/*
+	 * Exim 4.96 writes the time with "%d" of an int, so from 2038 on
+	 * it is negative, and reads it back with "%ld": such a -H is
+	 * delivered, and must be read here too.
+	 */
+	neg = l.n > 0 && l.p[0] == '-';
 	if ((sp = memchr(l.p, ' ', l.n)) == NULL ||
-	    dec(l.p, sp - l.p, LLONG_MAX, &h->time) == -1 ||
+	    dec(l.p + neg, sp - l.p - neg, LLONG_MAX, &h->time) == -1 ||
 	    dec(sp + 1, l.p + l.n - sp - 1, INT_MAX, &v) == -1)
 		return fail(c, "not 'TIME WARNINGS'");
+	if (neg)
+		h->time = -h->time;
 	h->warnings = v;
 	return 0;
 }
@@ -342,15 +398,16 @@ split_opt(struct cur *c, const struct spool_str *l, struct spool_opt *o)
 	if (p < e && *p == '-') {
 		o->tainted = 1;
 		p++;
-		if (p < e && *p == '(') {
-			if ((q = memchr(p, ')', e - p)) == NULL || q == p + 1)
-				return fail(c, "quoter without its ')'");
-			o->quoter.p = p + 1;
-			o->quoter.n = q - p - 1;
-			if (!lookup_type(&o->quoter))
-				return fail(c, "quoter that is no lookup type");
-			p = q + 1;
-		}
+	}
+	/* Exim looks for a quoter after one dash as after two. */
+	if (p < e && *p == '(') {
+		if ((q = memchr(p, ')', e - p)) == NULL || q == p + 1)
+			return fail(c, "quoter without its ')'");
+		o->quoter.p = p + 1;
+		o->quoter.n = q - p - 1;
+		if (!lookup_type(&o->quoter))
+			return fail(c, "quoter that is no lookup type");
+		p = q + 1;
 	}
 	if ((sp = memchr(p, ' ', e - p)) == NULL)
 		sp = e;
@@ -379,7 +436,9 @@ parse_opts(struct cur *c, struct spool_h *h, struct spool_str *l)
 	int		 rc;
 
 	for (;;) {
-		if ((rc = next_line(c, l, "the non-recipients")) != 0)
+		/* The tree's first line too is read as an option's. */
+		if ((rc = next_line(c, l, "the non-recipients")) != 0 ||
+		    (rc = big_line(c, l)) != 0)
 			return rc;
 		if (l->n == 0 || l->p[0] != '-')
 			return 0;
@@ -434,7 +493,7 @@ parse_tree(struct cur *c, struct spool_h *h, struct spool_str *l)
 		if (pending == 0)
 			return 0;
 		if ((rc = next_line(c, l, "the rest of the non-recipients"))
-		    != 0)
+		    != 0 || (rc = short_line(c, l)) != 0)
 			return rc;
 	}
 }
@@ -547,7 +606,8 @@ parse_rcpts(struct cur *c, struct spool_h *h)
 	    (h->rcpts = calloc(count, sizeof *h->rcpts)) == NULL)
 		return MX_SOFTWARE;
 	for (i = 0; i < (size_t)count; i++) {
-		if ((rc = next_line(c, &l, "the last recipient")) != 0)
+		if ((rc = next_line(c, &l, "the last recipient")) != 0 ||
+		    (rc = big_line(c, &l)) != 0)
 			return rc;
 		if (parse_rcpt(&l, &h->rcpts[i]) == -1)
 			return fail(c, "malformed recipient");
@@ -567,20 +627,27 @@ hfail(struct cur *c, size_t n, const char *what)
 	return MX_DATAERR;
 }
 
-/* The field name: printable ASCII but ':' (RFC 5322 3.6.8), then ':'. */
+/*
+ * The field name: printable ASCII but ':' (RFC 5322 3.6.8), then ':', with
+ * blanks allowed before it (the obsolete syntax of RFC 5322 4.5.8), which
+ * Exim's header_checkname skips too: "Subject : x" is a Subject.
+ */
 static void
 hdr_name(struct spool_hdr *hd)
 {
-	size_t	i;
+	size_t	i, n;
 
 	for (i = 0; i < hd->text.n; i++)
-		if (hd->text.p[i] == ':')
+		if (hd->text.p[i] == ':' || is_space(hd->text.p[i]))
 			break;
 		else if (hd->text.p[i] < 33 || hd->text.p[i] > 126)
 			return;
-	if (i > 0 && i < hd->text.n) {
+	n = i;
+	while (i < hd->text.n && is_space(hd->text.p[i]))
+		i++;
+	if (n > 0 && i < hd->text.n && hd->text.p[i] == ':') {
 		hd->name.p = hd->text.p;
-		hd->name.n = i;
+		hd->name.n = n;
 	}
 }
 
@@ -675,7 +742,7 @@ int
 spool_h_parse(struct spool_h *h, const char *buf, size_t len,
     const char *id, char *err, size_t errlen)
 {
-	struct cur	c = { buf, len, 0, 0, err, errlen };
+	struct cur	c = { buf, len, 0, 0, EXIM_BUF, err, errlen };
 	int		rc;
 
 	memset(h, 0, sizeof *h);

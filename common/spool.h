@@ -16,10 +16,12 @@
  *	ID-H
  *	LOGIN UID GID			(UID and GID may be negative)
  *	<SENDER>
- *	TIME WARNINGS
+ *	TIME WARNINGS			(TIME negative from 2038: Exim 4.96
+ *					writes it with "%d" of an int)
  *	-name [value]			any number; --name: a tainted value;
- *					unknown names are kept, as Exim skips
- *					them
+ *					-(quoter)name, --(quoter)name: one
+ *					quoted for a lookup type; unknown
+ *					names are kept, as Exim skips them
  *	-aclc NAME LEN | -aclm NAME LEN	then exactly LEN bytes and a newline
  *	XX | the non-recipients tree	YY|YN|NY|NN ADDR lines in preorder
  *	COUNT				recipients, at most 16384
@@ -28,6 +30,12 @@
  *	NNNf TEXT			NNN the byte length of TEXT (folded,
  *					with its final newline), f the flag:
  *					' ' B C F I P R S T, '*' deleted
+ *
+ * Lines no longer than Exim reads them into its 16 KiB big_buffer: the
+ * login, sender and later non-recipient lines 16383 bytes with their
+ * newline (one fgets), option, recipient and the tree's first lines
+ * 65535 (the buffer doubled up to four times its size, and left so for
+ * the lines after).
  */
 #ifndef MX_SPOOL_H
 #define MX_SPOOL_H
@@ -62,7 +70,8 @@ struct spool_opt {
 	struct spool_str value;		/* after the first blank; n 0 if none */
 	int		 has_value;
 	int		 tainted;	/* written "--name" */
-	struct spool_str quoter;	/* "--(quoter)name": n 0 if none */
+	struct spool_str quoter;	/* "-(quoter)name" or "--(quoter)name":
+					   n 0 if none */
 };
 
 /* One ACL variable, "-aclc NAME LEN" or "-aclm NAME LEN". */
@@ -132,8 +141,9 @@ struct spool_h {
  * that starts with a blank; an option named frozen-something, or -frozen
  * without its time; a quoter that names no lookup type of Exim 4.96; an
  * ACL variable name "set acl_c..." cannot make; a recipient in a "#"
- * form other than #3 (Exim writes no other).  A -H cut just after a
- * header is a -H with fewer headers: the format cannot tell.
+ * form other than #3 (Exim writes no other); a line longer than Exim
+ * reads (above).  A -H cut just after a header is a -H with fewer
+ * headers: the format cannot tell.
  */
 int	spool_h_parse(struct spool_h *, const char *, size_t, const char *,
 	    char *, size_t);
@@ -159,10 +169,12 @@ int	spool_d_check(const char *, size_t, const char *, char *, size_t);
  * "warnings", "frozen", "options" (name -> value, true when it has none),
  * "acl" ({"m_demo": "hello world"}), "nonrecipients" (list),
  * "recipients" ([{"address", "orcpt", "notify": ["success", ...],
- * "errors_to"}]), "headers" ([{"name", "flag"}]), each preceded by a
- * comma.  A recipient's "orcpt", "notify" and "errors_to" are there only
- * when it has them, and "pno" (its parent number) when not -1; a header
- * without a field name has "name": "".  Bytes are written as cli_json_string writes them.
+ * "errors_to", "pno"}]), "headers" ([{"name", "flag"}]), each preceded
+ * by a comma.  A recipient's "orcpt", "notify" and "errors_to" are there only
+ * when it has them, and "pno" (its parent number) when not -1; a header's
+ * "name" is its field name without the blanks Exim allows before the
+ * colon ("Subject : x" is "Subject"), "" when it has none.  Bytes are
+ * written as cli_json_string writes them.
  */
 void	spool_h_json(FILE *, const struct spool_h *);
 

@@ -64,6 +64,41 @@ print(j["id"], j["sender"], r[0]["orcpt"], ",".join(r[0]["notify"]),
     "1xVXGt-0003em-2G dave@remote.example rfc822;bob@example.org success,failure False 1 True Subject ' '" \
     "dsn: --json"
 
+# json_valid FILE...: each FILE that parses (as the -H of the id its first
+# line names, else of $L, as the fuzz harness takes it) printed with --json
+# and loaded by Python's json.loads; "PARSED REFUSED", or the first file
+# whose record is no JSON object.
+json_valid() {
+	/usr/bin/python3 - "$SP" "$L" "$@" <<'PYEOF'
+import json, re, subprocess, sys
+sp, dflt = sys.argv[1], sys.argv[2]
+good = bad = 0
+for f in sys.argv[3:]:
+    head = open(f, "rb").read(26)
+    m = re.match(rb"([0-9A-Za-z]{6}-(?:[0-9A-Za-z]{6}-[0-9A-Za-z]{2}|"
+                 rb"[0-9A-Za-z]{11}-[0-9A-Za-z]{4}))-H", head)
+    id = m.group(1).decode() if m else dflt
+    r = subprocess.run([sp, "--json", "--id", id, f], capture_output=True)
+    if r.returncode != 0:
+        bad += 1
+        continue
+    try:
+        j = json.loads(r.stdout)
+        assert isinstance(j, dict) and j["id"] == id
+    except Exception as e:
+        print("%s: %s" % (f, e))
+        sys.exit(0)
+    good += 1
+print(good, bad)
+PYEOF
+}
+CORPUS=$MX_SRCDIR/t/fuzz/corpus/spool_h
+# shellcheck disable=SC2046
+set -- $(json_valid "$CORPUS"/* "$FIX"/*-H)
+[ "$#" -eq 2 ] && [ "$1" -ge 3 ] && [ "$2" -ge 1 ]
+_result $? "--json of each of the $1 corpus and fixture -H read is JSON"
+[ "$#" -eq 2 ] || diag "$*"
+
 # -- damage ------------------------------------------------------------------
 # Every proper prefix, each parsed from a buffer of its own size: refused
 # with a one-line reason, except where the file ends right after a header
@@ -193,6 +228,65 @@ run "$SP" "$T/$L-H"
 eval "$out"
 is "$rc:$opt9_name:$opt9_value:$opt9_tainted:$opt9_quoter" \
     "0:x_new:a b:1:pgsql" "an unknown quoted option kept"
+damage $L 's/^-deliver_firsttime$/-(nonesuch)x_new a b/'
+refused $L "line 15: quoter that is no lookup type" \
+    "an unknown quoter after one dash, as Exim refuses it"
+damage $L 's/^-deliver_firsttime$/-(pgsql)x_new a b/'
+run "$SP" "$T/$L-H"
+eval "$out"
+is "$rc:$opt9_name:$opt9_value:$opt9_quoter" "0:x_new:a b:pgsql" \
+    "a known quoter after one dash read, as Exim reads it"
+
+# From 2038 Exim 4.96 writes the time of an int, negative, and reads it.
+damage $L '4s/.*/-2146372096 0/'
+run "$SP" "$T/$L-H"
+eval "$out"
+is "$rc:$received" "0:-2146372096" "a negative time read"
+for bad in '- 0' '--5 0' '-x 0' '5- 0'; do
+	damage $L "4s/.*/$bad/"
+	refused $L "line 4: not 'TIME WARNINGS'" "time line '$bad'"
+done
+
+# long WHERE LEN: the fixture with a line of LEN bytes (its newline
+# included) made where WHERE says: an unknown option, a recipient, the
+# sender, the non-recipients tree's first or second line, into $T/ID-H.
+long() {
+	$PY - "$FIX/$L-H" "$T/$L-H" "$1" "$2" <<'PYEOF'
+import sys
+src, dst, where, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+lines = open(src, "rb").read().split(b"\n")
+pad = lambda pre, post: pre + b"a" * (n - 1 - len(pre) - len(post)) + post
+if where == "option":
+    i = lines.index(b"-deliver_firsttime")
+    lines[i] = pad(b"-x_long ", b"")
+elif where == "rcpt":
+    i = lines.index(b"bob@example.org")
+    lines[i] = pad(b"", b"@example.org")
+elif where == "sender":
+    lines[2] = pad(b"<", b"@test.example>")
+elif where in ("tree1", "tree2"):
+    i = lines.index(b"XX")
+    one = pad(b"NN ", b"@example.org")
+    lines[i:i + 1] = [one] if where == "tree1" else \
+        [b"NY bob@example.org", one]
+open(dst, "wb").write(b"\n".join(lines))
+PYEOF
+}
+for edge in option:65535:0 option:65536:65 rcpt:65535:0 rcpt:65536:65 \
+    sender:16383:0 sender:16384:65 tree1:20000:0 tree1:65535:0 \
+    tree1:65536:65 tree2:16383:0 tree2:16384:65; do
+	where=${edge%%:*} len=${edge#*:} len=${len%:*}
+	long "$where" "$len"
+	run "$SP" "$T/$L-H"
+	if [ "${edge##*:}" = 0 ]; then
+		is "$rc" 0 "$where line of $len bytes read, as Exim reads it"
+	else
+		why=$(printf '%s' "$err" | grep -c 'longer than Exim reads')
+		is "$rc:$why" 65:1 \
+		    "$where line of $len bytes refused, as Exim refuses it"
+	fi
+done
+
 cp "$FIX/$L-H" "$T/$L-H"
 printf 'x\n' >>"$T/$L-H"
 refused $L "header 7: does not start with its length" "trailing bytes"
@@ -210,6 +304,14 @@ run "$SP" "$T/$D-H"
 eval "$out"
 is "$rc:$rcpt1:$rcpt1_orcpt:$rcpt1_dsn:$rcpt1_errors_to:$rcpt1_pno" \
     "0:a b@x:rfc822;a b@x:2:e f@y:7" "#3 form read by length from its end"
+# Every member such a recipient has in --json is one the man page lists.
+members=$("$SP" --json "$T/$D-H" | $PY -c '
+import json, sys
+print(" ".join(sorted(json.load(sys.stdin)["recipients"][0])))')
+listed=$(sed -n 's/^\.Pq Li address , \(.*\)$/address , \1/p' \
+    "$MX_SRCDIR/man/queuefile-copy.1" | tr -d ',' | tr ' ' '\n' | grep . |
+    sort | tr '\n' ' ')
+is "$listed" "$members " "the man page's OUTPUT lists each recipient member"
 damage $D 's/ 22,12  0,-1#3$/ 23,12  0,-1#3/'
 refused $D "line 21: malformed recipient" "orcpt length one long"
 damage $D 's/ 22,12  0,-1#3$/ 22,12  1,-1#3/'
@@ -491,6 +593,65 @@ for bad in nul short quoter; do
 	run "$SP" "$sub/$id-H"
 	is "$rc" 65 "$bad: refused here too"
 done
+
+# The long lines at their edges, Exim's own verdict beside ours.
+n=0
+for edge in option:65535:0 option:65536:65 rcpt:65535:0 rcpt:65536:65 \
+    sender:16383:0 sender:16384:65 tree1:20000:0 tree1:65536:65 \
+    tree2:16383:0 tree2:16384:65; do
+	n=$((n + 1))
+	id=1xVXF3-0002Lv-4$(printf '%s' abcdefghij | cut -c$n)
+	want=${edge##*:} edge=${edge%:*}
+	long "${edge%:*}" "${edge#*:}"
+	sub=$EXSPOOL_INPUT/3
+	sed "1s/.*/$id-H/" "$T/$L-H" >"$sub/$id-H"
+	sed "1s/.*/$id-D/" "$FIX/$L-D" >"$sub/$id-D"
+	chown "$EXIM_USER:$EXIM_USER" "$sub/$id-H" "$sub/$id-D"
+	chmod 640 "$sub/$id-H" "$sub/$id-D"
+	theirs=$(exim_spool_run -bp "$id" 2>&1 | grep -c 'spool format error')
+	"$SP" "$sub/$id-H" >/dev/null 2>&1
+	mine=$?
+	is "$mine:$theirs" "$want:$([ "$want" = 0 ] && echo 0 || echo 1)" \
+	    "${edge%:*} line of ${edge#*:} bytes: $([ "$want" = 0 ] &&
+	    echo read || echo refused) by exim -bp and here"
+done
+
+# From 2038 Exim 4.96 writes a negative time, and delivers the message.
+use_faketime
+m_2038=$(printf 'Subject: y2038\n\nbody\n' |
+    LD_PRELOAD=$FT FAKETIME='@2038-02-01 00:00:00' \
+    exim_spool_submit -f alice@test.example bob@example.org)
+ok "2038: Exim wrote a negative time" \
+    grep -q '^-[0-9]* 0$' "$(f "$m_2038")"
+eval "$("$SP" "$(f "$m_2038")")"
+run "$SP" --json "$(f "$m_2038")"
+is "$rc:$(printf '%s' "$out" | $PY -c '
+import json, sys
+print(json.load(sys.stdin)["received"])')" \
+    "0:$(sed -n '4s/ .*//p' "$(f "$m_2038")")" \
+    "2038: read, its received time negative as Exim wrote it"
+is "$(exim_view "$m_2038" | sed -n 4p)" "$received" \
+    "2038: Exim reads the time as this reader does"
+
+# Blanks before the colon (RFC 5322's obsolete syntax): Exim's
+# header_checkname skips them, and flags "From\t:" F, a From.
+m_blank=$(printf 'Subject : spaced\nFrom\t: a@test.example\n\nbody\n' |
+    exim_spool_submit -f alice@test.example bob@example.org)
+run "$SP" --json "$(f "$m_blank")"
+is "$(printf '%s' "$out" | $PY -c '
+import json, sys
+print(" ".join(h["name"] + "/" + h["flag"]
+    for h in json.load(sys.stdin)["headers"]))')" \
+    "Received/P Subject/  From/F Message-Id/I Date/ " \
+    "blank before the colon: named Subject and From, as Exim flags From"
+
+all=
+for id in $m_acl $m_long $m_frozen $m_star $m_many $m_dsn $m_wire \
+    $m_2038 $m_blank; do
+	all="$all $(f "$id")"
+done
+# shellcheck disable=SC2086
+is "$(json_valid $all)" "9 0" "--json of each -H Exim wrote is JSON"
 
 # Damage of every kind (a byte made a newline, a '0' or a blank, a byte
 # dropped, a byte doubled) at every fourth byte (fewer in a long file) of

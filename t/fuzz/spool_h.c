@@ -37,6 +37,28 @@ one_line(const char *err, size_t size)
 		abort();
 }
 
+/*
+ * A header's name starts its text, is printable ASCII but ':', and only
+ * blanks lie between it and the colon.
+ */
+static void
+hdr_named(const struct spool_hdr *hd)
+{
+	size_t	i;
+
+	if (hd->name.p != hd->text.p || hd->name.n >= hd->text.n)
+		abort();
+	for (i = 0; i < hd->name.n; i++)
+		if (hd->name.p[i] < 33 || hd->name.p[i] > 126 ||
+		    hd->name.p[i] == ':')
+			abort();
+	while (i < hd->text.n &&
+	    strchr(" \t\n\v\f\r", hd->text.p[i]) != NULL)
+		i++;
+	if (i == hd->text.n || hd->text.p[i] != ':')
+		abort();
+}
+
 static void
 check_h(const struct spool_h *h)
 {
@@ -78,6 +100,9 @@ check_h(const struct spool_h *h)
 		    h->hdrs[i].flag == '\0')
 			abort();
 	}
+	for (i = 0; i < h->nhdrs; i++)
+		if (h->hdrs[i].name.n > 0)
+			hdr_named(&h->hdrs[i]);
 	/* The last header ends the file. */
 	if (h->nhdrs > 0 && h->hdrs[h->nhdrs - 1].text.p +
 	    h->hdrs[h->nhdrs - 1].text.n != hi)
