@@ -144,6 +144,32 @@ like "$err" "^queuefile-copy: cannot copy 'not-an-id': " \
     "the diagnostic names the id"
 ok "the others are in the target" test -f "$T/f1/$B-H"
 
+# What was given is what the record shows: a NUL in a stdin line does not
+# cut the prefix back to a valid id, and a line too long says so.
+printf '%s\0junk\n%s\n' $B $A >"$T/ids"
+run $q --spool "$SP" --check <"$T/ids"
+is "$rc" 65 "a NUL in a stdin id: exit 65"
+is "$out" "$B\\x00junk: result=invalid
+$A: result=ok" "a NUL in a stdin id: the prefix shows it escaped, not cut"
+like "$err" "^queuefile-copy: cannot check '$B\\\\x00junk': " \
+    "a NUL in a stdin id: the diagnostic shows it escaped"
+printf '%s\0junk\n' $B >"$T/ids"
+run $q --spool "$SP" --check --json <"$T/ids"
+is "$(printf '%s\n' "$out" |
+    $PY -c 'import json, sys; print(json.loads(sys.stdin.read())["id"])')" \
+    "$B\\x00junk" "a NUL in a stdin id: the JSON id shows it escaped"
+long=$(printf '%02000d' 7)
+printf '%s\n%s\n' $A "$long" >"$T/ids"
+run $q --spool "$SP" --check <"$T/ids"
+is "$rc" 65 "a stdin line too long: exit 65"
+is "$out" "$A: result=ok
+$(printf '%064d' 0)...: result=invalid" \
+    "a stdin line too long: refused in its turn, its first bytes shown"
+one_line_error queuefile-copy "a stdin line too long: one-line diagnostic"
+like "$err" \
+    "^queuefile-copy: cannot check '0{64}\\.\\.\\.': line 2 too long for a message id\$" \
+    "a stdin line too long: the diagnostic says so, with its number"
+
 run $q --spool "$SP" --to "$T/f2" 1xVXFM-0002aE-0q </dev/null
 status 75 "a target directory that is not there"
 mkdir "$T/f2"
