@@ -169,6 +169,11 @@ one_line_error queuefile-copy "a stdin line too long: one-line diagnostic"
 like "$err" \
     "^queuefile-copy: cannot check '0{64}\\.\\.\\.': line 2 too long for a message id\$" \
     "a stdin line too long: the diagnostic says so, with its number"
+mkdir "$T/f1cr"
+printf '%s\r\n' $A >"$T/ids"
+run $q --spool "$SP" --to "$T/f1cr" <"$T/ids"
+is "$rc:$out" "0:$A: result=copied" "a stdin id ending in CR LF: copied"
+same "$T/f1cr/$A-H" "$IN/$A-H" "a stdin id ending in CR LF: its -H copied"
 
 run $q --spool "$SP" --to "$T/f2" 1xVXFM-0002aE-0q </dev/null
 status 75 "a target directory that is not there"
