@@ -449,6 +449,14 @@ else
 	skip 4 "no exim4, not root or no Debian-exim"
 fi
 
+# --- the man page's OPTIONS against the tool ----------------------------------
+MAN=$MX_SRCDIR/man/queuefile-copy.1
+# Each long option --help lists has its entry in OPTIONS.
+for o in $($q --help |
+    sed -n 's/^ *\(-[a-zA-Z], \)\{0,1\}--\([a-z-]*\).*/\2/p'); do
+	ok "--$o: in the man page's OPTIONS" grep -Eq \
+	    "^\.It .*Fl \\\\-$o( |\$)" "$MAN"
+done
 listing "$IN" >"$T/after"
 same "$T/after" "$T/before" "the source spool unchanged: bytes, modes, mtimes"
 
