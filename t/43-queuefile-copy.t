@@ -449,7 +449,7 @@ else
 	skip 4 "no exim4, not root or no Debian-exim"
 fi
 
-# --- the man page's OPTIONS against the tool ----------------------------------
+# --- the man page's SYNOPSIS and OPTIONS against the tool --------------------
 MAN=$MX_SRCDIR/man/queuefile-copy.1
 # Each long option --help lists has its entry in OPTIONS.
 for o in $($q --help |
@@ -457,6 +457,39 @@ for o in $($q --help |
 	ok "--$o: in the man page's OPTIONS" grep -Eq \
 	    "^\.It .*Fl \\\\-$o( |\$)" "$MAN"
 done
+# Each SYNOPSIS form, with every option it shows (the first of each
+# alternative), is one the tool takes: no usage error.
+awk '/^\.Sh SYNOPSIS/ { s = 1; next } /^\.Sh/ { s = 0 }
+    s && /^\.Nm/ { if (n++) printf "\n" }
+    s && match($0, /Fl \\-[a-z-]+/) {
+	printf " --%s", substr($0, RSTART + 5, RLENGTH - 5) }
+    END { printf "\n" }' "$MAN" >"$T/forms"
+is "$(wc -l <"$T/forms")" 4 "the SYNOPSIS has four forms"
+i=0
+while read -r form; do
+	i=$((i + 1))
+	rm -rf "$T/syn"
+	mkdir -p "$T/syn/to" "$T/syn/spool/input" "$T/syn/from"
+	cp "$IN/$A-D" "$IN/$A-H" "$T/syn/from/"
+	set --
+	for o in $form; do
+		case $o in
+		--to)	set -- "$@" --to "$T/syn/to" ;;
+		--from)	set -- "$@" --from "$T/syn/from" ;;
+		--spool) case " $form " in
+			*" --requeue "*) set -- "$@" --spool "$T/syn/spool" ;;
+			*)	set -- "$@" --spool "$SP" ;;
+			esac ;;
+		--mode)	set -- "$@" --mode 0640 ;;
+		--owner) set -- "$@" --owner "$(id -u):$(id -g)" ;;
+		*)	set -- "$@" "$o" ;;
+		esac
+	done
+	run $q "$@" </dev/null
+	ok "SYNOPSIS form $i ($form): taken as shown" \
+	    test "$rc" -eq 0 -a -z "$err"
+done <"$T/forms"
+
 listing "$IN" >"$T/after"
 same "$T/after" "$T/before" "the source spool unchanged: bytes, modes, mtimes"
 
