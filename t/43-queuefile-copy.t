@@ -166,9 +166,8 @@ is "$out" "$A: result=ok
 $(printf '%064d' 0)...: result=invalid" \
     "a stdin line too long: refused in its turn, its first bytes shown"
 one_line_error queuefile-copy "a stdin line too long: one-line diagnostic"
-like "$err" \
-    "^queuefile-copy: cannot check '0{64}\\.\\.\\.': line 2 too long for a message id\$" \
-    "a stdin line too long: the diagnostic says so, with its number"
+like "$err" "^queuefile-copy: cannot check '0{64}\\.\\.\\.': line 2 too long \
+for a message id\$" "a stdin line too long: the diagnostic says so, its number"
 mkdir "$T/f1cr"
 printf '%s\r\n' $A >"$T/ids"
 run $q --spool "$SP" --to "$T/f1cr" <"$T/ids"

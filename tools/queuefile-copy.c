@@ -89,7 +89,8 @@ static struct poptOption options[] = {
  */
 struct given {
 	char		 shown[4 * SHOW_ID + 4];
-	unsigned long	 long_line;	/* a stdin line too long: its number */
+	/* The number of a stdin line too long for an id, else 0. */
+	unsigned long	 long_line;
 };
 static struct given	 givens[SPOOLCOPY_BATCH + 1];
 static size_t		 given_first, given_n;
