@@ -17,14 +17,19 @@
 # The kill loops run the tool some hundred times, each batch made durable
 # by syncfs(2), which on a disk that other jobs write to waits for their
 # writes too: the test runs in a mount namespace of its own, with a tmpfs
-# for its temporary directory, gone with it.  A SIGKILL, unlike a power
-# cut, leaves the page cache as it is: the medium changes nothing judged.
+# on a fresh directory of its own as its TMPDIR, gone with it (not on
+# $TMPDIR itself, which would hide a build tree under /tmp).  A SIGKILL,
+# unlike a power cut, leaves the page cache as it is: the medium changes
+# nothing judged.
 if [ -z "${QF_TMPFS-}" ] && [ "$(id -u)" -eq 0 ] &&
     command -v unshare >/dev/null 2>&1; then
-	QF_TMPFS=${TMPDIR:-/tmp}
+	QF_TMPFS=$(mktemp -d "${TMPDIR:-/tmp}/mxkit-qf.XXXXXX") || exit 1
 	export QF_TMPFS
-	exec unshare -m sh -c 'mount -t tmpfs -o size=1g tmpfs "$QF_TMPFS"
-	    exec sh "$0"' "$0"
+	trap 'rmdir "$QF_TMPFS"' EXIT
+	trap 'exit 1' INT TERM HUP
+	unshare -m sh -c 'mount -t tmpfs -o size=1g tmpfs "$QF_TMPFS"
+	    TMPDIR=$QF_TMPFS exec sh "$0"' "$0"
+	exit
 fi
 . "${MX_SRCDIR:-.}/t/lib.sh"
 . "$MX_SRCDIR/t/exim-spool.sh"
