@@ -328,19 +328,33 @@ exim_spool_use "$T/src"
 
 # --- bad input: each refused alone, the rest done --------------------------
 # A flat spool of its own: two good messages, one without its -D, one
-# without its -H, one whose -H says a header is a byte longer than it is,
+# without its -H, one whose -H says a header is a byte longer than it is
+# (its first, the folded Received:), one the same for a one-line header
+# (Subject:, where a reader that fell back to lines would see no fault),
 # and one with a NUL in a header.
+SJ=$(for i in $OLD; do
+	case " $S1 $S2 $S3 $S4 $S5 $S6 $S7 $S8 " in *" $i "*) continue ;; esac
+	find "$INPUT" -name "$i-H" -exec grep -l '^[0-9][0-9][0-9]. Subject: ' \
+	    {} +
+done | head -n 1 | sed 's|.*/||; s/-H$//')
+[ -n "$SJ" ] || { echo "Bail out! no message with a Subject:"; exit 1; }
 mkdir -p bad/input
-for i in "$S1" "$S2" "$S3" "$S4" "$S5" "$S6"; do
+for i in "$S1" "$S2" "$S3" "$S4" "$S5" "$S6" "$SJ"; do
 	find "$INPUT" -name "$i-[DH]" -exec cp -p {} bad/input/ \;
 done
 rm bad/input/"$S3"-D bad/input/"$S4"-H
-$PY - bad/input/"$S5"-H bad/input/"$S6"-H <<'PYEOF' ||
-import sys
-for path, how in zip(sys.argv[1:], ("length", "nul")):
+$PY - bad/input/"$S5"-H bad/input/"$S6"-H bad/input/"$SJ"-H <<'PYEOF' ||
+import re, sys
+for path, how in zip(sys.argv[1:], ("length", "nul", "subject")):
     with open(path, "rb") as f:
         h = f.read()
     at = h.index(b"\n\n") + 2
+    if how == "subject":
+        # one line, and a header after it: its length one too long
+        # takes the next header's first byte, a line still whole
+        m = re.compile(rb"\n(\d{3}). Subject: [^\n]*\n\d{3}").search(h, at)
+        at = m.start(1)
+        how = "length"
     n = int(h[at:at + 3])
     if how == "length":
         h = h[:at] + b"%03d" % (n + 1) + h[at + 3:]
@@ -366,7 +380,8 @@ badcase() {
 badcase "a missing -D" 66 missing "$S3"
 badcase "a missing -H" 66 missing "$S4"
 badcase "an id that is not one" 65 invalid 1xZBkw-00000-0l
-badcase "a header length one too long" 65 corrupt "$S5"
+badcase "a header length one too long (the folded Received:)" 65 corrupt "$S5"
+badcase "a header length one too long (a one-line Subject:)" 65 corrupt "$SJ"
 badcase "a NUL in a header" 65 corrupt "$S6"
 rm -rf bo && mkdir bo
 run queuefile-copy --spool bad --to bo "$S1" "$S3" x "$S5" "$S6" "$S4" "$S2"
