@@ -332,11 +332,15 @@ exim_spool_use "$T/src"
 # (its first, the folded Received:), one the same for a one-line header
 # (Subject:, where a reader that fell back to lines would see no fault),
 # and one with a NUL in a header.
-SJ=$(for i in $OLD; do
+SJ=
+for i in $OLD; do
 	case " $S1 $S2 $S3 $S4 $S5 $S6 $S7 $S8 " in *" $i "*) continue ;; esac
-	find "$INPUT" -name "$i-H" -exec grep -l '^[0-9][0-9][0-9]. Subject: ' \
-	    {} +
-done | head -n 1 | sed 's|.*/||; s/-H$//')
+	if grep -q '^[0-9][0-9][0-9]. Subject: ' $(find "$INPUT" -name "$i-H")
+	then
+		SJ=$i
+		break
+	fi
+done
 [ -n "$SJ" ] || { echo "Bail out! no message with a Subject:"; exit 1; }
 mkdir -p bad/input
 for i in "$S1" "$S2" "$S3" "$S4" "$S5" "$S6" "$SJ"; do
