@@ -144,6 +144,36 @@ like "$err" "^queuefile-copy: cannot copy 'not-an-id': " \
     "the diagnostic names the id"
 ok "the others are in the target" test -f "$T/f1/$B-H"
 
+# What was given is what the record shows: a NUL in a stdin line does not
+# cut the prefix back to a valid id, and a line too long says so.
+printf '%s\0junk\n%s\n' $B $A >"$T/ids"
+run $q --spool "$SP" --check <"$T/ids"
+is "$rc" 65 "a NUL in a stdin id: exit 65"
+is "$out" "$B\\x00junk: result=invalid
+$A: result=ok" "a NUL in a stdin id: the prefix shows it escaped, not cut"
+like "$err" "^queuefile-copy: cannot check '$B\\\\x00junk': " \
+    "a NUL in a stdin id: the diagnostic shows it escaped"
+printf '%s\0junk\n' $B >"$T/ids"
+run $q --spool "$SP" --check --json <"$T/ids"
+is "$(printf '%s\n' "$out" |
+    $PY -c 'import json, sys; print(json.loads(sys.stdin.read())["id"])')" \
+    "$B\\x00junk" "a NUL in a stdin id: the JSON id shows it escaped"
+long=$(printf '%02000d' 7)
+printf '%s\n%s\n' $A "$long" >"$T/ids"
+run $q --spool "$SP" --check <"$T/ids"
+is "$rc" 65 "a stdin line too long: exit 65"
+is "$out" "$A: result=ok
+$(printf '%064d' 0)...: result=invalid" \
+    "a stdin line too long: refused in its turn, its first bytes shown"
+one_line_error queuefile-copy "a stdin line too long: one-line diagnostic"
+like "$err" "^queuefile-copy: cannot check '0{64}\\.\\.\\.': line 2 too long \
+for a message id\$" "a stdin line too long: the diagnostic says so, its number"
+mkdir "$T/f1cr"
+printf '%s\r\n' $A >"$T/ids"
+run $q --spool "$SP" --to "$T/f1cr" <"$T/ids"
+is "$rc:$out" "0:$A: result=copied" "a stdin id ending in CR LF: copied"
+same "$T/f1cr/$A-H" "$IN/$A-H" "a stdin id ending in CR LF: its -H copied"
+
 run $q --spool "$SP" --to "$T/f2" 1xVXFM-0002aE-0q </dev/null
 status 75 "a target directory that is not there"
 mkdir "$T/f2"
@@ -417,6 +447,47 @@ if [ -x /usr/sbin/exim4 ] && [ "$(id -u)" -eq 0 ] &&
 else
 	skip 4 "no exim4, not root or no Debian-exim"
 fi
+
+# --- the man page's SYNOPSIS and OPTIONS against the tool --------------------
+MAN=$MX_SRCDIR/man/queuefile-copy.1
+# Each long option --help lists has its entry in OPTIONS.
+for o in $($q --help |
+    sed -n 's/^ *\(-[a-zA-Z], \)\{0,1\}--\([a-z-]*\).*/\2/p'); do
+	ok "--$o: in the man page's OPTIONS" grep -Eq \
+	    "^\.It .*Fl \\\\-$o( |\$)" "$MAN"
+done
+# Each SYNOPSIS form, with every option it shows (the first of each
+# alternative), is one the tool takes: no usage error.
+awk '/^\.Sh SYNOPSIS/ { s = 1; next } /^\.Sh/ { s = 0 }
+    s && /^\.Nm/ { if (n++) printf "\n" }
+    s && match($0, /Fl \\-[a-z-]+/) {
+	printf " --%s", substr($0, RSTART + 5, RLENGTH - 5) }
+    END { printf "\n" }' "$MAN" >"$T/forms"
+is "$(wc -l <"$T/forms")" 4 "the SYNOPSIS has four forms"
+i=0
+while read -r form; do
+	i=$((i + 1))
+	rm -rf "$T/syn"
+	mkdir -p "$T/syn/to" "$T/syn/spool/input" "$T/syn/from"
+	cp "$IN/$A-D" "$IN/$A-H" "$T/syn/from/"
+	set --
+	for o in $form; do
+		case $o in
+		--to)	set -- "$@" --to "$T/syn/to" ;;
+		--from)	set -- "$@" --from "$T/syn/from" ;;
+		--spool) case " $form " in
+			*" --requeue "*) set -- "$@" --spool "$T/syn/spool" ;;
+			*)	set -- "$@" --spool "$SP" ;;
+			esac ;;
+		--mode)	set -- "$@" --mode 0640 ;;
+		--owner) set -- "$@" --owner "$(id -u):$(id -g)" ;;
+		*)	set -- "$@" "$o" ;;
+		esac
+	done
+	run $q "$@" </dev/null
+	ok "SYNOPSIS form $i ($form): taken as shown" \
+	    test "$rc" -eq 0 -a -z "$err"
+done <"$T/forms"
 
 listing "$IN" >"$T/after"
 same "$T/after" "$T/before" "the source spool unchanged: bytes, modes, mtimes"

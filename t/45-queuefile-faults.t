@@ -17,14 +17,19 @@
 # The kill loops run the tool some hundred times, each batch made durable
 # by syncfs(2), which on a disk that other jobs write to waits for their
 # writes too: the test runs in a mount namespace of its own, with a tmpfs
-# for its temporary directory, gone with it.  A SIGKILL, unlike a power
-# cut, leaves the page cache as it is: the medium changes nothing judged.
+# on a fresh directory of its own as its TMPDIR, gone with it (not on
+# $TMPDIR itself, which would hide a build tree under /tmp).  A SIGKILL,
+# unlike a power cut, leaves the page cache as it is: the medium changes
+# nothing judged.
 if [ -z "${QF_TMPFS-}" ] && [ "$(id -u)" -eq 0 ] &&
     command -v unshare >/dev/null 2>&1; then
-	QF_TMPFS=${TMPDIR:-/tmp}
+	QF_TMPFS=$(mktemp -d "${TMPDIR:-/tmp}/mxkit-qf.XXXXXX") || exit 1
 	export QF_TMPFS
-	exec unshare -m sh -c 'mount -t tmpfs -o size=1g tmpfs "$QF_TMPFS"
-	    exec sh "$0"' "$0"
+	trap 'rmdir "$QF_TMPFS"' EXIT
+	trap 'exit 1' INT TERM HUP
+	unshare -m sh -c 'mount -t tmpfs -o size=1g tmpfs "$QF_TMPFS"
+	    TMPDIR=$QF_TMPFS exec sh "$0"' "$0"
+	exit
 fi
 . "${MX_SRCDIR:-.}/t/lib.sh"
 . "$MX_SRCDIR/t/exim-spool.sh"
@@ -323,19 +328,37 @@ exim_spool_use "$T/src"
 
 # --- bad input: each refused alone, the rest done --------------------------
 # A flat spool of its own: two good messages, one without its -D, one
-# without its -H, one whose -H says a header is a byte longer than it is,
+# without its -H, one whose -H says a header is a byte longer than it is
+# (its first, the folded Received:), one the same for a one-line header
+# (Subject:, where a reader that fell back to lines would see no fault),
 # and one with a NUL in a header.
+SJ=
+for i in $OLD; do
+	case " $S1 $S2 $S3 $S4 $S5 $S6 $S7 $S8 " in *" $i "*) continue ;; esac
+	if grep -q '^[0-9][0-9][0-9]. Subject: ' $(find "$INPUT" -name "$i-H")
+	then
+		SJ=$i
+		break
+	fi
+done
+[ -n "$SJ" ] || { echo "Bail out! no message with a Subject:"; exit 1; }
 mkdir -p bad/input
-for i in "$S1" "$S2" "$S3" "$S4" "$S5" "$S6"; do
+for i in "$S1" "$S2" "$S3" "$S4" "$S5" "$S6" "$SJ"; do
 	find "$INPUT" -name "$i-[DH]" -exec cp -p {} bad/input/ \;
 done
 rm bad/input/"$S3"-D bad/input/"$S4"-H
-$PY - bad/input/"$S5"-H bad/input/"$S6"-H <<'PYEOF' ||
-import sys
-for path, how in zip(sys.argv[1:], ("length", "nul")):
+$PY - bad/input/"$S5"-H bad/input/"$S6"-H bad/input/"$SJ"-H <<'PYEOF' ||
+import re, sys
+for path, how in zip(sys.argv[1:], ("length", "nul", "subject")):
     with open(path, "rb") as f:
         h = f.read()
     at = h.index(b"\n\n") + 2
+    if how == "subject":
+        # one line, and a header after it: its length one too long
+        # takes the next header's first byte, a line still whole
+        m = re.compile(rb"\n(\d{3}). Subject: [^\n]*\n\d{3}").search(h, at)
+        at = m.start(1)
+        how = "length"
     n = int(h[at:at + 3])
     if how == "length":
         h = h[:at] + b"%03d" % (n + 1) + h[at + 3:]
@@ -361,7 +384,8 @@ badcase() {
 badcase "a missing -D" 66 missing "$S3"
 badcase "a missing -H" 66 missing "$S4"
 badcase "an id that is not one" 65 invalid 1xZBkw-00000-0l
-badcase "a header length one too long" 65 corrupt "$S5"
+badcase "a header length one too long (the folded Received:)" 65 corrupt "$S5"
+badcase "a header length one too long (a one-line Subject:)" 65 corrupt "$SJ"
 badcase "a NUL in a header" 65 corrupt "$S6"
 rm -rf bo && mkdir bo
 run queuefile-copy --spool bad --to bo "$S1" "$S3" x "$S5" "$S6" "$S4" "$S2"

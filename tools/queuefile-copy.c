@@ -77,6 +77,23 @@ static struct poptOption options[] = {
 #define BP_MAX		65536
 /* An id line on stdin longer than this is no id. */
 #define LINE_MAX_ID	1024
+/* The most of a given id a record and a diagnostic show. */
+#define SHOW_ID		64
+
+/*
+ * The ids given, in the order given, each as cli_show renders it, for the
+ * record's prefix, its "id" and the diagnostic: they show what was given
+ * (a NUL, bytes past SPOOL_ID_MAX), where the engine's r->id is cut.  The
+ * engine reports the messages in the order added and holds at most
+ * SPOOLCOPY_BATCH unreported when one is added, so the queue is bounded.
+ */
+struct given {
+	char		 shown[4 * SHOW_ID + 4];
+	/* The number of a stdin line too long for an id, else 0. */
+	unsigned long	 long_line;
+};
+static struct given	 givens[SPOOLCOPY_BATCH + 1];
+static size_t		 given_first, given_n;
 
 static struct spoolcopy *volatile	active;
 static const char			*verb = "copy";
@@ -378,47 +395,78 @@ static void
 done(void *arg, const struct spoolcopy_result *r)
 {
 	struct cli_rec	 rec;
-	char		 shown[4 * SPOOL_ID_MAX + 4];
-	size_t		 n = strlen(r->id);
+	struct given	*g;
+	char		 why[sizeof r->err];
 
 	(void)arg;
+	if (given_n == 0)
+		cli_die(MX_SOFTWARE, "internal error: a result for no id");
+	g = &givens[given_first];
+	given_first = (given_first + 1) % (sizeof givens / sizeof givens[0]);
+	given_n--;
+	if (g->long_line != 0)
+		snprintf(why, sizeof why, "line %lu too long for a message id",
+		    g->long_line);
+	else
+		snprintf(why, sizeof why, "%s", r->err);
 	if (r->status != MX_OK) {
-		cli_warn("cannot %s '%s': %s", verb,
-		    cli_show(r->id, n, SPOOL_ID_MAX, shown, sizeof shown),
-		    r->err);
+		cli_warn("cannot %s '%s': %s", verb, g->shown, why);
 		/* A temporary failure wins: the caller must come back. */
 		if (r->status == MX_TEMPFAIL || !failed)
 			worst = r->status;
 		failed = 1;
 	}
-	cli_rec_begin(&rec, stdout, prefixed && !cli_json ? r->id : NULL);
+	/*
+	 * The prefix is already rendered (cli_rec would render its
+	 * backslashes again); a text record is its one result line.
+	 */
+	if (prefixed && !cli_json)
+		printf("%s: ", g->shown);
+	cli_rec_begin(&rec, stdout, NULL);
 	if (cli_json)
-		cli_rec_strn(&rec, "id", r->id, n);
+		cli_rec_str(&rec, "id", g->shown);
 	cli_rec_str(&rec, "result", r->result);
 	if (cli_json && r->status != MX_OK)
-		cli_rec_str(&rec, "error", r->err);
+		cli_rec_str(&rec, "error", why);
 	if (cli_json && r->h != NULL)
 		spool_h_json(stdout, r->h);
 	cli_rec_end(&rec);
 	fflush(stdout);
 }
 
+/* Hand id[0..n) to the engine, its text kept for its record. */
+static void
+add(struct spoolcopy *sc, const char *id, size_t n, unsigned long long_line)
+{
+	struct given	*g;
+
+	if (given_n == sizeof givens / sizeof givens[0])
+		cli_die(MX_SOFTWARE, "internal error: more ids pending than "
+		    "a batch holds");
+	g = &givens[(given_first + given_n) % (sizeof givens /
+	    sizeof givens[0])];
+	cli_show(id, n, SHOW_ID, g->shown, sizeof g->shown);
+	g->long_line = long_line;
+	given_n++;
+	spoolcopy_add(sc, id, n);
+}
+
 static int
 add_id(void *arg, const char *id, size_t n)
 {
-	spoolcopy_add(arg, id, n);
+	add(arg, id, n, 0);
 	return 0;
 }
 
-/* An id line of stdin: blanks around it and blank lines skipped. */
-static int
-add_line(void *arg, const char *s, size_t n, unsigned long lineno)
+/* An id line of stdin: blanks around it (and a CR) and blank lines skipped. */
+static void
+add_line(struct spoolcopy *sc, const char *s, size_t n, int too_long,
+    unsigned long lineno)
 {
-	(void)lineno;
-	/* A line too long for an id is reported as an empty one. */
-	if (s == NULL) {
-		spoolcopy_add(arg, "", 0);
-		return 0;
+	/* Still an id in its turn, never one: its first bytes shown. */
+	if (too_long) {
+		add(sc, s, n, lineno);
+		return;
 	}
 	while (n > 0 && (*s == ' ' || *s == '\t'))
 		s++, n--;
@@ -426,7 +474,45 @@ add_line(void *arg, const char *s, size_t n, unsigned long lineno)
 	    s[n - 1] == '\r'))
 		n--;
 	if (n > 0)
-		spoolcopy_add(arg, s, n);
+		add(sc, s, n, 0);
+}
+
+/*
+ * The ids on standard input, one a line.  A line longer than LINE_MAX_ID
+ * keeps its first bytes, to be shown, and the rest is skipped: memory stays
+ * bounded whatever the input.  0 at its end, -1 with errno when read fails.
+ */
+static int
+read_ids(struct spoolcopy *sc)
+{
+	char		 line[LINE_MAX_ID], buf[8192];
+	size_t		 len = 0;
+	ssize_t		 r, i;
+	unsigned long	 lineno = 0;
+	int		 too_long = 0;
+
+	for (;;) {
+		if ((r = read(0, buf, sizeof buf)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		for (i = 0; i < r; i++) {
+			if (buf[i] == '\n') {
+				add_line(sc, line, len, too_long, ++lineno);
+				len = 0;
+				too_long = 0;
+			} else if (len < sizeof line)
+				line[len++] = buf[i];
+			else
+				too_long = 1;
+		}
+	}
+	/* A last line without its newline counts too. */
+	if (len > 0)
+		add_line(sc, line, len, too_long, ++lineno);
 	return 0;
 }
 
@@ -491,14 +577,14 @@ main(int argc, const char **argv)
 		if ((rc = spool_list(src, add_id, sc, err, sizeof err)) != 0)
 			cli_warn("cannot list '%s': %s", src, err);
 	} else if (n == 0) {
-		if (cli_lines(0, LINE_MAX_ID, add_line, sc) != 0) {
+		if (read_ids(sc) != 0) {
 			cli_warn("cannot read ids from standard input: %s",
 			    strerror(errno));
 			rc = MX_TEMPFAIL;
 		}
 	}
 	for (i = 0; i < n; i++)
-		spoolcopy_add(sc, args[i], strlen(args[i]));
+		add(sc, args[i], strlen(args[i]), 0);
 	spoolcopy_flush(sc);
 	active = NULL;
 	spoolcopy_free(sc);
