@@ -418,40 +418,134 @@ src_sub(struct spoolcopy *sc, int i)
 }
 
 /*
- * The target directory for the message, made as its top directory is
- * (mode and owner) when it is a split one not there yet.  0 or -1 with
- * errno.
+ * Make the split subdirectory name under the top target directory, whole
+ * before it has its name: under a hidden temporary name (".X.XXXXXX"),
+ * given the top directory's mode and owner, then renamed to name.  A kill
+ * at any point leaves at worst an empty hidden directory, never a
+ * subdirectory Exim cannot read.  Made meanwhile by another: ours removed,
+ * theirs used.  The descriptor, or -1 with errno.
+ */
+static int
+subdir_make(struct spoolcopy *sc, const char *name)
+{
+	char		 tmp[2 + 1 + 1 + 6 + 1];
+	uint64_t	 x;
+	int		 fd, e, i, tries, top = sc->tfd[ROOT];
+
+	for (tries = 0; tries < 100; tries++) {
+		x = sc->rnd;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		sc->rnd = x;
+		snprintf(tmp, sizeof tmp, ".%s.", name);
+		for (i = 0; i < 6; i++, x /= 62)
+			tmp[3 + i] = b62[x % 62];
+		tmp[9] = '\0';
+		if (mkdirat(top, tmp, 0700) == 0)
+			break;
+		if (errno != EEXIST)
+			return -1;
+	}
+	if (tries == 100) {
+		errno = EEXIST;
+		return -1;
+	}
+	if ((fd = openat(top, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		goto bad;
+	if ((sc->dst_st.st_uid != sc->euid ||
+	    sc->dst_st.st_gid != sc->egid) &&
+	    fchown(fd, sc->dst_st.st_uid, sc->dst_st.st_gid) < 0)
+		goto bad;
+	/* After fchown, which may clear set-id bits; not through umask. */
+	if (fchmod(fd, sc->dst_st.st_mode & 07777) < 0)
+		goto bad;
+	if (renameat2(top, tmp, top, name, RENAME_NOREPLACE) < 0 &&
+	    ((errno != EINVAL && errno != ENOSYS) ||
+	    renameat(top, tmp, top, name) < 0)) {
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			goto bad;
+		/* Another made it first: theirs, as it is. */
+		e = errno;
+		close(fd);
+		(void)unlinkat(top, tmp, AT_REMOVEDIR);
+		errno = e;
+		return -2;
+	}
+	/* Its name in the top directory must be durable too. */
+	sc->tdirty[ROOT] = 1;
+	return fd;
+bad:
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	(void)unlinkat(top, tmp, AT_REMOVEDIR);
+	errno = e;
+	return -1;
+}
+
+/*
+ * A split subdirectory that is there already: as root, given the top
+ * directory's owner and mode where it has others (a run killed before
+ * the subdirectories were made whole left them root's; Exim, which runs
+ * as its own user, could neither see nor remove the messages there).
+ * 0 or -1 with errno.
+ */
+static int
+subdir_fix(struct spoolcopy *sc, int fd)
+{
+	struct stat	st;
+
+	if (sc->euid != 0)
+		return 0;
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if ((st.st_uid != sc->dst_st.st_uid ||
+	    st.st_gid != sc->dst_st.st_gid) &&
+	    fchown(fd, sc->dst_st.st_uid, sc->dst_st.st_gid) < 0)
+		return -1;
+	if ((st.st_mode & 07777) != (sc->dst_st.st_mode & 07777) &&
+	    fchmod(fd, sc->dst_st.st_mode & 07777) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The target directory for the message: a split one made whole
+ * (subdir_make) when it is not there yet, put right (subdir_fix) when it
+ * is.  Never through a symbolic link.  0 or -1 with errno.
  */
 static int
 dst_dir(struct spoolcopy *sc, struct slot *s)
 {
 	char	name[2];
-	int	i = ROOT;
+	int	i = ROOT, fd, tries;
 
 	if (sc->o.dst_split)
 		i = b62_index(SPOOL_ID_SUBDIR(s->r.id));
 	s->tdir = i;
-	if (sc->tfd[i] < 0) {
+	for (tries = 0; sc->tfd[i] < 0 && tries < 3; tries++) {
 		dir_name(i, name);
-		if (mkdirat(sc->tfd[ROOT], name,
-		    sc->dst_st.st_mode & 07777) == 0) {
-			/* Its name in the top directory must be durable too. */
-			sc->tdirty[ROOT] = 1;
-			if ((sc->tfd[i] = openat(sc->tfd[ROOT], name, O_RDONLY |
-			    O_DIRECTORY | O_CLOEXEC)) < 0)
+		fd = openat(sc->tfd[ROOT], name, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0) {
+			if (subdir_fix(sc, fd) < 0) {
+				close(fd);
 				return -1;
-			/* mkdir's mode went through the umask. */
-			if (fchmod(sc->tfd[i], sc->dst_st.st_mode & 07777) < 0)
+			}
+		} else if (errno == ENOENT) {
+			if ((fd = subdir_make(sc, name)) == -1)
 				return -1;
-			if ((sc->dst_st.st_uid != sc->euid ||
-			    sc->dst_st.st_gid != sc->egid) &&
-			    fchown(sc->tfd[i], sc->dst_st.st_uid,
-			    sc->dst_st.st_gid) < 0)
-				return -1;
-		} else if (errno != EEXIST ||
-		    (sc->tfd[i] = openat(sc->tfd[ROOT], name, O_RDONLY |
-		    O_DIRECTORY | O_CLOEXEC)) < 0)
+			if (fd == -2)
+				continue;
+		} else
 			return -1;
+		sc->tfd[i] = fd;
+	}
+	if (sc->tfd[i] < 0) {
+		errno = EEXIST;
+		return -1;
 	}
 	s->tdirfd = sc->tfd[i];
 	return 0;

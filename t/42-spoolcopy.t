@@ -471,6 +471,40 @@ is "$rc/$(awk '{print $1}' "$T/out" | sort | uniq | wc -l)" 0/300 \
     "--all: 300 messages, each once"
 is "$(awk '{print $2}' "$T/out" | sort -u)" linked "all linked"
 
+# --- a split subdirectory made whole, or put right ----------------------
+# Killed as it gives a new subdirectory its owner: the rerun leaves it
+# the input directory's (Debian-exim, 0750), and Exim lists the messages.
+. "$MX_SRCDIR/t/exim-spool.sh"
+if need_exim_spool 2>/dev/null && exim_spool_new "$T/ex" --split; then
+	mk "$T/exsrc" 3 >"$T/exids"
+	EQ=$EXSPOOL_INPUT
+	mkdir -p "$EQ"
+	chown Debian-exim:Debian-exim "$EQ"
+	chmod 750 "$EQ"
+	strace -f -qq -o /dev/null -e inject=fchown:signal=KILL:when=1 \
+	    "$SR" --split --owner-from-dir "$T/exsrc" "$EQ" \
+	    <"$T/exids" >/dev/null 2>&1
+	run "$SR" --split --owner-from-dir "$T/exsrc" "$EQ" <"$T/exids"
+	is "$rc/$(awk '{print $2}' "$T/out" | sort -u)" 0/copied \
+	    "split: the rerun after a kill at a subdirectory's fchown"
+	is "$(find "$EQ" -mindepth 1 -type d -name '[!.]*' \
+	    -printf '%m %u:%g\n' | sort -u)" \
+	    "750 Debian-exim:Debian-exim" \
+	    "every subdirectory the input directory's owner and mode"
+	is "$(exim_spool_run -bp | awk 'NF > 2 {print $3}' | sort)" \
+	    "$(sort "$T/exids")" "and Exim lists the messages"
+	# One root's already, a run before this fix: put right.
+	mk "$T/exsrc2" 1 >"$T/exids2"
+	chown root:root "$EQ/0"
+	chmod 700 "$EQ/0"
+	run "$SR" --split --owner-from-dir --replace "$T/exsrc2" "$EQ" \
+	    <"$T/exids2"
+	is "$rc/$(stat -c '%a %U:%G' "$EQ/0")" "0/750 Debian-exim:Debian-exim" \
+	    "a subdirectory of another owner and mode put right"
+else
+	skip 4 "no Exim spool"
+fi
+
 # --- a 200 MB -D in flat memory ------------------------------------------
 if [ -x /usr/bin/time ]; then
 	big=$T/big
