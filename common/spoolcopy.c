@@ -807,13 +807,16 @@ tmp_own(struct spoolcopy *sc, int fd, const struct stat *st)
 /*
  * Copy the source -D, size bytes as fstat saw them, into fd: the lock
  * keeps it from changing, and without the lock Exim appends nothing to a
- * -D once its -H exists.  A shorter file is copied as far as it goes.
+ * -D once its -H exists.  0 copied; 1 the source ended before size or
+ * goes on after it (a short copy: a message changing under us, never
+ * taken as done); -1 with errno.
  */
 static int
 copy_data(struct spoolcopy *sc, int from, int to, off_t size)
 {
 	off_t	off = 0;
 	ssize_t	r;
+	char	c;
 
 #ifdef __linux__
 	(void)posix_fadvise(from, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -821,8 +824,15 @@ copy_data(struct spoolcopy *sc, int from, int to, off_t size)
 		r = copy_file_range(from, &off, to, NULL, size - off, 0);
 		if (r > 0)
 			continue;
-		if (r == 0)
-			return 0;
+		/*
+		 * 0 at the start is what some filesystems say for "not
+		 * here" (procfs, some FUSE): the read loop below finds out.
+		 */
+		if (r == 0) {
+			if (off == 0)
+				break;
+			return 1;
+		}
 		if (errno == EINTR)
 			continue;
 		/* Not across these filesystems, or not on this kernel. */
@@ -832,24 +842,28 @@ copy_data(struct spoolcopy *sc, int from, int to, off_t size)
 			break;
 		return -1;
 	}
-	if (off >= size)
-		return 0;
 #endif
-	if (sc->buf == NULL && (sc->buf = malloc(COPY_BUF)) == NULL)
+	if (off < size && sc->buf == NULL &&
+	    (sc->buf = malloc(COPY_BUF)) == NULL)
 		return -1;
 	while (off < size) {
-		if ((r = pread(from, sc->buf, COPY_BUF, off)) < 0) {
+		if ((r = pread(from, sc->buf, size - off < COPY_BUF ?
+		    (size_t)(size - off) : COPY_BUF, off)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
 		if (r == 0)
-			return 0;
+			return 1;
 		if (write_all(to, sc->buf, r) < 0)
 			return -1;
 		off += r;
 	}
-	return 0;
+	/* Grown since fstat: not the file locked and validated. */
+	while ((r = pread(from, &c, 1, size)) < 0)
+		if (errno != EINTR)
+			return -1;
+	return r == 0 ? 0 : 1;
 }
 
 /*
@@ -956,6 +970,7 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 	uid_t		 uid;
 	gid_t		 gid;
 	const char	*what = dname;
+	int		 rc = 0;
 
 	snprintf(dname, sizeof dname, "%s-D", s->r.id);
 	snprintf(hname, sizeof hname, "%s-H", s->r.id);
@@ -1000,9 +1015,17 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 	}
 	if (!s->linked) {
 		if ((s->tdfd = tmp_make(sc, s, 'D', -1, NULL)) < 0 ||
-		    copy_data(sc, s->dfd, s->tdfd, s->dst.st_size) < 0 ||
+		    (rc = copy_data(sc, s->dfd, s->tdfd, s->dst.st_size)) < 0 ||
 		    tmp_own(sc, s->tdfd, &s->dst) < 0)
 			goto bad;
+		if (rc > 0) {
+			path_show(sc->src, s->sdir, dname, show, sizeof show);
+			fail(s, "failed", MX_TEMPFAIL, "short copy of '%s': "
+			    "not the %lld bytes it had when opened", show,
+			    (long long)s->dst.st_size);
+			tmp_drop(s);
+			return -1;
+		}
 #ifdef SYNC_FILE_RANGE_WRITE
 		/*
 		 * A large -D's writeback starts now, behind the next

@@ -505,6 +505,28 @@ else
 	skip 4 "no Exim spool"
 fi
 
+# --- copy_file_range saying 0, and a -D that ends early or grows --------
+# 0 at the start: copied by read and write instead; the source ending
+# before its size (a pread of 0) or going on after it: "failed", nothing
+# under a final name.
+mkdir "$T/out19"
+strace -qq -o /dev/null -e inject=copy_file_range:retval=0 \
+    "$SR" "$S" "$T/out19" $B >"$T/o19" 2>&1
+is "$?/$(cat "$T/o19")" "0/$B copied 0 -" \
+    "copy_file_range returning 0: copied all the same"
+same "$T/out19/$B-D" "$S/$B-D" "its -D whole, not empty"
+for w in 2:0:"ends early" 3:1:grows; do
+	rm -f "$T/out19"/*
+	strace -qq -o /dev/null -P "$S/$B-D" \
+	    -e trace=pread64,copy_file_range \
+	    -e inject=copy_file_range:retval=0 \
+	    -e inject=pread64:retval=$(echo $w | cut -d: -f2):when=${w%%:*} \
+	    "$SR" "$S" "$T/out19" $B >"$T/o19" 2>/dev/null
+	is "$?/$(cat "$T/o19")/$(ls -A "$T/out19")" "75/$B failed 75 short \
+copy of '$S/$B-D': not the $(stat -c %s "$S/$B-D") bytes it had when opened/" \
+	    "a -D that ${w##*:}: failed, nothing written"
+done
+
 # --- a 200 MB -D in flat memory ------------------------------------------
 if [ -x /usr/bin/time ]; then
 	big=$T/big
