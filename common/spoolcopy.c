@@ -67,6 +67,8 @@ struct spoolcopy {
 	int			 sfd[NDIRS], tfd[NDIRS];
 	int			 tdirty[NDIRS], sdirty[NDIRS];
 	struct stat		 dst_st;
+	/* Each directory's identity once seen (dir_same), st_ino 0 until. */
+	struct stat		 sid[NDIRS], tid[NDIRS];
 	uid_t			 euid;
 	gid_t			 egid;
 	uint64_t		 rnd;
@@ -328,6 +330,50 @@ tmp_drop(struct slot *s)
 	s->dpend = s->hpend = 0;
 }
 
+/*
+ * Whether the directory st is the top directory fd or one of its split
+ * subdirectories.
+ */
+static int
+dir_nested(int fd, const struct stat *st)
+{
+	struct stat	x;
+	char		name[2];
+	int		i;
+
+	for (i = 0; i < NDIRS; i++) {
+		dir_name(i, name);
+		if ((i == ROOT ? fstat(fd, &x) : fstatat(fd, name, &x,
+		    AT_SYMLINK_NOFOLLOW)) == 0 && x.st_dev == st->st_dev &&
+		    x.st_ino == st->st_ino)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether the message's source and target directories are the one
+ * directory (each identity cached as its directory is first seen): the
+ * backstop to the check spoolcopy_new makes, for directories renamed or
+ * mounted since.
+ */
+static int
+dir_same(struct spoolcopy *sc, struct slot *s)
+{
+	struct stat	st;
+
+	if (sc->sid[s->sdir].st_ino == 0 &&
+	    fstat(sc->sfd[s->sdir], &sc->sid[s->sdir]) < 0)
+		return -1;
+	if (sc->tid[s->tdir].st_ino == 0) {
+		if (fstat(s->tdirfd, &st) < 0)
+			return -1;
+		sc->tid[s->tdir] = st;
+	}
+	return sc->sid[s->sdir].st_dev == sc->tid[s->tdir].st_dev &&
+	    sc->sid[s->sdir].st_ino == sc->tid[s->tdir].st_ino;
+}
+
 struct spoolcopy *
 spoolcopy_new(const char *src, const char *dst,
     const struct spoolcopy_opts *o, spoolcopy_fn fn, void *arg, char *err,
@@ -380,10 +426,20 @@ spoolcopy_new(const char *src, const char *dst,
 		    sizeof show), strerror(errno));
 		goto bad;
 	}
-	/* The source is never written to, not even as its own target. */
-	if (fstat(sc->sfd[ROOT], &st) == 0 &&
-	    st.st_dev == sc->dst_st.st_dev &&
-	    st.st_ino == sc->dst_st.st_ino) {
+	/*
+	 * The source is never written to, not even as its own target: the
+	 * two top directories, or one the other's split subdirectory (a
+	 * requeue from SPOOL/input/X into SPOOL/input).  dir_same checks
+	 * each message's pair of directories as well.
+	 */
+	if (fstat(sc->sfd[ROOT], &st) < 0) {
+		cli_errf(err, errlen, "cannot open directory '%s': %s",
+		    cli_show(src, strlen(src), CLI_SHOW_NAME, show,
+		    sizeof show), strerror(errno));
+		goto bad;
+	}
+	if (dir_nested(sc->sfd[ROOT], &sc->dst_st) ||
+	    dir_nested(sc->tfd[ROOT], &st)) {
 		cli_errf(err, errlen, "'%s' is the source directory",
 		    cli_show(dst, strlen(dst), CLI_SHOW_NAME, show,
 		    sizeof show));
@@ -978,6 +1034,16 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 		path_show(sc->dst, s->tdir, ".", show, sizeof show);
 		fail(s, "failed", MX_TEMPFAIL, "cannot open directory '%s': %s",
 		    show, strerror(errno));
+		return -1;
+	}
+	if ((rc = dir_same(sc, s)) != 0) {
+		path_show(sc->dst, s->tdir, ".", show, sizeof show);
+		if (rc > 0)
+			fail(s, "failed", MX_TEMPFAIL, "source and target are "
+			    "the same directory '%s'", show);
+		else
+			fail(s, "failed", MX_TEMPFAIL, "cannot open directory "
+			    "'%s': %s", show, strerror(errno));
 		return -1;
 	}
 	stale_drop(sc, s);

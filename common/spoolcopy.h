@@ -113,8 +113,11 @@ struct spoolcopy;
  * external directory; a message is looked for in its split subdirectory
  * first, then flat) into the directory dst (NULL with check).  done is
  * called once for each message added, in the order added, when its batch
- * is committed.  NULL with the reason in err when dst cannot be opened
- * (a one-line reason; the caller exits MX_TEMPFAIL or MX_CANTCREAT).
+ * is committed.  NULL with the reason in err when dst cannot be opened,
+ * or when it is src, one of src's split subdirectories, or the reverse
+ * (a one-line reason; the caller exits MX_TEMPFAIL or MX_CANTCREAT).  A
+ * message whose source and target directories still turn out to be one
+ * is "failed" (MX_TEMPFAIL), never written.
  */
 struct spoolcopy *spoolcopy_new(const char *, const char *,
 		    const struct spoolcopy_opts *, spoolcopy_fn, void *, char *,

@@ -527,6 +527,22 @@ copy of '$S/$B-D': not the $(stat -c %s "$S/$B-D") bytes it had when opened/" \
 	    "a -D that ${w##*:}: failed, nothing written"
 done
 
+# --- the source as the target, by a split subdirectory -------------------
+# From a spool's split subdirectory into that spool, split: each message's
+# target directory is its source's.  Refused before anything is done.
+mk "$T/same/input" 3 split >"$T/sameids"
+snap "$T/same" >"$T/same0"
+Y=$(head -c 6 "$T/sameids" | tail -c 1)
+run "$SR" --split --replace --remove --all "$T/same/input/$Y" \
+    "$T/same/input"
+is "$rc/$out" "75/" "from SPOOL/input/X into SPOOL/input: refused"
+like "$err" "is the source directory$" "with one line saying so"
+run "$SR" --replace "$T/same/input" "$T/same/input/$Y" $(head -n 1 \
+    "$T/sameids")
+is "$rc/$out" "75/" "from SPOOL/input into SPOOL/input/X: refused"
+snap "$T/same" >"$T/same1"
+same "$T/same1" "$T/same0" "the source untouched"
+
 # --- a 200 MB -D in flat memory ------------------------------------------
 if [ -x /usr/bin/time ]; then
 	big=$T/big
