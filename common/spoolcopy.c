@@ -1016,6 +1016,46 @@ bad:
 	return -1;
 }
 
+/*
+ * A message is in a spool once, flat or split: when its -H is not where
+ * the layout asked but in the other place (a flat target's split
+ * subdirectory, a split one's top), that is where it is, and where it is
+ * refused as "exists" or replaced; never queued twice.  The slot's target
+ * directory moved there.  0, or -1 with errno (s->tdir the directory).
+ */
+static int
+dst_elsewhere(struct spoolcopy *sc, struct slot *s, const char *hname)
+{
+	struct stat	st;
+	char		name[2];
+	int		i, fd;
+
+	if (fstatat(s->tdirfd, hname, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    errno != ENOENT)
+		return 0;
+	i = s->tdir == ROOT ? b62_index(SPOOL_ID_SUBDIR(s->r.id)) : ROOT;
+	if (sc->tfd[i] < 0) {
+		dir_name(i, name);
+		if ((fd = openat(sc->tfd[ROOT], name, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC)) < 0)
+			return errno == ENOENT ? 0 : -1;
+		if (fstatat(fd, hname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			close(fd);
+			return 0;
+		}
+		if (subdir_fix(sc, fd) < 0) {
+			close(fd);
+			return -1;
+		}
+		sc->tfd[i] = fd;
+	} else if (fstatat(sc->tfd[i], hname, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	s->tdir = i;
+	s->tdirfd = sc->tfd[i];
+	stale_drop(sc, s);
+	return 0;
+}
+
 /* Write the slot's -D and -H under temporary names.  0, or failed. */
 static int
 dst_write(struct spoolcopy *sc, struct slot *s)
@@ -1031,6 +1071,12 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 	snprintf(dname, sizeof dname, "%s-D", s->r.id);
 	snprintf(hname, sizeof hname, "%s-H", s->r.id);
 	if (dst_dir(sc, s) < 0) {
+		path_show(sc->dst, s->tdir, ".", show, sizeof show);
+		fail(s, "failed", MX_TEMPFAIL, "cannot open directory '%s': %s",
+		    show, strerror(errno));
+		return -1;
+	}
+	if (dst_elsewhere(sc, s, hname) < 0) {
 		path_show(sc->dst, s->tdir, ".", show, sizeof show);
 		fail(s, "failed", MX_TEMPFAIL, "cannot open directory '%s': %s",
 		    show, strerror(errno));

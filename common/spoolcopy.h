@@ -21,6 +21,10 @@
  *    leaving a partial file under a final name;
  *  - a target whose -H exists is refused ("exists") unless replace; a
  *    target -D without its -H is what a killed run left, and is replaced;
+ *    the -H is looked for flat and split whatever dst_split says (a
+ *    spool holds a message once: queued flat and then split, Exim would
+ *    list and deliver it twice), and a message replaced is replaced
+ *    where it is;
  *  - -D and -H are written under temporary names in the target
  *    directory (".ID-D.XXXXXX", ".ID-H.XXXXXX"), with the mode and owner
  *    wanted.

@@ -543,6 +543,27 @@ is "$rc/$out" "75/" "from SPOOL/input into SPOOL/input/X: refused"
 snap "$T/same" >"$T/same1"
 same "$T/same1" "$T/same0" "the source untouched"
 
+# --- a message already queued in the other layout ------------------------
+# Requeued flat, then split: the second run finds it flat ("exists"); with
+# --replace it is replaced where it is, never in both places.
+mk "$T/lay" 2 >"$T/layids"
+mkdir -p "$T/lays/input"
+"$SR" "$T/lay" "$T/lays/input" <"$T/layids" >/dev/null
+run "$SR" --split "$T/lay" "$T/lays/input" <"$T/layids"
+is "$rc/$(awk '{print $2}' "$T/out" | sort -u)" 75/exists \
+    "queued flat, requeued split: exists"
+run "$SR" --split --replace "$T/lay" "$T/lays/input" <"$T/layids"
+is "$rc/$(awk '{print $2}' "$T/out" | sort -u)" 0/copied \
+    "with --replace: replaced"
+is "$(cd "$T/lays/input" && find . -name '*-H' | sort | tr '\n' ' ')" \
+    "$(sed 's|^|./|; s|$|-H|' "$T/layids" | tr '\n' ' ')" \
+    "where it was, flat, and nowhere else"
+mkdir -p "$T/lays2/input"
+"$SR" --split "$T/lay" "$T/lays2/input" <"$T/layids" >/dev/null
+run "$SR" "$T/lay" "$T/lays2/input" <"$T/layids"
+is "$rc/$(awk '{print $2}' "$T/out" | sort -u)" 75/exists \
+    "queued split, requeued flat: exists"
+
 # --- a 200 MB -D in flat memory ------------------------------------------
 if [ -x /usr/bin/time ]; then
 	big=$T/big
