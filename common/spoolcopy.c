@@ -44,6 +44,8 @@ struct slot {
 	int			 tdirfd;	/* for spoolcopy_unlink */
 	int			 dfd;		/* source -D, locked */
 	int			 tdfd, thfd;	/* the temporary files */
+	int			 tlfd;		/* the target -D replaced,
+						   locked */
 	char			 dtmp[TMP_NAME], htmp[TMP_NAME];
 	volatile sig_atomic_t	 dpend, hpend;
 	int			 linked;
@@ -1056,6 +1058,44 @@ dst_elsewhere(struct spoolcopy *sc, struct slot *s, const char *hname)
 	return 0;
 }
 
+/*
+ * Lock the target -D about to be replaced as Exim locks it, until the new
+ * -H is in place (report): in a live spool, an Exim delivering it holds
+ * that lock and would unlink the new files once done; one that has not
+ * begun waits for ours.  0, or the slot failed ("locked" when held).
+ */
+static int
+dst_lock(struct spoolcopy *sc, struct slot *s, const char *dname)
+{
+	char		show[CLI_SHOWN_NAME];
+	struct flock	fl;
+	int		flags;
+
+	path_show(sc->dst, s->tdir, dname, show, sizeof show);
+	if ((s->tlfd = open_d(s->tdirfd, dname, 1, &flags)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		fail(s, "failed", MX_TEMPFAIL, "cannot open '%s': %s", show,
+		    strerror(errno));
+		return -1;
+	}
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = flags == O_RDWR ? F_WRLCK : F_RDLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_len = SPOOL_D_LOCKLEN(s->idlen);
+	if (fcntl(s->tlfd, F_SETLK, &fl) == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EACCES)
+		fail(s, "locked", MX_TEMPFAIL, "'%s' is locked: a delivery "
+		    "is under way", show);
+	else
+		fail(s, "failed", MX_TEMPFAIL, "cannot lock '%s': %s", show,
+		    strerror(errno));
+	close(s->tlfd);
+	s->tlfd = -1;
+	return -1;
+}
+
 /* Write the slot's -D and -H under temporary names.  0, or failed. */
 static int
 dst_write(struct spoolcopy *sc, struct slot *s)
@@ -1116,6 +1156,8 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 	}
 	s->dexists = fstatat(s->tdirfd, dname, &st,
 	    AT_SYMLINK_NOFOLLOW) == 0;
+	if (s->dexists && dst_lock(sc, s, dname) < 0)
+		return -1;
 	(void)owner_wanted(sc, &s->dst, &uid, &gid);
 	if (sc->o.link && (s->dst.st_mode & 07777) == sc->o.mode &&
 	    uid == s->dst.st_uid && gid == s->dst.st_gid) {
@@ -1181,6 +1223,8 @@ report(struct spoolcopy *sc)
 		struct slot	*s = &sc->s[i];
 
 		tmp_drop(s);
+		if (s->tlfd >= 0)
+			close(s->tlfd);
 		if (s->dfd >= 0)
 			close(s->dfd);
 		if (s->parsed)
@@ -1211,7 +1255,7 @@ spoolcopy_add(struct spoolcopy *sc, const char *id, size_t n)
 		spoolcopy_flush(sc);
 	s = &sc->s[sc->n];
 	memset(s, 0, sizeof *s);
-	s->dfd = s->tdfd = s->thfd = s->tdirfd = -1;
+	s->dfd = s->tdfd = s->thfd = s->tdirfd = s->tlfd = -1;
 	s->tdir = s->sdir = ROOT;
 	memcpy(s->r.id, id, n < SPOOL_ID_MAX ? n : SPOOL_ID_MAX);
 	s->r.result = sc->o.check ? "ok" : "copied";

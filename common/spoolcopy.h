@@ -24,7 +24,9 @@
  *    the -H is looked for flat and split whatever dst_split says (a
  *    spool holds a message once: queued flat and then split, Exim would
  *    list and deliver it twice), and a message replaced is replaced
- *    where it is;
+ *    where it is; a target -D about to be replaced is locked as Exim
+ *    locks it (held by a delivery: "locked") until the new -H is in
+ *    place, so that no delivery of the old one unlinks the new files;
  *  - -D and -H are written under temporary names in the target
  *    directory (".ID-D.XXXXXX", ".ID-H.XXXXXX"), with the mode and owner
  *    wanted.

@@ -564,6 +564,30 @@ run "$SR" "$T/lay" "$T/lays2/input" <"$T/layids"
 is "$rc/$(awk '{print $2}' "$T/out" | sort -u)" 75/exists \
     "queued split, requeued flat: exists"
 
+# --- --replace of a target being delivered --------------------------------
+# The target -D locked as a delivering Exim locks it: "locked", the target
+# as it was (Exim would unlink the new files once done).
+mkdir "$T/out20"
+"$SR" "$S" "$T/out20" $B >/dev/null
+printf 'old\n' >>"$T/out20/$B-D"
+(cd "$T/out20" && md5sum $B-D $B-H) >"$T/rep0"
+$PY -c 'import fcntl, os, sys, time
+f = open(sys.argv[1], "r+b")
+fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB, 19, 0)
+open(sys.argv[2], "w").close()
+time.sleep(30)' "$T/out20/$B-D" "$T/held" &
+lk=$!
+cat "$T/held" >/dev/null
+run "$SR" --replace "$S" "$T/out20" $B
+kill $lk
+wait $lk 2>/dev/null
+is "$rc/$out" "75/$B locked 75 '$T/out20/$B-D' is locked: a delivery is \
+under way" "--replace of a target -D being delivered: locked"
+(cd "$T/out20" && md5sum $B-D $B-H) >"$T/rep1"
+same "$T/rep1" "$T/rep0" "the target left as it was"
+run "$SR" --replace "$S" "$T/out20" $B
+is "$rc/$out" "0/$B copied 0 -" "and replaced once the delivery is over"
+
 # --- a 200 MB -D in flat memory ------------------------------------------
 if [ -x /usr/bin/time ]; then
 	big=$T/big
