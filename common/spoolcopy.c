@@ -178,9 +178,9 @@ tmp_name(struct spoolcopy *sc, char *buf, const char *id, char kind)
 
 /*
  * Make a temporary file in the target directory, or hard-link srcname
- * (in the directory srcdir) there, under a new hidden name marked pending
- * so that spoolcopy_unlink sees it: the signals it runs on are held
- * meanwhile.  The descriptor, 0 for a link, or -1 with errno.
+ * (in the directory srcdir, a symbolic link followed: /proc/self/fd/N)
+ * there, under a new hidden name marked pending so that spoolcopy_unlink
+ * sees it: the signals it runs on are held meanwhile.  The descriptor, 0 for a link, or -1 with errno.
  */
 static int
 tmp_make(struct spoolcopy *sc, struct slot *s, char kind, int srcdir,
@@ -195,7 +195,8 @@ tmp_make(struct spoolcopy *sc, struct slot *s, char kind, int srcdir,
 		tmp_name(sc, name, s->r.id, kind);
 		hold_signals(1, &old);
 		if (srcname != NULL)
-			fd = linkat(srcdir, srcname, s->tdirfd, name, 0);
+			fd = linkat(srcdir, srcname, s->tdirfd, name,
+			    AT_SYMLINK_FOLLOW);
 		else
 			fd = openat(s->tdirfd, name, O_WRONLY | O_CREAT |
 			    O_EXCL | O_CLOEXEC, 0600);
@@ -1161,10 +1162,18 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 	(void)owner_wanted(sc, &s->dst, &uid, &gid);
 	if (sc->o.link && (s->dst.st_mode & 07777) == sc->o.mode &&
 	    uid == s->dst.st_uid && gid == s->dst.st_gid) {
-		if (tmp_make(sc, s, 'D', sc->sfd[s->sdir], dname) == 0)
+		char	proc[32];
+
+		/*
+		 * The inode open, locked and validated, not what its name
+		 * may have been swapped for since: linked through the
+		 * descriptor.  Without /proc (ENOENT), copied from it.
+		 */
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", s->dfd);
+		if (tmp_make(sc, s, 'D', AT_FDCWD, proc) == 0)
 			s->linked = 1;
 		else if (errno != EXDEV && errno != EPERM &&
-		    errno != EMLINK)
+		    errno != EMLINK && errno != ENOENT)
 			goto bad;
 	}
 	if (!s->linked) {

@@ -588,6 +588,38 @@ same "$T/rep1" "$T/rep0" "the target left as it was"
 run "$SR" --replace "$S" "$T/out20" $B
 is "$rc/$out" "0/$B copied 0 -" "and replaced once the delivery is over"
 
+# --- --link of a -D whose name is swapped once opened ----------------------
+# The name swapped for another file while the link is made: the target is
+# still the inode opened, locked and validated; linked while it has a name
+# somewhere, else copied from the descriptor.
+SW=$T/swap
+mkdir "$SW" "$T/out21"
+cp "$FX/$B-D" "$FX/$B-H" "$SW/"
+chmod 640 "$SW"/*
+ino=$(stat -c %i "$SW/$B-D")
+for keep in yes no; do
+	rm -f "$T/out21"/* "$T/keep"
+	[ $keep = yes ] && ln "$SW/$B-D" "$T/keep"
+	printf 'other\n' >"$T/other-D"
+	strace -qq -o /dev/null -e inject=linkat:delay_enter=600000 \
+	    "$SR" --link "$SW" "$T/out21" $B >"$T/o21" 2>&1 &
+	sw=$!
+	sleep 0.3
+	mv "$T/other-D" "$SW/$B-D"
+	wait $sw
+	rc=$?
+	if [ $keep = yes ]; then
+		is "$rc/$(cat "$T/o21")/$(stat -c %i "$T/out21/$B-D")" \
+		    "0/$B linked 0 -/$ino" \
+		    "--link: the inode opened, not what its name became"
+	else
+		is "$rc/$(cat "$T/o21")" "0/$B copied 0 -" \
+		    "--link, the inode opened since removed: copied from it"
+	fi
+	ok "its bytes the message's" cmp -s "$T/out21/$B-D" "$FX/$B-D"
+	cp "$FX/$B-D" "$SW/"
+done
+
 # --- a 200 MB -D in flat memory ------------------------------------------
 if [ -x /usr/bin/time ]; then
 	big=$T/big
