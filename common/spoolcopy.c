@@ -89,6 +89,25 @@ struct spoolcopy {
 static const char b62[] =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+/*
+ * Open the directory name in dir, never through a symbolic link: one is
+ * ELOOP (O_DIRECTORY says ENOTDIR for it).  The descriptor, or -1.
+ */
+static int
+open_dir(int dir, const char *name)
+{
+	struct stat	st;
+	int		fd;
+
+	fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0 && errno == ENOTDIR &&
+	    fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		errno = ELOOP;
+	return fd;
+}
+
 /* The split subdirectory's index of a valid id's character. */
 static int
 b62_index(int c)
@@ -470,8 +489,8 @@ src_sub(struct spoolcopy *sc, int i)
 
 	if (sc->sfd[i] < 0) {
 		dir_name(i, name);
-		sc->sfd[i] = openat(sc->sfd[ROOT], name, O_RDONLY |
-		    O_DIRECTORY | O_CLOEXEC);
+		/* Never through a link the spool's owner may have made. */
+		sc->sfd[i] = open_dir(sc->sfd[ROOT], name);
 	}
 	return sc->sfd[i];
 }
@@ -586,8 +605,7 @@ dst_dir(struct spoolcopy *sc, struct slot *s)
 	s->tdir = i;
 	for (tries = 0; sc->tfd[i] < 0 && tries < 3; tries++) {
 		dir_name(i, name);
-		fd = openat(sc->tfd[ROOT], name, O_RDONLY | O_DIRECTORY |
-		    O_NOFOLLOW | O_CLOEXEC);
+		fd = open_dir(sc->tfd[ROOT], name);
 		if (fd >= 0) {
 			if (subdir_fix(sc, fd) < 0) {
 				close(fd);
@@ -632,6 +650,18 @@ open_d(int dir, const char *name, int lock, int *flags)
 }
 
 /*
+ * Whether the directory open on fd was removed: its messages are not
+ * missing but out of reach (a fault, not the message's own).
+ */
+static int
+dir_gone(int fd)
+{
+	struct stat	st;
+
+	return fd >= 0 && fstat(fd, &st) == 0 && st.st_nlink == 0;
+}
+
+/*
  * Open the source -D in its split subdirectory, else flat, and lock it as
  * Exim does.  0, or the slot failed.
  */
@@ -649,7 +679,15 @@ src_open(struct spoolcopy *sc, struct slot *s)
 	i = b62_index(SPOOL_ID_SUBDIR(s->r.id));
 	s->sdir = ROOT;
 	/* In the split subdirectory when either file is there. */
-	if ((sub = src_sub(sc, i)) >= 0 && sub != sc->sfd[ROOT]) {
+	if ((sub = src_sub(sc, i)) < 0 && errno != ENOENT &&
+	    errno != ENOTDIR) {
+		e = errno;
+		path_show(sc->src, i, ".", show, sizeof show);
+		fail(s, "failed", MX_TEMPFAIL, "cannot open directory '%s': %s",
+		    show, e == ELOOP ? "a symbolic link" : strerror(e));
+		return -1;
+	}
+	if (sub >= 0 && sub != sc->sfd[ROOT]) {
 		fd = open_d(sub, dname, sc->o.lock, &flags);
 		e = errno;
 		if (fd >= 0 || e != ENOENT ||
@@ -662,7 +700,12 @@ src_open(struct spoolcopy *sc, struct slot *s)
 	if (fd < 0) {
 		e = errno;
 		path_show(sc->src, s->sdir, dname, show, sizeof show);
-		if (e == ENOENT) {
+		if (e == ENOENT && (dir_gone(sc->sfd[s->sdir]) ||
+		    dir_gone(sc->sfd[ROOT]))) {
+			path_show(sc->src, s->sdir, ".", show, sizeof show);
+			fail(s, "failed", MX_TEMPFAIL, "directory '%s' removed",
+			    show);
+		} else if (e == ENOENT) {
 			if (fstatat(sc->sfd[s->sdir], hname, &st,
 			    AT_SYMLINK_NOFOLLOW) == 0)
 				fail(s, "missing", MX_NOINPUT,
@@ -670,7 +713,10 @@ src_open(struct spoolcopy *sc, struct slot *s)
 			else
 				fail(s, "missing", MX_NOINPUT,
 				    "no such message in '%s'", sc->src);
-		} else
+		} else if (e == ELOOP)
+			fail(s, "corrupt", MX_DATAERR, "'%s' is a symbolic "
+			    "link", show);
+		else
 			fail(s, "failed", MX_TEMPFAIL, "cannot open '%s': %s",
 			    show, strerror(e));
 		return -1;
@@ -757,8 +803,15 @@ src_validate(struct spoolcopy *sc, struct slot *s)
 	path_show(sc->src, s->sdir, hname, show, sizeof show);
 	if ((fd = openat(sc->sfd[s->sdir], hname, O_RDONLY | O_CLOEXEC |
 	    O_NOFOLLOW | O_NONBLOCK)) < 0) {
-		if (errno == ENOENT)
+		if (errno == ENOENT && dir_gone(sc->sfd[s->sdir])) {
+			path_show(sc->src, s->sdir, ".", show, sizeof show);
+			fail(s, "failed", MX_TEMPFAIL, "directory '%s' removed",
+			    show);
+		} else if (errno == ENOENT)
 			fail(s, "missing", MX_NOINPUT, "no -H file '%s'", show);
+		else if (errno == ELOOP)
+			fail(s, "corrupt", MX_DATAERR, "'%s' is a symbolic "
+			    "link", show);
 		else
 			fail(s, "failed", MX_TEMPFAIL, "cannot open '%s': %s",
 			    show, strerror(errno));
@@ -1039,8 +1092,7 @@ dst_elsewhere(struct spoolcopy *sc, struct slot *s, const char *hname)
 	i = s->tdir == ROOT ? b62_index(SPOOL_ID_SUBDIR(s->r.id)) : ROOT;
 	if (sc->tfd[i] < 0) {
 		dir_name(i, name);
-		if ((fd = openat(sc->tfd[ROOT], name, O_RDONLY | O_DIRECTORY |
-		    O_NOFOLLOW | O_CLOEXEC)) < 0)
+		if ((fd = open_dir(sc->tfd[ROOT], name)) < 0)
 			return errno == ENOENT ? 0 : -1;
 		if (fstatat(fd, hname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			close(fd);
@@ -1532,10 +1584,14 @@ spoolcopy_free(struct spoolcopy *sc)
 	free(sc);
 }
 
-/* Each ID-H in the directory fd; closes fd. */
+/*
+ * Each ID-H in the directory fd; closes fd.  fn's return when not 0; a
+ * directory that cannot be read is noted in err (the first one) and *bad
+ * set, and the listing goes on.
+ */
 static int
 list_dir(int fd, int sub, int (*fn)(void *, const char *, size_t),
-    void *arg, const char *what, char *err, size_t errlen)
+    void *arg, const char *what, int *bad, char *err, size_t errlen)
 {
 	struct dirent	*de;
 	DIR		*d;
@@ -1543,10 +1599,12 @@ list_dir(int fd, int sub, int (*fn)(void *, const char *, size_t),
 	int		 rc = 0;
 
 	if ((d = fdopendir(fd)) == NULL) {
-		cli_errf(err, errlen, "cannot read directory '%s': %s", what,
-		    strerror(errno));
+		if (!*bad)
+			cli_errf(err, errlen, "cannot read directory '%s': %s",
+			    what, strerror(errno));
+		*bad = 1;
 		close(fd);
-		return MX_TEMPFAIL;
+		return 0;
 	}
 	for (;;) {
 		errno = 0;
@@ -1563,9 +1621,10 @@ list_dir(int fd, int sub, int (*fn)(void *, const char *, size_t),
 			break;
 	}
 	if (de == NULL && errno != 0) {
-		cli_errf(err, errlen, "cannot read directory '%s': %s", what,
-		    strerror(errno));
-		rc = MX_TEMPFAIL;
+		if (!*bad)
+			cli_errf(err, errlen, "cannot read directory '%s': %s",
+			    what, strerror(errno));
+		*bad = 1;
 	}
 	closedir(d);
 	return rc;
@@ -1576,7 +1635,7 @@ spool_list(const char *dir, int (*fn)(void *, const char *, size_t),
     void *arg, char *err, size_t errlen)
 {
 	char	show[CLI_SHOWN_NAME], name[2], what[CLI_SHOWN_NAME + 4];
-	int	top, fd, i, rc, e;
+	int	top, fd, i, rc, e, bad = 0;
 
 	cli_show(dir, strlen(dir), CLI_SHOW_NAME, show, sizeof show);
 	if ((top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -1587,21 +1646,25 @@ spool_list(const char *dir, int (*fn)(void *, const char *, size_t),
 	}
 	for (i = 0; i < ROOT; i++) {
 		dir_name(i, name);
-		if ((fd = openat(top, name, O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) < 0) {
+		snprintf(what, sizeof what, "%s/%s", show, name);
+		/* Never through a link the spool's owner may have made. */
+		if ((fd = open_dir(top, name)) < 0) {
 			if (errno == ENOENT || errno == ENOTDIR)
 				continue;
-			cli_errf(err, errlen, "cannot open directory "
-			    "'%s/%s': %s", show, name, strerror(errno));
-			close(top);
-			return MX_TEMPFAIL;
+			if (!bad)
+				cli_errf(err, errlen, "cannot open directory "
+				    "'%s': %s", what, errno == ELOOP ?
+				    "a symbolic link" : strerror(errno));
+			bad = 1;
+			continue;
 		}
-		snprintf(what, sizeof what, "%s/%s", show, name);
-		if ((rc = list_dir(fd, i, fn, arg, what, err, errlen)) != 0) {
+		if ((rc = list_dir(fd, i, fn, arg, what, &bad, err,
+		    errlen)) != 0) {
 			close(top);
 			return rc;
 		}
 	}
-	rc = list_dir(top, -1, fn, arg, show, err, errlen);
-	return rc;
+	if ((rc = list_dir(top, -1, fn, arg, show, &bad, err, errlen)) != 0)
+		return rc;
+	return bad ? MX_TEMPFAIL : 0;
 }

@@ -149,7 +149,9 @@ void		 spoolcopy_free(struct spoolcopy *);
  * split subdirectories then dir itself: each file named ID-H with a valid
  * id (a -D alone is not a message yet).  Stops when fn returns other than
  * 0 and returns that.  0, or MX_NOINPUT / MX_TEMPFAIL with err when dir
- * cannot be read.
+ * cannot be read.  A subdirectory that cannot be read, or is a symbolic
+ * link (never followed), is passed over and the others listed; then
+ * MX_TEMPFAIL with the first such reason in err.
  */
 int		 spool_list(const char *, int (*)(void *, const char *,
 		    size_t), void *, char *, size_t);

@@ -620,6 +620,64 @@ for keep in yes no; do
 	cp "$FX/$B-D" "$SW/"
 done
 
+# --- symbolic links in the source and the target -------------------------
+# A split subdirectory that is a link (the spool's owner can make one):
+# never followed, reading or writing; a -D or -H that is one: corrupt.
+mk "$T/slreal" 2 split >"$T/slids"
+set -- $(cat "$T/slids")
+mkdir -p "$T/sl/input" "$T/slq"
+ln -s "$T/slreal/0" "$T/sl/input/0"
+run "$SR" --remove --all "$T/sl/input" "$T/slq"
+is "$rc/$out" "75/" "--all: a split subdirectory that is a link not listed"
+is "$err" "spoolcopy-run: cannot open directory '$T/sl/input/0': a symbolic \
+link" "with one line saying so"
+run "$SR" --remove "$T/sl/input" "$T/slq" $1
+is "$rc/$out" "75/$1 failed 75 cannot open directory '$T/sl/input/0/.': a \
+symbolic link" "by id: failed, the link named"
+ok "nothing removed through it" test -f "$T/slreal/0/$1-H"
+mkdir "$T/elsewhere"
+ln -s "$T/elsewhere" "$T/slq/1"
+run "$SR" --split "$T/slreal" "$T/slq" $2
+is "$rc/$(awk '{print $2, $3}' "$T/out")/$(ls -A "$T/elsewhere")" \
+    "75/failed 75/" "a target split subdirectory that is a link: failed"
+mkdir "$T/sld"
+cp "$FX/$B-H" "$T/sld/"
+ln -s "$FX/$B-D" "$T/sld/$B-D"
+cp "$FX/$C-D" "$T/sld/"
+ln -s "$FX/$C-H" "$T/sld/$C-H"
+run "$SR" "$T/sld" "$T/slq" $B $C
+is "$rc/$out" "65/$B corrupt 65 '$T/sld/$B-D' is a symbolic link
+$C corrupt 65 '$T/sld/$C-H' is a symbolic link" \
+    "a -D or a -H that is a link: corrupt"
+
+# --- a subdirectory that cannot be read, a source that vanishes -----------
+# --all lists the others, does them, and exits 75 saying which; a message
+# whose directory was removed under the run is failed (75), not missing.
+mk "$T/ul" 2 split >"$T/ulids"
+set -- $(cat "$T/ulids")
+chmod 644 "$T"/ul/*/*
+mkdir "$T/ulq"
+chown nobody "$T/ulq"
+chmod 000 "$T/ul/0"
+run nobody "$SR" --all "$T/ul" "$T/ulq"
+chmod 755 "$T/ul/0"
+is "$rc/$out" "75/$2 copied 0 -" \
+    "--all with an unreadable subdirectory: the others done, 75"
+like "$err" "^spoolcopy-run: cannot open directory '$T/ul/0': Permission" \
+    "and one line saying which"
+mk "$T/gone" 3 >"$T/goneids"
+mkdir "$T/goneq"
+strace -qq -o /dev/null -e inject=fcntl:delay_enter=600000:when=4 \
+    "$SR" "$T/gone" "$T/goneq" <"$T/goneids" >"$T/ogone" 2>&1 &
+gp=$!
+sleep 0.3
+rm -rf "$T/gone"
+wait $gp
+is "$?/$(sed 1d "$T/ogone" | awk '{print $2, $3}' | sort -u)" \
+    "75/failed 75" "the source directory removed mid-run: failed, 75"
+like "$(sed -n 2p "$T/ogone")" "directory '$T/gone/\.' removed$" \
+    "saying so"
+
 # --- a 200 MB -D in flat memory ------------------------------------------
 if [ -x /usr/bin/time ]; then
 	big=$T/big

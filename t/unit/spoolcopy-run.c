@@ -123,9 +123,10 @@ main(int argc, const char **argv)
 	    sizeof err)) == NULL)
 		cli_die(MX_TEMPFAIL, "%s", err);
 	if (all) {
+		/* What could be listed is done, the failure said after. */
 		if ((rc = spool_list(src, add_one, sc, err, sizeof err)) != 0) {
-			spoolcopy_free(sc);
-			cli_die(rc, "%s", err);
+			cli_warn("%s", err);
+			status = rc == MX_TEMPFAIL || status == 0 ? rc : status;
 		}
 	} else if (poptPeekArg(pc) != NULL) {
 		while ((a = poptGetArg(pc)) != NULL)
