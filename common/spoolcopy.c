@@ -1503,14 +1503,23 @@ bad:
 void
 spoolcopy_flush(struct spoolcopy *sc)
 {
-	char	why[1024], name[SPOOL_ID_MAX + 3];
-	int	i;
+	char		why[1024], name[SPOOL_ID_MAX + 3];
+	sigset_t	mask;
+	int		i;
 
 	if (sc->o.check || sc->n == 0) {
 		report(sc);
 		return;
 	}
 	sync_data(sc);
+	/*
+	 * From the first name put or removed to the last result out, the
+	 * signals that end a run wait: one lands before (the temporary
+	 * files removed, nothing reported, nothing in place) or after (all
+	 * reported), never between, where the results would not say what
+	 * is in the target.
+	 */
+	hold_signals(1, &mask);
 	/* Exim's rule: a -H is removed first, so one being replaced is. */
 	for (i = 0; i < sc->n; i++) {
 		struct slot	*s = &sc->s[i];
@@ -1544,6 +1553,7 @@ spoolcopy_flush(struct spoolcopy *sc)
 	if (sc->o.remove_src)
 		remove_sources(sc);
 	report(sc);
+	hold_signals(0, &mask);
 }
 
 void

@@ -678,6 +678,17 @@ is "$?/$(sed 1d "$T/ogone" | awk '{print $2, $3}' | sort -u)" \
 like "$(sed -n 2p "$T/ogone")" "directory '$T/gone/\.' removed$" \
     "saying so"
 
+# --- SIGTERM during the renames --------------------------------------------
+# Held from the first rename until every result is out: what the results
+# say is what the target holds.
+mk "$T/term" 5 >"$T/termids"
+mkdir "$T/termq"
+strace -f -qq -o /dev/null -e inject=renameat2:signal=TERM:when=3 \
+    "$SR" "$T/term" "$T/termq" <"$T/termids" >"$T/oterm" 2>/dev/null
+is "$?/$(grep -c ' copied 0 -$' "$T/oterm")/$(ls "$T/termq" | grep -c -- -H)" \
+    "143/5/5" "SIGTERM at the third -H rename: every message reported, then \
+ended"
+
 # --- a 200 MB -D in flat memory ------------------------------------------
 if [ -x /usr/bin/time ]; then
 	big=$T/big

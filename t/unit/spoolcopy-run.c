@@ -55,6 +55,8 @@ done(void *arg, const struct spoolcopy_result *r)
 	(void)arg;
 	printf("%s %s %d %s\n", r->id, r->result, r->status,
 	    r->status ? r->err : "-");
+	/* Out as it is known, as queuefile-copy's are. */
+	fflush(stdout);
 	if (r->status == 0)
 		return;
 	if (r->status == MX_TEMPFAIL)
