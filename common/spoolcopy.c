@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/random.h>
 #include <sys/types.h>
@@ -29,6 +30,8 @@
 #endif
 
 #define COPY_BUF	(128 * 1024)	/* the read/write fallback's buffer */
+#define HELD_MAX	(8 * 1024 * 1024)	/* -H bytes a batch holds */
+#define FD_SPARE	32		/* descriptors left to the caller */
 #define WRITEBACK_MIN	(1024 * 1024)	/* a -D written back at once */
 #define NDIRS		63		/* 62 split subdirectories, then the
 					   directory itself */
@@ -58,6 +61,7 @@ struct slot {
 	struct stat		 hst;		/* the source -H's */
 	struct spool_h		 h;
 	int			 parsed;
+	int			 nofd;		/* failed for EMFILE/ENFILE */
 };
 
 struct spoolcopy {
@@ -84,6 +88,8 @@ struct spoolcopy {
 	int			 scanned[NDIRS];
 	struct slot		 s[SPOOLCOPY_BATCH];
 	volatile sig_atomic_t	 n;
+	int			 batch;		/* messages a batch holds */
+	size_t			 held;		/* bytes of -H they hold */
 };
 
 static const char b62[] =
@@ -153,6 +159,8 @@ fail(struct slot *s, const char *result, int status, const char *fmt, ...)
 {
 	va_list	ap;
 
+	/* Out of descriptors: spoolcopy_add commits and tries once more. */
+	s->nofd = errno == EMFILE || errno == ENFILE;
 	s->r.result = result;
 	s->r.status = status;
 	va_start(ap, fmt);
@@ -403,6 +411,7 @@ spoolcopy_new(const char *src, const char *dst,
 {
 	struct spoolcopy	*sc;
 	struct stat		 st;
+	struct rlimit		 rl;
 	char			 show[CLI_SHOWN_NAME];
 	int			 i;
 
@@ -417,6 +426,20 @@ spoolcopy_new(const char *src, const char *dst,
 	sc->arg = arg;
 	for (i = 0; i < NDIRS; i++)
 		sc->sfd[i] = sc->tfd[i] = -1;
+	/*
+	 * A pending message holds up to three descriptors (four replacing):
+	 * a batch never needs more than the process may open.
+	 */
+	sc->batch = SPOOLCOPY_BATCH;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY) {
+		rlim_t	per = o->replace ? 4 : 3, b;
+
+		b = rl.rlim_cur > FD_SPARE + per ? (rl.rlim_cur - FD_SPARE) /
+		    per : 1;
+		if (b < (rlim_t)sc->batch)
+			sc->batch = b;
+	}
 	sc->euid = geteuid();
 	sc->egid = getegid();
 	if (getrandom(&sc->rnd, sizeof sc->rnd, GRND_NONBLOCK) !=
@@ -1266,6 +1289,23 @@ bad:
 	return -1;
 }
 
+/* Release what the slot holds: files, locks, memory. */
+static void
+slot_clear(struct slot *s)
+{
+	tmp_drop(s);
+	if (s->tlfd >= 0)
+		close(s->tlfd);
+	if (s->dfd >= 0)
+		close(s->dfd);
+	if (s->parsed)
+		spool_h_free(&s->h);
+	free(s->hbuf);
+	s->tlfd = s->dfd = -1;
+	s->parsed = 0;
+	s->hbuf = NULL;
+}
+
 /* Report the slots, release their locks and empty the batch. */
 static void
 report(struct spoolcopy *sc)
@@ -1280,24 +1320,16 @@ report(struct spoolcopy *sc)
 			sc->fn(sc->arg, &s->r);
 	}
 	hold_signals(1, &old);
-	for (i = 0; i < sc->n; i++) {
-		struct slot	*s = &sc->s[i];
-
-		tmp_drop(s);
-		if (s->tlfd >= 0)
-			close(s->tlfd);
-		if (s->dfd >= 0)
-			close(s->dfd);
-		if (s->parsed)
-			spool_h_free(&s->h);
-		free(s->hbuf);
-	}
+	for (i = 0; i < sc->n; i++)
+		slot_clear(&sc->s[i]);
 	sc->n = 0;
+	sc->held = 0;
 	hold_signals(0, &old);
 }
 
-void
-spoolcopy_add(struct spoolcopy *sc, const char *id, size_t n)
+/* Add one message to the batch, as spoolcopy_add says. */
+static struct slot *
+add_one(struct spoolcopy *sc, const char *id, size_t n)
 {
 	struct slot	*s;
 	size_t		 idlen;
@@ -1312,7 +1344,8 @@ spoolcopy_add(struct spoolcopy *sc, const char *id, size_t n)
 				spoolcopy_flush(sc);
 				break;
 			}
-	if (sc->n == SPOOLCOPY_BATCH)
+	/* Bounded by count, by descriptors, and by the -H bytes held. */
+	if (sc->n >= sc->batch || sc->held >= HELD_MAX)
 		spoolcopy_flush(sc);
 	s = &sc->s[sc->n];
 	memset(s, 0, sizeof *s);
@@ -1328,19 +1361,52 @@ spoolcopy_add(struct spoolcopy *sc, const char *id, size_t n)
 
 		fail(s, "invalid", MX_DATAERR, "'%s' is not a message id",
 		    cli_show(id, n, 64, show, sizeof show));
-		return;
+		s->nofd = 0;
+		return s;
 	}
 	s->idlen = n;
 	if (src_open(sc, s) < 0 || src_validate(sc, s) < 0)
-		return;
+		return s;
+	sc->held += s->hlen;
 	if (sc->o.check)
-		return;
+		return s;
 	if (dst_write(sc, s) < 0)
-		return;
+		return s;
 	if (s->linked)
 		s->r.result = "linked";
+	return s;
 }
 
+void
+spoolcopy_add(struct spoolcopy *sc, const char *id, size_t n)
+{
+	struct slot	*s;
+	sigset_t	 old;
+	int		 i;
+
+	s = add_one(sc, id, n);
+	if (!s->nofd)
+		return;
+	/*
+	 * Out of descriptors with others pending: this one taken back, the
+	 * batch committed (its descriptors closed), and this one tried once
+	 * more, its result then final.
+	 */
+	hold_signals(1, &old);
+	slot_clear(s);
+	sc->n--;
+	hold_signals(0, &old);
+	spoolcopy_flush(sc);
+	/* The split subdirectories too, opened again as needed. */
+	for (i = 0; i < ROOT; i++) {
+		if (sc->sfd[i] >= 0)
+			close(sc->sfd[i]);
+		if (sc->tfd[i] >= 0)
+			close(sc->tfd[i]);
+		sc->sfd[i] = sc->tfd[i] = -1;
+	}
+	(void)add_one(sc, id, n);
+}
 /* fsync the directories marked in dirty; a failure fails what is live. */
 static int
 sync_dirs(const int *fds, int *dirty, const char *top,

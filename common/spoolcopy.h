@@ -54,7 +54,15 @@
 
 #include "spool.h"
 
-#define SPOOLCOPY_BATCH	128	/* messages made durable together */
+/*
+ * Messages made durable together, at most: fewer when the descriptors the
+ * process may open (RLIMIT_NOFILE, less 32 for the caller, three a
+ * message, four replacing) are fewer, and a batch is committed early once
+ * the -H files it holds pass 8 MB (one -H alone may be bigger, up to
+ * SPOOL_H_MAX).  A message that finds no descriptor left commits what is
+ * pending and is tried once more.
+ */
+#define SPOOLCOPY_BATCH	128
 
 struct spoolcopy_opts {
 	int	 lock;		/* take Exim's lock on the source -D */

@@ -689,6 +689,43 @@ is "$?/$(grep -c ' copied 0 -$' "$T/oterm")/$(ls "$T/termq" | grep -c -- -H)" \
     "143/5/5" "SIGTERM at the third -H rename: every message reported, then \
 ended"
 
+# --- few descriptors ---------------------------------------------------------
+# A batch bounded by the descriptors the process may open; and where the
+# caller holds more than was left for it, a message out of them commits
+# the batch and is tried once more.
+mk "$T/fds" 150 split >"$T/fdsids"
+mkdir "$T/fdsq" "$T/fdsq2"
+run sh -c 'ulimit -n 40 && exec "$@"' sh "$SR" --all "$T/fds" "$T/fdsq"
+is "$rc/$(awk '{print $2}' "$T/out" | sort | uniq -c | tr -s ' ')" \
+    "0/ 150 copied" "ulimit -n 40: every message copied, none failed"
+run $PY -c 'import os, resource, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+for i in range(40):
+    os.set_inheritable(os.open("/dev/null", os.O_RDONLY), True)
+os.execv(sys.argv[1], sys.argv[1:])' "$SR" "$T/fds" "$T/fdsq2" <"$T/fdsids"
+is "$rc/$(awk '{print $2}' "$T/out" | sort | uniq -c | tr -s ' ')" \
+    "0/ 150 copied" "40 descriptors held by the caller: copied all the same"
+is "$(awk '{print $1}' "$T/out")" "$(cat "$T/fdsids")" "in order"
+
+# --- large -H files: a batch committed once it holds 8 MB of them ----------
+mkdir "$T/bigh" "$T/bighq"
+$PY -c 'import sys
+fx, out, old = sys.argv[1], sys.argv[2], "1xVXF3-0002Lv-1w"
+h = open(fx + "/" + old + "-H", "rb").read()
+d = open(fx + "/" + old + "-D", "rb").read()
+pad = b"X-Pad: " + b"x" * (1024 * 1024) + b"\n"
+for k in range(24):
+    new = "1x00%02d-0002Lv-1w" % k
+    open(out + "/" + new + "-H", "wb").write(h.replace(old.encode(),
+        new.encode()) + b"%03d  " % len(pad) + pad)
+    open(out + "/" + new + "-D", "wb").write(d.replace(old.encode(),
+        new.encode()))' "$FX" "$T/bigh"
+trace "$T/tr22" --all "$T/bigh" "$T/bighq" >"$T/o22"
+is "$?/$(awk '{print $2}' "$T/o22" | sort | uniq -c | tr -s ' ')" \
+    "0/ 24 copied" "24 messages with a 1 MB -H each copied"
+is "$(grep -c '^[0-9]* *syncfs(' "$T/tr22")" 3 \
+    "in three batches of 8 MB of -H, not one of 24 MB"
+
 # --- a 200 MB -D in flat memory ------------------------------------------
 if [ -x /usr/bin/time ]; then
 	big=$T/big
