@@ -207,7 +207,8 @@ tmp_name(struct spoolcopy *sc, char *buf, const char *id, char kind)
  * Make a temporary file in the target directory, or hard-link srcname
  * (in the directory srcdir, a symbolic link followed: /proc/self/fd/N)
  * there, under a new hidden name marked pending so that spoolcopy_unlink
- * sees it: the signals it runs on are held meanwhile.  The descriptor, 0 for a link, or -1 with errno.
+ * sees it: the signals it runs on are held meanwhile.  The descriptor, 0
+ * for a link, or -1 with errno.
  */
 static int
 tmp_make(struct spoolcopy *sc, struct slot *s, char kind, int srcdir,
