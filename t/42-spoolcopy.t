@@ -90,6 +90,12 @@ syncfs,rename,renameat,renameat2,link,linkat,unlink,unlinkat,fcntl,\
 copy_file_range,mkdirat,pwrite64 "$SR" "$@"
 }
 
+# st ARGS...: strace ARGS (fault injection), without LeakSanitizer, which
+# cannot run under ptrace.
+st() {
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace "$@"
+}
+
 # order.py TRACE SRC DST [remove]: check the trace, print "ok" or what
 # broke the rules.
 cat >"$T/order.py" <<'EOF'
@@ -481,7 +487,7 @@ if need_exim_spool 2>/dev/null && exim_spool_new "$T/ex" --split; then
 	mkdir -p "$EQ"
 	chown Debian-exim:Debian-exim "$EQ"
 	chmod 750 "$EQ"
-	strace -f -qq -o /dev/null -e inject=fchown:signal=KILL:when=1 \
+	st -f -qq -o /dev/null -e inject=fchown:signal=KILL:when=1 \
 	    "$SR" --split --owner-from-dir "$T/exsrc" "$EQ" \
 	    <"$T/exids" >/dev/null 2>&1
 	run "$SR" --split --owner-from-dir "$T/exsrc" "$EQ" <"$T/exids"
@@ -510,14 +516,14 @@ fi
 # before its size (a pread of 0) or going on after it: "failed", nothing
 # under a final name.
 mkdir "$T/out19"
-strace -qq -o /dev/null -e inject=copy_file_range:retval=0 \
+st -qq -o /dev/null -e inject=copy_file_range:retval=0 \
     "$SR" "$S" "$T/out19" $B >"$T/o19" 2>&1
 is "$?/$(cat "$T/o19")" "0/$B copied 0 -" \
     "copy_file_range returning 0: copied all the same"
 same "$T/out19/$B-D" "$S/$B-D" "its -D whole, not empty"
 for w in 2:0:"ends early" 3:1:grows; do
 	rm -f "$T/out19"/*
-	strace -qq -o /dev/null -P "$S/$B-D" \
+	st -qq -o /dev/null -P "$S/$B-D" \
 	    -e trace=pread64,copy_file_range \
 	    -e inject=copy_file_range:retval=0 \
 	    -e inject=pread64:retval=$(echo $w | cut -d: -f2):when=${w%%:*} \
@@ -601,7 +607,7 @@ for keep in yes no; do
 	rm -f "$T/out21"/* "$T/keep"
 	[ $keep = yes ] && ln "$SW/$B-D" "$T/keep"
 	printf 'other\n' >"$T/other-D"
-	strace -qq -o /dev/null -e inject=linkat:delay_enter=600000 \
+	st -qq -o /dev/null -e inject=linkat:delay_enter=600000 \
 	    "$SR" --link "$SW" "$T/out21" $B >"$T/o21" 2>&1 &
 	sw=$!
 	sleep 0.3
@@ -667,7 +673,8 @@ like "$err" "^spoolcopy-run: cannot open directory '$T/ul/0': Permission" \
     "and one line saying which"
 mk "$T/gone" 3 >"$T/goneids"
 mkdir "$T/goneq"
-strace -qq -o /dev/null -e inject=fcntl:delay_enter=600000:when=4 \
+st -qq -o /dev/null -P "$T/gone/$(head -n 1 "$T/goneids")-D" \
+    -e trace=fcntl -e inject=fcntl:delay_enter=600000:when=1 \
     "$SR" "$T/gone" "$T/goneq" <"$T/goneids" >"$T/ogone" 2>&1 &
 gp=$!
 sleep 0.3
@@ -683,7 +690,7 @@ like "$(sed -n 2p "$T/ogone")" "directory '$T/gone/\.' removed$" \
 # say is what the target holds.
 mk "$T/term" 5 >"$T/termids"
 mkdir "$T/termq"
-strace -f -qq -o /dev/null -e inject=renameat2:signal=TERM:when=3 \
+st -f -qq -o /dev/null -e inject=renameat2:signal=TERM:when=3 \
     "$SR" "$T/term" "$T/termq" <"$T/termids" >"$T/oterm" 2>/dev/null
 is "$?/$(grep -c ' copied 0 -$' "$T/oterm")/$(ls "$T/termq" | grep -c -- -H)" \
     "143/5/5" "SIGTERM at the third -H rename: every message reported, then \
