@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/random.h>
 #include <sys/types.h>
@@ -29,6 +30,8 @@
 #endif
 
 #define COPY_BUF	(128 * 1024)	/* the read/write fallback's buffer */
+#define HELD_MAX	(8 * 1024 * 1024)	/* -H bytes a batch holds */
+#define FD_SPARE	32		/* descriptors left to the caller */
 #define WRITEBACK_MIN	(1024 * 1024)	/* a -D written back at once */
 #define NDIRS		63		/* 62 split subdirectories, then the
 					   directory itself */
@@ -44,6 +47,8 @@ struct slot {
 	int			 tdirfd;	/* for spoolcopy_unlink */
 	int			 dfd;		/* source -D, locked */
 	int			 tdfd, thfd;	/* the temporary files */
+	int			 tlfd;		/* the target -D replaced,
+						   locked */
 	char			 dtmp[TMP_NAME], htmp[TMP_NAME];
 	volatile sig_atomic_t	 dpend, hpend;
 	int			 linked;
@@ -56,6 +61,7 @@ struct slot {
 	struct stat		 hst;		/* the source -H's */
 	struct spool_h		 h;
 	int			 parsed;
+	int			 nofd;		/* failed for EMFILE/ENFILE */
 };
 
 struct spoolcopy {
@@ -67,6 +73,8 @@ struct spoolcopy {
 	int			 sfd[NDIRS], tfd[NDIRS];
 	int			 tdirty[NDIRS], sdirty[NDIRS];
 	struct stat		 dst_st;
+	/* Each directory's identity once seen (dir_same), st_ino 0 until. */
+	struct stat		 sid[NDIRS], tid[NDIRS];
 	uid_t			 euid;
 	gid_t			 egid;
 	uint64_t		 rnd;
@@ -80,10 +88,31 @@ struct spoolcopy {
 	int			 scanned[NDIRS];
 	struct slot		 s[SPOOLCOPY_BATCH];
 	volatile sig_atomic_t	 n;
+	int			 batch;		/* messages a batch holds */
+	size_t			 held;		/* bytes of -H they hold */
 };
 
 static const char b62[] =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/*
+ * Open the directory name in dir, never through a symbolic link: one is
+ * ELOOP (O_DIRECTORY says ENOTDIR for it).  The descriptor, or -1.
+ */
+static int
+open_dir(int dir, const char *name)
+{
+	struct stat	st;
+	int		fd;
+
+	fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0 && errno == ENOTDIR &&
+	    fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		errno = ELOOP;
+	return fd;
+}
 
 /* The split subdirectory's index of a valid id's character. */
 static int
@@ -130,6 +159,8 @@ fail(struct slot *s, const char *result, int status, const char *fmt, ...)
 {
 	va_list	ap;
 
+	/* Out of descriptors: spoolcopy_add commits and tries once more. */
+	s->nofd = errno == EMFILE || errno == ENFILE;
 	s->r.result = result;
 	s->r.status = status;
 	va_start(ap, fmt);
@@ -174,9 +205,10 @@ tmp_name(struct spoolcopy *sc, char *buf, const char *id, char kind)
 
 /*
  * Make a temporary file in the target directory, or hard-link srcname
- * (in the directory srcdir) there, under a new hidden name marked pending
- * so that spoolcopy_unlink sees it: the signals it runs on are held
- * meanwhile.  The descriptor, 0 for a link, or -1 with errno.
+ * (in the directory srcdir, a symbolic link followed: /proc/self/fd/N)
+ * there, under a new hidden name marked pending so that spoolcopy_unlink
+ * sees it: the signals it runs on are held meanwhile.  The descriptor, 0
+ * for a link, or -1 with errno.
  */
 static int
 tmp_make(struct spoolcopy *sc, struct slot *s, char kind, int srcdir,
@@ -191,7 +223,8 @@ tmp_make(struct spoolcopy *sc, struct slot *s, char kind, int srcdir,
 		tmp_name(sc, name, s->r.id, kind);
 		hold_signals(1, &old);
 		if (srcname != NULL)
-			fd = linkat(srcdir, srcname, s->tdirfd, name, 0);
+			fd = linkat(srcdir, srcname, s->tdirfd, name,
+			    AT_SYMLINK_FOLLOW);
 		else
 			fd = openat(s->tdirfd, name, O_WRONLY | O_CREAT |
 			    O_EXCL | O_CLOEXEC, 0600);
@@ -328,6 +361,50 @@ tmp_drop(struct slot *s)
 	s->dpend = s->hpend = 0;
 }
 
+/*
+ * Whether the directory st is the top directory fd or one of its split
+ * subdirectories.
+ */
+static int
+dir_nested(int fd, const struct stat *st)
+{
+	struct stat	x;
+	char		name[2];
+	int		i;
+
+	for (i = 0; i < NDIRS; i++) {
+		dir_name(i, name);
+		if ((i == ROOT ? fstat(fd, &x) : fstatat(fd, name, &x,
+		    AT_SYMLINK_NOFOLLOW)) == 0 && x.st_dev == st->st_dev &&
+		    x.st_ino == st->st_ino)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether the message's source and target directories are the one
+ * directory (each identity cached as its directory is first seen): the
+ * backstop to the check spoolcopy_new makes, for directories renamed or
+ * mounted since.
+ */
+static int
+dir_same(struct spoolcopy *sc, struct slot *s)
+{
+	struct stat	st;
+
+	if (sc->sid[s->sdir].st_ino == 0 &&
+	    fstat(sc->sfd[s->sdir], &sc->sid[s->sdir]) < 0)
+		return -1;
+	if (sc->tid[s->tdir].st_ino == 0) {
+		if (fstat(s->tdirfd, &st) < 0)
+			return -1;
+		sc->tid[s->tdir] = st;
+	}
+	return sc->sid[s->sdir].st_dev == sc->tid[s->tdir].st_dev &&
+	    sc->sid[s->sdir].st_ino == sc->tid[s->tdir].st_ino;
+}
+
 struct spoolcopy *
 spoolcopy_new(const char *src, const char *dst,
     const struct spoolcopy_opts *o, spoolcopy_fn fn, void *arg, char *err,
@@ -335,6 +412,7 @@ spoolcopy_new(const char *src, const char *dst,
 {
 	struct spoolcopy	*sc;
 	struct stat		 st;
+	struct rlimit		 rl;
 	char			 show[CLI_SHOWN_NAME];
 	int			 i;
 
@@ -349,6 +427,20 @@ spoolcopy_new(const char *src, const char *dst,
 	sc->arg = arg;
 	for (i = 0; i < NDIRS; i++)
 		sc->sfd[i] = sc->tfd[i] = -1;
+	/*
+	 * A pending message holds up to three descriptors (four replacing):
+	 * a batch never needs more than the process may open.
+	 */
+	sc->batch = SPOOLCOPY_BATCH;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY) {
+		rlim_t	per = o->replace ? 4 : 3, b;
+
+		b = rl.rlim_cur > FD_SPARE + per ? (rl.rlim_cur - FD_SPARE) /
+		    per : 1;
+		if (b < (rlim_t)sc->batch)
+			sc->batch = b;
+	}
 	sc->euid = geteuid();
 	sc->egid = getegid();
 	if (getrandom(&sc->rnd, sizeof sc->rnd, GRND_NONBLOCK) !=
@@ -380,10 +472,20 @@ spoolcopy_new(const char *src, const char *dst,
 		    sizeof show), strerror(errno));
 		goto bad;
 	}
-	/* The source is never written to, not even as its own target. */
-	if (fstat(sc->sfd[ROOT], &st) == 0 &&
-	    st.st_dev == sc->dst_st.st_dev &&
-	    st.st_ino == sc->dst_st.st_ino) {
+	/*
+	 * The source is never written to, not even as its own target: the
+	 * two top directories, or one the other's split subdirectory (a
+	 * requeue from SPOOL/input/X into SPOOL/input).  dir_same checks
+	 * each message's pair of directories as well.
+	 */
+	if (fstat(sc->sfd[ROOT], &st) < 0) {
+		cli_errf(err, errlen, "cannot open directory '%s': %s",
+		    cli_show(src, strlen(src), CLI_SHOW_NAME, show,
+		    sizeof show), strerror(errno));
+		goto bad;
+	}
+	if (dir_nested(sc->sfd[ROOT], &sc->dst_st) ||
+	    dir_nested(sc->tfd[ROOT], &st)) {
 		cli_errf(err, errlen, "'%s' is the source directory",
 		    cli_show(dst, strlen(dst), CLI_SHOW_NAME, show,
 		    sizeof show));
@@ -411,47 +513,140 @@ src_sub(struct spoolcopy *sc, int i)
 
 	if (sc->sfd[i] < 0) {
 		dir_name(i, name);
-		sc->sfd[i] = openat(sc->sfd[ROOT], name, O_RDONLY |
-		    O_DIRECTORY | O_CLOEXEC);
+		/* Never through a link the spool's owner may have made. */
+		sc->sfd[i] = open_dir(sc->sfd[ROOT], name);
 	}
 	return sc->sfd[i];
 }
 
 /*
- * The target directory for the message, made as its top directory is
- * (mode and owner) when it is a split one not there yet.  0 or -1 with
- * errno.
+ * Make the split subdirectory name under the top target directory, whole
+ * before it has its name: under a hidden temporary name (".X.XXXXXX"),
+ * given the top directory's mode and owner, then renamed to name.  A kill
+ * at any point leaves at worst an empty hidden directory, never a
+ * subdirectory Exim cannot read.  Made meanwhile by another: ours removed,
+ * theirs used.  The descriptor, or -1 with errno.
+ */
+static int
+subdir_make(struct spoolcopy *sc, const char *name)
+{
+	char		 tmp[2 + 1 + 1 + 6 + 1];
+	uint64_t	 x;
+	int		 fd, e, i, tries, top = sc->tfd[ROOT];
+
+	for (tries = 0; tries < 100; tries++) {
+		x = sc->rnd;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		sc->rnd = x;
+		snprintf(tmp, sizeof tmp, ".%s.", name);
+		for (i = 0; i < 6; i++, x /= 62)
+			tmp[3 + i] = b62[x % 62];
+		tmp[9] = '\0';
+		if (mkdirat(top, tmp, 0700) == 0)
+			break;
+		if (errno != EEXIST)
+			return -1;
+	}
+	if (tries == 100) {
+		errno = EEXIST;
+		return -1;
+	}
+	if ((fd = openat(top, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		goto bad;
+	if ((sc->dst_st.st_uid != sc->euid ||
+	    sc->dst_st.st_gid != sc->egid) &&
+	    fchown(fd, sc->dst_st.st_uid, sc->dst_st.st_gid) < 0)
+		goto bad;
+	/* After fchown, which may clear set-id bits; not through umask. */
+	if (fchmod(fd, sc->dst_st.st_mode & 07777) < 0)
+		goto bad;
+	if (renameat2(top, tmp, top, name, RENAME_NOREPLACE) < 0 &&
+	    ((errno != EINVAL && errno != ENOSYS) ||
+	    renameat(top, tmp, top, name) < 0)) {
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			goto bad;
+		/* Another made it first: theirs, as it is. */
+		e = errno;
+		close(fd);
+		(void)unlinkat(top, tmp, AT_REMOVEDIR);
+		errno = e;
+		return -2;
+	}
+	/* Its name in the top directory must be durable too. */
+	sc->tdirty[ROOT] = 1;
+	return fd;
+bad:
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	(void)unlinkat(top, tmp, AT_REMOVEDIR);
+	errno = e;
+	return -1;
+}
+
+/*
+ * A split subdirectory that is there already: as root, given the top
+ * directory's owner and mode where it has others (a run killed before
+ * the subdirectories were made whole left them root's; Exim, which runs
+ * as its own user, could neither see nor remove the messages there).
+ * 0 or -1 with errno.
+ */
+static int
+subdir_fix(struct spoolcopy *sc, int fd)
+{
+	struct stat	st;
+
+	if (sc->euid != 0)
+		return 0;
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if ((st.st_uid != sc->dst_st.st_uid ||
+	    st.st_gid != sc->dst_st.st_gid) &&
+	    fchown(fd, sc->dst_st.st_uid, sc->dst_st.st_gid) < 0)
+		return -1;
+	if ((st.st_mode & 07777) != (sc->dst_st.st_mode & 07777) &&
+	    fchmod(fd, sc->dst_st.st_mode & 07777) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The target directory for the message: a split one made whole
+ * (subdir_make) when it is not there yet, put right (subdir_fix) when it
+ * is.  Never through a symbolic link.  0 or -1 with errno.
  */
 static int
 dst_dir(struct spoolcopy *sc, struct slot *s)
 {
 	char	name[2];
-	int	i = ROOT;
+	int	i = ROOT, fd, tries;
 
 	if (sc->o.dst_split)
 		i = b62_index(SPOOL_ID_SUBDIR(s->r.id));
 	s->tdir = i;
-	if (sc->tfd[i] < 0) {
+	for (tries = 0; sc->tfd[i] < 0 && tries < 3; tries++) {
 		dir_name(i, name);
-		if (mkdirat(sc->tfd[ROOT], name,
-		    sc->dst_st.st_mode & 07777) == 0) {
-			/* Its name in the top directory must be durable too. */
-			sc->tdirty[ROOT] = 1;
-			if ((sc->tfd[i] = openat(sc->tfd[ROOT], name, O_RDONLY |
-			    O_DIRECTORY | O_CLOEXEC)) < 0)
+		fd = open_dir(sc->tfd[ROOT], name);
+		if (fd >= 0) {
+			if (subdir_fix(sc, fd) < 0) {
+				close(fd);
 				return -1;
-			/* mkdir's mode went through the umask. */
-			if (fchmod(sc->tfd[i], sc->dst_st.st_mode & 07777) < 0)
+			}
+		} else if (errno == ENOENT) {
+			if ((fd = subdir_make(sc, name)) == -1)
 				return -1;
-			if ((sc->dst_st.st_uid != sc->euid ||
-			    sc->dst_st.st_gid != sc->egid) &&
-			    fchown(sc->tfd[i], sc->dst_st.st_uid,
-			    sc->dst_st.st_gid) < 0)
-				return -1;
-		} else if (errno != EEXIST ||
-		    (sc->tfd[i] = openat(sc->tfd[ROOT], name, O_RDONLY |
-		    O_DIRECTORY | O_CLOEXEC)) < 0)
+			if (fd == -2)
+				continue;
+		} else
 			return -1;
+		sc->tfd[i] = fd;
+	}
+	if (sc->tfd[i] < 0) {
+		errno = EEXIST;
+		return -1;
 	}
 	s->tdirfd = sc->tfd[i];
 	return 0;
@@ -479,6 +674,18 @@ open_d(int dir, const char *name, int lock, int *flags)
 }
 
 /*
+ * Whether the directory open on fd was removed: its messages are not
+ * missing but out of reach (a fault, not the message's own).
+ */
+static int
+dir_gone(int fd)
+{
+	struct stat	st;
+
+	return fd >= 0 && fstat(fd, &st) == 0 && st.st_nlink == 0;
+}
+
+/*
  * Open the source -D in its split subdirectory, else flat, and lock it as
  * Exim does.  0, or the slot failed.
  */
@@ -496,7 +703,15 @@ src_open(struct spoolcopy *sc, struct slot *s)
 	i = b62_index(SPOOL_ID_SUBDIR(s->r.id));
 	s->sdir = ROOT;
 	/* In the split subdirectory when either file is there. */
-	if ((sub = src_sub(sc, i)) >= 0 && sub != sc->sfd[ROOT]) {
+	if ((sub = src_sub(sc, i)) < 0 && errno != ENOENT &&
+	    errno != ENOTDIR) {
+		e = errno;
+		path_show(sc->src, i, ".", show, sizeof show);
+		fail(s, "failed", MX_TEMPFAIL, "cannot open directory '%s': %s",
+		    show, e == ELOOP ? "a symbolic link" : strerror(e));
+		return -1;
+	}
+	if (sub >= 0 && sub != sc->sfd[ROOT]) {
 		fd = open_d(sub, dname, sc->o.lock, &flags);
 		e = errno;
 		if (fd >= 0 || e != ENOENT ||
@@ -509,7 +724,12 @@ src_open(struct spoolcopy *sc, struct slot *s)
 	if (fd < 0) {
 		e = errno;
 		path_show(sc->src, s->sdir, dname, show, sizeof show);
-		if (e == ENOENT) {
+		if (e == ENOENT && (dir_gone(sc->sfd[s->sdir]) ||
+		    dir_gone(sc->sfd[ROOT]))) {
+			path_show(sc->src, s->sdir, ".", show, sizeof show);
+			fail(s, "failed", MX_TEMPFAIL, "directory '%s' removed",
+			    show);
+		} else if (e == ENOENT) {
 			if (fstatat(sc->sfd[s->sdir], hname, &st,
 			    AT_SYMLINK_NOFOLLOW) == 0)
 				fail(s, "missing", MX_NOINPUT,
@@ -517,7 +737,10 @@ src_open(struct spoolcopy *sc, struct slot *s)
 			else
 				fail(s, "missing", MX_NOINPUT,
 				    "no such message in '%s'", sc->src);
-		} else
+		} else if (e == ELOOP)
+			fail(s, "corrupt", MX_DATAERR, "'%s' is a symbolic "
+			    "link", show);
+		else
 			fail(s, "failed", MX_TEMPFAIL, "cannot open '%s': %s",
 			    show, strerror(e));
 		return -1;
@@ -604,8 +827,15 @@ src_validate(struct spoolcopy *sc, struct slot *s)
 	path_show(sc->src, s->sdir, hname, show, sizeof show);
 	if ((fd = openat(sc->sfd[s->sdir], hname, O_RDONLY | O_CLOEXEC |
 	    O_NOFOLLOW | O_NONBLOCK)) < 0) {
-		if (errno == ENOENT)
+		if (errno == ENOENT && dir_gone(sc->sfd[s->sdir])) {
+			path_show(sc->src, s->sdir, ".", show, sizeof show);
+			fail(s, "failed", MX_TEMPFAIL, "directory '%s' removed",
+			    show);
+		} else if (errno == ENOENT)
 			fail(s, "missing", MX_NOINPUT, "no -H file '%s'", show);
+		else if (errno == ELOOP)
+			fail(s, "corrupt", MX_DATAERR, "'%s' is a symbolic "
+			    "link", show);
 		else
 			fail(s, "failed", MX_TEMPFAIL, "cannot open '%s': %s",
 			    show, strerror(errno));
@@ -713,13 +943,16 @@ tmp_own(struct spoolcopy *sc, int fd, const struct stat *st)
 /*
  * Copy the source -D, size bytes as fstat saw them, into fd: the lock
  * keeps it from changing, and without the lock Exim appends nothing to a
- * -D once its -H exists.  A shorter file is copied as far as it goes.
+ * -D once its -H exists.  0 copied; 1 the source ended before size or
+ * goes on after it (a short copy: a message changing under us, never
+ * taken as done); -1 with errno.
  */
 static int
 copy_data(struct spoolcopy *sc, int from, int to, off_t size)
 {
 	off_t	off = 0;
 	ssize_t	r;
+	char	c;
 
 #ifdef __linux__
 	(void)posix_fadvise(from, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -727,8 +960,15 @@ copy_data(struct spoolcopy *sc, int from, int to, off_t size)
 		r = copy_file_range(from, &off, to, NULL, size - off, 0);
 		if (r > 0)
 			continue;
-		if (r == 0)
-			return 0;
+		/*
+		 * 0 at the start is what some filesystems say for "not
+		 * here" (procfs, some FUSE): the read loop below finds out.
+		 */
+		if (r == 0) {
+			if (off == 0)
+				break;
+			return 1;
+		}
 		if (errno == EINTR)
 			continue;
 		/* Not across these filesystems, or not on this kernel. */
@@ -738,24 +978,28 @@ copy_data(struct spoolcopy *sc, int from, int to, off_t size)
 			break;
 		return -1;
 	}
-	if (off >= size)
-		return 0;
 #endif
-	if (sc->buf == NULL && (sc->buf = malloc(COPY_BUF)) == NULL)
+	if (off < size && sc->buf == NULL &&
+	    (sc->buf = malloc(COPY_BUF)) == NULL)
 		return -1;
 	while (off < size) {
-		if ((r = pread(from, sc->buf, COPY_BUF, off)) < 0) {
+		if ((r = pread(from, sc->buf, size - off < COPY_BUF ?
+		    (size_t)(size - off) : COPY_BUF, off)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
 		if (r == 0)
-			return 0;
+			return 1;
 		if (write_all(to, sc->buf, r) < 0)
 			return -1;
 		off += r;
 	}
-	return 0;
+	/* Grown since fstat: not the file locked and validated. */
+	while ((r = pread(from, &c, 1, size)) < 0)
+		if (errno != EINTR)
+			return -1;
+	return r == 0 ? 0 : 1;
 }
 
 /*
@@ -852,6 +1096,83 @@ bad:
 	return -1;
 }
 
+/*
+ * A message is in a spool once, flat or split: when its -H is not where
+ * the layout asked but in the other place (a flat target's split
+ * subdirectory, a split one's top), that is where it is, and where it is
+ * refused as "exists" or replaced; never queued twice.  The slot's target
+ * directory moved there.  0, or -1 with errno (s->tdir the directory).
+ */
+static int
+dst_elsewhere(struct spoolcopy *sc, struct slot *s, const char *hname)
+{
+	struct stat	st;
+	char		name[2];
+	int		i, fd;
+
+	if (fstatat(s->tdirfd, hname, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    errno != ENOENT)
+		return 0;
+	i = s->tdir == ROOT ? b62_index(SPOOL_ID_SUBDIR(s->r.id)) : ROOT;
+	if (sc->tfd[i] < 0) {
+		dir_name(i, name);
+		if ((fd = open_dir(sc->tfd[ROOT], name)) < 0)
+			return errno == ENOENT ? 0 : -1;
+		if (fstatat(fd, hname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			close(fd);
+			return 0;
+		}
+		if (subdir_fix(sc, fd) < 0) {
+			close(fd);
+			return -1;
+		}
+		sc->tfd[i] = fd;
+	} else if (fstatat(sc->tfd[i], hname, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	s->tdir = i;
+	s->tdirfd = sc->tfd[i];
+	stale_drop(sc, s);
+	return 0;
+}
+
+/*
+ * Lock the target -D about to be replaced as Exim locks it, until the new
+ * -H is in place (report): in a live spool, an Exim delivering it holds
+ * that lock and would unlink the new files once done; one that has not
+ * begun waits for ours.  0, or the slot failed ("locked" when held).
+ */
+static int
+dst_lock(struct spoolcopy *sc, struct slot *s, const char *dname)
+{
+	char		show[CLI_SHOWN_NAME];
+	struct flock	fl;
+	int		flags;
+
+	path_show(sc->dst, s->tdir, dname, show, sizeof show);
+	if ((s->tlfd = open_d(s->tdirfd, dname, 1, &flags)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		fail(s, "failed", MX_TEMPFAIL, "cannot open '%s': %s", show,
+		    strerror(errno));
+		return -1;
+	}
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = flags == O_RDWR ? F_WRLCK : F_RDLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_len = SPOOL_D_LOCKLEN(s->idlen);
+	if (fcntl(s->tlfd, F_SETLK, &fl) == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EACCES)
+		fail(s, "locked", MX_TEMPFAIL, "'%s' is locked: a delivery "
+		    "is under way", show);
+	else
+		fail(s, "failed", MX_TEMPFAIL, "cannot lock '%s': %s", show,
+		    strerror(errno));
+	close(s->tlfd);
+	s->tlfd = -1;
+	return -1;
+}
+
 /* Write the slot's -D and -H under temporary names.  0, or failed. */
 static int
 dst_write(struct spoolcopy *sc, struct slot *s)
@@ -862,6 +1183,7 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 	uid_t		 uid;
 	gid_t		 gid;
 	const char	*what = dname;
+	int		 rc = 0;
 
 	snprintf(dname, sizeof dname, "%s-D", s->r.id);
 	snprintf(hname, sizeof hname, "%s-H", s->r.id);
@@ -869,6 +1191,22 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 		path_show(sc->dst, s->tdir, ".", show, sizeof show);
 		fail(s, "failed", MX_TEMPFAIL, "cannot open directory '%s': %s",
 		    show, strerror(errno));
+		return -1;
+	}
+	if (dst_elsewhere(sc, s, hname) < 0) {
+		path_show(sc->dst, s->tdir, ".", show, sizeof show);
+		fail(s, "failed", MX_TEMPFAIL, "cannot open directory '%s': %s",
+		    show, strerror(errno));
+		return -1;
+	}
+	if ((rc = dir_same(sc, s)) != 0) {
+		path_show(sc->dst, s->tdir, ".", show, sizeof show);
+		if (rc > 0)
+			fail(s, "failed", MX_TEMPFAIL, "source and target are "
+			    "the same directory '%s'", show);
+		else
+			fail(s, "failed", MX_TEMPFAIL, "cannot open directory "
+			    "'%s': %s", show, strerror(errno));
 		return -1;
 	}
 	stale_drop(sc, s);
@@ -895,20 +1233,38 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 	}
 	s->dexists = fstatat(s->tdirfd, dname, &st,
 	    AT_SYMLINK_NOFOLLOW) == 0;
+	if (s->dexists && dst_lock(sc, s, dname) < 0)
+		return -1;
 	(void)owner_wanted(sc, &s->dst, &uid, &gid);
 	if (sc->o.link && (s->dst.st_mode & 07777) == sc->o.mode &&
 	    uid == s->dst.st_uid && gid == s->dst.st_gid) {
-		if (tmp_make(sc, s, 'D', sc->sfd[s->sdir], dname) == 0)
+		char	proc[32];
+
+		/*
+		 * The inode open, locked and validated, not what its name
+		 * may have been swapped for since: linked through the
+		 * descriptor.  Without /proc (ENOENT), copied from it.
+		 */
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", s->dfd);
+		if (tmp_make(sc, s, 'D', AT_FDCWD, proc) == 0)
 			s->linked = 1;
 		else if (errno != EXDEV && errno != EPERM &&
-		    errno != EMLINK)
+		    errno != EMLINK && errno != ENOENT)
 			goto bad;
 	}
 	if (!s->linked) {
 		if ((s->tdfd = tmp_make(sc, s, 'D', -1, NULL)) < 0 ||
-		    copy_data(sc, s->dfd, s->tdfd, s->dst.st_size) < 0 ||
+		    (rc = copy_data(sc, s->dfd, s->tdfd, s->dst.st_size)) < 0 ||
 		    tmp_own(sc, s->tdfd, &s->dst) < 0)
 			goto bad;
+		if (rc > 0) {
+			path_show(sc->src, s->sdir, dname, show, sizeof show);
+			fail(s, "failed", MX_TEMPFAIL, "short copy of '%s': "
+			    "not the %lld bytes it had when opened", show,
+			    (long long)s->dst.st_size);
+			tmp_drop(s);
+			return -1;
+		}
 #ifdef SYNC_FILE_RANGE_WRITE
 		/*
 		 * A large -D's writeback starts now, behind the next
@@ -934,6 +1290,23 @@ bad:
 	return -1;
 }
 
+/* Release what the slot holds: files, locks, memory. */
+static void
+slot_clear(struct slot *s)
+{
+	tmp_drop(s);
+	if (s->tlfd >= 0)
+		close(s->tlfd);
+	if (s->dfd >= 0)
+		close(s->dfd);
+	if (s->parsed)
+		spool_h_free(&s->h);
+	free(s->hbuf);
+	s->tlfd = s->dfd = -1;
+	s->parsed = 0;
+	s->hbuf = NULL;
+}
+
 /* Report the slots, release their locks and empty the batch. */
 static void
 report(struct spoolcopy *sc)
@@ -948,22 +1321,16 @@ report(struct spoolcopy *sc)
 			sc->fn(sc->arg, &s->r);
 	}
 	hold_signals(1, &old);
-	for (i = 0; i < sc->n; i++) {
-		struct slot	*s = &sc->s[i];
-
-		tmp_drop(s);
-		if (s->dfd >= 0)
-			close(s->dfd);
-		if (s->parsed)
-			spool_h_free(&s->h);
-		free(s->hbuf);
-	}
+	for (i = 0; i < sc->n; i++)
+		slot_clear(&sc->s[i]);
 	sc->n = 0;
+	sc->held = 0;
 	hold_signals(0, &old);
 }
 
-void
-spoolcopy_add(struct spoolcopy *sc, const char *id, size_t n)
+/* Add one message to the batch, as spoolcopy_add says. */
+static struct slot *
+add_one(struct spoolcopy *sc, const char *id, size_t n)
 {
 	struct slot	*s;
 	size_t		 idlen;
@@ -978,11 +1345,12 @@ spoolcopy_add(struct spoolcopy *sc, const char *id, size_t n)
 				spoolcopy_flush(sc);
 				break;
 			}
-	if (sc->n == SPOOLCOPY_BATCH)
+	/* Bounded by count, by descriptors, and by the -H bytes held. */
+	if (sc->n >= sc->batch || sc->held >= HELD_MAX)
 		spoolcopy_flush(sc);
 	s = &sc->s[sc->n];
 	memset(s, 0, sizeof *s);
-	s->dfd = s->tdfd = s->thfd = s->tdirfd = -1;
+	s->dfd = s->tdfd = s->thfd = s->tdirfd = s->tlfd = -1;
 	s->tdir = s->sdir = ROOT;
 	memcpy(s->r.id, id, n < SPOOL_ID_MAX ? n : SPOOL_ID_MAX);
 	s->r.result = sc->o.check ? "ok" : "copied";
@@ -994,19 +1362,52 @@ spoolcopy_add(struct spoolcopy *sc, const char *id, size_t n)
 
 		fail(s, "invalid", MX_DATAERR, "'%s' is not a message id",
 		    cli_show(id, n, 64, show, sizeof show));
-		return;
+		s->nofd = 0;
+		return s;
 	}
 	s->idlen = n;
 	if (src_open(sc, s) < 0 || src_validate(sc, s) < 0)
-		return;
+		return s;
+	sc->held += s->hlen;
 	if (sc->o.check)
-		return;
+		return s;
 	if (dst_write(sc, s) < 0)
-		return;
+		return s;
 	if (s->linked)
 		s->r.result = "linked";
+	return s;
 }
 
+void
+spoolcopy_add(struct spoolcopy *sc, const char *id, size_t n)
+{
+	struct slot	*s;
+	sigset_t	 old;
+	int		 i;
+
+	s = add_one(sc, id, n);
+	if (!s->nofd)
+		return;
+	/*
+	 * Out of descriptors with others pending: this one taken back, the
+	 * batch committed (its descriptors closed), and this one tried once
+	 * more, its result then final.
+	 */
+	hold_signals(1, &old);
+	slot_clear(s);
+	sc->n--;
+	hold_signals(0, &old);
+	spoolcopy_flush(sc);
+	/* The split subdirectories too, opened again as needed. */
+	for (i = 0; i < ROOT; i++) {
+		if (sc->sfd[i] >= 0)
+			close(sc->sfd[i]);
+		if (sc->tfd[i] >= 0)
+			close(sc->tfd[i]);
+		sc->sfd[i] = sc->tfd[i] = -1;
+	}
+	(void)add_one(sc, id, n);
+}
 /* fsync the directories marked in dirty; a failure fails what is live. */
 static int
 sync_dirs(const int *fds, int *dirty, const char *top,
@@ -1169,14 +1570,23 @@ bad:
 void
 spoolcopy_flush(struct spoolcopy *sc)
 {
-	char	why[1024], name[SPOOL_ID_MAX + 3];
-	int	i;
+	char		why[1024], name[SPOOL_ID_MAX + 3];
+	sigset_t	mask;
+	int		i;
 
 	if (sc->o.check || sc->n == 0) {
 		report(sc);
 		return;
 	}
 	sync_data(sc);
+	/*
+	 * From the first name put or removed to the last result out, the
+	 * signals that end a run wait: one lands before (the temporary
+	 * files removed, nothing reported, nothing in place) or after (all
+	 * reported), never between, where the results would not say what
+	 * is in the target.
+	 */
+	hold_signals(1, &mask);
 	/* Exim's rule: a -H is removed first, so one being replaced is. */
 	for (i = 0; i < sc->n; i++) {
 		struct slot	*s = &sc->s[i];
@@ -1210,6 +1620,7 @@ spoolcopy_flush(struct spoolcopy *sc)
 	if (sc->o.remove_src)
 		remove_sources(sc);
 	report(sc);
+	hold_signals(0, &mask);
 }
 
 void
@@ -1250,10 +1661,14 @@ spoolcopy_free(struct spoolcopy *sc)
 	free(sc);
 }
 
-/* Each ID-H in the directory fd; closes fd. */
+/*
+ * Each ID-H in the directory fd; closes fd.  fn's return when not 0; a
+ * directory that cannot be read is noted in err (the first one) and *bad
+ * set, and the listing goes on.
+ */
 static int
 list_dir(int fd, int sub, int (*fn)(void *, const char *, size_t),
-    void *arg, const char *what, char *err, size_t errlen)
+    void *arg, const char *what, int *bad, char *err, size_t errlen)
 {
 	struct dirent	*de;
 	DIR		*d;
@@ -1261,10 +1676,12 @@ list_dir(int fd, int sub, int (*fn)(void *, const char *, size_t),
 	int		 rc = 0;
 
 	if ((d = fdopendir(fd)) == NULL) {
-		cli_errf(err, errlen, "cannot read directory '%s': %s", what,
-		    strerror(errno));
+		if (!*bad)
+			cli_errf(err, errlen, "cannot read directory '%s': %s",
+			    what, strerror(errno));
+		*bad = 1;
 		close(fd);
-		return MX_TEMPFAIL;
+		return 0;
 	}
 	for (;;) {
 		errno = 0;
@@ -1281,9 +1698,10 @@ list_dir(int fd, int sub, int (*fn)(void *, const char *, size_t),
 			break;
 	}
 	if (de == NULL && errno != 0) {
-		cli_errf(err, errlen, "cannot read directory '%s': %s", what,
-		    strerror(errno));
-		rc = MX_TEMPFAIL;
+		if (!*bad)
+			cli_errf(err, errlen, "cannot read directory '%s': %s",
+			    what, strerror(errno));
+		*bad = 1;
 	}
 	closedir(d);
 	return rc;
@@ -1294,7 +1712,7 @@ spool_list(const char *dir, int (*fn)(void *, const char *, size_t),
     void *arg, char *err, size_t errlen)
 {
 	char	show[CLI_SHOWN_NAME], name[2], what[CLI_SHOWN_NAME + 4];
-	int	top, fd, i, rc, e;
+	int	top, fd, i, rc, e, bad = 0;
 
 	cli_show(dir, strlen(dir), CLI_SHOW_NAME, show, sizeof show);
 	if ((top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -1305,21 +1723,25 @@ spool_list(const char *dir, int (*fn)(void *, const char *, size_t),
 	}
 	for (i = 0; i < ROOT; i++) {
 		dir_name(i, name);
-		if ((fd = openat(top, name, O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) < 0) {
+		snprintf(what, sizeof what, "%s/%s", show, name);
+		/* Never through a link the spool's owner may have made. */
+		if ((fd = open_dir(top, name)) < 0) {
 			if (errno == ENOENT || errno == ENOTDIR)
 				continue;
-			cli_errf(err, errlen, "cannot open directory "
-			    "'%s/%s': %s", show, name, strerror(errno));
-			close(top);
-			return MX_TEMPFAIL;
+			if (!bad)
+				cli_errf(err, errlen, "cannot open directory "
+				    "'%s': %s", what, errno == ELOOP ?
+				    "a symbolic link" : strerror(errno));
+			bad = 1;
+			continue;
 		}
-		snprintf(what, sizeof what, "%s/%s", show, name);
-		if ((rc = list_dir(fd, i, fn, arg, what, err, errlen)) != 0) {
+		if ((rc = list_dir(fd, i, fn, arg, what, &bad, err,
+		    errlen)) != 0) {
 			close(top);
 			return rc;
 		}
 	}
-	rc = list_dir(top, -1, fn, arg, show, err, errlen);
-	return rc;
+	if ((rc = list_dir(top, -1, fn, arg, show, &bad, err, errlen)) != 0)
+		return rc;
+	return bad ? MX_TEMPFAIL : 0;
 }

@@ -21,6 +21,12 @@
  *    leaving a partial file under a final name;
  *  - a target whose -H exists is refused ("exists") unless replace; a
  *    target -D without its -H is what a killed run left, and is replaced;
+ *    the -H is looked for flat and split whatever dst_split says (a
+ *    spool holds a message once: queued flat and then split, Exim would
+ *    list and deliver it twice), and a message replaced is replaced
+ *    where it is; a target -D about to be replaced is locked as Exim
+ *    locks it (held by a delivery: "locked") until the new -H is in
+ *    place, so that no delivery of the old one unlinks the new files;
  *  - -D and -H are written under temporary names in the target
  *    directory (".ID-D.XXXXXX", ".ID-H.XXXXXX"), with the mode and owner
  *    wanted.
@@ -48,7 +54,15 @@
 
 #include "spool.h"
 
-#define SPOOLCOPY_BATCH	128	/* messages made durable together */
+/*
+ * Messages made durable together, at most: fewer when the descriptors the
+ * process may open (RLIMIT_NOFILE, less 32 for the caller, three a
+ * message, four replacing) are fewer, and a batch is committed early once
+ * the -H files it holds pass 8 MB (one -H alone may be bigger, up to
+ * SPOOL_H_MAX).  A message that finds no descriptor left commits what is
+ * pending and is tried once more.
+ */
+#define SPOOLCOPY_BATCH	128
 
 struct spoolcopy_opts {
 	int	 lock;		/* take Exim's lock on the source -D */
@@ -113,8 +127,11 @@ struct spoolcopy;
  * external directory; a message is looked for in its split subdirectory
  * first, then flat) into the directory dst (NULL with check).  done is
  * called once for each message added, in the order added, when its batch
- * is committed.  NULL with the reason in err when dst cannot be opened
- * (a one-line reason; the caller exits MX_TEMPFAIL or MX_CANTCREAT).
+ * is committed.  NULL with the reason in err when dst cannot be opened,
+ * or when it is src, one of src's split subdirectories, or the reverse
+ * (a one-line reason; the caller exits MX_TEMPFAIL or MX_CANTCREAT).  A
+ * message whose source and target directories still turn out to be one
+ * is "failed" (MX_TEMPFAIL), never written.
  */
 struct spoolcopy *spoolcopy_new(const char *, const char *,
 		    const struct spoolcopy_opts *, spoolcopy_fn, void *, char *,
@@ -140,7 +157,9 @@ void		 spoolcopy_free(struct spoolcopy *);
  * split subdirectories then dir itself: each file named ID-H with a valid
  * id (a -D alone is not a message yet).  Stops when fn returns other than
  * 0 and returns that.  0, or MX_NOINPUT / MX_TEMPFAIL with err when dir
- * cannot be read.
+ * cannot be read.  A subdirectory that cannot be read, or is a symbolic
+ * link (never followed), is passed over and the others listed; then
+ * MX_TEMPFAIL with the first such reason in err.
  */
 int		 spool_list(const char *, int (*)(void *, const char *,
 		    size_t), void *, char *, size_t);

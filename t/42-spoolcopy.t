@@ -90,6 +90,12 @@ syncfs,rename,renameat,renameat2,link,linkat,unlink,unlinkat,fcntl,\
 copy_file_range,mkdirat,pwrite64 "$SR" "$@"
 }
 
+# st ARGS...: strace ARGS (fault injection), without LeakSanitizer, which
+# cannot run under ptrace.
+st() {
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace "$@"
+}
+
 # order.py TRACE SRC DST [remove]: check the trace, print "ok" or what
 # broke the rules.
 cat >"$T/order.py" <<'EOF'
@@ -470,6 +476,262 @@ run "$SR" --all --link "$T/many" "$T/out17"
 is "$rc/$(awk '{print $1}' "$T/out" | sort | uniq | wc -l)" 0/300 \
     "--all: 300 messages, each once"
 is "$(awk '{print $2}' "$T/out" | sort -u)" linked "all linked"
+
+# --- a split subdirectory made whole, or put right ----------------------
+# Killed as it gives a new subdirectory its owner: the rerun leaves it
+# the input directory's (Debian-exim, 0750), and Exim lists the messages.
+. "$MX_SRCDIR/t/exim-spool.sh"
+if need_exim_spool 2>/dev/null && exim_spool_new "$T/ex" --split; then
+	mk "$T/exsrc" 3 >"$T/exids"
+	EQ=$EXSPOOL_INPUT
+	mkdir -p "$EQ"
+	chown Debian-exim:Debian-exim "$EQ"
+	chmod 750 "$EQ"
+	st -f -qq -o /dev/null -e inject=fchown:signal=KILL:when=1 \
+	    "$SR" --split --owner-from-dir "$T/exsrc" "$EQ" \
+	    <"$T/exids" >/dev/null 2>&1
+	run "$SR" --split --owner-from-dir "$T/exsrc" "$EQ" <"$T/exids"
+	is "$rc/$(awk '{print $2}' "$T/out" | sort -u)" 0/copied \
+	    "split: the rerun after a kill at a subdirectory's fchown"
+	is "$(find "$EQ" -mindepth 1 -type d -name '[!.]*' \
+	    -printf '%m %u:%g\n' | sort -u)" \
+	    "750 Debian-exim:Debian-exim" \
+	    "every subdirectory the input directory's owner and mode"
+	is "$(exim_spool_run -bp | awk 'NF > 2 {print $3}' | sort)" \
+	    "$(sort "$T/exids")" "and Exim lists the messages"
+	# One root's already, a run before this fix: put right.
+	mk "$T/exsrc2" 1 >"$T/exids2"
+	chown root:root "$EQ/0"
+	chmod 700 "$EQ/0"
+	run "$SR" --split --owner-from-dir --replace "$T/exsrc2" "$EQ" \
+	    <"$T/exids2"
+	is "$rc/$(stat -c '%a %U:%G' "$EQ/0")" "0/750 Debian-exim:Debian-exim" \
+	    "a subdirectory of another owner and mode put right"
+else
+	skip 4 "no Exim spool"
+fi
+
+# --- copy_file_range saying 0, and a -D that ends early or grows --------
+# 0 at the start: copied by read and write instead; the source ending
+# before its size (a pread of 0) or going on after it: "failed", nothing
+# under a final name.
+mkdir "$T/out19"
+st -qq -o /dev/null -e inject=copy_file_range:retval=0 \
+    "$SR" "$S" "$T/out19" $B >"$T/o19" 2>&1
+is "$?/$(cat "$T/o19")" "0/$B copied 0 -" \
+    "copy_file_range returning 0: copied all the same"
+same "$T/out19/$B-D" "$S/$B-D" "its -D whole, not empty"
+for w in 2:0:"ends early" 3:1:grows; do
+	rm -f "$T/out19"/*
+	st -qq -o /dev/null -P "$S/$B-D" \
+	    -e trace=pread64,copy_file_range \
+	    -e inject=copy_file_range:retval=0 \
+	    -e inject=pread64:retval=$(echo $w | cut -d: -f2):when=${w%%:*} \
+	    "$SR" "$S" "$T/out19" $B >"$T/o19" 2>/dev/null
+	is "$?/$(cat "$T/o19")/$(ls -A "$T/out19")" "75/$B failed 75 short \
+copy of '$S/$B-D': not the $(stat -c %s "$S/$B-D") bytes it had when opened/" \
+	    "a -D that ${w##*:}: failed, nothing written"
+done
+
+# --- the source as the target, by a split subdirectory -------------------
+# From a spool's split subdirectory into that spool, split: each message's
+# target directory is its source's.  Refused before anything is done.
+mk "$T/same/input" 3 split >"$T/sameids"
+snap "$T/same" >"$T/same0"
+Y=$(head -c 6 "$T/sameids" | tail -c 1)
+run "$SR" --split --replace --remove --all "$T/same/input/$Y" \
+    "$T/same/input"
+is "$rc/$out" "75/" "from SPOOL/input/X into SPOOL/input: refused"
+like "$err" "is the source directory$" "with one line saying so"
+run "$SR" --replace "$T/same/input" "$T/same/input/$Y" $(head -n 1 \
+    "$T/sameids")
+is "$rc/$out" "75/" "from SPOOL/input into SPOOL/input/X: refused"
+snap "$T/same" >"$T/same1"
+same "$T/same1" "$T/same0" "the source untouched"
+
+# --- a message already queued in the other layout ------------------------
+# Requeued flat, then split: the second run finds it flat ("exists"); with
+# --replace it is replaced where it is, never in both places.
+mk "$T/lay" 2 >"$T/layids"
+mkdir -p "$T/lays/input"
+"$SR" "$T/lay" "$T/lays/input" <"$T/layids" >/dev/null
+run "$SR" --split "$T/lay" "$T/lays/input" <"$T/layids"
+is "$rc/$(awk '{print $2}' "$T/out" | sort -u)" 75/exists \
+    "queued flat, requeued split: exists"
+run "$SR" --split --replace "$T/lay" "$T/lays/input" <"$T/layids"
+is "$rc/$(awk '{print $2}' "$T/out" | sort -u)" 0/copied \
+    "with --replace: replaced"
+is "$(cd "$T/lays/input" && find . -name '*-H' | sort | tr '\n' ' ')" \
+    "$(sed 's|^|./|; s|$|-H|' "$T/layids" | tr '\n' ' ')" \
+    "where it was, flat, and nowhere else"
+mkdir -p "$T/lays2/input"
+"$SR" --split "$T/lay" "$T/lays2/input" <"$T/layids" >/dev/null
+run "$SR" "$T/lay" "$T/lays2/input" <"$T/layids"
+is "$rc/$(awk '{print $2}' "$T/out" | sort -u)" 75/exists \
+    "queued split, requeued flat: exists"
+
+# --- --replace of a target being delivered --------------------------------
+# The target -D locked as a delivering Exim locks it: "locked", the target
+# as it was (Exim would unlink the new files once done).
+mkdir "$T/out20"
+"$SR" "$S" "$T/out20" $B >/dev/null
+printf 'old\n' >>"$T/out20/$B-D"
+(cd "$T/out20" && md5sum $B-D $B-H) >"$T/rep0"
+$PY -c 'import fcntl, os, sys, time
+f = open(sys.argv[1], "r+b")
+fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB, 19, 0)
+open(sys.argv[2], "w").close()
+time.sleep(30)' "$T/out20/$B-D" "$T/held" &
+lk=$!
+cat "$T/held" >/dev/null
+run "$SR" --replace "$S" "$T/out20" $B
+kill $lk
+wait $lk 2>/dev/null
+is "$rc/$out" "75/$B locked 75 '$T/out20/$B-D' is locked: a delivery is \
+under way" "--replace of a target -D being delivered: locked"
+(cd "$T/out20" && md5sum $B-D $B-H) >"$T/rep1"
+same "$T/rep1" "$T/rep0" "the target left as it was"
+run "$SR" --replace "$S" "$T/out20" $B
+is "$rc/$out" "0/$B copied 0 -" "and replaced once the delivery is over"
+
+# --- --link of a -D whose name is swapped once opened ----------------------
+# The name swapped for another file while the link is made: the target is
+# still the inode opened, locked and validated; linked while it has a name
+# somewhere, else copied from the descriptor.
+SW=$T/swap
+mkdir "$SW" "$T/out21"
+cp "$FX/$B-D" "$FX/$B-H" "$SW/"
+chmod 640 "$SW"/*
+ino=$(stat -c %i "$SW/$B-D")
+for keep in yes no; do
+	rm -f "$T/out21"/* "$T/keep"
+	[ $keep = yes ] && ln "$SW/$B-D" "$T/keep"
+	printf 'other\n' >"$T/other-D"
+	st -qq -o /dev/null -e inject=linkat:delay_enter=600000 \
+	    "$SR" --link "$SW" "$T/out21" $B >"$T/o21" 2>&1 &
+	sw=$!
+	sleep 0.3
+	mv "$T/other-D" "$SW/$B-D"
+	wait $sw
+	rc=$?
+	if [ $keep = yes ]; then
+		is "$rc/$(cat "$T/o21")/$(stat -c %i "$T/out21/$B-D")" \
+		    "0/$B linked 0 -/$ino" \
+		    "--link: the inode opened, not what its name became"
+	else
+		is "$rc/$(cat "$T/o21")" "0/$B copied 0 -" \
+		    "--link, the inode opened since removed: copied from it"
+	fi
+	ok "its bytes the message's" cmp -s "$T/out21/$B-D" "$FX/$B-D"
+	cp "$FX/$B-D" "$SW/"
+done
+
+# --- symbolic links in the source and the target -------------------------
+# A split subdirectory that is a link (the spool's owner can make one):
+# never followed, reading or writing; a -D or -H that is one: corrupt.
+mk "$T/slreal" 2 split >"$T/slids"
+set -- $(cat "$T/slids")
+mkdir -p "$T/sl/input" "$T/slq"
+ln -s "$T/slreal/0" "$T/sl/input/0"
+run "$SR" --remove --all "$T/sl/input" "$T/slq"
+is "$rc/$out" "75/" "--all: a split subdirectory that is a link not listed"
+is "$err" "spoolcopy-run: cannot open directory '$T/sl/input/0': a symbolic \
+link" "with one line saying so"
+run "$SR" --remove "$T/sl/input" "$T/slq" $1
+is "$rc/$out" "75/$1 failed 75 cannot open directory '$T/sl/input/0/.': a \
+symbolic link" "by id: failed, the link named"
+ok "nothing removed through it" test -f "$T/slreal/0/$1-H"
+mkdir "$T/elsewhere"
+ln -s "$T/elsewhere" "$T/slq/1"
+run "$SR" --split "$T/slreal" "$T/slq" $2
+is "$rc/$(awk '{print $2, $3}' "$T/out")/$(ls -A "$T/elsewhere")" \
+    "75/failed 75/" "a target split subdirectory that is a link: failed"
+mkdir "$T/sld"
+cp "$FX/$B-H" "$T/sld/"
+ln -s "$FX/$B-D" "$T/sld/$B-D"
+cp "$FX/$C-D" "$T/sld/"
+ln -s "$FX/$C-H" "$T/sld/$C-H"
+run "$SR" "$T/sld" "$T/slq" $B $C
+is "$rc/$out" "65/$B corrupt 65 '$T/sld/$B-D' is a symbolic link
+$C corrupt 65 '$T/sld/$C-H' is a symbolic link" \
+    "a -D or a -H that is a link: corrupt"
+
+# --- a subdirectory that cannot be read, a source that vanishes -----------
+# --all lists the others, does them, and exits 75 saying which; a message
+# whose directory was removed under the run is failed (75), not missing.
+mk "$T/ul" 2 split >"$T/ulids"
+set -- $(cat "$T/ulids")
+chmod 644 "$T"/ul/*/*
+mkdir "$T/ulq"
+chown nobody "$T/ulq"
+chmod 000 "$T/ul/0"
+run nobody "$SR" --all "$T/ul" "$T/ulq"
+chmod 755 "$T/ul/0"
+is "$rc/$out" "75/$2 copied 0 -" \
+    "--all with an unreadable subdirectory: the others done, 75"
+like "$err" "^spoolcopy-run: cannot open directory '$T/ul/0': Permission" \
+    "and one line saying which"
+mk "$T/gone" 3 >"$T/goneids"
+mkdir "$T/goneq"
+st -qq -o /dev/null -P "$T/gone/$(head -n 1 "$T/goneids")-D" \
+    -e trace=fcntl -e inject=fcntl:delay_enter=600000:when=1 \
+    "$SR" "$T/gone" "$T/goneq" <"$T/goneids" >"$T/ogone" 2>&1 &
+gp=$!
+sleep 0.3
+rm -rf "$T/gone"
+wait $gp
+is "$?/$(sed 1d "$T/ogone" | awk '{print $2, $3}' | sort -u)" \
+    "75/failed 75" "the source directory removed mid-run: failed, 75"
+like "$(sed -n 2p "$T/ogone")" "directory '$T/gone/\.' removed$" \
+    "saying so"
+
+# --- SIGTERM during the renames --------------------------------------------
+# Held from the first rename until every result is out: what the results
+# say is what the target holds.
+mk "$T/term" 5 >"$T/termids"
+mkdir "$T/termq"
+st -f -qq -o /dev/null -e inject=renameat2:signal=TERM:when=3 \
+    "$SR" "$T/term" "$T/termq" <"$T/termids" >"$T/oterm" 2>/dev/null
+is "$?/$(grep -c ' copied 0 -$' "$T/oterm")/$(ls "$T/termq" | grep -c -- -H)" \
+    "143/5/5" "SIGTERM at the third -H rename: every message reported, then \
+ended"
+
+# --- few descriptors ---------------------------------------------------------
+# A batch bounded by the descriptors the process may open; and where the
+# caller holds more than was left for it, a message out of them commits
+# the batch and is tried once more.
+mk "$T/fds" 150 split >"$T/fdsids"
+mkdir "$T/fdsq" "$T/fdsq2"
+run sh -c 'ulimit -n 40 && exec "$@"' sh "$SR" --all "$T/fds" "$T/fdsq"
+is "$rc/$(awk '{print $2}' "$T/out" | sort | uniq -c | tr -s ' ')" \
+    "0/ 150 copied" "ulimit -n 40: every message copied, none failed"
+run $PY -c 'import os, resource, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+for i in range(40):
+    os.set_inheritable(os.open("/dev/null", os.O_RDONLY), True)
+os.execv(sys.argv[1], sys.argv[1:])' "$SR" "$T/fds" "$T/fdsq2" <"$T/fdsids"
+is "$rc/$(awk '{print $2}' "$T/out" | sort | uniq -c | tr -s ' ')" \
+    "0/ 150 copied" "40 descriptors held by the caller: copied all the same"
+is "$(awk '{print $1}' "$T/out")" "$(cat "$T/fdsids")" "in order"
+
+# --- large -H files: a batch committed once it holds 8 MB of them ----------
+mkdir "$T/bigh" "$T/bighq"
+$PY -c 'import sys
+fx, out, old = sys.argv[1], sys.argv[2], "1xVXF3-0002Lv-1w"
+h = open(fx + "/" + old + "-H", "rb").read()
+d = open(fx + "/" + old + "-D", "rb").read()
+pad = b"X-Pad: " + b"x" * (1024 * 1024) + b"\n"
+for k in range(24):
+    new = "1x00%02d-0002Lv-1w" % k
+    open(out + "/" + new + "-H", "wb").write(h.replace(old.encode(),
+        new.encode()) + b"%03d  " % len(pad) + pad)
+    open(out + "/" + new + "-D", "wb").write(d.replace(old.encode(),
+        new.encode()))' "$FX" "$T/bigh"
+trace "$T/tr22" --all "$T/bigh" "$T/bighq" >"$T/o22"
+is "$?/$(awk '{print $2}' "$T/o22" | sort | uniq -c | tr -s ' ')" \
+    "0/ 24 copied" "24 messages with a 1 MB -H each copied"
+is "$(grep -c '^[0-9]* *syncfs(' "$T/tr22")" 3 \
+    "in three batches of 8 MB of -H, not one of 24 MB"
 
 # --- a 200 MB -D in flat memory ------------------------------------------
 if [ -x /usr/bin/time ]; then

@@ -55,6 +55,8 @@ done(void *arg, const struct spoolcopy_result *r)
 	(void)arg;
 	printf("%s %s %d %s\n", r->id, r->result, r->status,
 	    r->status ? r->err : "-");
+	/* Out as it is known, as queuefile-copy's are. */
+	fflush(stdout);
 	if (r->status == 0)
 		return;
 	if (r->status == MX_TEMPFAIL)
@@ -123,9 +125,10 @@ main(int argc, const char **argv)
 	    sizeof err)) == NULL)
 		cli_die(MX_TEMPFAIL, "%s", err);
 	if (all) {
+		/* What could be listed is done, the failure said after. */
 		if ((rc = spool_list(src, add_one, sc, err, sizeof err)) != 0) {
-			spoolcopy_free(sc);
-			cli_die(rc, "%s", err);
+			cli_warn("%s", err);
+			status = rc == MX_TEMPFAIL || status == 0 ? rc : status;
 		}
 	} else if (poptPeekArg(pc) != NULL) {
 		while ((a = poptGetArg(pc)) != NULL)
