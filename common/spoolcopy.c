@@ -757,20 +757,35 @@ src_open(struct spoolcopy *sc, struct slot *s)
 		    show);
 		return -1;
 	}
-	if (!sc->o.lock)
-		return 0;
-	memset(&fl, 0, sizeof fl);
-	fl.l_type = flags == O_RDWR ? F_WRLCK : F_RDLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = 0;
-	fl.l_len = SPOOL_D_LOCKLEN(s->idlen);
-	if (fcntl(fd, F_SETLK, &fl) < 0) {
-		if (errno == EAGAIN || errno == EACCES)
-			fail(s, "locked", MX_TEMPFAIL,
-			    "-D is locked: a delivery is under way");
-		else
-			fail(s, "failed", MX_TEMPFAIL, "cannot lock -D: %s",
-			    strerror(errno));
+	if (sc->o.lock) {
+		memset(&fl, 0, sizeof fl);
+		fl.l_type = flags == O_RDWR ? F_WRLCK : F_RDLCK;
+		fl.l_whence = SEEK_SET;
+		fl.l_start = 0;
+		fl.l_len = SPOOL_D_LOCKLEN(s->idlen);
+		if (fcntl(fd, F_SETLK, &fl) < 0) {
+			if (errno == EAGAIN || errno == EACCES)
+				fail(s, "locked", MX_TEMPFAIL,
+				    "-D is locked: a delivery is under way");
+			else
+				fail(s, "failed", MX_TEMPFAIL,
+				    "cannot lock -D: %s", strerror(errno));
+			return -1;
+		}
+	}
+	/*
+	 * Exim journals each address it delivers in ID-J, and writes them
+	 * into -H only when the delivery ends, or at the start of the next
+	 * after a crash: until then -H names recipients already delivered,
+	 * and a copy would deliver to them again.  An empty -J is the one a
+	 * delivery opens before its transports run (the pipe transport's
+	 * case).
+	 */
+	snprintf(dname, sizeof dname, "%s-J", s->r.id);
+	if (fstatat(sc->sfd[s->sdir], dname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_size > 0) {
+		fail(s, "locked", MX_TEMPFAIL, "-J lists deliveries -H does "
+		    "not record yet: Exim has a delivery to finish");
 		return -1;
 	}
 	return 0;

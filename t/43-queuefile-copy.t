@@ -243,6 +243,24 @@ is "$rc:$out" "75:result=locked" "--check takes the lock too"
 kill $lockpid
 wait $lockpid 2>/dev/null
 
+# A delivery's journal: Exim writes each address it delivers to ID-J and
+# into -H only at the end (or at the next delivery, after a crash), so a
+# copy of -H while -J lists an address would deliver to it again.  The
+# empty -J a delivery opens before its transports run does not stop it.
+mkdir "$T/j1"
+: >"$IN/$C-J"
+run $q --spool "$SP" --to "$T/j1" --no-lock $C
+is "$rc:$out" "0:result=copied" "an empty -J: copied"
+printf 'bob@example.org\n' >"$IN/$C-J"
+run $q --spool "$SP" --to "$T/j1" --replace $A $C
+is "$rc" 75 "a -J listing a delivery: exit 75"
+is "$out" "$A: result=copied
+$C: result=locked" "a -J listing a delivery: skipped as locked, the other copied"
+like "$err" "-J lists deliveries" "a -J listing a delivery: says so"
+run $q --spool "$SP" --to "$T/j1" --replace --no-lock $C
+is "$rc:$out" "75:result=locked" "a -J listing a delivery: --no-lock too"
+rm -f "$IN/$C-J"
+
 # --- SIGTERM while a batch is pending: its temporary files removed ----------
 # The ids come through a FIFO that stays open, so the tool waits for more
 # with two messages written under temporary names, not yet committed.
