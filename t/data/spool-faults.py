@@ -99,12 +99,19 @@ def relabel(h, old, new):
 def clone(top, n, new):
     seeds = sorted(k[:-2] for k in files(top) if k.endswith("-H"))
     have = files(top)
+    k = 0
     for i in range(n):
         seed = seeds[i % len(seeds)]
-        if i < new:
-            nid = seed[:7] + b62(i, 11) + "-" + seed[14:16] + "00"
-        else:
-            nid = seed[:7] + b62(i, 6) + seed[13:]
+        # An id already there (a real one whose pid is small) is passed
+        # over for the next number.
+        while True:
+            if i < new:
+                nid = seed[:7] + b62(k, 11) + "-" + seed[14:16] + "00"
+            else:
+                nid = seed[:7] + b62(k, 6) + seed[13:]
+            k += 1
+            if nid + "-H" not in have and nid + "-D" not in have:
+                break
         old, enc = seed.encode(), nid.encode()
         for kind in "DH":
             src = have[seed + "-" + kind]
