@@ -137,7 +137,9 @@ dr = idx(lambda l: rn(l) and re.search(r'"[^".]*-D"', l))
 hr = idx(lambda l: rn(l) and re.search(r'"[^".]*-H"', l))
 syncs = idx(lambda l: l.startswith(("syncfs(", "fsync(", "fdatasync(")))
 isdir = lambda p: p == dst or re.fullmatch(re.escape(dst) + "/[0-9A-Za-z]", p)
-dsync = idx(lambda l: l.startswith("fsync(") and fdpath(l) and
+# A directory synced by its fsync, or by a syncfs through it (many
+# subdirectories dirty at once).
+dsync = idx(lambda l: l.startswith(("fsync(", "syncfs(")) and fdpath(l) and
             isdir(fdpath(l)))
 if dr and hr:
     first = min(dr)
@@ -181,8 +183,8 @@ for i, l in enumerate(lines):
        not re.search(r"<" + re.escape(dst) + r"[^>]*/\.[^/>]*>", l):
         bad.append("copied under a final name: " + l)
 if remove:
-    last = max(idx(lambda l: l.startswith("fsync(") and fdpath(l) and
-                   fdpath(l).startswith(dst)))
+    last = max(idx(lambda l: l.startswith(("fsync(", "syncfs(")) and
+                   fdpath(l) and fdpath(l).startswith(dst)))
     for id in ids:
         uh = idx(lambda l: l.startswith("unlinkat(") and ('"%s-H"' % id) in l)
         ud = idx(lambda l: l.startswith("unlinkat(") and ('"%s-D"' % id) in l)
@@ -190,7 +192,7 @@ if remove:
             bad.append("%s: source not removed" % id); continue
         if not (last < uh[0] < ud[0]):
             bad.append("%s: removed before the target was durable" % id)
-    ss = idx(lambda l: l.startswith("fsync(") and fdpath(l) and
+    ss = idx(lambda l: l.startswith(("fsync(", "syncfs(")) and fdpath(l) and
              fdpath(l).startswith(src))
     if not ss or ss[-1] < max(idx(lambda l: l.startswith("unlinkat("))):
         bad.append("source directory not synced after the removals")
@@ -414,8 +416,8 @@ ok "each in its subdirectory" test -f "$T/out13/3/$A-H" -a \
 is "$(stat -c '%a %U:%G' "$T/out13/3" "$T/out13/M" "$T/out13/t" | sort -u)" \
     "750 Debian-exim:Debian-exim" "subdirectories made as their parent is"
 is "$(order "$T/tr13" "$S" "$T/out13")" ok "the same order into subdirectories"
-ok "the parent synced after its new subdirectories" grep -q \
-    "^[0-9]* *fsync([0-9]*<$T/out13>" "$T/tr13"
+ok "the parent synced after its new subdirectories" grep -Eq \
+    "^[0-9]* *(fsync|syncfs)\([0-9]*<$T/out13(/.)?>" "$T/tr13"
 unchanged "after a split copy"
 
 # --- --check --------------------------------------------------------------
