@@ -6,6 +6,7 @@
 #define MX_CLI_H
 
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
@@ -96,6 +97,18 @@ void	cli_rec_end(struct cli_rec *);
  * writes to the record's stream itself, as JSON (an array, an object).
  */
 void	cli_rec_name(struct cli_rec *, const char *);
+
+/*
+ * The signals a tool cleans up on before it ends: SIGHUP, SIGINT and
+ * SIGTERM.  cli_hold_signals(1, &old) blocks them, saving the mask in
+ * old; cli_hold_signals(0, &old) puts the mask back, and a signal that
+ * came meanwhile is delivered then.  cli_catch_signals(fn) makes fn the
+ * handler of each of them that is not ignored, once (SA_RESETHAND, so
+ * that fn can end the process by raising the signal again), the others
+ * blocked while it runs.
+ */
+void	cli_hold_signals(int, sigset_t *);
+void	cli_catch_signals(void (*)(int));
 
 /* The value of a hex digit (either case), or -1 for any other byte. */
 int	cli_hexval(int);

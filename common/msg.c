@@ -684,23 +684,6 @@ path_of(const char *dir, const char *pre, const char *name, const char *suf)
 	return s;
 }
 
-/* Hold (on) or restore the signals a handler may clean up on. */
-static void
-hold_signals(int on, sigset_t *old)
-{
-	sigset_t	s;
-
-	if (!on) {
-		sigprocmask(SIG_SETMASK, old, NULL);
-		return;
-	}
-	sigemptyset(&s);
-	sigaddset(&s, SIGHUP);
-	sigaddset(&s, SIGINT);
-	sigaddset(&s, SIGTERM);
-	sigprocmask(SIG_BLOCK, &s, old);
-}
-
 static void
 batch_reason(const struct bfile *f, int e, char *err, size_t errlen)
 {
@@ -749,11 +732,11 @@ file_write(struct msg_batch *b, struct bfile *f, struct msg *m, int held)
 	int		fd;
 
 	if (held)
-		hold_signals(1, &old);
+		cli_hold_signals(1, &old);
 	fd = tmp_create(b, f);
 	f->err = errno;
 	if (held)
-		hold_signals(0, &old);
+		cli_hold_signals(0, &old);
 	if (fd < 0) {
 		f->status = MX_CANTCREAT;
 		return;
@@ -928,20 +911,20 @@ batch_add(struct msg_batch *b, struct msg *m, const void *p, size_t len,
 		size_t	cap = b->cap ? b->cap * 2 : 16;
 
 		/* Held: a handler may be walking the list. */
-		hold_signals(1, &old);
+		cli_hold_signals(1, &old);
 		g = reallocarray(b->f, cap, sizeof *g);
 		if (g != NULL) {
 			b->f = g;
 			b->cap = cap;
 		}
-		hold_signals(0, &old);
+		cli_hold_signals(0, &old);
 		if (g == NULL)
 			goto fail;
 	}
-	hold_signals(1, &old);
+	cli_hold_signals(1, &old);
 	b->f[b->n] = f;
 	b->n++;
-	hold_signals(0, &old);
+	cli_hold_signals(0, &old);
 
 	if (b->n > 1 && !b->threaded && !atomic_load(&b->dying))
 		(void)writer_start(b);
@@ -1117,24 +1100,12 @@ guard_exit(void)
 void
 msg_batch_guard(struct msg_batch *b)
 {
-	static const int	 sigs[] = { SIGHUP, SIGINT, SIGTERM };
-	static int		 installed;
-	struct sigaction	 sa, old;
-	size_t			 i;
+	static int	installed;
 
 	guarded = b;
 	if (installed++)
 		return;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = guard_signal;
-	sa.sa_flags = SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		sigaddset(&sa.sa_mask, sigs[i]);
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		if (sigaction(sigs[i], NULL, &old) == 0 &&
-		    old.sa_handler != SIG_IGN)
-			sigaction(sigs[i], &sa, NULL);
+	cli_catch_signals(guard_signal);
 	atexit(guard_exit);
 }
 
@@ -1148,7 +1119,7 @@ msg_batch_free(struct msg_batch *b)
 		return;
 	atomic_store(&b->dying, 1);
 	writer_stop(b);
-	hold_signals(1, &old);
+	cli_hold_signals(1, &old);
 	msg_batch_unlink(b);
 	if (guarded == b)
 		guarded = NULL;
@@ -1160,7 +1131,7 @@ msg_batch_free(struct msg_batch *b)
 		free(b->f[i]);
 	}
 	b->n = 0;
-	hold_signals(0, &old);
+	cli_hold_signals(0, &old);
 	free(b->f);
 	close(b->dfd);
 	free(b->dir);

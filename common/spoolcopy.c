@@ -168,23 +168,6 @@ fail(struct slot *s, const char *result, int status, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Hold (on) or restore the signals whose handler may call unlink. */
-static void
-hold_signals(int on, sigset_t *old)
-{
-	sigset_t	s;
-
-	if (!on) {
-		sigprocmask(SIG_SETMASK, old, NULL);
-		return;
-	}
-	sigemptyset(&s);
-	sigaddset(&s, SIGHUP);
-	sigaddset(&s, SIGINT);
-	sigaddset(&s, SIGTERM);
-	sigprocmask(SIG_BLOCK, &s, old);
-}
-
 static void
 tmp_name(struct spoolcopy *sc, char *buf, const char *id, char kind)
 {
@@ -221,7 +204,7 @@ tmp_make(struct spoolcopy *sc, struct slot *s, char kind, int srcdir,
 
 	for (tries = 0; tries < 100; tries++) {
 		tmp_name(sc, name, s->r.id, kind);
-		hold_signals(1, &old);
+		cli_hold_signals(1, &old);
 		if (srcname != NULL)
 			fd = linkat(srcdir, srcname, s->tdirfd, name,
 			    AT_SYMLINK_FOLLOW);
@@ -231,7 +214,7 @@ tmp_make(struct spoolcopy *sc, struct slot *s, char kind, int srcdir,
 		e = errno;
 		if (fd >= 0)
 			*pend = 1;
-		hold_signals(0, &old);
+		cli_hold_signals(0, &old);
 		if (fd >= 0 || e != EEXIST) {
 			errno = e;
 			return fd;
@@ -1335,12 +1318,12 @@ report(struct spoolcopy *sc)
 		if (sc->fn != NULL)
 			sc->fn(sc->arg, &s->r);
 	}
-	hold_signals(1, &old);
+	cli_hold_signals(1, &old);
 	for (i = 0; i < sc->n; i++)
 		slot_clear(&sc->s[i]);
 	sc->n = 0;
 	sc->held = 0;
-	hold_signals(0, &old);
+	cli_hold_signals(0, &old);
 }
 
 /* Add one message to the batch, as spoolcopy_add says. */
@@ -1408,10 +1391,10 @@ spoolcopy_add(struct spoolcopy *sc, const char *id, size_t n)
 	 * batch committed (its descriptors closed), and this one tried once
 	 * more, its result then final.
 	 */
-	hold_signals(1, &old);
+	cli_hold_signals(1, &old);
 	slot_clear(s);
 	sc->n--;
-	hold_signals(0, &old);
+	cli_hold_signals(0, &old);
 	spoolcopy_flush(sc);
 	/* The split subdirectories too, opened again as needed. */
 	for (i = 0; i < ROOT; i++) {
@@ -1618,7 +1601,7 @@ spoolcopy_flush(struct spoolcopy *sc)
 	 * reported), never between, where the results would not say what
 	 * is in the target.
 	 */
-	hold_signals(1, &mask);
+	cli_hold_signals(1, &mask);
 	/* Exim's rule: a -H is removed first, so one being replaced is. */
 	for (i = 0; i < sc->n; i++) {
 		struct slot	*s = &sc->s[i];
@@ -1652,7 +1635,7 @@ spoolcopy_flush(struct spoolcopy *sc)
 	if (sc->o.remove_src)
 		remove_sources(sc);
 	report(sc);
-	hold_signals(0, &mask);
+	cli_hold_signals(0, &mask);
 }
 
 void

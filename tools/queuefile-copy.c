@@ -108,25 +108,6 @@ on_signal(int sig)
 	raise(sig);
 }
 
-static void
-guard(void)
-{
-	static const int	 sigs[] = { SIGHUP, SIGINT, SIGTERM };
-	struct sigaction	 sa, old;
-	size_t			 i;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		sigaddset(&sa.sa_mask, sigs[i]);
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		if (sigaction(sigs[i], NULL, &old) == 0 &&
-		    old.sa_handler != SIG_IGN)
-			sigaction(sigs[i], &sa, NULL);
-}
-
 static mode_t
 parse_mode(const char *s)
 {
@@ -567,7 +548,7 @@ main(int argc, const char **argv)
 		o.dst_split = split ? 1 : flat ? 0 : bp_split >= 0 ?
 		    bp_split : has_split(input);
 
-	guard();
+	cli_catch_signals(on_signal);
 	if ((sc = spoolcopy_new(src, dst, &o, done, NULL, err,
 	    sizeof err)) == NULL)
 		cli_die(MX_TEMPFAIL, "%s", err);
