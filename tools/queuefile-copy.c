@@ -439,15 +439,21 @@ add_id(void *arg, const char *id, size_t n)
 	return 0;
 }
 
-/* An id line of stdin: blanks around it (and a CR) and blank lines skipped. */
-static void
-add_line(struct spoolcopy *sc, const char *s, size_t n, int too_long,
-    unsigned long lineno)
+/*
+ * An id line of stdin (cli_lines): blanks around it, a CR and blank lines
+ * skipped.  A line too long for an id is still one in its turn, never an
+ * id: cli_lines keeps none of its bytes, so its record shows its number.
+ */
+static int
+add_line(void *arg, const char *s, size_t n, unsigned long lineno)
 {
-	/* Still an id in its turn, never one: its first bytes shown. */
-	if (too_long) {
-		add(sc, s, n, lineno);
-		return;
+	char	 buf[64];
+	int	 len;
+
+	if (s == NULL) {
+		len = snprintf(buf, sizeof buf, "line %lu too long", lineno);
+		add(arg, buf, len, lineno);
+		return 0;
 	}
 	while (n > 0 && (*s == ' ' || *s == '\t'))
 		s++, n--;
@@ -455,45 +461,7 @@ add_line(struct spoolcopy *sc, const char *s, size_t n, int too_long,
 	    s[n - 1] == '\r'))
 		n--;
 	if (n > 0)
-		add(sc, s, n, 0);
-}
-
-/*
- * The ids on standard input, one a line.  A line longer than LINE_MAX_ID
- * keeps its first bytes, to be shown, and the rest is skipped: memory stays
- * bounded whatever the input.  0 at its end, -1 with errno when read fails.
- */
-static int
-read_ids(struct spoolcopy *sc)
-{
-	char		 line[LINE_MAX_ID], buf[8192];
-	size_t		 len = 0;
-	ssize_t		 r, i;
-	unsigned long	 lineno = 0;
-	int		 too_long = 0;
-
-	for (;;) {
-		if ((r = read(0, buf, sizeof buf)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		for (i = 0; i < r; i++) {
-			if (buf[i] == '\n') {
-				add_line(sc, line, len, too_long, ++lineno);
-				len = 0;
-				too_long = 0;
-			} else if (len < sizeof line)
-				line[len++] = buf[i];
-			else
-				too_long = 1;
-		}
-	}
-	/* A last line without its newline counts too. */
-	if (len > 0)
-		add_line(sc, line, len, too_long, ++lineno);
+		add(arg, s, n, 0);
 	return 0;
 }
 
@@ -558,7 +526,7 @@ main(int argc, const char **argv)
 		if ((rc = spool_list(src, add_id, sc, err, sizeof err)) != 0)
 			cli_warn("cannot list '%s': %s", src, err);
 	} else if (n == 0) {
-		if (read_ids(sc) != 0) {
+		if (cli_lines(0, LINE_MAX_ID, add_line, sc) != 0) {
 			cli_warn("cannot read ids from standard input: %s",
 			    strerror(errno));
 			rc = MX_TEMPFAIL;
