@@ -328,7 +328,7 @@ parse_acl(struct cur *c, struct spool_h *h, size_t *cap,
 	long long	 count, idx;
 
 	if (grow(&h->acls, cap, h->nacls, sizeof *h->acls) == -1)
-		return MX_SOFTWARE;
+		return MX_TEMPFAIL;
 	a = &h->acls[h->nacls];
 	memset(a, 0, sizeof *a);
 	a->tainted = o->tainted;
@@ -462,7 +462,7 @@ parse_opts(struct cur *c, struct spool_h *h, struct spool_str *l)
 		} else if (is_name(&o.name, "spool_file_wireformat"))
 			h->wireformat = 1;
 		if (grow(&h->opts, &ocap, h->nopts, sizeof *h->opts) == -1)
-			return MX_SOFTWARE;
+			return MX_TEMPFAIL;
 		h->opts[h->nopts++] = o;
 	}
 }
@@ -486,7 +486,7 @@ parse_tree(struct cur *c, struct spool_h *h, struct spool_str *l)
 			return fail(c, "not a non-recipients tree line");
 		if (grow(&h->nonrcpts, &cap, h->nnonrcpts,
 		    sizeof *h->nonrcpts) == -1)
-			return MX_SOFTWARE;
+			return MX_TEMPFAIL;
 		h->nonrcpts[h->nnonrcpts].p = l->p + 3;
 		h->nonrcpts[h->nnonrcpts++].n = l->n - 3;
 		pending += (l->p[0] == 'Y') + (l->p[1] == 'Y') - 1;
@@ -604,7 +604,7 @@ parse_rcpts(struct cur *c, struct spool_h *h)
 		return fail(c, "recipient count over 16384");
 	if (count > 0 &&
 	    (h->rcpts = calloc(count, sizeof *h->rcpts)) == NULL)
-		return MX_SOFTWARE;
+		return MX_TEMPFAIL;
 	for (i = 0; i < (size_t)count; i++) {
 		if ((rc = next_line(c, &l, "the last recipient")) != 0 ||
 		    (rc = big_line(c, &l)) != 0)
@@ -665,8 +665,7 @@ parse_hdrs(struct cur *c, struct spool_h *h)
 
 	while (c->off < c->len) {
 		p = c->buf + c->off;
-		for (k = 0; p + k < e && is_digit((unsigned char)p[k]); k++)
-			;
+		k = digits(p, e - p);
 		if (k == 0)
 			return hfail(c, h->nhdrs + 1,
 			    "does not start with its length");
@@ -689,11 +688,11 @@ parse_hdrs(struct cur *c, struct spool_h *h)
 		 * skips every blank after it: a text starting with one
 		 * would be read from past it, and run over the end.
 		 */
-		if (strchr(" \t\n\v\f\r", p[0]) != NULL)
+		if (is_space((unsigned char)p[0]))
 			return hfail(c, h->nhdrs + 1,
 			    "starts with a blank, which Exim would skip");
 		if (grow(&h->hdrs, &cap, h->nhdrs, sizeof *h->hdrs) == -1)
-			return MX_SOFTWARE;
+			return MX_TEMPFAIL;
 		hd = &h->hdrs[h->nhdrs++];
 		memset(hd, 0, sizeof *hd);
 		hd->flag = p[-2];
@@ -747,7 +746,7 @@ spool_h_parse(struct spool_h *h, const char *buf, size_t len,
 
 	memset(h, 0, sizeof *h);
 	if ((rc = parse(&c, h, id)) != 0) {
-		if (rc == MX_SOFTWARE)
+		if (rc == MX_TEMPFAIL)
 			cli_errf(err, errlen, "out of memory");
 		spool_h_free(h);
 	}
@@ -940,7 +939,7 @@ spool_bp_parse(const char *out, size_t n, char **dir, int *split, char *err,
 	}
 	if ((*dir = strndup(v, vlen)) == NULL) {
 		cli_errf(err, errlen, "out of memory");
-		return MX_SOFTWARE;
+		return MX_TEMPFAIL;
 	}
 	*split = sp;
 	return 0;

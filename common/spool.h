@@ -134,8 +134,9 @@ struct spool_h {
  * Parse and validate the -H file's bytes buf[0..len), which must be the
  * -H of message id (its first line "ID-H").  0, or MX_DATAERR with a
  * one-line reason in err naming where ("line 12: recipient count over
- * 16384", "header 3: length runs past the end"), or MX_SOFTWARE out of
- * memory.  On failure h holds nothing to free.  A NUL anywhere, a line
+ * 16384", "header 3: length runs past the end"), or MX_TEMPFAIL out of
+ * memory (no fault of the message's: Postfix's pipe bounces a 70, defers
+ * a 75).  On failure h holds nothing to free.  A NUL anywhere, a line
  * without its newline, trailing bytes after the last header: errors.
  * Refused too, as Exim would misread them or refuse them: a header text
  * that starts with a blank; an option named frozen-something, or -frozen
@@ -184,7 +185,7 @@ void	spool_h_json(FILE *, const struct spool_h *);
  * "no_split_spool_directory" lines, in any order.  *dir (malloc'd) and
  * *split are set from it.  0, or MX_DATAERR with the reason in err
  * (a line missing, a value that is not an absolute path, a newline or a
- * NUL in it), MX_SOFTWARE out of memory.
+ * NUL in it), MX_TEMPFAIL out of memory.
  */
 int	spool_bp_parse(const char *, size_t, char **, int *, char *, size_t);
 

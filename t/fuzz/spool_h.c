@@ -144,7 +144,7 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t n)
 			abort();
 		spool_h_free(&h);
 	} else {
-		if (rc != MX_DATAERR && rc != MX_SOFTWARE)
+		if (rc != MX_DATAERR && rc != MX_TEMPFAIL)
 			abort();
 		one_line(err, sizeof err);
 		/* Nothing to free: a second free must be harmless. */
