@@ -313,13 +313,14 @@ mkdir "$T/out5"
 trace "$T/tr5" --no-lock "$S" "$T/out5" $B >/dev/null
 is "$(grep -c 'fcntl(.*F_SETLK' "$T/tr5")" 0 "--no-lock takes no lock"
 mkfifo "$T/held"
-$PY -c 'import fcntl, os, sys, time
-f = open(sys.argv[1], "r+b")
-fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB, 19, 0)
-open(sys.argv[2], "w").close()
-time.sleep(30)' "$S/$C-D" "$T/held" &
-lk=$!
-cat "$T/held" >/dev/null
+# hold FILE: its first 19 bytes locked as a delivering Exim locks its -D,
+# by $lk, until killed.
+hold() {
+	daemon $PY "$MX_SRCDIR/t/data/spool-faults.py" hold "$1" 19 "$T/held"
+	lk=$!
+	cat "$T/held" >/dev/null
+}
+hold "$S/$C-D"
 mkdir "$T/out6"
 run "$SR" "$S" "$T/out6" $B $C
 kill $lk
@@ -343,13 +344,7 @@ chown nobody "$T/out6r"
 nobody() {
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
 }
-$PY -c 'import fcntl, os, sys, time
-f = open(sys.argv[1], "r+b")
-fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB, 19, 0)
-open(sys.argv[2], "w").close()
-time.sleep(30)' "$R/$C-D" "$T/held" &
-lk=$!
-cat "$T/held" >/dev/null
+hold "$R/$C-D"
 run nobody "$SR" "$R" "$T/out6r" $C
 kill $lk
 wait $lk 2>/dev/null
@@ -579,13 +574,7 @@ mkdir "$T/out20"
 "$SR" "$S" "$T/out20" $B >/dev/null
 printf 'old\n' >>"$T/out20/$B-D"
 (cd "$T/out20" && md5sum $B-D $B-H) >"$T/rep0"
-$PY -c 'import fcntl, os, sys, time
-f = open(sys.argv[1], "r+b")
-fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB, 19, 0)
-open(sys.argv[2], "w").close()
-time.sleep(30)' "$T/out20/$B-D" "$T/held" &
-lk=$!
-cat "$T/held" >/dev/null
+hold "$T/out20/$B-D"
 run "$SR" --replace "$S" "$T/out20" $B
 kill $lk
 wait $lk 2>/dev/null
