@@ -9,8 +9,9 @@
 # scanner, requeued by the cron line into the named queue, delivered by
 # the queue run of that line.  Only paths change in the printed text
 # (/var/spool/exim4 and /var/spool/scanner, /var/tmp/, /usr/local/bin/,
-# /etc/exim4/exim4.conf go to the test's own), and the test's Exim is
-# given its configuration (-C) where the cron line calls exim4.
+# /etc/exim4/exim4.conf go to the test's own); the cron line's
+# /usr/sbin/exim4 becomes the path of a wrapper that gives the test's Exim
+# its configuration (-C), since a substitution may change paths only.
 . "${MX_SRCDIR:-.}/t/lib.sh"
 
 FIX=$MX_SHARED/fixtures/exim-spool
@@ -49,8 +50,11 @@ exim_spool_new "$T/ex" \
     --transport "$(block man/queuefile-copy.1 exim-transport |
     sed "s,/usr/local/bin/,$MX_BUILDDIR/tools/,; s,/var/spool/scanner,$T/scanner,")"
 is "$?" 0 "the page's router and transport: Exim takes them"
-SUBST="s,/usr/local/bin/,$MX_BUILDDIR/tools/,g; s,/var/spool/scanner,$T/scanner,g; s,/var/spool/exim4,$EXSPOOL_SPOOL,g; s,/usr/sbin/exim4,$EXIM -C $EXSPOOL_CONF,g; s,/etc/exim4/exim4.conf,$EXSPOOL_CONF,g; s,/var/tmp/,$T/var/,g"
-mkdir -p "$T/scanner"
+SUBST="s,/usr/local/bin/,$MX_BUILDDIR/tools/,g; s,/var/spool/scanner,$T/scanner,g; s,/var/spool/exim4,$EXSPOOL_SPOOL,g; s,/usr/sbin/exim4,$T/bin/exim4,g; s,/etc/exim4/exim4.conf,$EXSPOOL_CONF,g; s,/var/tmp/,$T/var/,g"
+mkdir -p "$T/scanner" "$T/bin"
+printf '#!/bin/sh\nexec %s -C %s "$@"\n' "$EXIM" "$EXSPOOL_CONF" \
+    >"$T/bin/exim4"
+chmod 755 "$T/bin/exim4"
 block man/queuefile-copy.1 dirs | sed "$SUBST" >"$T/dirs.sh"
 ok "the page's directories made" sh "$T/dirs.sh"
 
