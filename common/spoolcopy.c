@@ -1049,10 +1049,11 @@ same_bytes(struct spoolcopy *sc, int fd, const char *buf, int from,
 }
 
 /*
- * With remove_src and no replace, a target -H there already: whether
- * the target's -H and -D are the source's, byte for byte, so that the
- * message is in place and only its sources are left to remove (a run
- * killed after its commit).  The target files are kept open on the slot
+ * Without replace, a target -H there already: whether the target's -H
+ * and -D are the source's, byte for byte, so that the message is in
+ * place (a run killed after its commit, a retry after a failure) and is
+ * done, not "exists"; with remove_src only its sources are left to
+ * remove.  The target files are kept open on the slot
  * for sync_data.  1 in place, 0 not (exists), -1 failed.
  */
 static int
@@ -1209,10 +1210,14 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 	}
 	stale_drop(sc, s);
 	if (fstatat(s->tdirfd, hname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (sc->o.remove_src && !sc->o.replace) {
+		if (!sc->o.replace) {
 			switch (dst_same(sc, s)) {
 			case 1:
-				/* Made durable with the batch, then removed. */
+				/*
+				 * Done already: made durable with the batch
+				 * (a run killed before its sync), and with
+				 * remove_src its source then removed.
+				 */
 				s->done = 1;
 				sc->tdirty[s->tdir] = 1;
 				return 0;

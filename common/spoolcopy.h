@@ -19,8 +19,13 @@
  *    runs one copy of a message at a time: two unlocked runs of one
  *    message may remove each other's, and that copy fails (75), never
  *    leaving a partial file under a final name;
- *  - a target whose -H exists is refused ("exists") unless replace; a
- *    target -D without its -H is what a killed run left, and is replaced;
+ *  - a target whose -H and -D are the source's byte for byte is done
+ *    in every mode: not written again, made durable with the batch and
+ *    reported "copied" ("linked" when its -D is the source's inode),
+ *    status 0, so that a retry after a failure or a kill past the commit
+ *    ends; a target whose -H exists and differs in any byte (or whose -D
+ *    does) is refused ("exists") unless replace; a target -D without its
+ *    -H is what a killed run left, and is replaced;
  *    the -H is looked for flat and split whatever dst_split says (a
  *    spool holds a message once: queued flat and then split, Exim would
  *    list and deliver it twice), and a message replaced is replaced
@@ -89,9 +94,8 @@ struct spoolcopy_opts {
 	 * the messages out of the external directory, so that no rerun can
 	 * queue one twice.  Never used on a spool (the tool refuses it).
 	 * A target whose -H and -D are the source's byte for byte (a run
-	 * killed after its commit, before the removal) is in place: not
-	 * "exists" but done, made durable with the batch, its source
-	 * removed.  The one window left: a message Exim delivered, and so
+	 * killed after its commit, before the removal) is done, as in
+	 * every mode, and its source removed.  The one window left: a message Exim delivered, and so
 	 * removed, before the rerun is queued again.
 	 */
 	int	 remove_src;

@@ -230,10 +230,13 @@ is "$(grep -c '^[0-9]* *fsync(' "$T/tr2")" 4 \
 
 # --- exists, --replace, and what a killed run leaves --------------------
 run "$SR" "$S" "$D" $A $B
-is "$rc" 75 "copying again: 75"
-is "$out" "$A exists 75 '$D/$A-H' exists
-$B exists 75 '$D/$B-H' exists" "each exists, and says which file"
+is "$rc/$out" "0/$A copied 0 -
+$B copied 0 -" "copying again: the same messages there, done"
 printf 'changed\n' >>"$D/$B-D"
+run "$SR" "$S" "$D" $A $B
+is "$rc" 75 "a target -D that differs: 75"
+is "$out" "$A copied 0 -
+$B exists 75 '$D/$B-H' exists" "it exists, and says which file"
 run "$SR" --replace "$S" "$D" $B
 is "$rc/$out" "0/$B copied 0 -" "--replace copies over"
 same "$D/$B-D" "$S/$B-D" "the -D replaced"
@@ -558,8 +561,17 @@ mk "$T/lay" 2 >"$T/layids"
 mkdir -p "$T/lays/input"
 "$SR" "$T/lay" "$T/lays/input" <"$T/layids" >/dev/null
 run "$SR" --split "$T/lay" "$T/lays/input" <"$T/layids"
+is "$rc/$(awk '{print $2}' "$T/out" | sort -u)" 0/copied \
+    "queued flat, requeued split: there byte for byte, done"
+is "$(cd "$T/lays/input" && find . -name '*-H' | sort | tr '\n' ' ')" \
+    "$(sed 's|^|./|; s|$|-H|' "$T/layids" | tr '\n' ' ')" \
+    "done where it was, flat, and nowhere else"
+while read -r i; do
+	printf 'x' >>"$T/lays/input/$i-D"
+done <"$T/layids"
+run "$SR" --split "$T/lay" "$T/lays/input" <"$T/layids"
 is "$rc/$(awk '{print $2}' "$T/out" | sort -u)" 75/exists \
-    "queued flat, requeued split: exists"
+    "queued flat with another -D, requeued split: exists"
 run "$SR" --split --replace "$T/lay" "$T/lays/input" <"$T/layids"
 is "$rc/$(awk '{print $2}' "$T/out" | sort -u)" 0/copied \
     "with --replace: replaced"
@@ -568,9 +580,12 @@ is "$(cd "$T/lays/input" && find . -name '*-H' | sort | tr '\n' ' ')" \
     "where it was, flat, and nowhere else"
 mkdir -p "$T/lays2/input"
 "$SR" --split "$T/lay" "$T/lays2/input" <"$T/layids" >/dev/null
+while read -r i; do
+	printf 'x' >>"$T/lays2/input/$(printf %s "$i" | cut -c6)/$i-D"
+done <"$T/layids"
 run "$SR" "$T/lay" "$T/lays2/input" <"$T/layids"
 is "$rc/$(awk '{print $2}' "$T/out" | sort -u)" 75/exists \
-    "queued split, requeued flat: exists"
+    "queued split with another -D, requeued flat: exists"
 
 # --- --replace of a target being delivered --------------------------------
 # The target -D locked as a delivering Exim locks it: "locked", the target
