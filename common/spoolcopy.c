@@ -855,8 +855,12 @@ src_validate(struct spoolcopy *sc, struct slot *s)
 		    SPOOL_H_MAX);
 		goto bad;
 	}
+	/*
+	 * Out of memory is this run's, not the message's: 75, which a pipe
+	 * transport defers and a retry may get past (70 would bounce it).
+	 */
 	if ((s->hbuf = malloc(st.st_size + 1)) == NULL) {
-		fail(s, "failed", MX_SOFTWARE, "out of memory");
+		fail(s, "failed", MX_TEMPFAIL, "out of memory");
 		goto bad;
 	}
 	/* One byte more: a -H that grew since fstat is not the one read. */
@@ -873,10 +877,13 @@ src_validate(struct spoolcopy *sc, struct slot *s)
 	close(fd);
 	fd = -1;
 	s->hlen = got;
+	/* Anything but a corrupt -H (out of memory) may pass on a retry. */
 	rc = spool_h_parse(&s->h, s->hbuf, got, s->r.id, why, sizeof why);
 	if (rc != 0) {
-		fail(s, rc == MX_DATAERR ? "corrupt" : "failed", rc,
-		    "-H: %s", why);
+		if (rc == MX_DATAERR)
+			fail(s, "corrupt", rc, "-H: %s", why);
+		else
+			fail(s, "failed", MX_TEMPFAIL, "-H: %s", why);
 		return -1;
 	}
 	s->parsed = 1;
@@ -888,8 +895,10 @@ src_validate(struct spoolcopy *sc, struct slot *s)
 		return -1;
 	}
 	if ((rc = spool_d_check(first, got, s->r.id, why, sizeof why)) != 0) {
-		fail(s, rc == MX_DATAERR ? "corrupt" : "failed", rc, "-D: %s",
-		    why);
+		if (rc == MX_DATAERR)
+			fail(s, "corrupt", rc, "-D: %s", why);
+		else
+			fail(s, "failed", MX_TEMPFAIL, "-D: %s", why);
 		return -1;
 	}
 	return 0;

@@ -113,7 +113,8 @@ struct spoolcopy_result {
 	/*
 	 * 0 done; MX_DATAERR invalid or corrupt; MX_NOINPUT missing;
 	 * MX_TEMPFAIL locked, exists, and every fault writing the target or
-	 * reading the source (a full disk, a vanished directory, EIO):
+	 * reading the source (a full disk, a vanished directory, EIO, out
+	 * of memory, never 70, which a pipe transport bounces):
 	 * none is the message's own, a retry may succeed.
 	 */
 	int		 status;

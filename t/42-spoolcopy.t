@@ -750,6 +750,20 @@ is "$?/$(awk '{print $2}' "$T/o22" | sort | uniq -c | tr -s ' ')" \
 is "$(grep -c '^[0-9]* *syncfs(' "$T/tr22")" 3 \
     "in three batches of 8 MB of -H, not one of 24 MB"
 
+# --- out of memory -------------------------------------------------------------
+# The run's fault, not the message's: 75, which a pipe transport defers
+# (70 would bounce it).  A 40 MB -H read under a 30 MB address space.
+mkdir "$T/oom" "$T/oomq"
+cp "$FX/$B-D" "$T/oom/"
+truncate -s 40M "$T/oom/$B-H"
+if sanitized; then	# ASan reserves terabytes of address space
+	skip 1 "ulimit -v under the sanitizers"
+else
+	run sh -c 'ulimit -v 30000 && exec "$@"' sh "$SR" "$T/oom" "$T/oomq" $B
+	is "$rc/$out" "75/$B failed 75 out of memory" \
+	    "out of memory reading -H: failed, 75"
+fi
+
 # --- a 200 MB -D in flat memory ------------------------------------------
 if [ -x /usr/bin/time ]; then
 	big=$T/big
