@@ -168,22 +168,33 @@ fail(struct slot *s, const char *result, int status, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Six base62 characters and a NUL at buf, the suffix of a temporary name.
+ * xorshift: only to tell names apart, O_EXCL (or mkdir) makes them safe.
+ */
 static void
-tmp_name(struct spoolcopy *sc, char *buf, const char *id, char kind)
+tmp_suffix(struct spoolcopy *sc, char *buf)
 {
 	uint64_t	x;
-	int		i, n;
+	int		i;
 
-	/* xorshift: only to tell apart names, O_EXCL makes them safe. */
 	x = sc->rnd;
 	x ^= x << 13;
 	x ^= x >> 7;
 	x ^= x << 17;
 	sc->rnd = x;
-	n = snprintf(buf, TMP_NAME, ".%s-%c.", id, kind);
 	for (i = 0; i < 6; i++, x /= 62)
-		buf[n + i] = b62[x % 62];
-	buf[n + 6] = '\0';
+		buf[i] = b62[x % 62];
+	buf[6] = '\0';
+}
+
+static void
+tmp_name(struct spoolcopy *sc, char *buf, const char *id, char kind)
+{
+	int	n;
+
+	n = snprintf(buf, TMP_NAME, ".%s-%c.", id, kind);
+	tmp_suffix(sc, buf + n);
 }
 
 /*
@@ -514,19 +525,11 @@ static int
 subdir_make(struct spoolcopy *sc, const char *name)
 {
 	char		 tmp[2 + 1 + 1 + 6 + 1];
-	uint64_t	 x;
-	int		 fd, e, i, tries, top = sc->tfd[ROOT];
+	int		 fd, e, tries, top = sc->tfd[ROOT];
 
 	for (tries = 0; tries < 100; tries++) {
-		x = sc->rnd;
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		sc->rnd = x;
 		snprintf(tmp, sizeof tmp, ".%s.", name);
-		for (i = 0; i < 6; i++, x /= 62)
-			tmp[3 + i] = b62[x % 62];
-		tmp[9] = '\0';
+		tmp_suffix(sc, tmp + 3);
 		if (mkdirat(top, tmp, 0700) == 0)
 			break;
 		if (errno != EEXIST)
@@ -657,6 +660,27 @@ open_d(int dir, const char *name, int lock, int *flags)
 }
 
 /*
+ * Lock the -D open on fd (flags as open_d gave) as Exim does, without
+ * waiting: F_WRLCK on its first idlen + 3 bytes, F_RDLCK where it could
+ * only be opened for reading.  0 locked, 1 held by another (a delivery),
+ * -1 with errno.
+ */
+static int
+lock_d(int fd, int flags, size_t idlen)
+{
+	struct flock	fl;
+
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = flags == O_RDWR ? F_WRLCK : F_RDLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 0;
+	fl.l_len = SPOOL_D_LOCKLEN(idlen);
+	if (fcntl(fd, F_SETLK, &fl) == 0)
+		return 0;
+	return errno == EAGAIN || errno == EACCES ? 1 : -1;
+}
+
+/*
  * Whether the directory open on fd was removed: its messages are not
  * missing but out of reach (a fault, not the message's own).
  */
@@ -677,7 +701,6 @@ src_open(struct spoolcopy *sc, struct slot *s)
 {
 	char		 dname[SPOOL_ID_MAX + 3], hname[SPOOL_ID_MAX + 3];
 	char		 show[CLI_SHOWN_NAME];
-	struct flock	 fl;
 	struct stat	 st;
 	int		 i, sub, fd = -1, flags, e;
 
@@ -740,21 +763,14 @@ src_open(struct spoolcopy *sc, struct slot *s)
 		    show);
 		return -1;
 	}
-	if (sc->o.lock) {
-		memset(&fl, 0, sizeof fl);
-		fl.l_type = flags == O_RDWR ? F_WRLCK : F_RDLCK;
-		fl.l_whence = SEEK_SET;
-		fl.l_start = 0;
-		fl.l_len = SPOOL_D_LOCKLEN(s->idlen);
-		if (fcntl(fd, F_SETLK, &fl) < 0) {
-			if (errno == EAGAIN || errno == EACCES)
-				fail(s, "locked", MX_TEMPFAIL,
-				    "-D is locked: a delivery is under way");
-			else
-				fail(s, "failed", MX_TEMPFAIL,
-				    "cannot lock -D: %s", strerror(errno));
-			return -1;
-		}
+	if (sc->o.lock && (e = lock_d(fd, flags, s->idlen)) != 0) {
+		if (e > 0)
+			fail(s, "locked", MX_TEMPFAIL,
+			    "-D is locked: a delivery is under way");
+		else
+			fail(s, "failed", MX_TEMPFAIL, "cannot lock -D: %s",
+			    strerror(errno));
+		return -1;
 	}
 	/*
 	 * Exim journals each address it delivers in ID-J, and writes them
@@ -1153,8 +1169,7 @@ static int
 dst_lock(struct spoolcopy *sc, struct slot *s, const char *dname)
 {
 	char		show[CLI_SHOWN_NAME];
-	struct flock	fl;
-	int		flags;
+	int		flags, rc;
 
 	path_show(sc->dst, s->tdir, dname, show, sizeof show);
 	if ((s->tlfd = open_d(s->tdirfd, dname, 1, &flags)) < 0) {
@@ -1164,13 +1179,9 @@ dst_lock(struct spoolcopy *sc, struct slot *s, const char *dname)
 		    strerror(errno));
 		return -1;
 	}
-	memset(&fl, 0, sizeof fl);
-	fl.l_type = flags == O_RDWR ? F_WRLCK : F_RDLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_len = SPOOL_D_LOCKLEN(s->idlen);
-	if (fcntl(s->tlfd, F_SETLK, &fl) == 0)
+	if ((rc = lock_d(s->tlfd, flags, s->idlen)) == 0)
 		return 0;
-	if (errno == EAGAIN || errno == EACCES)
+	if (rc > 0)
 		fail(s, "locked", MX_TEMPFAIL, "'%s' is locked: a delivery "
 		    "is under way", show);
 	else
