@@ -72,6 +72,12 @@ struct spoolcopy {
 	/* Directory descriptors, -1 until opened: [0, 62) split, ROOT. */
 	int			 sfd[NDIRS], tfd[NDIRS];
 	int			 tdirty[NDIRS], sdirty[NDIRS];
+	/*
+	 * Split subdirectories found missing, looked for again only in the
+	 * next batch: a flat spool has none, and an open of each for every
+	 * message is the cost of one.
+	 */
+	int			 smiss[NDIRS], tmiss[NDIRS];
 	struct stat		 dst_st;
 	/* Each directory's identity once seen (dir_same), st_ino 0 until. */
 	struct stat		 sid[NDIRS], tid[NDIRS];
@@ -505,10 +511,16 @@ src_sub(struct spoolcopy *sc, int i)
 {
 	char	name[2];
 
+	if (sc->sfd[i] < 0 && sc->smiss[i]) {
+		errno = ENOENT;
+		return -1;
+	}
 	if (sc->sfd[i] < 0) {
 		dir_name(i, name);
 		/* Never through a link the spool's owner may have made. */
-		sc->sfd[i] = open_dir(sc->sfd[ROOT], name);
+		if ((sc->sfd[i] = open_dir(sc->sfd[ROOT], name)) < 0 &&
+		    errno == ENOENT)
+			sc->smiss[i] = 1;
 	}
 	return sc->sfd[i];
 }
@@ -1029,7 +1041,8 @@ copy_data(struct spoolcopy *sc, int from, int to, off_t size)
  * Whether the file open on fd holds what the source does: the bytes of
  * the source -H validated (buf, len), or, buf NULL, of the source -D open
  * on from, len bytes.  Sizes first, then the bytes through the copy
- * buffer, in halves.  1 the same, 0 not, -1 with errno.
+ * buffer, in halves.  1 the same, 2 the one inode (buf NULL), 0 not, -1
+ * with errno.
  */
 static int
 same_bytes(struct spoolcopy *sc, int fd, const char *buf, int from,
@@ -1044,13 +1057,13 @@ same_bytes(struct spoolcopy *sc, int fd, const char *buf, int from,
 		return -1;
 	if (!S_ISREG(st.st_mode) || st.st_size != len)
 		return 0;
-	if (buf == NULL && fstat(from, &st) == 0) {
+	if (buf == NULL) {
 		struct stat	sst;
 
 		/* A link an earlier run made: the one file. */
-		if (fstat(fd, &sst) == 0 && st.st_dev == sst.st_dev &&
+		if (fstat(from, &sst) == 0 && st.st_dev == sst.st_dev &&
 		    st.st_ino == sst.st_ino)
-			return 1;
+			return 2;
 	}
 	if (sc->buf == NULL && (sc->buf = malloc(COPY_BUF)) == NULL)
 		return -1;
@@ -1085,7 +1098,6 @@ static int
 dst_same(struct spoolcopy *sc, struct slot *s)
 {
 	char		 name[SPOOL_ID_MAX + 3], show[CLI_SHOWN_NAME];
-	struct stat	 st;
 	int		 rc;
 
 	snprintf(name, sizeof name, "%s-H", s->r.id);
@@ -1107,8 +1119,7 @@ dst_same(struct spoolcopy *sc, struct slot *s)
 	if ((rc = same_bytes(sc, s->tdfd, NULL, s->dfd,
 	    s->dst.st_size)) <= 0)
 		goto out;
-	s->linked = fstat(s->tdfd, &st) == 0 &&
-	    st.st_dev == s->dst.st_dev && st.st_ino == s->dst.st_ino;
+	s->linked = rc == 2;
 	return 1;
 out:
 	if (rc == 0)
@@ -1125,7 +1136,9 @@ bad:
  * the layout asked but in the other place (a flat target's split
  * subdirectory, a split one's top), that is where it is, and where it is
  * refused as "exists" or replaced; never queued twice.  The slot's target
- * directory moved there.  0, or -1 with errno (s->tdir the directory).
+ * directory moved there.  1 the target has a -H (or it could not be
+ * looked at, which the caller meets when it opens it), 0 none, or -1 with
+ * errno (s->tdir the directory).
  */
 static int
 dst_elsewhere(struct spoolcopy *sc, struct slot *s, const char *hname)
@@ -1136,12 +1149,18 @@ dst_elsewhere(struct spoolcopy *sc, struct slot *s, const char *hname)
 
 	if (fstatat(s->tdirfd, hname, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
 	    errno != ENOENT)
-		return 0;
+		return 1;
 	i = s->tdir == ROOT ? b62_index(SPOOL_ID_SUBDIR(s->r.id)) : ROOT;
+	if (sc->tfd[i] < 0 && sc->tmiss[i])
+		return 0;
 	if (sc->tfd[i] < 0) {
 		dir_name(i, name);
-		if ((fd = open_dir(sc->tfd[ROOT], name)) < 0)
-			return errno == ENOENT ? 0 : -1;
+		if ((fd = open_dir(sc->tfd[ROOT], name)) < 0) {
+			if (errno != ENOENT)
+				return -1;
+			sc->tmiss[i] = 1;
+			return 0;
+		}
 		if (fstatat(fd, hname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			close(fd);
 			return 0;
@@ -1156,7 +1175,7 @@ dst_elsewhere(struct spoolcopy *sc, struct slot *s, const char *hname)
 	s->tdir = i;
 	s->tdirfd = sc->tfd[i];
 	stale_drop(sc, s);
-	return 0;
+	return 1;
 }
 
 /*
@@ -1202,7 +1221,7 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 	uid_t		 uid;
 	gid_t		 gid;
 	const char	*what = dname;
-	int		 rc = 0;
+	int		 rc = 0, there;
 
 	snprintf(dname, sizeof dname, "%s-D", s->r.id);
 	snprintf(hname, sizeof hname, "%s-H", s->r.id);
@@ -1212,7 +1231,7 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 		    show, strerror(errno));
 		return -1;
 	}
-	if (dst_elsewhere(sc, s, hname) < 0) {
+	if ((there = dst_elsewhere(sc, s, hname)) < 0) {
 		path_show(sc->dst, s->tdir, ".", show, sizeof show);
 		fail(s, "failed", MX_TEMPFAIL, "cannot open directory '%s': %s",
 		    show, strerror(errno));
@@ -1229,7 +1248,7 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 		return -1;
 	}
 	stale_drop(sc, s);
-	if (fstatat(s->tdirfd, hname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (there) {
 		if (!sc->o.replace) {
 			switch (dst_same(sc, s)) {
 			case 1:
@@ -1349,6 +1368,9 @@ report(struct spoolcopy *sc)
 	sc->n = 0;
 	sc->held = 0;
 	cli_hold_signals(0, &old);
+	/* The next batch looks again for what this one found missing. */
+	memset(sc->smiss, 0, sizeof sc->smiss);
+	memset(sc->tmiss, 0, sizeof sc->tmiss);
 }
 
 /* Add one message to the batch, as spoolcopy_add says. */

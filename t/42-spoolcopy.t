@@ -750,6 +750,22 @@ is "$?/$(awk '{print $2}' "$T/o22" | sort | uniq -c | tr -s ' ')" \
 is "$(grep -c '^[0-9]* *syncfs(' "$T/tr22")" 3 \
     "in three batches of 8 MB of -H, not one of 24 MB"
 
+# --- work done once --------------------------------------------------------
+# A flat source into a flat target: a split subdirectory found missing is
+# looked for once a batch on each side, not once a message (124 messages,
+# two to each of the 62).  And a rerun that finds each message there, its
+# -D the source's inode, says linked.
+mk "$T/once" 124 >"$T/onceids"
+mkdir "$T/onceq"
+trace "$T/trw" "$T/once" "$T/onceq" <"$T/onceids" >/dev/null
+is "$(grep -c 'openat([^"]*"[0-9A-Za-z]", .*ENOENT' "$T/trw")" 124 \
+    "a missing subdirectory: opened once a batch on each side"
+mkdir "$T/onceq2"
+"$SR" --link "$T/once" "$T/onceq2" <"$T/onceids" >/dev/null
+run "$SR" --link "$T/once" "$T/onceq2" <"$T/onceids"
+is "$rc/$(awk '{print $2}' "$T/out" | sort | uniq -c | tr -s ' ')" \
+    "0/ 124 linked" "a rerun over its own links: linked, done"
+
 # --- out of memory -------------------------------------------------------------
 # The run's fault, not the message's: 75, which a pipe transport defers
 # (70 would bounce it).  A 40 MB -H read under a 30 MB address space.
