@@ -79,8 +79,6 @@ struct spoolcopy {
 	 */
 	int			 smiss[NDIRS], tmiss[NDIRS];
 	struct stat		 dst_st;
-	/* Each directory's identity once seen (dir_same), st_ino 0 until. */
-	struct stat		 sid[NDIRS], tid[NDIRS];
 	uid_t			 euid;
 	gid_t			 egid;
 	uint64_t		 rnd;
@@ -383,26 +381,28 @@ dir_nested(int fd, const struct stat *st)
 }
 
 /*
- * Whether the message's source and target directories are the one
- * directory (each identity cached as its directory is first seen): the
- * backstop to the check spoolcopy_new makes, for directories renamed or
- * mounted since.
+ * A split subdirectory just opened on fd, on one side: whether it is one
+ * of the directories open on the other side, fds (a bind mount, or a
+ * rename since spoolcopy_new checked the two tops).  Every pair of
+ * directories a message is copied between is met here once, when the
+ * later of the two is opened.  1 the same (errno EEXIST), 0 not, -1 with
+ * errno.
  */
 static int
-dir_same(struct spoolcopy *sc, struct slot *s)
+dir_clash(int fd, const int *fds)
 {
-	struct stat	st;
+	struct stat	st, x;
+	int		i;
 
-	if (sc->sid[s->sdir].st_ino == 0 &&
-	    fstat(sc->sfd[s->sdir], &sc->sid[s->sdir]) < 0)
+	if (fstat(fd, &st) < 0)
 		return -1;
-	if (sc->tid[s->tdir].st_ino == 0) {
-		if (fstat(s->tdirfd, &st) < 0)
-			return -1;
-		sc->tid[s->tdir] = st;
-	}
-	return sc->sid[s->sdir].st_dev == sc->tid[s->tdir].st_dev &&
-	    sc->sid[s->sdir].st_ino == sc->tid[s->tdir].st_ino;
+	for (i = 0; i < NDIRS; i++)
+		if (fds[i] >= 0 && fstat(fds[i], &x) == 0 &&
+		    x.st_dev == st.st_dev && x.st_ino == st.st_ino) {
+			errno = EEXIST;
+			return 1;
+		}
+	return 0;
 }
 
 struct spoolcopy *
@@ -475,8 +475,8 @@ spoolcopy_new(const char *src, const char *dst,
 	/*
 	 * The source is never written to, not even as its own target: the
 	 * two top directories, or one the other's split subdirectory (a
-	 * requeue from SPOOL/input/X into SPOOL/input).  dir_same checks
-	 * each message's pair of directories as well.
+	 * requeue from SPOOL/input/X into SPOOL/input).  dir_clash checks
+	 * each split subdirectory as it is opened as well.
 	 */
 	if (fstat(sc->sfd[ROOT], &st) < 0) {
 		cli_errf(err, errlen, "cannot open directory '%s': %s",
@@ -505,11 +505,15 @@ bad:
 	return NULL;
 }
 
-/* The source split subdirectory i, opened when it exists, or -1. */
+/*
+ * The source split subdirectory i, opened when it exists; -1 with errno,
+ * or -2 when it is a directory of the target's (dir_clash).
+ */
 static int
 src_sub(struct spoolcopy *sc, int i)
 {
 	char	name[2];
+	int	fd, rc, e;
 
 	if (sc->sfd[i] < 0 && sc->smiss[i]) {
 		errno = ENOENT;
@@ -518,9 +522,18 @@ src_sub(struct spoolcopy *sc, int i)
 	if (sc->sfd[i] < 0) {
 		dir_name(i, name);
 		/* Never through a link the spool's owner may have made. */
-		if ((sc->sfd[i] = open_dir(sc->sfd[ROOT], name)) < 0 &&
-		    errno == ENOENT)
-			sc->smiss[i] = 1;
+		if ((fd = open_dir(sc->sfd[ROOT], name)) < 0) {
+			if (errno == ENOENT)
+				sc->smiss[i] = 1;
+			return -1;
+		}
+		if ((rc = dir_clash(fd, sc->tfd)) != 0) {
+			e = errno;
+			close(fd);
+			errno = e;
+			return rc > 0 ? -2 : -1;
+		}
+		sc->sfd[i] = fd;
 	}
 	return sc->sfd[i];
 }
@@ -620,7 +633,7 @@ static int
 dst_dir(struct spoolcopy *sc, struct slot *s)
 {
 	char	name[2];
-	int	i = ROOT, fd, tries;
+	int	i = ROOT, fd, tries, rc;
 
 	if (sc->o.dst_split)
 		i = b62_index(SPOOL_ID_SUBDIR(s->r.id));
@@ -629,9 +642,10 @@ dst_dir(struct spoolcopy *sc, struct slot *s)
 		dir_name(i, name);
 		fd = open_dir(sc->tfd[ROOT], name);
 		if (fd >= 0) {
-			if (subdir_fix(sc, fd) < 0) {
+			if ((rc = dir_clash(fd, sc->sfd)) != 0 ||
+			    subdir_fix(sc, fd) < 0) {
 				close(fd);
-				return -1;
+				return rc > 0 ? -2 : -1;
 			}
 		} else if (errno == ENOENT) {
 			if ((fd = subdir_make(sc, name)) == -1)
@@ -721,8 +735,13 @@ src_open(struct spoolcopy *sc, struct slot *s)
 	i = b62_index(SPOOL_ID_SUBDIR(s->r.id));
 	s->sdir = ROOT;
 	/* In the split subdirectory when either file is there. */
-	if ((sub = src_sub(sc, i)) < 0 && errno != ENOENT &&
-	    errno != ENOTDIR) {
+	if ((sub = src_sub(sc, i)) == -2) {
+		path_show(sc->src, i, ".", show, sizeof show);
+		fail(s, "failed", MX_TEMPFAIL, "source and target are the "
+		    "same directory '%s'", show);
+		return -1;
+	}
+	if (sub < 0 && errno != ENOENT && errno != ENOTDIR) {
 		e = errno;
 		path_show(sc->src, i, ".", show, sizeof show);
 		fail(s, "failed", MX_TEMPFAIL, "cannot open directory '%s': %s",
@@ -1137,15 +1156,16 @@ bad:
  * subdirectory, a split one's top), that is where it is, and where it is
  * refused as "exists" or replaced; never queued twice.  The slot's target
  * directory moved there.  1 the target has a -H (or it could not be
- * looked at, which the caller meets when it opens it), 0 none, or -1 with
- * errno (s->tdir the directory).
+ * looked at, which the caller meets when it opens it), 0 none, -1 with
+ * errno, or -2 it is a directory of the source's (s->tdir the
+ * directory).
  */
 static int
 dst_elsewhere(struct spoolcopy *sc, struct slot *s, const char *hname)
 {
 	struct stat	st;
 	char		name[2];
-	int		i, fd;
+	int		i, fd, rc;
 
 	if (fstatat(s->tdirfd, hname, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
 	    errno != ENOENT)
@@ -1165,9 +1185,11 @@ dst_elsewhere(struct spoolcopy *sc, struct slot *s, const char *hname)
 			close(fd);
 			return 0;
 		}
-		if (subdir_fix(sc, fd) < 0) {
+		if ((rc = dir_clash(fd, sc->sfd)) != 0 ||
+		    subdir_fix(sc, fd) < 0) {
 			close(fd);
-			return -1;
+			s->tdir = i;
+			return rc > 0 ? -2 : -1;
 		}
 		sc->tfd[i] = fd;
 	} else if (fstatat(sc->tfd[i], hname, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -1225,21 +1247,10 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 
 	snprintf(dname, sizeof dname, "%s-D", s->r.id);
 	snprintf(hname, sizeof hname, "%s-H", s->r.id);
-	if (dst_dir(sc, s) < 0) {
+	if ((rc = dst_dir(sc, s)) < 0 ||
+	    (rc = there = dst_elsewhere(sc, s, hname)) < 0) {
 		path_show(sc->dst, s->tdir, ".", show, sizeof show);
-		fail(s, "failed", MX_TEMPFAIL, "cannot open directory '%s': %s",
-		    show, strerror(errno));
-		return -1;
-	}
-	if ((there = dst_elsewhere(sc, s, hname)) < 0) {
-		path_show(sc->dst, s->tdir, ".", show, sizeof show);
-		fail(s, "failed", MX_TEMPFAIL, "cannot open directory '%s': %s",
-		    show, strerror(errno));
-		return -1;
-	}
-	if ((rc = dir_same(sc, s)) != 0) {
-		path_show(sc->dst, s->tdir, ".", show, sizeof show);
-		if (rc > 0)
+		if (rc == -2)
 			fail(s, "failed", MX_TEMPFAIL, "source and target are "
 			    "the same directory '%s'", show);
 		else

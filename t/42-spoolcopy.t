@@ -553,6 +553,21 @@ run "$SR" --replace "$T/same/input" "$T/same/input/$Y" $(head -n 1 \
 is "$rc/$out" "75/" "from SPOOL/input into SPOOL/input/X: refused"
 snap "$T/same" >"$T/same1"
 same "$T/same1" "$T/same0" "the source untouched"
+# A target's split subdirectory that is the source's (a bind mount, which
+# the two tops do not show): that message failed as it comes to it, the
+# others copied, nothing written into the source.
+mk "$T/bs" 3 split >"$T/bsids"
+mkdir -p "$T/bt/0"
+snap "$T/bs" >"$T/bs0"
+run unshare -m sh -c 'mount --bind "$1/bs/0" "$1/bt/0" && shift &&
+    exec "$@"' sh "$T" "$SR" --split "$T/bs" "$T/bt" <"$T/bsids"
+is "$rc/$out" "75/$(sed -n 1p "$T/bsids") failed 75 source and target are \
+the same directory '$T/bt/0/.'
+$(sed -n 2p "$T/bsids") copied 0 -
+$(sed -n 3p "$T/bsids") copied 0 -" \
+    "a target subdirectory bind-mounted on the source's: that one failed"
+snap "$T/bs" >"$T/bs1"
+same "$T/bs1" "$T/bs0" "the source untouched"
 
 # --- a message already queued in the other layout ------------------------
 # Requeued flat, then split: the second run finds it flat ("exists"); with
