@@ -491,6 +491,25 @@ spoolcopy_new(const char *src, const char *dst,
 		    sizeof show));
 		goto bad;
 	}
+	/*
+	 * Auto: split when the target has one of the 62 subdirectories
+	 * already (a spool Exim splits), looked for by name, never through
+	 * a symbolic link, rather than read whole: a flat spool's input
+	 * directory may hold many thousand files.
+	 */
+	if (sc->o.dst_split < 0) {
+		char	name[2];
+		int	fd;
+
+		sc->o.dst_split = 0;
+		for (i = 0; i < ROOT && !sc->o.dst_split; i++) {
+			dir_name(i, name);
+			if ((fd = open_dir(sc->tfd[ROOT], name)) >= 0) {
+				sc->o.dst_split = 1;
+				close(fd);
+			}
+		}
+	}
 	return sc;
 bad:
 	for (i = 0; i < NDIRS; i++) {

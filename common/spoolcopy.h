@@ -74,8 +74,12 @@ struct spoolcopy_opts {
 	int	 link;		/* hard-link the -D where that is possible */
 	int	 replace;	/* replace a target that exists */
 	int	 check;		/* validate only: nothing written, no target */
-	int	 dst_split;	/* target files in DIR/<id's 6th char>/, made
-				   as needed (mode of DIR, its owner) */
+	/*
+	 * Target files in DIR/<id's 6th char>/, made as needed (mode of
+	 * DIR, its owner); -1: so when DIR has one of the 62 split
+	 * subdirectories already (not a symbolic link), else flat.
+	 */
+	int	 dst_split;
 	mode_t	 mode;		/* of the files written: 0640 as Exim's
 				   (0 taken as 0640) */
 	int	 owner_set;	/* uid and gid below; else as owner_from */

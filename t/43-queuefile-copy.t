@@ -421,6 +421,12 @@ run $q --requeue --from "$T/o3" --spool "$T/r3" $A
 ok "auto: a split subdirectory there: split" test -f "$T/r3/input/3/$A-H"
 run $q --requeue --from "$T/o3" --spool "$T/r4" $A
 ok "auto: none there: flat" test -f "$T/r4/input/$A-H"
+mkdir -p "$T/r6/input/_" "$T/r6/d"
+ln -s ../d "$T/r6/input/Q"
+: >"$T/r6/input/a"
+run $q --requeue --from "$T/o3" --spool "$T/r6" $A
+ok "auto: a link, a file and '_' are no split subdirectory: flat" \
+    test -f "$T/r6/input/$A-H"
 mkdir -p "$T/r5/input"
 sed "s|no_split_spool_directory|split_spool_directory|; s|$SP|$T/r5|" \
     "$T/exim-fixed" >"$T/exim-split"
