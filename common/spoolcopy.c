@@ -72,9 +72,13 @@ struct spoolcopy {
 	/* Directory descriptors, -1 until opened: [0, 62) split, ROOT. */
 	int			 sfd[NDIRS], tfd[NDIRS];
 	int			 tdirty[NDIRS], sdirty[NDIRS];
+	/*
+	 * Split subdirectories found missing, looked for again only in the
+	 * next batch: a flat spool has none, and an open of each for every
+	 * message is the cost of one.
+	 */
+	int			 smiss[NDIRS], tmiss[NDIRS];
 	struct stat		 dst_st;
-	/* Each directory's identity once seen (dir_same), st_ino 0 until. */
-	struct stat		 sid[NDIRS], tid[NDIRS];
 	uid_t			 euid;
 	gid_t			 egid;
 	uint64_t		 rnd;
@@ -168,22 +172,33 @@ fail(struct slot *s, const char *result, int status, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Six base62 characters and a NUL at buf, the suffix of a temporary name.
+ * xorshift: only to tell names apart, O_EXCL (or mkdir) makes them safe.
+ */
 static void
-tmp_name(struct spoolcopy *sc, char *buf, const char *id, char kind)
+tmp_suffix(struct spoolcopy *sc, char *buf)
 {
 	uint64_t	x;
-	int		i, n;
+	int		i;
 
-	/* xorshift: only to tell apart names, O_EXCL makes them safe. */
 	x = sc->rnd;
 	x ^= x << 13;
 	x ^= x >> 7;
 	x ^= x << 17;
 	sc->rnd = x;
-	n = snprintf(buf, TMP_NAME, ".%s-%c.", id, kind);
 	for (i = 0; i < 6; i++, x /= 62)
-		buf[n + i] = b62[x % 62];
-	buf[n + 6] = '\0';
+		buf[i] = b62[x % 62];
+	buf[6] = '\0';
+}
+
+static void
+tmp_name(struct spoolcopy *sc, char *buf, const char *id, char kind)
+{
+	int	n;
+
+	n = snprintf(buf, TMP_NAME, ".%s-%c.", id, kind);
+	tmp_suffix(sc, buf + n);
 }
 
 /*
@@ -366,26 +381,28 @@ dir_nested(int fd, const struct stat *st)
 }
 
 /*
- * Whether the message's source and target directories are the one
- * directory (each identity cached as its directory is first seen): the
- * backstop to the check spoolcopy_new makes, for directories renamed or
- * mounted since.
+ * A split subdirectory just opened on fd, on one side: whether it is one
+ * of the directories open on the other side, fds (a bind mount, or a
+ * rename since spoolcopy_new checked the two tops).  Every pair of
+ * directories a message is copied between is met here once, when the
+ * later of the two is opened.  1 the same (errno EEXIST), 0 not, -1 with
+ * errno.
  */
 static int
-dir_same(struct spoolcopy *sc, struct slot *s)
+dir_clash(int fd, const int *fds)
 {
-	struct stat	st;
+	struct stat	st, x;
+	int		i;
 
-	if (sc->sid[s->sdir].st_ino == 0 &&
-	    fstat(sc->sfd[s->sdir], &sc->sid[s->sdir]) < 0)
+	if (fstat(fd, &st) < 0)
 		return -1;
-	if (sc->tid[s->tdir].st_ino == 0) {
-		if (fstat(s->tdirfd, &st) < 0)
-			return -1;
-		sc->tid[s->tdir] = st;
-	}
-	return sc->sid[s->sdir].st_dev == sc->tid[s->tdir].st_dev &&
-	    sc->sid[s->sdir].st_ino == sc->tid[s->tdir].st_ino;
+	for (i = 0; i < NDIRS; i++)
+		if (fds[i] >= 0 && fstat(fds[i], &x) == 0 &&
+		    x.st_dev == st.st_dev && x.st_ino == st.st_ino) {
+			errno = EEXIST;
+			return 1;
+		}
+	return 0;
 }
 
 struct spoolcopy *
@@ -458,8 +475,8 @@ spoolcopy_new(const char *src, const char *dst,
 	/*
 	 * The source is never written to, not even as its own target: the
 	 * two top directories, or one the other's split subdirectory (a
-	 * requeue from SPOOL/input/X into SPOOL/input).  dir_same checks
-	 * each message's pair of directories as well.
+	 * requeue from SPOOL/input/X into SPOOL/input).  dir_clash checks
+	 * each split subdirectory as it is opened as well.
 	 */
 	if (fstat(sc->sfd[ROOT], &st) < 0) {
 		cli_errf(err, errlen, "cannot open directory '%s': %s",
@@ -473,6 +490,25 @@ spoolcopy_new(const char *src, const char *dst,
 		    cli_show(dst, strlen(dst), CLI_SHOW_NAME, show,
 		    sizeof show));
 		goto bad;
+	}
+	/*
+	 * Auto: split when the target has one of the 62 subdirectories
+	 * already (a spool Exim splits), looked for by name, never through
+	 * a symbolic link, rather than read whole: a flat spool's input
+	 * directory may hold many thousand files.
+	 */
+	if (sc->o.dst_split < 0) {
+		char	name[2];
+		int	fd;
+
+		sc->o.dst_split = 0;
+		for (i = 0; i < ROOT && !sc->o.dst_split; i++) {
+			dir_name(i, name);
+			if ((fd = open_dir(sc->tfd[ROOT], name)) >= 0) {
+				sc->o.dst_split = 1;
+				close(fd);
+			}
+		}
 	}
 	return sc;
 bad:
@@ -488,16 +524,35 @@ bad:
 	return NULL;
 }
 
-/* The source split subdirectory i, opened when it exists, or -1. */
+/*
+ * The source split subdirectory i, opened when it exists; -1 with errno,
+ * or -2 when it is a directory of the target's (dir_clash).
+ */
 static int
 src_sub(struct spoolcopy *sc, int i)
 {
 	char	name[2];
+	int	fd, rc, e;
 
+	if (sc->sfd[i] < 0 && sc->smiss[i]) {
+		errno = ENOENT;
+		return -1;
+	}
 	if (sc->sfd[i] < 0) {
 		dir_name(i, name);
 		/* Never through a link the spool's owner may have made. */
-		sc->sfd[i] = open_dir(sc->sfd[ROOT], name);
+		if ((fd = open_dir(sc->sfd[ROOT], name)) < 0) {
+			if (errno == ENOENT)
+				sc->smiss[i] = 1;
+			return -1;
+		}
+		if ((rc = dir_clash(fd, sc->tfd)) != 0) {
+			e = errno;
+			close(fd);
+			errno = e;
+			return rc > 0 ? -2 : -1;
+		}
+		sc->sfd[i] = fd;
 	}
 	return sc->sfd[i];
 }
@@ -514,19 +569,11 @@ static int
 subdir_make(struct spoolcopy *sc, const char *name)
 {
 	char		 tmp[2 + 1 + 1 + 6 + 1];
-	uint64_t	 x;
-	int		 fd, e, i, tries, top = sc->tfd[ROOT];
+	int		 fd, e, tries, top = sc->tfd[ROOT];
 
 	for (tries = 0; tries < 100; tries++) {
-		x = sc->rnd;
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		sc->rnd = x;
 		snprintf(tmp, sizeof tmp, ".%s.", name);
-		for (i = 0; i < 6; i++, x /= 62)
-			tmp[3 + i] = b62[x % 62];
-		tmp[9] = '\0';
+		tmp_suffix(sc, tmp + 3);
 		if (mkdirat(top, tmp, 0700) == 0)
 			break;
 		if (errno != EEXIST)
@@ -605,7 +652,7 @@ static int
 dst_dir(struct spoolcopy *sc, struct slot *s)
 {
 	char	name[2];
-	int	i = ROOT, fd, tries;
+	int	i = ROOT, fd, tries, rc;
 
 	if (sc->o.dst_split)
 		i = b62_index(SPOOL_ID_SUBDIR(s->r.id));
@@ -614,9 +661,10 @@ dst_dir(struct spoolcopy *sc, struct slot *s)
 		dir_name(i, name);
 		fd = open_dir(sc->tfd[ROOT], name);
 		if (fd >= 0) {
-			if (subdir_fix(sc, fd) < 0) {
+			if ((rc = dir_clash(fd, sc->sfd)) != 0 ||
+			    subdir_fix(sc, fd) < 0) {
 				close(fd);
-				return -1;
+				return rc > 0 ? -2 : -1;
 			}
 		} else if (errno == ENOENT) {
 			if ((fd = subdir_make(sc, name)) == -1)
@@ -657,6 +705,27 @@ open_d(int dir, const char *name, int lock, int *flags)
 }
 
 /*
+ * Lock the -D open on fd (flags as open_d gave) as Exim does, without
+ * waiting: F_WRLCK on its first idlen + 3 bytes, F_RDLCK where it could
+ * only be opened for reading.  0 locked, 1 held by another (a delivery),
+ * -1 with errno.
+ */
+static int
+lock_d(int fd, int flags, size_t idlen)
+{
+	struct flock	fl;
+
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = flags == O_RDWR ? F_WRLCK : F_RDLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 0;
+	fl.l_len = SPOOL_D_LOCKLEN(idlen);
+	if (fcntl(fd, F_SETLK, &fl) == 0)
+		return 0;
+	return errno == EAGAIN || errno == EACCES ? 1 : -1;
+}
+
+/*
  * Whether the directory open on fd was removed: its messages are not
  * missing but out of reach (a fault, not the message's own).
  */
@@ -677,7 +746,6 @@ src_open(struct spoolcopy *sc, struct slot *s)
 {
 	char		 dname[SPOOL_ID_MAX + 3], hname[SPOOL_ID_MAX + 3];
 	char		 show[CLI_SHOWN_NAME];
-	struct flock	 fl;
 	struct stat	 st;
 	int		 i, sub, fd = -1, flags, e;
 
@@ -686,8 +754,13 @@ src_open(struct spoolcopy *sc, struct slot *s)
 	i = b62_index(SPOOL_ID_SUBDIR(s->r.id));
 	s->sdir = ROOT;
 	/* In the split subdirectory when either file is there. */
-	if ((sub = src_sub(sc, i)) < 0 && errno != ENOENT &&
-	    errno != ENOTDIR) {
+	if ((sub = src_sub(sc, i)) == -2) {
+		path_show(sc->src, i, ".", show, sizeof show);
+		fail(s, "failed", MX_TEMPFAIL, "source and target are the "
+		    "same directory '%s'", show);
+		return -1;
+	}
+	if (sub < 0 && errno != ENOENT && errno != ENOTDIR) {
 		e = errno;
 		path_show(sc->src, i, ".", show, sizeof show);
 		fail(s, "failed", MX_TEMPFAIL, "cannot open directory '%s': %s",
@@ -740,21 +813,14 @@ src_open(struct spoolcopy *sc, struct slot *s)
 		    show);
 		return -1;
 	}
-	if (sc->o.lock) {
-		memset(&fl, 0, sizeof fl);
-		fl.l_type = flags == O_RDWR ? F_WRLCK : F_RDLCK;
-		fl.l_whence = SEEK_SET;
-		fl.l_start = 0;
-		fl.l_len = SPOOL_D_LOCKLEN(s->idlen);
-		if (fcntl(fd, F_SETLK, &fl) < 0) {
-			if (errno == EAGAIN || errno == EACCES)
-				fail(s, "locked", MX_TEMPFAIL,
-				    "-D is locked: a delivery is under way");
-			else
-				fail(s, "failed", MX_TEMPFAIL,
-				    "cannot lock -D: %s", strerror(errno));
-			return -1;
-		}
+	if (sc->o.lock && (e = lock_d(fd, flags, s->idlen)) != 0) {
+		if (e > 0)
+			fail(s, "locked", MX_TEMPFAIL,
+			    "-D is locked: a delivery is under way");
+		else
+			fail(s, "failed", MX_TEMPFAIL, "cannot lock -D: %s",
+			    strerror(errno));
+		return -1;
 	}
 	/*
 	 * Exim journals each address it delivers in ID-J, and writes them
@@ -855,8 +921,12 @@ src_validate(struct spoolcopy *sc, struct slot *s)
 		    SPOOL_H_MAX);
 		goto bad;
 	}
+	/*
+	 * Out of memory is this run's, not the message's: 75, which a pipe
+	 * transport defers and a retry may get past (70 would bounce it).
+	 */
 	if ((s->hbuf = malloc(st.st_size + 1)) == NULL) {
-		fail(s, "failed", MX_SOFTWARE, "out of memory");
+		fail(s, "failed", MX_TEMPFAIL, "out of memory");
 		goto bad;
 	}
 	/* One byte more: a -H that grew since fstat is not the one read. */
@@ -873,10 +943,13 @@ src_validate(struct spoolcopy *sc, struct slot *s)
 	close(fd);
 	fd = -1;
 	s->hlen = got;
+	/* Anything but a corrupt -H (out of memory) may pass on a retry. */
 	rc = spool_h_parse(&s->h, s->hbuf, got, s->r.id, why, sizeof why);
 	if (rc != 0) {
-		fail(s, rc == MX_DATAERR ? "corrupt" : "failed", rc,
-		    "-H: %s", why);
+		if (rc == MX_DATAERR)
+			fail(s, "corrupt", rc, "-H: %s", why);
+		else
+			fail(s, "failed", MX_TEMPFAIL, "-H: %s", why);
 		return -1;
 	}
 	s->parsed = 1;
@@ -888,8 +961,10 @@ src_validate(struct spoolcopy *sc, struct slot *s)
 		return -1;
 	}
 	if ((rc = spool_d_check(first, got, s->r.id, why, sizeof why)) != 0) {
-		fail(s, rc == MX_DATAERR ? "corrupt" : "failed", rc, "-D: %s",
-		    why);
+		if (rc == MX_DATAERR)
+			fail(s, "corrupt", rc, "-D: %s", why);
+		else
+			fail(s, "failed", MX_TEMPFAIL, "-D: %s", why);
 		return -1;
 	}
 	return 0;
@@ -1004,7 +1079,8 @@ copy_data(struct spoolcopy *sc, int from, int to, off_t size)
  * Whether the file open on fd holds what the source does: the bytes of
  * the source -H validated (buf, len), or, buf NULL, of the source -D open
  * on from, len bytes.  Sizes first, then the bytes through the copy
- * buffer, in halves.  1 the same, 0 not, -1 with errno.
+ * buffer, in halves.  1 the same, 2 the one inode (buf NULL), 0 not, -1
+ * with errno.
  */
 static int
 same_bytes(struct spoolcopy *sc, int fd, const char *buf, int from,
@@ -1019,13 +1095,13 @@ same_bytes(struct spoolcopy *sc, int fd, const char *buf, int from,
 		return -1;
 	if (!S_ISREG(st.st_mode) || st.st_size != len)
 		return 0;
-	if (buf == NULL && fstat(from, &st) == 0) {
+	if (buf == NULL) {
 		struct stat	sst;
 
 		/* A link an earlier run made: the one file. */
-		if (fstat(fd, &sst) == 0 && st.st_dev == sst.st_dev &&
+		if (fstat(from, &sst) == 0 && st.st_dev == sst.st_dev &&
 		    st.st_ino == sst.st_ino)
-			return 1;
+			return 2;
 	}
 	if (sc->buf == NULL && (sc->buf = malloc(COPY_BUF)) == NULL)
 		return -1;
@@ -1049,17 +1125,17 @@ same_bytes(struct spoolcopy *sc, int fd, const char *buf, int from,
 }
 
 /*
- * With remove_src and no replace, a target -H there already: whether
- * the target's -H and -D are the source's, byte for byte, so that the
- * message is in place and only its sources are left to remove (a run
- * killed after its commit).  The target files are kept open on the slot
+ * Without replace, a target -H there already: whether the target's -H
+ * and -D are the source's, byte for byte, so that the message is in
+ * place (a run killed after its commit, a retry after a failure) and is
+ * done, not "exists"; with remove_src only its sources are left to
+ * remove.  The target files are kept open on the slot
  * for sync_data.  1 in place, 0 not (exists), -1 failed.
  */
 static int
 dst_same(struct spoolcopy *sc, struct slot *s)
 {
 	char		 name[SPOOL_ID_MAX + 3], show[CLI_SHOWN_NAME];
-	struct stat	 st;
 	int		 rc;
 
 	snprintf(name, sizeof name, "%s-H", s->r.id);
@@ -1081,8 +1157,7 @@ dst_same(struct spoolcopy *sc, struct slot *s)
 	if ((rc = same_bytes(sc, s->tdfd, NULL, s->dfd,
 	    s->dst.st_size)) <= 0)
 		goto out;
-	s->linked = fstat(s->tdfd, &st) == 0 &&
-	    st.st_dev == s->dst.st_dev && st.st_ino == s->dst.st_ino;
+	s->linked = rc == 2;
 	return 1;
 out:
 	if (rc == 0)
@@ -1099,30 +1174,41 @@ bad:
  * the layout asked but in the other place (a flat target's split
  * subdirectory, a split one's top), that is where it is, and where it is
  * refused as "exists" or replaced; never queued twice.  The slot's target
- * directory moved there.  0, or -1 with errno (s->tdir the directory).
+ * directory moved there.  1 the target has a -H (or it could not be
+ * looked at, which the caller meets when it opens it), 0 none, -1 with
+ * errno, or -2 it is a directory of the source's (s->tdir the
+ * directory).
  */
 static int
 dst_elsewhere(struct spoolcopy *sc, struct slot *s, const char *hname)
 {
 	struct stat	st;
 	char		name[2];
-	int		i, fd;
+	int		i, fd, rc;
 
 	if (fstatat(s->tdirfd, hname, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
 	    errno != ENOENT)
-		return 0;
+		return 1;
 	i = s->tdir == ROOT ? b62_index(SPOOL_ID_SUBDIR(s->r.id)) : ROOT;
+	if (sc->tfd[i] < 0 && sc->tmiss[i])
+		return 0;
 	if (sc->tfd[i] < 0) {
 		dir_name(i, name);
-		if ((fd = open_dir(sc->tfd[ROOT], name)) < 0)
-			return errno == ENOENT ? 0 : -1;
+		if ((fd = open_dir(sc->tfd[ROOT], name)) < 0) {
+			if (errno != ENOENT)
+				return -1;
+			sc->tmiss[i] = 1;
+			return 0;
+		}
 		if (fstatat(fd, hname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			close(fd);
 			return 0;
 		}
-		if (subdir_fix(sc, fd) < 0) {
+		if ((rc = dir_clash(fd, sc->sfd)) != 0 ||
+		    subdir_fix(sc, fd) < 0) {
 			close(fd);
-			return -1;
+			s->tdir = i;
+			return rc > 0 ? -2 : -1;
 		}
 		sc->tfd[i] = fd;
 	} else if (fstatat(sc->tfd[i], hname, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -1130,7 +1216,7 @@ dst_elsewhere(struct spoolcopy *sc, struct slot *s, const char *hname)
 	s->tdir = i;
 	s->tdirfd = sc->tfd[i];
 	stale_drop(sc, s);
-	return 0;
+	return 1;
 }
 
 /*
@@ -1143,8 +1229,7 @@ static int
 dst_lock(struct spoolcopy *sc, struct slot *s, const char *dname)
 {
 	char		show[CLI_SHOWN_NAME];
-	struct flock	fl;
-	int		flags;
+	int		flags, rc;
 
 	path_show(sc->dst, s->tdir, dname, show, sizeof show);
 	if ((s->tlfd = open_d(s->tdirfd, dname, 1, &flags)) < 0) {
@@ -1154,13 +1239,9 @@ dst_lock(struct spoolcopy *sc, struct slot *s, const char *dname)
 		    strerror(errno));
 		return -1;
 	}
-	memset(&fl, 0, sizeof fl);
-	fl.l_type = flags == O_RDWR ? F_WRLCK : F_RDLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_len = SPOOL_D_LOCKLEN(s->idlen);
-	if (fcntl(s->tlfd, F_SETLK, &fl) == 0)
+	if ((rc = lock_d(s->tlfd, flags, s->idlen)) == 0)
 		return 0;
-	if (errno == EAGAIN || errno == EACCES)
+	if (rc > 0)
 		fail(s, "locked", MX_TEMPFAIL, "'%s' is locked: a delivery "
 		    "is under way", show);
 	else
@@ -1181,25 +1262,14 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 	uid_t		 uid;
 	gid_t		 gid;
 	const char	*what = dname;
-	int		 rc = 0;
+	int		 rc = 0, there;
 
 	snprintf(dname, sizeof dname, "%s-D", s->r.id);
 	snprintf(hname, sizeof hname, "%s-H", s->r.id);
-	if (dst_dir(sc, s) < 0) {
+	if ((rc = dst_dir(sc, s)) < 0 ||
+	    (rc = there = dst_elsewhere(sc, s, hname)) < 0) {
 		path_show(sc->dst, s->tdir, ".", show, sizeof show);
-		fail(s, "failed", MX_TEMPFAIL, "cannot open directory '%s': %s",
-		    show, strerror(errno));
-		return -1;
-	}
-	if (dst_elsewhere(sc, s, hname) < 0) {
-		path_show(sc->dst, s->tdir, ".", show, sizeof show);
-		fail(s, "failed", MX_TEMPFAIL, "cannot open directory '%s': %s",
-		    show, strerror(errno));
-		return -1;
-	}
-	if ((rc = dir_same(sc, s)) != 0) {
-		path_show(sc->dst, s->tdir, ".", show, sizeof show);
-		if (rc > 0)
+		if (rc == -2)
 			fail(s, "failed", MX_TEMPFAIL, "source and target are "
 			    "the same directory '%s'", show);
 		else
@@ -1208,11 +1278,15 @@ dst_write(struct spoolcopy *sc, struct slot *s)
 		return -1;
 	}
 	stale_drop(sc, s);
-	if (fstatat(s->tdirfd, hname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (sc->o.remove_src && !sc->o.replace) {
+	if (there) {
+		if (!sc->o.replace) {
 			switch (dst_same(sc, s)) {
 			case 1:
-				/* Made durable with the batch, then removed. */
+				/*
+				 * Done already: made durable with the batch
+				 * (a run killed before its sync), and with
+				 * remove_src its source then removed.
+				 */
 				s->done = 1;
 				sc->tdirty[s->tdir] = 1;
 				return 0;
@@ -1324,6 +1398,9 @@ report(struct spoolcopy *sc)
 	sc->n = 0;
 	sc->held = 0;
 	cli_hold_signals(0, &old);
+	/* The next batch looks again for what this one found missing. */
+	memset(sc->smiss, 0, sizeof sc->smiss);
+	memset(sc->tmiss, 0, sizeof sc->tmiss);
 }
 
 /* Add one message to the batch, as spoolcopy_add says. */

@@ -19,8 +19,13 @@
  *    runs one copy of a message at a time: two unlocked runs of one
  *    message may remove each other's, and that copy fails (75), never
  *    leaving a partial file under a final name;
- *  - a target whose -H exists is refused ("exists") unless replace; a
- *    target -D without its -H is what a killed run left, and is replaced;
+ *  - a target whose -H and -D are the source's byte for byte is done
+ *    in every mode: not written again, made durable with the batch and
+ *    reported "copied" ("linked" when its -D is the source's inode),
+ *    status 0, so that a retry after a failure or a kill past the commit
+ *    ends; a target whose -H exists and differs in any byte (or whose -D
+ *    does) is refused ("exists") unless replace; a target -D without its
+ *    -H is what a killed run left, and is replaced;
  *    the -H is looked for flat and split whatever dst_split says (a
  *    spool holds a message once: queued flat and then split, Exim would
  *    list and deliver it twice), and a message replaced is replaced
@@ -69,8 +74,12 @@ struct spoolcopy_opts {
 	int	 link;		/* hard-link the -D where that is possible */
 	int	 replace;	/* replace a target that exists */
 	int	 check;		/* validate only: nothing written, no target */
-	int	 dst_split;	/* target files in DIR/<id's 6th char>/, made
-				   as needed (mode of DIR, its owner) */
+	/*
+	 * Target files in DIR/<id's 6th char>/, made as needed (mode of
+	 * DIR, its owner); -1: so when DIR has one of the 62 split
+	 * subdirectories already (not a symbolic link), else flat.
+	 */
+	int	 dst_split;
 	mode_t	 mode;		/* of the files written: 0640 as Exim's
 				   (0 taken as 0640) */
 	int	 owner_set;	/* uid and gid below; else as owner_from */
@@ -89,9 +98,8 @@ struct spoolcopy_opts {
 	 * the messages out of the external directory, so that no rerun can
 	 * queue one twice.  Never used on a spool (the tool refuses it).
 	 * A target whose -H and -D are the source's byte for byte (a run
-	 * killed after its commit, before the removal) is in place: not
-	 * "exists" but done, made durable with the batch, its source
-	 * removed.  The one window left: a message Exim delivered, and so
+	 * killed after its commit, before the removal) is done, as in
+	 * every mode, and its source removed.  The one window left: a message Exim delivered, and so
 	 * removed, before the rerun is queued again.
 	 */
 	int	 remove_src;
@@ -109,7 +117,8 @@ struct spoolcopy_result {
 	/*
 	 * 0 done; MX_DATAERR invalid or corrupt; MX_NOINPUT missing;
 	 * MX_TEMPFAIL locked, exists, and every fault writing the target or
-	 * reading the source (a full disk, a vanished directory, EIO):
+	 * reading the source (a full disk, a vanished directory, EIO, out
+	 * of memory, never 70, which a pipe transport bounces):
 	 * none is the message's own, a retry may succeed.
 	 */
 	int		 status;

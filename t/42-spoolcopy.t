@@ -230,10 +230,13 @@ is "$(grep -c '^[0-9]* *fsync(' "$T/tr2")" 4 \
 
 # --- exists, --replace, and what a killed run leaves --------------------
 run "$SR" "$S" "$D" $A $B
-is "$rc" 75 "copying again: 75"
-is "$out" "$A exists 75 '$D/$A-H' exists
-$B exists 75 '$D/$B-H' exists" "each exists, and says which file"
+is "$rc/$out" "0/$A copied 0 -
+$B copied 0 -" "copying again: the same messages there, done"
 printf 'changed\n' >>"$D/$B-D"
+run "$SR" "$S" "$D" $A $B
+is "$rc" 75 "a target -D that differs: 75"
+is "$out" "$A copied 0 -
+$B exists 75 '$D/$B-H' exists" "it exists, and says which file"
 run "$SR" --replace "$S" "$D" $B
 is "$rc/$out" "0/$B copied 0 -" "--replace copies over"
 same "$D/$B-D" "$S/$B-D" "the -D replaced"
@@ -545,6 +548,21 @@ run "$SR" --replace "$T/same/input" "$T/same/input/$Y" $(head -n 1 \
 is "$rc/$out" "75/" "from SPOOL/input into SPOOL/input/X: refused"
 snap "$T/same" >"$T/same1"
 same "$T/same1" "$T/same0" "the source untouched"
+# A target's split subdirectory that is the source's (a bind mount, which
+# the two tops do not show): that message failed as it comes to it, the
+# others copied, nothing written into the source.
+mk "$T/bs" 3 split >"$T/bsids"
+mkdir -p "$T/bt/0"
+snap "$T/bs" >"$T/bs0"
+run unshare -m sh -c 'mount --bind "$1/bs/0" "$1/bt/0" && shift &&
+    exec "$@"' sh "$T" "$SR" --split "$T/bs" "$T/bt" <"$T/bsids"
+is "$rc/$out" "75/$(sed -n 1p "$T/bsids") failed 75 source and target are \
+the same directory '$T/bt/0/.'
+$(sed -n 2p "$T/bsids") copied 0 -
+$(sed -n 3p "$T/bsids") copied 0 -" \
+    "a target subdirectory bind-mounted on the source's: that one failed"
+snap "$T/bs" >"$T/bs1"
+same "$T/bs1" "$T/bs0" "the source untouched"
 
 # --- a message already queued in the other layout ------------------------
 # Requeued flat, then split: the second run finds it flat ("exists"); with
@@ -553,8 +571,17 @@ mk "$T/lay" 2 >"$T/layids"
 mkdir -p "$T/lays/input"
 "$SR" "$T/lay" "$T/lays/input" <"$T/layids" >/dev/null
 run "$SR" --split "$T/lay" "$T/lays/input" <"$T/layids"
+is "$rc/$(awk '{print $2}' "$T/out" | sort -u)" 0/copied \
+    "queued flat, requeued split: there byte for byte, done"
+is "$(cd "$T/lays/input" && find . -name '*-H' | sort | tr '\n' ' ')" \
+    "$(sed 's|^|./|; s|$|-H|' "$T/layids" | tr '\n' ' ')" \
+    "done where it was, flat, and nowhere else"
+while read -r i; do
+	printf 'x' >>"$T/lays/input/$i-D"
+done <"$T/layids"
+run "$SR" --split "$T/lay" "$T/lays/input" <"$T/layids"
 is "$rc/$(awk '{print $2}' "$T/out" | sort -u)" 75/exists \
-    "queued flat, requeued split: exists"
+    "queued flat with another -D, requeued split: exists"
 run "$SR" --split --replace "$T/lay" "$T/lays/input" <"$T/layids"
 is "$rc/$(awk '{print $2}' "$T/out" | sort -u)" 0/copied \
     "with --replace: replaced"
@@ -563,9 +590,12 @@ is "$(cd "$T/lays/input" && find . -name '*-H' | sort | tr '\n' ' ')" \
     "where it was, flat, and nowhere else"
 mkdir -p "$T/lays2/input"
 "$SR" --split "$T/lay" "$T/lays2/input" <"$T/layids" >/dev/null
+while read -r i; do
+	printf 'x' >>"$T/lays2/input/$(printf %s "$i" | cut -c6)/$i-D"
+done <"$T/layids"
 run "$SR" "$T/lay" "$T/lays2/input" <"$T/layids"
 is "$rc/$(awk '{print $2}' "$T/out" | sort -u)" 75/exists \
-    "queued split, requeued flat: exists"
+    "queued split with another -D, requeued flat: exists"
 
 # --- --replace of a target being delivered --------------------------------
 # The target -D locked as a delivering Exim locks it: "locked", the target
@@ -723,6 +753,36 @@ is "$?/$(awk '{print $2}' "$T/o22" | sort | uniq -c | tr -s ' ')" \
     "0/ 24 copied" "24 messages with a 1 MB -H each copied"
 is "$(grep -c '^[0-9]* *syncfs(' "$T/tr22")" 3 \
     "in three batches of 8 MB of -H, not one of 24 MB"
+
+# --- work done once --------------------------------------------------------
+# A flat source into a flat target: a split subdirectory found missing is
+# looked for once a batch on each side, not once a message (124 messages,
+# two to each of the 62).  And a rerun that finds each message there, its
+# -D the source's inode, says linked.
+mk "$T/once" 124 >"$T/onceids"
+mkdir "$T/onceq"
+trace "$T/trw" "$T/once" "$T/onceq" <"$T/onceids" >/dev/null
+is "$(grep -c 'openat([^"]*"[0-9A-Za-z]", .*ENOENT' "$T/trw")" 124 \
+    "a missing subdirectory: opened once a batch on each side"
+mkdir "$T/onceq2"
+"$SR" --link "$T/once" "$T/onceq2" <"$T/onceids" >/dev/null
+run "$SR" --link "$T/once" "$T/onceq2" <"$T/onceids"
+is "$rc/$(awk '{print $2}' "$T/out" | sort | uniq -c | tr -s ' ')" \
+    "0/ 124 linked" "a rerun over its own links: linked, done"
+
+# --- out of memory -------------------------------------------------------------
+# The run's fault, not the message's: 75, which a pipe transport defers
+# (70 would bounce it).  A 40 MB -H read under a 30 MB address space.
+mkdir "$T/oom" "$T/oomq"
+cp "$FX/$B-D" "$T/oom/"
+truncate -s 40M "$T/oom/$B-H"
+if sanitized; then	# ASan reserves terabytes of address space
+	skip 1 "ulimit -v under the sanitizers"
+else
+	run sh -c 'ulimit -v 30000 && exec "$@"' sh "$SR" "$T/oom" "$T/oomq" $B
+	is "$rc/$out" "75/$B failed 75 out of memory" \
+	    "out of memory reading -H: failed, 75"
+fi
 
 # --- a 200 MB -D in flat memory ------------------------------------------
 if [ -x /usr/bin/time ]; then

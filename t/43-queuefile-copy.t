@@ -208,11 +208,27 @@ one_line_error queuefile-copy "a corrupt -H: one-line diagnostic"
 ok "the corrupt message is not in the target" test ! -e "$T/f4/$A-H"
 ok "nor its -D" test ! -e "$T/f4/$A-D"
 
-# Exists, and --replace; a temporary failure wins over a first 65.
+# A target that has the message byte for byte: done, every time (a retry
+# after a failure, or after a kill past the commit, exits 0).  One with a
+# different message under the id: exists, and --replace; a temporary
+# failure wins over a first 65.
+mkdir "$T/o6"
+run $q --spool "$SP" --to "$T/o6" $B
+is "$rc:$out" "0:result=copied" "--to o ID: copied"
+run $q --spool "$SP" --to "$T/o6" $B
+is "$rc:$out" "0:result=copied" "--to o ID again: the same message there, done"
+same "$T/o6/$B-H" "$IN/$B-H" "again: the target's -H as it was"
+is "$(ls -A "$T/o6" | wc -l)" 2 "again: nothing else in the target"
+printf 'scribbled\n' >"$T/o1/$B-H"
 run $q --spool "$SP" --to "$T/o1" bad! $B
-is "$rc" 75 "an invalid id, then one the target has: exit 75"
+is "$rc" 75 "an invalid id, then one the target has differently: exit 75"
 is "$out" "bad!: result=invalid
-$B: result=exists" "the target has it: exists"
+$B: result=exists" "the target has another message under the id: exists"
+is "$(cat "$T/o1/$B-H")" "scribbled" "exists: the target left alone"
+cp "$IN/$B-H" "$T/o1/$B-H"
+printf 'x' >>"$T/o1/$B-D"
+run $q --spool "$SP" --to "$T/o1" $B
+is "$rc:$out" "75:result=exists" "the same -H but another -D: exists"
 printf 'scribbled\n' >"$T/o1/$B-H"
 run $q --spool "$SP" --to "$T/o1" --replace $B
 is "$rc:$out" "0:result=copied" "--replace: copied over it"
@@ -313,6 +329,7 @@ bad! invalid True False
 1xVXFM-0002aE-0q missing True" \
     "--json: id, result, error, the envelope when -H was read"
 is "$(grep -c . "$T/json")" 3 "--json: one line per message"
+printf 'scribbled\n' >"$T/o1/$B-H"
 run $q --spool "$SP" --json --to "$T/o1" $B
 like "$out" '^\{"id":"'$B'","result":"exists","error":"[^"]+","sender":' \
     "--json: a failure after -H was read has the envelope too"
@@ -326,7 +343,7 @@ run $q --spool "$T/new" --to "$T/n1" $N
 is "$rc:$out" "0:result=copied" "a new 23-character id, split source"
 same "$T/n1/$N-H" "$T/new/input/M/$N-H" "new id: -H copied, flat"
 run $q --spool "$T/new" --to "$T/n1" --all
-is "$rc:$out" "75:$N: result=exists" "--all finds a split source's message"
+is "$rc:$out" "0:$N: result=copied" "--all finds a split source's message"
 
 # --- --link, --mode, --owner ---------------------------------------------------
 mkdir "$T/l1" "$T/l2"
@@ -334,6 +351,8 @@ run $q --spool "$SP" --to "$T/l1" --link $B
 is "$rc:$out" "0:result=linked" "--link: linked"
 is "$(stat -c %i "$T/l1/$B-D")" "$(stat -c %i "$IN/$B-D")" \
     "--link: the -D is the spool's inode"
+run $q --spool "$SP" --to "$T/l1" --link $B
+is "$rc:$out" "0:result=linked" "--link again: the same inode there, linked"
 isnt "$(stat -c %i "$T/l1/$B-H")" "$(stat -c %i "$IN/$B-H")" \
     "--link: the -H is written, not linked"
 run $q --spool "$SP" --to "$T/l2" --link --mode 0600 $B
@@ -402,6 +421,12 @@ run $q --requeue --from "$T/o3" --spool "$T/r3" $A
 ok "auto: a split subdirectory there: split" test -f "$T/r3/input/3/$A-H"
 run $q --requeue --from "$T/o3" --spool "$T/r4" $A
 ok "auto: none there: flat" test -f "$T/r4/input/$A-H"
+mkdir -p "$T/r6/input/_" "$T/r6/d"
+ln -s ../d "$T/r6/input/Q"
+: >"$T/r6/input/a"
+run $q --requeue --from "$T/o3" --spool "$T/r6" $A
+ok "auto: a link, a file and '_' are no split subdirectory: flat" \
+    test -f "$T/r6/input/$A-H"
 mkdir -p "$T/r5/input"
 sed "s|no_split_spool_directory|split_spool_directory|; s|$SP|$T/r5|" \
     "$T/exim-fixed" >"$T/exim-split"

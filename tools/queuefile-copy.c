@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -348,25 +347,6 @@ exim_bp(char **dir, int *split_out, char *err, size_t errlen)
 	return 0;
 }
 
-/* Whether the input directory dir already has a split subdirectory. */
-static int
-has_split(const char *dir)
-{
-	struct dirent	*de;
-	struct stat	 sb;
-	DIR		*d;
-	int		 found = 0;
-
-	if ((d = opendir(dir)) == NULL)
-		return 0;
-	while (!found && (de = readdir(d)) != NULL)
-		found = de->d_name[0] != '.' && de->d_name[1] == '\0' &&
-		    fstatat(dirfd(d), de->d_name, &sb, 0) == 0 &&
-		    S_ISDIR(sb.st_mode);
-	closedir(d);
-	return found;
-}
-
 /*
  * One message's diagnostic, its record, and what it does to the status.
  * The diagnostic comes first: Exim's pipe transport logs the first line
@@ -514,7 +494,7 @@ main(int argc, const char **argv)
 	dst = check ? NULL : requeue ? input : to_dir;
 	if (requeue && !check)
 		o.dst_split = split ? 1 : flat ? 0 : bp_split >= 0 ?
-		    bp_split : has_split(input);
+		    bp_split : -1;
 
 	cli_catch_signals(on_signal);
 	if ((sc = spoolcopy_new(src, dst, &o, done, NULL, err,
