@@ -55,7 +55,7 @@ static struct poptOption options[] = {
 	  "hard-link -D where the target is on the same filesystem and "
 	  "the file's mode and owner are those wanted", NULL },
 	{ "replace", '\0', POPT_ARG_NONE, &replace, 0,
-	  "replace a message the target already has", NULL },
+	  "replace a different message the target has", NULL },
 	{ "no-lock", '\0', POPT_ARG_NONE, &no_lock, 0,
 	  "take no lock on -D (Exim's pipe transport holds it)", NULL },
 	{ "split", '\0', POPT_ARG_NONE, &split, 0,
