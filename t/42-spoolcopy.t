@@ -481,7 +481,7 @@ is "$(awk '{print $2}' "$T/out" | sort -u)" linked "all linked"
 # Killed as it gives a new subdirectory its owner: the rerun leaves it
 # the input directory's (Debian-exim, 0750), and Exim lists the messages.
 . "$MX_SRCDIR/t/exim-spool.sh"
-if need_exim_spool 2>/dev/null && exim_spool_new "$T/ex" --split; then
+if need_exim 2>/dev/null && exim_spool_new "$T/ex" --split; then
 	mk "$T/exsrc" 3 >"$T/exids"
 	EQ=$EXSPOOL_INPUT
 	mkdir -p "$EQ"

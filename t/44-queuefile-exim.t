@@ -18,7 +18,7 @@
 . "${MX_SRCDIR:-.}/t/lib.sh"
 . "$MX_SRCDIR/t/exim-spool.sh"
 
-need_exim_spool
+need_exim
 need exiqgrep
 FIX=$MX_SHARED/fixtures/exim-spool
 [ -d "$FIX" ] || skip_all "no fixtures in $FIX"

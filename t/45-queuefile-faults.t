@@ -33,7 +33,7 @@ if [ -z "${QF_TMPFS-}" ] && [ "$(id -u)" -eq 0 ] &&
 fi
 . "${MX_SRCDIR:-.}/t/lib.sh"
 . "$MX_SRCDIR/t/exim-spool.sh"
-need_exim_spool
+need_exim
 need unshare setpriv
 [ -x "$MX_BUILDDIR/tools/queuefile-copy" ] ||
     skip_all "queuefile-copy not built"

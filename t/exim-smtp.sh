@@ -61,6 +61,20 @@ need_exim() {
 	id "$EXIM_USER" >/dev/null 2>&1 || skip_all "no user $EXIM_USER"
 }
 
+# exim_searchable DIR: DIR and the directories above it that are ours and
+# others cannot search made searchable by others (o+x, not readable), so
+# that Exim's deliveries, as Debian-exim, reach DIR.
+exim_searchable() {
+	_ed=$1
+	while [ "$_ed" != / ]; do
+		if [ -O "$_ed" ] && [ -n "$(find "$_ed" -maxdepth 0 \
+		    ! -perm -o+x)" ]; then
+			chmod o+x "$_ed" || return 1
+		fi
+		_ed=$(dirname "$_ed")
+	done
+}
+
 # _exim_conf DIR PORT: the configuration, from the _exim_* settings.
 _exim_conf() {
 	cat <<EOF
@@ -162,14 +176,7 @@ exim_smtp_start() {	# exim_smtp_start DIR [options]
 	EXIM_MAIL=$EXIM_DIR/mail
 	mkdir -p "$EXIM_DIR/spool" "$EXIM_DIR/log" "$EXIM_MAIL" || return 1
 	chown "$EXIM_USER" "$EXIM_MAIL" || return 1
-	_ed=$EXIM_DIR
-	while [ "$_ed" != / ]; do
-		if [ -O "$_ed" ] && [ -n "$(find "$_ed" -maxdepth 0 \
-		    ! -perm -o+x)" ]; then
-			chmod o+x "$_ed" || return 1
-		fi
-		_ed=$(dirname "$_ed")
-	done
+	exim_searchable "$EXIM_DIR" || return 1
 	if [ ! -s "$EXIM_DIR/key.pem" ]; then
 		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
 		    -nodes -keyout "$EXIM_DIR/key.pem" -out "$EXIM_CERT" \

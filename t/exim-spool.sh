@@ -1,7 +1,7 @@
 # t/exim-spool.sh: Debian's Exim 4.96 as the maker and the reader of real
 # spool files, for the queuefile-copy tests.  Source it after t/lib.sh:
 #	. "$MX_SRCDIR/t/exim-spool.sh"
-#	need_exim_spool				# else skip the whole test
+#	need_exim				# else skip the whole test
 #	exim_spool_new "$T/a" --split || ...
 #	id=$(exim_spool_submit -f alice@test.example bob@example.org <msg)
 #	ids=$(exim_spool_smtp <script)		# -bs: one id a line
@@ -66,14 +66,9 @@
 # mode-700 $T) are made searchable by others (o+x, not readable), since
 # Exim writes the spool as Debian-exim.  Nothing outside DIR is written.
 
-EXIM=${EXIM:-/usr/sbin/exim4}
-EXIM_USER=${EXIM_USER:-Debian-exim}
-
-need_exim_spool() {
-	[ -x "$EXIM" ] || skip_all "exim4 not installed (exim4-daemon-heavy)"
-	[ "$(id -u)" -eq 0 ] || skip_all "exim takes a -C file from root only"
-	id "$EXIM_USER" >/dev/null 2>&1 || skip_all "no user $EXIM_USER"
-}
+# EXIM, EXIM_USER, need_exim and exim_searchable are t/exim-smtp.sh's.
+# shellcheck source=t/exim-smtp.sh
+. "$MX_SRCDIR/t/exim-smtp.sh"
 
 # _exspool_main DIR SPLIT: the main section this file sets.
 _exspool_main() {
@@ -195,14 +190,7 @@ exim_spool_new() {	# exim_spool_new DIR [options]
 	mkdir -p "$EXSPOOL_INPUT" && chmod 750 "$EXSPOOL_INPUT" &&
 	    chown "$EXIM_USER:" "$EXSPOOL_INPUT" &&
 	    : >"$EXSPOOL_DIR/defer" || return 1
-	_exspool_d=$EXSPOOL_DIR
-	while [ "$_exspool_d" != / ]; do
-		if [ -O "$_exspool_d" ] && [ -n "$(find "$_exspool_d" \
-		    -maxdepth 0 ! -perm -o+x)" ]; then
-			chmod o+x "$_exspool_d" || return 1
-		fi
-		_exspool_d=$(dirname "$_exspool_d")
-	done
+	exim_searchable "$EXSPOOL_DIR" || return 1
 	# Exim refuses an option set twice: a --main option drops ours.
 	{
 		_exspool_main "$EXSPOOL_DIR" "$_exspool_split" |
